@@ -1,0 +1,72 @@
+"""The composition root: builds configuration, database, engine, adapters and sender at start.
+
+Nothing is built at import time; `build_app` is the one place where parts meet.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.clock import Clock, SystemClock
+from bot.config.loader import load_config
+from bot.config.model import OrgConfig
+from bot.delivery import Adapter, OutboxSender
+from bot.engine import Engine
+from storage.engine import database_url, make_engine, make_sessionmaker
+
+CONFIG_ENV = "HOTLINE_CONFIG"
+
+
+@dataclass
+class App:
+    """Everything a running bot consists of."""
+
+    config: OrgConfig
+    db: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    engine: Engine
+    sender: OutboxSender
+    adapters: dict[str, Adapter] = field(default_factory=dict)
+
+    async def close(self) -> None:
+        """Stop adapters and close the database pool."""
+        for adapter in self.adapters.values():
+            await adapter.stop()
+        await self.db.dispose()
+
+
+def config_path(explicit: str | None, environ: Mapping[str, str] | None = None) -> Path | None:
+    """--config wins, then HOTLINE_CONFIG; None means the embedded sample."""
+    env = os.environ if environ is None else environ
+    value = explicit or env.get(CONFIG_ENV)
+    return Path(value) if value else None
+
+
+def build_app(
+    *,
+    config: OrgConfig | None = None,
+    config_file: str | None = None,
+    url: str | None = None,
+    clock: Clock | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> App:
+    """Wire the bot. Adapters are added by the caller for the platforms it serves."""
+    from adapters.local.adapter import LocalChatAdapter
+
+    clock = clock or SystemClock()
+    config = config or load_config(config_path(config_file, environ))
+    db = make_engine(url or database_url(environ))
+    sessions = make_sessionmaker(db)
+    adapters: dict[str, Adapter] = {}
+    sender = OutboxSender(sessions, adapters, clock)
+    engine = Engine(config, sessions, clock)
+    app = App(config, db, sessions, engine, sender, adapters)
+    local = config.platforms.get("local")
+    if local is not None and local.enabled:
+        adapters["local"] = LocalChatAdapter(sessions, clock)
+    return app

@@ -1,0 +1,59 @@
+"""`hotline-bot shell --as USER`: chat with the hotline in the terminal."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from typing import Any
+
+from bot.app import build_app
+from bot.config.loader import ConfigError
+from storage.migrate import current_revision
+
+
+def register(sub: Any) -> None:
+    """Add the sub-command."""
+    parser = sub.add_parser("shell", help="chat with the hotline in the terminal (local chat)")
+    parser.add_argument("--as", dest="user", required=True, help="your local user id")
+    parser.add_argument("--name", help="your display name")
+    parser.add_argument("--locale", default="de", choices=["de", "en"], help="language")
+    parser.add_argument("--config", help="config file (default: $HOTLINE_CONFIG or the sample)")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the shell until end of input."""
+    from adapters.local.shell import Shell
+
+    async def _go() -> int:
+        try:
+            app = build_app(config_file=args.config)
+        except ConfigError as error:
+            for issue in error.issues:
+                print(issue, file=sys.stderr)
+            return 2
+        try:
+            if await current_revision(app.db) is None:
+                print(
+                    "Die Datenbank ist leer: bitte zuerst `hotline-bot db upgrade`.",
+                    file=sys.stderr,
+                )
+                return 2
+            shell = Shell(
+                user_id=args.user,
+                display_name=args.name,
+                locale=args.locale,
+                config=app.config,
+                engine=app.engine,
+                sender=app.sender,
+            )
+            if sys.stdin.isatty():
+                await shell.run_interactive()
+            else:
+                await shell.run_script(sys.stdin)
+            return 0
+        finally:
+            await app.close()
+
+    return asyncio.run(_go())

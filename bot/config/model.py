@@ -1,0 +1,282 @@
+"""The organisation config as typed, immutable values.
+
+`bot.config.loader` turns a YAML file into these objects after `bot.config.validate`
+has found no errors; everything else in the bot reads configuration only through them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, time, timedelta
+from enum import IntEnum
+from pathlib import Path
+from typing import Literal
+
+PLATFORMS: tuple[str, ...] = ("local", "matrix", "teams")
+LOCALES: tuple[str, ...] = ("de", "en")
+
+
+class Level(IntEnum):
+    """Hotline level: 1st = Team BK, 2nd = specialist teams, 3rd = department leadership."""
+
+    FIRST = 1
+    SECOND = 2
+    THIRD = 3
+
+
+@dataclass(frozen=True)
+class Texts:
+    """A text in German (always present) and English (falls back to German)."""
+
+    de: str
+    en: str = ""
+
+    def get(self, locale: str) -> str:
+        """The text for `locale` ("de" or "en"), German when no English text exists."""
+        if locale.startswith("en") and self.en:
+            return self.en
+        return self.de
+
+
+@dataclass(frozen=True)
+class SecretRef:
+    """Where a secret lives: an environment variable or a file, never the config itself."""
+
+    env: str | None = None
+    file: str | None = None
+
+    def resolve(self, environ: Mapping[str, str] | None = None) -> str | None:
+        """Read the secret now; None when neither the variable nor the file is set."""
+        env = os.environ if environ is None else environ
+        if self.env and env.get(self.env):
+            return env[self.env]
+        if self.file and Path(self.file).is_file():
+            return Path(self.file).read_text(encoding="utf-8").strip()
+        return None
+
+
+@dataclass(frozen=True)
+class CustomerGroup:
+    """Kundengruppe, e.g. F1-F3, F4, KERN, suppliers; `handbook` names the handbook variant."""
+
+    id: str
+    name: Texts
+    handbook: str | None = None
+
+
+@dataclass(frozen=True)
+class Person:
+    """A member of a team, known by one user id per platform (platform -> user id)."""
+
+    id: str
+    display_name: str
+    platform_ids: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class Team:
+    """A team with its hotline level, its channel per platform, its members and leads."""
+
+    id: str
+    name: Texts
+    level: Level
+    channels: Mapping[str, str]
+    members: tuple[Person, ...]
+    leads: tuple[str, ...]  # person ids; every lead is also in `members`
+    closure_days: tuple[date, ...] = ()
+    escalation_policy: str | None = None
+
+    def person_for(self, platform: str, user_id: str) -> Person | None:
+        """The member behind a platform user id, if any."""
+        for person in self.members:
+            if person.platform_ids.get(platform) == user_id:
+                return person
+        return None
+
+    def lead_people(self) -> tuple[Person, ...]:
+        """The members who lead this team (Gruppenleitung)."""
+        return tuple(p for p in self.members if p.id in self.leads)
+
+
+@dataclass(frozen=True)
+class Topic:
+    """A request topic; it routes to `team`. Sub-topics name their `parent`."""
+
+    id: str
+    name: Texts
+    team: str
+    parent: str | None = None
+    confidential: bool = False  # complaints: content never shown in team channels
+
+
+@dataclass(frozen=True)
+class OfficeInterval:
+    """One block of office hours on a weekday, local time; start < end."""
+
+    start: time
+    end: time
+
+
+@dataclass(frozen=True)
+class MonthDay:
+    """A closure day that recurs every year, e.g. 24 December."""
+
+    month: int
+    day: int
+
+
+@dataclass(frozen=True)
+class CalendarConfig:
+    """Office hours (weekday 0 = Monday), holiday region and closure days."""
+
+    timezone: str
+    office_hours: Mapping[int, tuple[OfficeInterval, ...]]
+    holiday_country: str
+    holiday_subdivision: str | None
+    holiday_categories: tuple[str, ...]
+    closure_days: tuple[date | MonthDay, ...] = ()
+
+
+PolicyKind = Literal["same_or_next_working_day", "working_hours"]
+
+
+@dataclass(frozen=True)
+class SlaPolicy:
+    """A deadline rule.
+
+    same_or_next_working_day: due at the day's last closing time if at least
+    `min_remaining` office time remains after arrival, else at the next working day's.
+    working_hours: due when `duration` of office time has passed.
+    """
+
+    name: str
+    kind: PolicyKind
+    duration: timedelta | None = None
+    min_remaining: timedelta | None = None
+
+
+@dataclass(frozen=True)
+class SlaTargets:
+    """Which policy (by name) measures each deadline of a ticket."""
+
+    first_response: str
+    resolution: str
+    update: str
+
+
+@dataclass(frozen=True)
+class SlaConfig:
+    """Named policies, the default targets, and optional per-level overrides."""
+
+    policies: Mapping[str, SlaPolicy]
+    default: SlaTargets
+    by_level: Mapping[Level, SlaTargets] = field(default_factory=dict)
+
+    def targets_for(self, level: Level) -> SlaTargets:
+        """The deadline policies that apply at a hotline level."""
+        return self.by_level.get(level, self.default)
+
+
+DeadlineKind = Literal["first_response", "resolution", "update"]
+EscalationAction = Literal["remind", "notify_lead", "escalate"]
+
+
+@dataclass(frozen=True)
+class EscalationStep:
+    """One step: `action` fires `before` or `after` (working time) the named deadline."""
+
+    id: str
+    deadline: DeadlineKind
+    action: EscalationAction
+    before: timedelta = timedelta(0)
+    after: timedelta = timedelta(0)
+
+
+@dataclass(frozen=True)
+class EscalationPolicy:
+    """Ordered steps; the last escalation repeats every `repeat_every`, at most `max_repeats`."""
+
+    name: str
+    steps: tuple[EscalationStep, ...]
+    repeat_every: timedelta
+    max_repeats: int
+
+
+@dataclass(frozen=True)
+class EscalationConfig:
+    """Scheduler and escalation settings (used by the deadlines feature)."""
+
+    policies: Mapping[str, EscalationPolicy]
+    default_policy: str
+    sweep_interval: timedelta
+    digest_at: time
+    interim_update_after: timedelta
+    claim_lease: timedelta
+
+
+@dataclass(frozen=True)
+class PlatformConfig:
+    """Per-platform settings; secrets are references to environment variables or files."""
+
+    name: str
+    enabled: bool
+    settings: Mapping[str, object]
+    secrets: Mapping[str, SecretRef]
+
+
+@dataclass(frozen=True)
+class OrgConfig:
+    """The whole organisation: who serves whom, when, and how fast."""
+
+    name: str
+    default_locale: str
+    calendar: CalendarConfig
+    customer_groups: tuple[CustomerGroup, ...]
+    teams: tuple[Team, ...]
+    topics: tuple[Topic, ...]
+    sla: SlaConfig
+    escalation: EscalationConfig
+    platforms: Mapping[str, PlatformConfig]
+
+    def team(self, team_id: str) -> Team:
+        """The team with this id; KeyError if unknown."""
+        for team in self.teams:
+            if team.id == team_id:
+                return team
+        raise KeyError(team_id)
+
+    def topic(self, topic_id: str) -> Topic:
+        """The topic with this id; KeyError if unknown."""
+        for topic in self.topics:
+            if topic.id == topic_id:
+                return topic
+        raise KeyError(topic_id)
+
+    def customer_group(self, group_id: str) -> CustomerGroup:
+        """The customer group with this id; KeyError if unknown."""
+        for group in self.customer_groups:
+            if group.id == group_id:
+                return group
+        raise KeyError(group_id)
+
+    def teams_of(self, platform: str, user_id: str) -> tuple[Team, ...]:
+        """The teams whose member this platform user is."""
+        return tuple(t for t in self.teams if t.person_for(platform, user_id) is not None)
+
+    def first_level_team(self) -> Team:
+        """Team BK: the (first) team at level 1."""
+        return next(t for t in self.teams if t.level == Level.FIRST)
+
+    def leadership_team(self) -> Team | None:
+        """The department leadership (level 3), if configured."""
+        return next((t for t in self.teams if t.level == Level.THIRD), None)
+
+    def top_level_topics(self) -> tuple[Topic, ...]:
+        """Topics without a parent, in config order (the intake menu)."""
+        return tuple(t for t in self.topics if t.parent is None)
+
+    def subtopics(self, parent_id: str) -> tuple[Topic, ...]:
+        """The sub-topics of a topic, in config order."""
+        return tuple(t for t in self.topics if t.parent == parent_id)

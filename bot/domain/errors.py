@@ -1,0 +1,55 @@
+"""Domain errors: each carries a message key for the user-facing catalogue plus its arguments."""
+
+from __future__ import annotations
+
+
+class HotlineError(Exception):
+    """Base of every error the core reports to a user; `key` names a catalogue message."""
+
+    key = "error.generic"
+
+    def __init__(self, detail: str = "", **args: object) -> None:
+        super().__init__(detail or self.key)
+        self.args_for_message: dict[str, object] = args
+
+
+class IllegalTransition(HotlineError):
+    """The action is not allowed in the ticket's current status."""
+
+    key = "error.illegal_transition"
+
+
+class TicketNotFound(HotlineError):
+    """No ticket with that number."""
+
+    key = "error.ticket_not_found"
+
+
+class NotAllowed(HotlineError):
+    """The user lacks the role for this action (e.g. not a member of the owning team)."""
+
+    key = "error.not_allowed"
+
+
+class UnknownTeam(HotlineError):
+    """No team with that id or name."""
+
+    key = "error.unknown_team"
+
+
+class ConcurrentUpdate(HotlineError):
+    """Someone else changed the record first (compare-and-set failed)."""
+
+    key = "error.concurrent_update"
+
+
+class AlreadyClaimed(NotAllowed):
+    """Someone else already works on the ticket; nothing changes."""
+
+    key = "error.already_claimed"
+
+
+class SameTeam(NotAllowed):
+    """A handoff to the team that already owns the ticket."""
+
+    key = "error.same_team"

@@ -1,0 +1,169 @@
+"""The inbound pipeline: dedupe, route to a command or the dialog, answer through the outbox.
+
+One inbound event is one transaction: the dedupe row, the dialog state (compare-and-set),
+the ticket changes and every answer commit together, or not at all.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.clock import Clock
+from bot.command_handlers import CommandHandlers
+from bot.config.model import OrgConfig
+from bot.domain.errors import ConcurrentUpdate, HotlineError
+from bot.domain.lifecycle import TicketStatus
+from bot.i18n import normalise_locale, t
+from bot.notices import Inbound, Notice, Outgoing, Target
+from bot.service import notify
+from bot.service.actors import Actor
+from bot.service.tickets import TicketService
+from dialogs.commands import Command, CommandError, command_from_action, is_command, parse_command
+from dialogs.intake import UserInput
+from dialogs.runner import IntakeRunner
+from storage.repositories import inbound as inbound_repo
+from storage.repositories import tickets as ticket_repo
+from storage.repositories.dialog_states import ConversationKey
+from storage.repositories.profiles import get_profile
+
+log = logging.getLogger(__name__)
+MAX_RACE_RETRIES = 3
+
+
+class Engine:
+    """Turns inbound messages into ticket changes and answers."""
+
+    def __init__(
+        self,
+        config: OrgConfig,
+        sessions: async_sessionmaker[AsyncSession],
+        clock: Clock,
+        on_outbox: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.config = config
+        self.sessions = sessions
+        self.clock = clock
+        self.service = TicketService(config, clock)
+        self.commands = CommandHandlers(config, self.service, clock)
+        self.intake = IntakeRunner(config, self.service, clock)
+        self.on_outbox = on_outbox
+
+    async def handle(self, inbound: Inbound) -> bool:
+        """Process one inbound event exactly once; False if it was a duplicate."""
+        for _attempt in range(MAX_RACE_RETRIES):
+            try:
+                handled = await self._handle_once(inbound)
+            except ConcurrentUpdate:
+                log.info("lost a race on %s/%s, retrying", inbound.platform, inbound.event_id)
+                continue
+            if handled:
+                self.on_outbox()
+            return handled
+        raise ConcurrentUpdate(f"gave up on {inbound.event_id} after {MAX_RACE_RETRIES} races")
+
+    async def _handle_once(self, inbound: Inbound) -> bool:
+        async with self.sessions() as session, session.begin():
+            now = self.clock.now()
+            fresh = await inbound_repo.remember_event(
+                session, platform=inbound.platform, event_id=inbound.event_id, received_at=now
+            )
+            if not fresh:
+                return False
+            actor = await self._actor(session, inbound)
+            answers = await self._dispatch(session, inbound, actor)
+            await notify.send(session, addressed(inbound, answers), at=now)
+            return True
+
+    async def _dispatch(
+        self, session: AsyncSession, inbound: Inbound, actor: Actor
+    ) -> list[Notice]:
+        command: Command | CommandError | None = None
+        if inbound.action_id is not None:
+            command = command_from_action(inbound.action_id)
+        elif is_command(inbound.text):
+            command = parse_command(inbound.text)
+        if isinstance(command, CommandError):
+            return [Notice(text=t(command.key, actor.locale, **command.args))]
+        if command is not None:
+            return await self._run_command(session, command, inbound, actor)
+        if not inbound.is_direct:
+            return []  # team-channel chatter that is not addressed to the bot as a command
+        return await self._converse(session, inbound, actor)
+
+    async def _run_command(
+        self, session: AsyncSession, command: Command, inbound: Inbound, actor: Actor
+    ) -> list[Notice]:
+        key = conversation_key(inbound)
+        if command.name == "new":
+            return await self.intake.turn(
+                session, key=key, actor=actor, user=UserInput(), restart=True
+            )
+        if command.name == "cancel":
+            cancelled = await self.intake.cancel(session, key=key)
+            return [Notice(text=t("intake.cancelled", actor.locale))] if cancelled else []
+        savepoint = await session.begin_nested()
+        try:
+            return await self.commands.run(session, command, actor)
+        except ConcurrentUpdate:
+            raise
+        except HotlineError as error:
+            await savepoint.rollback()
+            return [error_notice(error, actor.locale)]
+
+    async def _converse(
+        self, session: AsyncSession, inbound: Inbound, actor: Actor
+    ) -> list[Notice]:
+        key = conversation_key(inbound)
+        user = UserInput(text=inbound.text, action_id=inbound.action_id)
+        if await self.intake.active_state(session, key) is None:
+            waiting = await ticket_repo.waiting_ticket_of(
+                session,
+                platform=actor.platform,
+                requester_id=actor.user_id,
+                status=TicketStatus.WAITING_FOR_CUSTOMER.value,
+            )
+            if waiting is not None and inbound.text.strip():
+                await self.service.customer_reply(
+                    session, ticket_id=waiting.id, actor=actor, text=inbound.text.strip()
+                )
+                return []
+        return await self.intake.turn(session, key=key, actor=actor, user=user)
+
+    async def _actor(self, session: AsyncSession, inbound: Inbound) -> Actor:
+        profile = await get_profile(session, platform=inbound.platform, user_id=inbound.user_id)
+        locale = normalise_locale(profile.locale if profile else inbound.locale)
+        return Actor(inbound.platform, inbound.user_id, inbound.display_name, locale)
+
+
+def conversation_key(inbound: Inbound) -> ConversationKey:
+    """The explicit key a dialog state is stored under."""
+    return ConversationKey(inbound.platform, inbound.conversation_id, inbound.user_id)
+
+
+def reply_target(inbound: Inbound) -> Target:
+    """Answers go back where the message came from: the DM or the team channel."""
+    if inbound.is_direct:
+        return Target(inbound.platform, "user", inbound.user_id)
+    return Target(inbound.platform, "channel", inbound.channel_id or inbound.conversation_id)
+
+
+def addressed(inbound: Inbound, answers: list[Notice]) -> list[Outgoing]:
+    """Address answers; confidential ones asked for in a channel go to the asker's DM instead."""
+    target = reply_target(inbound)
+    direct = Target(inbound.platform, "user", inbound.user_id)
+    return [Outgoing(target if notice.channel_safe else direct, notice) for notice in answers]
+
+
+def error_notice(error: HotlineError, locale: str) -> Notice:
+    """A domain error in the user's language."""
+    args = dict(error.args_for_message)
+    if "status" in args:
+        args["status"] = t(f"status.{args['status']}", locale)
+    try:
+        return Notice(text=t(error.key, locale, **args))
+    except (KeyError, IndexError):
+        log.warning("message %s lacks arguments %s", error.key, args)
+        return Notice(text=t("error.generic", locale))

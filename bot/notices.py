@@ -1,0 +1,98 @@
+"""The neutral contract between adapters and the core.
+
+Adapters turn platform events into `Inbound` messages and render `Notice` objects;
+nothing in the core knows what an Adaptive Card or an m.notice is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+TargetKind = Literal["user", "channel"]
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A button with a stable id; users may also type its number or its label."""
+
+    id: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Fact:
+    """A label/value pair shown as a table row (Adaptive Card FactSet, HTML table, text line)."""
+
+    label: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A message from the core: text is a small safe subset of Markdown (**bold** only)."""
+
+    text: str
+    title: str | None = None
+    facts: tuple[Fact, ...] = ()
+    choices: tuple[Choice, ...] = ()
+    ticket_id: int | None = None
+    channel_safe: bool = True  # False for complaint content: never into a team channel
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict, for the outbox."""
+        return {
+            "text": self.text,
+            "title": self.title,
+            "facts": [[f.label, f.value] for f in self.facts],
+            "choices": [[c.id, c.label] for c in self.choices],
+            "ticket_id": self.ticket_id,
+            "channel_safe": self.channel_safe,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Notice:
+        """Inverse of `to_json`."""
+        return cls(
+            text=str(data["text"]),
+            title=data.get("title"),
+            facts=tuple(Fact(str(a), str(b)) for a, b in data.get("facts", ())),
+            choices=tuple(Choice(str(a), str(b)) for a, b in data.get("choices", ())),
+            ticket_id=data.get("ticket_id"),
+            channel_safe=bool(data.get("channel_safe", True)),
+        )
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a notice goes: a user's DM or a team channel, on one platform."""
+
+    platform: str
+    kind: TargetKind
+    address: str  # platform user id or channel id
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """A user's message or button press, translated by an adapter."""
+
+    platform: str
+    conversation_id: str
+    user_id: str
+    event_id: str
+    text: str = ""
+    action_id: str | None = None
+    payload: Mapping[str, Any] = field(default_factory=dict)
+    locale: str = "de"
+    is_direct: bool = True
+    display_name: str | None = None
+    channel_id: str | None = None  # the team channel, when not direct
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A notice addressed to a target: what the core hands to the outbox."""
+
+    target: Target
+    notice: Notice

@@ -1,0 +1,37 @@
+"""Matching what a user typed or pressed against the offered choices.
+
+Every choice can be pressed (its id comes back), typed as its number, or typed as its word.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot.notices import Choice
+
+
+def match_choice(choices: Sequence[Choice], *, text: str, action_id: str | None) -> Choice | None:
+    """The chosen option, or None when the input matches none (or several) of them."""
+    if action_id is not None:
+        return next((c for c in choices if c.id == action_id), None)
+    typed = text.strip().rstrip(".").strip().casefold()
+    if not typed:
+        return None
+    if typed.isdigit():
+        index = int(typed) - 1
+        return choices[index] if 0 <= index < len(choices) else None
+    exact = [c for c in choices if typed in (c.label.casefold(), _short_id(c).casefold())]
+    if len(exact) == 1:
+        return exact[0]
+    prefixed = [c for c in choices if c.label.casefold().startswith(typed)]
+    return prefixed[0] if len(prefixed) == 1 else None
+
+
+def numbered(choices: Sequence[Choice]) -> str:
+    """The plain-text menu: "1. Budget" per line, for clients without buttons."""
+    return "\n".join(f"{index}. {choice.label}" for index, choice in enumerate(choices, 1))
+
+
+def _short_id(choice: Choice) -> str:
+    """ "topic:haushalt" -> "haushalt": users may type the id's last part."""
+    return choice.id.rsplit(":", 1)[-1]

@@ -1,0 +1,146 @@
+"""Slash commands: strict, pure parsing with a helpful error for every mistake.
+
+Both "/" and "!" work as prefix (Matrix clients swallow some "/" commands), and every
+command has a German and an English name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+
+class Args(Enum):
+    """The argument shapes commands take."""
+
+    NONE = "none"
+    OPTIONAL_ID = "[N]"
+    ID = "N"
+    ID_TEXT = "N text"
+    ID_OPTIONAL_TEXT = "N [text]"
+    ID_TEAM_TEXT = "N TEAM [text]"
+
+
+@dataclass(frozen=True)
+class Spec:
+    """A command's canonical name, its aliases, argument shape and audience."""
+
+    name: str
+    aliases: tuple[str, ...]
+    args: Args
+    staff_only: bool
+    usage: str
+
+
+SPECS: tuple[Spec, ...] = (
+    Spec("help", ("hilfe", "help", "h", "?"), Args.NONE, False, "/hilfe"),
+    Spec("new", ("neu", "new", "start"), Args.NONE, False, "/neu"),
+    Spec("status", ("status",), Args.OPTIONAL_ID, False, "/status [Nr.]"),
+    Spec("mine", ("meine", "mine", "my"), Args.NONE, False, "/meine"),
+    Spec("cancel", ("abbrechen", "cancel", "stop"), Args.NONE, False, "/abbrechen"),
+    Spec("queue", ("queue", "warteschlange"), Args.NONE, True, "/queue"),
+    Spec("claim", ("claim", "uebernehmen", "übernehmen"), Args.ID, True, "/claim Nr."),
+    Spec("unclaim", ("unclaim", "zurueckgeben", "zurückgeben"), Args.ID, True, "/unclaim Nr."),
+    Spec(
+        "handoff",
+        ("handoff", "abgabe", "weitergeben"),
+        Args.ID_TEAM_TEXT,
+        True,
+        "/handoff Nr. TEAM [Grund]",
+    ),
+    Spec("ask", ("ask", "rueckfrage", "rückfrage"), Args.ID_TEXT, True, "/ask Nr. Frage"),
+    Spec("note", ("note", "notiz"), Args.ID_TEXT, True, "/note Nr. Text"),
+    Spec("resolve", ("resolve", "erledigt", "antwort"), Args.ID_TEXT, True, "/resolve Nr. Antwort"),
+    Spec(
+        "reopen",
+        ("reopen", "wiedereroeffnen", "oeffnen"),
+        Args.ID_OPTIONAL_TEXT,
+        False,
+        "/reopen Nr. [Grund]",
+    ),
+)
+_BY_ALIAS = {alias: spec for spec in SPECS for alias in spec.aliases}
+PREFIXES = ("/", "!")
+
+
+@dataclass(frozen=True)
+class Command:
+    """A parsed command."""
+
+    name: str
+    prefix: str = "/"
+    ticket_id: int | None = None
+    team: str | None = None
+    text: str = ""
+    staff_only: bool = False
+
+
+@dataclass(frozen=True)
+class CommandError:
+    """A command that could not be parsed: a catalogue key and its arguments."""
+
+    key: str
+    args: dict[str, str]
+
+
+def is_command(text: str) -> bool:
+    """Whether the text starts with a command prefix followed by a word."""
+    stripped = text.lstrip()
+    return len(stripped) > 1 and stripped[0] in PREFIXES and stripped[1].isalpha()
+
+
+def parse_command(text: str) -> Command | CommandError:
+    """Parse "/claim 12" and friends; call only when `is_command(text)`."""
+    stripped = text.strip()
+    prefix = stripped[0]
+    head, _, rest = stripped[1:].partition(" ")
+    spec = _BY_ALIAS.get(head.casefold())
+    if spec is None:
+        return CommandError("cmd.unknown", {"name": prefix + head, "p": prefix})
+    usage = spec.usage.replace("/", prefix, 1)
+    return _parse_args(spec, prefix, usage, rest.strip())
+
+
+def command_from_action(action_id: str) -> Command | None:
+    """Buttons such as "claim:12" carry a command; other ids belong to dialogs."""
+    name, _, value = action_id.partition(":")
+    spec = next((s for s in SPECS if s.name == name), None)
+    if spec is None or spec.args not in (Args.ID, Args.OPTIONAL_ID) or not value.isdigit():
+        return None
+    return Command(spec.name, ticket_id=int(value), staff_only=spec.staff_only)
+
+
+def _parse_args(spec: Spec, prefix: str, usage: str, rest: str) -> Command | CommandError:
+    base = Command(spec.name, prefix=prefix, staff_only=spec.staff_only)
+    if spec.args is Args.NONE:
+        return base
+    words = rest.split(maxsplit=1)
+    if not words:
+        if spec.args is Args.OPTIONAL_ID:
+            return base
+        return CommandError("cmd.usage", {"usage": usage})
+    number = words[0].lstrip("#")
+    if not number.isdigit():
+        return CommandError("cmd.bad_number", {"value": words[0], "p": prefix})
+    ticket_id = int(number)
+    remainder = words[1].strip() if len(words) > 1 else ""
+    if spec.args in (Args.ID, Args.OPTIONAL_ID):
+        if remainder:
+            return CommandError("cmd.usage", {"usage": usage})
+        return _with(base, ticket_id=ticket_id)
+    if spec.args is Args.ID_OPTIONAL_TEXT:
+        return _with(base, ticket_id=ticket_id, text=remainder)
+    if spec.args is Args.ID_TEXT:
+        if not remainder:
+            return CommandError("cmd.missing_text", {"usage": usage})
+        return _with(base, ticket_id=ticket_id, text=remainder)
+    team, _, reason = remainder.partition(" ")
+    if not team:
+        return CommandError("cmd.usage", {"usage": usage})
+    return _with(base, ticket_id=ticket_id, team=team.casefold(), text=reason.strip())
+
+
+def _with(base: Command, **changes: object) -> Command:
+    from dataclasses import replace
+
+    return replace(base, **changes)  # type: ignore[arg-type]

@@ -1,0 +1,203 @@
+"""SQLAlchemy 2 table models. Times are stored timezone-aware (UTC on SQLite via UtcDateTime)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out, on every backend (SQLite drops offsets)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime cannot be stored")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+# BigInteger primary keys autoincrement on PostgreSQL; SQLite needs plain INTEGER for rowid.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    """Declarative base with a naming convention so migrations get stable constraint names."""
+
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UtcDateTime(), dict[str, Any]: JSON()}
+
+
+class TicketRow(Base):
+    """A ticket: always in a team queue; deadlines are indexed columns for the sweep."""
+
+    __tablename__ = "tickets"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    status: Mapped[str] = mapped_column(String(32))
+    topic_id: Mapped[str] = mapped_column(String(64))
+    customer_group_id: Mapped[str | None] = mapped_column(String(64))
+    team_id: Mapped[str] = mapped_column(String(64))
+    level: Mapped[int] = mapped_column(Integer)
+    assignee: Mapped[str | None] = mapped_column(String(128))
+    escalation_level: Mapped[int] = mapped_column(Integer, default=0)
+    escalation_step: Mapped[str | None] = mapped_column(String(64))
+    confidential: Mapped[bool] = mapped_column(Boolean, default=False)
+    description: Mapped[str] = mapped_column(Text)
+    reference: Mapped[str | None] = mapped_column(String(255))
+    requester_platform: Mapped[str] = mapped_column(String(16))
+    requester_id: Mapped[str] = mapped_column(String(255))
+    requester_name: Mapped[str | None] = mapped_column(String(255))
+    requester_locale: Mapped[str] = mapped_column(String(8), default="de")
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    first_response_due_at: Mapped[datetime | None]
+    first_responded_at: Mapped[datetime | None]
+    resolution_due_at: Mapped[datetime | None]
+    update_due_at: Mapped[datetime | None]
+    paused_at: Mapped[datetime | None]
+    first_response_remaining_s: Mapped[int | None] = mapped_column(Integer)
+    resolution_remaining_s: Mapped[int | None] = mapped_column(Integer)
+    update_remaining_s: Mapped[int | None] = mapped_column(Integer)
+    resolved_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    # The earliest active deadline, NULL when none runs (closed, resolved or paused).
+    next_due_at: Mapped[datetime | None] = mapped_column(index=True)
+
+    __table_args__ = (
+        Index("ix_tickets_team_status", "team_id", "status"),
+        Index("ix_tickets_requester", "requester_platform", "requester_id"),
+    )
+    # Optimistic locking: every UPDATE checks the version it read (compare-and-set).
+    __mapper_args__ = {"version_id_col": version}
+
+
+class TicketEventRow(Base):
+    """One line of a ticket's audit trail: who, when, what, from which platform."""
+
+    __tablename__ = "ticket_events"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    at: Mapped[datetime]
+    action: Mapped[str] = mapped_column(String(32))
+    from_status: Mapped[str | None] = mapped_column(String(32))
+    to_status: Mapped[str] = mapped_column(String(32))
+    actor_platform: Mapped[str] = mapped_column(String(16))
+    actor_id: Mapped[str] = mapped_column(String(255))
+    actor_person: Mapped[str | None] = mapped_column(String(128))
+    public: Mapped[bool] = mapped_column(Boolean, default=True)
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class InboundEventRow(Base):
+    """Seen platform events: the primary key makes a second delivery a no-op."""
+
+    __tablename__ = "inbound_events"
+
+    platform: Mapped[str] = mapped_column(String(16), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    received_at: Mapped[datetime]
+
+
+class OutboxRow(Base):
+    """An outgoing notice, kept until the platform has accepted it."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    created_at: Mapped[datetime]
+    platform: Mapped[str] = mapped_column(String(16))
+    target_kind: Mapped[str] = mapped_column(String(16))
+    target_address: Mapped[str] = mapped_column(String(255))
+    payload: Mapped[dict[str, Any]]
+    dedupe_key: Mapped[str | None] = mapped_column(String(255), unique=True)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    lease_until: Mapped[datetime | None]
+    delivered_at: Mapped[datetime | None]
+    message_ref: Mapped[str | None] = mapped_column(String(255))
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (Index("ix_outbox_pending", "status", "platform", "next_attempt_at"),)
+
+
+class DialogStateRow(Base):
+    """A conversation's dialog state, saved with compare-and-set on `version`."""
+
+    __tablename__ = "dialog_states"
+
+    platform: Mapped[str] = mapped_column(String(16), primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    dialog: Mapped[str] = mapped_column(String(64))
+    state: Mapped[dict[str, Any]]
+    updated_at: Mapped[datetime]
+
+
+class UserProfileRow(Base):
+    """What the hotline remembers about a requester: customer group and language."""
+
+    __tablename__ = "user_profiles"
+
+    platform: Mapped[str] = mapped_column(String(16), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    customer_group_id: Mapped[str | None] = mapped_column(String(64))
+    locale: Mapped[str] = mapped_column(String(8), default="de")
+    display_name: Mapped[str | None] = mapped_column(String(255))
+    updated_at: Mapped[datetime]
+
+
+class LocalMessageRow(Base):
+    """The local chat 'platform': messages delivered to a local user or channel."""
+
+    __tablename__ = "local_messages"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    conversation: Mapped[str] = mapped_column(String(255), index=True)
+    outbox_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    created_at: Mapped[datetime]
+    payload: Mapped[dict[str, Any]]
+
+
+class LocalCursorRow(Base):
+    """How far a local user's shell has read; so state survives between runs."""
+
+    __tablename__ = "local_cursors"
+
+    user_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    last_message_id: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -1,0 +1,62 @@
+"""The local chat 'platform': a message table that terminal shells read from."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import LocalCursorRow, LocalMessageRow
+from storage.repositories._dialect import insert_ignoring_conflicts
+
+
+async def post_message(
+    session: AsyncSession,
+    *,
+    conversation: str,
+    payload: dict[str, Any],
+    at: datetime,
+    outbox_id: int | None,
+) -> None:
+    """Store a delivered message; a second delivery of the same outbox row is ignored."""
+    values = {
+        "conversation": conversation,
+        "payload": payload,
+        "created_at": at,
+        "outbox_id": outbox_id,
+    }
+    await session.execute(insert_ignoring_conflicts(session, LocalMessageRow, values))
+
+
+async def messages_after(
+    session: AsyncSession, *, conversations: Iterable[str], after_id: int
+) -> Sequence[LocalMessageRow]:
+    """Messages in these conversations newer than `after_id`, oldest first."""
+    query = (
+        select(LocalMessageRow)
+        .where(
+            LocalMessageRow.conversation.in_(list(conversations)),
+            LocalMessageRow.id > after_id,
+        )
+        .order_by(LocalMessageRow.id)
+    )
+    return (await session.scalars(query)).all()
+
+
+async def get_cursor(session: AsyncSession, *, user_id: str) -> int:
+    """The id of the last message this local user has seen (0: none)."""
+    row = await session.get(LocalCursorRow, user_id)
+    return 0 if row is None else row.last_message_id
+
+
+async def set_cursor(session: AsyncSession, *, user_id: str, last_message_id: int) -> None:
+    """Remember how far this local user has read."""
+    row = await session.get(LocalCursorRow, user_id)
+    if row is None:
+        session.add(LocalCursorRow(user_id=user_id, last_message_id=last_message_id))
+    else:
+        row.last_message_id = max(row.last_message_id, last_message_id)
+    await session.flush()

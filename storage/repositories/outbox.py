@@ -1,0 +1,119 @@
+"""The persistent outbox: every outgoing notice is a row until a platform has accepted it.
+
+Rows are written in the same transaction as the change that caused them, and a sender
+delivers them after commit. A lease keeps two senders from taking the same row; on
+PostgreSQL, FOR UPDATE SKIP LOCKED hands each row to exactly one claimant.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.notices import Target
+from storage.models import OutboxRow
+from storage.repositories._dialect import insert_ignoring_conflicts, supports_skip_locked
+
+PENDING = "pending"
+DELIVERED = "delivered"
+FAILED = "failed"
+
+
+async def enqueue(
+    session: AsyncSession,
+    *,
+    target: Target,
+    payload: dict[str, Any],
+    at: datetime,
+    dedupe_key: str | None = None,
+) -> None:
+    """Add a notice for `target`; a repeated `dedupe_key` is silently ignored."""
+    values = {
+        "created_at": at,
+        "platform": target.platform,
+        "target_kind": target.kind,
+        "target_address": target.address,
+        "payload": payload,
+        "dedupe_key": dedupe_key,
+        "status": PENDING,
+        "attempts": 0,
+        "next_attempt_at": at,
+    }
+    await session.execute(insert_ignoring_conflicts(session, OutboxRow, values))
+
+
+async def claim_due(
+    session: AsyncSession,
+    *,
+    platforms: Iterable[str],
+    now: datetime,
+    lease: timedelta,
+    limit: int = 50,
+    address: str | None = None,
+) -> Sequence[OutboxRow]:
+    """Lease up to `limit` due rows for these platforms (optionally one address), oldest first."""
+    query = (
+        select(OutboxRow)
+        .where(
+            OutboxRow.status == PENDING,
+            OutboxRow.platform.in_(list(platforms)),
+            OutboxRow.next_attempt_at <= now,
+            or_(OutboxRow.lease_until.is_(None), OutboxRow.lease_until < now),
+        )
+        .order_by(OutboxRow.id)
+        .limit(limit)
+    )
+    if address is not None:
+        query = query.where(OutboxRow.target_address == address)
+    if supports_skip_locked(session):
+        query = query.with_for_update(skip_locked=True)
+    rows = (await session.scalars(query)).all()
+    for row in rows:
+        row.lease_until = now + lease
+    await session.flush()
+    return rows
+
+
+async def mark_delivered(
+    session: AsyncSession, *, outbox_id: int, at: datetime, message_ref: str | None
+) -> None:
+    """The platform accepted the notice."""
+    await session.execute(
+        update(OutboxRow)
+        .where(OutboxRow.id == outbox_id)
+        .values(status=DELIVERED, delivered_at=at, message_ref=message_ref, lease_until=None)
+    )
+
+
+async def mark_failed(
+    session: AsyncSession,
+    *,
+    outbox_id: int,
+    error: str,
+    retry_at: datetime | None,
+) -> None:
+    """Delivery failed: retry at `retry_at`, or give up (status failed) when it is None."""
+    values: dict[str, Any] = {
+        "attempts": OutboxRow.attempts + 1,
+        "last_error": error[:2000],
+        "lease_until": None,
+    }
+    if retry_at is None:
+        values["status"] = FAILED
+    else:
+        values["next_attempt_at"] = retry_at
+    await session.execute(update(OutboxRow).where(OutboxRow.id == outbox_id).values(**values))
+
+
+async def pending_count(session: AsyncSession, *, platform: str | None = None) -> int:
+    """How many notices still wait for delivery."""
+    from sqlalchemy import func
+
+    query = select(func.count()).select_from(OutboxRow).where(OutboxRow.status == PENDING)
+    if platform is not None:
+        query = query.where(and_(OutboxRow.platform == platform))
+    return int(await session.scalar(query) or 0)

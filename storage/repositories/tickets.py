@@ -1,0 +1,128 @@
+"""Tickets and their audit trail. Functions never commit: the caller owns the transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import TicketEventRow, TicketRow
+
+
+async def add_ticket(session: AsyncSession, *, row: TicketRow) -> TicketRow:
+    """Insert a new ticket and assign its number."""
+    session.add(row)
+    await session.flush()
+    return row
+
+
+async def get_ticket(session: AsyncSession, *, ticket_id: int) -> TicketRow | None:
+    """The ticket with this number, or None."""
+    return await session.get(TicketRow, ticket_id)
+
+
+async def team_queue(
+    session: AsyncSession, *, team_ids: Iterable[str], statuses: Iterable[str], limit: int = 50
+) -> Sequence[TicketRow]:
+    """Open tickets of the teams, the most urgent deadline first (no deadline last)."""
+    query = (
+        select(TicketRow)
+        .where(TicketRow.team_id.in_(list(team_ids)), TicketRow.status.in_(list(statuses)))
+        .order_by(TicketRow.next_due_at.is_(None), TicketRow.next_due_at, TicketRow.id)
+        .limit(limit)
+    )
+    return (await session.scalars(query)).all()
+
+
+async def requester_tickets(
+    session: AsyncSession, *, platform: str, requester_id: str, limit: int = 20
+) -> Sequence[TicketRow]:
+    """A requester's tickets, newest first."""
+    query = (
+        select(TicketRow)
+        .where(TicketRow.requester_platform == platform, TicketRow.requester_id == requester_id)
+        .order_by(TicketRow.id.desc())
+        .limit(limit)
+    )
+    return (await session.scalars(query)).all()
+
+
+async def waiting_ticket_of(
+    session: AsyncSession, *, platform: str, requester_id: str, status: str
+) -> TicketRow | None:
+    """The requester's most recent ticket in `status` (the one a reply belongs to)."""
+    query = (
+        select(TicketRow)
+        .where(
+            TicketRow.requester_platform == platform,
+            TicketRow.requester_id == requester_id,
+            TicketRow.status == status,
+        )
+        .order_by(TicketRow.updated_at.desc())
+        .limit(1)
+    )
+    return await session.scalar(query)
+
+
+async def due_before(
+    session: AsyncSession, *, moment: datetime, limit: int = 500
+) -> Sequence[TicketRow]:
+    """Tickets whose next deadline is at or before `moment`: one indexed range query."""
+    query = (
+        select(TicketRow)
+        .where(TicketRow.next_due_at <= moment)
+        .order_by(TicketRow.next_due_at)
+        .limit(limit)
+    )
+    return (await session.scalars(query)).all()
+
+
+async def append_event(
+    session: AsyncSession,
+    *,
+    ticket_id: int,
+    at: datetime,
+    action: str,
+    from_status: str | None,
+    to_status: str,
+    actor_platform: str,
+    actor_id: str,
+    actor_person: str | None,
+    public: bool,
+    data: dict[str, Any],
+) -> TicketEventRow:
+    """Append one line to the ticket's audit trail."""
+    row = TicketEventRow(
+        ticket_id=ticket_id,
+        at=at,
+        action=action,
+        from_status=from_status,
+        to_status=to_status,
+        actor_platform=actor_platform,
+        actor_id=actor_id,
+        actor_person=actor_person,
+        public=public,
+        data=data,
+    )
+    session.add(row)
+    await session.flush()
+    return row
+
+
+async def ticket_events(session: AsyncSession, *, ticket_id: int) -> Sequence[TicketEventRow]:
+    """The audit trail of a ticket, oldest first."""
+    query = (
+        select(TicketEventRow)
+        .where(TicketEventRow.ticket_id == ticket_id)
+        .order_by(TicketEventRow.at, TicketEventRow.id)
+    )
+    return (await session.scalars(query)).all()
+
+
+async def count_open(session: AsyncSession, *, statuses: Iterable[str]) -> int:
+    """How many tickets are in these statuses."""
+    query = select(func.count()).select_from(TicketRow).where(TicketRow.status.in_(list(statuses)))
+    return int(await session.scalar(query) or 0)
