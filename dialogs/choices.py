@@ -17,7 +17,7 @@ def match_choice(choices: Sequence[Choice], *, text: str, action_id: str | None)
     typed = text.strip().rstrip(".").strip().casefold()
     if not typed:
         return None
-    if typed.isdigit():
+    if typed.isdecimal():  # not isdigit(): "²" is a digit that int() rejects
         index = int(typed) - 1
         return choices[index] if 0 <= index < len(choices) else None
     exact = [c for c in choices if typed in (c.label.casefold(), _short_id(c).casefold())]

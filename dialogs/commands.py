@@ -61,6 +61,7 @@ SPECS: tuple[Spec, ...] = (
 )
 _BY_ALIAS = {alias: spec for spec in SPECS for alias in spec.aliases}
 PREFIXES = ("/", "!")
+MAX_ID_DIGITS = 18  # ticket ids are 64-bit integers; longer numbers cannot exist
 
 
 @dataclass(frozen=True)
@@ -84,16 +85,19 @@ class CommandError:
 
 
 def is_command(text: str) -> bool:
-    """Whether the text starts with a command prefix followed by a word."""
+    """Whether the text starts with a command prefix followed by a word (or an alias: "/?")."""
     stripped = text.lstrip()
-    return len(stripped) > 1 and stripped[0] in PREFIXES and stripped[1].isalpha()
+    if len(stripped) < 2 or stripped[0] not in PREFIXES or stripped[1].isspace():
+        return False
+    head = stripped[1:].split(maxsplit=1)[0]
+    return head[0].isalpha() or head.casefold() in _BY_ALIAS
 
 
 def parse_command(text: str) -> Command | CommandError:
     """Parse "/claim 12" and friends; call only when `is_command(text)`."""
     stripped = text.strip()
     prefix = stripped[0]
-    head, _, rest = stripped[1:].partition(" ")
+    head, rest = _split_word(stripped[1:])
     spec = _BY_ALIAS.get(head.casefold())
     if spec is None:
         return CommandError("cmd.unknown", {"name": prefix + head, "p": prefix})
@@ -105,7 +109,7 @@ def command_from_action(action_id: str) -> Command | None:
     """Buttons such as "claim:12" carry a command; other ids belong to dialogs."""
     name, _, value = action_id.partition(":")
     spec = next((s for s in SPECS if s.name == name), None)
-    if spec is None or spec.args not in (Args.ID, Args.OPTIONAL_ID) or not value.isdigit():
+    if spec is None or spec.args not in (Args.ID, Args.OPTIONAL_ID) or not _is_id(value):
         return None
     return Command(spec.name, ticket_id=int(value), staff_only=spec.staff_only)
 
@@ -113,14 +117,14 @@ def command_from_action(action_id: str) -> Command | None:
 def _parse_args(spec: Spec, prefix: str, usage: str, rest: str) -> Command | CommandError:
     base = Command(spec.name, prefix=prefix, staff_only=spec.staff_only)
     if spec.args is Args.NONE:
-        return base
+        return CommandError("cmd.usage", {"usage": usage}) if rest else base
     words = rest.split(maxsplit=1)
     if not words:
         if spec.args is Args.OPTIONAL_ID:
             return base
         return CommandError("cmd.usage", {"usage": usage})
     number = words[0].lstrip("#")
-    if not number.isdigit():
+    if not _is_id(number):
         return CommandError("cmd.bad_number", {"value": words[0], "p": prefix})
     ticket_id = int(number)
     remainder = words[1].strip() if len(words) > 1 else ""
@@ -134,10 +138,23 @@ def _parse_args(spec: Spec, prefix: str, usage: str, rest: str) -> Command | Com
         if not remainder:
             return CommandError("cmd.missing_text", {"usage": usage})
         return _with(base, ticket_id=ticket_id, text=remainder)
-    team, _, reason = remainder.partition(" ")
+    team, reason = _split_word(remainder)
     if not team:
         return CommandError("cmd.usage", {"usage": usage})
     return _with(base, ticket_id=ticket_id, team=team.casefold(), text=reason.strip())
+
+
+def _is_id(value: str) -> bool:
+    """A plausible ticket number: decimal digits that int() accepts and a 64-bit id can hold."""
+    return value.isdecimal() and len(value) <= MAX_ID_DIGITS
+
+
+def _split_word(text: str) -> tuple[str, str]:
+    """The first word and the stripped rest, split at any whitespace (a newline too)."""
+    parts = text.split(maxsplit=1)
+    if not parts:
+        return "", ""
+    return parts[0], parts[1].strip() if len(parts) > 1 else ""
 
 
 def _with(base: Command, **changes: object) -> Command:

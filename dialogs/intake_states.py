@@ -61,17 +61,27 @@ _KINDS: dict[str, type[IntakeState]] = {
 }
 
 
+_OPTIONAL = frozenset({"reference"})  # the only field that may be None
+
+
 def dump_state(state: IntakeState) -> dict[str, Any]:
     """A JSON-ready dict for the dialog store."""
     return {"kind": type(state).__name__, **asdict(state)}
 
 
-def load_state(data: dict[str, Any]) -> IntakeState | None:
+def load_state(data: object) -> IntakeState | None:
     """Inverse of `dump_state`; None for anything unrecognisable (the dialog restarts)."""
+    if not isinstance(data, dict):
+        return None
     cls = _KINDS.get(str(data.get("kind")))
     if cls is None:
         return None
-    names = {f.name for f in fields(cls)}
-    if not names <= data.keys():
-        return None
-    return cls(**{name: data[name] for name in names})
+    values: dict[str, Any] = {}
+    for spec in fields(cls):
+        if spec.name not in data:
+            return None
+        value = data[spec.name]
+        if not (isinstance(value, str) or (value is None and spec.name in _OPTIONAL)):
+            return None  # missing, or not the type the dialog steps rely on
+        values[spec.name] = value
+    return cls(**values)

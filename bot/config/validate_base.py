@@ -132,7 +132,8 @@ class Checker:
 
     def ident(self, value: object, path: KeyPath, what: str = "id") -> str | None:
         """An id: lowercase ASCII letters, digits, '.', '_' or '-'."""
-        text = self.string(value, path, f"an {what} (a non-empty string)")
+        article = "an" if what[:1] in "aeiou" else "a"
+        text = self.string(value, path, f"{article} {what} (a non-empty string)")
         if text is not None and not ID_PATTERN.fullmatch(text):
             self.report(
                 path,

@@ -29,12 +29,12 @@ _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 def check_calendar(ck: Checker, raw: object, path: KeyPath) -> CalendarConfig | None:
     """The calendar, or None when it has issues (all of them reported)."""
+    start = len(ck.issues)
     node = ck.mapping(
         raw, path, required=("timezone", "office_hours", "holidays"), optional=("closure_days",)
     )
     if node is None:
         return None
-    start = len(ck.issues)
     timezone = (
         _timezone(ck, node.get("timezone"), (*path, "timezone")) if "timezone" in node else None
     )

@@ -31,10 +31,10 @@ assert set(POLICY_PARAMETERS) == set(get_args(PolicyKind))
 
 def check_sla(ck: Checker, raw: object, path: KeyPath) -> SlaConfig | None:
     """The SLA config, or None when it has issues (all of them reported)."""
+    start = len(ck.issues)
     node = ck.mapping(raw, path, required=("policies", "default"), optional=("by_level",))
     if node is None:
         return None
-    start = len(ck.issues)
     policies = (
         _policies(ck, node.get("policies"), (*path, "policies")) if "policies" in node else {}
     )
@@ -75,7 +75,7 @@ def _policy(ck: Checker, name: str, raw: object, path: KeyPath) -> SlaPolicy | N
     if node is None or "kind" not in node:
         return None
     kind = node["kind"]
-    if kind not in POLICY_PARAMETERS:
+    if not isinstance(kind, str) or kind not in POLICY_PARAMETERS:
         ck.report(
             (*path, "kind"),
             f"unknown policy kind {kind!r}; known kinds: {known(POLICY_PARAMETERS)}",
@@ -141,10 +141,10 @@ def _targets(
 def check_escalation(ck: Checker, raw: object, path: KeyPath) -> EscalationConfig | None:
     """The escalation config, or None when it has issues (all of them reported)."""
     timings = ("sweep_interval", "interim_update_after", "claim_lease")
+    start = len(ck.issues)
     node = ck.mapping(raw, path, required=(*timings, "digest_at", "default_policy", "policies"))
     if node is None:
         return None
-    start = len(ck.issues)
     durations = {
         key: ck.duration(node[key], (*path, key), allow_zero=False)
         for key in timings
@@ -184,10 +184,10 @@ def check_escalation(ck: Checker, raw: object, path: KeyPath) -> EscalationConfi
 def _escalation_policy(
     ck: Checker, name: str, raw: object, path: KeyPath
 ) -> EscalationPolicy | None:
+    start = len(ck.issues)
     node = ck.mapping(raw, path, required=("steps", "repeat_every", "max_repeats"))
     if node is None:
         return None
-    start = len(ck.issues)
     repeat = None
     if "repeat_every" in node:
         repeat = ck.duration(node["repeat_every"], (*path, "repeat_every"), allow_zero=False)
@@ -217,12 +217,12 @@ def _escalation_policy(
 
 
 def _step(ck: Checker, raw: object, path: KeyPath) -> EscalationStep | None:
+    start = len(ck.issues)
     node = ck.mapping(
         raw, path, required=("id", "deadline", "action"), optional=("before", "after")
     )
     if node is None:
         return None
-    start = len(ck.issues)
     step_id = ck.ident(node["id"], (*path, "id"), "step id") if "id" in node else None
     choices = {"deadline": DEADLINES, "action": ACTIONS}
     for key, allowed in choices.items():

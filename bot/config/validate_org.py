@@ -131,11 +131,11 @@ def _team(
 ) -> Team | None:
     required = ("id", "name", "level", "members", "leads")
     optional = ("channels", "closure_days", "escalation_policy")
+    start = len(ck.issues)
     node = ck.mapping(raw, path, required=required, optional=optional)
     if node is None:
         levels.append(None)
         return None
-    start = len(ck.issues)
     team_id = ids.add(node["id"], (*path, "id")) if "id" in node else None
     name = ck.texts(node["name"], (*path, "name")) if "name" in node else None
     level = _level(ck, node.get("level"), (*path, "level")) if "level" in node else None
@@ -144,7 +144,7 @@ def _team(
     members = (
         _members(ck, node.get("members"), (*path, "members"), people) if "members" in node else ()
     )
-    leads = _leads(ck, node, path, members or ())
+    leads = _leads(ck, node, path)
     closures = closure_days(ck, node.get("closure_days"), (*path, "closure_days"), recurring=False)
     policy = node.get("escalation_policy")
     if policy is not None:
@@ -203,9 +203,8 @@ def _members(ck: Checker, raw: object, path: KeyPath, people: _People) -> tuple[
     return tuple(members) if len(ck.issues) == start else None
 
 
-def _leads(
-    ck: Checker, node: dict[str, object], path: KeyPath, members: tuple[Person, ...]
-) -> tuple[str, ...] | None:
+def _leads(ck: Checker, node: dict[str, object], path: KeyPath) -> tuple[str, ...] | None:
+    """The team's leads; each must be listed among the team's members."""
     if "leads" not in node:
         return None
     leads_path = (*path, "leads")

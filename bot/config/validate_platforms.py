@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from bot.config.model import PLATFORMS, PlatformConfig, SecretRef
 from bot.config.validate_base import Checker, known
@@ -47,15 +48,17 @@ SECRET_MESSAGE = "secrets must not be written into the config file; use {env: NA
 MATRIX_USER = re.compile(r"@[^:\s]+:[^\s:]+(:\d+)?")
 MATRIX_ROOM = re.compile(r"[!#][^:\s]+:[^\s:]+(:\d+)?")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_SEPARATORS = re.compile(r"[_\-\s.]+")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
 
+@lru_cache(maxsize=1024)
 def is_secret_key(name: str) -> bool:
     """True for keys like access_token, app_password, client_secret, api_key, apiKey.
 
     The words must be whole `_`/`-`-separated parts, so "keywords" or "monkey" are not.
     """
-    parts = re.split(r"[_\-\s.]+", _CAMEL.sub("_", name).lower())
+    parts = _SEPARATORS.split(_CAMEL.sub("_", name).lower())
     return any(part in SECRET_WORDS for part in parts)
 
 
@@ -139,10 +142,10 @@ def check_platform_ids(
 
 def check_platforms(ck: Checker, raw: object, path: KeyPath) -> dict[str, PlatformConfig] | None:
     """The platforms section (secrets in clear text are reported by check_no_clear_secrets)."""
+    start = len(ck.issues)
     node = ck.mapping(raw, path, optional=PLATFORMS, what="a mapping of platform -> settings")
     if node is None:
         return None
-    start = len(ck.issues)
     result: dict[str, PlatformConfig] = {}
     for name, value in node.items():
         if name in PLATFORM_KEYS:
@@ -158,10 +161,10 @@ def check_platforms(ck: Checker, raw: object, path: KeyPath) -> dict[str, Platfo
 
 
 def _platform(ck: Checker, name: str, raw: object, path: KeyPath) -> PlatformConfig | None:
+    start = len(ck.issues)
     node = ck.mapping(raw, path, required=("enabled",), optional=PLATFORM_KEYS[name])
     if node is None:
         return None
-    start = len(ck.issues)
     enabled = ck.boolean(node["enabled"], (*path, "enabled")) if "enabled" in node else None
     settings: dict[str, object] = {}
     secrets: dict[str, SecretRef] = {}

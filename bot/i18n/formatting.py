@@ -12,6 +12,22 @@ _WEEKDAYS = {
     "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
 }
 
+# Not strftime("%B"): that follows the process locale (LC_TIME) and could print "Dezember".
+_MONTHS_EN = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+
 
 def format_deadline(moment: datetime, locale: str, tz: ZoneInfo, now: datetime) -> str:
     """A deadline as a person would say it: "heute, 15:30 Uhr", "morgen, Dienstag, 15:30 Uhr",
@@ -25,7 +41,7 @@ def format_deadline(moment: datetime, locale: str, tz: ZoneInfo, now: datetime) 
         date_text = local.strftime("%d.%m.%Y")
         day = {0: "heute", 1: f"morgen, {weekday}"}.get(days_ahead, f"{weekday}, {date_text}")
         return f"{day}, {clock} Uhr"
-    date_text = f"{local.day} {local.strftime('%B %Y')}"
+    date_text = f"{local.day} {_MONTHS_EN[local.month - 1]} {local.year}"
     day = {0: "today", 1: f"tomorrow, {weekday}"}.get(days_ahead, f"{weekday}, {date_text}")
     return f"{day}, {clock}"
 

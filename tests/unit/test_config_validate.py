@@ -6,6 +6,7 @@ issue names the right key path and the line of the changed text.
 
 from __future__ import annotations
 
+import copy as copy_module
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,8 @@ import pytest
 import yaml
 
 from bot.config.loader import ConfigIssue, check_config, default_config_path
+from bot.config.validate import validate
+from bot.config.yaml_lines import load_yaml
 
 SAMPLE = default_config_path().read_text(encoding="utf-8")
 _DATA: dict[str, Any] = yaml.safe_load(SAMPLE)
@@ -58,7 +61,13 @@ def find(issues: list[ConfigIssue], path: str, fragment: str) -> ConfigIssue:
 # (old text, new text, expected path, message fragment, line marker)
 CASES: list[tuple[str, str, str, str, str | None]] = [
     # references between topics and teams; duplicate ids
-    ("    team: haushalt\n", "    team: haushlt\n", "topics[0].team", "unknown team 'haushlt'", None),
+    (
+        "    team: haushalt\n",
+        "    team: haushlt\n",
+        "topics[0].team",
+        "unknown team 'haushlt'",
+        None,
+    ),
     (
         "    parent: srm\n",
         "    parent: srn\n",
@@ -73,10 +82,34 @@ CASES: list[tuple[str, str, str, str, str | None]] = [
         "itself a sub-topic",
         None,
     ),
-    ("  - id: anlagen\n", "  - id: debitoren\n", f"teams[{TEAM['anlagen']}].id", "duplicate team id 'debitoren'", None),
-    ("  - id: sonstiges\n", "  - id: idee\n", f"topics[{TOPIC['sonstiges']}].id", "duplicate topic id 'idee'", None),
-    ("  - id: f4\n", "  - id: f1-f3\n", "customer_groups[1].id", "duplicate customer group id", None),
-    ("      - id: bk.schmidt\n", "      - id: bk.yilmaz\n", "teams[0].members[2].id", "duplicate person id", None),
+    (
+        "  - id: anlagen\n",
+        "  - id: debitoren\n",
+        f"teams[{TEAM['anlagen']}].id",
+        "duplicate team id 'debitoren'",
+        None,
+    ),
+    (
+        "  - id: sonstiges\n",
+        "  - id: idee\n",
+        f"topics[{TOPIC['sonstiges']}].id",
+        "duplicate topic id 'idee'",
+        None,
+    ),
+    (
+        "  - id: f4\n",
+        "  - id: f1-f3\n",
+        "customer_groups[1].id",
+        "duplicate customer group id",
+        None,
+    ),
+    (
+        "      - id: bk.schmidt\n",
+        "      - id: bk.yilmaz\n",
+        "teams[0].members[2].id",
+        "duplicate person id",
+        None,
+    ),
     ("  - id: bk\n", "  - id: Team BK\n", "teams[0].id", "lowercase ASCII", None),
     (
         "      - id: kred.novak\n",
@@ -94,14 +127,38 @@ CASES: list[tuple[str, str, str, str, str | None]] = [
     ),
     # leads and levels
     ("    leads: [kred.wagner]\n", "    leads: []\n", "teams[1].leads", "at least one lead", None),
-    ("    leads: [kred.wagner]\n", "    leads: [bk.berger]\n", "teams[1].leads[0]", "not a member", None),
-    ("    leads: [kred.wagner]\n", "", "teams[1]", "missing required key 'leads'", "  - id: kreditoren"),
+    (
+        "    leads: [kred.wagner]\n",
+        "    leads: [bk.berger]\n",
+        "teams[1].leads[0]",
+        "not a member",
+        None,
+    ),
+    (
+        "    leads: [kred.wagner]\n",
+        "",
+        "teams[1]",
+        "missing required key 'leads'",
+        "  - id: kreditoren",
+    ),
     ("    level: 1\n", "    level: 4\n", "teams[0].level", "level must be 1, 2 or 3", None),
     ("    level: 1\n", "    level: 2\n", "teams", "no level-1 team", "\nteams:"),
     ("    level: 3\n", "    level: 2\n", "teams", "no level-3 team", "\nteams:"),
     # calendar
-    ('    friday: ["08:30-12:00"]', '    friday: ["12:00-08:30"]', "calendar.office_hours.friday[0]", "end before", None),
-    ('    friday: ["08:30-12:00"]', '    friday: ["12:00-12:00"]', "calendar.office_hours.friday[0]", "end before", None),
+    (
+        '    friday: ["08:30-12:00"]',
+        '    friday: ["12:00-08:30"]',
+        "calendar.office_hours.friday[0]",
+        "end before",
+        None,
+    ),
+    (
+        '    friday: ["08:30-12:00"]',
+        '    friday: ["12:00-12:00"]',
+        "calendar.office_hours.friday[0]",
+        "end before",
+        None,
+    ),
     (
         '    monday: ["08:30-12:00", "13:00-15:30"]',
         '    monday: ["08:30-12:00", "11:30-15:30"]',
@@ -109,14 +166,62 @@ CASES: list[tuple[str, str, str, str, str | None]] = [
         "overlaps 08:30-12:00",
         None,
     ),
-    ("    friday:", "    fryday:", "calendar.office_hours.fryday", "unknown weekday 'fryday'", None),
-    ('    friday: ["08:30-12:00"]', '    friday: ["8.30-12"]', "calendar.office_hours.friday[0]", '"HH:MM-HH:MM"', None),
-    ('    friday: ["08:30-12:00"]', '    friday: ["08:30-24:30"]', "calendar.office_hours.friday[0]", "invalid interval", None),
-    ('    friday: ["08:30-12:00"]', '    friday: "08:30-12:00"', "calendar.office_hours.friday", "expected a list", None),
-    ("  timezone: Europe/Berlin", "  timezone: Europe/Bonn", "calendar.timezone", "unknown time zone 'Europe/Bonn'", None),
-    ("    country: DE", "    country: XX", "calendar.holidays.country", "unknown holiday country 'XX'", None),
-    ("    country: DE", "    country: NO", "calendar.holidays.country", "put the value in quotes", None),
-    ("    subdivision: BY", "    subdivision: ZZ", "calendar.holidays.subdivision", "unknown subdivision 'ZZ'", None),
+    (
+        "    friday:",
+        "    fryday:",
+        "calendar.office_hours.fryday",
+        "unknown weekday 'fryday'",
+        None,
+    ),
+    (
+        '    friday: ["08:30-12:00"]',
+        '    friday: ["8.30-12"]',
+        "calendar.office_hours.friday[0]",
+        '"HH:MM-HH:MM"',
+        None,
+    ),
+    (
+        '    friday: ["08:30-12:00"]',
+        '    friday: ["08:30-24:30"]',
+        "calendar.office_hours.friday[0]",
+        "invalid interval",
+        None,
+    ),
+    (
+        '    friday: ["08:30-12:00"]',
+        '    friday: "08:30-12:00"',
+        "calendar.office_hours.friday",
+        "expected a list",
+        None,
+    ),
+    (
+        "  timezone: Europe/Berlin",
+        "  timezone: Europe/Bonn",
+        "calendar.timezone",
+        "unknown time zone 'Europe/Bonn'",
+        None,
+    ),
+    (
+        "    country: DE",
+        "    country: XX",
+        "calendar.holidays.country",
+        "unknown holiday country 'XX'",
+        None,
+    ),
+    (
+        "    country: DE",
+        "    country: NO",
+        "calendar.holidays.country",
+        "put the value in quotes",
+        None,
+    ),
+    (
+        "    subdivision: BY",
+        "    subdivision: ZZ",
+        "calendar.holidays.subdivision",
+        "unknown subdivision 'ZZ'",
+        None,
+    ),
     (
         "    categories: [public, catholic]",
         "    categories: [public, katholisch]",
@@ -124,64 +229,334 @@ CASES: list[tuple[str, str, str, str, str | None]] = [
         "unknown holiday category 'katholisch'",
         None,
     ),
-    ("    categories: [public, catholic]", "    categories: public", "calendar.holidays.categories", "expected a list", None),
-    ('  closure_days: ["12-24", "12-31"]', '  closure_days: ["12-24", "13-31"]', "calendar.closure_days[1]", "invalid closure day", None),
-    ("    closure_days: []\n", '    closure_days: ["12-24"]\n', "teams[0].closure_days[0]", '"YYYY-MM-DD"', None),
+    (
+        "    categories: [public, catholic]",
+        "    categories: public",
+        "calendar.holidays.categories",
+        "expected a list",
+        None,
+    ),
+    (
+        '  closure_days: ["12-24", "12-31"]',
+        '  closure_days: ["12-24", "13-31"]',
+        "calendar.closure_days[1]",
+        "invalid closure day",
+        None,
+    ),
+    (
+        "    closure_days: []\n",
+        '    closure_days: ["12-24"]\n',
+        "teams[0].closure_days[0]",
+        '"YYYY-MM-DD"',
+        None,
+    ),
     # SLA policies and targets
-    ("duration: 16h", "duration: -16h", "sla.policies.loesung.duration", "must not be negative", None),
-    ("min_remaining: 2h", "min_remaining: -2h", "sla.policies.reaktion.min_remaining", "must not be negative", None),
-    ("duration: 8h}", "duration: 0}", "sla.policies.aktualisierung.duration", "greater than zero", None),
-    ("{kind: working_hours, duration: 16h}", "{kind: work_hours, duration: 16h}", "sla.policies.loesung.kind", "unknown policy kind 'work_hours'", None),
-    ("{kind: working_hours, duration: 16h}", "{kind: working_hours}", "sla.policies.loesung", "needs 'duration'", None),
-    ("{kind: same_or_next_working_day, min_remaining: 2h}", "{kind: same_or_next_working_day}", "sla.policies.reaktion", "needs 'min_remaining'", None),
-    ("min_remaining: 2h}", "min_remaining: 2h, duration: 4h}", "sla.policies.reaktion.duration", "not used", None),
-    ("min_remaining: 2h", "min_remaning: 2h", "sla.policies.reaktion.min_remaning", "did you mean 'min_remaining'", None),
-    ("resolution: loesung", "resolution: loesen", "sla.default.resolution", "unknown SLA policy 'loesen'", None),
-    ("  by_level: {}", "  by_level: {2: {update: schnell}}", "sla.by_level.2.update", "unknown SLA policy 'schnell'", None),
-    ("  by_level: {}", "  by_level: {4: {update: loesung}}", "sla.by_level.4", "levels are 1, 2 and 3", None),
+    (
+        "duration: 16h",
+        "duration: -16h",
+        "sla.policies.loesung.duration",
+        "must not be negative",
+        None,
+    ),
+    (
+        "min_remaining: 2h",
+        "min_remaining: -2h",
+        "sla.policies.reaktion.min_remaining",
+        "must not be negative",
+        None,
+    ),
+    (
+        "duration: 8h}",
+        "duration: 0}",
+        "sla.policies.aktualisierung.duration",
+        "greater than zero",
+        None,
+    ),
+    (
+        "{kind: working_hours, duration: 16h}",
+        "{kind: work_hours, duration: 16h}",
+        "sla.policies.loesung.kind",
+        "unknown policy kind 'work_hours'",
+        None,
+    ),
+    (
+        "{kind: working_hours, duration: 16h}",
+        "{kind: working_hours}",
+        "sla.policies.loesung",
+        "needs 'duration'",
+        None,
+    ),
+    (
+        "{kind: same_or_next_working_day, min_remaining: 2h}",
+        "{kind: same_or_next_working_day}",
+        "sla.policies.reaktion",
+        "needs 'min_remaining'",
+        None,
+    ),
+    (
+        "min_remaining: 2h}",
+        "min_remaining: 2h, duration: 4h}",
+        "sla.policies.reaktion.duration",
+        "not used",
+        None,
+    ),
+    (
+        "min_remaining: 2h",
+        "min_remaning: 2h",
+        "sla.policies.reaktion.min_remaning",
+        "did you mean 'min_remaining'",
+        None,
+    ),
+    (
+        "resolution: loesung",
+        "resolution: loesen",
+        "sla.default.resolution",
+        "unknown SLA policy 'loesen'",
+        None,
+    ),
+    (
+        "  by_level: {}",
+        "  by_level: {2: {update: schnell}}",
+        "sla.by_level.2.update",
+        "unknown SLA policy 'schnell'",
+        None,
+    ),
+    (
+        "  by_level: {}",
+        "  by_level: {4: {update: loesung}}",
+        "sla.by_level.4",
+        "levels are 1, 2 and 3",
+        None,
+    ),
     # escalation
     ("action: remind}", "action: shout}", f"{STEPS}[0].action", "unknown action 'shout'", None),
-    ("deadline: update,", "deadline: silence,", f"{STEPS}[3].deadline", "unknown deadline 'silence'", None),
+    (
+        "deadline: update,",
+        "deadline: silence,",
+        f"{STEPS}[3].deadline",
+        "unknown deadline 'silence'",
+        None,
+    ),
     ("before: 2h", "before: -2h", f"{STEPS}[0].before", "must not be negative", None),
     ("after: 1h", "after: -1h", f"{STEPS}[2].after", "must not be negative", None),
     ("before: 2h", "before: 2h, after: 1h", f"{STEPS}[0]", "not both", None),
     ("{id: frist,", "{id: erinnerung,", f"{STEPS}[1].id", "duplicate step id", None),
-    ("  default_policy: standard", "  default_policy: sanft", "escalation.default_policy", "unknown escalation policy 'sanft'", None),
-    ("    escalation_policy: null", "    escalation_policy: streng", "teams[0].escalation_policy", "unknown escalation policy 'streng'", None),
-    ("repeat_every: 4h", "repeat_every: -4h", "escalation.policies.standard.repeat_every", "must not be negative", None),
-    ("max_repeats: 3", "max_repeats: -1", "escalation.policies.standard.max_repeats", "at least 0", None),
-    ("max_repeats: 3", "max_repeats: drei", "escalation.policies.standard.max_repeats", "whole number", None),
-    ("sweep_interval: 30s", "sweep_interval: -30s", "escalation.sweep_interval", "must not be negative", None),
-    ("sweep_interval: 30s", "sweep_interval: 0", "escalation.sweep_interval", "greater than zero", None),
+    (
+        "  default_policy: standard",
+        "  default_policy: sanft",
+        "escalation.default_policy",
+        "unknown escalation policy 'sanft'",
+        None,
+    ),
+    (
+        "    escalation_policy: null",
+        "    escalation_policy: streng",
+        "teams[0].escalation_policy",
+        "unknown escalation policy 'streng'",
+        None,
+    ),
+    (
+        "repeat_every: 4h",
+        "repeat_every: -4h",
+        "escalation.policies.standard.repeat_every",
+        "must not be negative",
+        None,
+    ),
+    (
+        "max_repeats: 3",
+        "max_repeats: -1",
+        "escalation.policies.standard.max_repeats",
+        "at least 0",
+        None,
+    ),
+    (
+        "max_repeats: 3",
+        "max_repeats: drei",
+        "escalation.policies.standard.max_repeats",
+        "whole number",
+        None,
+    ),
+    (
+        "sweep_interval: 30s",
+        "sweep_interval: -30s",
+        "escalation.sweep_interval",
+        "must not be negative",
+        None,
+    ),
+    (
+        "sweep_interval: 30s",
+        "sweep_interval: 0",
+        "escalation.sweep_interval",
+        "greater than zero",
+        None,
+    ),
     ("claim_lease: 4h", "claim_lease: -4h", "escalation.claim_lease", "must not be negative", None),
-    ("interim_update_after: 8h", "interim_update_after: -8h", "escalation.interim_update_after", "must not be negative", None),
-    ("interim_update_after: 8h", "interim_update_after: 8 hours", "escalation.interim_update_after", "invalid duration", None),
+    (
+        "interim_update_after: 8h",
+        "interim_update_after: -8h",
+        "escalation.interim_update_after",
+        "must not be negative",
+        None,
+    ),
+    (
+        "interim_update_after: 8h",
+        "interim_update_after: 8 hours",
+        "escalation.interim_update_after",
+        "invalid duration",
+        None,
+    ),
     ('digest_at: "08:45"', "digest_at: 8:45", "escalation.digest_at", "in quotes", None),
     ('digest_at: "08:45"', 'digest_at: "25:00"', "escalation.digest_at", "invalid time", None),
     # platforms and platform ids
-    ('      teams: "19:79251ae3', '      slack: "19:79251ae3', "teams[0].channels.slack", "unknown platform 'slack'", None),
-    ('          teams: "67185a80', '          slack: "67185a80', "teams[0].members[0].ids.slack", "unknown platform 'slack'", None),
-    ("  local:\n    enabled: true\n", "  local:\n    enabled: true\n  slack:\n    enabled: false\n", "platforms.slack", "unknown key 'slack'", "  slack:"),
-    ('"@anna.berger:stadt.example"', '"anna.berger@stadt.example"', "teams[0].members[0].ids.matrix", "'@user:server'", None),
-    ('"#hotline-bk:stadt.example"', '"hotline-bk"', "teams[0].channels.matrix", "'#alias:server'", None),
-    ('user_id: "@hotline:stadt.example"', 'user_id: "hotline"', "platforms.matrix.user_id", "'@user:server'", None),
-    ('leads_room: "#hotline-leitung:stadt.example"', 'leads_room: "leitung"', "platforms.matrix.leads_room", "'#alias:server'", None),
-    ('homeserver: "https://matrix.stadt.example"', 'homeserver: "matrix.stadt.example"', "platforms.matrix.homeserver", "URL", None),
-    ("  local:\n    enabled: true\n", "  local:\n    enabled: ja\n", "platforms.local.enabled", "true or false", "    enabled: ja"),
+    (
+        '      teams: "19:79251ae3',
+        '      slack: "19:79251ae3',
+        "teams[0].channels.slack",
+        "unknown platform 'slack'",
+        None,
+    ),
+    (
+        '          teams: "67185a80',
+        '          slack: "67185a80',
+        "teams[0].members[0].ids.slack",
+        "unknown platform 'slack'",
+        None,
+    ),
+    (
+        "  local:\n    enabled: true\n",
+        "  local:\n    enabled: true\n  slack:\n    enabled: false\n",
+        "platforms.slack",
+        "unknown key 'slack'",
+        "  slack:",
+    ),
+    (
+        '"@anna.berger:stadt.example"',
+        '"anna.berger@stadt.example"',
+        "teams[0].members[0].ids.matrix",
+        "'@user:server'",
+        None,
+    ),
+    (
+        '"#hotline-bk:stadt.example"',
+        '"hotline-bk"',
+        "teams[0].channels.matrix",
+        "'#alias:server'",
+        None,
+    ),
+    (
+        'user_id: "@hotline:stadt.example"',
+        'user_id: "hotline"',
+        "platforms.matrix.user_id",
+        "'@user:server'",
+        None,
+    ),
+    (
+        'leads_room: "#hotline-leitung:stadt.example"',
+        'leads_room: "leitung"',
+        "platforms.matrix.leads_room",
+        "'#alias:server'",
+        None,
+    ),
+    (
+        'homeserver: "https://matrix.stadt.example"',
+        'homeserver: "matrix.stadt.example"',
+        "platforms.matrix.homeserver",
+        "URL",
+        None,
+    ),
+    (
+        "  local:\n    enabled: true\n",
+        "  local:\n    enabled: ja\n",
+        "platforms.local.enabled",
+        "true or false",
+        "    enabled: ja",
+    ),
     # secrets
-    ("access_token: {env: HOTLINE_MATRIX_ACCESS_TOKEN}", 'access_token: "syt_c2VjcmV0"', "platforms.matrix.access_token", "secrets must not be written", None),
-    ("app_password: {env: HOTLINE_TEAMS_APP_PASSWORD}", "app_password: 123456", "platforms.teams.app_password", "use {env: NAME} or {file: PATH}", None),
-    ("  default_locale: de", '  api_key: "abc"\n  default_locale: de', "organisation.api_key", "secrets must not be written", None),
-    ("{env: HOTLINE_TEAMS_APP_ID}", "{env: 'HOTLINE TEAMS'}", "platforms.teams.app_id.env", "invalid environment variable name", None),
-    ("{env: HOTLINE_TEAMS_APP_ID}", "{vault: app-id}", "platforms.teams.app_id.vault", "unknown key 'vault'", None),
+    (
+        "access_token: {env: HOTLINE_MATRIX_ACCESS_TOKEN}",
+        'access_token: "syt_c2VjcmV0"',
+        "platforms.matrix.access_token",
+        "secrets must not be written",
+        None,
+    ),
+    (
+        "app_password: {env: HOTLINE_TEAMS_APP_PASSWORD}",
+        "app_password: 123456",
+        "platforms.teams.app_password",
+        "use {env: NAME} or {file: PATH}",
+        None,
+    ),
+    (
+        "  default_locale: de",
+        '  api_key: "abc"\n  default_locale: de',
+        "organisation.api_key",
+        "secrets must not be written",
+        None,
+    ),
+    (
+        "{env: HOTLINE_TEAMS_APP_ID}",
+        "{env: 'HOTLINE TEAMS'}",
+        "platforms.teams.app_id.env",
+        "invalid environment variable name",
+        None,
+    ),
+    (
+        "{env: HOTLINE_TEAMS_APP_ID}",
+        "{vault: app-id}",
+        "platforms.teams.app_id.vault",
+        "unknown key 'vault'",
+        None,
+    ),
     # structure: missing keys, wrong types, unknown keys, duplicates
-    ('  name: "Abteilung Finanzen (GL 2)"\n', "", "organisation", "missing required key 'name'", "organisation:"),
-    ("    leads: [bk.berger]\n", "    leads: bk.berger\n", "teams[0].leads", "expected a list", None),
-    ("    name: {de: \"Kontierung\", en: \"Account assignment\"}", "    name: [Kontierung]", f"topics[{TOPIC['kontierung']}].name", "expected a name", None),
-    ("    confidential: true", "    confidential: vielleicht", f"topics[{TOPIC['beschwerde']}].confidential", "true or false", None),
-    ("\nplatforms:\n", "\nescalaton: {}\nplatforms:\n", "escalaton", "did you mean 'escalation'", "escalaton"),
-    ("  default_locale: de", "  default_locale: fr", "organisation.default_locale", "unknown locale 'fr'", None),
-    ("  default_locale: de", "  default_locale: de\n  default_locale: en", "organisation.default_locale", "duplicate key", "default_locale: en"),
+    (
+        '  name: "Abteilung Finanzen (GL 2)"\n',
+        "",
+        "organisation",
+        "missing required key 'name'",
+        "organisation:",
+    ),
+    (
+        "    leads: [bk.berger]\n",
+        "    leads: bk.berger\n",
+        "teams[0].leads",
+        "expected a list",
+        None,
+    ),
+    (
+        '    name: {de: "Kontierung", en: "Account assignment"}',
+        "    name: [Kontierung]",
+        f"topics[{TOPIC['kontierung']}].name",
+        "expected a name",
+        None,
+    ),
+    (
+        "    confidential: true",
+        "    confidential: vielleicht",
+        f"topics[{TOPIC['beschwerde']}].confidential",
+        "true or false",
+        None,
+    ),
+    (
+        "\nplatforms:\n",
+        "\nescalaton: {}\nplatforms:\n",
+        "escalaton",
+        "did you mean 'escalation'",
+        "escalaton",
+    ),
+    (
+        "  default_locale: de",
+        "  default_locale: fr",
+        "organisation.default_locale",
+        "unknown locale 'fr'",
+        None,
+    ),
+    (
+        "  default_locale: de",
+        "  default_locale: de\n  default_locale: en",
+        "organisation.default_locale",
+        "duplicate key",
+        "default_locale: en",
+    ),
 ]
 
 
@@ -257,3 +632,45 @@ def test_top_level_must_be_a_mapping(tmp_path: Path) -> None:
     issues = issues_of(tmp_path, "- organisation\n- teams\n")
     assert [(i.path, i.line) for i in issues] == [("(top level)", 1)]
     assert "expected a mapping" in issues[0].message
+
+
+def _paths(data: object, prefix: tuple[str | int, ...] = ()) -> list[tuple[str | int, ...]]:
+    """Every key path and list index in the data."""
+    found: list[tuple[str | int, ...]] = []
+    children: list[tuple[str | int, object]] = []
+    if isinstance(data, dict):
+        children = list(data.items())
+    elif isinstance(data, list):
+        children = list(enumerate(data))
+    for key, value in children:
+        found.append((*prefix, key))
+        found.extend(_paths(value, (*prefix, key)))
+    return found
+
+
+def _changed(data: Any, path: tuple[str | int, ...], value: object) -> Any:
+    """A deep copy of `data` with the value at `path` replaced (or deleted if _DELETE)."""
+    copy = copy_module.deepcopy(data)
+    parent = copy
+    for part in path[:-1]:
+        parent = parent[part]
+    if value is _DELETE:
+        del parent[path[-1]]
+    else:
+        parent[path[-1]] = value
+    return copy
+
+
+_DELETE = object()
+
+
+def test_no_single_change_crashes_the_validator() -> None:
+    """Delete or retype every key and list item: issues come back, never an exception."""
+    doc = load_yaml(SAMPLE)
+    # The first two items of each list stand for the rest (keeps the test fast).
+    paths = [p for p in _paths(doc.data) if all(not isinstance(k, int) or k < 2 for k in p)]
+    for path in paths:
+        for value in (_DELETE, None, 7, "x", [], {"x": 1}):
+            config, issues = validate(_changed(doc.data, path, value), doc.lines)
+            assert (config is None) == bool(issues), path
+            assert all(isinstance(i.line, int) for i in issues), (path, issues)

@@ -1,0 +1,97 @@
+"""Shared fixtures: the sample config, a clock that travels, and one storage fixture run on
+SQLite AND PostgreSQL (skipped with a reason where the server is absent)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.clock import FrozenClock
+from bot.config.loader import load_config
+from bot.config.model import OrgConfig
+from storage.engine import make_engine, make_sessionmaker
+from storage.migrate import upgrade
+
+BERLIN = ZoneInfo("Europe/Berlin")
+PG_URL_ENV = "HOTLINE_TEST_PG_URL"
+DEFAULT_PG_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+
+
+def berlin(*args: int) -> datetime:
+    """A Berlin wall-clock moment: berlin(2026, 11, 30, 9, 0)."""
+    return datetime(*args, tzinfo=BERLIN)  # type: ignore[misc]
+
+
+@pytest.fixture(scope="session")
+def config() -> OrgConfig:
+    """The embedded sample organisation."""
+    return load_config(None)
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    """Monday 30 November 2026, 09:00 in Berlin: inside office hours."""
+    return FrozenClock(berlin(2026, 11, 30, 9, 0))
+
+
+def _pg_url() -> str:
+    return os.environ.get(PG_URL_ENV, DEFAULT_PG_URL)
+
+
+_pg_reachable: bool | None = None
+
+
+async def _postgres_reachable() -> bool:
+    global _pg_reachable
+    if _pg_reachable is None:
+        engine = make_engine(_pg_url())
+        try:
+            async with engine.connect() as connection:
+                await asyncio.wait_for(connection.execute(text("select 1")), 5)
+            _pg_reachable = True
+        except Exception:
+            _pg_reachable = False
+        finally:
+            await engine.dispose()
+    return _pg_reachable
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    """A freshly migrated database: a SQLite file, or a private schema on PostgreSQL."""
+    if request.param == "sqlite":
+        engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'hotline.db'}")
+        await upgrade(engine)
+        yield engine
+        await engine.dispose()
+        return
+    if not await _postgres_reachable():
+        pytest.skip(f"PostgreSQL not reachable at {_pg_url()} (set {PG_URL_ENV})")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(_pg_url())
+    async with admin.begin() as connection:
+        await connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    engine = make_engine(_pg_url(), connect_args={"server_settings": {"search_path": schema}})
+    try:
+        await upgrade(engine)
+        yield engine
+    finally:
+        await engine.dispose()
+        async with admin.begin() as connection:
+            await connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        await admin.dispose()
+
+
+@pytest.fixture
+def sessions(db: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions on the parametrized database."""
+    return make_sessionmaker(db)

@@ -1,0 +1,118 @@
+"""A test harness around the engine: users type, the outbox is read per target."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.clock import FrozenClock
+from bot.config.model import OrgConfig
+from bot.engine import Engine
+from bot.notices import Inbound, Notice
+from storage.models import OutboxRow, TicketEventRow, TicketRow
+
+_event_ids = itertools.count(1)
+
+
+class Harness:
+    """Drives an Engine as local-chat users and reads what the outbox holds for each target."""
+
+    def __init__(
+        self, config: OrgConfig, sessions: async_sessionmaker[AsyncSession], clock: FrozenClock
+    ) -> None:
+        self.config = config
+        self.sessions = sessions
+        self.clock = clock
+        self.engine = Engine(config, sessions, clock)
+        self._seen: dict[tuple[str, str], int] = {}
+
+    async def say(
+        self,
+        user: str,
+        text: str = "",
+        *,
+        action_id: str | None = None,
+        channel: str | None = None,
+        event_id: str | None = None,
+        locale: str = "de",
+    ) -> list[Notice]:
+        """`user` types `text` (in their DM, or in a team channel); returns the new DM notices."""
+        inbound = Inbound(
+            platform="local",
+            conversation_id=f"channel:{channel}" if channel else f"user:{user}",
+            user_id=user,
+            event_id=event_id or f"ev{next(_event_ids)}",
+            text=text,
+            action_id=action_id,
+            locale=locale,
+            is_direct=channel is None,
+            channel_id=channel,
+        )
+        await self.engine.handle(inbound)
+        return await self.dm(user)
+
+    async def dm(self, user: str) -> list[Notice]:
+        """New notices addressed to a user's DM since the last look."""
+        return await self._new("user", user)
+
+    async def channel(self, team_channel: str) -> list[Notice]:
+        """New notices posted into a team channel since the last look."""
+        return await self._new("channel", team_channel)
+
+    async def _new(self, kind: str, address: str) -> list[Notice]:
+        after = self._seen.get((kind, address), 0)
+        async with self.sessions() as session:
+            rows: Sequence[OutboxRow] = (
+                await session.scalars(
+                    select(OutboxRow)
+                    .where(
+                        OutboxRow.target_kind == kind,
+                        OutboxRow.target_address == address,
+                        OutboxRow.id > after,
+                    )
+                    .order_by(OutboxRow.id)
+                )
+            ).all()
+        if rows:
+            self._seen[(kind, address)] = rows[-1].id
+        return [Notice.from_json(row.payload) for row in rows]
+
+    async def ticket(self, ticket_id: int) -> TicketRow:
+        """The stored ticket."""
+        async with self.sessions() as session:
+            row = await session.get(TicketRow, ticket_id)
+            assert row is not None
+            return row
+
+    async def events(self, ticket_id: int) -> list[TicketEventRow]:
+        """The ticket's audit trail."""
+        async with self.sessions() as session:
+            query = select(TicketEventRow).where(TicketEventRow.ticket_id == ticket_id)
+            return list((await session.scalars(query.order_by(TicketEventRow.id))).all())
+
+    async def file_request(
+        self, user: str, *, topic: str, text: str = "Bitte um Hilfe beim Beleg", group: str = "1"
+    ) -> int:
+        """Walk the whole intake; returns the new ticket's number."""
+        await self.say(user, "Hallo")
+        await self.say(user, group)
+        notices = await self.say(user, action_id=f"topic:{topic}")
+        if notices and notices[-1].choices and notices[-1].choices[0].id == f"topic:{topic}":
+            await self.say(user, "1")  # a topic with sub-topics: take the general one
+        await self.say(user, text)
+        await self.say(user, "-")
+        answer = await self.say(user, "ja")
+        ids = [n.ticket_id for n in answer if n.ticket_id is not None]
+        assert ids, f"no ticket created: {[n.text for n in answer]}"
+        return ids[-1]
+
+
+def texts(notices: list[Notice]) -> str:
+    """All text of some notices, for `in` assertions."""
+    return "\n".join(
+        " ".join([n.title or "", n.text, *(f"{f.label}: {f.value}" for f in n.facts)])
+        for n in notices
+    )

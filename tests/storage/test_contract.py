@@ -1,0 +1,270 @@
+"""The storage contract, run on SQLite and PostgreSQL through the `db` fixture."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import inspect
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
+
+from bot.clock import FrozenClock
+from bot.domain.errors import ConcurrentUpdate
+from bot.notices import Target
+from storage.models import Base, TicketRow
+from storage.repositories import inbound, local_chat, outbox, tickets
+from storage.repositories.dialog_states import ConversationKey, load_dialog, save_dialog
+from storage.repositories.profiles import get_profile, save_profile
+
+Sessions = async_sessionmaker[AsyncSession]
+KEY = ConversationKey("local", "user:anna", "anna")
+
+
+def _ticket(clock: FrozenClock, **overrides: object) -> TicketRow:
+    values: dict[str, object] = {
+        "status": "queued",
+        "topic_id": "haushalt",
+        "customer_group_id": "f1-f3",
+        "team_id": "haushalt",
+        "level": 2,
+        "escalation_level": 0,
+        "confidential": False,
+        "description": "Mittel fehlen",
+        "requester_platform": "local",
+        "requester_id": "anna",
+        "requester_locale": "de",
+        "created_at": clock.now(),
+        "updated_at": clock.now(),
+    }
+    values.update(overrides)
+    return TicketRow(**values)
+
+
+async def test_migrations_create_every_table_of_the_models(db: AsyncEngine) -> None:
+    async with db.connect() as connection:
+        names = await connection.run_sync(lambda c: set(inspect(c).get_table_names()))
+    assert set(Base.metadata.tables) <= names
+    assert "alembic_version" in names
+
+
+async def test_inbound_event_is_handled_once(sessions: Sessions, clock: FrozenClock) -> None:
+    async with sessions() as session, session.begin():
+        first = await inbound.remember_event(
+            session, platform="matrix", event_id="$e1", received_at=clock.now()
+        )
+        again = await inbound.remember_event(
+            session, platform="matrix", event_id="$e1", received_at=clock.now()
+        )
+        other_platform = await inbound.remember_event(
+            session, platform="teams", event_id="$e1", received_at=clock.now()
+        )
+    assert (first, again, other_platform) == (True, False, True)
+
+
+async def test_old_inbound_events_are_pruned(sessions: Sessions, clock: FrozenClock) -> None:
+    async with sessions() as session, session.begin():
+        await inbound.remember_event(session, platform="x", event_id="1", received_at=clock.now())
+        pruned = await inbound.forget_events_before(
+            session, before=clock.now() + timedelta(seconds=1)
+        )
+        fresh = await inbound.remember_event(
+            session, platform="x", event_id="1", received_at=clock.now()
+        )
+    assert pruned == 1 and fresh
+
+
+async def test_outbox_claims_leases_and_delivers(sessions: Sessions, clock: FrozenClock) -> None:
+    target = Target("local", "user", "anna")
+    async with sessions() as session, session.begin():
+        for number in range(3):
+            await outbox.enqueue(session, target=target, payload={"n": number}, at=clock.now())
+    async with sessions() as session, session.begin():
+        rows = await outbox.claim_due(
+            session, platforms=["local"], now=clock.now(), lease=timedelta(minutes=1), limit=2
+        )
+        claimed = [row.payload["n"] for row in rows]
+        ids = [row.id for row in rows]
+    assert claimed == [0, 1]
+    async with sessions() as session, session.begin():
+        leased_again = await outbox.claim_due(
+            session, platforms=["local"], now=clock.now(), lease=timedelta(minutes=1)
+        )
+        assert [row.payload["n"] for row in leased_again] == [2]
+        await outbox.mark_delivered(session, outbox_id=ids[0], at=clock.now(), message_ref="m1")
+        await outbox.mark_failed(
+            session, outbox_id=ids[1], error="boom", retry_at=clock.now() + timedelta(seconds=30)
+        )
+    clock.advance(timedelta(minutes=2))
+    async with sessions() as session, session.begin():
+        again = await outbox.claim_due(
+            session, platforms=["local"], now=clock.now(), lease=timedelta(minutes=1)
+        )
+        assert sorted(row.payload["n"] for row in again) == [1, 2]
+        assert {row.payload["n"]: row.attempts for row in again}[1] == 1
+        assert await outbox.pending_count(session) == 2
+
+
+async def test_outbox_platform_filter_and_dedupe_key(
+    sessions: Sessions, clock: FrozenClock
+) -> None:
+    async with sessions() as session, session.begin():
+        for _ in range(2):
+            await outbox.enqueue(
+                session,
+                target=Target("matrix", "channel", "!room:x"),
+                payload={"a": 1},
+                at=clock.now(),
+                dedupe_key="reminder:7:first_response",
+            )
+        await outbox.enqueue(
+            session, target=Target("local", "user", "anna"), payload={}, at=clock.now()
+        )
+    async with sessions() as session, session.begin():
+        rows = await outbox.claim_due(
+            session, platforms=["matrix"], now=clock.now(), lease=timedelta(minutes=1)
+        )
+        assert len(rows) == 1
+        assert await outbox.pending_count(session, platform="local") == 1
+
+
+async def test_failed_for_good_is_not_retried(sessions: Sessions, clock: FrozenClock) -> None:
+    async with sessions() as session, session.begin():
+        await outbox.enqueue(
+            session, target=Target("local", "user", "a"), payload={}, at=clock.now()
+        )
+    async with sessions() as session, session.begin():
+        (row,) = await outbox.claim_due(
+            session, platforms=["local"], now=clock.now(), lease=timedelta(minutes=1)
+        )
+        await outbox.mark_failed(session, outbox_id=row.id, error="gone", retry_at=None)
+    clock.advance(timedelta(days=1))
+    async with sessions() as session, session.begin():
+        assert not await outbox.claim_due(
+            session, platforms=["local"], now=clock.now(), lease=timedelta(minutes=1)
+        )
+
+
+async def test_dialog_state_compare_and_set(sessions: Sessions, clock: FrozenClock) -> None:
+    async with sessions() as session, session.begin():
+        assert await load_dialog(session, key=KEY) is None
+        version = await save_dialog(
+            session, key=KEY, seen_version=None, dialog="intake", state={"a": 1}, at=clock.now()
+        )
+    assert version == 1
+    async with sessions() as session, session.begin():
+        stored = await load_dialog(session, key=KEY)
+        assert stored is not None and stored.state == {"a": 1} and stored.version == 1
+        assert (
+            await save_dialog(
+                session, key=KEY, seen_version=1, dialog="intake", state={"a": 2}, at=clock.now()
+            )
+            == 2
+        )
+    with pytest.raises(ConcurrentUpdate):
+        async with sessions() as session, session.begin():
+            await save_dialog(
+                session, key=KEY, seen_version=1, dialog="intake", state={"a": 3}, at=clock.now()
+            )
+    with pytest.raises(ConcurrentUpdate):
+        async with sessions() as session, session.begin():
+            await save_dialog(
+                session, key=KEY, seen_version=None, dialog="intake", state={}, at=clock.now()
+            )
+    async with sessions() as session:
+        stored = await load_dialog(session, key=KEY)
+        assert stored is not None and stored.state == {"a": 2}
+
+
+async def test_ticket_update_is_compare_and_set(sessions: Sessions, clock: FrozenClock) -> None:
+    async with sessions() as session, session.begin():
+        row = await tickets.add_ticket(session, row=_ticket(clock))
+        ticket_id = row.id
+    async with sessions() as first, sessions() as second:
+        # Both read version 1 (SQLite serialises writers, so the transactions take turns).
+        stale = await tickets.get_ticket(first, ticket_id=ticket_id)
+        await first.commit()
+        fresh = await tickets.get_ticket(second, ticket_id=ticket_id)
+        assert stale is not None and fresh is not None
+        fresh.status = "claimed"
+        await second.commit()
+        stale.status = "resolved"
+        with pytest.raises(StaleDataError):
+            await first.commit()
+    async with sessions() as session:
+        current = await tickets.get_ticket(session, ticket_id=ticket_id)
+        assert current is not None and (current.status, current.version) == ("claimed", 2)
+
+
+async def test_datetimes_come_back_aware(sessions: Sessions, clock: FrozenClock) -> None:
+    async with sessions() as session, session.begin():
+        row = await tickets.add_ticket(session, row=_ticket(clock, next_due_at=clock.now()))
+        ticket_id = row.id
+    async with sessions() as session:
+        loaded = await tickets.get_ticket(session, ticket_id=ticket_id)
+        assert loaded is not None and loaded.created_at.tzinfo is not None
+        assert loaded.created_at == clock.now()
+
+
+async def test_queue_is_ordered_by_deadline(sessions: Sessions, clock: FrozenClock) -> None:
+    now = clock.now()
+    async with sessions() as session, session.begin():
+        for due in (now + timedelta(hours=5), None, now + timedelta(hours=1)):
+            await tickets.add_ticket(session, row=_ticket(clock, next_due_at=due))
+        await tickets.add_ticket(session, row=_ticket(clock, team_id="ccc", next_due_at=now))
+        await tickets.add_ticket(session, row=_ticket(clock, status="resolved", next_due_at=now))
+    async with sessions() as session:
+        queue = await tickets.team_queue(session, team_ids=["haushalt"], statuses=["queued"])
+        due_now = await tickets.due_before(session, moment=now + timedelta(hours=2))
+    assert [row.id for row in queue] == [3, 1, 2]
+    assert sorted(row.id for row in due_now) == [3, 4, 5]
+
+
+async def test_audit_trail_keeps_order_and_data(sessions: Sessions, clock: FrozenClock) -> None:
+    async with sessions() as session, session.begin():
+        row = await tickets.add_ticket(session, row=_ticket(clock))
+        for action in ("queue", "claim", "note"):
+            await tickets.append_event(
+                session,
+                ticket_id=row.id,
+                at=clock.now(),
+                action=action,
+                from_status=None,
+                to_status="queued",
+                actor_platform="local",
+                actor_id="anna",
+                actor_person=None,
+                public=action != "note",
+                data={"text": action},
+            )
+            clock.advance(timedelta(seconds=1))
+        events = await tickets.ticket_events(session, ticket_id=row.id)
+    assert [e.action for e in events] == ["queue", "claim", "note"]
+    assert [e.public for e in events] == [True, True, False]
+    assert events[2].data == {"text": "note"}
+
+
+async def test_profiles_and_local_chat(sessions: Sessions, clock: FrozenClock) -> None:
+    async with sessions() as session, session.begin():
+        await save_profile(
+            session, platform="local", user_id="anna", at=clock.now(), customer_group_id="f4"
+        )
+        await save_profile(session, platform="local", user_id="anna", at=clock.now(), locale="en")
+        for outbox_id in (1, 1, 2):
+            await local_chat.post_message(
+                session,
+                conversation="user:anna",
+                payload={"text": "x"},
+                at=clock.now(),
+                outbox_id=outbox_id,
+            )
+        await local_chat.set_cursor(session, user_id="anna", last_message_id=1)
+    async with sessions() as session:
+        profile = await get_profile(session, platform="local", user_id="anna")
+        assert profile is not None and (profile.customer_group_id, profile.locale) == ("f4", "en")
+        unseen = await local_chat.messages_after(
+            session,
+            conversations=["user:anna"],
+            after_id=await local_chat.get_cursor(session, user_id="anna"),
+        )
+        assert [m.outbox_id for m in unseen] == [2]
