@@ -48,18 +48,15 @@ def to_requester(
 ) -> Notice:
     """A status message to the requester: `key` from the catalogue plus the ticket's facts."""
     locale = ticket.requester_locale
-    values = {
-        "id": ticket.id,
-        "team": team_name(config, ticket.team_id, locale),
-        "deadline": deadline_text(config, ticket, locale, now),
-        **args,
-    }
+    team = team_name(config, ticket.team_id, locale)
+    values = {"id": ticket.id, "team": team, "deadline": deadline_text(config, ticket, locale, now)}
+    values.update(args)
     return Notice(
         title=t("ticket.title", locale, id=ticket.id),
         text=t(key, locale, **values),
         facts=(
             Fact(t("fact.topic", locale), topic_name(config, ticket.topic_id, locale)),
-            Fact(t("fact.team", locale), values["team"]),
+            Fact(t("fact.team", locale), team),
             Fact(t("fact.status", locale), t(f"status.{ticket.status}", locale)),
         ),
         ticket_id=ticket.id,

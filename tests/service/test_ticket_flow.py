@@ -132,7 +132,7 @@ async def test_question_back_pauses_and_reply_resumes_the_clock(hotline: Harness
     resumed = await hotline.ticket(ticket_id)
     assert resumed.status == "claimed" and resumed.assignee == "hh.schneider"
     # 15 working hours were left at the pause; from Wed 10:00:
-    # Wed 10:00-12:00 (2) 13:00-15:30 (2.5) Thu 6 -> 10.5; Fri 08:30-12:00 3.5 -> 14; Mon +1 -> 09:30
+    # Wed 10-12 (2) 13-15:30 (2.5), Thu 6 -> 10.5, Fri 3.5 -> 14, Mon +1 h -> 09:30
     assert resumed.resolution_due_at == berlin(2026, 12, 7, 9, 30)
     assert "Sonnenweg" in texts(await hotline.dm(AGENT))
     assert any(e.action == "customer_reply" for e in await hotline.events(ticket_id))

@@ -1,0 +1,149 @@
+"""The command line: `sla due`, `check-config`, `db upgrade` and two scripted shells."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.cli.main import main
+
+
+@pytest.mark.parametrize(
+    ("opened", "policy", "expected"),
+    [
+        ("2026-11-30T13:00:00+01:00", "reaktion", "2026-11-30T15:30:00+01:00"),
+        ("2026-11-30T13:31:00+01:00", "reaktion", "2026-12-01T15:30:00+01:00"),
+        ("2026-11-27T10:00:00+01:00", "reaktion", "2026-11-27T12:00:00+01:00"),
+        ("2026-11-27T10:01:00+01:00", "reaktion", "2026-11-30T15:30:00+01:00"),
+        ("2026-12-23T14:10:00+01:00", "reaktion", "2026-12-28T15:30:00+01:00"),
+        ("2026-04-02T14:00:00+02:00", "reaktion", "2026-04-07T15:30:00+02:00"),
+        ("2028-08-15T09:00:00+02:00", "reaktion", "2028-08-16T15:30:00+02:00"),
+        ("2026-11-28T11:00:00+01:00", "reaktion", "2026-11-30T15:30:00+01:00"),
+        ("2026-12-23T13:10:00Z", "reaktion", "2026-12-28T15:30:00+01:00"),
+        ("2026-11-26T14:00:00+01:00", "loesung", "2026-12-01T14:30:00+01:00"),
+    ],
+    ids=[
+        "mon-13:00",
+        "mon-13:31",
+        "fri-10:00",
+        "fri-10:01",
+        "23-dec",
+        "maundy-thursday",
+        "assumption-2028",
+        "saturday",
+        "utc-input",
+        "16h-over-weekend",
+    ],
+)
+def test_sla_due_prints_one_iso_timestamp(
+    capsys: pytest.CaptureFixture[str], opened: str, policy: str, expected: str
+) -> None:
+    assert main(["sla", "due", "--policy", policy, "--opened", opened]) == 0
+    assert capsys.readouterr().out.strip() == expected
+
+
+def test_sla_due_with_team_closure_day(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    from bot.config.loader import default_config_path
+
+    sample = default_config_path().read_text(encoding="utf-8")
+    marker = "    leads: [ccc.schulz]"
+    assert marker in sample, "sample layout changed; adapt the test"
+    changed = sample.replace(marker, marker + '\n    closure_days: ["2026-12-01"]', 1)
+    path = tmp_path / "org.yaml"
+    path.write_text(changed, encoding="utf-8")
+    args = ["sla", "due", "--policy", "reaktion", "--opened", "2026-11-30T14:00:00+01:00"]
+    assert main([*args, "--config", str(path), "--team", "ccc"]) == 0
+    assert capsys.readouterr().out.strip() == "2026-12-02T15:30:00+01:00"
+    assert main([*args, "--config", str(path), "--team", "bk"]) == 0
+    assert capsys.readouterr().out.strip() == "2026-12-01T15:30:00+01:00"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--policy", "nix", "--opened", "2026-11-30T13:00:00+01:00"], "unknown policy"),
+        (["--policy", "reaktion", "--opened", "2026-11-30T13:00:00"], "needs a UTC offset"),
+        (["--policy", "reaktion", "--opened", "gestern"], "not an ISO 8601"),
+        (
+            ["--policy", "reaktion", "--opened", "2026-11-30T13:00+01:00", "--team", "x"],
+            "unknown team",
+        ),
+    ],
+)
+def test_sla_due_rejects_bad_input(
+    capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    assert main(["sla", "due", *args]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_check_config_accepts_sample_and_lists_every_error(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    assert main(["check-config"]) == 0
+    assert "OK" in capsys.readouterr().out
+    from bot.config.loader import default_config_path
+
+    broken = default_config_path().read_text(encoding="utf-8")
+    broken = broken.replace("timezone: Europe/Berlin", "timezone: Europe/Atlantis", 1)
+    broken = broken.replace("team: ccc", "team: cccc", 1)
+    path = tmp_path / "broken.yaml"
+    path.write_text(broken, encoding="utf-8")
+    assert main(["check-config", str(path)]) == 1
+    out = capsys.readouterr().out
+    assert "Europe/Atlantis" in out and "cccc" in out
+    assert all(":" in line for line in out.strip().splitlines())
+
+
+def _cli(*args: str, data_dir: Path, stdin: str = "") -> str:
+    env = {**os.environ, "HOTLINE_DATA_DIR": str(data_dir)}
+    env.pop("HOTLINE_DATABASE_URL", None)
+    env.pop("HOTLINE_CONFIG", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli.main", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_newcomer_path_two_shells(tmp_path: Path) -> None:
+    """README's walk-through: a requester files, an agent claims, the requester sees it."""
+    _cli("db", "upgrade", data_dir=tmp_path)
+    script = "Hallo\n1\nhaushalt\nUns fehlen Haushaltsmittel für Lernmittel\n-\nja\n"
+    requester = _cli("shell", "--as", "schule.sonne", data_dir=tmp_path, stdin=script)
+    assert "Ihr Anliegen ist als Nr. 1 bei Budget / Haushalt eingegangen" in requester
+    assert "Antwort spätestens" in requester
+    agent = _cli("shell", "--as", "hh.schneider", data_dir=tmp_path, stdin="/queue\n/claim 1\n")
+    assert "[#haushalt] Neues Ticket Nr. 1" in agent
+    assert "Nr. 1 · in der Warteschlange" in agent
+    assert "Sie haben Nr. 1 übernommen." in agent
+    later = _cli("shell", "--as", "schule.sonne", data_dir=tmp_path, stdin="")
+    assert "Martin Schneider (Budget / Haushalt) bearbeitet jetzt Ihr Anliegen Nr. 1." in later
+    again = _cli("shell", "--as", "schule.sonne", data_dir=tmp_path, stdin="/status 1\n")
+    assert "bearbeitet jetzt" not in again  # already read: not shown twice
+    assert "in Bearbeitung" in again
+
+
+def test_shell_refuses_an_unmigrated_database(tmp_path: Path) -> None:
+    env = {**os.environ, "HOTLINE_DATA_DIR": str(tmp_path)}
+    env.pop("HOTLINE_DATABASE_URL", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli.main", "shell", "--as", "x"],
+        input="",
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2 and "db upgrade" in done.stderr

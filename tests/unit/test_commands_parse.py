@@ -1,0 +1,292 @@
+"""Slash commands: every alias with both prefixes, and a precise error for every mistake."""
+
+from __future__ import annotations
+
+import string
+
+import pytest
+
+from bot.i18n import _catalogue, t
+from dialogs.commands import (
+    Command,
+    CommandError,
+    command_from_action,
+    is_command,
+    parse_command,
+)
+
+# alias -> canonical name, written out by hand (German and English names).
+ALIASES = {
+    "hilfe": "help",
+    "help": "help",
+    "h": "help",
+    "?": "help",
+    "neu": "new",
+    "new": "new",
+    "start": "new",
+    "status": "status",
+    "meine": "mine",
+    "mine": "mine",
+    "my": "mine",
+    "abbrechen": "cancel",
+    "cancel": "cancel",
+    "stop": "cancel",
+    "queue": "queue",
+    "warteschlange": "queue",
+    "claim": "claim",
+    "uebernehmen": "claim",
+    "übernehmen": "claim",
+    "unclaim": "unclaim",
+    "zurueckgeben": "unclaim",
+    "zurückgeben": "unclaim",
+    "handoff": "handoff",
+    "abgabe": "handoff",
+    "weitergeben": "handoff",
+    "ask": "ask",
+    "rueckfrage": "ask",
+    "rückfrage": "ask",
+    "note": "note",
+    "notiz": "note",
+    "resolve": "resolve",
+    "erledigt": "resolve",
+    "antwort": "resolve",
+    "reopen": "reopen",
+    "wiedereroeffnen": "reopen",
+    "oeffnen": "reopen",
+}
+STAFF_ONLY = {"queue", "claim", "unclaim", "handoff", "ask", "note", "resolve"}
+
+# canonical name -> (arguments to append, expected ticket id, team, text)
+VALID_ARGS: dict[str, tuple[str, int | None, str | None, str]] = {
+    "help": ("", None, None, ""),
+    "new": ("", None, None, ""),
+    "status": ("12", 12, None, ""),
+    "mine": ("", None, None, ""),
+    "cancel": ("", None, None, ""),
+    "queue": ("", None, None, ""),
+    "claim": ("12", 12, None, ""),
+    "unclaim": ("12", 12, None, ""),
+    "handoff": ("12 CCC SRM-Bestellung hängt", 12, "ccc", "SRM-Bestellung hängt"),
+    "ask": ("12 Welche Kostenstelle?", 12, None, "Welche Kostenstelle?"),
+    "note": ("12 Rückruf vereinbart", 12, None, "Rückruf vereinbart"),
+    "resolve": ("12 Ist gebucht.", 12, None, "Ist gebucht."),
+    "reopen": ("12 Doch nicht gebucht", 12, None, "Doch nicht gebucht"),
+}
+NO_ARGS = ["help", "new", "mine", "cancel", "queue"]
+ID_ONLY = ["claim", "unclaim"]
+ID_TEXT = ["ask", "note", "resolve"]
+PREFIXES = ["/", "!"]
+
+
+def parsed(text: str) -> Command:
+    assert is_command(text), text
+    result = parse_command(text)
+    assert isinstance(result, Command), result
+    return result
+
+
+def error(text: str) -> CommandError:
+    assert is_command(text), text
+    result = parse_command(text)
+    assert isinstance(result, CommandError), result
+    return result
+
+
+def placeholders(template: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+def test_the_alias_table_names_every_command() -> None:
+    assert set(ALIASES.values()) == set(VALID_ARGS)
+
+
+@pytest.mark.parametrize("prefix", PREFIXES)
+@pytest.mark.parametrize(("alias", "name"), sorted(ALIASES.items()))
+def test_every_alias_with_both_prefixes(prefix: str, alias: str, name: str) -> None:
+    args, ticket_id, team, text = VALID_ARGS[name]
+    command = parsed(f"{prefix}{alias} {args}".rstrip())
+    assert command == Command(
+        name=name,
+        prefix=prefix,
+        ticket_id=ticket_id,
+        team=team,
+        text=text,
+        staff_only=name in STAFF_ONLY,
+    )
+
+
+@pytest.mark.parametrize("text", ["/HILFE", "/Übernehmen 3", "!Claim 3", "  /neu  ", "/Status"])
+def test_command_names_are_case_insensitive_and_trimmed(text: str) -> None:
+    assert parsed(text).name in {"help", "claim", "new", "status"}
+
+
+def test_status_number_is_optional() -> None:
+    assert parsed("/status") == Command("status")
+    assert parsed("!status #7") == Command("status", prefix="!", ticket_id=7)
+
+
+@pytest.mark.parametrize("text", ["/claim #12", "/claim 12", "/claim  12 ", "/claim\t12"])
+def test_hash_and_spacing_around_the_number(text: str) -> None:
+    assert parsed(text).ticket_id == 12
+
+
+@pytest.mark.parametrize("prefix", PREFIXES)
+@pytest.mark.parametrize("head", ["foo", "hilfen", "claimx", "Klaim"])
+def test_unknown_command(prefix: str, head: str) -> None:
+    assert error(f"{prefix}{head} 12") == CommandError(
+        "cmd.unknown", {"name": prefix + head, "p": prefix}
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "usage"),
+    [
+        ("/claim", "/claim Nr."),
+        ("!claim", "!claim Nr."),
+        ("/unclaim", "/unclaim Nr."),
+        ("/ask", "/ask Nr. Frage"),
+        ("/note", "/note Nr. Text"),
+        ("!resolve", "!resolve Nr. Antwort"),
+        ("/reopen", "/reopen Nr. [Grund]"),
+        ("/handoff", "/handoff Nr. TEAM [Grund]"),
+    ],
+)
+def test_missing_number(text: str, usage: str) -> None:
+    assert error(text) == CommandError("cmd.usage", {"usage": usage})
+
+
+@pytest.mark.parametrize("prefix", PREFIXES)
+@pytest.mark.parametrize("name", ["status", *ID_ONLY, *ID_TEXT, "reopen", "handoff"])
+@pytest.mark.parametrize("value", ["abc", "#", "#x", "12a", "-3", "1.5", "²", "9" * 19])
+def test_not_a_number(prefix: str, name: str, value: str) -> None:
+    assert error(f"{prefix}{name} {value} rest") == CommandError(
+        "cmd.bad_number", {"value": value, "p": prefix}
+    )
+
+
+def test_long_but_possible_ticket_number() -> None:
+    assert parsed("/claim " + "9" * 18).ticket_id == 999_999_999_999_999_999
+
+
+@pytest.mark.parametrize("name", NO_ARGS)
+def test_extra_arguments_where_none_are_allowed(name: str) -> None:
+    result = error(f"/{name} 12")
+    assert result.key == "cmd.usage"
+    assert result.args["usage"].startswith("/")
+
+
+@pytest.mark.parametrize("text", ["/claim 12 bitte", "!unclaim 12 13", "/status 12 x"])
+def test_extra_arguments_after_the_number(text: str) -> None:
+    assert error(text).key == "cmd.usage"
+
+
+@pytest.mark.parametrize("name", ID_TEXT)
+@pytest.mark.parametrize("prefix", PREFIXES)
+def test_text_commands_need_a_text(prefix: str, name: str) -> None:
+    result = error(f"{prefix}{name} 12   ")
+    assert result.key == "cmd.missing_text"
+    assert result.args["usage"].startswith(f"{prefix}{name} ")
+
+
+def test_reopen_text_is_optional() -> None:
+    assert parsed("/reopen 12") == Command("reopen", ticket_id=12)
+
+
+def test_handoff_without_team() -> None:
+    assert error("/handoff 12") == CommandError("cmd.usage", {"usage": "/handoff Nr. TEAM [Grund]"})
+
+
+def test_handoff_team_is_lower_cased_and_the_reason_kept() -> None:
+    command = parsed("!abgabe #5 KrEdItOrEn  Rechnung   von Lieferant X  ")
+    assert command.team == "kreditoren"
+    assert command.text == "Rechnung   von Lieferant X"
+    assert command.ticket_id == 5
+    assert command.prefix == "!"
+
+
+def test_handoff_without_reason() -> None:
+    command = parsed("/handoff 5 zib")
+    assert (command.team, command.text) == ("zib", "")
+
+
+def test_handoff_team_ends_at_a_line_break() -> None:
+    command = parsed("/handoff 5 ccc\nBitte die Bestellung prüfen")
+    assert (command.team, command.text) == ("ccc", "Bitte die Bestellung prüfen")
+
+
+def test_multi_line_answer_is_kept() -> None:
+    assert parsed("/resolve 3 Zeile eins\nZeile zwei").text == "Zeile eins\nZeile zwei"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["/hilfe", "!neu", "  /status 3", "/?", "!?", "/übernehmen 1", "/x", "!foo bar"],
+)
+def test_is_command(text: str) -> None:
+    assert is_command(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "/", "!", "/ ", "/ hilfe", "! neu", "/1", "/12 claim", "!!", "/#12", "hilfe", "Hallo /neu"],
+)
+def test_is_not_a_command(text: str) -> None:
+    assert not is_command(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "/foo",
+        "/claim",
+        "/claim abc",
+        "/ask 3",
+        "/hilfe x",
+        "/handoff 3",
+        "!status 1 2",
+    ],
+)
+def test_error_arguments_fill_their_message(text: str) -> None:
+    result = error(text)
+    for locale in ("de", "en"):
+        template = _catalogue()[result.key][locale]
+        assert placeholders(template) == set(result.args)
+        assert "{" not in t(result.key, locale, **result.args)
+
+
+@pytest.mark.parametrize(
+    ("action_id", "expected"),
+    [
+        ("claim:12", Command("claim", ticket_id=12, staff_only=True)),
+        ("unclaim:3", Command("unclaim", ticket_id=3, staff_only=True)),
+        ("status:7", Command("status", ticket_id=7)),
+    ],
+)
+def test_command_from_action(action_id: str, expected: Command) -> None:
+    assert command_from_action(action_id) == expected
+
+
+@pytest.mark.parametrize(
+    "action_id",
+    [
+        "claim:",
+        "claim",
+        "claim:abc",
+        "claim:-1",
+        "claim:1.5",
+        "claim:²",
+        "claim:" + "1" * 19,
+        "Claim:12",
+        "ask:12",
+        "handoff:12",
+        "resolve:12",
+        "help:1",
+        "topic:haushalt",
+        "group:kern",
+        "confirm:yes",
+        "back",
+        "",
+    ],
+)
+def test_unknown_or_invalid_action_ids(action_id: str) -> None:
+    assert command_from_action(action_id) is None
