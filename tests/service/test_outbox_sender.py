@@ -1,0 +1,131 @@
+"""The outbox sender: delivers after commit, retries with backoff, never loses or doubles."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from adapters.local.adapter import LocalChatAdapter
+from bot.clock import FrozenClock
+from bot.delivery import DeliveryError, InboundHandler, OutboxSender, backoff
+from bot.notices import Notice, Target
+from storage.models import OutboxRow
+from storage.repositories import local_chat, outbox
+
+Sessions = async_sessionmaker[AsyncSession]
+
+
+class FlakyAdapter:
+    """Fails as scripted, then accepts; records what it accepted."""
+
+    platform = "matrix"
+
+    def __init__(self, failures: list[Exception]) -> None:
+        self.failures = failures
+        self.sent: list[tuple[Target, str, int]] = []
+
+    async def start(self, on_inbound: InboundHandler) -> None:
+        return None
+
+    async def stop(self) -> None:
+        return None
+
+    async def send(self, target: Target, notice: Notice, *, outbox_id: int) -> str | None:
+        if self.failures:
+            raise self.failures.pop(0)
+        self.sent.append((target, notice.text, outbox_id))
+        return f"$event{outbox_id}"
+
+
+async def _enqueue(sessions: Sessions, clock: FrozenClock, text: str) -> None:
+    async with sessions() as session, session.begin():
+        await outbox.enqueue(
+            session,
+            target=Target("matrix", "user", "@anna:stadt.example"),
+            payload=Notice(text=text).to_json(),
+            at=clock.now(),
+        )
+
+
+async def _row(sessions: Sessions) -> OutboxRow:
+    async with sessions() as session:
+        row = await session.scalar(select(OutboxRow))
+        assert row is not None
+        return row
+
+
+async def test_delivers_once_and_records_the_message_ref(
+    sessions: Sessions, clock: FrozenClock
+) -> None:
+    adapter = FlakyAdapter([])
+    sender = OutboxSender(sessions, {"matrix": adapter}, clock)
+    await _enqueue(sessions, clock, "Hallo")
+    assert await sender.deliver_due() == 1
+    assert await sender.deliver_due() == 0
+    assert [text for _, text, _ in adapter.sent] == ["Hallo"]
+    row = await _row(sessions)
+    assert (row.status, row.message_ref) == ("delivered", f"$event{row.id}")
+
+
+async def test_retries_with_backoff_and_respects_retry_after(
+    sessions: Sessions, clock: FrozenClock
+) -> None:
+    adapter = FlakyAdapter(
+        [DeliveryError("429", retry_after=90), ConnectionError("homeserver down")]
+    )
+    sender = OutboxSender(sessions, {"matrix": adapter}, clock)
+    await _enqueue(sessions, clock, "Hallo")
+    assert await sender.deliver_due() == 0
+    row = await _row(sessions)
+    assert row.attempts == 1 and row.next_attempt_at >= clock.now() + timedelta(seconds=90)
+    clock.advance(timedelta(seconds=60))
+    assert await sender.deliver_due() == 0  # not yet due
+    clock.advance(timedelta(seconds=31))
+    assert await sender.deliver_due() == 0  # the unexpected error: kept, retried later
+    assert (await _row(sessions)).last_error is not None
+    clock.advance(timedelta(minutes=5))
+    assert await sender.deliver_due() == 1
+    assert len(adapter.sent) == 1 and (await _row(sessions)).status == "delivered"
+
+
+async def test_permanent_failure_is_kept_as_failed(sessions: Sessions, clock: FrozenClock) -> None:
+    adapter = FlakyAdapter([DeliveryError("user unknown", permanent=True)])
+    sender = OutboxSender(sessions, {"matrix": adapter}, clock)
+    await _enqueue(sessions, clock, "Hallo")
+    await sender.deliver_due()
+    clock.advance(timedelta(days=1))
+    assert await sender.deliver_due() == 0
+    row = await _row(sessions)
+    assert (row.status, row.last_error) == ("failed", "user unknown")
+
+
+async def test_crash_after_send_does_not_double_a_local_message(
+    sessions: Sessions, clock: FrozenClock, db: AsyncEngine
+) -> None:
+    """A sender that delivered but died before marking the row: the retry is idempotent."""
+    local = LocalChatAdapter(sessions, clock)
+    async with sessions() as session, session.begin():
+        await outbox.enqueue(
+            session,
+            target=Target("local", "user", "anna"),
+            payload=Notice("x").to_json(),
+            at=clock.now(),
+        )
+    row_id = (await _row(sessions)).id
+    await local.send(Target("local", "user", "anna"), Notice("x"), outbox_id=row_id)  # then crash
+    sender = OutboxSender(sessions, {"local": local}, clock)
+    assert await sender.deliver_due() == 1
+    async with sessions() as session:
+        messages = await local_chat.messages_after(session, conversations=["user:anna"], after_id=0)
+    assert len(messages) == 1
+
+
+def test_backoff_grows_and_is_capped() -> None:
+    ceiling = timedelta(hours=1)
+    first = backoff(0, None, ceiling)
+    assert timedelta(seconds=1) <= first <= timedelta(seconds=2)
+    assert backoff(5, None, ceiling) >= timedelta(seconds=32)
+    assert backoff(30, None, ceiling) <= ceiling
+    assert backoff(0, 120.0, ceiling) == timedelta(seconds=120)

@@ -1,0 +1,22 @@
+"""The Alembic migrations produce exactly the schema the models describe."""
+
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from storage.migrate import current_revision
+from storage.models import Base
+
+
+async def test_models_and_migrations_agree(db: AsyncEngine) -> None:
+    def _diff(connection: Connection) -> list[object]:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        return list(compare_metadata(context, Base.metadata))
+
+    async with db.connect() as connection:
+        diff = await connection.run_sync(_diff)
+    assert diff == [], f"models changed without a migration: {diff}"
+    assert await current_revision(db) is not None

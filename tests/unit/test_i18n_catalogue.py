@@ -1,0 +1,206 @@
+"""The message catalogue: complete in both languages, consistent, and covering the code."""
+
+from __future__ import annotations
+
+import ast
+import re
+import string
+from pathlib import Path
+
+import pytest
+
+from bot.domain.lifecycle import TicketStatus
+from bot.i18n import _catalogue, has, keys, normalise_locale, t
+
+ROOT = Path(__file__).resolve().parents[2]
+CODE_DIRS = ("bot", "dialogs", "adapters")
+LOCALES = ("de", "en")
+# t("key" ...) and t('key' ...): the literal first argument of a catalogue lookup.
+T_CALL = re.compile(r"""\bt\(\s*(?P<f>f?)(?P<q>["'])(?P<key>[^"'{}]*(?:\{[^}]*\}[^"'{}]*)*)(?P=q)""")
+# Every key sits in one of these namespaces; used to find keys that travel in variables.
+KEY_LIKE = re.compile(r"^(?:[a-z_]+)(?:\.[a-z0-9_]+)+$")
+
+
+def sources() -> list[Path]:
+    files = [p for d in CODE_DIRS for p in sorted((ROOT / d).rglob("*.py"))]
+    assert len(files) > 20, "the scan must see the code"
+    return files
+
+
+def placeholders(template: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
+
+
+CATALOGUE = _catalogue()
+ALL_KEYS = sorted(keys())
+NAMESPACES = {key.split(".")[0] for key in ALL_KEYS}
+
+
+def literal_t_keys() -> tuple[set[str], set[str]]:
+    """Keys written as t("...") literals, and f-string key templates (t(f"status.{...}"))."""
+    plain: set[str] = set()
+    templated: set[str] = set()
+    for path in sources():
+        for match in T_CALL.finditer(path.read_text(encoding="utf-8")):
+            (templated if match["f"] else plain).add(match["key"])
+    return plain, templated
+
+
+def key_like_constants() -> set[tuple[str, str]]:
+    """Every string constant in the code that looks like a catalogue key: (where, key)."""
+    found: set[tuple[str, str]] = set()
+    for path in sources():
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Constant)
+                and isinstance(node.value, str)
+                and KEY_LIKE.match(node.value)
+                and node.value.split(".")[0] in NAMESPACES
+            ):
+                found.add((f"{path.relative_to(ROOT)}:{node.lineno}", node.value))
+    return found
+
+
+def test_catalogue_is_not_empty() -> None:
+    assert len(ALL_KEYS) > 50
+
+
+@pytest.mark.parametrize("key", ALL_KEYS)
+def test_every_key_has_german_and_english(key: str) -> None:
+    entry = CATALOGUE[key]
+    assert isinstance(entry, dict)
+    assert set(entry) == set(LOCALES), f"{key}: exactly de and en"
+    for locale in LOCALES:
+        assert isinstance(entry[locale], str), f"{key}.{locale}"
+        assert entry[locale].strip(), f"{key}.{locale} is empty"
+
+
+@pytest.mark.parametrize("key", ALL_KEYS)
+def test_placeholders_match_between_languages(key: str) -> None:
+    german = placeholders(CATALOGUE[key]["de"])
+    english = placeholders(CATALOGUE[key]["en"])
+    assert german == english, f"{key}: de {sorted(german)} vs en {sorted(english)}"
+    # t() passes keyword arguments only: no "{}" or "{0}", no attribute or index access.
+    assert all(name.isidentifier() for name in german), f"{key}: {sorted(german)}"
+
+
+@pytest.mark.parametrize("key", ALL_KEYS)
+def test_every_message_formats_with_its_placeholders(key: str) -> None:
+    for locale in LOCALES:
+        names = placeholders(CATALOGUE[key][locale])
+        text = t(key, locale, **{name: f"<{name}>" for name in names}, _unused="x")
+        for name in names:
+            assert f"<{name}>" in text
+        assert "{" not in text and "}" not in text
+
+
+def test_the_scan_finds_the_keys_it_should() -> None:
+    plain, templated = literal_t_keys()
+    # Self-check of the regex: known call sites must be seen.
+    assert {"intake.greeting", "cmd.help.requester", "channel.handoff_note"} <= plain
+    assert {"status.{ticket.status}", "level.{ticket.level}"} <= templated
+
+
+def test_every_literal_key_used_with_t_exists() -> None:
+    plain, _ = literal_t_keys()
+    missing = sorted(key for key in plain if not has(key))
+    assert not missing, f"t() keys missing from messages.yaml: {missing}"
+
+
+def test_every_key_like_constant_in_the_code_exists() -> None:
+    """Keys also travel in variables (`_notice("intake.too_short")`, `key = "error.x"`)."""
+    found = key_like_constants()
+    assert ("dialogs/commands.py", "cmd.unknown") in {
+        (where.split(":")[0], key) for where, key in found
+    }
+    missing = sorted(f"{where} {key}" for where, key in found if not has(key))
+    assert not missing, f"keys missing from messages.yaml: {missing}"
+
+
+def test_f_string_keys_are_known_expansions() -> None:
+    _, templated = literal_t_keys()
+    prefixes = {key.split("{")[0] for key in templated}
+    assert prefixes <= {"status.", "level."}, f"unchecked f-string keys: {sorted(templated)}"
+
+
+@pytest.mark.parametrize("status", list(TicketStatus), ids=str)
+def test_every_status_has_a_message(status: TicketStatus) -> None:
+    assert has(f"status.{status.value}")
+    assert t(f"status.{status}", "de") != t(f"status.{status}", "en") or status.value == "new"
+
+
+@pytest.mark.parametrize("level", [1, 2, 3])
+def test_every_level_has_a_message(level: int) -> None:
+    assert has(f"level.{level}")
+    assert str(level) in t(f"level.{level}", "de")
+
+
+# Call sites that leave a placeholder unfilled, in files this test's author may not change.
+# The channel post for a confidential ticket shows a literal "/status {id}"; the fix belongs
+# in bot/service/feedback.py: t("channel.confidential", locale, id=ticket.id).
+KNOWN_UNFILLED = {("bot/service/feedback.py", "channel.confidential")}
+
+
+def test_literal_calls_pass_exactly_the_placeholders() -> None:
+    """t("key", loc, a=..., b=...) without **kwargs must fill every placeholder, no more."""
+    problems: list[tuple[str, str, str]] = []
+    checked = 0
+    for path in sources():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if not (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id == "t"
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+                and isinstance(node.args[0].value, str)
+            ):
+                continue
+            if any(kw.arg is None for kw in node.keywords):
+                continue  # **args: checked at run time by the feature tests
+            key = node.args[0].value
+            given = {kw.arg for kw in node.keywords if kw.arg is not None}
+            wanted = placeholders(CATALOGUE[key]["de"]) if has(key) else set()
+            checked += 1
+            if given != wanted:
+                where = path.relative_to(ROOT).as_posix()
+                problems.append((where, key, f"{where}:{node.lineno} {key}: {given} != {wanted}"))
+    assert checked > 20
+    new = [text for where, key, text in problems if (where, key) not in KNOWN_UNFILLED]
+    assert not new, "\n".join(new)
+    if problems:
+        pytest.xfail("known, owned elsewhere: " + "; ".join(text for *_, text in problems))
+
+
+def test_t_falls_back_to_german_and_rejects_unknown_keys() -> None:
+    assert t("choice.back", "fr") == "zurück"
+    assert t("choice.back", None) == "zurück"
+    assert t("choice.back", "en-GB") == "back"
+    assert t("ticket.title", "en", id=7) == "Request #7"
+    assert t("ticket.title", "de", id=7) == "Anliegen #7"
+    with pytest.raises(KeyError):
+        t("no.such.key", "de")
+    assert not has("no.such.key")
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("de", "de"),
+        ("en", "en"),
+        ("EN", "en"),
+        ("en-GB", "en"),
+        ("en_US", "en"),
+        ("de-AT", "de"),
+        ("De_CH", "de"),
+        ("fr", "de"),
+        ("fr-FR", "de"),
+        ("e", "de"),
+        ("", "de"),
+        (None, "de"),
+    ],
+)
+def test_normalise_locale(given: str | None, expected: str) -> None:
+    assert normalise_locale(given) == expected
