@@ -175,7 +175,7 @@ def _topic_choices(ctx: Context) -> tuple[Choice, ...]:
 
 def _subtopic_choices(parent: str, ctx: Context) -> tuple[Choice, ...]:
     subs = ctx.config.subtopics(parent)
-    choices = [Choice(f"topic:{parent}", ctx.config.topic(parent).name.get(ctx.locale))]
+    choices = [Choice(f"topic:{parent}", t("intake.general", ctx.locale))]
     choices += [Choice(f"topic:{sub.id}", sub.name.get(ctx.locale)) for sub in subs]
     return (*choices, Choice("back", t("choice.back", ctx.locale)))
 
@@ -196,7 +196,11 @@ def _ask_topic(ctx: Context) -> Notice:
 
 
 def _ask_subtopic(parent: str, ctx: Context) -> Notice:
-    return Notice(text=t("intake.ask_subtopic", ctx.locale), choices=_subtopic_choices(parent, ctx))
+    topic = ctx.config.topic(parent).name.get(ctx.locale)
+    return Notice(
+        text=t("intake.ask_subtopic", ctx.locale, topic=topic),
+        choices=_subtopic_choices(parent, ctx),
+    )
 
 
 def _ask_confirm(state: Confirm, ctx: Context) -> Notice:

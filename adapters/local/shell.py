@@ -119,7 +119,9 @@ class Shell:
     async def _poll(self) -> None:
         while True:
             await asyncio.sleep(POLL_SECONDS)
-            await self.show_new()
+            if await self.show_new():
+                self.out.write("> ")  # the input prompt was pushed up by the new messages
+                self.out.flush()
 
 
 def _read_line() -> str | None:

@@ -70,7 +70,9 @@ def new_in_queue(config: OrgConfig, ticket: TicketRow, now: datetime, note: str 
     group = "-"
     if ticket.customer_group_id:
         group = config.customer_group(ticket.customer_group_id).name.get(locale)
-    description = t("channel.confidential", locale) if ticket.confidential else ticket.description
+    description = ticket.description
+    if ticket.confidential:
+        description = t("channel.confidential", locale, id=ticket.id)
     text = description if not note else f"{note}\n\n{description}"
     return Notice(
         title=t("channel.new_ticket", locale, id=ticket.id),

@@ -228,7 +228,20 @@ def test_is_command(text: str) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["", "/", "!", "/ ", "/ hilfe", "! neu", "/1", "/12 claim", "!!", "/#12", "hilfe", "Hallo /neu"],
+    [
+        "",
+        "/",
+        "!",
+        "/ ",
+        "/ hilfe",
+        "! neu",
+        "/1",
+        "/12 claim",
+        "!!",
+        "/#12",
+        "hilfe",
+        "Hallo /neu",
+    ],
 )
 def test_is_not_a_command(text: str) -> None:
     assert not is_command(text)

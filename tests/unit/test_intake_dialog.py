@@ -205,7 +205,8 @@ def test_topic_with_subtopics_asks_for_one(config: OrgConfig) -> None:
     result = say(AskTopic("kern"), de(config), action="topic:srm")
     assert result.state == AskSubtopic("kern", "srm")
     (question,) = result.notices
-    assert question.text == t("intake.ask_subtopic", "de")
+    assert question.text == t("intake.ask_subtopic", "de", topic="SAP SRM / Bestellungen")
+    assert "SAP SRM / Bestellungen" in question.text
     assert choice_ids(question) == [
         "topic:srm",
         "topic:srm.bestellung",
@@ -224,9 +225,7 @@ def test_topic_with_subtopics_asks_for_one(config: OrgConfig) -> None:
         ("1", None, "srm"),
     ],
 )
-def test_choosing_a_subtopic(
-    config: OrgConfig, text: str, action: str | None, topic: str
-) -> None:
+def test_choosing_a_subtopic(config: OrgConfig, text: str, action: str | None, topic: str) -> None:
     result = say(AskSubtopic("f4", "srm"), de(config), text, action)
     assert result.state == AskDescription("f4", topic)
 
@@ -274,7 +273,7 @@ def test_change_group_returns_to_the_group_question(
     [
         (AskGroup(), "intake.ask_group"),
         (AskTopic("kern"), "intake.ask_topic"),
-        (AskSubtopic("kern", "srm"), "intake.ask_subtopic"),
+        (AskSubtopic("kern", "srm"), "intake.ask_subtopic"),  # with topic=the parent's name
         (Confirm("kern", "haushalt", DESCRIPTION, None), None),
     ],
     ids=["group", "topic", "subtopic", "confirm"],
@@ -291,7 +290,7 @@ def test_not_understood_keeps_the_state_and_asks_again(
     assert complaint.text == t("intake.not_understood", "de")
     assert question.choices, "the question is asked again, with its choices"
     if question_key is not None:
-        assert question.text == t(question_key, "de")
+        assert question.text == t(question_key, "de", topic="SAP SRM / Bestellungen")
     else:
         assert choice_ids(question) == ["confirm:yes", "confirm:no"]
 
@@ -360,7 +359,9 @@ def test_complaint_confirmation_never_goes_into_a_channel(config: OrgConfig) -> 
     result = say(AskTopic("kern"), ctx, "Beschwerde")
     assert result.state == AskDescription("kern", "beschwerde")
     result = say(result.state, ctx, "Ich wurde am Telefon unfreundlich behandelt.")
+    assert isinstance(result.state, AskReference)
     result = say(result.state, ctx, "-")
+    assert isinstance(result.state, Confirm)
     (confirm,) = result.notices
     assert "unfreundlich" in confirm.text
     assert confirm.channel_safe is False
@@ -467,7 +468,13 @@ def test_every_state_type_is_covered() -> None:
         {"kind": "AskSubtopic", "group": "kern"},
         {"kind": "AskReference", "group": "kern", "topic": "haushalt"},
         {"kind": "Confirm", "group": "kern", "topic": "haushalt", "description": "x"},
-        {"kind": "Confirm", "group": "kern", "topic": "haushalt", "description": "x", "reference": 1},
+        {
+            "kind": "Confirm",
+            "group": "kern",
+            "topic": "haushalt",
+            "description": "x",
+            "reference": 1,
+        },
         {"kind": "AskDescription", "group": ["kern"], "topic": "haushalt"},
         [],
         ["AskGroup"],

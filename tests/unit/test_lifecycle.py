@@ -42,7 +42,13 @@ EXPECTED: dict[Action, dict[TicketStatus, TicketStatus]] = {
         RESOLVED: RESOLVED,
         REOPENED: REOPENED,
     },
-    Action.WITHDRAW: {NEW: CLOSED, QUEUED: CLOSED, CLAIMED: CLOSED, WAITING: CLOSED, REOPENED: CLOSED},
+    Action.WITHDRAW: {
+        NEW: CLOSED,
+        QUEUED: CLOSED,
+        CLAIMED: CLOSED,
+        WAITING: CLOSED,
+        REOPENED: CLOSED,
+    },
 }
 
 EXPECTED_OPEN = {
