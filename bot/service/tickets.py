@@ -74,10 +74,11 @@ class TicketService:
             updated_at=now,
         )
         await repo.add_ticket(session, row=ticket)
-        await self._record(session, ticket, Action.QUEUE, None, requester, None, {"team": team.id})
-        ticket.status = TicketStatus.QUEUED.value
+        before = self._move(ticket, Action.QUEUE)
         deadlines.start_clocks(self.config, ticket, now)
-        await self._flush(session)
+        await self._record(
+            session, ticket, Action.QUEUE, before, requester, None, {"team": team.id}
+        )
         await self._tell(session, ticket, "ticket.queued", team_post=True)
         return ticket
 
@@ -302,14 +303,13 @@ class TicketService:
         public: bool = True,
     ) -> None:
         await self._flush(session)
-        to_status = TicketStatus.QUEUED.value if action is Action.QUEUE else ticket.status
         await repo.append_event(
             session,
             ticket_id=ticket.id,
             at=self.clock.now(),
             action=action.value,
             from_status=before,
-            to_status=to_status,
+            to_status=ticket.status,
             actor_platform=actor.platform,
             actor_id=actor.user_id,
             actor_person=None if person is None else person.id,

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.notices import Target
@@ -111,9 +111,7 @@ async def mark_failed(
 
 async def pending_count(session: AsyncSession, *, platform: str | None = None) -> int:
     """How many notices still wait for delivery."""
-    from sqlalchemy import func
-
     query = select(func.count()).select_from(OutboxRow).where(OutboxRow.status == PENDING)
     if platform is not None:
-        query = query.where(and_(OutboxRow.platform == platform))
+        query = query.where(OutboxRow.platform == platform)
     return int(await session.scalar(query) or 0)
