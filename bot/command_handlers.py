@@ -1,4 +1,8 @@
-"""Carrying out parsed commands through the ticket service; answers are notices."""
+"""Carrying out parsed commands through the ticket service; answers are notices.
+
+Role checks happen here and in the service; a refusal raises a NotAllowed error, which
+the engine answers politely and writes to the audit log.
+"""
 
 from __future__ import annotations
 
@@ -8,17 +12,29 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.config.model import OrgConfig
-from bot.domain.errors import NotAllowed, UnknownTeam
+from bot.domain.errors import LeadsOnly, NotAllowed, StaffOnly, UnknownTeam
 from bot.domain.lifecycle import OPEN_STATUSES
 from bot.i18n import t
 from bot.i18n.formatting import format_deadline, format_moment
+from bot.markup import literal
 from bot.notices import Fact, Notice
-from bot.service import feedback
-from bot.service.actors import Actor, display_name, is_staff, teams_of
+from bot.service import feedback, permissions
+from bot.service.actors import Actor, display_name
+from bot.service.permissions import Role
 from bot.service.tickets import TicketService
-from dialogs.commands import Command
+from dialogs.commands import Audience, Command
 from storage.models import TicketRow
+from storage.repositories import proposals
 from storage.repositories import tickets as repo
+
+_DONE = {
+    "claim": "cmd.claimed_ok",
+    "unclaim": "cmd.unclaimed_ok",
+    "ask": "cmd.ask_ok",
+    "note": "cmd.note_ok",
+    "resolve": "cmd.resolve_ok",
+    "reopen": "cmd.reopen_ok",
+}
 
 
 class CommandHandlers:
@@ -30,16 +46,23 @@ class CommandHandlers:
         self.clock = clock
         self.tz = ZoneInfo(config.calendar.timezone)
 
+    def check_audience(self, command: Command, actor: Actor) -> None:
+        """Raise StaffOnly or LeadsOnly when the actor's roles do not fit the command."""
+        if command.audience is Audience.STAFF and not permissions.is_staff(self.config, actor):
+            raise StaffOnly(command.name, command=command.name)
+        if command.audience is Audience.LEADS and not permissions.is_lead(self.config, actor):
+            raise LeadsOnly(command.name, command=command.name)
+
     async def run(self, session: AsyncSession, command: Command, actor: Actor) -> list[Notice]:
-        """Execute `command` for `actor`; domain errors propagate to the engine."""
-        loc = actor.locale
-        if command.staff_only and not is_staff(self.config, actor):
-            return [Notice(text=t("cmd.staff_only", loc, p=command.prefix))]
+        """Execute a ticket or report command for `actor`; domain errors propagate."""
+        self.check_audience(command, actor)
         if command.name == "help":
             return [self.help(actor, command.prefix)]
         if command.name == "queue":
             return [await self.queue(session, actor)]
-        if command.name in ("mine",) or (command.name == "status" and command.ticket_id is None):
+        if command.name == "proposals":
+            return [await self.proposals(session, actor)]
+        if command.name == "mine" or (command.name == "status" and command.ticket_id is None):
             return [await self.mine(session, actor, command.prefix)]
         if command.name == "status":
             return [await self.status(session, actor, _id(command))]
@@ -56,9 +79,8 @@ class CommandHandlers:
             await svc.handoff(
                 session, ticket_id=ticket_id, actor=actor, team_id=team, reason=command.text
             )
-            return Notice(
-                text=t("cmd.handoff_ok", loc, id=ticket_id, team=self._team_name(team, loc))
-            )
+            name = self.config.team(team).name.get(loc)
+            return Notice(text=t("cmd.handoff_ok", loc, id=ticket_id, team=name))
         elif command.name == "ask":
             await svc.ask(session, ticket_id=ticket_id, actor=actor, question=command.text)
         elif command.name == "note":
@@ -69,36 +91,54 @@ class CommandHandlers:
             await svc.reopen(session, ticket_id=ticket_id, actor=actor, reason=command.text)
         else:
             raise ValueError(f"no handler for {command.name}")
-        key = {
-            "claim": "cmd.claimed_ok",
-            "unclaim": "cmd.unclaimed_ok",
-            "ask": "cmd.ask_ok",
-            "note": "cmd.note_ok",
-            "resolve": "cmd.resolve_ok",
-            "reopen": "cmd.reopen_ok",
-        }
-        return Notice(text=t(key[command.name], loc, id=ticket_id), ticket_id=ticket_id)
+        return Notice(text=t(_DONE[command.name], loc, id=ticket_id), ticket_id=ticket_id)
 
     def help(self, actor: Actor, prefix: str) -> Notice:
         """The command list; staff also see the team commands."""
         loc = actor.locale
         text = t("cmd.help.requester", loc, p=prefix)
-        if is_staff(self.config, actor):
+        if permissions.is_staff(self.config, actor):
             text += "\n\n" + t("cmd.help.staff", loc, p=prefix)
         return Notice(title=t("cmd.help", loc), text=text)
 
     async def queue(self, session: AsyncSession, actor: Actor) -> Notice:
-        """The open tickets of the actor's teams, most urgent first."""
+        """Open tickets of the actor's teams (plus complaints for their managers), urgent first."""
         loc = actor.locale
-        teams = teams_of(self.config, actor)
-        names = ", ".join(team.name.get(loc) for team in teams)
-        rows = await repo.team_queue(
-            session, team_ids=[team.id for team in teams], statuses=[s.value for s in OPEN_STATUSES]
+        teams = self.config.teams_of(actor.platform, actor.user_id)
+        names = [team.name.get(loc) for team in teams]
+        statuses = [s.value for s in OPEN_STATUSES]
+        rows = list(
+            await repo.team_queue(session, team_ids=[team.id for team in teams], statuses=statuses)
         )
+        if Role.COMPLAINT_MANAGER in permissions.roles_of(self.config, actor):
+            names.append(t("queue.complaints", loc))
+            rows += await repo.confidential_queue(session, statuses=statuses)
+            rows.sort(key=_urgency)
         if not rows:
-            return Notice(text=t("cmd.queue_empty", loc, teams=names))
+            return Notice(text=t("cmd.queue_empty", loc, teams=", ".join(names)))
         lines = [self._queue_line(row, loc) for row in rows]
-        return Notice(title=t("cmd.queue_title", loc, teams=names), text="\n".join(lines))
+        return Notice(
+            title=t("cmd.queue_title", loc, teams=", ".join(names)), text="\n".join(lines)
+        )
+
+    async def proposals(self, session: AsyncSession, actor: Actor) -> Notice:
+        """Ideas and round-table topics for the leads, newest first."""
+        loc = actor.locale
+        rows = await proposals.open_proposals(session)
+        if not rows:
+            return Notice(text=t("cmd.proposals_empty", loc))
+        lines = [
+            t(
+                "cmd.proposals_line",
+                loc,
+                id=row.id,
+                kind=t(f"proposal.kind.{row.kind}", loc),
+                date=format_moment(row.created_at, loc, self.tz),
+                text=literal(row.text),
+            )
+            for row in rows
+        ]
+        return Notice(title=t("cmd.proposals_title", loc), text="\n".join(lines))
 
     async def mine(self, session: AsyncSession, actor: Actor, prefix: str) -> Notice:
         """The actor's own requests, newest first."""
@@ -118,41 +158,44 @@ class CommandHandlers:
             )
             for row in rows
         ]
-        return Notice(title=t("cmd.mine_title", loc), text="\n".join(lines))
+        return Notice(title=t("cmd.mine_title", loc), text="\n".join(lines), channel_safe=False)
 
     async def status(self, session: AsyncSession, actor: Actor, ticket_id: int) -> Notice:
-        """One ticket in detail, for its requester or staff of the owning team."""
+        """One ticket in detail, for its requester or the staff who may work on it."""
         ticket = await self.service.get(session, ticket_id)
-        own = (ticket.requester_platform, ticket.requester_id) == (actor.platform, actor.user_id)
-        staff = ticket.team_id in {team.id for team in teams_of(self.config, actor)}
-        leadership = self.config.leadership_team()
-        lead = leadership is not None and leadership.person_for(actor.platform, actor.user_id)
-        if not (own or staff or lead):
-            raise NotAllowed("not yours", id=ticket_id)
-        return self._describe(ticket, actor.locale)
+        if not permissions.may_view(self.config, actor, ticket):
+            raise NotAllowed("may not view", id=ticket_id)
+        return self._describe(ticket, actor)
 
-    def _describe(self, ticket: TicketRow, loc: str) -> Notice:
-        now = self.clock.now()
+    def _describe(self, ticket: TicketRow, actor: Actor) -> Notice:
+        loc, now = actor.locale, self.clock.now()
         facts = [
             Fact(t("fact.status", loc), t(f"status.{ticket.status}", loc)),
             Fact(t("fact.topic", loc), feedback.topic_name(self.config, ticket.topic_id, loc)),
-            Fact(t("fact.team", loc), self._team_name(ticket.team_id, loc)),
+            Fact(t("fact.team", loc), self.config.team(ticket.team_id).name.get(loc)),
             Fact(t("fact.assignee", loc), display_name(self.config, ticket.assignee)),
             Fact(t("fact.opened", loc), format_moment(ticket.created_at, loc, self.tz)),
         ]
+        if not permissions.is_requester_of(actor, ticket):
+            facts.append(Fact(t("fact.requester", loc), self._requester(ticket, actor)))
         if ticket.next_due_at is not None:
-            facts.append(
-                Fact(t("fact.deadline", loc), feedback.deadline_text(self.config, ticket, loc, now))
-            )
+            due = feedback.deadline_text(self.config, ticket, loc, now)
+            facts.append(Fact(t("fact.deadline", loc), due))
         if ticket.reference:
-            facts.append(Fact(t("fact.reference", loc), ticket.reference))
+            facts.append(Fact(t("fact.reference", loc), literal(ticket.reference)))
         return Notice(
             title=t("cmd.status_title", loc, id=ticket.id),
-            text=ticket.description,
+            text=literal(ticket.description),
             facts=tuple(facts),
             ticket_id=ticket.id,
             channel_safe=not ticket.confidential,
         )
+
+    def _requester(self, ticket: TicketRow, viewer: Actor) -> str:
+        roles = permissions.roles_of(self.config, viewer)
+        if ticket.anonymous and Role.COMPLAINT_MANAGER not in roles:
+            return t("fact.anonymous", viewer.locale)
+        return literal(ticket.requester_name or ticket.requester_id)
 
     def _queue_line(self, row: TicketRow, loc: str) -> str:
         due = "-"
@@ -175,8 +218,10 @@ class CommandHandlers:
                 return team.id
         raise UnknownTeam(name, team=name, known=", ".join(team.id for team in self.config.teams))
 
-    def _team_name(self, team_id: str, loc: str) -> str:
-        return self.config.team(team_id).name.get(loc)
+
+def _urgency(row: TicketRow) -> tuple[bool, float, int]:
+    due = row.next_due_at
+    return (due is None, 0.0 if due is None else due.timestamp(), row.id)
 
 
 def _id(command: Command) -> int:

@@ -14,9 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.clock import Clock
 from bot.command_handlers import CommandHandlers
 from bot.config.model import OrgConfig
-from bot.domain.errors import ConcurrentUpdate, HotlineError
+from bot.domain.errors import ConcurrentUpdate, HotlineError, NotAllowed
 from bot.domain.lifecycle import TicketStatus
-from bot.i18n import normalise_locale, t
+from bot.i18n import SUPPORTED, normalise_locale, t
 from bot.notices import Inbound, Notice, Outgoing, Target
 from bot.service import notify
 from bot.service.actors import Actor
@@ -24,13 +24,16 @@ from bot.service.tickets import TicketService
 from dialogs.commands import Command, CommandError, command_from_action, is_command, parse_command
 from dialogs.intake import UserInput
 from dialogs.runner import IntakeRunner
+from storage.repositories import audit
 from storage.repositories import inbound as inbound_repo
 from storage.repositories import tickets as ticket_repo
 from storage.repositories.dialog_states import ConversationKey
-from storage.repositories.profiles import get_profile
+from storage.repositories.profiles import get_profile, save_profile
 
 log = logging.getLogger(__name__)
 MAX_RACE_RETRIES = 3
+# Commands that start the intake at a topic of this kind.
+SHORTCUTS = {"complaint": "complaint", "idea": "idea", "proposal": "round_table"}
 
 
 class Engine:
@@ -59,23 +62,71 @@ class Engine:
             except ConcurrentUpdate:
                 log.info("lost a race on %s/%s, retrying", inbound.platform, inbound.event_id)
                 continue
+            except Exception:
+                log.exception("inbound %s/%s failed", inbound.platform, inbound.event_id)
+                handled = await self._apologise(inbound)
             if handled:
                 self.on_outbox()
             return handled
-        raise ConcurrentUpdate(f"gave up on {inbound.event_id} after {MAX_RACE_RETRIES} races")
+        return await self._apologise(inbound)
 
     async def _handle_once(self, inbound: Inbound) -> bool:
         async with self.sessions() as session, session.begin():
             now = self.clock.now()
-            fresh = await inbound_repo.remember_event(
-                session, platform=inbound.platform, event_id=inbound.event_id, received_at=now
-            )
-            if not fresh:
+            if not await self._first_time(session, inbound):
                 return False
             actor = await self._actor(session, inbound)
-            answers = await self._dispatch(session, inbound, actor)
+            limit = self.config.dialogs.max_message_length
+            addressed_to_bot = inbound.is_direct or is_command(inbound.text)
+            if len(inbound.text) > limit and addressed_to_bot:
+                answers = [
+                    Notice(
+                        text=t(
+                            "message.too_long", actor.locale, length=len(inbound.text), limit=limit
+                        )
+                    )
+                ]
+            else:
+                answers = await self._dispatch(session, inbound, actor)
             await notify.send(session, addressed(inbound, answers), at=now)
             return True
+
+    async def _first_time(self, session: AsyncSession, inbound: Inbound) -> bool:
+        return await inbound_repo.remember_event(
+            session,
+            platform=inbound.platform,
+            event_id=inbound.event_id,
+            received_at=self.clock.now(),
+        )
+
+    async def _apologise(self, inbound: Inbound) -> bool:
+        """Something broke: keep the message in the audit log and tell the user, never a trace."""
+        try:
+            async with self.sessions() as session, session.begin():
+                if not await self._first_time(session, inbound):
+                    return False
+                actor = await self._actor(session, inbound)
+                await audit.audit(
+                    session,
+                    at=self.clock.now(),
+                    platform=inbound.platform,
+                    user_id=inbound.user_id,
+                    action="inbound_failed",
+                    detail={
+                        "event_id": inbound.event_id,
+                        "text": inbound.text,
+                        "action_id": inbound.action_id,
+                    },
+                )
+                notice = Notice(text=t("error.internal", actor.locale))
+                await notify.send(session, addressed(inbound, [notice]), at=self.clock.now())
+        except Exception:
+            log.exception(
+                "could not even apologise for %s; the platform may redeliver", inbound.event_id
+            )
+            raise
+        self.on_outbox()
+        return True
 
     async def _dispatch(
         self, session: AsyncSession, inbound: Inbound, actor: Actor
@@ -96,6 +147,20 @@ class Engine:
     async def _run_command(
         self, session: AsyncSession, command: Command, inbound: Inbound, actor: Actor
     ) -> list[Notice]:
+        savepoint = await session.begin_nested()
+        try:
+            return await self._command(session, command, inbound, actor)
+        except ConcurrentUpdate:
+            raise
+        except HotlineError as error:
+            await savepoint.rollback()
+            if isinstance(error, NotAllowed):
+                await self._audit_refusal(session, command, actor, error)
+            return [error_notice(error, actor.locale)]
+
+    async def _command(
+        self, session: AsyncSession, command: Command, inbound: Inbound, actor: Actor
+    ) -> list[Notice]:
         key = conversation_key(inbound)
         if command.name == "new":
             return await self.intake.turn(
@@ -104,14 +169,42 @@ class Engine:
         if command.name == "cancel":
             cancelled = await self.intake.cancel(session, key=key)
             return [Notice(text=t("intake.cancelled", actor.locale))] if cancelled else []
-        savepoint = await session.begin_nested()
-        try:
-            return await self.commands.run(session, command, actor)
-        except ConcurrentUpdate:
-            raise
-        except HotlineError as error:
-            await savepoint.rollback()
-            return [error_notice(error, actor.locale)]
+        if command.name == "language":
+            return await self._language(session, actor, command.text)
+        if command.name in SHORTCUTS:
+            topic = self._topic_of_kind(SHORTCUTS[command.name])
+            user = UserInput(text=command.text)
+            return await self.intake.turn(session, key=key, actor=actor, user=user, topic=topic)
+        return await self.commands.run(session, command, actor)
+
+    async def _language(self, session: AsyncSession, actor: Actor, language: str) -> list[Notice]:
+        if language not in SUPPORTED:
+            return [Notice(text=t("cmd.language_bad", actor.locale))]
+        await save_profile(
+            session,
+            platform=actor.platform,
+            user_id=actor.user_id,
+            at=self.clock.now(),
+            locale=language,
+        )
+        return [Notice(text=t("cmd.language_ok", language))]
+
+    def _topic_of_kind(self, kind: str) -> str:
+        return next(topic.id for topic in self.config.topics if topic.kind == kind)
+
+    async def _audit_refusal(
+        self, session: AsyncSession, command: Command, actor: Actor, error: NotAllowed
+    ) -> None:
+        ticket_id = error.args_for_message.get("id")
+        await audit.audit(
+            session,
+            at=self.clock.now(),
+            platform=actor.platform,
+            user_id=actor.user_id,
+            action="refused",
+            ticket_id=ticket_id if isinstance(ticket_id, int) else None,
+            detail={"command": command.name, "reason": error.key},
+        )
 
     async def _converse(
         self, session: AsyncSession, inbound: Inbound, actor: Actor

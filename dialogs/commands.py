@@ -6,8 +6,8 @@ command has a German and an English name.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from enum import Enum
+from dataclasses import dataclass, replace
+from enum import Enum, StrEnum
 
 
 class Args(Enum):
@@ -19,6 +19,16 @@ class Args(Enum):
     ID_TEXT = "N text"
     ID_OPTIONAL_TEXT = "N [text]"
     ID_TEAM_TEXT = "N TEAM [text]"
+    OPTIONAL_TEXT = "[text]"
+    WORD = "word"
+
+
+class Audience(StrEnum):
+    """Who may use a command."""
+
+    EVERYONE = "everyone"
+    STAFF = "staff"  # any team member, complaint manager or admin
+    LEADS = "leads"  # team leads, department leads and admins
 
 
 @dataclass(frozen=True)
@@ -28,34 +38,40 @@ class Spec:
     name: str
     aliases: tuple[str, ...]
     args: Args
-    staff_only: bool
+    audience: Audience
     usage: str
 
 
+E, S, L = Audience.EVERYONE, Audience.STAFF, Audience.LEADS
 SPECS: tuple[Spec, ...] = (
-    Spec("help", ("hilfe", "help", "h", "?"), Args.NONE, False, "/hilfe"),
-    Spec("new", ("neu", "new", "start"), Args.NONE, False, "/neu"),
-    Spec("status", ("status",), Args.OPTIONAL_ID, False, "/status [Nr.]"),
-    Spec("mine", ("meine", "mine", "my"), Args.NONE, False, "/meine"),
-    Spec("cancel", ("abbrechen", "cancel", "stop"), Args.NONE, False, "/abbrechen"),
-    Spec("queue", ("queue", "warteschlange"), Args.NONE, True, "/queue"),
-    Spec("claim", ("claim", "uebernehmen", "übernehmen"), Args.ID, True, "/claim Nr."),
-    Spec("unclaim", ("unclaim", "zurueckgeben", "zurückgeben"), Args.ID, True, "/unclaim Nr."),
+    Spec("help", ("hilfe", "help", "h", "?"), Args.NONE, E, "/hilfe"),
+    Spec("new", ("neu", "new", "start"), Args.NONE, E, "/neu"),
+    Spec("status", ("status",), Args.OPTIONAL_ID, E, "/status [Nr.]"),
+    Spec("mine", ("meine", "mine", "my"), Args.NONE, E, "/meine"),
+    Spec("cancel", ("abbrechen", "cancel", "stop"), Args.NONE, E, "/abbrechen"),
+    Spec("language", ("sprache", "language", "lang"), Args.WORD, E, "/sprache de|en"),
+    Spec("complaint", ("beschwerde", "complaint"), Args.OPTIONAL_TEXT, E, "/beschwerde [Text]"),
+    Spec("idea", ("idee", "idea", "anregung", "suggestion"), Args.OPTIONAL_TEXT, E, "/idee [Text]"),
+    Spec("proposal", ("thema", "proposal"), Args.OPTIONAL_TEXT, E, "/thema [Text]"),
+    Spec("proposals", ("themen", "proposals"), Args.NONE, L, "/themen"),
+    Spec("queue", ("queue", "warteschlange"), Args.NONE, S, "/queue"),
+    Spec("claim", ("claim", "uebernehmen", "übernehmen"), Args.ID, S, "/claim Nr."),
+    Spec("unclaim", ("unclaim", "zurueckgeben", "zurückgeben"), Args.ID, S, "/unclaim Nr."),
     Spec(
         "handoff",
         ("handoff", "abgabe", "weitergeben"),
         Args.ID_TEAM_TEXT,
-        True,
+        S,
         "/handoff Nr. TEAM [Grund]",
     ),
-    Spec("ask", ("ask", "rueckfrage", "rückfrage"), Args.ID_TEXT, True, "/ask Nr. Frage"),
-    Spec("note", ("note", "notiz"), Args.ID_TEXT, True, "/note Nr. Text"),
-    Spec("resolve", ("resolve", "erledigt", "antwort"), Args.ID_TEXT, True, "/resolve Nr. Antwort"),
+    Spec("ask", ("ask", "rueckfrage", "rückfrage"), Args.ID_TEXT, S, "/ask Nr. Frage"),
+    Spec("note", ("note", "notiz"), Args.ID_TEXT, S, "/note Nr. Text"),
+    Spec("resolve", ("resolve", "erledigt", "antwort"), Args.ID_TEXT, S, "/resolve Nr. Antwort"),
     Spec(
         "reopen",
         ("reopen", "wiedereroeffnen", "oeffnen"),
         Args.ID_OPTIONAL_TEXT,
-        False,
+        E,
         "/reopen Nr. [Grund]",
     ),
 )
@@ -73,7 +89,7 @@ class Command:
     ticket_id: int | None = None
     team: str | None = None
     text: str = ""
-    staff_only: bool = False
+    audience: Audience = Audience.EVERYONE
 
 
 @dataclass(frozen=True)
@@ -111,13 +127,20 @@ def command_from_action(action_id: str) -> Command | None:
     spec = next((s for s in SPECS if s.name == name), None)
     if spec is None or spec.args not in (Args.ID, Args.OPTIONAL_ID) or not _is_id(value):
         return None
-    return Command(spec.name, ticket_id=int(value), staff_only=spec.staff_only)
+    return Command(spec.name, ticket_id=int(value), audience=spec.audience)
 
 
 def _parse_args(spec: Spec, prefix: str, usage: str, rest: str) -> Command | CommandError:
-    base = Command(spec.name, prefix=prefix, staff_only=spec.staff_only)
+    base = Command(spec.name, prefix=prefix, audience=spec.audience)
     if spec.args is Args.NONE:
         return CommandError("cmd.usage", {"usage": usage}) if rest else base
+    if spec.args is Args.OPTIONAL_TEXT:
+        return _with(base, text=rest)
+    if spec.args is Args.WORD:
+        word, extra = _split_word(rest)
+        if not word or extra:
+            return CommandError("cmd.usage", {"usage": usage})
+        return _with(base, text=word.casefold())
     words = rest.split(maxsplit=1)
     if not words:
         if spec.args is Args.OPTIONAL_ID:
@@ -158,6 +181,4 @@ def _split_word(text: str) -> tuple[str, str]:
 
 
 def _with(base: Command, **changes: object) -> Command:
-    from dataclasses import replace
-
     return replace(base, **changes)  # type: ignore[arg-type]

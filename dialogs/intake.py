@@ -1,30 +1,40 @@
-"""The intake dialog ("ONE hotline"): customer group, topic, details, confirmation, ticket.
+"""The intake dialog ("ONE hotline"): group, topic, first-level answer, details, ticket.
 
 `start` and `step` are pure: (old state, input) -> (new state, notices, effects). The runner
-persists the state with compare-and-set and carries out the effects in the same transaction.
+persists the state with compare-and-set and carries out the effects in the same
+transaction. "zurück"/"back" and "abbrechen"/"cancel" work at every step.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bot.config.model import OrgConfig
 from bot.i18n import t
-from bot.notices import Choice, Fact, Notice
+from bot.notices import Choice, Notice
 from bot.service.tickets import NewRequest
+from dialogs import intake_prompts as p
 from dialogs.choices import match_choice
+from dialogs.intake_prompts import Context
+
+__all__ = ["Context", "StepResult", "UserInput", "start", "start_with_topic", "step"]
 from dialogs.intake_states import (
+    AskAnonymous,
     AskDescription,
     AskGroup,
+    AskHelped,
     AskReference,
     AskSubtopic,
     AskTopic,
     Confirm,
     IntakeState,
+    PickAnswer,
 )
 
 MIN_DESCRIPTION_WORDS = 2
-MAX_DESCRIPTION = 4000
+MAX_REFERENCE = 255
+CANCEL_WORDS = frozenset({"abbrechen", "abbruch", "cancel", "stop", "stopp"})
+BACK_WORDS = frozenset({"zurück", "zurueck", "back"})
+NO_REFERENCE = frozenset({"", "-", "–", "nein", "no", "keine", "none"})
 
 
 @dataclass(frozen=True)
@@ -36,12 +46,32 @@ class RememberGroup:
 
 @dataclass(frozen=True)
 class OpenTicket:
-    """Effect: create the ticket in the topic's team queue."""
+    """Effect: create the ticket in the topic's team queue (complaints: confidential)."""
 
     request: NewRequest
 
 
-Effect = RememberGroup | OpenTicket
+@dataclass(frozen=True)
+class RecordProposal:
+    """Effect: store an idea or round-table topic for the leads."""
+
+    kind: str
+    topic: str
+    group: str | None
+    text: str
+
+
+@dataclass(frozen=True)
+class RecordAnswerFeedback:
+    """Effect: a first-level answer helped (answered at first contact) or did not."""
+
+    topic: str
+    group: str | None
+    entry: str
+    helped: bool
+
+
+Effect = RememberGroup | OpenTicket | RecordProposal | RecordAnswerFeedback
 
 
 @dataclass(frozen=True)
@@ -50,15 +80,6 @@ class UserInput:
 
     text: str = ""
     action_id: str | None = None
-
-
-@dataclass(frozen=True)
-class Context:
-    """What a step may know besides the state: configuration, language, remembered group."""
-
-    config: OrgConfig
-    locale: str
-    known_group: str | None = None
 
 
 @dataclass(frozen=True)
@@ -72,151 +93,219 @@ class StepResult:
 
 def start(ctx: Context) -> StepResult:
     """Greet and ask the first question (the group only if it is not known yet)."""
-    greeting = Notice(text=t("intake.greeting", ctx.locale))
+    greeting = p.say("intake.greeting", ctx)
     if ctx.known_group is None:
-        return StepResult(AskGroup(), (greeting, _ask_group(ctx)))
-    return StepResult(AskTopic(ctx.known_group), (greeting, _ask_topic(ctx)))
+        return StepResult(AskGroup(), (greeting, p.ask_group(ctx)))
+    return StepResult(AskTopic(ctx.known_group), (greeting, p.ask_topic(ctx)))
+
+
+def start_with_topic(ctx: Context, topic_id: str, text: str) -> StepResult:
+    """Jump straight to a topic (/beschwerde, /idee, /thema), with its text if already given."""
+    topic = ctx.config.topic(topic_id)
+    state = AskDescription(ctx.known_group, topic.id)
+    if text.strip():
+        return step(state, UserInput(text=text), ctx)
+    return StepResult(state, (p.ask_description(topic, ctx),))
 
 
 def step(state: IntakeState, user: UserInput, ctx: Context) -> StepResult:
     """One turn of the intake dialog."""
+    typed = user.text.strip().casefold()
+    if user.action_id == "cancel" or (user.action_id is None and typed in CANCEL_WORDS):
+        return StepResult(None, (p.say("intake.cancelled", ctx),))
+    if user.action_id == "back" or (user.action_id is None and typed in BACK_WORDS):
+        return back(state, ctx)
     if isinstance(state, AskGroup):
         return _on_group(user, ctx)
     if isinstance(state, AskTopic):
         return _on_topic(state, user, ctx)
     if isinstance(state, AskSubtopic):
         return _on_subtopic(state, user, ctx)
+    if isinstance(state, PickAnswer):
+        return _on_pick_answer(state, user, ctx)
+    if isinstance(state, AskHelped):
+        return _on_helped(state, user, ctx)
     if isinstance(state, AskDescription):
         return _on_description(state, user, ctx)
     if isinstance(state, AskReference):
         return _on_reference(state, user, ctx)
+    if isinstance(state, AskAnonymous):
+        return _on_anonymous(state, user, ctx)
     return _on_confirm(state, user, ctx)
 
 
+def back(state: IntakeState, ctx: Context) -> StepResult:
+    """One step back; at the first question, stay there."""
+    if isinstance(state, AskGroup | AskTopic):
+        first = AskGroup() if isinstance(state, AskTopic) else state
+        return StepResult(first, (p.ask_group(ctx),))
+    if isinstance(state, AskSubtopic):
+        return StepResult(AskTopic(state.group), (p.ask_topic(ctx),))
+    if isinstance(state, AskHelped) and len(p.knowledge_for(state.topic, ctx)) > 1:
+        return StepResult(PickAnswer(state.group, state.topic), (p.pick_answer(state.topic, ctx),))
+    if isinstance(state, PickAnswer | AskHelped | AskDescription):
+        parent = ctx.config.topic(state.topic).parent
+        if parent is not None:
+            return StepResult(AskSubtopic(state.group, parent), (p.ask_subtopic(parent, ctx),))
+        return StepResult(AskTopic(state.group), (p.ask_topic(ctx),))
+    if isinstance(state, AskReference | AskAnonymous):
+        topic = ctx.config.topic(state.topic)
+        return StepResult(
+            AskDescription(state.group, state.topic), (p.ask_description(topic, ctx),)
+        )
+    topic = ctx.config.topic(state.topic)
+    if topic.kind == "complaint":
+        previous: IntakeState = AskAnonymous(state.group, state.topic, state.description)
+        return StepResult(previous, (_ask_anonymous(ctx),))
+    if topic.kind == "request":
+        previous = AskReference(state.group, state.topic, state.description)
+        return StepResult(previous, (p.say("intake.ask_reference", ctx),))
+    return StepResult(AskDescription(state.group, state.topic), (p.ask_description(topic, ctx),))
+
+
 def _on_group(user: UserInput, ctx: Context) -> StepResult:
-    choice = match_choice(_group_choices(ctx), text=user.text, action_id=user.action_id)
+    choice = match_choice(p.group_choices(ctx), text=user.text, action_id=user.action_id)
     if choice is None:
-        return _again(AskGroup(), _ask_group(ctx), ctx)
+        return _again(AskGroup(), p.ask_group(ctx), ctx)
     group = choice.id.removeprefix("group:")
-    topic_ctx = Context(ctx.config, ctx.locale, group)
-    return StepResult(AskTopic(group), (_ask_topic(topic_ctx),), (RememberGroup(group),))
+    return StepResult(AskTopic(group), (p.ask_topic(ctx),), (RememberGroup(group),))
 
 
 def _on_topic(state: AskTopic, user: UserInput, ctx: Context) -> StepResult:
-    choice = match_choice(_topic_choices(ctx), text=user.text, action_id=user.action_id)
+    choice = match_choice(p.topic_choices(ctx), text=user.text, action_id=user.action_id)
     if choice is None:
-        return _again(state, _ask_topic(ctx), ctx)
+        return _again(state, p.ask_topic(ctx), ctx)
     if choice.id == "group:change":
-        return StepResult(AskGroup(), (_ask_group(ctx),))
+        return StepResult(AskGroup(), (p.ask_group(ctx),))
     topic = choice.id.removeprefix("topic:")
     if ctx.config.subtopics(topic):
-        return StepResult(AskSubtopic(state.group, topic), (_ask_subtopic(topic, ctx),))
-    return StepResult(AskDescription(state.group, topic), (_notice("intake.ask_description", ctx),))
+        return StepResult(AskSubtopic(state.group, topic), (p.ask_subtopic(topic, ctx),))
+    return _topic_chosen(state.group, topic, ctx)
 
 
 def _on_subtopic(state: AskSubtopic, user: UserInput, ctx: Context) -> StepResult:
-    choices = _subtopic_choices(state.parent, ctx)
+    choices = p.subtopic_choices(state.parent, ctx)
     choice = match_choice(choices, text=user.text, action_id=user.action_id)
     if choice is None:
-        return _again(state, _ask_subtopic(state.parent, ctx), ctx)
-    if choice.id == "back":
-        return StepResult(AskTopic(state.group), (_ask_topic(ctx),))
-    topic = choice.id.removeprefix("topic:")
-    return StepResult(AskDescription(state.group, topic), (_notice("intake.ask_description", ctx),))
+        return _again(state, p.ask_subtopic(state.parent, ctx), ctx)
+    return _topic_chosen(state.group, choice.id.removeprefix("topic:"), ctx)
+
+
+def _topic_chosen(group: str | None, topic_id: str, ctx: Context) -> StepResult:
+    """First level first: show a configured answer before collecting details."""
+    topic = ctx.config.topic(topic_id)
+    entries = p.knowledge_for(topic_id, ctx) if topic.kind == "request" else ()
+    if len(entries) == 1:
+        shown = AskHelped(group, topic_id, entries[0].id)
+        return StepResult(shown, (p.show_answer(entries[0].id, group, ctx),))
+    if entries:
+        return StepResult(PickAnswer(group, topic_id), (p.pick_answer(topic_id, ctx),))
+    return StepResult(AskDescription(group, topic_id), (p.ask_description(topic, ctx),))
+
+
+def _on_pick_answer(state: PickAnswer, user: UserInput, ctx: Context) -> StepResult:
+    choices = p.answer_choices(state.topic, ctx)
+    choice = match_choice(choices, text=user.text, action_id=user.action_id)
+    if choice is None:
+        return _again(state, p.pick_answer(state.topic, ctx), ctx)
+    if choice.id == p.NOT_LISTED:
+        topic = ctx.config.topic(state.topic)
+        return StepResult(
+            AskDescription(state.group, state.topic), (p.ask_description(topic, ctx),)
+        )
+    entry = choice.id.removeprefix("answer:")
+    shown = AskHelped(state.group, state.topic, entry)
+    return StepResult(shown, (p.show_answer(entry, state.group, ctx),))
+
+
+def _on_helped(state: AskHelped, user: UserInput, ctx: Context) -> StepResult:
+    choice = match_choice(
+        p.yes_no(ctx, "choice.helped", "choice.not_helped"),
+        text=user.text,
+        action_id=user.action_id,
+    ) or _yes_no_word(user)
+    if choice is None:
+        return _again(state, p.show_answer(state.entry, state.group, ctx), ctx)
+    helped = choice.id == "confirm:yes"
+    feedback = RecordAnswerFeedback(state.topic, state.group, state.entry, helped)
+    if helped:
+        return StepResult(None, (p.say("intake.glad_to_help", ctx),), (feedback,))
+    topic = ctx.config.topic(state.topic)
+    asked = (p.say("intake.sorry_not_helped", ctx), p.ask_description(topic, ctx))
+    return StepResult(AskDescription(state.group, state.topic), asked, (feedback,))
 
 
 def _on_description(state: AskDescription, user: UserInput, ctx: Context) -> StepResult:
     text = user.text.strip()
     if len(text.split()) < MIN_DESCRIPTION_WORDS:
-        return StepResult(state, (_notice("intake.too_short", ctx),))
-    description = text[:MAX_DESCRIPTION]
-    next_state = AskReference(state.group, state.topic, description)
-    return StepResult(next_state, (_notice("intake.ask_reference", ctx),))
+        return StepResult(state, (p.say("intake.too_short", ctx),))
+    topic = ctx.config.topic(state.topic)
+    if topic.kind == "complaint":
+        return StepResult(AskAnonymous(state.group, state.topic, text), (_ask_anonymous(ctx),))
+    if topic.kind == "request":
+        asked = AskReference(state.group, state.topic, text)
+        return StepResult(asked, (p.say("intake.ask_reference", ctx),))
+    return _confirm(Confirm(state.group, state.topic, text), ctx)
 
 
 def _on_reference(state: AskReference, user: UserInput, ctx: Context) -> StepResult:
     text = user.text.strip()
-    reference = None if text in ("", "-", "–", "nein", "no", "keine", "none") else text[:255]
-    confirm = Confirm(state.group, state.topic, state.description, reference)
-    return StepResult(confirm, (_ask_confirm(confirm, ctx),))
+    reference = None if text.casefold() in NO_REFERENCE else text[:MAX_REFERENCE]
+    return _confirm(Confirm(state.group, state.topic, state.description, reference), ctx)
+
+
+def _on_anonymous(state: AskAnonymous, user: UserInput, ctx: Context) -> StepResult:
+    choices = p.yes_no(ctx, "choice.anonymous", "choice.named")
+    choice = match_choice(choices, text=user.text, action_id=user.action_id) or _yes_no_word(user)
+    if choice is None:
+        return _again(state, _ask_anonymous(ctx), ctx)
+    anonymous = choice.id == "confirm:yes"
+    return _confirm(Confirm(state.group, state.topic, state.description, anonymous=anonymous), ctx)
 
 
 def _on_confirm(state: Confirm, user: UserInput, ctx: Context) -> StepResult:
-    choice = match_choice(_confirm_choices(ctx), text=user.text, action_id=user.action_id)
+    choice = match_choice(p.yes_no(ctx), text=user.text, action_id=user.action_id)
+    choice = choice or _yes_no_word(user)
     if choice is None:
-        return _again(state, _ask_confirm(state, ctx), ctx)
+        return _again(state, _confirm_notice(state, ctx), ctx)
     if choice.id == "confirm:no":
-        return StepResult(None, (_notice("intake.cancelled", ctx),))
-    request = NewRequest(state.topic, state.group, state.description, state.reference)
+        return StepResult(None, (p.say("intake.cancelled", ctx),))
+    topic = ctx.config.topic(state.topic)
+    if topic.kind in ("idea", "round_table"):
+        return StepResult(
+            None, (), (RecordProposal(topic.kind, topic.id, state.group, state.description),)
+        )
+    request = NewRequest(
+        state.topic, state.group, state.description, state.reference, state.anonymous
+    )
     return StepResult(None, (), (OpenTicket(request),))
 
 
+def _confirm(state: Confirm, ctx: Context) -> StepResult:
+    return StepResult(state, (_confirm_notice(state, ctx),))
+
+
+def _confirm_notice(state: Confirm, ctx: Context) -> Notice:
+    topic = ctx.config.topic(state.topic)
+    return p.ask_confirm(topic, state.group, state.description, state.reference, ctx)
+
+
+def _ask_anonymous(ctx: Context) -> Notice:
+    return Notice(
+        text=t("intake.ask_anonymous", ctx.locale),
+        choices=(*p.yes_no(ctx, "choice.anonymous", "choice.named"), p.back_choice(ctx)),
+    )
+
+
+def _yes_no_word(user: UserInput) -> Choice | None:
+    """Plain "ja"/"nein"/"yes"/"no" answer every yes/no question, whatever its labels."""
+    typed = user.text.strip().casefold().rstrip(".!")
+    if user.action_id is None and typed in ("ja", "j", "yes", "y"):
+        return Choice("confirm:yes", typed)
+    if user.action_id is None and typed in ("nein", "n", "no"):
+        return Choice("confirm:no", typed)
+    return None
+
+
 def _again(state: IntakeState, question: Notice, ctx: Context) -> StepResult:
-    return StepResult(state, (_notice("intake.not_understood", ctx), question))
-
-
-def _notice(key: str, ctx: Context) -> Notice:
-    return Notice(text=t(key, ctx.locale))
-
-
-def _group_choices(ctx: Context) -> tuple[Choice, ...]:
-    return tuple(
-        Choice(f"group:{g.id}", g.name.get(ctx.locale)) for g in ctx.config.customer_groups
-    )
-
-
-def _topic_choices(ctx: Context) -> tuple[Choice, ...]:
-    topics = tuple(
-        Choice(f"topic:{topic.id}", topic.name.get(ctx.locale))
-        for topic in ctx.config.top_level_topics()
-    )
-    return (*topics, Choice("group:change", t("intake.other_group", ctx.locale)))
-
-
-def _subtopic_choices(parent: str, ctx: Context) -> tuple[Choice, ...]:
-    subs = ctx.config.subtopics(parent)
-    choices = [Choice(f"topic:{parent}", t("intake.general", ctx.locale))]
-    choices += [Choice(f"topic:{sub.id}", sub.name.get(ctx.locale)) for sub in subs]
-    return (*choices, Choice("back", t("choice.back", ctx.locale)))
-
-
-def _confirm_choices(ctx: Context) -> tuple[Choice, ...]:
-    return (
-        Choice("confirm:yes", t("choice.yes", ctx.locale)),
-        Choice("confirm:no", t("choice.no", ctx.locale)),
-    )
-
-
-def _ask_group(ctx: Context) -> Notice:
-    return Notice(text=t("intake.ask_group", ctx.locale), choices=_group_choices(ctx))
-
-
-def _ask_topic(ctx: Context) -> Notice:
-    return Notice(text=t("intake.ask_topic", ctx.locale), choices=_topic_choices(ctx))
-
-
-def _ask_subtopic(parent: str, ctx: Context) -> Notice:
-    topic = ctx.config.topic(parent).name.get(ctx.locale)
-    return Notice(
-        text=t("intake.ask_subtopic", ctx.locale, topic=topic),
-        choices=_subtopic_choices(parent, ctx),
-    )
-
-
-def _ask_confirm(state: Confirm, ctx: Context) -> Notice:
-    config, locale = ctx.config, ctx.locale
-    topic = config.topic(state.topic)
-    team = config.team(topic.team).name.get(locale)
-    facts = [
-        Fact(t("fact.customer_group", locale), config.customer_group(state.group).name.get(locale)),
-        Fact(t("fact.topic", locale), topic.name.get(locale)),
-        Fact(t("fact.team", locale), team),
-    ]
-    if state.reference:
-        facts.append(Fact(t("fact.reference", locale), state.reference))
-    return Notice(
-        text=t("intake.confirm", locale, team=team) + "\n\n" + state.description,
-        facts=tuple(facts),
-        choices=_confirm_choices(ctx),
-        channel_safe=False,
-    )
+    return StepResult(state, (p.say("intake.not_understood", ctx), question))

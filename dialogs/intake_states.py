@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
-from typing import Any
+from typing import Any, get_type_hints
 
 
 @dataclass(frozen=True)
@@ -15,22 +15,39 @@ class AskGroup:
 class AskTopic:
     """Waiting for the topic from the menu."""
 
-    group: str
+    group: str | None
 
 
 @dataclass(frozen=True)
 class AskSubtopic:
     """Waiting for a sub-topic of `parent`."""
 
-    group: str
+    group: str | None
     parent: str
+
+
+@dataclass(frozen=True)
+class PickAnswer:
+    """Several first-level answers fit the topic: which question is it?"""
+
+    group: str | None
+    topic: str
+
+
+@dataclass(frozen=True)
+class AskHelped:
+    """A first-level answer was shown: did it help?"""
+
+    group: str | None
+    topic: str
+    entry: str
 
 
 @dataclass(frozen=True)
 class AskDescription:
     """Waiting for the free-text description."""
 
-    group: str
+    group: str | None
     topic: str
 
 
@@ -38,30 +55,54 @@ class AskDescription:
 class AskReference:
     """Waiting for an optional reference number ("-" skips)."""
 
-    group: str
+    group: str | None
+    topic: str
+    description: str
+
+
+@dataclass(frozen=True)
+class AskAnonymous:
+    """A complaint: stay anonymous towards the team concerned?"""
+
+    group: str | None
     topic: str
     description: str
 
 
 @dataclass(frozen=True)
 class Confirm:
-    """Waiting for yes/no before the ticket is created."""
+    """Waiting for yes/no before the ticket (or proposal) is created."""
 
-    group: str
+    group: str | None
     topic: str
     description: str
-    reference: str | None
+    reference: str | None = None
+    anonymous: bool = False
 
 
-IntakeState = AskGroup | AskTopic | AskSubtopic | AskDescription | AskReference | Confirm
-
-_KINDS: dict[str, type[IntakeState]] = {
-    cls.__name__: cls
-    for cls in (AskGroup, AskTopic, AskSubtopic, AskDescription, AskReference, Confirm)
-}
-
-
-_OPTIONAL = frozenset({"reference"})  # the only field that may be None
+IntakeState = (
+    AskGroup
+    | AskTopic
+    | AskSubtopic
+    | PickAnswer
+    | AskHelped
+    | AskDescription
+    | AskReference
+    | AskAnonymous
+    | Confirm
+)
+STATE_TYPES: tuple[type[IntakeState], ...] = (
+    AskGroup,
+    AskTopic,
+    AskSubtopic,
+    PickAnswer,
+    AskHelped,
+    AskDescription,
+    AskReference,
+    AskAnonymous,
+    Confirm,
+)
+_KINDS: dict[str, type[IntakeState]] = {cls.__name__: cls for cls in STATE_TYPES}
 
 
 def dump_state(state: IntakeState) -> dict[str, Any]:
@@ -76,12 +117,21 @@ def load_state(data: object) -> IntakeState | None:
     cls = _KINDS.get(str(data.get("kind")))
     if cls is None:
         return None
+    hints = get_type_hints(cls)
     values: dict[str, Any] = {}
     for spec in fields(cls):
         if spec.name not in data:
             return None
         value = data[spec.name]
-        if not (isinstance(value, str) or (value is None and spec.name in _OPTIONAL)):
-            return None  # missing, or not the type the dialog steps rely on
+        if not _fits(value, str(hints[spec.name])):
+            return None  # not the type the dialog steps rely on
         values[spec.name] = value
     return cls(**values)
+
+
+def _fits(value: object, hint: str) -> bool:
+    if hint == "<class 'bool'>":
+        return isinstance(value, bool)
+    if value is None:
+        return "None" in hint
+    return isinstance(value, str)

@@ -10,12 +10,31 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.config.model import OrgConfig
+from bot.i18n import t
 from bot.notices import Notice
 from bot.service.actors import Actor
 from bot.service.tickets import TicketService
-from dialogs.intake import Context, OpenTicket, RememberGroup, StepResult, UserInput, start, step
+from dialogs.intake import (
+    OpenTicket,
+    RecordAnswerFeedback,
+    RecordProposal,
+    RememberGroup,
+    StepResult,
+    UserInput,
+    start,
+    start_with_topic,
+    step,
+)
+from dialogs.intake_prompts import Context
 from dialogs.intake_states import IntakeState, dump_state, load_state
-from storage.repositories.dialog_states import ConversationKey, load_dialog, save_dialog
+from storage.models import ProposalRow
+from storage.repositories import proposals
+from storage.repositories.dialog_states import (
+    ConversationKey,
+    StoredDialog,
+    load_dialog,
+    save_dialog,
+)
 from storage.repositories.profiles import get_profile, save_profile
 
 INTAKE = "intake"
@@ -31,9 +50,9 @@ class IntakeRunner:
         self.clock = clock
 
     async def active_state(self, session: AsyncSession, key: ConversationKey) -> IntakeState | None:
-        """The running intake state of this conversation, if any."""
+        """The running (not expired) intake state of this conversation, if any."""
         stored = await load_dialog(session, key=key)
-        if stored is None or stored.dialog != INTAKE:
+        if stored is None or stored.dialog != INTAKE or self._expired(stored):
             return None
         return load_state(stored.state)
 
@@ -45,16 +64,22 @@ class IntakeRunner:
         actor: Actor,
         user: UserInput,
         restart: bool = False,
+        topic: str | None = None,
     ) -> list[Notice]:
-        """Advance (or start) the intake and return the notices to answer with."""
+        """Advance (or start, or jump to `topic`) the intake; returns the notices to answer with."""
         stored = await load_dialog(session, key=key)
-        profile = await get_profile(session, platform=actor.platform, user_id=actor.user_id)
-        ctx = Context(self.config, actor.locale, profile.customer_group_id if profile else None)
+        ctx = await self._context(session, actor)
+        notices: list[Notice] = []
         state = None
-        if stored is not None and stored.dialog == INTAKE and not restart:
-            state = load_state(stored.state)
-        result = self._advance(state, user, ctx)
-        await self._apply_effects(session, result, actor)
+        if stored is not None and stored.dialog == INTAKE and not restart and topic is None:
+            if self._expired(stored):
+                minutes = int(self.config.dialogs.timeout.total_seconds() // 60)
+                notices.append(Notice(text=t("intake.expired", actor.locale, minutes=minutes)))
+            else:
+                state = load_state(stored.state)
+        result = self._advance(state, user, ctx, topic)
+        notices += result.notices
+        notices += await self._apply_effects(session, result, actor)
         dialog, data = (IDLE, {}) if result.state is None else (INTAKE, dump_state(result.state))
         await save_dialog(
             session,
@@ -64,7 +89,7 @@ class IntakeRunner:
             state=data,
             at=self.clock.now(),
         )
-        return list(result.notices)
+        return notices
 
     async def cancel(self, session: AsyncSession, *, key: ConversationKey) -> bool:
         """End a running intake; True if there was one."""
@@ -81,26 +106,74 @@ class IntakeRunner:
         )
         return True
 
-    def _advance(self, state: IntakeState | None, user: UserInput, ctx: Context) -> StepResult:
-        if state is None:
-            return start(ctx)
+    def _expired(self, stored: StoredDialog) -> bool:
+        return stored.updated_at + self.config.dialogs.timeout < self.clock.now()
+
+    async def _context(self, session: AsyncSession, actor: Actor) -> Context:
+        profile = await get_profile(session, platform=actor.platform, user_id=actor.user_id)
+        group = profile.customer_group_id if profile else None
+        if group is not None and group not in {g.id for g in self.config.customer_groups}:
+            group = None  # the configuration no longer knows it: ask again
+        return Context(self.config, actor.locale, group)
+
+    def _advance(
+        self, state: IntakeState | None, user: UserInput, ctx: Context, topic: str | None
+    ) -> StepResult:
         try:
+            if topic is not None:
+                return start_with_topic(ctx, topic, user.text)
+            if state is None:
+                return start(ctx)
             return step(state, user, ctx)
         except KeyError:
             # The configuration changed under a running dialog (topic or group removed).
             return start(ctx)
 
-    async def _apply_effects(self, session: AsyncSession, result: StepResult, actor: Actor) -> None:
+    async def _apply_effects(
+        self, session: AsyncSession, result: StepResult, actor: Actor
+    ) -> list[Notice]:
+        notices: list[Notice] = []
+        now = self.clock.now()
         for effect in result.effects:
             if isinstance(effect, RememberGroup):
                 await save_profile(
                     session,
                     platform=actor.platform,
                     user_id=actor.user_id,
-                    at=self.clock.now(),
+                    at=now,
                     customer_group_id=effect.group,
                     locale=actor.locale,
                     display_name=actor.display_name,
                 )
             elif isinstance(effect, OpenTicket):
                 await self.service.open_ticket(session, requester=actor, request=effect.request)
+            elif isinstance(effect, RecordProposal):
+                row = await proposals.add_proposal(
+                    session,
+                    row=ProposalRow(
+                        kind=effect.kind,
+                        text=effect.text,
+                        topic_id=effect.topic,
+                        customer_group_id=effect.group,
+                        requester_platform=actor.platform,
+                        requester_id=actor.user_id,
+                        requester_name=actor.display_name,
+                        created_at=now,
+                        status="open",
+                    ),
+                )
+                notices.append(
+                    Notice(text=t(f"proposal.saved.{effect.kind}", actor.locale, id=row.id))
+                )
+            elif isinstance(effect, RecordAnswerFeedback):
+                await proposals.record_answer_feedback(
+                    session,
+                    at=now,
+                    platform=actor.platform,
+                    user_id=actor.user_id,
+                    topic_id=effect.topic,
+                    customer_group_id=effect.group,
+                    entry_id=effect.entry,
+                    helped=effect.helped,
+                )
+        return notices

@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -75,6 +76,8 @@ class TicketRow(Base):
     escalation_level: Mapped[int] = mapped_column(Integer, default=0)
     escalation_step: Mapped[str | None] = mapped_column(String(64))
     confidential: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A complaint's requester may stay anonymous towards the team concerned.
+    anonymous: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     description: Mapped[str] = mapped_column(Text)
     reference: Mapped[str | None] = mapped_column(String(255))
     requester_platform: Mapped[str] = mapped_column(String(16))
@@ -201,3 +204,49 @@ class LocalCursorRow(Base):
 
     user_id: Mapped[str] = mapped_column(String(255), primary_key=True)
     last_message_id: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class ProposalRow(Base):
+    """An idea or a round-table topic, collected for the leads."""
+
+    __tablename__ = "proposals"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(16), index=True)  # idea | round_table
+    text: Mapped[str] = mapped_column(Text)
+    topic_id: Mapped[str] = mapped_column(String(64))
+    customer_group_id: Mapped[str | None] = mapped_column(String(64))
+    requester_platform: Mapped[str] = mapped_column(String(16))
+    requester_id: Mapped[str] = mapped_column(String(255))
+    requester_name: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16), default="open")
+
+
+class KnowledgeFeedbackRow(Base):
+    """Whether a first-level answer helped: 'answered at first contact' when it did."""
+
+    __tablename__ = "knowledge_feedback"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[str] = mapped_column(String(255))
+    topic_id: Mapped[str] = mapped_column(String(64))
+    customer_group_id: Mapped[str | None] = mapped_column(String(64))
+    entry_id: Mapped[str] = mapped_column(String(64))
+    helped: Mapped[bool] = mapped_column(Boolean)
+
+
+class AuditLogRow(Base):
+    """Things worth auditing that are not a ticket change: refusals, failed inbound events."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[str] = mapped_column(String(255))
+    action: Mapped[str] = mapped_column(String(32))
+    ticket_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)

@@ -96,14 +96,25 @@ class Harness:
     async def file_request(
         self, user: str, *, topic: str, text: str = "Bitte um Hilfe beim Beleg", group: str = "1"
     ) -> int:
-        """Walk the whole intake; returns the new ticket's number."""
-        await self.say(user, "Hallo")
-        await self.say(user, group)
+        """Walk the whole intake (declining first-level answers); returns the ticket number."""
+        notices = await self.say(user, "Hallo")
+        if any(c.id.startswith("group:") for n in notices for c in n.choices[:1]):
+            await self.say(user, group)
         notices = await self.say(user, action_id=f"topic:{topic}")
-        if notices and notices[-1].choices and notices[-1].choices[0].id == f"topic:{topic}":
-            await self.say(user, "1")  # a topic with sub-topics: take the general one
+        for _ in range(3):  # sub-topic menu, FAQ menu, "did it help?"
+            ids = [c.id for c in notices[-1].choices] if notices else []
+            if f"topic:{topic}" in ids:
+                notices = await self.say(user, action_id=f"topic:{topic}")
+            elif "answer:none" in ids:
+                notices = await self.say(user, action_id="answer:none")
+            elif "confirm:no" in ids:
+                notices = await self.say(user, action_id="confirm:no")
         await self.say(user, text)
-        await self.say(user, "-")
+        kind = self.config.topic(topic).kind
+        if kind == "request":
+            await self.say(user, "-")
+        elif kind == "complaint":
+            await self.say(user, action_id="confirm:no")  # not anonymous
         answer = await self.say(user, "ja")
         ids = [n.ticket_id for n in answer if n.ticket_id is not None]
         assert ids, f"no ticket created: {[n.text for n in answer]}"
@@ -111,8 +122,15 @@ class Harness:
 
 
 def texts(notices: list[Notice]) -> str:
-    """All text of some notices, for `in` assertions."""
+    """All text of some notices (title, text, facts, choice labels), for `in` assertions."""
     return "\n".join(
-        " ".join([n.title or "", n.text, *(f"{f.label}: {f.value}" for f in n.facts)])
+        " ".join(
+            [
+                n.title or "",
+                n.text,
+                *(f"{f.label}: {f.value}" for f in n.facts),
+                *(c.label for c in n.choices),
+            ]
+        )
         for n in notices
     )

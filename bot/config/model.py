@@ -100,15 +100,77 @@ class Team:
         return tuple(p for p in self.members if p.id in self.leads)
 
 
+TopicKind = Literal["request", "complaint", "idea", "round_table"]
+TOPIC_KINDS: tuple[str, ...] = ("request", "complaint", "idea", "round_table")
+
+
 @dataclass(frozen=True)
 class Topic:
-    """A request topic; it routes to `team`. Sub-topics name their `parent`."""
+    """A request topic; it routes to `team`. Sub-topics name their `parent`.
+
+    `kind` says what the intake does with it: a request becomes a ticket in the team's
+    queue; a complaint becomes a confidential ticket for the complaint managers only;
+    ideas and round-table topics are collected as proposals for the leads.
+    """
 
     id: str
     name: Texts
     team: str
     parent: str | None = None
     confidential: bool = False  # complaints: content never shown in team channels
+    kind: TopicKind = "request"
+
+    @property
+    def is_confidential(self) -> bool:
+        """Complaints are always confidential; other topics when configured so."""
+        return self.confidential or self.kind == "complaint"
+
+
+@dataclass(frozen=True)
+class Link:
+    """A form, handbook page or online help entry."""
+
+    title: Texts
+    url: str
+
+
+@dataclass(frozen=True)
+class KnowledgeEntry:
+    """A first-level answer (FAQ entry or form) for some topics.
+
+    `answers` is keyed by handbook variant ("f1-f3", "f4", "kern"), by customer group id,
+    or "default"; the handbooks differ per customer group, and so do the answers.
+    """
+
+    id: str
+    topics: tuple[str, ...]
+    question: Texts
+    answers: Mapping[str, Texts]
+    links: tuple[Link, ...] = ()
+
+    def answer_for(self, group: CustomerGroup | None) -> Texts:
+        """The variant for this customer group: its own, its handbook's, else the default."""
+        if group is not None:
+            for key in (group.id, group.handbook):
+                if key is not None and key in self.answers:
+                    return self.answers[key]
+        return self.answers["default"]
+
+
+@dataclass(frozen=True)
+class Roles:
+    """Roles beyond team membership, by person id."""
+
+    complaint_managers: tuple[str, ...] = ()
+    admins: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DialogSettings:
+    """Conversation hygiene: when an abandoned dialog expires, how long a message may be."""
+
+    timeout: timedelta = timedelta(minutes=30)
+    max_message_length: int = 2000
 
 
 @dataclass(frozen=True)
@@ -239,6 +301,9 @@ class OrgConfig:
     sla: SlaConfig
     escalation: EscalationConfig
     platforms: Mapping[str, PlatformConfig]
+    knowledge: tuple[KnowledgeEntry, ...] = ()
+    roles: Roles = field(default_factory=Roles)
+    dialogs: DialogSettings = field(default_factory=DialogSettings)
 
     def team(self, team_id: str) -> Team:
         """The team with this id; KeyError if unknown."""
@@ -272,6 +337,26 @@ class OrgConfig:
     def leadership_team(self) -> Team | None:
         """The department leadership (level 3), if configured."""
         return next((t for t in self.teams if t.level == Level.THIRD), None)
+
+    def person(self, person_id: str) -> Person | None:
+        """A staff member by person id, from whichever team lists them."""
+        for team in self.teams:
+            for person in team.members:
+                if person.id == person_id:
+                    return person
+        return None
+
+    def person_by_platform(self, platform: str, user_id: str) -> Person | None:
+        """The staff member behind a platform user id, if any."""
+        for team in self.teams:
+            person = team.person_for(platform, user_id)
+            if person is not None:
+                return person
+        return None
+
+    def knowledge_for(self, topic_id: str) -> tuple[KnowledgeEntry, ...]:
+        """The first-level answers configured for a topic, in config order."""
+        return tuple(entry for entry in self.knowledge if topic_id in entry.topics)
 
     def top_level_topics(self) -> tuple[Topic, ...]:
         """Topics without a parent, in config order (the intake menu)."""

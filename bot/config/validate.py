@@ -1,18 +1,27 @@
 """Validate raw config data, collecting every issue, and build the OrgConfig if none.
 
-The sections are checked by `validate_org`, `validate_calendar`, `validate_deadlines`
-and `validate_platforms`; this module walks the top level, wires the cross-references
-(topics -> teams, teams -> escalation policies) and assembles the result.
+The sections are checked by `validate_org`, `validate_calendar`, `validate_deadlines`,
+`validate_platforms` and `validate_knowledge`; this module walks the top level, wires the
+cross-references (topics -> teams, teams -> escalation policies, knowledge -> topics and
+customer groups, roles -> persons) and assembles the result.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from bot.config.model import OrgConfig
+from bot.config.model import DialogSettings, KnowledgeEntry, OrgConfig, Roles
 from bot.config.validate_base import Checker, ConfigIssue
 from bot.config.validate_calendar import check_calendar
 from bot.config.validate_deadlines import check_escalation, check_sla
+from bot.config.validate_knowledge import (
+    check_complaint_managers,
+    check_dialogs,
+    check_knowledge,
+    check_roles,
+    raw_answer_keys,
+    raw_person_ids,
+)
 from bot.config.validate_org import (
     check_customer_groups,
     check_organisation,
@@ -33,6 +42,8 @@ TOP_LEVEL_KEYS: tuple[str, ...] = (
     "escalation",
     "platforms",
 )
+# Optional sections: left out, the model's defaults apply (older configs keep loading).
+OPTIONAL_KEYS: tuple[str, ...] = ("knowledge", "roles", "dialogs")
 
 
 def validate(
@@ -48,7 +59,11 @@ def validate(
         ck.report((), f"the config is empty; expected the sections {', '.join(TOP_LEVEL_KEYS)}")
         return None, ck.issues
     node = ck.mapping(
-        data, (), required=TOP_LEVEL_KEYS, what="a mapping of sections (organisation, teams, ...)"
+        data,
+        (),
+        required=TOP_LEVEL_KEYS,
+        optional=OPTIONAL_KEYS,
+        what="a mapping of sections (organisation, teams, ...)",
     )
     if node is None:
         return None, ck.issues
@@ -66,6 +81,16 @@ def validate(
     team_ids = raw_ids(node.get("teams"))
     topics = check_topics(ck, *s, team_ids) if (s := section("topics")) else None
     platforms = check_platforms(ck, *s) if (s := section("platforms")) else None
+    topic_ids = raw_ids(node["topics"]) if isinstance(node.get("topics"), list) else None
+    answer_keys = raw_answer_keys(node.get("customer_groups"))
+    knowledge: tuple[KnowledgeEntry, ...] | None = ()
+    if s := section("knowledge"):
+        knowledge = check_knowledge(ck, *s, topic_ids, answer_keys)
+    roles: Roles | None = Roles()
+    if s := section("roles"):
+        roles = check_roles(ck, *s, raw_person_ids(node.get("teams")))
+    check_complaint_managers(ck, node)
+    dialogs = check_dialogs(ck, *s) if (s := section("dialogs")) else DialogSettings()
 
     issues = sorted(ck.issues, key=lambda i: (i.line is not None, i.line or 0))
     if issues:
@@ -79,6 +104,9 @@ def validate(
         or sla is None
         or escalation is None
         or platforms is None
+        or knowledge is None
+        or roles is None
+        or dialogs is None
     ):  # pragma: no cover - every None comes with an issue
         raise AssertionError("a section failed without reporting an issue")
     name, locale = organisation
@@ -92,6 +120,9 @@ def validate(
         sla=sla,
         escalation=escalation,
         platforms=platforms,
+        knowledge=knowledge,
+        roles=roles,
+        dialogs=dialogs,
     )
     return config, []
 

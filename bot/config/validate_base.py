@@ -142,6 +142,19 @@ class Checker:
             return None
         return text
 
+    def choice(self, value: object, path: KeyPath, choices: Iterable[str], what: str) -> str | None:
+        """One of `choices`; unknown values get a "did you mean" hint."""
+        names = sorted(choices)
+        if not isinstance(value, str):
+            self.expect(value, path, f"a {what} ({known(names)})")
+            return None
+        if value in names:
+            return value
+        close = difflib.get_close_matches(value, names, n=1)
+        hint = f"did you mean '{close[0]}'? " if close else ""
+        self.report(path, f"unknown {what} {value!r}; {hint}known: {known(names)}")
+        return None
+
     def boolean(self, value: object, path: KeyPath) -> bool | None:
         """true or false."""
         if not isinstance(value, bool):
@@ -196,12 +209,12 @@ class Checker:
             self.report(path, f'invalid time {value!r}: expected "HH:MM" between 00:00 and 23:59')
         return parsed
 
-    def texts(self, value: object, path: KeyPath) -> Texts | None:
+    def texts(self, value: object, path: KeyPath, what: str = "a name") -> Texts | None:
         """A text: a string (German) or a mapping {de: ..., en: ...}."""
         if isinstance(value, str) and value.strip():
             return Texts(de=value)
         if not isinstance(value, dict):
-            self.expect(value, path, "a name: a string or a mapping {de: ..., en: ...}")
+            self.expect(value, path, f"{what}: a string or a mapping {{de: ..., en: ...}}")
             return None
         node = self.mapping(value, path, required=("de",), optional=("en",))
         if node is None or "de" not in node:
@@ -211,6 +224,26 @@ class Checker:
         if de is None or en is None:
             return None
         return Texts(de=de, en=en)
+
+
+class Ids:
+    """Remembers ids of one kind and reports duplicates (with the first one's line)."""
+
+    def __init__(self, ck: Checker, kind: str) -> None:
+        self._ck, self._kind = ck, kind
+        self.lines: dict[str, int | None] = {}
+
+    def add(self, value: object, path: KeyPath) -> str | None:
+        """The id if valid and new; otherwise report it and return None."""
+        ident = self._ck.ident(value, path, f"{self._kind} id")
+        if ident is None:
+            return None
+        if ident in self.lines:
+            first = self.lines[ident]
+            self._ck.report(path, f"duplicate {self._kind} id '{ident}' (first on line {first})")
+            return None
+        self.lines[ident] = line_of(self._ck.lines, path)
+        return ident
 
 
 def parse_clock(text: str) -> time | None:

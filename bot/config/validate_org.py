@@ -4,12 +4,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import get_args
 
-from bot.config.model import LOCALES, CustomerGroup, Level, Person, Team, Topic
-from bot.config.validate_base import Checker, known
+from bot.config.model import (
+    LOCALES,
+    TOPIC_KINDS,
+    CustomerGroup,
+    Level,
+    Person,
+    Team,
+    Topic,
+    TopicKind,
+)
+from bot.config.validate_base import Checker, Ids, known
 from bot.config.validate_calendar import closure_days
 from bot.config.validate_platforms import check_platform_ids
-from bot.config.yaml_lines import KeyPath, line_of
+from bot.config.yaml_lines import KeyPath
 
 
 def check_organisation(ck: Checker, raw: object, path: KeyPath) -> tuple[str, str] | None:
@@ -25,25 +35,6 @@ def check_organisation(ck: Checker, raw: object, path: KeyPath) -> tuple[str, st
     return (name, str(locale)) if name is not None else None
 
 
-class _Ids:
-    """Remembers ids of one kind and reports duplicates."""
-
-    def __init__(self, ck: Checker, kind: str) -> None:
-        self._ck, self._kind = ck, kind
-        self.lines: dict[str, int | None] = {}
-
-    def add(self, value: object, path: KeyPath) -> str | None:
-        ident = self._ck.ident(value, path, f"{self._kind} id")
-        if ident is None:
-            return None
-        if ident in self.lines:
-            first = self.lines[ident]
-            self._ck.report(path, f"duplicate {self._kind} id '{ident}' (first on line {first})")
-            return None
-        self.lines[ident] = line_of(self._ck.lines, path)
-        return ident
-
-
 def raw_ids(raw: object) -> set[str]:
     """The `id` strings of a raw list of mappings (to check references despite errors)."""
     items = raw if isinstance(raw, list) else []
@@ -57,7 +48,7 @@ def check_customer_groups(
     items = ck.sequence(raw, path, "a list of customer groups")
     if items is None:
         return None
-    ids, groups, start = _Ids(ck, "customer group"), [], len(ck.issues)
+    ids, groups, start = Ids(ck, "customer group"), [], len(ck.issues)
     for index, item in enumerate(items):
         item_path = (*path, index)
         node = ck.mapping(item, item_path, required=("id", "name"), optional=("handbook",))
@@ -102,7 +93,7 @@ def check_teams(
     items = ck.sequence(raw, path, "a list of teams")
     if items is None:
         return None
-    ids, people, teams, start = _Ids(ck, "team"), _People(), [], len(ck.issues)
+    ids, people, teams, start = Ids(ck, "team"), _People(), [], len(ck.issues)
     levels: list[Level | None] = []
     for index, item in enumerate(items):
         team = _team(ck, item, (*path, index), ids, people, policies, levels)
@@ -124,7 +115,7 @@ def _team(
     ck: Checker,
     raw: object,
     path: KeyPath,
-    ids: _Ids,
+    ids: Ids,
     people: _People,
     policies: set[str] | None,
     levels: list[Level | None],
@@ -184,7 +175,7 @@ def _members(ck: Checker, raw: object, path: KeyPath, people: _People) -> tuple[
     items = ck.sequence(raw, path, "a list of members")
     if items is None:
         return None
-    ids, members, start = _Ids(ck, "person"), [], len(ck.issues)
+    ids, members, start = Ids(ck, "person"), [], len(ck.issues)
     for index, item in enumerate(items):
         item_path = (*path, index)
         node = ck.mapping(item, item_path, required=("id", "name", "ids"))
@@ -240,11 +231,14 @@ def check_topics(
         for i in items
         if isinstance(i, dict) and isinstance(i.get("id"), str)
     }
-    ids, topics, start = _Ids(ck, "topic"), [], len(ck.issues)
+    ids, topics, start = Ids(ck, "topic"), [], len(ck.issues)
     for index, item in enumerate(items):
         item_path = (*path, index)
         node = ck.mapping(
-            item, item_path, required=("id", "name", "team"), optional=("parent", "confidential")
+            item,
+            item_path,
+            required=("id", "name", "team"),
+            optional=("parent", "confidential", "kind"),
         )
         if node is None or not {"id", "name", "team"} <= set(node):
             continue
@@ -261,10 +255,10 @@ def check_topics(
             _check_parent(ck, parent, (*item_path, "parent"), node["id"], parents)
         confidential = node.get("confidential", False)
         ck.boolean(confidential, (*item_path, "confidential"))
-        if topic_id and name and team:
-            topics.append(
-                Topic(topic_id, name, team, str(parent) if parent else None, confidential is True)
-            )
+        kind = _topic_kind(ck, node.get("kind", "request"), (*item_path, "kind"))
+        if topic_id and name and team and kind:
+            parent_id = str(parent) if parent else None
+            topics.append(Topic(topic_id, name, team, parent_id, confidential is True, kind))
     if not items:
         ck.report(path, "at least one topic is needed")
     return tuple(topics) if len(ck.issues) == start else None
@@ -281,3 +275,10 @@ def _check_parent(
         ck.report(path, f"unknown parent topic '{parent}'; known topics: {known(parents)}")
     elif parents[str(parent)] is not None:
         ck.report(path, f"parent '{parent}' is itself a sub-topic; only one level is supported")
+
+
+def _topic_kind(ck: Checker, raw: object, path: KeyPath) -> TopicKind | None:
+    """request (default), complaint, idea or round_table."""
+    if ck.choice(raw, path, TOPIC_KINDS, "topic kind") is None:
+        return None
+    return next(k for k in get_args(TopicKind) if k == raw)

@@ -53,3 +53,15 @@ class SameTeam(NotAllowed):
     """A handoff to the team that already owns the ticket."""
 
     key = "error.same_team"
+
+
+class StaffOnly(NotAllowed):
+    """A staff command used by a requester."""
+
+    key = "error.staff_only"
+
+
+class LeadsOnly(NotAllowed):
+    """A command for team leads, department leads and admins."""
+
+    key = "error.leads_only"

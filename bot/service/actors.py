@@ -1,10 +1,10 @@
-"""Who acts: a platform user, and the team member behind them when they are staff."""
+"""Who acts: a platform user, and the staff member behind them when there is one."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.config.model import OrgConfig, Person, Team
+from bot.config.model import OrgConfig
 
 
 @dataclass(frozen=True)
@@ -17,31 +17,9 @@ class Actor:
     locale: str = "de"
 
 
-def person_of(config: OrgConfig, actor: Actor) -> Person | None:
-    """The configured staff member behind a platform user, if any."""
-    for team in config.teams:
-        person = team.person_for(actor.platform, actor.user_id)
-        if person is not None:
-            return person
-    return None
-
-
-def teams_of(config: OrgConfig, actor: Actor) -> tuple[Team, ...]:
-    """The teams the actor belongs to (empty for requesters)."""
-    return config.teams_of(actor.platform, actor.user_id)
-
-
-def is_staff(config: OrgConfig, actor: Actor) -> bool:
-    """Whether the actor is a member of any team."""
-    return bool(teams_of(config, actor))
-
-
 def display_name(config: OrgConfig, person_id: str | None) -> str:
     """A staff member's name for messages, or the raw id when unknown."""
     if person_id is None:
         return "-"
-    for team in config.teams:
-        for person in team.members:
-            if person.id == person_id:
-                return person.display_name
-    return person_id
+    person = config.person(person_id)
+    return person_id if person is None else person.display_name

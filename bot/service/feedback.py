@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from bot.config.model import OrgConfig
 from bot.i18n import t
 from bot.i18n.formatting import format_deadline
+from bot.markup import literal
 from bot.notices import Choice, Fact, Notice, Target
 from storage.models import TicketRow
 
@@ -64,14 +65,19 @@ def to_requester(
     )
 
 
-def new_in_queue(config: OrgConfig, ticket: TicketRow, now: datetime, note: str = "") -> Notice:
-    """The handoff post into the team channel: number, topic, group, deadline and a claim hint."""
+def new_in_queue(
+    config: OrgConfig, ticket: TicketRow, now: datetime, note: str = "", private: bool = False
+) -> Notice:
+    """The handoff post into the team channel: number, topic, group, deadline and a claim hint.
+
+    A confidential ticket's text appears only in a `private` post (complaint managers' DMs).
+    """
     locale = config.default_locale
     group = "-"
     if ticket.customer_group_id:
         group = config.customer_group(ticket.customer_group_id).name.get(locale)
-    description = ticket.description
-    if ticket.confidential:
+    description = literal(ticket.description)
+    if ticket.confidential and not private:
         description = t("channel.confidential", locale, id=ticket.id)
     text = description if not note else f"{note}\n\n{description}"
     return Notice(
@@ -86,7 +92,7 @@ def new_in_queue(config: OrgConfig, ticket: TicketRow, now: datetime, note: str 
         ),
         choices=(Choice(f"claim:{ticket.id}", t("button.claim", locale)),),
         ticket_id=ticket.id,
-        channel_safe=True,
+        channel_safe=not private,
     )
 
 

@@ -30,6 +30,7 @@ class StoredDialog:
     dialog: str
     state: dict[str, Any]
     version: int
+    updated_at: datetime
 
 
 async def load_dialog(session: AsyncSession, *, key: ConversationKey) -> StoredDialog | None:
@@ -43,7 +44,9 @@ async def load_dialog(session: AsyncSession, *, key: ConversationKey) -> StoredD
     )
     if row is None:
         return None
-    return StoredDialog(dialog=row.dialog, state=dict(row.state), version=row.version)
+    return StoredDialog(
+        dialog=row.dialog, state=dict(row.state), version=row.version, updated_at=row.updated_at
+    )
 
 
 async def save_dialog(

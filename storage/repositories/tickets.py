@@ -27,10 +27,14 @@ async def get_ticket(session: AsyncSession, *, ticket_id: int) -> TicketRow | No
 async def team_queue(
     session: AsyncSession, *, team_ids: Iterable[str], statuses: Iterable[str], limit: int = 50
 ) -> Sequence[TicketRow]:
-    """Open tickets of the teams, the most urgent deadline first (no deadline last)."""
+    """Open, non-confidential tickets of the teams, the most urgent first (no deadline last)."""
     query = (
         select(TicketRow)
-        .where(TicketRow.team_id.in_(list(team_ids)), TicketRow.status.in_(list(statuses)))
+        .where(
+            TicketRow.team_id.in_(list(team_ids)),
+            TicketRow.status.in_(list(statuses)),
+            TicketRow.confidential.is_(False),
+        )
         .order_by(TicketRow.next_due_at.is_(None), TicketRow.next_due_at, TicketRow.id)
         .limit(limit)
     )
@@ -126,3 +130,16 @@ async def count_open(session: AsyncSession, *, statuses: Iterable[str]) -> int:
     """How many tickets are in these statuses."""
     query = select(func.count()).select_from(TicketRow).where(TicketRow.status.in_(list(statuses)))
     return int(await session.scalar(query) or 0)
+
+
+async def confidential_queue(
+    session: AsyncSession, *, statuses: Iterable[str], limit: int = 50
+) -> Sequence[TicketRow]:
+    """Open confidential tickets (complaints) of every team, the most urgent first."""
+    query = (
+        select(TicketRow)
+        .where(TicketRow.confidential.is_(True), TicketRow.status.in_(list(statuses)))
+        .order_by(TicketRow.next_due_at.is_(None), TicketRow.next_due_at, TicketRow.id)
+        .limit(limit)
+    )
+    return (await session.scalars(query)).all()

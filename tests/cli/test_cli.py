@@ -119,7 +119,7 @@ def _cli(*args: str, data_dir: Path, stdin: str = "") -> str:
 def test_newcomer_path_two_shells(tmp_path: Path) -> None:
     """README's walk-through: a requester files, an agent claims, the requester sees it."""
     _cli("db", "upgrade", data_dir=tmp_path)
-    script = "Hallo\n1\nhaushalt\nUns fehlen Haushaltsmittel für Lernmittel\n-\nja\n"
+    script = "Hallo\n1\nhaushalt\nnein\nUns fehlen Haushaltsmittel für Lernmittel\n-\nja\n"
     requester = _cli("shell", "--as", "schule.sonne", data_dir=tmp_path, stdin=script)
     assert "Ihr Anliegen ist als Nr. 1 bei Budget / Haushalt eingegangen" in requester
     assert "Antwort spätestens" in requester

@@ -51,7 +51,9 @@ async def test_request_reaches_team_queue_with_deadline(hotline: Harness) -> Non
 async def test_requester_is_told_number_team_and_deadline(hotline: Harness) -> None:
     await hotline.say(REQUESTER, "Guten Tag")
     await hotline.say(REQUESTER, "3")  # KERN
-    await hotline.say(REQUESTER, "kontierung")
+    menu = await hotline.say(REQUESTER, "kontierung")
+    assert "Meine Frage ist nicht dabei" in texts(menu) or "geholfen" in texts(menu)
+    await hotline.say(REQUESTER, "Meine Frage ist nicht dabei")
     await hotline.say(REQUESTER, "Welche Kostenstelle für Schulbücher?")
     await hotline.say(REQUESTER, "-")
     answer = texts(await hotline.say(REQUESTER, "1"))
@@ -167,14 +169,23 @@ async def test_internal_note_never_reaches_requester(hotline: Harness) -> None:
     )
 
 
-async def test_complaint_text_never_reaches_a_channel(hotline: Harness) -> None:
+async def test_complaint_goes_to_complaint_managers_only(hotline: Harness) -> None:
     secret = "Herr X war am Telefon unfreundlich"
     ticket_id = await hotline.file_request(REQUESTER, topic="beschwerde", text=secret)
-    post = texts(await hotline.channel("bk"))
-    assert f"Nr. {ticket_id}" in post and secret not in post and "Vertraulich" in post
+    assert await hotline.channel("bk") == []
+    for manager in ("bk.berger", "bk.yilmaz"):
+        assert secret in texts(await hotline.dm(manager))
+    ordinary_agent = "bk.schmidt"
+    refused = texts(await hotline.say(ordinary_agent, f"/status {ticket_id}"))
+    assert secret not in refused and "nur" in refused
+    assert secret not in texts(await hotline.say(ordinary_agent, "/queue"))
+    manager_queue = texts(await hotline.say("bk.berger", "/queue"))
+    assert f"Nr. {ticket_id}" in manager_queue and secret not in manager_queue
     direct = await hotline.say("bk.berger", f"/status {ticket_id}", channel="bk")
     assert secret not in texts(await hotline.channel("bk"))
     assert secret in texts(direct)
+    await hotline.say("bk.berger", f"/claim {ticket_id}", channel="bk")
+    assert secret not in texts(await hotline.channel("bk"))
 
 
 async def test_a_redelivered_event_is_answered_once(hotline: Harness) -> None:

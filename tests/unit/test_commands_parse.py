@@ -8,6 +8,7 @@ import pytest
 
 from bot.i18n import _catalogue, t
 from dialogs.commands import (
+    Audience,
     Command,
     CommandError,
     command_from_action,
@@ -53,7 +54,21 @@ ALIASES = {
     "reopen": "reopen",
     "wiedereroeffnen": "reopen",
     "oeffnen": "reopen",
+    "sprache": "language",
+    "language": "language",
+    "lang": "language",
+    "beschwerde": "complaint",
+    "complaint": "complaint",
+    "idee": "idea",
+    "idea": "idea",
+    "anregung": "idea",
+    "suggestion": "idea",
+    "thema": "proposal",
+    "proposal": "proposal",
+    "themen": "proposals",
+    "proposals": "proposals",
 }
+AUDIENCE = {"proposals": Audience.LEADS}
 STAFF_ONLY = {"queue", "claim", "unclaim", "handoff", "ask", "note", "resolve"}
 
 # canonical name -> (arguments to append, expected ticket id, team, text)
@@ -71,8 +86,13 @@ VALID_ARGS: dict[str, tuple[str, int | None, str | None, str]] = {
     "note": ("12 Rückruf vereinbart", 12, None, "Rückruf vereinbart"),
     "resolve": ("12 Ist gebucht.", 12, None, "Ist gebucht."),
     "reopen": ("12 Doch nicht gebucht", 12, None, "Doch nicht gebucht"),
+    "language": ("EN", None, None, "en"),
+    "complaint": ("Zu lange Wartezeit", None, None, "Zu lange Wartezeit"),
+    "idea": ("", None, None, ""),
+    "proposal": ("Neues Vergabeverfahren", None, None, "Neues Vergabeverfahren"),
+    "proposals": ("", None, None, ""),
 }
-NO_ARGS = ["help", "new", "mine", "cancel", "queue"]
+NO_ARGS = ["help", "new", "mine", "cancel", "queue", "proposals"]
 ID_ONLY = ["claim", "unclaim"]
 ID_TEXT = ["ask", "note", "resolve"]
 PREFIXES = ["/", "!"]
@@ -111,7 +131,7 @@ def test_every_alias_with_both_prefixes(prefix: str, alias: str, name: str) -> N
         ticket_id=ticket_id,
         team=team,
         text=text,
-        staff_only=name in STAFF_ONLY,
+        audience=Audience.STAFF if name in STAFF_ONLY else AUDIENCE.get(name, Audience.EVERYONE),
     )
 
 
@@ -270,8 +290,8 @@ def test_error_arguments_fill_their_message(text: str) -> None:
 @pytest.mark.parametrize(
     ("action_id", "expected"),
     [
-        ("claim:12", Command("claim", ticket_id=12, staff_only=True)),
-        ("unclaim:3", Command("unclaim", ticket_id=3, staff_only=True)),
+        ("claim:12", Command("claim", ticket_id=12, audience=Audience.STAFF)),
+        ("unclaim:3", Command("unclaim", ticket_id=3, audience=Audience.STAFF)),
         ("status:7", Command("status", ticket_id=7)),
     ],
 )

@@ -1,0 +1,134 @@
+"""Shared machinery of the ticket service: loading, permissions, audit trail, publishing."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.exc import StaleDataError
+
+from bot.clock import Clock
+from bot.config.model import OrgConfig, Person
+from bot.domain.errors import ConcurrentUpdate, NotAllowed, TicketNotFound
+from bot.domain.lifecycle import Action, TicketStatus, next_status
+from bot.notices import Notice, Outgoing, Target
+from bot.service import feedback, notify, permissions
+from bot.service.actors import Actor
+from storage.models import TicketRow
+from storage.repositories import tickets as repo
+
+
+class TicketServiceBase:
+    """Helpers for `TicketService`; every method works in the caller's transaction."""
+
+    def __init__(self, config: OrgConfig, clock: Clock) -> None:
+        self.config = config
+        self.clock = clock
+
+    async def get(self, session: AsyncSession, ticket_id: int) -> TicketRow:
+        """The ticket or TicketNotFound."""
+        ticket = await repo.get_ticket(session, ticket_id=ticket_id)
+        if ticket is None:
+            raise TicketNotFound(str(ticket_id), id=ticket_id)
+        return ticket
+
+    async def _for_worker(
+        self, session: AsyncSession, ticket_id: int, actor: Actor
+    ) -> tuple[TicketRow, Person]:
+        ticket = await self.get(session, ticket_id)
+        return ticket, self._worker(ticket, actor)
+
+    def _worker(self, ticket: TicketRow, actor: Actor) -> Person:
+        person = permissions.worker_on(self.config, actor, ticket)
+        if person is None:
+            raise NotAllowed("may not work on this ticket", id=ticket.id, team=ticket.team_id)
+        return person
+
+    def _requester_or_worker(self, ticket: TicketRow, actor: Actor) -> Person | None:
+        if permissions.is_requester_of(actor, ticket):
+            return None
+        return self._worker(ticket, actor)
+
+    def _require_requester(self, ticket: TicketRow, actor: Actor) -> None:
+        if not permissions.is_requester_of(actor, ticket):
+            raise NotAllowed("not the requester", id=ticket.id)
+
+    def _move(self, ticket: TicketRow, action: Action) -> str:
+        before = ticket.status
+        ticket.status = next_status(TicketStatus(before), action).value
+        ticket.updated_at = self.clock.now()
+        return before
+
+    async def _record(
+        self,
+        session: AsyncSession,
+        ticket: TicketRow,
+        action: Action,
+        before: str | None,
+        actor: Actor,
+        person: Person | None,
+        data: dict[str, Any],
+        *,
+        public: bool = True,
+    ) -> None:
+        await self._flush(session)
+        await repo.append_event(
+            session,
+            ticket_id=ticket.id,
+            at=self.clock.now(),
+            action=action.value,
+            from_status=before,
+            to_status=ticket.status,
+            actor_platform=actor.platform,
+            actor_id=actor.user_id,
+            actor_person=None if person is None else person.id,
+            public=public,
+            data=data,
+        )
+
+    async def _flush(self, session: AsyncSession) -> None:
+        try:
+            await session.flush()
+        except StaleDataError as error:
+            raise ConcurrentUpdate(str(error)) from error
+
+    async def _tell(
+        self, session: AsyncSession, ticket: TicketRow, key: str, **args: object
+    ) -> None:
+        """Guaranteed feedback: a message to the requester about this change."""
+        notice = feedback.to_requester(self.config, ticket, key, self.clock.now(), **args)
+        await notify.send(
+            session, [Outgoing(feedback.requester_target(ticket), notice)], at=self.clock.now()
+        )
+
+    async def _post_new(self, session: AsyncSession, ticket: TicketRow, note: str = "") -> None:
+        """Announce a ticket in its queue: the team channel, or for complaints the managers' DMs."""
+        post = feedback.new_in_queue(
+            self.config, ticket, self.clock.now(), note=note, private=ticket.confidential
+        )
+        await notify.send(session, self._queue_targets(ticket, post), at=self.clock.now())
+
+    async def _channel(
+        self, session: AsyncSession, ticket: TicketRow, key: str, **args: object
+    ) -> None:
+        """A one-line update in the team channel; complaints get none (no noise, no leaks)."""
+        if ticket.confidential:
+            return
+        post = feedback.channel_line(self.config, ticket, key, **args)
+        await notify.send(session, self._queue_targets(ticket, post), at=self.clock.now())
+
+    def _queue_targets(self, ticket: TicketRow, notice: Notice) -> list[Outgoing]:
+        if ticket.confidential:
+            targets = [
+                target
+                for person in permissions.complaint_managers(self.config)
+                for target in notify.person_targets(self.config, person)
+            ]
+            return notify.to_all(targets, replace(notice, channel_safe=False))
+        team = self.config.team(ticket.team_id)
+        return notify.to_all(notify.channel_targets(self.config, team), notice)
+
+    def _person_targets(self, person_id: str) -> list[Target]:
+        person = self.config.person(person_id)
+        return [] if person is None else notify.person_targets(self.config, person)
