@@ -9,6 +9,8 @@ from collections.abc import Sequence
 
 from bot.notices import Choice
 
+MAX_NUMBER_DIGITS = 9
+
 
 def match_choice(choices: Sequence[Choice], *, text: str, action_id: str | None) -> Choice | None:
     """The chosen option, or None when the input matches none (or several) of them."""
@@ -18,6 +20,8 @@ def match_choice(choices: Sequence[Choice], *, text: str, action_id: str | None)
     if not typed:
         return None
     if typed.isdecimal():  # not isdigit(): "²" is a digit that int() rejects
+        if len(typed) > MAX_NUMBER_DIGITS:
+            return None  # no menu is that long; int() rejects more than 4300 digits
         index = int(typed) - 1
         return choices[index] if 0 <= index < len(choices) else None
     exact = [c for c in choices if typed in (c.label.casefold(), _short_id(c).casefold())]

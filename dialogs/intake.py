@@ -145,6 +145,8 @@ def back(state: IntakeState, ctx: Context) -> StepResult:
         return StepResult(PickAnswer(state.group, state.topic), (p.pick_answer(state.topic, ctx),))
     if isinstance(state, PickAnswer | AskHelped | AskDescription):
         parent = ctx.config.topic(state.topic).parent
+        if parent is None and ctx.config.subtopics(state.topic):
+            parent = state.topic  # chosen as "general" from its own sub-topic menu
         if parent is not None:
             return StepResult(AskSubtopic(state.group, parent), (p.ask_subtopic(parent, ctx),))
         return StepResult(AskTopic(state.group), (p.ask_topic(ctx),))
@@ -188,6 +190,8 @@ def _on_subtopic(state: AskSubtopic, user: UserInput, ctx: Context) -> StepResul
     choice = match_choice(choices, text=user.text, action_id=user.action_id)
     if choice is None:
         return _again(state, p.ask_subtopic(state.parent, ctx), ctx)
+    if choice.id == p.BACK.id:  # "zurück" typed as its number or a prefix of its label
+        return back(state, ctx)
     return _topic_chosen(state.group, choice.id.removeprefix("topic:"), ctx)
 
 
@@ -208,6 +212,8 @@ def _on_pick_answer(state: PickAnswer, user: UserInput, ctx: Context) -> StepRes
     choice = match_choice(choices, text=user.text, action_id=user.action_id)
     if choice is None:
         return _again(state, p.pick_answer(state.topic, ctx), ctx)
+    if choice.id == p.BACK.id:
+        return back(state, ctx)
     if choice.id == p.NOT_LISTED:
         topic = ctx.config.topic(state.topic)
         return StepResult(
@@ -220,12 +226,14 @@ def _on_pick_answer(state: PickAnswer, user: UserInput, ctx: Context) -> StepRes
 
 def _on_helped(state: AskHelped, user: UserInput, ctx: Context) -> StepResult:
     choice = match_choice(
-        p.yes_no(ctx, "choice.helped", "choice.not_helped"),
+        (*p.yes_no(ctx, "choice.helped", "choice.not_helped"), p.back_choice(ctx)),
         text=user.text,
         action_id=user.action_id,
     ) or _yes_no_word(user)
     if choice is None:
         return _again(state, p.show_answer(state.entry, state.group, ctx), ctx)
+    if choice.id == p.BACK.id:
+        return back(state, ctx)
     helped = choice.id == "confirm:yes"
     feedback = RecordAnswerFeedback(state.topic, state.group, state.entry, helped)
     if helped:
@@ -255,19 +263,24 @@ def _on_reference(state: AskReference, user: UserInput, ctx: Context) -> StepRes
 
 
 def _on_anonymous(state: AskAnonymous, user: UserInput, ctx: Context) -> StepResult:
-    choices = p.yes_no(ctx, "choice.anonymous", "choice.named")
+    choices = (*p.yes_no(ctx, "choice.anonymous", "choice.named"), p.back_choice(ctx))
     choice = match_choice(choices, text=user.text, action_id=user.action_id) or _yes_no_word(user)
     if choice is None:
         return _again(state, _ask_anonymous(ctx), ctx)
+    if choice.id == p.BACK.id:
+        return back(state, ctx)
     anonymous = choice.id == "confirm:yes"
     return _confirm(Confirm(state.group, state.topic, state.description, anonymous=anonymous), ctx)
 
 
 def _on_confirm(state: Confirm, user: UserInput, ctx: Context) -> StepResult:
-    choice = match_choice(p.yes_no(ctx), text=user.text, action_id=user.action_id)
+    choices = (*p.yes_no(ctx), p.back_choice(ctx))
+    choice = match_choice(choices, text=user.text, action_id=user.action_id)
     choice = choice or _yes_no_word(user)
     if choice is None:
         return _again(state, _confirm_notice(state, ctx), ctx)
+    if choice.id == p.BACK.id:
+        return back(state, ctx)
     if choice.id == "confirm:no":
         return StepResult(None, (p.say("intake.cancelled", ctx),))
     topic = ctx.config.topic(state.topic)

@@ -100,7 +100,8 @@ class Harness:
         notices = await self.say(user, "Hallo")
         if any(c.id.startswith("group:") for n in notices for c in n.choices[:1]):
             await self.say(user, group)
-        notices = await self.say(user, action_id=f"topic:{topic}")
+        parent = self.config.topic(topic).parent
+        notices = await self.say(user, action_id=f"topic:{parent or topic}")
         for _ in range(3):  # sub-topic menu, FAQ menu, "did it help?"
             ids = [c.id for c in notices[-1].choices] if notices else []
             if f"topic:{topic}" in ids:

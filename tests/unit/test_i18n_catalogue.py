@@ -6,21 +6,38 @@ import ast
 import re
 import string
 from pathlib import Path
+from typing import get_args
 
 import pytest
 
+from bot.config.model import TOPIC_KINDS, TopicKind
 from bot.domain.lifecycle import TicketStatus
 from bot.i18n import _catalogue, has, keys, normalise_locale, t
 
 ROOT = Path(__file__).resolve().parents[2]
 CODE_DIRS = ("bot", "dialogs", "adapters")
 LOCALES = ("de", "en")
-# t("key" ...) and t('key' ...): the literal first argument of a catalogue lookup.
+# t("key" ...) and t('key' ...): the literal first argument of a catalogue lookup. The
+# intake's `say("key", ctx)` (dialogs/intake_prompts.py) is t() plus a Notice: scanned too.
 T_CALL = re.compile(
-    r"""\bt\(\s*(?P<f>f?)(?P<q>["'])(?P<key>[^"'{}]*(?:\{[^}]*\}[^"'{}]*)*)(?P=q)"""
+    r"""\b(?:t|say)\(\s*(?P<f>f?)(?P<q>["'])(?P<key>[^"'{}]*(?:\{[^}]*\}[^"'{}]*)*)(?P=q)"""
 )
 # Every key sits in one of these namespaces; used to find keys that travel in variables.
 KEY_LIKE = re.compile(r"^(?:[a-z_]+)(?:\.[a-z0-9_]+)+$")
+
+
+# The values an f-string key may expand to, per key prefix. Written out by hand: a new
+# topic kind, proposal kind, status or level must be added here AND to the catalogue.
+KINDS = ("request", "complaint", "idea", "round_table")
+PROPOSAL_KINDS = ("idea", "round_table")  # the topic kinds that become proposals
+F_STRING_EXPANSIONS: dict[str, tuple[str, ...]] = {
+    "status.": tuple(status.value for status in TicketStatus),
+    "level.": ("1", "2", "3"),
+    "intake.describe.": KINDS,  # say(f"intake.describe.{topic.kind}")
+    "intake.confirm.": KINDS,  # t(f"intake.confirm.{topic.kind}")
+    "proposal.saved.": PROPOSAL_KINDS,  # t(f"proposal.saved.{effect.kind}")
+    "proposal.kind.": PROPOSAL_KINDS,  # t(f"proposal.kind.{row.kind}")
+}
 
 
 def sources() -> list[Path]:
@@ -100,8 +117,12 @@ def test_every_message_formats_with_its_placeholders(key: str) -> None:
 def test_the_scan_finds_the_keys_it_should() -> None:
     plain, templated = literal_t_keys()
     # Self-check of the regex: known call sites must be seen.
+    # intake.greeting reaches t() through the intake's say("intake.greeting", ctx) helper.
     assert {"intake.greeting", "cmd.help.requester", "channel.handoff_note"} <= plain
+    assert {"intake.ask_group", "intake.too_short", "intake.cancelled"} <= plain
     assert {"status.{ticket.status}", "level.{ticket.level}"} <= templated
+    assert {"intake.describe.{topic.kind}", "intake.confirm.{topic.kind}"} <= templated
+    assert {"proposal.saved.{effect.kind}", "proposal.kind.{row.kind}"} <= templated
 
 
 def test_every_literal_key_used_with_t_exists() -> None:
@@ -123,7 +144,37 @@ def test_every_key_like_constant_in_the_code_exists() -> None:
 def test_f_string_keys_are_known_expansions() -> None:
     _, templated = literal_t_keys()
     prefixes = {key.split("{")[0] for key in templated}
-    assert prefixes <= {"status.", "level."}, f"unchecked f-string keys: {sorted(templated)}"
+    unchecked = sorted(key for key in templated if key.split("{")[0] not in F_STRING_EXPANSIONS)
+    assert prefixes <= set(F_STRING_EXPANSIONS), f"unchecked f-string keys: {unchecked}"
+    # Every f-string key is a whole last segment: "prefix.{value}", nothing after the brace.
+    assert all(key.endswith("}") and key.count("{") == 1 for key in templated), sorted(templated)
+
+
+@pytest.mark.parametrize(
+    "key",
+    sorted(prefix + value for prefix, values in F_STRING_EXPANSIONS.items() for value in values),
+)
+def test_every_f_string_expansion_exists(key: str) -> None:
+    assert has(key), f"{key} is built by an f-string in the code but missing from messages.yaml"
+    assert t(key, "de") != t(key, "en"), f"{key}: the English text is the German one"
+
+
+def test_the_hand_written_kinds_match_the_config_model() -> None:
+    assert KINDS == TOPIC_KINDS
+    assert set(KINDS) == set(get_args(TopicKind))
+    assert set(PROPOSAL_KINDS) < set(KINDS)
+
+
+def test_no_catalogue_key_of_an_f_string_family_is_orphaned() -> None:
+    """A key under an expanded prefix that no expansion produces is dead (or a typo)."""
+    produced = {prefix + value for prefix, values in F_STRING_EXPANSIONS.items() for value in values}
+    orphans = sorted(
+        key
+        for key in ALL_KEYS
+        for prefix in F_STRING_EXPANSIONS
+        if key.startswith(prefix) and key not in produced
+    )
+    assert not orphans, orphans
 
 
 @pytest.mark.parametrize("status", list(TicketStatus), ids=str)
