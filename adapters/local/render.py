@@ -2,20 +2,36 @@
 
 from __future__ import annotations
 
+from bot.markup import BOLD, to_plain, tokens
 from bot.notices import Notice
 
 
 def render_text(notice: Notice, *, channel: str | None = None, color: bool = False) -> str:
     """Title, text, facts and numbered choices as plain lines (bold only on a colour terminal)."""
     lines: list[str] = []
-    prefix = f"[#{channel}] " if channel else ""
     if notice.title:
-        title = f"\033[1m{notice.title}\033[0m" if color else notice.title
-        lines.append(prefix + title)
-        prefix = "  " if channel else ""
-    for index, paragraph in enumerate(notice.text.splitlines() or [""]):
-        lines.append((prefix if index == 0 else "  " * bool(channel)) + paragraph.replace("**", ""))
-    width = max((len(fact.label) for fact in notice.facts), default=0)
-    lines += [f"  {fact.label.ljust(width)}  {fact.value}" for fact in notice.facts]
-    lines += [f"  {number}. {choice.label}" for number, choice in enumerate(notice.choices, 1)]
-    return "\n".join(lines)
+        title = _styled(notice.title, color)
+        lines.append(f"\033[1m{title}\033[0m" if color else title)
+    lines += _styled(notice.text, color).splitlines()
+    width = max((len(to_plain(fact.label)) for fact in notice.facts), default=0)
+    lines += [f"  {to_plain(f.label).ljust(width)}  {to_plain(f.value)}" for f in notice.facts]
+    lines += [f"  {n}. {to_plain(c.label)}" for n, c in enumerate(notice.choices, 1)]
+    if channel is None or not lines:
+        return "\n".join(lines)
+    # Channel posts: "[#team] first line", the rest indented under it.
+    return "\n".join([f"[#{channel}] {lines[0]}", *("  " + line for line in lines[1:])])
+
+
+def _styled(markup: str, color: bool) -> str:
+    """Plain text; on a colour terminal **bold** becomes ANSI bold."""
+    if not color:
+        return to_plain(markup)
+    parts: list[str] = []
+    bold = False
+    for token in tokens(markup):
+        if token is BOLD:
+            parts.append("\033[0m" if bold else "\033[1m")
+            bold = not bold
+        else:
+            parts.append(token)
+    return "".join(parts) + ("\033[0m" if bold else "")
