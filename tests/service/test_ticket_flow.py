@@ -12,6 +12,7 @@ from bot.clock import FrozenClock
 from bot.config.model import OrgConfig
 from bot.engine import Engine
 from bot.notices import Inbound
+from storage.repositories.dialog_states import ConversationKey, load_dialog
 from tests.conftest import berlin
 from tests.harness import Harness, texts
 
@@ -213,3 +214,24 @@ async def test_illegal_transition_is_explained(hotline: Harness) -> None:
 async def test_english_requester_gets_english(hotline: Harness) -> None:
     answer = texts(await hotline.say("supplier.acme", "Hello", locale="en"))
     assert "customer group" in answer
+
+
+async def test_concurrent_turns_of_one_user_are_serialised(
+    config: OrgConfig, sessions: Sessions, clock: FrozenClock
+) -> None:
+    """Two instances, two messages of one user at once: each answered once, state consistent."""
+    hotline = Harness(config, sessions, clock)
+    await hotline.say(REQUESTER, "Hallo")
+    engines = [Engine(config, sessions, clock) for _ in range(2)]
+    events = [
+        Inbound("local", f"user:{REQUESTER}", REQUESTER, f"$c{i}", text=text)
+        for i, text in enumerate(["3", "kontierung"])
+    ]
+    assert await asyncio.gather(*(e.handle(ev) for e, ev in zip(engines, events, strict=True)))
+    answers = await hotline.dm(REQUESTER)
+    assert 2 <= len(answers) <= 4  # each message answered (a re-ask counts), nothing twice
+    async with sessions() as session:
+        stored = await load_dialog(
+            session, key=ConversationKey("local", f"user:{REQUESTER}", REQUESTER)
+        )
+    assert stored is not None and stored.version == 3
