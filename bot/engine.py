@@ -7,7 +7,9 @@ the ticket changes and every answer commit together, or not at all.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
+from dataclasses import replace
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -56,6 +58,7 @@ class Engine:
 
     async def handle(self, inbound: Inbound) -> bool:
         """Process one inbound event exactly once; False if it was a duplicate."""
+        inbound = replace(inbound, text=clean_text(inbound.text))
         for _attempt in range(MAX_RACE_RETRIES):
             try:
                 handled = await self._handle_once(inbound)
@@ -229,6 +232,14 @@ class Engine:
         profile = await get_profile(session, platform=inbound.platform, user_id=inbound.user_id)
         locale = normalise_locale(profile.locale if profile else inbound.locale)
         return Actor(inbound.platform, inbound.user_id, inbound.display_name, locale)
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def clean_text(text: str) -> str:
+    """Drop control characters (NUL breaks PostgreSQL text) but keep tabs and line breaks."""
+    return _CONTROL.sub("", text)
 
 
 def conversation_key(inbound: Inbound) -> ConversationKey:

@@ -222,3 +222,10 @@ async def test_markup_in_user_text_is_not_interpreted(hotline: Harness) -> None:
 
 def test_engine_module_builds_nothing_at_import() -> None:
     assert Engine.__init__ is not None and Inbound is not None
+
+
+async def test_control_characters_are_dropped_before_storage(hotline: Harness) -> None:
+    ticket_id = await hotline.file_request(
+        REQUESTER, topic="debitoren", text="Forderung\x00 doppelt\x07 gebucht\nZeile 2"
+    )
+    assert (await hotline.ticket(ticket_id)).description == "Forderung doppelt gebucht\nZeile 2"

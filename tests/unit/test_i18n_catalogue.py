@@ -38,6 +38,9 @@ F_STRING_EXPANSIONS: dict[str, tuple[str, ...]] = {
     "proposal.saved.": PROPOSAL_KINDS,  # t(f"proposal.saved.{effect.kind}")
     "proposal.kind.": PROPOSAL_KINDS,  # t(f"proposal.kind.{row.kind}")
 }
+EXPANDED_KEYS = sorted(
+    prefix + value for prefix, values in F_STRING_EXPANSIONS.items() for value in values
+)
 
 
 def sources() -> list[Path]:
@@ -150,10 +153,7 @@ def test_f_string_keys_are_known_expansions() -> None:
     assert all(key.endswith("}") and key.count("{") == 1 for key in templated), sorted(templated)
 
 
-@pytest.mark.parametrize(
-    "key",
-    sorted(prefix + value for prefix, values in F_STRING_EXPANSIONS.items() for value in values),
-)
+@pytest.mark.parametrize("key", EXPANDED_KEYS)
 def test_every_f_string_expansion_exists(key: str) -> None:
     assert has(key), f"{key} is built by an f-string in the code but missing from messages.yaml"
     assert t(key, "de") != t(key, "en"), f"{key}: the English text is the German one"
@@ -167,12 +167,11 @@ def test_the_hand_written_kinds_match_the_config_model() -> None:
 
 def test_no_catalogue_key_of_an_f_string_family_is_orphaned() -> None:
     """A key under an expanded prefix that no expansion produces is dead (or a typo)."""
-    produced = {prefix + value for prefix, values in F_STRING_EXPANSIONS.items() for value in values}
     orphans = sorted(
         key
         for key in ALL_KEYS
         for prefix in F_STRING_EXPANSIONS
-        if key.startswith(prefix) and key not in produced
+        if key.startswith(prefix) and key not in EXPANDED_KEYS
     )
     assert not orphans, orphans
 
