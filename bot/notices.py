@@ -39,6 +39,8 @@ class Notice:
     choices: tuple[Choice, ...] = ()
     ticket_id: int | None = None
     channel_safe: bool = True  # False for complaint content: never into a team channel
+    card: str | None = None  # a later notice with the same card replaces this one where possible
+    mentions: tuple[str, ...] = ()  # person ids named in the text (rendered as pills)
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict, for the outbox."""
@@ -49,6 +51,8 @@ class Notice:
             "choices": [[c.id, c.label] for c in self.choices],
             "ticket_id": self.ticket_id,
             "channel_safe": self.channel_safe,
+            "card": self.card,
+            "mentions": list(self.mentions),
         }
 
     @classmethod
@@ -61,6 +65,8 @@ class Notice:
             choices=tuple(Choice(str(a), str(b)) for a, b in data.get("choices", ())),
             ticket_id=data.get("ticket_id"),
             channel_safe=bool(data.get("channel_safe", True)),
+            card=data.get("card"),
+            mentions=tuple(str(m) for m in data.get("mentions", ())),
         )
 
 
@@ -90,9 +96,34 @@ class Inbound:
     channel_id: str | None = None  # the team channel, when not direct
 
 
+def inbound_to_json(inbound: Inbound) -> dict[str, Any]:
+    """An inbound message as JSON (for the transactional inbox)."""
+    return {
+        "platform": inbound.platform,
+        "conversation_id": inbound.conversation_id,
+        "user_id": inbound.user_id,
+        "event_id": inbound.event_id,
+        "text": inbound.text,
+        "action_id": inbound.action_id,
+        "payload": dict(inbound.payload),
+        "locale": inbound.locale,
+        "is_direct": inbound.is_direct,
+        "display_name": inbound.display_name,
+        "channel_id": inbound.channel_id,
+    }
+
+
+def inbound_from_json(data: Mapping[str, Any]) -> Inbound:
+    """Inverse of `inbound_to_json`."""
+    return Inbound(**{key: data[key] for key in inbound_to_json(_EMPTY) if key in data})
+
+
 @dataclass(frozen=True)
 class Outgoing:
     """A notice addressed to a target: what the core hands to the outbox."""
 
     target: Target
     notice: Notice
+
+
+_EMPTY = Inbound(platform="", conversation_id="", user_id="", event_id="")

@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    UniqueConstraint,
     false,
 )
 from sqlalchemy.engine import Dialect
@@ -250,3 +251,51 @@ class AuditLogRow(Base):
     action: Mapped[str] = mapped_column(String(32))
     ticket_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class PlatformStateRow(Base):
+    """Small persistent facts an adapter needs across restarts (sync token, device id, DM rooms)."""
+
+    __tablename__ = "platform_state"
+
+    platform: Mapped[str] = mapped_column(String(16), primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime]
+
+
+class SentMessageRow(Base):
+    """A message an adapter posted: for edits (card updates) and for reactions on its choices."""
+
+    __tablename__ = "sent_messages"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    room: Mapped[str] = mapped_column(String(255))
+    message_ref: Mapped[str] = mapped_column(String(255))
+    card: Mapped[str | None] = mapped_column(String(128))
+    choices: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime]
+
+    __table_args__ = (
+        UniqueConstraint("platform", "message_ref"),
+        Index("ix_sent_messages_card", "platform", "room", "card"),
+    )
+
+
+class InboxRow(Base):
+    """Inbound events received but not yet handled: the sync loop stores, workers handle."""
+
+    __tablename__ = "inbox"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    event_id: Mapped[str] = mapped_column(String(255))
+    payload: Mapped[dict[str, Any]]
+    received_at: Mapped[datetime]
+    done: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    __table_args__ = (
+        UniqueConstraint("platform", "event_id"),
+        Index("ix_inbox_pending", "platform", "done", "id"),
+    )

@@ -19,7 +19,8 @@ def render_text(notice: Notice, *, channel: str | None = None, color: bool = Fal
     if channel is None or not lines:
         return "\n".join(lines)
     # Channel posts: "[#team] first line", the rest indented under it.
-    return "\n".join([f"[#{channel}] {lines[0]}", *("  " + line for line in lines[1:])])
+    rest = ("  " + line if line else "" for line in lines[1:])
+    return "\n".join([f"[#{channel}] {lines[0]}", *rest])
 
 
 def _styled(markup: str, color: bool) -> str:

@@ -65,41 +65,71 @@ def to_requester(
     )
 
 
-def new_in_queue(
-    config: OrgConfig, ticket: TicketRow, now: datetime, note: str = "", private: bool = False
+def ticket_card(
+    config: OrgConfig,
+    ticket: TicketRow,
+    now: datetime,
+    *,
+    channel_team: str | None = None,
+    note: str = "",
+    private: bool = False,
 ) -> Notice:
-    """The handoff post into the team channel: number, topic, group, deadline and a claim hint.
+    """The ticket's card in a team channel: number, topic, group, level, deadline, who has it.
 
-    A confidential ticket's text appears only in a `private` post (complaint managers' DMs).
+    The same card (key "ticket-N") is posted when the ticket enters a queue and re-sent at
+    every change, so platforms that can edit show one up-to-date post. In the channel of a
+    team that handed the ticket off, the card says where it went. A confidential ticket's
+    text appears only in a `private` card (complaint managers' DMs).
     """
     locale = config.default_locale
-    group = "-"
-    if ticket.customer_group_id:
-        group = config.customer_group(ticket.customer_group_id).name.get(locale)
+    here = channel_team is None or channel_team == ticket.team_id
     description = literal(ticket.description)
     if ticket.confidential and not private:
         description = t("channel.confidential", locale, id=ticket.id)
-    text = description if not note else f"{note}\n\n{description}"
+    status_line = _card_status(config, ticket, here, locale)
+    text = "\n\n".join(part for part in (status_line, note, description) if part)
+    group = "-"
+    if ticket.customer_group_id:
+        group = config.customer_group(ticket.customer_group_id).name.get(locale)
+    facts = [
+        Fact(t("fact.topic", locale), topic_name(config, ticket.topic_id, locale)),
+        Fact(t("fact.customer_group", locale), group),
+        Fact(t("fact.level", locale), t(f"level.{ticket.level}", locale)),
+    ]
+    if here and ticket.next_due_at is not None:
+        facts.append(Fact(t("fact.deadline", locale), deadline_text(config, ticket, locale, now)))
+    claimable = here and ticket.status in ("queued", "reopened")
+    if claimable:
+        facts.append(Fact(t("fact.claim_hint", locale), f"/claim {ticket.id}"))
     return Notice(
-        title=t("channel.new_ticket", locale, id=ticket.id),
+        title=t("card.title", locale, id=ticket.id, status=t(f"status.{ticket.status}", locale)),
         text=text,
-        facts=(
-            Fact(t("fact.topic", locale), topic_name(config, ticket.topic_id, locale)),
-            Fact(t("fact.customer_group", locale), group),
-            Fact(t("fact.level", locale), t(f"level.{ticket.level}", locale)),
-            Fact(t("fact.deadline", locale), deadline_text(config, ticket, locale, now)),
-            Fact(t("fact.claim_hint", locale), f"/claim {ticket.id}"),
-        ),
-        choices=(Choice(f"claim:{ticket.id}", t("button.claim", locale)),),
+        facts=tuple(facts),
+        choices=(Choice(f"claim:{ticket.id}", t("button.claim", locale)),) if claimable else (),
         ticket_id=ticket.id,
         channel_safe=not private,
+        card=f"ticket-{ticket.id}",
+        mentions=(ticket.assignee,) if ticket.assignee and here else (),
     )
 
 
-def channel_line(config: OrgConfig, ticket: TicketRow, key: str, **args: object) -> Notice:
-    """A one-line update in the team channel (claimed, released, handed off, resolved)."""
-    locale = config.default_locale
-    return Notice(text=t(key, locale, id=ticket.id, **args), ticket_id=ticket.id)
+def _card_status(config: OrgConfig, ticket: TicketRow, here: bool, locale: str) -> str:
+    """One line on the card saying where the ticket stands."""
+    if not here:
+        return t("card.handed_off", locale, team=config.team(ticket.team_id).name.get(locale))
+    agent = "-"
+    if ticket.assignee is not None:
+        person = config.person(ticket.assignee)
+        agent = ticket.assignee if person is None else person.display_name
+    key = {
+        "queued": "card.queued",
+        "reopened": "card.reopened",
+        "claimed": "card.claimed",
+        "waiting_for_customer": "card.waiting",
+        "resolved": "card.resolved",
+        "closed": "card.closed",
+    }.get(ticket.status, "card.queued")
+    return t(key, locale, agent=agent)
 
 
 def to_staff(config: OrgConfig, ticket: TicketRow, key: str, **args: object) -> Notice:

@@ -102,21 +102,24 @@ class TicketServiceBase:
             session, [Outgoing(feedback.requester_target(ticket), notice)], at=self.clock.now()
         )
 
-    async def _post_new(self, session: AsyncSession, ticket: TicketRow, note: str = "") -> None:
+    async def _post_card(self, session: AsyncSession, ticket: TicketRow, note: str = "") -> None:
         """Announce a ticket in its queue: the team channel, or for complaints the managers' DMs."""
-        post = feedback.new_in_queue(
+        card = feedback.ticket_card(
             self.config, ticket, self.clock.now(), note=note, private=ticket.confidential
         )
-        await notify.send(session, self._queue_targets(ticket, post), at=self.clock.now())
+        await notify.send(session, self._queue_targets(ticket, card), at=self.clock.now())
 
-    async def _channel(
-        self, session: AsyncSession, ticket: TicketRow, key: str, **args: object
+    async def _update_card(
+        self, session: AsyncSession, ticket: TicketRow, *, channel_team: str | None = None
     ) -> None:
-        """A one-line update in the team channel; complaints get none (no noise, no leaks)."""
+        """Re-send the ticket's card to a team channel so it shows the change (edited in place
+        where the platform can). Complaints get no updates: no noise, no leaks."""
         if ticket.confidential:
             return
-        post = feedback.channel_line(self.config, ticket, key, **args)
-        await notify.send(session, self._queue_targets(ticket, post), at=self.clock.now())
+        team = self.config.team(channel_team or ticket.team_id)
+        card = feedback.ticket_card(self.config, ticket, self.clock.now(), channel_team=team.id)
+        targets = notify.channel_targets(self.config, team)
+        await notify.send(session, notify.to_all(targets, card), at=self.clock.now())
 
     def _queue_targets(self, ticket: TicketRow, notice: Notice) -> list[Outgoing]:
         if ticket.confidential:

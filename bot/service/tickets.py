@@ -71,7 +71,7 @@ class TicketService(TicketServiceBase):
         await self._tell(
             session, ticket, "ticket.queued_complaint" if ticket.confidential else "ticket.queued"
         )
-        await self._post_new(session, ticket)
+        await self._post_card(session, ticket)
         return ticket
 
     async def claim(self, session: AsyncSession, *, ticket_id: int, actor: Actor) -> TicketRow:
@@ -87,7 +87,7 @@ class TicketService(TicketServiceBase):
         deadlines.touch_update_clock(self.config, ticket, now)
         await self._record(session, ticket, Action.CLAIM, before, actor, person, {})
         await self._tell(session, ticket, "ticket.claimed", agent=person.display_name)
-        await self._channel(session, ticket, "channel.claimed", agent=person.display_name)
+        await self._update_card(session, ticket)
         return ticket
 
     async def unclaim(self, session: AsyncSession, *, ticket_id: int, actor: Actor) -> TicketRow:
@@ -99,7 +99,7 @@ class TicketService(TicketServiceBase):
             session, ticket, Action.UNCLAIM, before, actor, person, {"was": previous}
         )
         await self._tell(session, ticket, "ticket.unclaimed")
-        await self._channel(session, ticket, "channel.unclaimed", agent=person.display_name)
+        await self._update_card(session, ticket)
         return ticket
 
     async def handoff(
@@ -121,20 +121,11 @@ class TicketService(TicketServiceBase):
         data = {"from_team": source.id, "to_team": target.id, "reason": reason}
         await self._record(session, ticket, Action.HANDOFF, before, actor, person, data)
         await self._tell(session, ticket, "ticket.handed_off", level=int(target.level))
+        await self._update_card(session, ticket, channel_team=source.id)
         locale = self.config.default_locale
-        if not ticket.confidential:
-            line = feedback.channel_line(
-                self.config, ticket, "channel.handed_off", team=target.name.get(locale)
-            )
-            channel = notify.channel_targets(self.config, source)
-            await notify.send(session, notify.to_all(channel, line), at=self.clock.now())
-        note = t(
-            "channel.handoff_note",
-            locale,
-            team=source.name.get(locale),
-            reason=literal(reason) if reason else "-",
-        )
-        await self._post_new(session, ticket, note=note)
+        reason_text = literal(reason) if reason else "-"
+        note = t("channel.handoff_note", locale, team=source.name.get(locale), reason=reason_text)
+        await self._post_card(session, ticket, note=note)
         return ticket
 
     async def ask(
@@ -148,6 +139,7 @@ class TicketService(TicketServiceBase):
         deadlines.pause_clocks(self.config, ticket, now)
         await self._record(session, ticket, Action.ASK, before, actor, person, {"text": question})
         await self._tell(session, ticket, "ticket.asked", question=literal(question))
+        await self._update_card(session, ticket)
         return ticket
 
     async def customer_reply(
@@ -162,6 +154,7 @@ class TicketService(TicketServiceBase):
         data = {"text": text}
         await self._record(session, ticket, Action.CUSTOMER_REPLY, before, actor, None, data)
         await self._tell(session, ticket, "ticket.reply_received")
+        await self._update_card(session, ticket)
         if ticket.assignee is not None:
             dm = feedback.to_staff(
                 self.config, ticket, "staff.customer_replied", text=literal(text)
@@ -184,7 +177,7 @@ class TicketService(TicketServiceBase):
         deadlines.stop_clocks(ticket)
         await self._record(session, ticket, Action.RESOLVE, before, actor, person, {"text": answer})
         await self._tell(session, ticket, "ticket.resolved", answer=literal(answer))
-        await self._channel(session, ticket, "channel.resolved", agent=person.display_name)
+        await self._update_card(session, ticket)
         return ticket
 
     async def reopen(
@@ -198,7 +191,7 @@ class TicketService(TicketServiceBase):
         deadlines.start_clocks(self.config, ticket, self.clock.now())
         await self._record(session, ticket, Action.REOPEN, before, actor, person, {"text": reason})
         await self._tell(session, ticket, "ticket.reopened")
-        await self._post_new(session, ticket, note=literal(reason))
+        await self._post_card(session, ticket, note=literal(reason))
         return ticket
 
     async def close(self, session: AsyncSession, *, ticket_id: int, actor: Actor) -> TicketRow:
@@ -220,7 +213,7 @@ class TicketService(TicketServiceBase):
         deadlines.stop_clocks(ticket)
         await self._record(session, ticket, Action.WITHDRAW, before, actor, None, {})
         await self._tell(session, ticket, "ticket.withdrawn")
-        await self._channel(session, ticket, "channel.withdrawn")
+        await self._update_card(session, ticket)
         return ticket
 
     async def note(

@@ -124,7 +124,7 @@ def test_newcomer_path_two_shells(tmp_path: Path) -> None:
     assert "Ihr Anliegen ist als Nr. 1 bei Budget / Haushalt eingegangen" in requester
     assert "Antwort spätestens" in requester
     agent = _cli("shell", "--as", "hh.schneider", data_dir=tmp_path, stdin="/queue\n/claim 1\n")
-    assert "[#haushalt] Neues Ticket Nr. 1" in agent
+    assert "[#haushalt] Ticket Nr. 1 · in der Warteschlange" in agent
     assert "Nr. 1 · in der Warteschlange" in agent
     assert "Sie haben Nr. 1 übernommen." in agent
     later = _cli("shell", "--as", "schule.sonne", data_dir=tmp_path, stdin="")

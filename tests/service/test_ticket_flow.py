@@ -70,7 +70,9 @@ async def test_claim_notifies_requester_and_channel(hotline: Harness) -> None:
     assert (ticket.status, ticket.assignee) == ("claimed", "hh.schneider")
     assert ticket.first_responded_at == hotline.clock.now()
     assert "Martin Schneider" in texts(await hotline.dm(REQUESTER))
-    assert "übernommen von Martin Schneider" in texts(await hotline.channel("haushalt"))
+    (card,) = await hotline.channel("haushalt")
+    assert card.card == f"ticket-{ticket_id}" and card.mentions == ("hh.schneider",)
+    assert "Übernommen von Martin Schneider" in texts([card]) and not card.choices
 
 
 async def test_second_claim_is_refused_politely_and_changes_nothing(hotline: Harness) -> None:

@@ -1,0 +1,70 @@
+"""Messages adapters have posted: the latest post of a card (to edit it) and offered choices."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import SentMessageRow
+from storage.repositories._dialect import insert_ignoring_conflicts
+
+
+async def record_sent(
+    session: AsyncSession,
+    *,
+    platform: str,
+    room: str,
+    message_ref: str,
+    card: str | None,
+    choices: list[str],
+    at: datetime,
+) -> None:
+    """Remember a posted message with its card key and the ids of its choices, in order."""
+    values = {
+        "platform": platform,
+        "room": room,
+        "message_ref": message_ref,
+        "card": card,
+        "choices": {"ids": choices},
+        "created_at": at,
+    }
+    await session.execute(insert_ignoring_conflicts(session, SentMessageRow, values))
+
+
+async def card_message(
+    session: AsyncSession, *, platform: str, room: str, card: str
+) -> SentMessageRow | None:
+    """The first message that showed this card in this room (the one to edit)."""
+    query = (
+        select(SentMessageRow)
+        .where(
+            SentMessageRow.platform == platform,
+            SentMessageRow.room == room,
+            SentMessageRow.card == card,
+        )
+        .order_by(SentMessageRow.id)
+        .limit(1)
+    )
+    return await session.scalar(query)
+
+
+async def by_ref(
+    session: AsyncSession, *, platform: str, message_ref: str
+) -> SentMessageRow | None:
+    """A posted message by its platform id (a reaction names it)."""
+    query = select(SentMessageRow).where(
+        SentMessageRow.platform == platform, SentMessageRow.message_ref == message_ref
+    )
+    return await session.scalar(query)
+
+
+async def update_choices(
+    session: AsyncSession, *, platform: str, message_ref: str, choices: list[str]
+) -> None:
+    """An edited card offers other choices now (reactions map to the new ones)."""
+    row = await by_ref(session, platform=platform, message_ref=message_ref)
+    if row is not None:
+        row.choices = {"ids": choices}
+        await session.flush()
