@@ -17,7 +17,7 @@ from bot.config.loader import load_config
 from bot.config.model import OrgConfig
 from bot.delivery import Adapter, OutboxSender
 from bot.engine import Engine
-from storage.engine import database_url, make_engine, make_sessionmaker
+from storage.engine import data_dir, database_url, make_engine, make_sessionmaker
 
 CONFIG_ENV = "HOTLINE_CONFIG"
 
@@ -54,8 +54,10 @@ def build_app(
     url: str | None = None,
     clock: Clock | None = None,
     environ: Mapping[str, str] | None = None,
+    platforms: tuple[str, ...] | None = None,
 ) -> App:
-    """Wire the bot. Adapters are added by the caller for the platforms it serves."""
+    """Wire the bot with an adapter for each platform in `platforms` (default: those the
+    config enables). Platform SDKs are imported only for the platforms actually served."""
     from adapters.local.adapter import LocalChatAdapter
 
     clock = clock or SystemClock()
@@ -66,7 +68,14 @@ def build_app(
     sender = OutboxSender(sessions, adapters, clock)
     engine = Engine(config, sessions, clock)
     app = App(config, db, sessions, engine, sender, adapters)
-    local = config.platforms.get("local")
-    if local is not None and local.enabled:
+    if platforms is None:
+        platforms = tuple(name for name, p in config.platforms.items() if p.enabled)
+    if "local" in platforms:
         adapters["local"] = LocalChatAdapter(sessions, clock)
+    if "matrix" in platforms:
+        from adapters.matrix.adapter import MatrixAdapter
+        from adapters.matrix.settings import matrix_settings
+
+        settings = matrix_settings(config, data_dir(environ))
+        adapters["matrix"] = MatrixAdapter(settings, config, sessions, clock)
     return app

@@ -7,7 +7,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from bot.cli import config_cmd, db_cmd, shell_cmd, sla_cmd
+from bot.cli import config_cmd, db_cmd, run_cmd, shell_cmd, sla_cmd
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -22,6 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
     sla_cmd.register(sub)
     db_cmd.register(sub)
     shell_cmd.register(sub)
+    run_cmd.register(sub)
     return parser
 
 

@@ -23,6 +23,7 @@ PLATFORM_KEYS: dict[str, tuple[str, ...]] = {
         "leads_room",
         "display_name",
         "store_path",
+        "encrypt_direct_rooms",
     ),
     "teams": (
         "enabled",

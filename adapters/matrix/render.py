@@ -1,0 +1,115 @@
+"""Matrix rendering: neutral notices become m.notice events with a plain body and safe HTML.
+
+User text is already escaped in the notice markup (bot.markup.literal), and everything is
+HTML-escaped here, so nothing a requester types can inject markup. Choices become a
+numbered list plus reactions the bot adds itself, so users can tap or type.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bot.markup import to_html, to_plain
+from bot.notices import Choice, Notice
+
+KEYCAPS = ("1️⃣", "2️⃣", "3️⃣", "4️⃣", "5️⃣", "6️⃣", "7️⃣", "8️⃣", "9️⃣", "🔟")
+CLAIM_REACTION = "✋"
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A person named in a notice: the display name to find and the Matrix id to link."""
+
+    display_name: str
+    user_id: str
+
+
+def reaction_keys(choices: Sequence[Choice]) -> list[str]:
+    """The reaction that stands for each choice: ✋ for claiming, else 1️⃣, 2️⃣, ..."""
+    keys: list[str] = []
+    for index, choice in enumerate(choices):
+        if choice.id.startswith("claim:"):
+            keys.append(CLAIM_REACTION)
+        elif index < len(KEYCAPS):
+            keys.append(KEYCAPS[index])
+        else:
+            keys.append("")
+    return keys
+
+
+def choice_for_reaction(choice_ids: Sequence[str], key: str) -> str | None:
+    """The choice id a reaction stands for, or None."""
+    normalised = key.replace("\ufe0f", "")
+    for choice_id, reaction in zip(
+        choice_ids, reaction_keys([Choice(c, "") for c in choice_ids]), strict=True
+    ):
+        if reaction and reaction.replace("\ufe0f", "") == normalised:
+            return choice_id
+    return None
+
+
+def message_content(notice: Notice, mentions: Sequence[Mention] = ()) -> dict[str, Any]:
+    """The content of an m.notice event for this notice."""
+    plain: list[str] = []
+    markup: list[str] = []
+    if notice.title:
+        plain.append(to_plain(notice.title))
+        markup.append(f"<strong>{to_html(notice.title)}</strong>")
+    if notice.text:
+        plain.append(to_plain(notice.text))
+        markup.append(f"<p>{_with_pills(to_html(notice.text), mentions)}</p>")
+    if notice.facts:
+        plain += [f"{to_plain(f.label)}: {to_plain(f.value)}" for f in notice.facts]
+        rows = "".join(
+            f"<tr><td><strong>{to_html(f.label)}</strong></td><td>{to_html(f.value)}</td></tr>"
+            for f in notice.facts
+        )
+        markup.append(f"<table>{rows}</table>")
+    if notice.choices:
+        keys = reaction_keys(notice.choices)
+        plain += [
+            f"{number}. {to_plain(choice.label)}" for number, choice in enumerate(notice.choices, 1)
+        ]
+        items = "".join(
+            f"<li>{to_html(choice.label)} {html.escape(key)}</li>"
+            for choice, key in zip(notice.choices, keys, strict=True)
+        )
+        markup.append(f"<ol>{items}</ol>")
+    content: dict[str, Any] = {
+        "msgtype": "m.notice",
+        "body": "\n".join(plain),
+        "format": "org.matrix.custom.html",
+        "formatted_body": "".join(markup),
+    }
+    if mentions:
+        content["m.mentions"] = {"user_ids": sorted({m.user_id for m in mentions})}
+    return content
+
+
+def edit_content(original_event_id: str, new: Mapping[str, Any]) -> dict[str, Any]:
+    """An m.replace edit of an earlier message with new content."""
+    new_content = {k: v for k, v in new.items() if k != "m.mentions"}
+    return {
+        **new_content,
+        "body": "* " + str(new["body"]),
+        "formatted_body": "* " + str(new["formatted_body"]),
+        "m.new_content": new_content,
+        "m.relates_to": {"rel_type": "m.replace", "event_id": original_event_id},
+    }
+
+
+def reaction_content(event_id: str, key: str) -> dict[str, Any]:
+    """An m.reaction annotating `event_id` with `key`."""
+    return {"m.relates_to": {"rel_type": "m.annotation", "event_id": event_id, "key": key}}
+
+
+def _with_pills(markup: str, mentions: Sequence[Mention]) -> str:
+    """Turn the (escaped) display names of mentioned people into Matrix pills."""
+    for mention in mentions:
+        name = html.escape(mention.display_name)
+        pill = f'<a href="https://matrix.to/#/{html.escape(mention.user_id)}">{name}</a>'
+        markup = markup.replace(name, pill, 1)
+    return markup

@@ -1,0 +1,210 @@
+"""The sync loop: /sync -> parse -> inbox rows + sync token in ONE transaction.
+
+Events are stored before the token moves on, so a crash neither loses nor replays them;
+workers handle the inbox separately, so slow work never blocks syncing. A `limited`
+timeline (a burst larger than the filter's limit) is paginated back to the last token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from nio import (
+    AsyncClient,
+    Event,
+    InviteMemberEvent,
+    MegolmEvent,
+    MessageDirection,
+    RoomMessagesResponse,
+    SyncResponse,
+)
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from adapters.matrix.parse import PLATFORM, RoomContext, parse_event
+from adapters.matrix.rooms import RoomDirectory
+from bot.clock import Clock
+from storage.repositories import inbox, platform_state
+
+log = logging.getLogger(__name__)
+SYNC_FILTER: dict[str, Any] = {
+    "room": {"timeline": {"limit": 50}, "state": {"lazy_load_members": False}},
+    "presence": {"not_types": ["*"]},
+}
+SYNC_TOKEN = "sync_token"
+
+
+class SyncLoop:
+    """Keeps syncing until stopped; stores what arrives for the inbox workers."""
+
+    def __init__(
+        self,
+        client: AsyncClient,
+        rooms: RoomDirectory,
+        sessions: async_sessionmaker[AsyncSession],
+        clock: Clock,
+        *,
+        allowed_homeservers: tuple[str, ...],
+        bot_names: tuple[str, ...],
+        on_stored: Callable[[], None],
+    ) -> None:
+        self.client = client
+        self.rooms = rooms
+        self.sessions = sessions
+        self.clock = clock
+        self.allowed_homeservers = allowed_homeservers
+        self.bot_names = bot_names
+        self.on_stored = on_stored
+        self.since: str | None = None
+
+    async def catch_up(self) -> None:
+        """First sync after start: full state; history before the very first start is skipped."""
+        async with self.sessions() as session:
+            self.since = await platform_state.get_value(session, platform=PLATFORM, key=SYNC_TOKEN)
+        response = await self.client.sync(
+            timeout=0, since=self.since, full_state=True, sync_filter=SYNC_FILTER
+        )
+        if not isinstance(response, SyncResponse):
+            raise ConnectionError(f"first sync failed: {response}")
+        await self._store(response, process_timeline=self.since is not None)
+        await self.crypto_housekeeping()
+
+    async def run(self) -> None:
+        """Sync forever, backing off while the homeserver is unreachable."""
+        delay = 1.0
+        while True:
+            try:
+                response = await self.client.sync(
+                    timeout=30_000, since=self.since, sync_filter=SYNC_FILTER
+                )
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # connection refused, timeouts: the server is away
+                log.warning("sync failed (%s); retrying in %.0f s", error, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30.0)
+                continue
+            if not isinstance(response, SyncResponse):
+                log.warning("sync error %s; retrying in %.0f s", response, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30.0)
+                continue
+            delay = 1.0
+            await self._store(response, process_timeline=True)
+            await self.crypto_housekeeping()
+
+    async def crypto_housekeeping(self) -> None:
+        """What nio's sync_forever would do: share keys, upload, query and claim as needed."""
+        try:
+            await self.client.send_to_device_messages()
+            if self.client.should_upload_keys:
+                await self.client.keys_upload()
+            if self.client.should_query_keys:
+                await self.client.keys_query()
+            if self.client.should_claim_keys:
+                await self.client.keys_claim(self.client.get_users_for_key_claiming())
+        except Exception:  # the next round tries again; sending handles its own keys too
+            log.exception("key maintenance failed")
+
+    async def _store(self, response: SyncResponse, *, process_timeline: bool) -> None:
+        payloads: list[dict[str, Any]] = []
+        if process_timeline:
+            for room_id, joined in response.rooms.join.items():
+                events = list(joined.timeline.events)
+                if joined.timeline.limited and self.since is not None:
+                    events = await self._backfill(room_id, joined.timeline.prev_batch) + events
+                payloads += self._parse(room_id, events)
+        await self._accept_invites(response)
+        async with self.sessions() as session, session.begin():
+            for payload in payloads:
+                await inbox.put(
+                    session,
+                    platform=PLATFORM,
+                    event_id=_event_id(payload),
+                    payload=payload,
+                    at=self.clock.now(),
+                )
+            await platform_state.set_value(
+                session,
+                platform=PLATFORM,
+                key=SYNC_TOKEN,
+                value=response.next_batch,
+                at=self.clock.now(),
+            )
+        self.since = response.next_batch
+        if payloads:
+            self.on_stored()
+
+    def _parse(self, room_id: str, events: list[Event]) -> list[dict[str, Any]]:
+        ctx = RoomContext(
+            room_id=room_id,
+            is_direct=self.rooms.is_direct(room_id),
+            channel=self.rooms.channel_of(room_id),
+            bot_user_id=self.client.user_id,
+            bot_names=self.bot_names,
+        )
+        payloads = []
+        for event in events:
+            if isinstance(event, MegolmEvent):
+                log.warning(
+                    "cannot decrypt %s in %s (session %s)",
+                    event.event_id,
+                    room_id,
+                    event.session_id,
+                )
+                continue
+            payload = parse_event(event, ctx)
+            if payload is not None:
+                payloads.append(payload)
+        return payloads
+
+    async def _backfill(self, room_id: str, start: str) -> list[Event]:
+        """Events between the last sync token and the start of a `limited` timeline."""
+        older: list[Event] = []
+        token = start
+        for _page in range(20):  # at most 2,000 events per room and sync
+            answer = await self.client.room_messages(
+                room_id, start=token, end=self.since, direction=MessageDirection.back, limit=100
+            )
+            if not isinstance(answer, RoomMessagesResponse) or not answer.chunk:
+                break
+            for event in answer.chunk:
+                if isinstance(event, MegolmEvent):
+                    try:
+                        event = self.client.decrypt_event(event)
+                    except Exception:
+                        log.warning("cannot decrypt backfilled %s", event.event_id)
+                older.append(event)
+            if not answer.end or answer.end == token:
+                break
+            token = answer.end
+        older.reverse()
+        return older
+
+    async def _accept_invites(self, response: SyncResponse) -> None:
+        """Join rooms we are invited to by users of allowed homeservers; decline the rest."""
+        for room_id, invited in response.rooms.invite.items():
+            inviter = next(
+                (
+                    event.sender
+                    for event in invited.invite_state
+                    if isinstance(event, InviteMemberEvent)
+                    and event.state_key == self.client.user_id
+                    and event.membership == "invite"
+                ),
+                None,
+            )
+            server = inviter.split(":", 1)[1] if inviter and ":" in inviter else ""
+            if server in self.allowed_homeservers:
+                await self.client.join(room_id)
+            else:
+                log.info("declining invite to %s from %s", room_id, inviter)
+                await self.client.room_leave(room_id)
+
+
+def _event_id(payload: dict[str, Any]) -> str:
+    if payload["kind"] == "message":
+        return str(payload["inbound"]["event_id"])
+    return str(payload["event_id"])

@@ -1,0 +1,61 @@
+"""`hotline-bot run`: serve the hotline on the configured platforms until stopped."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from typing import Any
+
+from bot.app import build_app, config_path
+from bot.config.loader import ConfigError, load_config
+from storage.migrate import current_revision
+
+log = logging.getLogger("hotline")
+
+
+def register(sub: Any) -> None:
+    """Add the sub-command."""
+    parser = sub.add_parser("run", help="serve the hotline on Matrix (and other platforms)")
+    parser.add_argument("--config", help="config file (default: $HOTLINE_CONFIG or the sample)")
+    parser.add_argument(
+        "--matrix", action="store_true", help="serve Matrix even if the config disables it"
+    )
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Build the app, check the schema, serve."""
+    from adapters.matrix.settings import MatrixSetupError
+    from bot.runtime import serve
+
+    async def _go() -> int:
+        try:
+            config = load_config(config_path(args.config))
+            platforms = tuple(name for name, p in config.platforms.items() if p.enabled)
+            if args.matrix and "matrix" not in platforms:
+                platforms = (*platforms, "matrix")
+            app = build_app(config=config, platforms=platforms)
+        except (ConfigError, MatrixSetupError) as error:
+            for line in getattr(error, "issues", [error]):
+                print(line, file=sys.stderr)
+            return 2
+        if await current_revision(app.db) is None:
+            print("The database is empty: run `hotline-bot db upgrade` first.", file=sys.stderr)
+            await app.close()
+            return 2
+        remote = [name for name in app.adapters if name != "local"]
+        if not remote:
+            print(
+                "No chat platform to serve: enable matrix (or teams) in the config, or "
+                "use `hotline-bot shell` for the local chat.",
+                file=sys.stderr,
+            )
+            await app.close()
+            return 2
+        log.warning("hotline serving %s", ", ".join(app.adapters))
+        await serve(app)
+        return 0
+
+    return asyncio.run(_go())

@@ -1,0 +1,48 @@
+"""Running the bot as a service: adapters receive, the outbox sender delivers, until stopped."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+
+from bot.app import App
+from bot.delivery import OutboxSender
+
+log = logging.getLogger(__name__)
+POLL_SECONDS = 1.0
+
+
+async def deliver_forever(sender: OutboxSender, wake: asyncio.Event) -> None:
+    """Deliver the outbox whenever woken (a commit added notices) or every second (retries)."""
+    while True:
+        try:
+            await sender.deliver_due()
+        except Exception:  # the database may be briefly unreachable: keep going
+            log.exception("outbox delivery round failed")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(wake.wait(), timeout=POLL_SECONDS)
+        wake.clear()
+
+
+async def serve(app: App, stop: asyncio.Event | None = None) -> None:
+    """Start every adapter and the outbox sender; return when `stop` is set (or on SIGTERM)."""
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(signum, stop.set)
+    wake = asyncio.Event()
+    app.engine.on_outbox = wake.set
+    sender = asyncio.create_task(deliver_forever(app.sender, wake), name="outbox")
+    try:
+        for name, adapter in app.adapters.items():
+            log.warning("starting %s adapter", name)
+            await adapter.start(app.engine.handle)
+        await stop.wait()
+    finally:
+        sender.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sender
+        await app.close()
