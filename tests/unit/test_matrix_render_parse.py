@@ -1,0 +1,145 @@
+"""Matrix rendering and parsing, without a homeserver."""
+
+from __future__ import annotations
+
+import pytest
+from nio import ReactionEvent, RoomMessageNotice, RoomMessageText
+
+from adapters.matrix.parse import RoomContext, parse_event, strip_bot_mention, strip_reply_fallback
+from adapters.matrix.render import (
+    CLAIM_REACTION,
+    KEYCAPS,
+    Mention,
+    choice_for_reaction,
+    edit_content,
+    message_content,
+    reaction_keys,
+)
+from bot.markup import literal
+from bot.notices import Choice, Fact, Notice
+
+BOT = "@hotline:localhost"
+CTX = RoomContext("!dm:localhost", True, None, BOT, ("Hotline", "hotline"))
+
+
+def _text_event(
+    body: str, sender: str = "@anna:localhost", event_id: str = "$1"
+) -> RoomMessageText:
+    return RoomMessageText.from_dict(
+        {
+            "type": "m.room.message",
+            "event_id": event_id,
+            "sender": sender,
+            "origin_server_ts": 1,
+            "content": {"msgtype": "m.text", "body": body},
+        }
+    )
+
+
+def test_notice_becomes_m_notice_with_escaped_html() -> None:
+    evil = "<script>alert(1)</script> **x** & <b>"
+    notice = Notice(
+        title="Ticket Nr. 3",
+        text="Beschreibung:\n" + literal(evil),
+        facts=(Fact("Team", "Team <BK>"),),
+        choices=(Choice("confirm:yes", "Ja"), Choice("confirm:no", "Nein")),
+    )
+    content = message_content(notice)
+    assert content["msgtype"] == "m.notice"
+    assert content["format"] == "org.matrix.custom.html"
+    assert "<script>" not in content["formatted_body"]
+    assert (
+        "&lt;script&gt;alert(1)&lt;/script&gt; **x** &amp; &lt;b&gt;" in content["formatted_body"]
+    )
+    assert "<br/>" in content["formatted_body"]
+    assert "<td>Team &lt;BK&gt;</td>" in content["formatted_body"]
+    assert content["body"] == (
+        f"Ticket Nr. 3\nBeschreibung:\n{evil}\nTeam: Team <BK>\n1. Ja\n2. Nein"
+    )
+    assert "<ol><li>Ja 1️⃣</li><li>Nein 2️⃣</li></ol>" in content["formatted_body"]
+
+
+def test_mentions_become_pills() -> None:
+    notice = Notice(text="Übernommen von Martin Schneider.", mentions=("hh.schneider",))
+    content = message_content(notice, [Mention("Martin Schneider", "@m.schneider:localhost")])
+    assert (
+        '<a href="https://matrix.to/#/@m.schneider:localhost">Martin Schneider</a>'
+        in content["formatted_body"]
+    )
+    assert content["m.mentions"] == {"user_ids": ["@m.schneider:localhost"]}
+
+
+def test_edit_wraps_new_content() -> None:
+    new = message_content(Notice(text="neu"))
+    edit = edit_content("$orig", new)
+    assert edit["m.relates_to"] == {"rel_type": "m.replace", "event_id": "$orig"}
+    assert edit["m.new_content"]["body"] == "neu" and edit["body"] == "* neu"
+
+
+def test_reaction_keys_and_back() -> None:
+    choices = [Choice("claim:7", "Übernehmen"), Choice("a", "A"), Choice("b", "B")]
+    assert reaction_keys(choices) == [CLAIM_REACTION, KEYCAPS[1], KEYCAPS[2]]
+    ids = [c.id for c in choices]
+    assert choice_for_reaction(ids, "✋") == "claim:7"
+    assert choice_for_reaction(ids, "2️⃣") == "a"
+    assert choice_for_reaction(ids, "2\u20e3") == "a"  # without the variation selector
+    assert choice_for_reaction(ids, "👍") is None
+
+
+def test_text_from_a_user_becomes_inbound() -> None:
+    payload = parse_event(_text_event("Hotline: /claim 3"), CTX)
+    assert payload is not None and payload["kind"] == "message"
+    inbound = payload["inbound"]
+    assert (inbound["text"], inbound["user_id"], inbound["conversation_id"]) == (
+        "/claim 3",
+        "@anna:localhost",
+        "!dm:localhost",
+    )
+    assert inbound["event_id"] == "$1" and inbound["is_direct"] is True
+
+
+def test_own_events_and_notices_are_ignored() -> None:
+    assert parse_event(_text_event("hi", sender=BOT), CTX) is None
+    notice = RoomMessageNotice.from_dict(
+        {
+            "type": "m.room.message",
+            "event_id": "$n",
+            "sender": "@otherbot:localhost",
+            "origin_server_ts": 1,
+            "content": {"msgtype": "m.notice", "body": "beep"},
+        }
+    )
+    assert parse_event(notice, CTX) is None
+
+
+def test_reaction_payload() -> None:
+    event = ReactionEvent.from_dict(
+        {
+            "type": "m.reaction",
+            "event_id": "$r",
+            "sender": "@anna:localhost",
+            "origin_server_ts": 1,
+            "content": {
+                "m.relates_to": {"rel_type": "m.annotation", "event_id": "$m", "key": "✋"}
+            },
+        }
+    )
+    payload = parse_event(event, CTX)
+    assert payload is not None
+    assert (payload["kind"], payload["reacts_to"], payload["key"]) == ("reaction", "$m", "✋")
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("> <@a:x> alte Frage\n\nneue Antwort", "neue Antwort"),
+        ("keine Antwort", "keine Antwort"),
+    ],
+)
+def test_reply_fallback_is_stripped(body: str, expected: str) -> None:
+    assert strip_reply_fallback(body) == expected
+
+
+def test_mention_prefix_is_stripped() -> None:
+    assert strip_bot_mention("hotline, /queue", ("Hotline",)) == "/queue"
+    assert strip_bot_mention("Hotlines sind toll", ("Hotline",)) == "Hotlines sind toll"
