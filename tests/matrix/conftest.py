@@ -1,0 +1,104 @@
+"""Fixtures for tests against a real Synapse homeserver (tests/matrix/synapse.py).
+
+- ``synapse`` (session): one running SynapseServer shared by the whole test session. Do not
+  stop or pause it; tests that take the server down use ``private_synapse``.
+- ``private_synapse`` (function): a fresh SynapseServer of the test's own (about 2 s to
+  start), free to stop(), start(), restart(), pause() and resume().
+- ``matrix_user`` (function): ``await matrix_user("alice", admin=False)`` registers a fresh
+  user on the session server and returns a RegisteredUser (unique localpart each call).
+- ``matrix_client`` (function): ``await matrix_client(user)`` returns a logged-in nio
+  AsyncClient with E2E enabled and device keys uploaded; closed after the test.
+
+Without Synapse (tests/install-synapse not run or failed) every test that uses these
+fixtures is skipped with the reason; with HOTLINE_REQUIRE_SYNAPSE=1 it fails instead.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn, Protocol
+
+import pytest
+
+from tests.matrix.synapse import (
+    RegisteredUser,
+    SynapseServer,
+    SynapseStartError,
+    find_synapse_venv,
+    nio_client,
+    synapse_missing_reason,
+)
+
+if TYPE_CHECKING:
+    import nio
+
+REQUIRE_ENV = "HOTLINE_REQUIRE_SYNAPSE"
+
+
+class UserFactory(Protocol):
+    async def __call__(self, localpart_prefix: str = "user", admin: bool = False) -> RegisteredUser:
+        """Register a fresh user (localpart = prefix + unique suffix)."""
+
+
+class ClientFactory(Protocol):
+    async def __call__(self, user: RegisteredUser) -> nio.AsyncClient:
+        """A nio client logged in as `user`, closed at the end of the test."""
+
+
+def _unavailable(reason: str) -> NoReturn:
+    if os.environ.get(REQUIRE_ENV) == "1":
+        pytest.fail(f"{reason} ({REQUIRE_ENV}=1)", pytrace=False)
+    pytest.skip(reason)
+
+
+def _started_server(workdir: Path) -> SynapseServer:
+    venv = find_synapse_venv()
+    missing = synapse_missing_reason(venv)
+    if missing:
+        _unavailable(missing)
+    server = SynapseServer(venv)
+    try:
+        server.start(workdir)
+    except SynapseStartError as error:
+        _unavailable(f"Synapse failed to start: {error}")
+    return server
+
+
+@pytest.fixture(scope="session")
+def synapse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SynapseServer]:
+    """The session's Synapse; a sync fixture, so it needs no session-scoped event loop."""
+    server = _started_server(tmp_path_factory.mktemp("synapse"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def private_synapse(tmp_path: Path) -> Iterator[SynapseServer]:
+    """A Synapse for this test alone, for stop/start/pause scenarios."""
+    server = _started_server(tmp_path / "synapse")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def matrix_user(synapse: SynapseServer) -> UserFactory:
+    """``await matrix_user(prefix="user", admin=False)`` -> RegisteredUser on ``synapse``."""
+    return synapse.register
+
+
+@pytest.fixture
+async def matrix_client(tmp_path: Path) -> AsyncIterator[ClientFactory]:
+    """``await matrix_client(user)`` -> nio.AsyncClient (E2E store under tmp_path)."""
+    pytest.importorskip("nio", reason="matrix-nio is not installed in this venv")
+    clients: list[nio.AsyncClient] = []
+
+    async def make(user: RegisteredUser) -> nio.AsyncClient:
+        client = await nio_client(user, tmp_path / "nio-store")
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        await client.close()
