@@ -110,7 +110,8 @@ class CommandHandlers:
         rows = list(
             await repo.team_queue(session, team_ids=[team.id for team in teams], statuses=statuses)
         )
-        if Role.COMPLAINT_MANAGER in permissions.roles_of(self.config, actor):
+        with_complaints = Role.COMPLAINT_MANAGER in permissions.roles_of(self.config, actor)
+        if with_complaints:
             names.append(t("queue.complaints", loc))
             rows += await repo.confidential_queue(session, statuses=statuses)
             rows.sort(key=_urgency)
@@ -118,7 +119,9 @@ class CommandHandlers:
             return Notice(text=t("cmd.queue_empty", loc, teams=", ".join(names)))
         lines = [self._queue_line(row, loc) for row in rows]
         return Notice(
-            title=t("cmd.queue_title", loc, teams=", ".join(names)), text="\n".join(lines)
+            channel_safe=not with_complaints,
+            title=t("cmd.queue_title", loc, teams=", ".join(names)),
+            text="\n".join(lines),
         )
 
     async def proposals(self, session: AsyncSession, actor: Actor) -> Notice:
@@ -138,7 +141,9 @@ class CommandHandlers:
             )
             for row in rows
         ]
-        return Notice(title=t("cmd.proposals_title", loc), text="\n".join(lines))
+        return Notice(
+            title=t("cmd.proposals_title", loc), text="\n".join(lines), channel_safe=False
+        )
 
     async def mine(self, session: AsyncSession, actor: Actor, prefix: str) -> Notice:
         """The actor's own requests, newest first."""
@@ -188,7 +193,7 @@ class CommandHandlers:
             text=literal(ticket.description),
             facts=tuple(facts),
             ticket_id=ticket.id,
-            channel_safe=not ticket.confidential,
+            channel_safe=False,  # a ticket's details go to the asker's DM, never a channel
         )
 
     def _requester(self, ticket: TicketRow, viewer: Actor) -> str:
@@ -216,7 +221,9 @@ class CommandHandlers:
         for team in self.config.teams:
             if name in (team.id, team.name.de.casefold(), team.name.en.casefold()):
                 return team.id
-        raise UnknownTeam(name, team=name, known=", ".join(team.id for team in self.config.teams))
+        raise UnknownTeam(
+            name, team=literal(name), known=", ".join(team.id for team in self.config.teams)
+        )
 
 
 def _urgency(row: TicketRow) -> tuple[bool, float, int]:

@@ -5,13 +5,15 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.notices import Inbound, Notice, Target
+from storage.models import OutboxRow
 from storage.repositories import outbox
 
 log = logging.getLogger(__name__)
@@ -49,7 +51,8 @@ class Adapter(Protocol):
 class OutboxSender:
     """Delivers due outbox rows through the adapters; retries with backoff, never loses a row."""
 
-    LEASE = timedelta(minutes=2)
+    LEASE = timedelta(minutes=5)
+    BATCH = 10  # small, so that a slow platform cannot outlive the lease of a whole batch
     MAX_ATTEMPTS = 12
     MAX_BACKOFF = timedelta(hours=1)
 
@@ -63,9 +66,10 @@ class OutboxSender:
         self.adapters = adapters
         self.clock = clock
 
-    async def deliver_due(self, *, address: str | None = None, batch: int = 50) -> int:
+    async def deliver_due(self, *, address: str | None = None, batch: int | None = None) -> int:
         """Deliver what is due now (optionally only to one address); returns how many succeeded."""
         delivered = 0
+        batch = batch or self.BATCH
         while True:
             async with self.sessions() as session, session.begin():
                 rows = await outbox.claim_due(
@@ -76,46 +80,81 @@ class OutboxSender:
                     limit=batch,
                     address=address,
                 )
-                claimed = [
-                    (r.id, r.platform, r.target_kind, r.target_address, r.payload, r.attempts)
-                    for r in rows
-                ]
+                claimed = [_Claimed.of(row) for row in rows]
             if not claimed:
                 return delivered
-            for row_id, platform, kind, address_, payload, attempts in claimed:
-                target = Target(platform, kind, address_)  # type: ignore[arg-type]
-                ok = await self._deliver_one(row_id, target, Notice.from_json(payload), attempts)
+            blocked: dict[Target, datetime | None] = {}
+            for row in claimed:
+                if row.target in blocked:
+                    # keep the order per recipient: wait for the failed earlier notice
+                    await self._postpone(row, blocked[row.target])
+                    continue
+                ok, retry_at = await self._deliver_one(row)
                 delivered += int(ok)
+                if not ok:
+                    blocked[row.target] = retry_at
             if len(claimed) < batch:
                 return delivered
 
-    async def _deliver_one(
-        self, row_id: int, target: Target, notice: Notice, attempts: int
-    ) -> bool:
-        adapter = self.adapters[target.platform]
+    async def _deliver_one(self, row: _Claimed) -> tuple[bool, datetime | None]:
+        adapter = self.adapters[row.target.platform]
         try:
-            ref = await adapter.send(target, notice, outbox_id=row_id)
+            ref = await adapter.send(row.target, row.notice, outbox_id=row.id)
         except DeliveryError as error:
-            await self._failed(row_id, str(error), attempts, error.retry_after, error.permanent)
-            return False
+            return False, await self._failed(row, str(error), error.retry_after, error.permanent)
         except Exception as error:  # an adapter bug must not lose the notice
-            log.exception("delivery of outbox row %s failed", row_id)
-            await self._failed(row_id, repr(error), attempts, None, False)
-            return False
+            log.exception("delivery of outbox row %s failed", row.id)
+            return False, await self._failed(row, repr(error), None, False)
         async with self.sessions() as session, session.begin():
             await outbox.mark_delivered(
-                session, outbox_id=row_id, at=self.clock.now(), message_ref=ref
+                session,
+                outbox_id=row.id,
+                at=self.clock.now(),
+                message_ref=ref,
+                leased_until=row.leased_until,
             )
-        return True
+        return True, None
 
     async def _failed(
-        self, row_id: int, error: str, attempts: int, retry_after: float | None, permanent: bool
-    ) -> None:
+        self, row: _Claimed, error: str, retry_after: float | None, permanent: bool
+    ) -> datetime | None:
         retry_at = None
-        if not permanent and attempts + 1 < self.MAX_ATTEMPTS:
-            retry_at = self.clock.now() + backoff(attempts, retry_after, self.MAX_BACKOFF)
+        if not permanent and row.attempts + 1 < self.MAX_ATTEMPTS:
+            retry_at = self.clock.now() + backoff(row.attempts, retry_after, self.MAX_BACKOFF)
         async with self.sessions() as session, session.begin():
-            await outbox.mark_failed(session, outbox_id=row_id, error=error, retry_at=retry_at)
+            await outbox.mark_failed(
+                session,
+                outbox_id=row.id,
+                error=error,
+                retry_at=retry_at,
+                leased_until=row.leased_until,
+            )
+        return retry_at
+
+    async def _postpone(self, row: _Claimed, until: datetime | None) -> None:
+        async with self.sessions() as session, session.begin():
+            await outbox.postpone(
+                session,
+                outbox_id=row.id,
+                until=until or self.clock.now(),
+                leased_until=row.leased_until,
+            )
+
+
+@dataclass(frozen=True)
+class _Claimed:
+    """An outbox row taken for delivery, detached from its session."""
+
+    id: int
+    target: Target
+    notice: Notice
+    attempts: int
+    leased_until: datetime | None
+
+    @classmethod
+    def of(cls, row: OutboxRow) -> _Claimed:
+        target = Target(row.platform, row.target_kind, row.target_address)  # type: ignore[arg-type]
+        return cls(row.id, target, Notice.from_json(row.payload), row.attempts, row.lease_until)
 
 
 def backoff(attempts: int, retry_after: float | None, ceiling: timedelta) -> timedelta:

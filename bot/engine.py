@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable
 from dataclasses import replace
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
@@ -36,6 +37,9 @@ log = logging.getLogger(__name__)
 MAX_RACE_RETRIES = 3
 # Commands that start the intake at a topic of this kind.
 SHORTCUTS = {"complaint": "complaint", "idea": "idea", "proposal": "round_table"}
+# Commands that start or end a dialog: only in a DM (a channel must not see a complaint begin).
+DIALOG_COMMANDS = frozenset({"new", "cancel", *SHORTCUTS})
+MAX_NAME = 200
 
 
 class Engine:
@@ -62,7 +66,7 @@ class Engine:
         for _attempt in range(MAX_RACE_RETRIES):
             try:
                 handled = await self._handle_once(inbound)
-            except ConcurrentUpdate:
+            except (ConcurrentUpdate, IntegrityError):
                 log.info("lost a race on %s/%s, retrying", inbound.platform, inbound.event_id)
                 continue
             except Exception:
@@ -140,6 +144,10 @@ class Engine:
         elif is_command(inbound.text):
             command = parse_command(inbound.text)
         if isinstance(command, CommandError):
+            # "/SAP/SRM hängt" inside a running intake is text, not a command
+            in_dialog = command.key == "cmd.unknown" and inbound.is_direct
+            if in_dialog and await self.intake.active_state(session, conversation_key(inbound)):
+                return await self._converse(session, inbound, actor)
             return [Notice(text=t(command.key, actor.locale, **command.args))]
         if command is not None:
             return await self._run_command(session, command, inbound, actor)
@@ -165,6 +173,8 @@ class Engine:
         self, session: AsyncSession, command: Command, inbound: Inbound, actor: Actor
     ) -> list[Notice]:
         key = conversation_key(inbound)
+        if command.name in DIALOG_COMMANDS and not inbound.is_direct:
+            return [Notice(text=t("cmd.direct_only", actor.locale))]
         if command.name == "new":
             return await self.intake.turn(
                 session, key=key, actor=actor, user=UserInput(), restart=True
@@ -176,6 +186,8 @@ class Engine:
             return await self._language(session, actor, command.text)
         if command.name in SHORTCUTS:
             topic = self._topic_of_kind(SHORTCUTS[command.name])
+            if topic is None:
+                return [Notice(text=t("cmd.not_offered", actor.locale))]
             user = UserInput(text=command.text)
             return await self.intake.turn(session, key=key, actor=actor, user=user, topic=topic)
         return await self.commands.run(session, command, actor)
@@ -192,8 +204,8 @@ class Engine:
         )
         return [Notice(text=t("cmd.language_ok", language))]
 
-    def _topic_of_kind(self, kind: str) -> str:
-        return next(topic.id for topic in self.config.topics if topic.kind == kind)
+    def _topic_of_kind(self, kind: str) -> str | None:
+        return next((topic.id for topic in self.config.topics if topic.kind == kind), None)
 
     async def _audit_refusal(
         self, session: AsyncSession, command: Command, actor: Actor, error: NotAllowed
@@ -231,7 +243,8 @@ class Engine:
     async def _actor(self, session: AsyncSession, inbound: Inbound) -> Actor:
         profile = await get_profile(session, platform=inbound.platform, user_id=inbound.user_id)
         locale = normalise_locale(profile.locale if profile else inbound.locale)
-        return Actor(inbound.platform, inbound.user_id, inbound.display_name, locale)
+        name = inbound.display_name[:MAX_NAME] if inbound.display_name else None
+        return Actor(inbound.platform, inbound.user_id, name, locale)
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")

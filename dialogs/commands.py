@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from enum import Enum, StrEnum
 
+from bot.markup import literal
+
 
 class Args(Enum):
     """The argument shapes commands take."""
@@ -116,7 +118,7 @@ def parse_command(text: str) -> Command | CommandError:
     head, rest = _split_word(stripped[1:])
     spec = _BY_ALIAS.get(head.casefold())
     if spec is None:
-        return CommandError("cmd.unknown", {"name": prefix + head, "p": prefix})
+        return CommandError("cmd.unknown", {"name": literal(prefix + head), "p": prefix})
     usage = spec.usage.replace("/", prefix, 1)
     return _parse_args(spec, prefix, usage, rest.strip())
 
@@ -148,7 +150,7 @@ def _parse_args(spec: Spec, prefix: str, usage: str, rest: str) -> Command | Com
         return CommandError("cmd.usage", {"usage": usage})
     number = words[0].lstrip("#")
     if not _is_id(number):
-        return CommandError("cmd.bad_number", {"value": words[0], "p": prefix})
+        return CommandError("cmd.bad_number", {"value": literal(words[0]), "p": prefix})
     ticket_id = int(number)
     remainder = words[1].strip() if len(words) > 1 else ""
     if spec.args in (Args.ID, Args.OPTIONAL_ID):

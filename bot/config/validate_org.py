@@ -256,6 +256,12 @@ def check_topics(
         confidential = node.get("confidential", False)
         ck.boolean(confidential, (*item_path, "confidential"))
         kind = _topic_kind(ck, node.get("kind", "request"), (*item_path, "kind"))
+        if confidential is True and kind is not None and kind != "complaint":
+            ck.report(
+                (*item_path, "confidential"),
+                "only complaints are confidential (they go to the complaint managers alone); "
+                "set kind: complaint or remove confidential",
+            )
         if topic_id and name and team and kind:
             parent_id = str(parent) if parent else None
             topics.append(Topic(topic_id, name, team, parent_id, confidential is True, kind))

@@ -113,10 +113,12 @@ class TicketService(TicketServiceBase):
             target = self.config.team(team_id)
         except KeyError:
             known = ", ".join(team.id for team in self.config.teams)
-            raise UnknownTeam(team_id, team=team_id, known=known) from None
+            raise UnknownTeam(team_id, team=literal(team_id), known=known) from None
         before = self._move(ticket, Action.HANDOFF)
         source = self.config.team(ticket.team_id)
         ticket.team_id, ticket.level, ticket.assignee = target.id, int(target.level), None
+        if ticket.paused_at is not None:  # handed off while waiting: the clocks run again
+            deadlines.resume_clocks(self.config, ticket, self.clock.now())
         deadlines.restart_reaction(self.config, ticket, self.clock.now())
         data = {"from_team": source.id, "to_team": target.id, "reason": reason}
         await self._record(session, ticket, Action.HANDOFF, before, actor, person, data)

@@ -79,14 +79,21 @@ async def claim_due(
 
 
 async def mark_delivered(
-    session: AsyncSession, *, outbox_id: int, at: datetime, message_ref: str | None
-) -> None:
-    """The platform accepted the notice."""
-    await session.execute(
+    session: AsyncSession,
+    *,
+    outbox_id: int,
+    at: datetime,
+    message_ref: str | None,
+    leased_until: datetime | None = None,
+) -> bool:
+    """The platform accepted the notice. With `leased_until`, only while our lease holds:
+    False means another sender took the row over (its lease had run out)."""
+    result = await session.execute(
         update(OutboxRow)
-        .where(OutboxRow.id == outbox_id)
+        .where(OutboxRow.id == outbox_id, OutboxRow.status == PENDING, *_lease(leased_until))
         .values(status=DELIVERED, delivered_at=at, message_ref=message_ref, lease_until=None)
     )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 async def mark_failed(
@@ -95,8 +102,10 @@ async def mark_failed(
     outbox_id: int,
     error: str,
     retry_at: datetime | None,
+    leased_until: datetime | None = None,
 ) -> None:
-    """Delivery failed: retry at `retry_at`, or give up (status failed) when it is None."""
+    """Delivery failed: retry at `retry_at`, or give up (status failed) when it is None.
+    A row that was delivered meanwhile (or taken over by another sender) stays as it is."""
     values: dict[str, Any] = {
         "attempts": OutboxRow.attempts + 1,
         "last_error": error[:2000],
@@ -106,7 +115,27 @@ async def mark_failed(
         values["status"] = FAILED
     else:
         values["next_attempt_at"] = retry_at
-    await session.execute(update(OutboxRow).where(OutboxRow.id == outbox_id).values(**values))
+    await session.execute(
+        update(OutboxRow)
+        .where(OutboxRow.id == outbox_id, OutboxRow.status == PENDING, *_lease(leased_until))
+        .values(**values)
+    )
+
+
+async def postpone(
+    session: AsyncSession, *, outbox_id: int, until: datetime, leased_until: datetime | None
+) -> None:
+    """Hand a leased row back untried, due at `until` (an earlier notice to the same
+    recipient failed, and order matters more than speed)."""
+    await session.execute(
+        update(OutboxRow)
+        .where(OutboxRow.id == outbox_id, OutboxRow.status == PENDING, *_lease(leased_until))
+        .values(next_attempt_at=until, lease_until=None)
+    )
+
+
+def _lease(leased_until: datetime | None) -> list[Any]:
+    return [] if leased_until is None else [OutboxRow.lease_until == leased_until]
 
 
 async def pending_count(session: AsyncSession, *, platform: str | None = None) -> int:

@@ -129,3 +129,49 @@ def test_backoff_grows_and_is_capped() -> None:
     assert backoff(5, None, ceiling) >= timedelta(seconds=32)
     assert backoff(30, None, ceiling) <= ceiling
     assert backoff(0, 120.0, ceiling) == timedelta(seconds=120)
+
+
+async def test_a_failed_notice_holds_back_later_ones_to_the_same_recipient(
+    sessions: Sessions, clock: FrozenClock
+) -> None:
+    adapter = FlakyAdapter([DeliveryError("502")])
+    sender = OutboxSender(sessions, {"matrix": adapter}, clock)
+    for text in ("erste", "zweite"):
+        await _enqueue(sessions, clock, text)
+    assert await sender.deliver_due() == 0
+    assert adapter.sent == []  # "zweite" waited for "erste"
+    clock.advance(timedelta(minutes=1))
+    assert await sender.deliver_due() == 2
+    assert [text for _, text, _ in adapter.sent] == ["erste", "zweite"]
+
+
+async def test_a_late_sender_cannot_overwrite_a_delivered_row(
+    sessions: Sessions, clock: FrozenClock
+) -> None:
+    await _enqueue(sessions, clock, "x")
+    async with sessions() as session, session.begin():
+        (row,) = await outbox.claim_due(
+            session, platforms=["matrix"], now=clock.now(), lease=timedelta(minutes=1)
+        )
+        first_lease, row_id = row.lease_until, row.id
+    clock.advance(timedelta(minutes=2))  # the lease ran out: another sender takes over
+    async with sessions() as session, session.begin():
+        (again,) = await outbox.claim_due(
+            session, platforms=["matrix"], now=clock.now(), lease=timedelta(minutes=1)
+        )
+        assert await outbox.mark_delivered(
+            session,
+            outbox_id=row_id,
+            at=clock.now(),
+            message_ref="$b",
+            leased_until=again.lease_until,
+        )
+    async with sessions() as session, session.begin():
+        assert not await outbox.mark_delivered(
+            session, outbox_id=row_id, at=clock.now(), message_ref="$a", leased_until=first_lease
+        )
+        await outbox.mark_failed(
+            session, outbox_id=row_id, error="late", retry_at=None, leased_until=first_lease
+        )
+    row_now = await _row(sessions)
+    assert (row_now.status, row_now.message_ref) == ("delivered", "$b")

@@ -354,3 +354,20 @@ def test_answer_keys_follow_the_customer_groups(tmp_path: Path) -> None:
         "  - id: lieferanten\n", "  - id: f4\n    name: F4 neu\n  - id: lieferanten\n", 1
     )
     assert issues_of(tmp_path, text) == []
+
+
+def test_confidential_is_only_for_complaints(tmp_path: Path) -> None:
+    from bot.config.loader import check_config, default_config_path
+
+    sample = default_config_path().read_text(encoding="utf-8")
+    marker = "  - id: kreditoren\n"  # the topic (the team is listed as "- id: kreditoren" too)
+    start = sample.index("\ntopics:")
+    assert marker in sample[start:]
+    topics = sample[start:].replace(marker, marker + "    confidential: true\n", 1)
+    changed = sample[:start] + topics
+    path = tmp_path / "c.yaml"
+    path.write_text(changed, encoding="utf-8")
+    issues = check_config(path)
+    assert [i.path for i in issues] == [f"{issues[0].path}"]
+    assert issues[0].path.endswith(".confidential") and "only complaints" in issues[0].message
+    assert issues[0].line == changed.splitlines().index("    confidential: true") + 1
