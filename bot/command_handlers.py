@@ -183,6 +183,9 @@ class CommandHandlers:
         ]
         if not permissions.is_requester_of(actor, ticket):
             facts.append(Fact(t("fact.requester", loc), self._requester(ticket, actor)))
+            if ticket.confidential:
+                wish = t("fact.yes" if ticket.anonymous else "fact.no", loc)
+                facts.append(Fact(t("fact.anonymous_wish", loc), wish))
         if ticket.next_due_at is not None:
             due = feedback.deadline_text(self.config, ticket, loc, now)
             facts.append(Fact(t("fact.deadline", loc), due))

@@ -18,13 +18,14 @@ from bot.clock import Clock
 from bot.command_handlers import CommandHandlers
 from bot.config.model import OrgConfig
 from bot.domain.errors import ConcurrentUpdate, HotlineError, NotAllowed
-from bot.domain.lifecycle import TicketStatus
+from bot.domain.lifecycle import Action, TicketStatus, is_allowed
 from bot.i18n import SUPPORTED, normalise_locale, t
 from bot.notices import Inbound, Notice, Outgoing, Target
 from bot.service import notify
 from bot.service.actors import Actor
 from bot.service.tickets import TicketService
 from dialogs.commands import Command, CommandError, command_from_action, is_command, parse_command
+from dialogs.followup import followup_ticket, start_followup
 from dialogs.intake import UserInput
 from dialogs.runner import IntakeRunner
 from storage.repositories import audit
@@ -226,19 +227,32 @@ class Engine:
     ) -> list[Notice]:
         key = conversation_key(inbound)
         user = UserInput(text=inbound.text, action_id=inbound.action_id)
-        if await self.intake.active_state(session, key) is None:
+        text = inbound.text.strip()
+        if await self.intake.active_state(session, key) is None and text:
+            now = self.clock.now()
             waiting = await ticket_repo.waiting_ticket_of(
                 session,
                 platform=actor.platform,
                 requester_id=actor.user_id,
                 status=TicketStatus.WAITING_FOR_CUSTOMER.value,
             )
-            if waiting is not None and inbound.text.strip():
+            if waiting is not None:
                 await self.service.customer_reply(
-                    session, ticket_id=waiting.id, actor=actor, text=inbound.text.strip()
+                    session, ticket_id=waiting.id, actor=actor, text=text
                 )
+                await start_followup(session, key=key, ticket_id=waiting.id, at=now)
+                return []
+            timeout = self.config.dialogs.timeout
+            ticket_id = await followup_ticket(session, key=key, now=now, expires_after=timeout)
+            if ticket_id is not None and await self._still_open(session, ticket_id):
+                await self.service.add_info(session, ticket_id=ticket_id, actor=actor, text=text)
+                await start_followup(session, key=key, ticket_id=ticket_id, at=now)
                 return []
         return await self.intake.turn(session, key=key, actor=actor, user=user)
+
+    async def _still_open(self, session: AsyncSession, ticket_id: int) -> bool:
+        ticket = await ticket_repo.get_ticket(session, ticket_id=ticket_id)
+        return ticket is not None and is_allowed(TicketStatus(ticket.status), Action.CUSTOMER_INFO)
 
     async def _actor(self, session: AsyncSession, inbound: Inbound) -> Actor:
         profile = await get_profile(session, platform=inbound.platform, user_id=inbound.user_id)

@@ -40,3 +40,15 @@ async def current_revision(engine: AsyncEngine) -> str | None:
 
     async with engine.connect() as connection:
         return await connection.run_sync(_current)
+
+
+def head_revision() -> str | None:
+    """The newest revision the packaged migrations know."""
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+async def is_up_to_date(engine: AsyncEngine) -> bool:
+    """Whether the database schema is at the newest migration."""
+    return await current_revision(engine) == head_revision()

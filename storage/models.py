@@ -87,6 +87,9 @@ class TicketRow(Base):
     requester_locale: Mapped[str] = mapped_column(String(8), default="de")
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    # When the ticket last entered a queue (new, handed off, reopened): each entry is a new
+    # post in the team channel, and later changes edit that post.
+    queued_at: Mapped[datetime | None]
     first_response_due_at: Mapped[datetime | None]
     first_responded_at: Mapped[datetime | None]
     resolution_due_at: Mapped[datetime | None]

@@ -9,6 +9,7 @@ at the next start.
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
 from typing import TextIO
 
@@ -17,10 +18,12 @@ from adapters.local.render import render_text
 from bot.config.model import OrgConfig
 from bot.delivery import OutboxSender
 from bot.engine import Engine
+from bot.i18n import t
 from bot.notices import Notice
 from storage.repositories import local_chat
 
 POLL_SECONDS = 1.0
+log = logging.getLogger(__name__)
 
 
 class Shell:
@@ -57,9 +60,13 @@ class Shell:
         inbound = parse_line(
             line, user_id=self.user_id, display_name=self.display_name, locale=self.locale
         )
-        if inbound is not None:
-            await self.engine.handle(inbound)
-        await self.show_new()
+        try:
+            if inbound is not None:
+                await self.engine.handle(inbound)
+            await self.show_new()
+        except Exception:  # e.g. the database is gone: say so, never a stack trace
+            log.exception("local chat turn failed")
+            self._print(Notice(text=t("error.internal", self.locale)), None)
 
     async def show_new(self) -> int:
         """Deliver due local notices and print the unseen ones for this user; returns the count."""
@@ -119,7 +126,12 @@ class Shell:
     async def _poll(self) -> None:
         while True:
             await asyncio.sleep(POLL_SECONDS)
-            if await self.show_new():
+            try:
+                shown = await self.show_new()
+            except Exception:  # keep polling; the next round may work again
+                log.exception("polling the local chat failed")
+                continue
+            if shown:
                 self.out.write("> ")  # the input prompt was pushed up by the new messages
                 self.out.flush()
 

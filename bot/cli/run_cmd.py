@@ -10,7 +10,7 @@ from typing import Any
 
 from bot.app import build_app, config_path
 from bot.config.loader import ConfigError, load_config
-from storage.migrate import current_revision
+from storage.migrate import is_up_to_date
 
 log = logging.getLogger("hotline")
 
@@ -41,8 +41,11 @@ def run(args: argparse.Namespace) -> int:
             for line in getattr(error, "issues", [error]):
                 print(line, file=sys.stderr)
             return 2
-        if await current_revision(app.db) is None:
-            print("The database is empty: run `hotline-bot db upgrade` first.", file=sys.stderr)
+        if not await is_up_to_date(app.db):
+            print(
+                "The database schema is not up to date: run `hotline-bot db upgrade` first.",
+                file=sys.stderr,
+            )
             await app.close()
             return 2
         remote = [name for name in app.adapters if name != "local"]

@@ -9,7 +9,7 @@ from typing import Any
 
 from bot.app import build_app
 from bot.config.loader import ConfigError
-from storage.migrate import current_revision
+from storage.migrate import is_up_to_date
 
 
 def register(sub: Any) -> None:
@@ -34,9 +34,9 @@ def run(args: argparse.Namespace) -> int:
                 print(issue, file=sys.stderr)
             return 2
         try:
-            if await current_revision(app.db) is None:
+            if not await is_up_to_date(app.db):
                 print(
-                    "Die Datenbank ist leer: bitte zuerst `hotline-bot db upgrade`.",
+                    "Das Datenbankschema ist nicht aktuell: bitte zuerst `hotline-bot db upgrade`.",
                     file=sys.stderr,
                 )
                 return 2

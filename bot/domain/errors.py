@@ -65,3 +65,9 @@ class LeadsOnly(NotAllowed):
     """A command for team leads, department leads and admins."""
 
     key = "error.leads_only"
+
+
+class ComplaintStays(NotAllowed):
+    """Complaints stay with complaint management (the concept: always confidential)."""
+
+    key = "error.complaint_stays"

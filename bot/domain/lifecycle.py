@@ -34,6 +34,7 @@ class Action(StrEnum):
     HANDOFF = "handoff"
     ASK = "ask"
     CUSTOMER_REPLY = "customer_reply"
+    CUSTOMER_INFO = "customer_info"  # the requester adds something to an open ticket
     RESOLVE = "resolve"
     CLOSE = "close"
     REOPEN = "reopen"
@@ -64,6 +65,7 @@ RULES: dict[Action, Rule] = {
     Action.HANDOFF: Rule(WORKABLE, S.QUEUED),
     Action.ASK: Rule(frozenset({S.CLAIMED}), S.WAITING_FOR_CUSTOMER),
     Action.CUSTOMER_REPLY: Rule(frozenset({S.WAITING_FOR_CUSTOMER}), S.CLAIMED),
+    Action.CUSTOMER_INFO: Rule(WORKABLE - {S.WAITING_FOR_CUSTOMER}, None),
     Action.RESOLVE: Rule(frozenset({S.CLAIMED, S.WAITING_FOR_CUSTOMER}), S.RESOLVED),
     Action.CLOSE: Rule(frozenset({S.RESOLVED}), S.CLOSED),
     Action.REOPEN: Rule(frozenset({S.RESOLVED}), S.REOPENED),

@@ -65,6 +65,12 @@ def to_requester(
     )
 
 
+def card_key(ticket: TicketRow) -> str:
+    """The card of the ticket's current stay in a queue: a new queue entry is a new post."""
+    entered = ticket.queued_at or ticket.created_at
+    return f"ticket-{ticket.id}-{int(entered.timestamp() * 1000)}"
+
+
 def ticket_card(
     config: OrgConfig,
     ticket: TicketRow,
@@ -73,10 +79,11 @@ def ticket_card(
     channel_team: str | None = None,
     note: str = "",
     private: bool = False,
+    card: str | None = None,
 ) -> Notice:
     """The ticket's card in a team channel: number, topic, group, level, deadline, who has it.
 
-    The same card (key "ticket-N") is posted when the ticket enters a queue and re-sent at
+    The same card (see `card_key`) is posted when the ticket enters a queue and re-sent at
     every change, so platforms that can edit show one up-to-date post. In the channel of a
     team that handed the ticket off, the card says where it went. A confidential ticket's
     text appears only in a `private` card (complaint managers' DMs).
@@ -108,7 +115,7 @@ def ticket_card(
         choices=(Choice(f"claim:{ticket.id}", t("button.claim", locale)),) if claimable else (),
         ticket_id=ticket.id,
         channel_safe=not private,
-        card=f"ticket-{ticket.id}",
+        card=card or card_key(ticket),
         mentions=(ticket.assignee,) if ticket.assignee and here else (),
     )
 

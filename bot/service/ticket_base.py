@@ -110,16 +110,23 @@ class TicketServiceBase:
         await notify.send(session, self._queue_targets(ticket, card), at=self.clock.now())
 
     async def _update_card(
-        self, session: AsyncSession, ticket: TicketRow, *, channel_team: str | None = None
+        self,
+        session: AsyncSession,
+        ticket: TicketRow,
+        *,
+        channel_team: str | None = None,
+        card: str | None = None,
     ) -> None:
         """Re-send the ticket's card to a team channel so it shows the change (edited in place
         where the platform can). Complaints get no updates: no noise, no leaks."""
         if ticket.confidential:
             return
         team = self.config.team(channel_team or ticket.team_id)
-        card = feedback.ticket_card(self.config, ticket, self.clock.now(), channel_team=team.id)
+        post = feedback.ticket_card(
+            self.config, ticket, self.clock.now(), channel_team=team.id, card=card
+        )
         targets = notify.channel_targets(self.config, team)
-        await notify.send(session, notify.to_all(targets, card), at=self.clock.now())
+        await notify.send(session, notify.to_all(targets, post), at=self.clock.now())
 
     def _queue_targets(self, ticket: TicketRow, notice: Notice) -> list[Outgoing]:
         if ticket.confidential:

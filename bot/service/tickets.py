@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.domain.errors import AlreadyClaimed, SameTeam, UnknownTeam
+from bot.domain.errors import AlreadyClaimed, ComplaintStays, SameTeam, UnknownTeam
 from bot.domain.lifecycle import Action, TicketStatus
 from bot.i18n import t
 from bot.markup import literal
@@ -62,6 +62,7 @@ class TicketService(TicketServiceBase):
             requester_locale=requester.locale,
             created_at=now,
             updated_at=now,
+            queued_at=now,
         )
         await repo.add_ticket(session, row=ticket)
         before = self._move(ticket, Action.QUEUE)
@@ -107,6 +108,8 @@ class TicketService(TicketServiceBase):
     ) -> TicketRow:
         """Abgabe: move the ticket to another team's queue (and that team's level)."""
         ticket, person = await self._for_worker(session, ticket_id, actor)
+        if ticket.confidential:
+            raise ComplaintStays("complaints are not handed off", id=ticket.id)
         if team_id == ticket.team_id:
             raise SameTeam("same team", id=ticket.id)
         try:
@@ -116,6 +119,8 @@ class TicketService(TicketServiceBase):
             raise UnknownTeam(team_id, team=literal(team_id), known=known) from None
         before = self._move(ticket, Action.HANDOFF)
         source = self.config.team(ticket.team_id)
+        source_card = feedback.card_key(ticket)
+        ticket.queued_at = self.clock.now()
         ticket.team_id, ticket.level, ticket.assignee = target.id, int(target.level), None
         if ticket.paused_at is not None:  # handed off while waiting: the clocks run again
             deadlines.resume_clocks(self.config, ticket, self.clock.now())
@@ -123,7 +128,7 @@ class TicketService(TicketServiceBase):
         data = {"from_team": source.id, "to_team": target.id, "reason": reason}
         await self._record(session, ticket, Action.HANDOFF, before, actor, person, data)
         await self._tell(session, ticket, "ticket.handed_off", level=int(target.level))
-        await self._update_card(session, ticket, channel_team=source.id)
+        await self._update_card(session, ticket, channel_team=source.id, card=source_card)
         locale = self.config.default_locale
         reason_text = literal(reason) if reason else "-"
         note = t("channel.handoff_note", locale, team=source.name.get(locale), reason=reason_text)
@@ -165,6 +170,25 @@ class TicketService(TicketServiceBase):
             await notify.send(session, [Outgoing(target, dm) for target in targets], at=now)
         return ticket
 
+    async def add_info(
+        self, session: AsyncSession, *, ticket_id: int, actor: Actor, text: str
+    ) -> TicketRow:
+        """The requester adds to an open ticket (a second message after a reply, say)."""
+        ticket = await self.get(session, ticket_id)
+        self._require_requester(ticket, actor)
+        before = self._move(ticket, Action.CUSTOMER_INFO)
+        await self._record(
+            session, ticket, Action.CUSTOMER_INFO, before, actor, None, {"text": text}
+        )
+        await self._tell(session, ticket, "ticket.info_added")
+        if ticket.assignee is not None:
+            dm = feedback.to_staff(self.config, ticket, "staff.customer_info", text=literal(text))
+            targets = self._person_targets(ticket.assignee)
+            await notify.send(
+                session, [Outgoing(target, dm) for target in targets], at=self.clock.now()
+            )
+        return ticket
+
     async def resolve(
         self, session: AsyncSession, *, ticket_id: int, actor: Actor, answer: str
     ) -> TicketRow:
@@ -190,6 +214,7 @@ class TicketService(TicketServiceBase):
         person = self._requester_or_worker(ticket, actor)
         before = self._move(ticket, Action.REOPEN)
         ticket.resolved_at, ticket.assignee, ticket.first_responded_at = None, None, None
+        ticket.queued_at = self.clock.now()
         deadlines.start_clocks(self.config, ticket, self.clock.now())
         await self._record(session, ticket, Action.REOPEN, before, actor, person, {"text": reason})
         await self._tell(session, ticket, "ticket.reopened")

@@ -229,3 +229,28 @@ async def test_control_characters_are_dropped_before_storage(hotline: Harness) -
         REQUESTER, topic="debitoren", text="Forderung\x00 doppelt\x07 gebucht\nZeile 2"
     )
     assert (await hotline.ticket(ticket_id)).description == "Forderung doppelt gebucht\nZeile 2"
+
+
+async def test_every_message_after_a_reply_reaches_the_ticket(hotline: Harness) -> None:
+    ticket_id = await hotline.file_request(REQUESTER, topic="debitoren")
+    await hotline.say("deb.keller", f"/claim {ticket_id}")
+    await hotline.say("deb.keller", f"/ask {ticket_id} Welche Kostenstelle und welcher Betrag?")
+    await hotline.dm("deb.keller")
+    await hotline.say(REQUESTER, "Kostenstelle 4711")
+    told = texts(await hotline.say(REQUESTER, "Betrag 300 Euro"))
+    assert f"zu Nr. {ticket_id} ergänzt" in told
+    agent = texts(await hotline.dm("deb.keller"))
+    assert "Kostenstelle 4711" in agent and "Betrag 300 Euro" in agent
+    actions = [e.action for e in await hotline.events(ticket_id)]
+    assert actions[-2:] == ["customer_reply", "customer_info"]
+    assert "Worum geht es" in texts(await hotline.say(REQUESTER, "/neu"))
+
+
+async def test_handoff_while_waiting_keeps_the_clock_running(hotline: Harness) -> None:
+    ticket_id = await hotline.file_request(REQUESTER, topic="kontierung")
+    await hotline.say("bk.schmidt", f"/claim {ticket_id}")
+    await hotline.say("bk.schmidt", f"/ask {ticket_id} Welche Schule?")
+    await hotline.say("bk.schmidt", f"/handoff {ticket_id} kreditoren Rechnung betroffen")
+    ticket = await hotline.ticket(ticket_id)
+    assert ticket.status == "queued" and ticket.paused_at is None
+    assert ticket.next_due_at is not None

@@ -74,6 +74,7 @@ CASES: list[tuple[str, str, bool]] = [
     ("/handoff N ccc falsch", REQUESTER, False),
     ("/handoff N ccc falsch", OTHER_AGENT, False),
     ("/handoff N ccc falsch", AGENT, True),
+    ("/handoff C kreditoren bitte prüfen", COMPLAINT_MANAGER, False),
     ("/ask N Welche Schule?", REQUESTER, False),
     ("/ask N Welche Schule?", OTHER_AGENT, False),
     ("/note N intern", REQUESTER, False),
@@ -109,4 +110,5 @@ async def test_command_permissions(
     else:
         assert len(refusals) == 1 and refusals[0].user_id == who, answer
         assert "Sehr unfreundlich" not in answer
-        assert any(word in answer for word in ("nur", "Mitarbeitende", "Leitungen")), answer
+        polite = ("nur", "Mitarbeitende", "Leitungen", "Beschwerdemanagement")
+        assert any(word in answer for word in polite), answer

@@ -71,7 +71,8 @@ async def test_claim_notifies_requester_and_channel(hotline: Harness) -> None:
     assert ticket.first_responded_at == hotline.clock.now()
     assert "Martin Schneider" in texts(await hotline.dm(REQUESTER))
     (card,) = await hotline.channel("haushalt")
-    assert card.card == f"ticket-{ticket_id}" and card.mentions == ("hh.schneider",)
+    assert card.card is not None and card.card.startswith(f"ticket-{ticket_id}-")
+    assert card.mentions == ("hh.schneider",)
     assert "Übernommen von Martin Schneider" in texts([card]) and not card.choices
 
 

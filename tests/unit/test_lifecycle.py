@@ -30,6 +30,7 @@ EXPECTED: dict[Action, dict[TicketStatus, TicketStatus]] = {
     Action.HANDOFF: {QUEUED: QUEUED, CLAIMED: QUEUED, WAITING: QUEUED, REOPENED: QUEUED},
     Action.ASK: {CLAIMED: WAITING},
     Action.CUSTOMER_REPLY: {WAITING: CLAIMED},
+    Action.CUSTOMER_INFO: {QUEUED: QUEUED, CLAIMED: CLAIMED, REOPENED: REOPENED},
     Action.RESOLVE: {CLAIMED: RESOLVED, WAITING: RESOLVED},
     Action.CLOSE: {RESOLVED: CLOSED},
     Action.REOPEN: {RESOLVED: REOPENED},
@@ -74,8 +75,8 @@ def test_the_table_covers_every_action_and_status() -> None:
     # A new Action or TicketStatus must be added to the table above on purpose.
     assert set(EXPECTED) == set(Action)
     assert set(EXPECTED_OPEN) == set(TicketStatus)
-    assert len(ALL_PAIRS) == len(TicketStatus) * len(Action) == 84
-    assert len(LEGAL) == 29
+    assert len(ALL_PAIRS) == len(TicketStatus) * len(Action) == 91
+    assert len(LEGAL) == 32
 
 
 @pytest.mark.parametrize("pair", LEGAL, ids=_id)
