@@ -66,6 +66,8 @@ class CommandHandlers:
             return [await self.mine(session, actor, command.prefix)]
         if command.name == "status":
             return [await self.status(session, actor, _id(command))]
+        if command.name == "history":
+            return [await self.history(session, actor, _id(command))]
         return [await self._change(session, command, actor)]
 
     async def _change(self, session: AsyncSession, command: Command, actor: Actor) -> Notice:
@@ -171,6 +173,35 @@ class CommandHandlers:
         if not permissions.may_view(self.config, actor, ticket):
             raise NotAllowed("may not view", id=ticket_id)
         return self._describe(ticket, actor)
+
+    async def history(self, session: AsyncSession, actor: Actor, ticket_id: int) -> Notice:
+        """A ticket's audit trail: requesters see what was public, staff also internal notes."""
+        ticket = await self.service.get(session, ticket_id)
+        if not permissions.may_view(self.config, actor, ticket):
+            raise NotAllowed("may not view", id=ticket_id)
+        staff = permissions.worker_on(self.config, actor, ticket) is not None
+        loc = actor.locale
+        lines = []
+        for event in await repo.ticket_events(session, ticket_id=ticket_id):
+            if not (event.public or staff):
+                continue
+            who = (
+                display_name(self.config, event.actor_person)
+                if event.actor_person
+                else (t("fact.requester", loc))
+            )
+            line = t(f"history.{event.action}", loc)
+            text = event.data.get("text") or event.data.get("reason")
+            if text:
+                line += f": {literal(str(text))}"
+            moment = format_moment(event.at, loc, self.tz)
+            lines.append(f"{moment} · {literal(who)} · {line}")
+        return Notice(
+            title=t("cmd.history_title", loc, id=ticket_id),
+            text="\n".join(lines),
+            ticket_id=ticket_id,
+            channel_safe=False,
+        )
 
     def _describe(self, ticket: TicketRow, actor: Actor) -> Notice:
         loc, now = actor.locale, self.clock.now()

@@ -50,6 +50,7 @@ SPECS: tuple[Spec, ...] = (
     Spec("new", ("neu", "new", "start"), Args.NONE, E, "/neu"),
     Spec("status", ("status",), Args.OPTIONAL_ID, E, "/status [Nr.]"),
     Spec("mine", ("meine", "mine", "my"), Args.NONE, E, "/meine"),
+    Spec("history", ("verlauf", "history"), Args.ID, E, "/verlauf Nr."),
     Spec("cancel", ("abbrechen", "cancel", "stop"), Args.NONE, E, "/abbrechen"),
     Spec("language", ("sprache", "language", "lang"), Args.WORD, E, "/sprache de|en"),
     Spec("complaint", ("beschwerde", "complaint"), Args.OPTIONAL_TEXT, E, "/beschwerde [Text]"),

@@ -254,3 +254,16 @@ async def test_handoff_while_waiting_keeps_the_clock_running(hotline: Harness) -
     ticket = await hotline.ticket(ticket_id)
     assert ticket.status == "queued" and ticket.paused_at is None
     assert ticket.next_due_at is not None
+
+
+async def test_history_shows_public_events_and_notes_only_to_staff(hotline: Harness) -> None:
+    ticket_id = await hotline.file_request(REQUESTER, topic="debitoren")
+    await hotline.say("deb.keller", f"/claim {ticket_id}")
+    await hotline.say("deb.keller", f"/note {ticket_id} Rückruf bei der Kämmerei")
+    await hotline.say("deb.keller", f"/ask {ticket_id} Welcher **Betrag**?")
+    staff = texts(await hotline.say("deb.fischer", f"/verlauf {ticket_id}"))
+    assert "übernommen" in staff and "Rückruf bei der Kämmerei" in staff
+    assert "Rückfrage: Welcher \\*\\*Betrag\\*\\*?" in staff
+    own = texts(await hotline.say(REQUESTER, f"/verlauf {ticket_id}"))
+    assert "Rückfrage" in own and "Kämmerei" not in own
+    assert "nur" in texts(await hotline.say("kred.novak", f"/history {ticket_id}"))

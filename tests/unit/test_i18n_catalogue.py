@@ -11,7 +11,7 @@ from typing import get_args
 import pytest
 
 from bot.config.model import TOPIC_KINDS, TopicKind
-from bot.domain.lifecycle import TicketStatus
+from bot.domain.lifecycle import Action, TicketStatus
 from bot.i18n import _catalogue, has, keys, normalise_locale, t
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,6 +37,7 @@ F_STRING_EXPANSIONS: dict[str, tuple[str, ...]] = {
     "intake.confirm.": KINDS,  # t(f"intake.confirm.{topic.kind}")
     "proposal.saved.": PROPOSAL_KINDS,  # t(f"proposal.saved.{effect.kind}")
     "proposal.kind.": PROPOSAL_KINDS,  # t(f"proposal.kind.{row.kind}")
+    "history.": tuple(action.value for action in Action),  # t(f"history.{event.action}")
 }
 EXPANDED_KEYS = sorted(
     prefix + value for prefix, values in F_STRING_EXPANSIONS.items() for value in values
