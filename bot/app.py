@@ -78,4 +78,9 @@ def build_app(
 
         settings = matrix_settings(config, data_dir(environ))
         adapters["matrix"] = MatrixAdapter(settings, config, sessions, clock)
+    if "teams" in platforms:
+        from adapters.teams.adapter import TeamsAdapter
+        from adapters.teams.settings import teams_settings
+
+        adapters["teams"] = TeamsAdapter(teams_settings(config), sessions, clock)
     return app

@@ -22,6 +22,9 @@ def register(sub: Any) -> None:
     parser.add_argument(
         "--matrix", action="store_true", help="serve Matrix even if the config disables it"
     )
+    parser.add_argument(
+        "--teams", action="store_true", help="serve Teams even if the config disables it"
+    )
     parser.set_defaults(handler=run)
 
 
@@ -34,8 +37,9 @@ def run(args: argparse.Namespace) -> int:
         try:
             config = load_config(config_path(args.config))
             platforms = tuple(name for name, p in config.platforms.items() if p.enabled)
-            if args.matrix and "matrix" not in platforms:
-                platforms = (*platforms, "matrix")
+            for name in ("matrix", "teams"):
+                if getattr(args, name) and name not in platforms:
+                    platforms = (*platforms, name)
             app = build_app(config=config, platforms=platforms)
         except (ConfigError, MatrixSetupError) as error:
             for line in getattr(error, "issues", [error]):

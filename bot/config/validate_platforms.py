@@ -34,6 +34,9 @@ PLATFORM_KEYS: dict[str, tuple[str, ...]] = {
         "host",
         "port",
         "leads_channel",
+        "service_url",
+        "openid_metadata_url",
+        "issuer",
     ),
 }
 # Needed when the platform is enabled (Teams can run without credentials, anonymously).

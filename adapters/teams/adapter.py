@@ -1,0 +1,243 @@
+"""The Teams adapter: /api/messages on aiohttp, turns on botbuilder's CloudAdapter.
+
+Inbound: authenticate (401 on any failure), store the conversation reference (so any
+instance can message this user or channel later), hand the message to the engine, which
+deduplicates by activity id and answers through the outbox. Outbound: the outbox calls
+`send`, which posts, updates a card in place, or first opens a 1:1 chat with a person who
+never wrote to the bot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+from botbuilder.core import TurnContext
+from botbuilder.schema import Activity
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from adapters.teams import render
+from adapters.teams.auth import AuthError, AuthSettings, TokenValidator
+from adapters.teams.connector import ConnectorClient
+from adapters.teams.parse import PLATFORM, channel_of, parse_activity, reference_of, user_key
+from adapters.teams.settings import TeamsSettings
+from adapters.teams.turns import TurnRunner
+from bot.clock import Clock
+from bot.delivery import DeliveryError, InboundHandler
+from bot.notices import Notice, Target
+from storage.repositories import platform_state, sent_messages
+
+log = logging.getLogger(__name__)
+DEFAULT_REFERENCE = "ref:default"
+
+
+class TeamsAdapter:
+    """Serves the hotline in Microsoft Teams."""
+
+    platform = PLATFORM
+
+    def __init__(
+        self,
+        settings: TeamsSettings,
+        sessions: async_sessionmaker[AsyncSession],
+        clock: Clock,
+    ) -> None:
+        self.settings = settings
+        self.sessions = sessions
+        self.clock = clock
+        self.http: aiohttp.ClientSession | None = None
+        self.connector: ConnectorClient | None = None
+        self.validator: TokenValidator | None = None
+        self.turns = TurnRunner(settings.app_id, settings.app_password)
+        self._on_inbound: InboundHandler | None = None
+        self._runner: web.AppRunner | None = None
+        self._credentials: Any = None
+
+    # -- lifecycle ---------------------------------------------------------------
+
+    async def start(self, on_inbound: InboundHandler) -> None:
+        """Open the HTTP client and serve /api/messages."""
+        await self.open(on_inbound)
+        self._runner = web.AppRunner(self.web_app())
+        await self._runner.setup()
+        await web.TCPSite(self._runner, self.settings.host, self.settings.port).start()
+        log.warning(
+            "Teams endpoint on http://%s:%s/api/messages (%s)",
+            self.settings.host,
+            self.settings.port,
+            "ANONYMOUS local mode: no app id set" if self.settings.anonymous else "authenticated",
+        )
+
+    async def open(self, on_inbound: InboundHandler) -> None:
+        """Everything but the listening socket (tests mount `web_app` themselves)."""
+        self._on_inbound = on_inbound
+        connector = aiohttp.TCPConnector(limit=50, keepalive_timeout=60)
+        self.http = aiohttp.ClientSession(
+            connector=connector, timeout=aiohttp.ClientTimeout(total=30)
+        )
+        self.connector = ConnectorClient(self.http, self._token)
+        if not self.settings.anonymous:
+            auth = AuthSettings(
+                self.settings.app_id, self.settings.openid_metadata_url, self.settings.issuer
+            )
+            self.validator = TokenValidator(auth, self.http)
+
+    async def stop(self) -> None:
+        """Stop serving and close connections."""
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        if self.http is not None:
+            await self.http.close()
+            self.http = None
+
+    def web_app(self) -> web.Application:
+        """The aiohttp application with POST /api/messages."""
+        app = web.Application()
+        app.router.add_post("/api/messages", self.messages)
+        return app
+
+    # -- inbound -----------------------------------------------------------------
+
+    async def messages(self, request: web.Request) -> web.Response:
+        """The Bot Connector endpoint."""
+        try:
+            body = await request.json()
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            return web.Response(status=400, text="body must be a JSON activity")
+        if not isinstance(body, dict) or not body.get("type"):
+            return web.Response(status=400, text="body must be a JSON activity")
+        claims = None
+        if self.validator is not None:
+            try:
+                claims = await self.validator.validate(
+                    request.headers.get("Authorization", ""), body.get("serviceUrl")
+                )
+            except AuthError as error:
+                log.info("rejected an unauthenticated request: %s", error)
+                return web.Response(status=401)
+        activity = Activity().deserialize(body)
+        await self.turns.run(activity, claims, self._turn)
+        return web.Response(status=201 if body.get("type") == "message" else 200)
+
+    async def _turn(self, context: TurnContext) -> None:
+        activity: dict[str, Any] = context.activity.serialize()
+        await self._remember(activity)
+        inbound = parse_activity(activity)
+        if inbound is not None and self._on_inbound is not None:
+            await self._on_inbound(inbound)
+
+    async def _remember(self, activity: dict[str, Any]) -> None:
+        """Store the conversation reference for this user or channel (any instance can use it)."""
+        reference = reference_of(activity)
+        if not reference.get("service_url") or not reference.get("conversation_id"):
+            return
+        keys = [DEFAULT_REFERENCE]
+        channel = channel_of(activity)
+        if channel is not None and reference["conversation_type"] == "channel":
+            keys.append(f"ref:channel:{channel}")
+            reference = {**reference, "conversation_id": channel}
+        elif reference["conversation_type"] == "personal" and user_key(activity):
+            keys.append(f"ref:user:{user_key(activity)}")
+        value = json.dumps(reference)
+        async with self.sessions() as session, session.begin():
+            for key in keys:
+                if await platform_state.get_value(session, platform=PLATFORM, key=key) != value:
+                    await platform_state.set_value(
+                        session, platform=PLATFORM, key=key, value=value, at=self.clock.now()
+                    )
+
+    # -- outbound ----------------------------------------------------------------
+
+    async def send(self, target: Target, notice: Notice, *, outbox_id: int) -> str | None:
+        """Post or update a notice; raises DeliveryError for the outbox to retry."""
+        if self.connector is None:
+            raise DeliveryError("Teams adapter not started", retry_after=5)
+        reference = await self._reference(target)
+        service_url, conversation = reference["service_url"], reference["conversation_id"]
+        activity = render.activity(notice)
+        original = None
+        if notice.card is not None:
+            async with self.sessions() as session:
+                original = await sent_messages.card_message(
+                    session, platform=PLATFORM, room=conversation, card=notice.card
+                )
+        choices = [choice.id for choice in notice.choices]
+        if original is not None:
+            await self.connector.update(service_url, conversation, original.message_ref, activity)
+            ref = original.message_ref
+        else:
+            ref = await self.connector.send(service_url, conversation, activity)
+        async with self.sessions() as session, session.begin():
+            if original is not None:
+                await sent_messages.update_choices(
+                    session, platform=PLATFORM, message_ref=ref, choices=choices
+                )
+            elif ref:
+                await sent_messages.record_sent(
+                    session,
+                    platform=PLATFORM,
+                    room=conversation,
+                    message_ref=ref,
+                    card=notice.card,
+                    choices=choices,
+                    at=self.clock.now(),
+                )
+        return ref
+
+    async def _reference(self, target: Target) -> dict[str, Any]:
+        key = f"ref:{target.kind}:{target.address}"
+        async with self.sessions() as session:
+            stored = await platform_state.get_value(session, platform=PLATFORM, key=key)
+            default = await platform_state.get_value(
+                session, platform=PLATFORM, key=DEFAULT_REFERENCE
+            )
+        if stored is not None:
+            return dict(json.loads(stored))
+        base = json.loads(default) if default else {}
+        service_url = self.settings.service_url or base.get("service_url")
+        if not service_url:
+            raise DeliveryError(f"no Teams conversation known yet for {target}", retry_after=300)
+        if target.kind == "channel":
+            return {"service_url": service_url, "conversation_id": target.address}
+        assert self.connector is not None
+        conversation = await self.connector.create_conversation(
+            service_url,
+            bot_id=str(base.get("bot_id") or self.settings.app_id),
+            user_id=target.address,
+            tenant_id=self.settings.tenant_id or base.get("tenant_id"),
+        )
+        reference = {
+            "service_url": service_url,
+            "conversation_id": conversation,
+            "conversation_type": "personal",
+            "tenant_id": base.get("tenant_id"),
+        }
+        async with self.sessions() as session, session.begin():
+            await platform_state.set_value(
+                session,
+                platform=PLATFORM,
+                key=key,
+                value=json.dumps(reference),
+                at=self.clock.now(),
+            )
+        return reference
+
+    async def _token(self) -> str | None:
+        """An outbound token (None in anonymous mode); MSAL's blocking call runs off the loop."""
+        if self.settings.anonymous:
+            return None
+        if self._credentials is None:
+            from botframework.connector.auth import MicrosoftAppCredentials
+
+            self._credentials = MicrosoftAppCredentials(
+                self.settings.app_id,
+                self.settings.app_password,
+                channel_auth_tenant=self.settings.tenant_id,
+            )
+        token: str = await asyncio.to_thread(self._credentials.get_access_token)
+        return token
