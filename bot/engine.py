@@ -168,7 +168,10 @@ class Engine:
             await savepoint.rollback()
             if isinstance(error, NotAllowed):
                 await self._audit_refusal(session, command, actor, error)
-            return [error_notice(error, actor.locale)]
+            notice = error_notice(error, actor.locale)
+            if inbound.action_id is not None:  # a button press: answer that person privately
+                notice = replace(notice, channel_safe=False)
+            return [notice]
 
     async def _command(
         self, session: AsyncSession, command: Command, inbound: Inbound, actor: Actor
