@@ -185,3 +185,21 @@ def _split_word(text: str) -> tuple[str, str]:
 
 def _with(base: Command, **changes: object) -> Command:
     return replace(base, **changes)  # type: ignore[arg-type]
+
+
+def as_command_word(text: str, *, addressed: bool) -> str:
+    """Teams' command menu sends "hilfe" or "claim 12" without a prefix: make it "/hilfe".
+
+    In a channel (`addressed`: the message @mentioned the bot) a leading command word is
+    enough; in a personal chat only a bare command (optionally with a number), so that a
+    description such as "Status der Bestellung unklar" stays text.
+    """
+    stripped = text.strip()
+    if not stripped or stripped[0] in PREFIXES:
+        return text
+    head, rest = _split_word(stripped)
+    if head.casefold() not in _BY_ALIAS:
+        return text
+    if addressed or not rest or _is_id(rest.lstrip("#")):
+        return "/" + stripped
+    return text

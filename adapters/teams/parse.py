@@ -11,6 +11,7 @@ import re
 from typing import Any
 
 from bot.notices import Inbound
+from dialogs.commands import as_command_word
 
 PLATFORM = "teams"
 _MENTION = re.compile(r"<at>[^<]*</at>", re.IGNORECASE)
@@ -45,10 +46,10 @@ def parse_activity(activity: dict[str, Any]) -> Inbound | None:
     action_id = None
     if isinstance(value, dict) and isinstance(value.get("action"), str):
         action_id = value["action"]
-    text = strip_mentions(str(activity.get("text") or ""))
+    direct = conversation_type(activity) == "personal"
+    text = as_command_word(strip_mentions(str(activity.get("text") or "")), addressed=not direct)
     if action_id is None and not text:
         return None
-    direct = conversation_type(activity) == "personal"
     return Inbound(
         platform=PLATFORM,
         conversation_id=str((activity.get("conversation") or {}).get("id") or ""),
