@@ -1,0 +1,1071 @@
+"""Microsoft's offline Teams emulator (npm @microsoft/m365agentsplayground) as a test fixture.
+
+The playground is a Node.js process that plays the Teams client AND the Bot Connector: it
+posts activities to the bot's /api/messages (anonymous, no Authorization header), and the
+bot answers through the playground's own connector at ``serviceUrl``
+(``http://127.0.0.1:<port>/_connector``). Everything the bot sends or updates is streamed on a
+websocket, which this harness listens to from the start.
+
+    playground = Playground(bot.endpoint)
+    await playground.start()                     # about 0.9 s
+    chat = (await playground.config()).personal_chat_id
+    await playground.say(chat, "hello")
+    event = await playground.wait_for(lambda e: e.text == "echo: hello")
+    await playground.stop()
+
+Scriptable surface (read from the 0.2.28 bundle, dist/index.js):
+
+- GET  /_internal/v1/config          the mock tenant (waits up to 15 s for the bot endpoint to
+                                     answer any HTTP status first); /v1/testConfig does not wait
+- POST /_conversation/v1/conversations/{id}/messages
+       ``{"from": {"id"}, "text", "textFormat": "plain", "mentions"?: [{"mentioned": {"id",
+       "name"}, "text": "<at>Name</at>"}]}`` -> ``{"messageId", "timestamp",
+       "postConversationId"?}``. The bot receives it in personal chats, and elsewhere only
+       when the mentions name the bot. The activity's ``from`` is ALWAYS the config's
+       currentUser (user-id-0): ``from.id`` is only checked for membership.
+       A message to a channel id starts a thread: ``postConversationId`` =
+       ``<channel id>;messageid=<messageId>``, the conversation id the bot sees and replies to.
+- POST /_conversation/v1/submit      ``{"conversation": {"id"}, "from": {"id"}, "replyToId":
+       <id of the card message>, "value": {...}}``: an Action.Submit; answers 200 with no body
+       before the bot is called. Here ``from`` is honoured (any tenant user).
+- POST /_conversation/v1/invoke      ``{"name": "adaptiveCard/action", "conversation",
+       "from", "replyToId", "value": {"action": {"type": "Action.Execute", "verb", "data"}}}``:
+       answers the bot's invoke response ``{"type", "value"}`` (502 when the bot fails).
+- GET  /_internal/v1/customActivities/template?conversationId=..&type=..  an activity template
+       (type: install, uninstall, botAdded, userAdded, botRemoved, userRemoved, channelCreated,
+       channelRenamed, channelDeleted, teamRenamed, teamDeleted, or none for a bare one)
+- POST /_internal/v1/customActivities  any activity, posted to the bot as it is
+- WS   /_ws_conversation/v1/conversations/stream  JSON text frames, see ``StreamEvent``.
+       Frames sent while no client is connected are buffered and flushed to the next client.
+
+The process runs in its own session with a parent-death signal (SIGKILL when the spawning
+thread dies), so a killed test run leaves no emulator behind; start() from the event loop's
+(main) thread. ``--enable-events-recording`` is on: ``recorded_events()`` returns every
+bot -> connector request and playground -> bot request with its status code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import contextlib
+import ctypes
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NoReturn
+
+import aiohttp
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+PACKAGE = "@microsoft/m365agentsplayground"
+PACKAGE_VERSION = "0.2.28"
+PACKAGE_SPEC = f"{PACKAGE}@{PACKAGE_VERSION}"
+DIR_ENV = "HOTLINE_PLAYGROUND_DIR"  # the package directory itself (holds cli.js)
+NODE_TOOLS_ENV = "HOTLINE_NODE_TOOLS"  # tests/install-node-tools' prefix
+DEFAULT_USER = "user-id-0"  # the default config's currentUser
+STDIO_FILE = "stdio.log"
+LOG_FILE = "playground.log"
+RECORDING_FILE = "events.log"
+CONFIG_FILE = ".m365agentsplayground.yml"
+ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
+
+_PR_SET_PDEATHSIG = 1
+# Variables the playground reads that a developer's shell might carry into a test run.
+_FOREIGN_ENV_PREFIXES = ("M365_AGENTS_PLAYGROUND_", "TEAMSAPPTESTER_", "TEAMS_APP_TEST_TOOL_")
+_FOREIGN_ENV = (
+    "BOT_ENDPOINT",
+    "DEFAULT_CHANNEL_ID",
+    "SEND_INSTALLATION_ACTIVITY",
+    "AUTH_TENANT_ID",
+)
+
+
+class PlaygroundError(RuntimeError):
+    """The playground did not start, died, or a wait timed out; ends with the log's tail."""
+
+
+class PlaygroundHTTPError(PlaygroundError):
+    """A playground endpoint answered a non-2xx status."""
+
+    def __init__(self, method: str, url: str, status: int, body: Any) -> None:
+        super().__init__(f"{method} {url} -> {status}: {body}")
+        self.status = status
+        self.body = body
+
+
+def find_playground_dir() -> Path:
+    """$HOTLINE_PLAYGROUND_DIR, else ${HOTLINE_NODE_TOOLS:-<repo>/.node-tools}/node_modules/
+    @microsoft/m365agentsplayground (may not exist)."""
+    configured = os.environ.get(DIR_ENV)
+    if configured:
+        return Path(configured).expanduser()
+    tools = os.environ.get(NODE_TOOLS_ENV)
+    prefix = Path(tools).expanduser() if tools else REPO_ROOT / ".node-tools"
+    return prefix / "node_modules" / PACKAGE
+
+
+def playground_missing_reason(directory: Path) -> str | None:
+    """Why the playground cannot run from `directory`, or None when it looks installed."""
+    if not (directory / "cli.js").is_file() or not (directory / "dist" / "index.js").is_file():
+        return f"{PACKAGE} not installed at {directory} (run tests/install-node-tools)"
+    if find_node() is None:
+        return "node is not installed (Node.js 18 or newer; run tests/install-node-tools)"
+    return None
+
+
+def playground_version(directory: Path) -> str:
+    """The installed package's version ("?" when unreadable)."""
+    try:
+        return str(json.loads((directory / "package.json").read_text("utf-8"))["version"])
+    except (OSError, ValueError, KeyError):
+        return "?"
+
+
+def find_node() -> str | None:
+    from shutil import which
+
+    return which("node")
+
+
+def free_port() -> int:
+    """A TCP port that was free a moment ago (checked on all interfaces: the playground
+    binds them all)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def default_config(personal_chat_id: str = "personal-chat-id") -> dict[str, Any]:
+    """The playground's built-in mock tenant as a dict (schema 0.1.1), to modify and pass as
+    ``Playground(config=...)``. Exactly 5 users; at most one channel besides General (whose
+    conversation id is the team id); currentUser is who every typed message comes from."""
+
+    def user(uid: str, given: str, surname: str, login: str, n: int) -> dict[str, str]:
+        return {
+            "id": uid,
+            "name": f"{given} {surname}",
+            "userPrincipleName": f"{login}@example.com",  # sic: the schema's spelling
+            "aadObjectId": f"00000000-0000-0000-0000-00000000002{n}",
+            "givenName": given,
+            "surname": surname,
+            "email": f"{login}@example.com",
+        }
+
+    return {
+        "version": "0.1.1",
+        "tenantId": "00000000-0000-0000-0000-0000000000001",
+        "bot": {"id": "00000000-0000-0000-0000-00000000000011", "name": "Test Bot"},
+        "currentUser": user(DEFAULT_USER, "Alex", "Wilber", "alexw", 0),
+        "users": [
+            user("user-id-1", "Megan", "Bowen", "meganb", 1),
+            user("user-id-2", "Adele", "Vance", "adelev", 2),
+            user("user-id-3", "Isaiah", "Langer", "isaiahl", 3),
+            user("user-id-4", "Patti", "Fernandez", "pattif", 4),
+            user("user-id-5", "Lynne", "Robbins", "lynner", 5),
+        ],
+        "personalChat": {"id": personal_chat_id},
+        "groupChat": {"id": "group-chat-id", "name": "Group Chat"},
+        "team": {
+            "id": "team-id",
+            "name": "My Team",
+            "aadGroupId": "00000000-0000-0000-0000-000000000031",
+            "channels": [{"id": "channel-announcements-id", "name": "Announcements"}],
+        },
+    }
+
+
+@dataclass(frozen=True)
+class PlaygroundConfig:
+    """GET /_internal/v1/config, typed. ``raw`` is the whole answer."""
+
+    raw: dict[str, Any]
+
+    @property
+    def _config(self) -> dict[str, Any]:
+        config: dict[str, Any] = self.raw["config"]
+        return config
+
+    @property
+    def tenant_id(self) -> str:
+        return str(self._config["tenantId"])
+
+    @property
+    def bot_id(self) -> str:
+        return str(self._config["bot"]["id"])
+
+    @property
+    def bot_name(self) -> str:
+        return str(self._config["bot"]["name"])
+
+    @property
+    def current_user(self) -> dict[str, Any]:
+        user: dict[str, Any] = self._config["currentUser"]
+        return user
+
+    @property
+    def users(self) -> list[dict[str, Any]]:
+        """currentUser first, then the other tenant users."""
+        return [self.current_user, *self._config["users"]]
+
+    def user(self, user_id: str) -> dict[str, Any]:
+        for candidate in self.users:
+            if candidate["id"] == user_id:
+                return candidate
+        raise KeyError(f"no user {user_id!r} in the playground's tenant")
+
+    @property
+    def personal_chat_id(self) -> str:
+        return str(self._config["personalChat"]["id"])
+
+    @property
+    def group_chat_ids(self) -> list[str]:
+        return [str(chat["id"]) for chat in self._config["groupChats"]]
+
+    @property
+    def team_id(self) -> str:
+        return str(self._config["teams"][0]["id"])
+
+    @property
+    def channel_ids(self) -> list[str]:
+        """Channel conversation ids; the first is General (same id as the team)."""
+        return [str(channel["id"]) for channel in self._config["teams"][0]["channels"]]
+
+    @property
+    def channel_id(self) -> str:
+        """The General channel's conversation id."""
+        return self.channel_ids[0]
+
+
+@dataclass(frozen=True)
+class StreamEvent:
+    """One frame of WS /_ws_conversation/v1/conversations/stream.
+
+    ``{"action": "createMessage" | "updateMessage" | "typing", "actionConversationId": id,
+    "message": {...}}`` (no message for typing). ``message`` holds ``messageId`` (the id the
+    bot got back and uses for updates/replyToId), ``timestamp`` (ms), ``from.id`` (the bot),
+    ``text``, ``textFormat`` (markdown unless the bot said otherwise), ``attachments``
+    ([{contentType, content}]), ``attachmentLayout``, ``mentions`` (the bot's mention
+    entities), ``suggestedActions``, ``directLineConversationId`` (the conversation id the bot
+    posted to), and for the first message of a new channel thread ``postConversationId``.
+    In a channel, ``actionConversationId`` is the thread's conversation id for replies and
+    the channel's for a message that starts a new thread.
+    """
+
+    raw: dict[str, Any]
+    index: int  # position in Playground.events
+    received_at: float  # time.monotonic()
+
+    @property
+    def action(self) -> str:
+        return str(self.raw.get("action", ""))
+
+    @property
+    def conversation_id(self) -> str:
+        return str(self.raw.get("actionConversationId", ""))
+
+    @property
+    def message(self) -> dict[str, Any]:
+        message: dict[str, Any] = self.raw.get("message") or {}
+        return message
+
+    @property
+    def message_id(self) -> str | None:
+        value = self.message.get("messageId")
+        return None if value is None else str(value)
+
+    @property
+    def text(self) -> str | None:
+        value = self.message.get("text")
+        return None if value is None else str(value)
+
+    @property
+    def from_id(self) -> str | None:
+        value = self.message.get("from", {}).get("id")
+        return None if value is None else str(value)
+
+    @property
+    def attachments(self) -> list[dict[str, Any]]:
+        attachments: list[dict[str, Any]] = self.message.get("attachments") or []
+        return attachments
+
+    @property
+    def cards(self) -> list[dict[str, Any]]:
+        """The Adaptive Card contents among the attachments."""
+        return [a["content"] for a in self.attachments if a.get("contentType") == ADAPTIVE_CARD]
+
+    @property
+    def thread_id(self) -> str | None:
+        """The conversation id a reply in this message's thread must use: the new thread's
+        id for a message that started one, else ``actionConversationId``."""
+        post = self.message.get("postConversationId")
+        return str(post) if post else (self.conversation_id or None)
+
+    @property
+    def is_create(self) -> bool:
+        return self.action == "createMessage"
+
+    @property
+    def is_update(self) -> bool:
+        return self.action == "updateMessage"
+
+    @property
+    def is_typing(self) -> bool:
+        return self.action == "typing"
+
+    def card_texts(self) -> list[str]:
+        """Every TextBlock text in the cards (depth-first), for easy assertions."""
+        texts: list[str] = []
+
+        def walk(node: Any) -> None:
+            if isinstance(node, dict):
+                if node.get("type") == "TextBlock" and isinstance(node.get("text"), str):
+                    texts.append(node["text"])
+                for value in node.values():
+                    walk(value)
+            elif isinstance(node, list):
+                for item in node:
+                    walk(item)
+
+        for card in self.cards:
+            walk(card)
+        return texts
+
+    def submit_actions(self) -> list[dict[str, Any]]:
+        """The cards' Action.Submit actions (top-level ``actions`` and nested ones)."""
+        found: list[dict[str, Any]] = []
+
+        def walk(node: Any) -> None:
+            if isinstance(node, dict):
+                if node.get("type") == "Action.Submit":
+                    found.append(node)
+                for value in node.values():
+                    walk(value)
+            elif isinstance(node, list):
+                for item in node:
+                    walk(item)
+
+        for card in self.cards:
+            walk(card)
+        return found
+
+
+@dataclass(frozen=True)
+class SentMessage:
+    """What POST .../messages answered, plus where the event stream stood before it."""
+
+    conversation_id: str
+    message_id: str
+    timestamp: int
+    post_conversation_id: str | None
+    mark: int  # len(Playground.events) before sending: pass as wait_for(after=...)
+
+    @property
+    def thread_id(self) -> str:
+        """The conversation the bot sees (and replies in): the new thread in a channel."""
+        return self.post_conversation_id or self.conversation_id
+
+
+Predicate = Callable[[StreamEvent], bool]
+
+
+def _resolve_prctl() -> Callable[..., int] | None:
+    # Looked up in the parent: dlopen after fork (in preexec_fn) could deadlock.
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        prctl: Callable[..., int] = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    return prctl
+
+
+def _die_with_parent(prctl: Callable[..., int], parent: int) -> Callable[[], None]:
+    """preexec_fn: SIGKILL the child when the thread that spawned it dies."""
+
+    def preexec() -> None:
+        prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+        if os.getppid() != parent:  # the parent died before prctl took effect
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    return preexec
+
+
+_running: set[Playground] = set()
+
+
+@atexit.register
+def _kill_leftovers() -> None:
+    for playground in list(_running):
+        playground.kill()
+
+
+class Playground:
+    """One m365agentsplayground process pointed at one bot endpoint, with a stream listener.
+
+    ``config``: a full mock tenant (see ``default_config()``) written to the workdir as the
+    playground's config file; default: the built-in one. ``personal_chat_id`` fixes the
+    personal chat's id (else a new UUID per start; ignored when ``config`` is given).
+    """
+
+    def __init__(
+        self,
+        bot_endpoint: str,
+        *,
+        directory: Path | None = None,
+        workdir: Path | None = None,
+        port: int | None = None,
+        config: Mapping[str, Any] | None = None,
+        personal_chat_id: str | None = None,
+        startup_timeout: float = 30.0,
+        request_timeout: float = 20.0,
+    ) -> None:
+        self.bot_endpoint = bot_endpoint
+        self.directory = directory or find_playground_dir()
+        self.workdir = workdir or Path(tempfile.mkdtemp(prefix="playground-"))
+        self.requested_port = port
+        self.config_file = dict(config) if config is not None else None
+        self.personal_chat_id = personal_chat_id
+        self.startup_timeout = startup_timeout
+        self.request_timeout = request_timeout
+        self.events: list[StreamEvent] = []
+        self.last_start_seconds = 0.0  # spawn -> config answered and stream connected
+        self._port: int | None = None
+        self._process: subprocess.Popen[bytes] | None = None
+        self._session: aiohttp.ClientSession | None = None
+        self._ws: aiohttp.ClientWebSocketResponse | None = None
+        self._listener: asyncio.Task[None] | None = None
+        self._changed: asyncio.Condition | None = None
+        self._stream_error: BaseException | None = None
+        self._config: PlaygroundConfig | None = None
+
+    # --- state ------------------------------------------------------------------------
+
+    @property
+    def port(self) -> int:
+        if self._port is None:
+            raise RuntimeError("Playground was never started")
+        return self._port
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def service_url(self) -> str:
+        """The connector URL the playground puts into every activity's serviceUrl."""
+        return f"{self.base_url}/_connector"
+
+    @property
+    def running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None and self.running else None
+
+    @property
+    def version(self) -> str:
+        return playground_version(self.directory)
+
+    def log_tail(self, lines: int = 30) -> str:
+        parts: list[str] = []
+        for name in (STDIO_FILE, LOG_FILE):
+            path = self.workdir / name
+            if path.exists():
+                text = path.read_text(encoding="utf-8", errors="replace").splitlines()
+                parts.append(f"--- {path} (last {lines} lines)\n" + "\n".join(text[-lines:]))
+        return "\n".join(parts) or "(no log written)"
+
+    # --- lifecycle ----------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Spawn the playground, wait until its API answers, connect the stream listener.
+
+        Raises PlaygroundError (with the log's tail) when it does not come up in time.
+        """
+        if self.running:
+            raise RuntimeError(f"Playground is already running (pid {self.pid})")
+        missing = playground_missing_reason(self.directory)
+        if missing:
+            raise PlaygroundError(missing)
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self._config = None  # the personal chat id is new on every start
+        if self.config_file is not None:
+            # JSON is YAML: no YAML writer needed.
+            (self.workdir / CONFIG_FILE).write_text(json.dumps(self.config_file), "utf-8")
+        started = time.monotonic()
+        for attempt in range(3):
+            port = self.requested_port or free_port()
+            self._spawn(port)
+            try:
+                listening = await self._wait_listening(started + self.startup_timeout)
+            except PlaygroundError:
+                self.kill()
+                raise
+            if listening == port:
+                self._port = port
+                break
+            # The port was taken meanwhile and the playground fell back to a random one: its
+            # serviceUrl (given on the command line) would be wrong. Try again.
+            self.kill()
+            if self.requested_port or attempt == 2:
+                self._fail(f"asked for port {port}, the playground listens on {listening}")
+        self._session = aiohttp.ClientSession(
+            timeout=aiohttp.ClientTimeout(total=self.request_timeout)
+        )
+        try:
+            await self._wait_api(started + self.startup_timeout)
+            await self._connect_stream()
+        except BaseException:
+            await self.stop()
+            raise
+        self.last_start_seconds = time.monotonic() - started
+
+    async def stop(self, grace: float = 5.0) -> None:
+        """Settle, close the listener and client, SIGTERM the process (SIGKILL after
+        `grace`)."""
+        if self.running:
+            await self.settle()
+        if self._listener is not None:
+            self._listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._listener
+            self._listener = None
+        if self._ws is not None:
+            with contextlib.suppress(Exception):
+                await self._ws.close()
+            self._ws = None
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+        process = self._process
+        if process is not None and process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                await asyncio.to_thread(process.wait, grace)
+        self.kill()
+
+    async def settle(self, timeout: float = 1.0) -> bool:  # noqa: ASYNC109
+        """Wait until the playground has answered the bot's call for every streamed message.
+
+        It streams a message BEFORE answering the bot's POST; stopping in between makes the
+        bot's turn fail with 'Remote end closed connection'. True when nothing is pending.
+        """
+        deadline = time.monotonic() + timeout
+        waited = False
+        while True:
+            answered: set[str] = set()
+            for event in self.recorded_events():
+                body = (event.get("response") or {}).get("body")
+                if isinstance(body, dict):
+                    answered.update(str(body[key]) for key in ("id", "activityId") if key in body)
+            pending = [e for e in self.events if e.is_create and e.message_id not in answered]
+            if not pending:
+                if waited:
+                    await asyncio.sleep(0.02)  # recorded just before the answer goes out
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            waited = True
+            await asyncio.sleep(0.02)
+
+    def kill(self) -> None:
+        """SIGKILL the process group at once (also used at interpreter exit)."""
+        process = self._process
+        if process is not None:
+            if process.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+            self._process = None
+        _running.discard(self)
+
+    async def __aenter__(self) -> Playground:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.stop()
+
+    # --- the scriptable surface ---------------------------------------------------------
+
+    async def config(self, *, refresh: bool = False) -> PlaygroundConfig:
+        """GET /_internal/v1/config (cached after the first call)."""
+        if self._config is None or refresh:
+            self._config = PlaygroundConfig(await self._request("GET", "/_internal/v1/config"))
+        return self._config
+
+    async def say(
+        self,
+        conversation_id: str,
+        text: str,
+        user_id: str = DEFAULT_USER,
+        *,
+        mention_bot: bool = False,
+        mentions: list[dict[str, Any]] | None = None,
+    ) -> SentMessage:
+        """A user types `text` in a conversation (personal chat, group chat, a channel id to
+        start a thread, or a thread's id to reply in it).
+
+        ``mention_bot`` prefixes ``<at>Bot Name</at> `` and adds the mention exactly as the
+        playground's web client does; only then does the bot see messages outside the
+        personal chat. ``mentions``: extra entries ``{"mentioned": {"id", "name"}, "text"}``.
+        NB: the activity's ``from`` is always the config's currentUser; ``user_id`` must only
+        be a member of the conversation. To speak as someone else use ``say_as``.
+        """
+        body: dict[str, Any] = {"from": {"id": user_id}, "text": text, "textFormat": "plain"}
+        all_mentions = list(mentions or [])
+        if mention_bot:
+            config = await self.config()
+            tag = f"<at>{config.bot_name}</at>"
+            body["text"] = f"{tag} {text}"
+            all_mentions.insert(
+                0, {"mentioned": {"id": config.bot_id, "name": config.bot_name}, "text": tag}
+            )
+        if all_mentions:
+            body["mentions"] = all_mentions
+        mark = len(self.events)
+        answer = await self._request(
+            "POST", f"/_conversation/v1/conversations/{conversation_id}/messages", body
+        )
+        return SentMessage(
+            conversation_id=conversation_id,
+            message_id=str(answer["messageId"]),
+            timestamp=int(answer["timestamp"]),
+            post_conversation_id=answer.get("postConversationId"),
+            mark=mark,
+        )
+
+    async def say_in_channel(
+        self,
+        channel_conversation_id: str | None = None,
+        text: str = "",
+        user_id: str = DEFAULT_USER,
+    ) -> SentMessage:
+        """Start a thread in a channel (default: General) with an @mention of the bot.
+
+        The bot sees ``SentMessage.thread_id`` (``<channel>;messageid=<id>``) and its replies
+        stream with that ``actionConversationId``.
+        """
+        channel = channel_conversation_id or (await self.config()).channel_id
+        return await self.say(channel, text, user_id, mention_bot=True)
+
+    async def submit(
+        self,
+        conversation_id: str,
+        value: Mapping[str, Any],
+        user_id: str = DEFAULT_USER,
+        *,
+        reply_to_id: str,
+    ) -> None:
+        """An Adaptive Card Action.Submit on the card message `reply_to_id` (its
+        ``messageId``; it must be in `conversation_id`). The bot gets a message activity with
+        ``value`` (no text), ``replyToId`` and ``from`` = `user_id`. Returns once the
+        playground accepted it, before the bot has answered."""
+        await self._request(
+            "POST",
+            "/_conversation/v1/submit",
+            {
+                "conversation": {"id": conversation_id},
+                "from": {"id": user_id},
+                "replyToId": reply_to_id,
+                "value": dict(value),
+            },
+        )
+
+    async def submit_card(
+        self,
+        event: StreamEvent,
+        value: Mapping[str, Any] | None = None,
+        user_id: str = DEFAULT_USER,
+        *,
+        action: int = 0,
+    ) -> None:
+        """Action.Submit on a card the bot sent (a stream event); `value` defaults to the
+        data of the card's `action`-th Action.Submit (inputs are not simulated)."""
+        if event.message_id is None:
+            raise ValueError("event carries no message")
+        if value is None:
+            actions = event.submit_actions()
+            if len(actions) <= action:
+                raise ValueError(f"the card has {len(actions)} Action.Submit, not {action + 1}")
+            value = dict(actions[action].get("data") or {})
+        await self.submit(
+            event.thread_id or event.conversation_id,
+            value,
+            user_id,
+            reply_to_id=event.message_id,
+        )
+
+    async def invoke(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        """POST /_conversation/v1/invoke as it is; returns the bot's invoke response body."""
+        answer: dict[str, Any] = await self._request("POST", "/_conversation/v1/invoke", body)
+        return answer
+
+    async def execute(
+        self,
+        event: StreamEvent,
+        verb: str,
+        data: Mapping[str, Any] | None = None,
+        user_id: str = DEFAULT_USER,
+    ) -> dict[str, Any]:
+        """Action.Execute (``adaptiveCard/action`` invoke) on a card the bot sent; returns
+        ``{"type", "value"}`` from the bot's invoke response (raises PlaygroundHTTPError
+        with status 502 when the bot failed)."""
+        if event.message_id is None:
+            raise ValueError("event carries no message")
+        return await self.invoke(
+            {
+                "name": "adaptiveCard/action",
+                "conversation": {"id": event.thread_id or event.conversation_id},
+                "from": {"id": user_id},
+                "replyToId": event.message_id,
+                "value": {
+                    "action": {"type": "Action.Execute", "verb": verb, "data": dict(data or {})}
+                },
+            }
+        )
+
+    async def activity_template(
+        self, conversation_id: str, kind: str | None = None
+    ) -> dict[str, Any]:
+        """GET /_internal/v1/customActivities/template: a ready activity for `conversation_id`
+        (kind: install, uninstall, botAdded, userAdded, botRemoved, userRemoved,
+        channelCreated, channelRenamed, channelDeleted, teamRenamed, teamDeleted; None: a
+        bare activity with type "<custom-activity-type>")."""
+        query = f"conversationId={conversation_id}" + (f"&type={kind}" if kind else "")
+        template: dict[str, Any] = await self._request(
+            "GET", f"/_internal/v1/customActivities/template?{query}"
+        )
+        return template
+
+    async def send_activity(self, activity: Mapping[str, Any]) -> None:
+        """POST /_internal/v1/customActivities: the playground posts `activity` to the bot as
+        it is (answers before the bot is called)."""
+        await self._request("POST", "/_internal/v1/customActivities", dict(activity))
+
+    async def say_as(
+        self,
+        conversation_id: str,
+        text: str,
+        user_id: str,
+        *,
+        mention_bot: bool = False,
+    ) -> dict[str, Any]:
+        """A message activity from ANY tenant user, sent as a custom activity (the typed
+        path always uses currentUser). The playground does not store it, so the bot's
+        replies are new messages, never in-thread ones, and cards in them cannot be
+        submitted against it. Returns the activity sent."""
+        config = await self.config()
+        user = config.user(user_id)
+        activity = await self.activity_template(conversation_id)
+        activity["type"] = "message"
+        activity["from"] = {
+            "id": user["id"],
+            "name": user["name"],
+            "aadObjectId": user["aadObjectId"],
+        }
+        activity["textFormat"] = "plain"
+        entities: list[dict[str, Any]] = []
+        if mention_bot:
+            tag = f"<at>{config.bot_name}</at>"
+            text = f"{tag} {text}"
+            entities.append(
+                {
+                    "type": "mention",
+                    "mentioned": {"id": config.bot_id, "name": config.bot_name},
+                    "text": tag,
+                }
+            )
+        activity["text"] = text
+        activity["entities"] = entities
+        channel_data = activity.setdefault("channelData", {})
+        channel_data.setdefault("tenant", {"id": config.tenant_id})
+        await self.send_activity(activity)
+        return activity
+
+    def recorded_events(self) -> list[dict[str, Any]]:
+        """The events recording so far: dicts with ``direction`` ("User Application ->
+        Microsoft 365 Agents Playground" for the bot's connector calls, the reverse for
+        activities to the bot), ``activityName``, ``conversationId``, ``messageId``,
+        ``request`` ({method, url, headers, body}) and ``response`` ({statusCode, body})."""
+        path = self.workdir / RECORDING_FILE
+        if not path.exists():
+            return []
+        chunks = path.read_text(encoding="utf-8").split("\n---\n")
+        return [json.loads(chunk) for chunk in chunks if chunk.strip()]
+
+    def connector_calls(self) -> list[tuple[str, str, int]]:
+        """(method, path, status) of each bot -> playground connector request so far."""
+        calls: list[tuple[str, str, int]] = []
+        for event in self.recorded_events():
+            if str(event.get("direction", "")).startswith("User Application"):
+                request = event.get("request") or {}
+                response = event.get("response") or {}
+                calls.append(
+                    (
+                        str(request.get("method")),
+                        str(request.get("url")),
+                        int(response.get("statusCode") or 0),
+                    )
+                )
+        return calls
+
+    async def wait_for_connector_call(
+        self,
+        predicate: Callable[[tuple[str, str, int]], bool],
+        timeout: float = 5.0,  # noqa: ASYNC109
+    ) -> tuple[str, str, int]:
+        """The first ``connector_calls()`` entry matching `predicate`, polling the recording:
+        the playground streams a message BEFORE it records (and answers) the bot's call."""
+        deadline = time.monotonic() + timeout
+        while True:
+            calls = self.connector_calls()
+            for call in calls:
+                if predicate(call):
+                    return call
+            if time.monotonic() >= deadline:
+                self._fail(f"no matching connector call within {timeout} s: {calls}")
+            await asyncio.sleep(0.02)
+
+    # --- the stream -------------------------------------------------------------------
+
+    def mark(self) -> int:
+        """The current length of ``events``: pass it as ``after=`` to ignore older ones."""
+        return len(self.events)
+
+    async def wait_for(
+        self,
+        predicate: Predicate,
+        timeout: float = 10.0,  # noqa: ASYNC109 (a deadline per call is the point)
+        *,
+        after: int = 0,
+    ) -> StreamEvent:
+        """The first stream event at index >= `after` matching `predicate` (waits for it).
+
+        Raises PlaygroundError on timeout (listing the events seen) or when the stream or
+        the process died.
+        """
+        found = await self.collect(predicate, 1, timeout, after=after)
+        return found[0]
+
+    async def collect(
+        self,
+        predicate: Predicate,
+        count: int,
+        timeout: float = 10.0,  # noqa: ASYNC109
+        *,
+        after: int = 0,
+    ) -> list[StreamEvent]:
+        """The first `count` matching events at index >= `after` (waits for them)."""
+        changed = self._condition()
+        deadline = time.monotonic() + timeout
+        async with changed:
+            while True:
+                matches = [e for e in self.events[after:] if predicate(e)]
+                if len(matches) >= count:
+                    return matches[:count]
+                if self._stream_error is not None or not self.running:
+                    self._fail(
+                        f"the event stream ended ({self._stream_error!r}); "
+                        f"{len(matches)}/{count} matching events. {self._describe(after)}"
+                    )
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    self._fail(
+                        f"timed out after {timeout} s with {len(matches)}/{count} matching "
+                        f"events. {self._describe(after)}"
+                    )
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(changed.wait(), min(remaining, 0.5))
+
+    async def expect_none(
+        self, predicate: Predicate, within: float = 1.0, *, after: int = 0
+    ) -> None:
+        """Assert that no event at index >= `after` matches during `within` seconds."""
+        await asyncio.sleep(within)
+        matches = [e for e in self.events[after:] if predicate(e)]
+        if matches:
+            raise AssertionError(f"unexpected stream events: {[m.raw for m in matches]}")
+
+    def messages(self, conversation_id: str | None = None, *, after: int = 0) -> list[StreamEvent]:
+        """createMessage events (optionally in one conversation) from index `after` on."""
+        return [
+            e
+            for e in self.events[after:]
+            if e.is_create and (conversation_id is None or e.conversation_id == conversation_id)
+        ]
+
+    # --- internals ----------------------------------------------------------------------
+
+    def _environment(self) -> dict[str, str]:
+        env = {
+            key: value
+            for key, value in os.environ.items()
+            if not key.startswith(_FOREIGN_ENV_PREFIXES) and key not in _FOREIGN_ENV
+        }
+        no_proxy = ",".join(
+            part for part in (env.get("NO_PROXY", ""), "127.0.0.1,localhost,::1") if part
+        )
+        env.update(
+            {
+                "TEAMSAPPTESTER_BROWSER": "none",  # otherwise it opens a browser and exits 1
+                "M365_AGENTS_PLAYGROUND_LOGFILE": str(self.workdir / LOG_FILE),
+                "M365_AGENTS_PLAYGROUND_RECORDING_FILE": str(self.workdir / RECORDING_FILE),
+                # Only read when present; a missing file means the built-in tenant.
+                "M365_AGENTS_PLAYGROUND_CONFIG_PATH": str(self.workdir / CONFIG_FILE),
+                "TEAMS_APP_TEST_TOOL_CONFIG_PATH": str(self.workdir / "no-legacy-config.yml"),
+                "APPLICATION_INSIGHTS_NO_STATSBEAT": "true",
+                "NO_PROXY": no_proxy,
+                "no_proxy": no_proxy,
+            }
+        )
+        return env
+
+    def _spawn(self, port: int) -> None:
+        node = find_node()
+        if node is None:
+            raise PlaygroundError("node is not installed")
+        command = [
+            node,
+            str(self.directory / "cli.js"),
+            *("-e", self.bot_endpoint),
+            *("-c", "msteams"),
+            *("-p", str(port)),
+            *("--service-url", f"http://127.0.0.1:{port}/_connector"),
+            "--enable-events-recording",
+            "--disable-telemetry",
+        ]
+        if self.personal_chat_id and self.config_file is None:
+            command += ["--conversation-id", self.personal_chat_id]
+        preexec: Callable[[], None] | None = None
+        prctl = _resolve_prctl()
+        # PR_SET_PDEATHSIG fires when the spawning THREAD exits: only arm it from the main
+        # thread (an executor's worker thread would take the playground down with it).
+        if prctl is not None and threading.current_thread() is threading.main_thread():
+            preexec = _die_with_parent(prctl, os.getpid())
+        (self.workdir / STDIO_FILE).write_bytes(b"")
+        with (self.workdir / STDIO_FILE).open("ab") as stdio:
+            self._process = subprocess.Popen(
+                command,
+                cwd=self.workdir,
+                env=self._environment(),
+                stdin=subprocess.DEVNULL,
+                stdout=stdio,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                preexec_fn=preexec,
+            )
+        _running.add(self)
+
+    async def _wait_listening(self, deadline: float) -> int:
+        """The port from the playground's 'Listening on N' line (stdout when not a TTY)."""
+        path = self.workdir / STDIO_FILE
+        while time.monotonic() < deadline:
+            for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+                if line.startswith("Listening on "):
+                    return int(line.removeprefix("Listening on ").strip())
+            if not self.running:
+                self._fail("the playground exited before listening")
+            await asyncio.sleep(0.02)
+        self._fail(f"no 'Listening on' within {self.startup_timeout} s")
+
+    async def _wait_api(self, deadline: float) -> None:
+        # /testConfig answers as soon as the routes are mounted (right after 'Listening');
+        # /config would first wait for the bot endpoint.
+        assert self._session is not None
+        while time.monotonic() < deadline:
+            with contextlib.suppress(aiohttp.ClientError, TimeoutError):
+                async with self._session.get(
+                    f"{self.base_url}/_internal/v1/testConfig",
+                    timeout=aiohttp.ClientTimeout(total=2),
+                ) as response:
+                    if response.status == 200:
+                        return
+            if not self.running:
+                self._fail("the playground exited during start-up")
+            await asyncio.sleep(0.02)
+        self._fail(f"the API did not answer within {self.startup_timeout} s")
+
+    async def _connect_stream(self) -> None:
+        assert self._session is not None
+        self._changed = asyncio.Condition()
+        self._stream_error = None
+        self._ws = await self._session.ws_connect(
+            f"ws://127.0.0.1:{self.port}/_ws_conversation/v1/conversations/stream",
+            timeout=aiohttp.ClientWSTimeout(ws_close=2),
+            heartbeat=None,
+        )
+        self._listener = asyncio.create_task(self._listen(self._ws), name="playground-stream")
+
+    async def _listen(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        changed = self._condition()
+        try:
+            async for frame in ws:
+                if frame.type != aiohttp.WSMsgType.TEXT:
+                    continue
+                event = StreamEvent(json.loads(frame.data), len(self.events), time.monotonic())
+                async with changed:
+                    self.events.append(event)
+                    changed.notify_all()
+            self._stream_error = ConnectionError("the playground closed the event stream")
+        except asyncio.CancelledError:
+            raise
+        except BaseException as error:
+            self._stream_error = error
+        async with changed:
+            changed.notify_all()
+
+    def _condition(self) -> asyncio.Condition:
+        if self._changed is None:
+            raise RuntimeError("Playground is not started")
+        return self._changed
+
+    async def _request(self, method: str, path: str, body: Any = None) -> Any:
+        if self._session is None:
+            raise RuntimeError("Playground is not started")
+        url = f"{self.base_url}{path}"
+        async with self._session.request(method, url, json=body) as response:
+            raw = await response.read()
+            try:
+                answer = json.loads(raw) if raw else None
+            except ValueError:
+                answer = raw.decode("utf-8", "replace")
+            if response.status >= 300:
+                raise PlaygroundHTTPError(method, path, response.status, answer)
+            return answer
+
+    def _describe(self, after: int) -> str:
+        seen = [e.raw for e in self.events[after:]][-10:]
+        return f"Last events: {json.dumps(seen)[:2000]}"
+
+    def _fail(self, reason: str) -> NoReturn:
+        raise PlaygroundError(f"{reason}\n{self.log_tail()}")
+
+
+# Re-exported for type annotations in tests.
+__all__ = [
+    "DEFAULT_USER",
+    "PACKAGE_SPEC",
+    "Playground",
+    "PlaygroundConfig",
+    "PlaygroundError",
+    "PlaygroundHTTPError",
+    "SentMessage",
+    "StreamEvent",
+    "default_config",
+    "find_playground_dir",
+    "playground_missing_reason",
+]
