@@ -35,6 +35,20 @@ log = logging.getLogger(__name__)
 DEFAULT_REFERENCE = "ref:default"
 
 
+# Parts of an activity that parse.py and botbuilder read as JSON objects.
+_OBJECT_FIELDS = ("from", "recipient", "conversation", "channelData")
+
+
+def _malformed(body: dict[str, Any]) -> str | None:
+    """Why `body` cannot be an activity (a 400 instead of a 500 from deep inside a turn)."""
+    for field in _OBJECT_FIELDS:
+        if body.get(field) is not None and not isinstance(body[field], dict):
+            return f"{field} must be an object"
+    if not isinstance(body["type"], str):
+        return "type must be a string"
+    return None
+
+
 class TeamsAdapter:
     """Serves the hotline in Microsoft Teams."""
 
@@ -120,7 +134,15 @@ class TeamsAdapter:
             except AuthError as error:
                 log.info("rejected an unauthenticated request: %s", error)
                 return web.Response(status=401)
-        activity = Activity().deserialize(body)
+        problem = _malformed(body)
+        if problem is None:
+            try:
+                activity = Activity().deserialize(body)
+            except (ValueError, TypeError, AttributeError) as error:  # msrest's errors
+                problem = f"not an activity: {error}"
+        if problem is not None:
+            log.info("rejected a malformed activity: %s", problem)
+            return web.Response(status=400, text="body must be a JSON activity")
         await self.turns.run(activity, claims, self._turn)
         return web.Response(status=201 if body.get("type") == "message" else 200)
 

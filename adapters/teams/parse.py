@@ -40,8 +40,8 @@ def channel_of(activity: dict[str, Any]) -> str | None:
 
 def parse_activity(activity: dict[str, Any]) -> Inbound | None:
     """A message or a card button press; None for anything else."""
-    if activity.get("type") != "message":
-        return None
+    if activity.get("type") != "message" or not user_key(activity):
+        return None  # not a message, or nobody to answer
     value = activity.get("value")
     action_id = None
     if isinstance(value, dict) and isinstance(value.get("action"), str):

@@ -1,0 +1,844 @@
+"""The hotline in Microsoft Teams, end to end: the real bot (engine, outbox sender, Teams adapter)
+against Microsoft's offline Teams emulator (the playground), a local Bot Connector with fault
+injection, and a local OpenID issuer.
+
+Cast (the playground's mock tenant; the adapter knows people by their AAD object id):
+the current user Alex Wilber (user-id-0) is the requester, a school, not staff; the five
+other tenant users are Martin Schneider and Julia Weber (team Budget / Haushalt),
+Dr. Katharina Hoffmann (department lead) and Team BK's two complaint managers (see STAFF).
+The Haushalt channel is the team's General channel, Team BK's the second channel. The
+playground always sends locale en-US, so the requester first switches to German with
+/sprache de (agents stay English). Its event stream shows what the requester's client shows;
+messages to other people's 1:1 chats are read from its recording (``posted``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import hmac
+import json
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+
+import aiohttp
+import pytest
+from sqlalchemy import select
+
+from adapters.teams import auth
+from bot.clock import FrozenClock
+from bot.config.loader import load_config
+from bot.config.model import OrgConfig, SecretRef
+from bot.notices import Notice, Target
+from storage.models import OutboxRow, PlatformStateRow
+from tests.conftest import berlin
+from tests.teams.bot_fixture import HotlineBot, activity_json, postgres_database, teams_config
+from tests.teams.conftest import PlaygroundFactory
+from tests.teams.connector_emulator import ConnectorEmulator
+from tests.teams.openid_issuer import MALFORMED_TOKEN, OpenIdIssuer
+from tests.teams.playground import (
+    Playground,
+    StreamEvent,
+    default_config,
+    free_port,
+)
+
+PERSONAL_CHAT = "a:1hotline-requester-chat"
+BOT_ID = "28:00000000-0000-0000-0000-0000000000b0"
+TEAM = "19:hotline-general@thread.tacv2"  # General channel = the team id: Budget / Haushalt
+BK_CHANNEL = "19:hotline-bk@thread.tacv2"
+MONDAY_9 = berlin(2026, 11, 30, 9, 0)
+STAFF = ("hh.schneider", "hh.weber", "leitung.hoffmann", "bk.berger", "bk.yilmaz")
+
+
+def tenant() -> dict[str, Any]:
+    """The playground's mock tenant, with Teams-shaped ids for the bot, chat and channels.
+
+    The requester (currentUser) keeps distinct ids ("user-id-0" and an AAD object id), as in
+    Teams. The five other users are the staff in STAFF's order; their account ids ARE their
+    AAD object ids, because the playground resolves a 1:1 chat the bot opens
+    (POST /v3/conversations) by account id only, while the adapter (like Teams in the
+    personal scope) addresses people it has not talked to by AAD object id."""
+    config = default_config(personal_chat_id=PERSONAL_CHAT)
+    config["bot"] = {"id": BOT_ID, "name": "Hotline Finanzen"}
+    config["team"]["id"] = TEAM
+    config["team"]["name"] = "Hotline Finanzen"
+    config["team"]["channels"] = [{"id": BK_CHANNEL, "name": "Team BK"}]
+    for user in config["users"]:
+        user["id"] = user["aadObjectId"]
+    return config
+
+
+TENANT = tenant()
+REQUESTER = str(TENANT["currentUser"]["id"])  # user-id-0, Alex Wilber
+CAST = {person: str(user["id"]) for person, user in zip(STAFF, TENANT["users"], strict=True)}
+AAD = {user["id"]: user["aadObjectId"] for user in [TENANT["currentUser"], *TENANT["users"]]}
+
+
+def aad(person_id: str) -> str:
+    """The Teams user id the adapter sees for a staff member (from.aadObjectId)."""
+    return str(AAD[CAST[person_id]])
+
+
+# --- reading the stream ----------------------------------------------------------------
+
+
+def unescape(markdown: str) -> str:
+    """Card text as a user reads it (render.py backslash-escapes Markdown)."""
+    return re.sub(r"\\(.)", r"\1", markdown)
+
+
+def plain(event: StreamEvent) -> str:
+    """Everything a user reads in a message: text, card texts, facts and button titles."""
+    parts = [event.text or "", *event.card_texts()]
+    for card in event.cards:
+        for block in card.get("body", []):
+            for fact in block.get("facts", []):
+                parts.append(f"{fact['title']}: {fact['value']}")
+    parts += [str(action.get("title", "")) for action in event.submit_actions()]
+    return unescape("\n".join(parts))
+
+
+def facts(event: StreamEvent) -> dict[str, str]:
+    return {
+        unescape(fact["title"]): unescape(fact["value"])
+        for card in event.cards
+        for block in card.get("body", [])
+        for fact in block.get("facts", [])
+    }
+
+
+def actions(event: StreamEvent) -> list[str]:
+    return [str((a.get("data") or {}).get("action")) for a in event.submit_actions()]
+
+
+def says(fragment: str, conversation: str | None = None) -> Callable[[StreamEvent], bool]:
+    def match(event: StreamEvent) -> bool:
+        in_place = conversation is None or event.conversation_id == conversation
+        return event.is_create and in_place and fragment in plain(event)
+
+    return match
+
+
+def offers(action_id: str, conversation: str | None = None) -> Callable[[StreamEvent], bool]:
+    def match(event: StreamEvent) -> bool:
+        in_place = conversation is None or event.conversation_id == conversation
+        return event.is_create and in_place and action_id in actions(event)
+
+    return match
+
+
+def in_channel(event: StreamEvent) -> bool:
+    return event.conversation_id.split(";", 1)[0] in (TEAM, BK_CHANNEL)
+
+
+@dataclass(frozen=True)
+class Posted:
+    """A message the bot posted through the playground's connector (from its recording).
+
+    The playground streams only what its current user (the requester) sees; 1:1 chats the bot
+    opens with other people are visible in the recording alone."""
+
+    conversation_id: str
+    body: dict[str, Any]
+    status: int
+
+    @property
+    def text(self) -> str:
+        parts = [str(self.body.get("text") or ""), str(self.body.get("summary") or "")]
+        for attachment in self.body.get("attachments") or []:
+            content = attachment.get("content") or {}
+            for block in content.get("body", []):
+                parts.append(unescape(str(block.get("text", ""))))
+                for fact in block.get("facts", []):
+                    parts.append(unescape(f"{fact['title']}: {fact['value']}"))
+        return "\n".join(parts)
+
+
+def posted(pg: Playground) -> list[Posted]:
+    """Every POST .../v3/conversations/{id}/activities the bot made, in order."""
+    found = []
+    for event in pg.recorded_events():
+        request, response = event.get("request") or {}, event.get("response") or {}
+        url = unquote(str(request.get("url") or ""))
+        if request.get("method") != "POST" or "/v3/conversations/" not in url:
+            continue
+        conversation = url.split("/v3/conversations/", 1)[1].split("/activities", 1)[0]
+        raw = request.get("body")
+        body: dict[str, Any] = raw if isinstance(raw, dict) else {}
+        found.append(Posted(conversation, body, int(response.get("statusCode") or 0)))
+    return found
+
+
+async def wait_posted(
+    pg: Playground, predicate: Callable[[Posted], bool], count: int = 1, within: float = 10.0
+) -> list[Posted]:
+    """The first `count` recorded posts matching `predicate` (polls the recording)."""
+    deadline = asyncio.get_running_loop().time() + within
+    while True:
+        matches = [p for p in posted(pg) if predicate(p)]
+        if len(matches) >= count:
+            return matches[:count]
+        if asyncio.get_running_loop().time() >= deadline:
+            seen = [(p.conversation_id, p.text[:80], p.status) for p in posted(pg)]
+            raise AssertionError(f"{len(matches)}/{count} matching posts; all: {seen}")
+        await asyncio.sleep(0.05)
+
+
+async def click(pg: Playground, card: StreamEvent, action_id: str, user: str = REQUESTER) -> int:
+    """`user` presses the card's button `action_id` (it must be on the card); returns the
+    stream mark before the press."""
+    ids = actions(card)
+    assert action_id in ids, f"no button {action_id!r} on the card: {ids}"
+    mark = pg.mark()
+    await pg.submit_card(card, user_id=user, action=ids.index(action_id))
+    return mark
+
+
+# --- the stage: bot + playground -------------------------------------------------------
+
+
+@dataclass
+class Stage:
+    bot: HotlineBot
+    pg: Playground
+
+    async def say(self, text: str) -> int:
+        """The requester types in the personal chat; returns the stream mark."""
+        sent = await self.pg.say(PERSONAL_CHAT, text)
+        return sent.mark
+
+    async def file_request(self, description: str) -> tuple[int, StreamEvent, StreamEvent]:
+        """Walk the intake by clicking through the cards: customer group KERN, topic
+        Budget / Haushalt, FAQ "did not help", a description, no reference, confirm.
+        Returns the ticket number, the requester's receipt and the channel's handoff card."""
+        pg = self.pg
+        mark = await self.say("/sprache de")
+        await pg.wait_for(says("auf Deutsch", PERSONAL_CHAT), after=mark)
+        mark = await self.say("Hallo")
+        groups = await pg.wait_for(offers("group:kern", PERSONAL_CHAT), after=mark)
+        assert "Zu welcher Kundengruppe gehören Sie?" in plain(groups)
+        mark = await click(pg, groups, "group:kern")
+        topics = await pg.wait_for(offers("topic:haushalt", PERSONAL_CHAT), after=mark)
+        assert "Worum geht es?" in plain(topics)
+        mark = await click(pg, topics, "topic:haushalt")
+        faq = await pg.wait_for(offers("confirm:no", PERSONAL_CHAT), after=mark)
+        assert "Hat Ihnen das geholfen?" in plain(faq)
+        mark = await click(pg, faq, "confirm:no")
+        await pg.wait_for(says("Bitte beschreiben Sie Ihr Anliegen", PERSONAL_CHAT), after=mark)
+        mark = await self.say(description)
+        await pg.wait_for(says("Rechnungsnummer", PERSONAL_CHAT), after=mark)
+        mark = await self.say("-")
+        confirm = await pg.wait_for(offers("confirm:yes", PERSONAL_CHAT), after=mark)
+        assert "Soll ich das so an Budget / Haushalt weitergeben?" in plain(confirm)
+        assert description in plain(confirm)
+        mark = await click(pg, confirm, "confirm:yes")
+        receipt = await pg.wait_for(says("Antwort spätestens", PERSONAL_CHAT), after=mark)
+        found = re.search(r"Nr\. (\d+)", plain(receipt))
+        assert found, plain(receipt)
+        number = int(found.group(1))
+        post = await pg.wait_for(offers(f"claim:{number}", TEAM), after=mark)
+        return number, receipt, post
+
+
+def hotline_config(bot_port: int, service_url: str | None) -> OrgConfig:
+    people = {person: aad(person) for person in CAST}
+    return teams_config(
+        load_config(None),
+        port=bot_port,
+        people=people,
+        channels={"haushalt": TEAM, "bk": BK_CHANNEL},
+        service_url=service_url,
+    )
+
+
+async def open_stage(
+    playground: PlaygroundFactory, workdir: Path, database_url: str | None = None
+) -> tuple[Stage, Callable[[], Awaitable[None]]]:
+    pg_port = free_port()
+    config = hotline_config(free_port(), f"http://127.0.0.1:{pg_port}/_connector")
+    bot = HotlineBot(config, workdir, FrozenClock(MONDAY_9), database_url=database_url)
+    await bot.start()
+    try:
+        pg = await playground(bot.endpoint, config=TENANT, port=pg_port)
+    except BaseException:
+        await bot.stop()
+        raise
+
+    async def close() -> None:
+        await pg.stop()  # first: the playground must not call a stopped bot
+        await bot.stop()
+
+    return Stage(bot, pg), close
+
+
+@pytest.fixture
+async def stage(playground: PlaygroundFactory, tmp_path: Path) -> AsyncIterator[Stage]:
+    opened, close = await open_stage(playground, tmp_path / "bot")
+    yield opened
+    await close()
+
+
+# --- 1. the personal chat, the channel card and the claim ------------------------------
+
+
+async def test_intake_by_cards_handoff_card_and_claim_in_place(stage: Stage) -> None:
+    pg, bot = stage.pg, stage.bot
+    number, receipt, post = await stage.file_request("Für die Turnhalle fehlen Haushaltsmittel")
+
+    assert number == 1
+    assert "Ihr Anliegen ist als Nr. 1 bei Budget / Haushalt eingegangen." in plain(receipt)
+    assert "Antwort spätestens heute, 15:30 Uhr" in plain(receipt)
+
+    # The handoff card in the team channel: a new post with the ticket's facts and buttons.
+    assert post.conversation_id == TEAM and post.message_id
+    assert unescape(post.card_texts()[0]) == "Ticket Nr. 1 · in der Warteschlange"
+    assert "Für die Turnhalle fehlen Haushaltsmittel" in plain(post)
+    card_facts = facts(post)
+    assert card_facts["Thema"] == "Budget / Haushaltsmittel"
+    assert card_facts["Kundengruppe"] == "Kernbereich Verwaltung (KERN)"
+    assert card_facts["Antwort spätestens"] == "heute, 15:30 Uhr"
+    titles = [action["title"] for action in post.submit_actions()]
+    assert "Übernehmen" in titles and actions(post)[titles.index("Übernehmen")] == "claim:1"
+    assert not [e for e in pg.messages(PERSONAL_CHAT) if "claim:1" in actions(e)]
+
+    # Martin Schneider clicks "Übernehmen": the card changes in place.
+    mark = await click(pg, post, "claim:1", CAST["hh.schneider"])
+    update = await pg.wait_for(lambda e: e.is_update, after=mark)
+    assert update.message_id == post.message_id
+    assert update.conversation_id == TEAM
+    assert "Übernommen von Martin Schneider." in plain(update)
+    assert unescape(update.card_texts()[0]) == "Ticket Nr. 1 · in Bearbeitung"
+    assert actions(update) == []  # nothing left to claim
+    put = ("PUT", f"/_connector/v3/conversations/{TEAM}/activities/{post.message_id}", 200)
+    await pg.wait_for_connector_call(lambda call: _unquoted(call) == put)
+
+    # The requester is told who works on it now.
+    told = await pg.wait_for(says("bearbeitet jetzt", PERSONAL_CHAT), after=mark)
+    assert "Martin Schneider (Budget / Haushalt) bearbeitet jetzt Ihr Anliegen Nr. 1." in plain(
+        told
+    )
+    # The adapter names people by AAD object id (the requester's account id is user-id-0).
+    assert {r.inbound.user_id for r in bot.inbound} == {AAD[REQUESTER], aad("hh.schneider")}
+    ticket = await bot.ticket(1)
+    assert ticket.requester_id == AAD[REQUESTER]
+    assert (ticket.status, ticket.assignee, ticket.team_id) == (
+        "claimed",
+        "hh.schneider",
+        "haushalt",
+    )
+    await bot.wait_outbox_idle()
+    assert [e for e in pg.events if e.is_update] == [update]
+
+
+def _unquoted(call: tuple[str, str, int]) -> tuple[str, str, int]:
+    from urllib.parse import unquote
+
+    return call[0], unquote(call[1]), call[2]
+
+
+# --- 2. two agents click "Übernehmen" at once -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "database", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+async def test_double_click_on_claim_has_one_winner(
+    playground: PlaygroundFactory, tmp_path: Path, database: str
+) -> None:
+    async with postgres_database(enabled=database == "postgresql") as url:
+        stage, close = await open_stage(playground, tmp_path / "bot", url)
+        try:
+            await _double_click(stage)
+        finally:
+            await close()
+
+
+async def _double_click(stage: Stage) -> None:
+    pg, bot = stage.pg, stage.bot
+    number, _, post = await stage.file_request("Budget für Lehrmittel reicht nicht")
+    await bot.wait_outbox_idle()
+    handled_before = len(bot.inbound)
+    mark = pg.mark()
+    await asyncio.gather(
+        pg.submit_card(post, user_id=CAST["hh.schneider"], action=0),
+        pg.submit_card(post, user_id=CAST["hh.weber"], action=0),
+    )
+    await bot.wait_handled(handled_before + 2)
+    await bot.wait_outbox_idle()
+    await pg.settle()
+
+    ticket = await bot.ticket(number)
+    assert ticket.status == "claimed" and ticket.assignee in ("hh.schneider", "hh.weber")
+    names = {"hh.schneider": "Martin Schneider", "hh.weber": "Julia Weber"}
+    winner = ticket.assignee
+    loser = next(person for person in names if person != winner)
+    claims = [r for r in bot.inbound[handled_before:] if r.inbound.action_id == f"claim:{number}"]
+    assert sorted(r.inbound.user_id for r in claims) == sorted([aad(winner), aad(loser)])
+
+    updates = [e for e in pg.events[mark:] if e.is_update]
+    assert len(updates) == 1, [plain(e) for e in updates]
+    assert updates[0].message_id == post.message_id
+    assert f"Übernommen von {names[winner]}." in plain(updates[0])
+
+    # The loser is told privately who has it, in a 1:1 chat the bot opens (they never wrote
+    # to it directly); nobody else hears about it.
+    dm = await _dm_conversation(bot, aad(loser))
+    refusals = [p for p in posted(pg) if re.search(rf"already working on no\. {number}", p.text)]
+    assert [(p.conversation_id, p.status) for p in refusals] == [(dm, 202)]
+    assert f"{names[winner]} is already working on no. {number}." in refusals[0].text
+    assert dm not in (PERSONAL_CHAT, TEAM, BK_CHANNEL)
+    assert not [e for e in pg.events[mark:] if "already working" in plain(e)]
+    assert ("POST", "/_connector/v3/conversations", 201) in pg.connector_calls()
+
+    # One confirmation for the winner, one status message for the requester.
+    confirmations = [e for e in pg.events[mark:] if e.text and "You have claimed" in e.text]
+    assert len(confirmations) == 1
+    told = [e for e in pg.messages(PERSONAL_CHAT, after=mark) if "bearbeitet jetzt" in plain(e)]
+    assert len(told) == 1 and names[winner] in plain(told[0])
+
+
+async def _dm_conversation(bot: HotlineBot, user_id: str) -> str:
+    async with bot.app.sessions() as session:
+        row = await session.get(PlatformStateRow, ("teams", f"ref:user:{user_id}"))
+        assert row is not None, f"no 1:1 conversation stored for {user_id}"
+        return str(json.loads(row.value)["conversation_id"])
+
+
+# --- 3. a proactive DM to a lead who never wrote ----------------------------------------
+
+
+async def test_lead_who_never_wrote_gets_a_direct_message(stage: Stage) -> None:
+    pg, bot = stage.pg, stage.bot
+    lead = Target("teams", "user", aad("leitung.hoffmann"))
+    overdue = "Nr. 7 ist seit einer Stunde überfällig."
+    await bot.enqueue(lead, Notice(text=overdue, title="Eskalation"))
+
+    (dm,) = await wait_posted(pg, lambda p: overdue in p.text)
+    assert dm.status == 202 and "Eskalation" in dm.text
+    assert dm.conversation_id == await _dm_conversation(bot, aad("leitung.hoffmann"))
+    assert dm.conversation_id not in (PERSONAL_CHAT, TEAM, BK_CHANNEL)
+    await bot.wait_outbox_idle()
+    creates = [e for e in pg.recorded_events() if e.get("activityName") == "createConversation"]
+    assert len(creates) == 1
+    assert creates[0]["request"]["body"]["members"] == [{"id": aad("leitung.hoffmann")}]
+    assert creates[0]["request"]["body"]["isGroup"] is False
+    assert creates[0]["response"]["body"]["id"] == dm.conversation_id
+    calls = [_unquoted(call) for call in pg.connector_calls()]
+    assert calls == [
+        ("POST", "/_connector/v3/conversations", 201),
+        ("POST", f"/_connector/v3/conversations/{dm.conversation_id}/activities", 202),
+    ]
+    assert pg.events == []  # the requester's client saw nothing of it
+
+    # The next notice goes into the same chat without opening another one.
+    await bot.enqueue(lead, Notice(text="Nr. 7 ist jetzt erledigt."))
+    (again,) = await wait_posted(pg, lambda p: "Nr. 7 ist jetzt erledigt." in p.text)
+    assert again.conversation_id == dm.conversation_id
+    await bot.wait_outbox_idle()
+    assert [c for c in pg.connector_calls() if c[1].endswith("/v3/conversations")] == [calls[0]]
+
+
+# --- channel commands and confidentiality -----------------------------------------------
+
+
+async def test_mentioned_command_in_the_channel_is_answered_there(stage: Stage) -> None:
+    pg, bot = stage.pg, stage.bot
+    number, _, _ = await stage.file_request("Mittelumschichtung für Projekt Sonnenweg")
+    mark = pg.mark()
+    await pg.say_as(TEAM, "/queue", CAST["hh.weber"], mention_bot=True)
+    # (The activity say_as sends carries no locale: the German default applies.)
+    answer = await pg.wait_for(says(f"Nr. {number} · in der Warteschlange"), after=mark)
+    assert answer.conversation_id == TEAM  # a new post in the channel
+    assert "Offene Tickets: Budget / Haushalt" in plain(answer)
+    assert "fällig heute, 15:30 Uhr" in plain(answer)
+    await bot.wait_outbox_idle()
+    (received,) = [r for r in bot.inbound if r.inbound.user_id == aad("hh.weber")]
+    assert received.inbound.text == "/queue" and received.inbound.channel_id == TEAM
+    assert not received.inbound.is_direct
+
+    # Chatter in the channel that does not mention the bot never reaches it.
+    seen = len(bot.inbound)
+    quiet = await pg.say(TEAM, "Kaffee um zehn?")
+    await pg.expect_none(lambda e: True, within=0.5, after=quiet.mark)
+    assert len(bot.inbound) == seen
+
+
+async def test_complaint_goes_to_the_managers_never_into_a_channel(stage: Stage) -> None:
+    pg, bot = stage.pg, stage.bot
+    secret = "Frau X vom Team Y war am Telefon sehr unfreundlich"
+    mark = await stage.say("/sprache de")
+    await pg.wait_for(says("auf Deutsch", PERSONAL_CHAT), after=mark)
+    mark = await stage.say("/beschwerde")
+    first = await pg.wait_for(
+        lambda e: says("Kundengruppe", PERSONAL_CHAT)(e) or says("schildern Sie", PERSONAL_CHAT)(e),
+        after=mark,
+    )
+    if "group:kern" in actions(first):
+        mark = await click(pg, first, "group:kern")
+        await pg.wait_for(says("schildern Sie", PERSONAL_CHAT), after=mark)
+    mark = await stage.say(secret)
+    anonymous = await pg.wait_for(offers("confirm:no", PERSONAL_CHAT), after=mark)
+    assert "anonym" in plain(anonymous)
+    mark = await click(pg, anonymous, "confirm:no")
+    confirm = await pg.wait_for(offers("confirm:yes", PERSONAL_CHAT), after=mark)
+    mark = await click(pg, confirm, "confirm:yes")
+    receipt = await pg.wait_for(says("vertraulich", PERSONAL_CHAT), after=mark)
+    assert "Antwort spätestens" in plain(receipt)
+
+    managers = ("bk.berger", "bk.yilmaz")
+    dms = await wait_posted(
+        pg, lambda p: secret in p.text and p.conversation_id != PERSONAL_CHAT, 2
+    )
+    await bot.wait_outbox_idle()
+    await pg.settle()
+    conversations = {await _dm_conversation(bot, aad(m)) for m in managers}
+    assert {p.conversation_id for p in dms} == conversations
+    with_secret = {p.conversation_id for p in posted(pg) if secret in p.text}
+    assert with_secret == conversations | {PERSONAL_CHAT}
+    assert not [p for p in posted(pg) if p.conversation_id.split(";")[0] in (TEAM, BK_CHANNEL)]
+    assert not [e for e in pg.events if in_channel(e)], "a complaint reached a channel"
+
+
+# --- 4. faults at the Bot Connector ------------------------------------------------------
+
+
+@pytest.fixture
+async def offline_bot(connector: ConnectorEmulator, tmp_path: Path) -> AsyncIterator[HotlineBot]:
+    """The bot against the connector emulator; no sender loop: the test drives delivery."""
+    config = hotline_config(free_port(), connector.service_url)
+    bot = HotlineBot(config, tmp_path / "bot", FrozenClock(MONDAY_9), sender_loop=False)
+    await bot.start()
+    yield bot
+    await bot.stop()
+
+
+async def _row(bot: HotlineBot, text: str) -> OutboxRow:
+    async with bot.app.sessions() as session:
+        rows = (await session.scalars(select(OutboxRow))).all()
+    (row,) = [r for r in rows if r.payload["text"] == text]
+    return row
+
+
+def _aware(at: datetime) -> datetime:
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+
+
+async def test_429_is_retried_after_retry_after_and_delivered_once(
+    offline_bot: HotlineBot, connector: ConnectorEmulator
+) -> None:
+    bot = offline_bot
+    clock = bot.clock
+    assert isinstance(clock, FrozenClock)
+    text = "Erinnerung: Nr. 3 wird heute fällig."
+    connector.fail_next(3, 429, retry_after=1)
+    await bot.enqueue(Target("teams", "user", aad("leitung.hoffmann")), Notice(text=text))
+
+    started = clock.now()
+    for attempt in range(1, 4):
+        assert await bot.app.sender.deliver_due() == 0
+        row = await _row(bot, text)
+        assert (row.status, row.attempts) == ("pending", attempt)
+        assert "429" in (row.last_error or "")
+        wait = _aware(row.next_attempt_at) - clock.now()
+        assert timedelta(seconds=1) <= wait <= timedelta(seconds=2 * 2**attempt), wait
+        requests = len(connector.requests)
+        assert await bot.app.sender.deliver_due() == 0  # not due yet: nothing is sent
+        assert len(connector.requests) == requests
+        clock.set(_aware(row.next_attempt_at))
+    assert await bot.app.sender.deliver_due() == 1
+
+    row = await _row(bot, text)
+    assert (row.status, row.attempts) == ("delivered", 3)
+    assert clock.now() - started >= timedelta(seconds=3)
+    (sent,) = [a for a in connector.sent() if a.text == text]
+    assert sent.kind == "send"
+    assert [(r.kind, r.status) for r in connector.requests] == [
+        ("create", 429),
+        ("create", 429),
+        ("create", 429),
+        ("create", 201),
+        ("send", 201),
+    ]
+    assert all(r.authorization is None for r in connector.requests)  # anonymous mode
+
+
+async def test_connector_down_for_30_seconds_then_delivered_once(
+    offline_bot: HotlineBot, connector: ConnectorEmulator
+) -> None:
+    bot = offline_bot
+    clock = bot.clock
+    assert isinstance(clock, FrozenClock)
+    lead = Target("teams", "user", aad("leitung.hoffmann"))
+    await bot.enqueue(lead, Notice(text="Vorher"))
+    assert await bot.app.sender.deliver_due() == 1  # opens the 1:1 chat
+
+    connector.go_away()
+    text = "Nr. 5 eskaliert an die Abteilungsleitung."
+    await bot.enqueue(lead, Notice(text=text))
+    down_since = clock.now()
+    failures = 0
+    while clock.now() - down_since < timedelta(seconds=30):
+        assert await bot.app.sender.deliver_due() == 0
+        failures += 1
+        row = await _row(bot, text)
+        assert (row.status, row.attempts) == ("pending", failures)
+        assert "unreachable" in (row.last_error or "")
+        clock.set(_aware(row.next_attempt_at))
+    assert failures >= 4  # exponential backoff: 1-2, 2-4, 4-8, 8-16 s, ...
+
+    connector.come_back()
+    assert await bot.app.sender.deliver_due() == 1
+    row = await _row(bot, text)
+    assert (row.status, row.attempts) == ("delivered", failures)
+    delivered = [a for a in connector.sent() if a.text == text]
+    assert len(delivered) == 1
+    assert delivered[0].conversation_id == connector.sent()[0].conversation_id
+    assert len(connector.requests_of("create")) == 1
+    assert await bot.app.sender.deliver_due() == 0
+
+
+async def test_card_update_is_retried_on_502_and_a_403_is_not(
+    offline_bot: HotlineBot, connector: ConnectorEmulator
+) -> None:
+    bot = offline_bot
+    clock = bot.clock
+    assert isinstance(clock, FrozenClock)
+    channel = Target("teams", "channel", TEAM)
+    await bot.enqueue(channel, Notice(text="Ticket Nr. 9", card="ticket-9-haushalt"))
+    assert await bot.app.sender.deliver_due() == 1
+    (post,) = connector.sent(TEAM)
+
+    connector.fail_next(1, 502)
+    await bot.enqueue(channel, Notice(text="Übernommen", card="ticket-9-haushalt"))
+    assert await bot.app.sender.deliver_due() == 0
+    clock.set(_aware((await _row(bot, "Übernommen")).next_attempt_at))
+    assert await bot.app.sender.deliver_due() == 1
+    (update,) = connector.updates(TEAM)
+    assert update.activity_id == post.activity_id
+    assert [r.kind for r in connector.requests] == ["send", "update", "update"]
+
+    connector.fail_next(1, 403)
+    await bot.enqueue(channel, Notice(text="Nie zugestellt"))
+    assert await bot.app.sender.deliver_due() == 0
+    row = await _row(bot, "Nie zugestellt")
+    assert (row.status, row.attempts) == ("failed", 1)  # permanent: no retry storm
+
+
+# --- 5. inbound authentication ------------------------------------------------------------
+
+APP_ID_ENV = "HOTLINE_TEST_TEAMS_APP_ID"
+PASSWORD_ENV = "HOTLINE_TEST_TEAMS_APP_PASSWORD"
+SERVICE_URL = "https://smba.trafficmanager.net/emea/"  # never contacted: nothing is sent
+
+
+@pytest.fixture
+async def secured_bot(
+    openid_issuer: OpenIdIssuer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[HotlineBot]:
+    monkeypatch.setenv(APP_ID_ENV, openid_issuer.app_id)
+    monkeypatch.setenv(PASSWORD_ENV, "not-a-real-secret")
+    config = teams_config(
+        load_config(None),
+        port=free_port(),
+        people={},
+        settings={"openid_metadata_url": openid_issuer.metadata_url},
+        secrets={"app_id": SecretRef(env=APP_ID_ENV), "app_password": SecretRef(env=PASSWORD_ENV)},
+    )
+    bot = HotlineBot(config, tmp_path / "bot", FrozenClock(MONDAY_9), sender_loop=False)
+    await bot.start()
+    assert not bot.adapter.settings.anonymous
+    yield bot
+    await bot.stop()
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _unsigned(issuer: OpenIdIssuer, alg: str, key: bytes = b"") -> str:
+    """A token with the right claims but alg none, or HS256 keyed with public data."""
+    now = int(datetime.now(UTC).timestamp())
+    header = {"alg": alg, "typ": "JWT", "kid": issuer.kid}
+    claims = {
+        "iss": issuer.issuer,
+        "aud": issuer.app_id,
+        "nbf": now - 60,
+        "exp": now + 3600,
+        "serviceurl": SERVICE_URL,
+    }
+    signing_input = f"{_b64(json.dumps(header).encode())}.{_b64(json.dumps(claims).encode())}"
+    if alg == "none":
+        return signing_input + "."
+    signature = hmac.new(key, signing_input.encode(), hashlib.sha256).digest()
+    return f"{signing_input}.{_b64(signature)}"
+
+
+BAD_HEADERS: dict[str, Callable[[OpenIdIssuer], str | None]] = {
+    "no header": lambda issuer: None,
+    "not bearer": lambda issuer: "Basic dXNlcjpwYXNz",
+    "empty bearer": lambda issuer: "Bearer ",
+    "malformed": lambda issuer: f"Bearer {MALFORMED_TOKEN}",
+    "expired": lambda issuer: f"Bearer {issuer.expired_token(SERVICE_URL)}",
+    "wrong audience": lambda issuer: f"Bearer {issuer.wrong_audience_token(SERVICE_URL)}",
+    "bad signature": lambda issuer: f"Bearer {issuer.wrong_signature_token(SERVICE_URL)}",
+    "wrong issuer": lambda issuer: f"Bearer {issuer.wrong_issuer_token(SERVICE_URL)}",
+    "unknown key": lambda issuer: f"Bearer {issuer.unknown_kid_token(SERVICE_URL)}",
+    "other service url": lambda issuer: f"Bearer {issuer.token('https://evil.example/')}",
+    "alg none": lambda issuer: f"Bearer {_unsigned(issuer, 'none')}",
+    "hs256 with the kid": lambda issuer: (
+        f"Bearer {_unsigned(issuer, 'HS256', json.dumps(issuer.jwks()).encode())}"
+    ),
+}
+
+
+async def test_only_valid_connector_tokens_reach_the_engine(
+    secured_bot: HotlineBot, openid_issuer: OpenIdIssuer
+) -> None:
+    bot = secured_bot
+    statuses: dict[str, int] = {}
+    async with aiohttp.ClientSession() as http:
+
+        async def post(name: str, authorization: str | None, **activity: Any) -> int:
+            headers = {} if authorization is None else {"Authorization": authorization}
+            body = activity_json(id=f"auth-{name}", serviceUrl=SERVICE_URL, **activity)
+            async with http.post(bot.endpoint, json=body, headers=headers) as answer:
+                return answer.status
+
+        for name, header in BAD_HEADERS.items():
+            statuses[name] = await post(name, header(openid_issuer))
+        assert statuses == dict.fromkeys(BAD_HEADERS, 401)
+        assert bot.inbound == []
+
+        valid = f"Bearer {openid_issuer.token(SERVICE_URL)}"
+        assert await post("valid", valid) == 201
+        assert await post("update", valid, type="conversationUpdate", text=None) == 200
+
+    assert [r.inbound.event_id for r in bot.inbound] == ["auth-valid"]
+    assert bot.inbound[0].handled is True
+    # Keys came from the local issuer, fetched once (then cached).
+    assert openid_issuer.fetches == ["/v1/.well-known/openidconfiguration", "/v1/.well-known/keys"]
+    (answer,) = await bot.outbox()  # the help text, waiting: nothing was sent anywhere
+    assert answer.status == "pending" and answer.target_address == "aad-requester"
+
+
+async def test_cached_keys_outlive_an_unreachable_issuer(
+    secured_bot: HotlineBot, openid_issuer: OpenIdIssuer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bot = secured_bot
+    async with aiohttp.ClientSession() as http:
+
+        async def post(name: str, token: str) -> int:
+            body = activity_json(id=f"keys-{name}", serviceUrl=SERVICE_URL)
+            headers = {"Authorization": f"Bearer {token}"}
+            async with http.post(bot.endpoint, json=body, headers=headers) as answer:
+                return answer.status
+
+        assert await post("first", openid_issuer.token(SERVICE_URL)) == 201
+        valid, forged = (
+            openid_issuer.token(SERVICE_URL),
+            openid_issuer.unknown_kid_token(SERVICE_URL),
+        )
+        openid_issuer.stop()
+        monkeypatch.setattr(auth, "KEYS_TTL_SECONDS", 0)  # the keys are stale now ...
+        monkeypatch.setattr(auth, "STALE_RETRY_SECONDS", 0)  # ... and refetched every time
+        assert await post("stale", valid) == 201  # the refresh fails: the cached keys serve
+        assert await post("forged", forged) == 401
+    assert [r.inbound.event_id for r in bot.inbound] == ["keys-first", "keys-stale"]
+
+
+async def test_issuer_unreachable_from_the_start_means_401(
+    secured_bot: HotlineBot, openid_issuer: OpenIdIssuer
+) -> None:
+    token = openid_issuer.token(SERVICE_URL)
+    openid_issuer.stop()
+    body = activity_json(serviceUrl=SERVICE_URL)
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(
+            secured_bot.endpoint, json=body, headers={"Authorization": f"Bearer {token}"}
+        ) as answer,
+    ):
+        assert answer.status == 401
+    assert secured_bot.inbound == []
+
+
+async def test_malformed_activities_get_400_never_500(offline_bot: HotlineBot) -> None:
+    bodies: dict[str, Any] = {
+        "from is a string": activity_json(**{"from": "29:x"}),
+        "conversation is a list": activity_json(conversation=["a:1"]),
+        "channelData is a string": activity_json(channelData="x"),
+        "entities is a string": activity_json(entities="mention"),
+        "bad timestamp": activity_json(timestamp="gestern"),
+        "type is a number": activity_json(type=5),
+        "no type": {"text": "hallo"},
+        "a list": [activity_json()],
+    }
+    async with aiohttp.ClientSession() as http:
+        statuses = {}
+        for name, body in bodies.items():
+            async with http.post(offline_bot.endpoint, json=body) as answer:
+                statuses[name] = answer.status
+        async with http.post(offline_bot.endpoint, data=b"{not json") as answer:
+            statuses["not json"] = answer.status
+        # A message nobody sent (no from.id) is accepted and ignored.
+        async with http.post(offline_bot.endpoint, json=activity_json(**{"from": {}})) as answer:
+            statuses["no sender"] = answer.status
+    assert statuses == {**dict.fromkeys([*bodies, "not json"], 400), "no sender": 201}
+    assert offline_bot.inbound == []
+    assert await offline_bot.outbox() == []
+
+
+# --- 6. inbound dedupe --------------------------------------------------------------------
+
+
+async def test_redelivered_activity_is_answered_once(stage: Stage) -> None:
+    pg, bot = stage.pg, stage.bot
+    activity = await pg.activity_template(PERSONAL_CHAT)
+    user = (await pg.config()).current_user
+    activity.update(
+        type="message",
+        id="redelivered-1",
+        text="/hilfe",
+        textFormat="plain",
+        locale="de-DE",
+        **{"from": {"id": user["id"], "name": user["name"], "aadObjectId": user["aadObjectId"]}},
+    )
+    mark = pg.mark()
+    await pg.send_activity(activity)
+    await pg.send_activity(activity)
+    await bot.wait_handled(2)
+    await bot.wait_outbox_idle()
+    await pg.settle()
+
+    assert sorted(bool(r.handled) for r in bot.inbound) == [False, True]  # they may overlap
+    answers = [e for e in pg.messages(PERSONAL_CHAT, after=mark) if "So erreichen Sie" in plain(e)]
+    # (The playground shows an activity with text and a card as two messages, ids "n", "n-x".)
+    assert answers and len({str(e.message_id).split("-")[0] for e in answers}) == 1
+    posts = [c for c in pg.connector_calls() if c[0] == "POST"]
+    assert len(posts) == 1
+    assert len(await bot.outbox()) == 1
+
+
+async def test_concurrent_redelivery_is_answered_once(
+    offline_bot: HotlineBot, connector: ConnectorEmulator
+) -> None:
+    bot = offline_bot
+    body = activity_json(id="retry-1", serviceUrl=connector.service_url, text="/hilfe")
+    async with aiohttp.ClientSession() as http:
+
+        async def post() -> int:
+            async with http.post(bot.endpoint, json=body) as answer:
+                return answer.status
+
+        statuses = [*await asyncio.gather(post(), post(), post()), await post()]
+    assert statuses == [201, 201, 201, 201]
+    assert sorted(r.handled for r in bot.inbound if r.handled is not None) == [False] * 3 + [True]
+    assert await bot.app.sender.deliver_due() == 1
+    assert len(connector.sent()) == 1
