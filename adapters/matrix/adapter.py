@@ -30,6 +30,7 @@ from storage.repositories import inbox, platform_state, sent_messages
 
 log = logging.getLogger(__name__)
 DEVICE_ID = "device_id"
+WORKER_RETRY_SECONDS = 1.0
 
 
 class MatrixAdapter:
@@ -81,8 +82,9 @@ class MatrixAdapter:
             bot_names=tuple(name for name in ("Hotline", local, self.settings.user_id) if name),
             on_stored=self._wake.set,
         )
+        await self.rooms.resolve_channels()  # before catch-up: team rooms are no DMs
         await sync.catch_up()
-        await self.rooms.resolve_channels()
+        await self.rooms.join_channels()
         self._tasks = [
             asyncio.create_task(sync.run(), name="matrix-sync"),
             asyncio.create_task(self._work(), name="matrix-inbox"),
@@ -139,23 +141,41 @@ class MatrixAdapter:
         return client
 
     async def _work(self) -> None:
-        """Hand stored events to the engine, in arrival order."""
+        """Hand stored events to the engine, in arrival order.
+
+        A failing round (the database, mostly) is retried with backoff; the event stays in
+        the inbox until handled. The engine answers its own errors, so what fails here is
+        infrastructure, and the worker must outlive it: a dead worker makes the bot deaf."""
+        delay = WORKER_RETRY_SECONDS
         while True:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=5)
             self._wake.clear()
-            while True:
-                async with self.sessions() as session:
-                    rows = [
-                        (row.id, row.payload)
-                        for row in await inbox.pending(session, platform=PLATFORM)
-                    ]
-                if not rows:
-                    break
-                for row_id, payload in rows:
-                    await self._handle_stored(payload)
-                    async with self.sessions() as session, session.begin():
-                        await inbox.mark_done(session, row_id=row_id)
+            try:
+                await self._drain()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("handling the inbox failed; retrying in %.0f s", delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30.0)
+                self._wake.set()
+                continue
+            delay = WORKER_RETRY_SECONDS
+
+    async def _drain(self) -> None:
+        """Handle everything pending, oldest first."""
+        while True:
+            async with self.sessions() as session:
+                rows = [
+                    (row.id, row.payload) for row in await inbox.pending(session, platform=PLATFORM)
+                ]
+            if not rows:
+                return
+            for row_id, payload in rows:
+                await self._handle_stored(payload)
+                async with self.sessions() as session, session.begin():
+                    await inbox.mark_done(session, row_id=row_id)
 
     async def _handle_stored(self, payload: dict[str, Any]) -> None:
         assert self._on_inbound is not None and self.rooms is not None

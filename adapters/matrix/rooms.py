@@ -6,7 +6,13 @@ import json
 import logging
 from collections.abc import Mapping
 
-from nio import AsyncClient, RoomCreateResponse, RoomPreset, RoomResolveAliasResponse
+from nio import (
+    AsyncClient,
+    JoinResponse,
+    RoomCreateResponse,
+    RoomPreset,
+    RoomResolveAliasResponse,
+)
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.matrix.parse import PLATFORM
@@ -42,7 +48,11 @@ class RoomDirectory:
         self._channel_of_room: dict[str, str] = {}
 
     async def resolve_channels(self) -> None:
-        """Resolve aliases and join every team room (the bot must be invited to private ones)."""
+        """Resolve aliases to room ids, so team rooms are known as such.
+
+        Runs BEFORE the first sync: the catch-up stores what was written while the bot was
+        away, and a team room not yet known as one would count as a DM (a team room with one
+        member besides the bot looks exactly like one)."""
         for address in list(self.channels):
             room_id = address
             if address.startswith("#"):
@@ -53,8 +63,14 @@ class RoomDirectory:
                 room_id = answer.room_id
             self.channels[address] = room_id
             self._channel_of_room[room_id] = address
+
+    async def join_channels(self) -> None:
+        """Join every resolved team room the bot is not in (it must be invited to private ones)."""
+        for room_id in self._channel_of_room:
             if room_id not in self.client.rooms:
-                await self.client.join(room_id)
+                answer = await self.client.join(room_id)
+                if not isinstance(answer, JoinResponse):
+                    log.warning("cannot join team room %s: %s", room_id, answer)
 
     def channel_of(self, room_id: str) -> str | None:
         """The configured channel address of a team room, or None for other rooms."""

@@ -12,6 +12,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+import aiohttp
 from nio import (
     AsyncClient,
     Event,
@@ -72,27 +73,34 @@ class SyncLoop:
         await self.crypto_housekeeping()
 
     async def run(self) -> None:
-        """Sync forever, backing off while the homeserver is unreachable."""
+        """Sync forever, backing off while the homeserver (or the database) fails.
+
+        Storing is part of the retried step: a failure there (database locked, the server
+        gone during a backfill or an invite) must not end the loop, or the bot goes deaf.
+        The token only moves on with a successful store, so the retry fetches the same
+        events again (the inbox ignores those it has)."""
         delay = 1.0
         while True:
             try:
                 response = await self.client.sync(
                     timeout=30_000, since=self.since, sync_filter=SYNC_FILTER
                 )
+                if not isinstance(response, SyncResponse):
+                    raise ConnectionError(f"sync error {response}")
+                await self._store(response, process_timeline=True)
             except asyncio.CancelledError:
                 raise
-            except Exception as error:  # connection refused, timeouts: the server is away
+            except (aiohttp.ClientError, OSError, TimeoutError) as error:  # the server is away
                 log.warning("sync failed (%s); retrying in %.0f s", error, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 30.0)
                 continue
-            if not isinstance(response, SyncResponse):
-                log.warning("sync error %s; retrying in %.0f s", response, delay)
+            except Exception:
+                log.exception("storing a sync failed; retrying in %.0f s", delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 30.0)
                 continue
             delay = 1.0
-            await self._store(response, process_timeline=True)
             await self.crypto_housekeeping()
 
     async def crypto_housekeeping(self) -> None:
