@@ -65,6 +65,7 @@ class OutboxSender:
         self.sessions = sessions
         self.adapters = adapters
         self.clock = clock
+        self.stopping = False  # set by a graceful stop: finish the current row, release the rest
 
     async def deliver_due(self, *, address: str | None = None, batch: int | None = None) -> int:
         """Deliver what is due now (optionally only to one address); returns how many succeeded."""
@@ -85,6 +86,9 @@ class OutboxSender:
                 return delivered
             blocked: dict[Target, datetime | None] = {}
             for row in claimed:
+                if self.stopping:  # hand the rest back now, not after the lease runs out
+                    await self._postpone(row, None)
+                    continue
                 if row.target in blocked:
                     # keep the order per recipient: wait for the failed earlier notice
                     await self._postpone(row, blocked[row.target])
@@ -93,7 +97,7 @@ class OutboxSender:
                 delivered += int(ok)
                 if not ok:
                     blocked[row.target] = retry_at
-            if len(claimed) < batch:
+            if len(claimed) < batch or self.stopping:
                 return delivered
 
     async def _deliver_one(self, row: _Claimed) -> tuple[bool, datetime | None]:

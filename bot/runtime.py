@@ -12,11 +12,13 @@ from bot.delivery import OutboxSender
 
 log = logging.getLogger(__name__)
 POLL_SECONDS = 1.0
+STOP_GRACE_SECONDS = 30.0
 
 
 async def deliver_forever(sender: OutboxSender, wake: asyncio.Event) -> None:
-    """Deliver the outbox whenever woken (a commit added notices) or every second (retries)."""
-    while True:
+    """Deliver the outbox whenever woken (a commit added notices) or every second (retries),
+    until `sender.stopping` is set."""
+    while not sender.stopping:
         try:
             await sender.deliver_due()
         except Exception:  # the database may be briefly unreachable: keep going
@@ -42,7 +44,20 @@ async def serve(app: App, stop: asyncio.Event | None = None) -> None:
             await adapter.start(app.engine.handle)
         await stop.wait()
     finally:
-        sender.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await sender
+        await stop_delivery(app.sender, sender, wake)
         await app.close()
+
+
+async def stop_delivery(
+    sender: OutboxSender, task: asyncio.Task[None], wake: asyncio.Event
+) -> None:
+    """Let the sender finish the notice it is sending and hand back the rest of its batch;
+    cancelling it mid-transaction could leave rows leased (and SQLite locked)."""
+    sender.stopping = True
+    wake.set()
+    try:
+        await asyncio.wait_for(asyncio.shield(task), timeout=STOP_GRACE_SECONDS)
+    except (TimeoutError, asyncio.CancelledError):
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

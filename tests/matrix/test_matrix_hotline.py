@@ -544,11 +544,6 @@ async def test_a_delivery_interrupted_by_a_stop_is_completed_exactly_once(world:
         assert len(keys) == len(set(keys)) == 8  # 1️⃣ .. 8️⃣ on the question, none twice
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bot/runtime.serve cancels the OutboxSender mid-batch: the claimed rows keep their "
-    "5-minute lease (OutboxSender.LEASE), so after a restart they wait 5 minutes",
-)
 async def test_stop_during_delivery_delays_nothing_after_restart(world: World) -> None:
     users = [await world.requester(f"user{n}", wait=True) for n in range(3)]
     for chat, dm in users:
