@@ -25,7 +25,6 @@ import asyncio
 import atexit
 import base64
 import contextlib
-import ctypes
 import hashlib
 import hmac
 import itertools
@@ -35,7 +34,6 @@ import secrets
 import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -48,6 +46,8 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import aiohttp
 import yaml
+
+from tests.child_process import die_with_parent, resolve_prctl
 
 if TYPE_CHECKING:
     import nio
@@ -91,7 +91,6 @@ RATE_LIMITS: tuple[str, ...] = (
 UNLIMITED: dict[str, float] = {"per_second": 100_000.0, "burst_count": 1_000_000}
 
 _LOCALPART = re.compile(r"[a-z0-9._=/+-]+")
-_PR_SET_PDEATHSIG = 1
 
 
 class SynapseStartError(RuntimeError):
@@ -240,28 +239,6 @@ def write_workdir(workdir: Path, port: int) -> dict[str, Any]:
     path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
     path.chmod(0o600)
     return config
-
-
-def _resolve_prctl() -> Callable[..., int] | None:
-    # Looked up in the parent: dlopen after fork (in preexec_fn) could deadlock.
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        prctl: Callable[..., int] = ctypes.CDLL(None, use_errno=True).prctl
-    except (OSError, AttributeError):
-        return None
-    return prctl
-
-
-def _die_with_parent(prctl: Callable[..., int], parent: int) -> Callable[[], None]:
-    """preexec_fn: SIGKILL the child when the thread that spawned it dies."""
-
-    def preexec() -> None:
-        prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
-        if os.getppid() != parent:  # the parent died before prctl took effect
-            os.kill(os.getpid(), signal.SIGKILL)
-
-    return preexec
 
 
 _running: set[SynapseServer] = set()
@@ -486,11 +463,11 @@ class SynapseServer:
         if missing:
             raise SynapseStartError(missing)
         preexec: Callable[[], None] | None = None
-        prctl = _resolve_prctl()
+        prctl = resolve_prctl()
         # PR_SET_PDEATHSIG fires when the spawning THREAD exits: only arm it from the main
         # thread (a worker thread of an executor would take the server down with it).
         if prctl is not None and threading.current_thread() is threading.main_thread():
-            preexec = _die_with_parent(prctl, os.getpid())
+            preexec = die_with_parent(prctl, os.getpid())
         with (self.workdir / STDIO_FILE).open("ab") as stdio:
             self._process = subprocess.Popen(
                 [

@@ -49,13 +49,11 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
-import ctypes
 import json
 import os
 import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -65,6 +63,8 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import aiohttp
+
+from tests.child_process import die_with_parent, resolve_prctl
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = "@microsoft/m365agentsplayground"
@@ -79,7 +79,6 @@ RECORDING_FILE = "events.log"
 CONFIG_FILE = ".m365agentsplayground.yml"
 ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
 
-_PR_SET_PDEATHSIG = 1
 # Variables the playground reads that a developer's shell might carry into a test run.
 _FOREIGN_ENV_PREFIXES = ("M365_AGENTS_PLAYGROUND_", "TEAMSAPPTESTER_", "TEAMS_APP_TEST_TOOL_")
 _FOREIGN_ENV = (
@@ -377,28 +376,6 @@ class SentMessage:
 
 
 Predicate = Callable[[StreamEvent], bool]
-
-
-def _resolve_prctl() -> Callable[..., int] | None:
-    # Looked up in the parent: dlopen after fork (in preexec_fn) could deadlock.
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        prctl: Callable[..., int] = ctypes.CDLL(None, use_errno=True).prctl
-    except (OSError, AttributeError):
-        return None
-    return prctl
-
-
-def _die_with_parent(prctl: Callable[..., int], parent: int) -> Callable[[], None]:
-    """preexec_fn: SIGKILL the child when the thread that spawned it dies."""
-
-    def preexec() -> None:
-        prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
-        if os.getppid() != parent:  # the parent died before prctl took effect
-            os.kill(os.getpid(), signal.SIGKILL)
-
-    return preexec
 
 
 _running: set[Playground] = set()
@@ -951,11 +928,11 @@ class Playground:
         if self.personal_chat_id and self.config_file is None:
             command += ["--conversation-id", self.personal_chat_id]
         preexec: Callable[[], None] | None = None
-        prctl = _resolve_prctl()
+        prctl = resolve_prctl()
         # PR_SET_PDEATHSIG fires when the spawning THREAD exits: only arm it from the main
         # thread (an executor's worker thread would take the playground down with it).
         if prctl is not None and threading.current_thread() is threading.main_thread():
-            preexec = _die_with_parent(prctl, os.getpid())
+            preexec = die_with_parent(prctl, os.getpid())
         (self.workdir / STDIO_FILE).write_bytes(b"")
         with (self.workdir / STDIO_FILE).open("ab") as stdio:
             self._process = subprocess.Popen(
