@@ -230,20 +230,16 @@ class MatrixAdapter:
         event_id = await self._room_send(room_id, content, f"hotline-{outbox_id}")
         choices = [choice.id for choice in notice.choices]
         async with self.sessions() as session, session.begin():
-            if original is not None:
-                await sent_messages.update_choices(
-                    session, platform=PLATFORM, message_ref=original.message_ref, choices=choices
-                )
-            else:
-                await sent_messages.record_sent(
-                    session,
-                    platform=PLATFORM,
-                    room=room_id,
-                    message_ref=event_id,
-                    card=notice.card,
-                    choices=choices,
-                    at=self.clock.now(),
-                )
+            await sent_messages.remember_post(
+                session,
+                platform=PLATFORM,
+                room=room_id,
+                message_ref=event_id if original is None else original.message_ref,
+                edited=original is not None,
+                card=notice.card,
+                choices=choices,
+                at=self.clock.now(),
+            )
         if original is None:
             await self._add_reactions(room_id, event_id, notice, outbox_id)
         return event_id

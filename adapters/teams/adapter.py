@@ -195,20 +195,16 @@ class TeamsAdapter:
         else:
             ref = await self.connector.send(service_url, conversation, activity)
         async with self.sessions() as session, session.begin():
-            if original is not None:
-                await sent_messages.update_choices(
-                    session, platform=PLATFORM, message_ref=ref, choices=choices
-                )
-            elif ref:
-                await sent_messages.record_sent(
-                    session,
-                    platform=PLATFORM,
-                    room=conversation,
-                    message_ref=ref,
-                    card=notice.card,
-                    choices=choices,
-                    at=self.clock.now(),
-                )
+            await sent_messages.remember_post(
+                session,
+                platform=PLATFORM,
+                room=conversation,
+                message_ref=ref,
+                edited=original is not None,
+                card=notice.card,
+                choices=choices,
+                at=self.clock.now(),
+            )
         return ref
 
     async def _reference(self, target: Target) -> dict[str, Any]:

@@ -68,3 +68,29 @@ async def update_choices(
     if row is not None:
         row.choices = {"ids": choices}
         await session.flush()
+
+
+async def remember_post(
+    session: AsyncSession,
+    *,
+    platform: str,
+    room: str,
+    message_ref: str,
+    edited: bool,
+    card: str | None,
+    choices: list[str],
+    at: datetime,
+) -> None:
+    """After posting (or editing, `edited`) a message: record it, or its new choices."""
+    if edited:
+        await update_choices(session, platform=platform, message_ref=message_ref, choices=choices)
+    elif message_ref:
+        await record_sent(
+            session,
+            platform=platform,
+            room=room,
+            message_ref=message_ref,
+            card=card,
+            choices=choices,
+            at=at,
+        )
