@@ -819,8 +819,10 @@ async def test_redelivered_activity_is_answered_once(stage: Stage) -> None:
 
     assert sorted(bool(r.handled) for r in bot.inbound) == [False, True]  # they may overlap
     answers = [e for e in pg.messages(PERSONAL_CHAT, after=mark) if "So erreichen Sie" in plain(e)]
-    # (The playground shows an activity with text and a card as two messages, ids "n", "n-x".)
-    assert answers and len({str(e.message_id).split("-")[0] for e in answers}) == 1
+    # The playground shows an activity with text and a card as two messages whose ids are
+    # millisecond timestamps (sometimes equal-prefixed, sometimes consecutive): count cards.
+    assert len([e for e in answers if e.attachments]) == 1
+    assert len([e for e in answers if not e.attachments]) <= 1
     posts = [c for c in pg.connector_calls() if c[0] == "POST"]
     assert len(posts) == 1
     assert len(await bot.outbox()) == 1
