@@ -102,6 +102,17 @@ class TicketRow(Base):
     closed_at: Mapped[datetime | None]
     # The earliest active deadline, NULL when none runs (closed, resolved or paused).
     next_due_at: Mapped[datetime | None] = mapped_column(index=True)
+    # When the deadline sweep next has work for this ticket (a reminder, an escalation, an
+    # interim message, a claim lease): the ONE indexed column the sweep queries. It may be
+    # early (the sweep then only recomputes it), never late.
+    next_action_at: Mapped[datetime | None] = mapped_column(index=True)
+    update_started_at: Mapped[datetime | None]  # the 'no silence' clock last (re)started
+    worked_at: Mapped[datetime | None]  # last staff activity (claim lease)
+    requester_informed_at: Mapped[datetime | None]  # last message to the requester
+    escalated_at: Mapped[datetime | None]  # last escalation to the department leadership
+    escalation_repeats: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    escalation_acked_at: Mapped[datetime | None]
+    escalation_acked_by: Mapped[str | None] = mapped_column(String(128))
 
     __table_args__ = (
         Index("ix_tickets_team_status", "team_id", "status"),
@@ -302,3 +313,40 @@ class InboxRow(Base):
         UniqueConstraint("platform", "event_id"),
         Index("ix_inbox_pending", "platform", "done", "id"),
     )
+
+
+class EscalationStepRow(Base):
+    """A reminder, escalation or other deadline step that fired, under a unique key.
+
+    The key (ticket, deadline instance, step) is inserted in the same transaction that
+    enqueues the step's notices: a second sweeper (another instance, a retry after a crash)
+    hits the unique constraint and sends nothing.
+    """
+
+    __tablename__ = "escalation_steps"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(255), unique=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    step: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(32))
+    due_at: Mapped[datetime]
+    fired_at: Mapped[datetime]
+    # Found late (the bot was down): recorded without its own messages, listed once in a
+    # catch-up report to the leads instead (`reported_at`).
+    missed: Mapped[bool] = mapped_column(Boolean, default=False)
+    reported_at: Mapped[datetime | None]
+    recipients: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+    __table_args__ = (Index("ix_escalation_steps_unreported", "missed", "reported_at"),)
+
+
+class SchedulerLeaseRow(Base):
+    """A named job lease: which instance runs a singleton job (catch-up report) until when."""
+
+    __tablename__ = "scheduler_leases"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(128))
+    lease_until: Mapped[datetime]
+    last_run_at: Mapped[datetime | None]

@@ -276,6 +276,7 @@ class EscalationConfig:
     digest_at: time
     interim_update_after: timedelta
     claim_lease: timedelta
+    by_level: Mapping[Level, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -325,6 +326,12 @@ class OrgConfig:
             if group.id == group_id:
                 return group
         raise KeyError(group_id)
+
+    def escalation_policy_for(self, team_id: str) -> EscalationPolicy:
+        """The team's own policy, else its level's, else the default policy."""
+        team = self.team(team_id)
+        name = team.escalation_policy or self.escalation.by_level.get(team.level)
+        return self.escalation.policies[name or self.escalation.default_policy]
 
     def teams_of(self, platform: str, user_id: str) -> tuple[Team, ...]:
         """The teams whose member this platform user is."""

@@ -142,7 +142,12 @@ def check_escalation(ck: Checker, raw: object, path: KeyPath) -> EscalationConfi
     """The escalation config, or None when it has issues (all of them reported)."""
     timings = ("sweep_interval", "interim_update_after", "claim_lease")
     start = len(ck.issues)
-    node = ck.mapping(raw, path, required=(*timings, "digest_at", "default_policy", "policies"))
+    node = ck.mapping(
+        raw,
+        path,
+        required=(*timings, "digest_at", "default_policy", "policies"),
+        optional=("by_level",),
+    )
     if node is None:
         return None
     durations = {
@@ -169,16 +174,36 @@ def check_escalation(ck: Checker, raw: object, path: KeyPath) -> EscalationConfi
                 (*path, "default_policy"),
                 f"unknown escalation policy '{default}'; known policies: {known(table)}",
             )
+    by_level = _policy_by_level(ck, node.get("by_level") or {}, (*path, "by_level"), table)
     if len(ck.issues) > start or default is None or digest_at is None:
         return None
     return EscalationConfig(
         policies=policies,
         default_policy=default,
+        by_level=by_level,
         sweep_interval=durations["sweep_interval"] or timedelta(0),
         digest_at=digest_at,
         interim_update_after=durations["interim_update_after"] or timedelta(0),
         claim_lease=durations["claim_lease"] or timedelta(0),
     )
+
+
+def _policy_by_level(
+    ck: Checker, raw: object, path: KeyPath, table: dict[str, object] | None
+) -> dict[Level, str]:
+    """`by_level: {3: name}`: the policy of the teams of a level (a team's own one wins)."""
+    levels = ck.mapping(raw, path, check_keys=False)
+    chosen: dict[Level, str] = {}
+    for key, value in (levels or {}).items():
+        if str(key) not in ("1", "2", "3"):
+            ck.report((*path, key), f"unknown level '{key}'; levels are 1, 2 and 3")
+            continue
+        name = ck.string(value, (*path, key), "a policy name")
+        if name is not None and table is not None and name not in table:
+            ck.report((*path, key), f"unknown escalation policy '{name}'; known: {known(table)}")
+        elif name is not None:
+            chosen[Level(int(key))] = name
+    return chosen
 
 
 def _escalation_policy(

@@ -39,6 +39,8 @@ class Action(StrEnum):
     CLOSE = "close"
     REOPEN = "reopen"
     ESCALATE = "escalate"
+    REMIND = "remind"  # a deadline reminder or a lead's notice (recorded, status kept)
+    ACKNOWLEDGE = "acknowledge"  # a lead has taken note of an escalation
     NOTE = "note"
     WITHDRAW = "withdraw"
 
@@ -70,6 +72,8 @@ RULES: dict[Action, Rule] = {
     Action.CLOSE: Rule(frozenset({S.RESOLVED}), S.CLOSED),
     Action.REOPEN: Rule(frozenset({S.RESOLVED}), S.REOPENED),
     Action.ESCALATE: Rule(WORKABLE, None),
+    Action.REMIND: Rule(WORKABLE, None),
+    Action.ACKNOWLEDGE: Rule(WORKABLE | {S.RESOLVED}, None),
     Action.NOTE: Rule(frozenset(TicketStatus) - {S.CLOSED}, None),
     Action.WITHDRAW: Rule(OPEN_STATUSES, S.CLOSED),
 }

@@ -29,6 +29,7 @@ def start_clocks(config: OrgConfig, ticket: TicketRow, now: datetime) -> None:
     ticket.first_response_due_at = due_at(policies[targets.first_response], calendar, now)
     ticket.resolution_due_at = due_at(policies[targets.resolution], calendar, now)
     ticket.update_due_at = due_at(policies[targets.update], calendar, now)
+    ticket.update_started_at = now
     refresh_next_due(ticket)
 
 
@@ -48,6 +49,7 @@ def touch_update_clock(config: OrgConfig, ticket: TicketRow, now: datetime) -> N
     calendar = team_calendar(config, ticket.team_id)
     targets = config.sla.targets_for(Level(ticket.level))
     ticket.update_due_at = due_at(config.sla.policies[targets.update], calendar, now)
+    ticket.update_started_at = now
     refresh_next_due(ticket)
 
 
@@ -79,6 +81,7 @@ def resume_clocks(config: OrgConfig, ticket: TicketRow, now: datetime) -> None:
             setattr(ticket, f"{name}_due_at", due)
         setattr(ticket, f"{name}_remaining_s", None)
     ticket.paused_at = None
+    ticket.update_started_at = now
     refresh_next_due(ticket)
 
 

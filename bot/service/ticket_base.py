@@ -13,7 +13,8 @@ from bot.config.model import OrgConfig, Person
 from bot.domain.errors import ConcurrentUpdate, NotAllowed, TicketNotFound
 from bot.domain.lifecycle import Action, TicketStatus, next_status
 from bot.notices import Notice, Outgoing, Target
-from bot.service import feedback, notify, permissions
+from bot.escalation import plan
+from bot.service import deadlines, feedback, notify, permissions
 from bot.service.actors import Actor
 from storage.models import TicketRow
 from storage.repositories import tickets as repo
@@ -72,6 +73,9 @@ class TicketServiceBase:
         *,
         public: bool = True,
     ) -> None:
+        if person is not None or action in (Action.CLAIM, Action.CUSTOMER_REPLY):
+            ticket.worked_at = self.clock.now()  # activity: the claim lease starts again
+        self._reschedule(ticket)
         await self._flush(session)
         await repo.append_event(
             session,
@@ -87,6 +91,10 @@ class TicketServiceBase:
             data=data,
         )
 
+    def _reschedule(self, ticket: TicketRow) -> None:
+        """The ticket changed: when does the deadline sweep next look at it?"""
+        plan.refresh(self.config, ticket, deadlines.team_calendar(self.config, ticket.team_id))
+
     async def _flush(self, session: AsyncSession) -> None:
         try:
             await session.flush()
@@ -98,6 +106,8 @@ class TicketServiceBase:
     ) -> None:
         """Guaranteed feedback: a message to the requester about this change."""
         notice = feedback.to_requester(self.config, ticket, key, self.clock.now(), **args)
+        ticket.requester_informed_at = self.clock.now()
+        self._reschedule(ticket)
         await notify.send(
             session, [Outgoing(feedback.requester_target(ticket), notice)], at=self.clock.now()
         )

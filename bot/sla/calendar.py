@@ -158,6 +158,48 @@ class WorkingCalendar:
                 remaining -= available
             day = self.next_working_day(day)
 
+    def subtract_working_time(self, end: datetime, amount: timedelta) -> datetime:
+        """The instant `amount` of office time before `end` (the mirror of add_working_time).
+
+        When the amount runs out exactly at the start of an office interval, that start is
+        returned. A zero amount returns `end` itself. Negative amounts: ValueError.
+        """
+        cursor = _utc(end)
+        if amount < _ZERO:
+            raise ValueError(f"negative working time: {amount}")
+        if amount == _ZERO:
+            return cursor.astimezone(self._tz)
+        remaining = amount
+        day = cursor.astimezone(self._tz).date()
+        for _ in range(_MAX_SEARCH_DAYS * 2):
+            for opens, closes in reversed(self.office_intervals(day)):
+                begin, finish = _utc(opens), min(cursor, _utc(closes))
+                if finish <= begin:
+                    continue
+                available = finish - begin
+                if remaining <= available:
+                    return (finish - remaining).astimezone(self._tz)
+                remaining -= available
+            day -= timedelta(days=1)
+        raise ValueError(f"no office time within {_MAX_SEARCH_DAYS * 2} days before {end}")
+
+    def is_office_time(self, at: datetime) -> bool:
+        """Whether `at` lies within office hours of a working day."""
+        at_utc = _utc(at)
+        day = at_utc.astimezone(self._tz).date()
+        return any(_utc(o) <= at_utc < _utc(c) for o, c in self.office_intervals(day))
+
+    def next_office_time(self, at: datetime) -> datetime:
+        """`at` itself during office hours, else the next opening after it."""
+        at_utc = _utc(at)
+        day = at_utc.astimezone(self._tz).date()
+        for _ in range(_MAX_SEARCH_DAYS + 1):
+            for opens, closes in self.office_intervals(day):
+                if at_utc < _utc(closes):
+                    return max(at_utc, _utc(opens)).astimezone(self._tz)
+            day = self.next_working_day(day)
+        raise ValueError(f"no office time within {_MAX_SEARCH_DAYS} days after {at}")
+
     def remaining_office_time(self, at: datetime) -> timedelta:
         """Office time left on `at`'s local day after `at` (the whole day before opening)."""
         at_utc = _utc(at)

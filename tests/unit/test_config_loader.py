@@ -162,7 +162,16 @@ def test_sample_calendar_sla_escalation_platforms() -> None:
     assert escalation.sweep_interval == timedelta(seconds=30)
     assert escalation.digest_at == time(8, 45)
     standard = escalation.policies[escalation.default_policy]
-    assert [s.action for s in standard.steps] == ["remind", "notify_lead", "escalate", "escalate"]
+    assert [s.action for s in standard.steps] == [
+        "remind",
+        "notify_lead",
+        "escalate",
+        "remind",
+        "escalate",
+        "notify_lead",
+    ]
+    assert escalation.by_level == {}
+    assert config.escalation_policy_for("kreditoren") is standard
     assert standard.steps[0].before == timedelta(hours=2)
     assert standard.steps[2].after == timedelta(hours=1)
     assert (standard.repeat_every, standard.max_repeats) == (timedelta(hours=4), 3)

@@ -35,6 +35,14 @@ EXPECTED: dict[Action, dict[TicketStatus, TicketStatus]] = {
     Action.CLOSE: {RESOLVED: CLOSED},
     Action.REOPEN: {RESOLVED: REOPENED},
     Action.ESCALATE: {QUEUED: QUEUED, CLAIMED: CLAIMED, WAITING: WAITING, REOPENED: REOPENED},
+    Action.REMIND: {QUEUED: QUEUED, CLAIMED: CLAIMED, WAITING: WAITING, REOPENED: REOPENED},
+    Action.ACKNOWLEDGE: {
+        QUEUED: QUEUED,
+        CLAIMED: CLAIMED,
+        WAITING: WAITING,
+        RESOLVED: RESOLVED,
+        REOPENED: REOPENED,
+    },
     Action.NOTE: {
         NEW: NEW,
         QUEUED: QUEUED,
@@ -75,8 +83,8 @@ def test_the_table_covers_every_action_and_status() -> None:
     # A new Action or TicketStatus must be added to the table above on purpose.
     assert set(EXPECTED) == set(Action)
     assert set(EXPECTED_OPEN) == set(TicketStatus)
-    assert len(ALL_PAIRS) == len(TicketStatus) * len(Action) == 91
-    assert len(LEGAL) == 32
+    assert len(ALL_PAIRS) == len(TicketStatus) * len(Action) == 105
+    assert len(LEGAL) == 41
 
 
 @pytest.mark.parametrize("pair", LEGAL, ids=_id)

@@ -1,0 +1,1 @@
+"""Deadlines at work: reminders, escalation to the leadership, digests, the sweep that runs them."""

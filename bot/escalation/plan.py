@@ -1,0 +1,129 @@
+"""What the deadline sweep owes a ticket, and when: a pure function of the ticket's columns.
+
+Every piece of due work is an `Item` with a unique key: a policy step on one deadline
+instance (the deadline's due time is part of the key, so a restarted clock brings fresh
+steps), a repeat of the last escalation, an interim message to the requester, a claim lease.
+The sweep fires the items that are due and not yet recorded; `next_action_at` is the
+earliest moment of any item, the one indexed column the sweep queries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from bot.config.model import DeadlineKind, EscalationStep, OrgConfig
+from bot.domain.lifecycle import TicketStatus
+from bot.sla.calendar import WorkingCalendar
+from storage.models import TicketRow
+
+ItemKind = Literal["step", "repeat", "interim", "lease"]
+_ACTIVE = frozenset({TicketStatus.QUEUED, TicketStatus.CLAIMED, TicketStatus.REOPENED})
+
+
+@dataclass(frozen=True)
+class Item:
+    """One piece of due work for one ticket."""
+
+    key: str
+    kind: ItemKind
+    moment: datetime
+    step: EscalationStep | None = None
+    repeat: int = 0
+
+
+def items(config: OrgConfig, ticket: TicketRow, calendar: WorkingCalendar) -> list[Item]:
+    """Everything the sweep will owe this ticket in its current state, earliest first.
+
+    Nothing runs while the ticket waits for the customer or is resolved/closed. Offsets
+    count office time on the team's calendar.
+    """
+    if TicketStatus(ticket.status) not in _ACTIVE or ticket.paused_at is not None:
+        return []
+    found = [*_step_items(config, ticket, calendar), *_repeat_items(config, ticket, calendar)]
+    settings = config.escalation
+    informed = ticket.requester_informed_at or ticket.queued_at or ticket.created_at
+    found.append(
+        Item(
+            f"t{ticket.id}:interim:{_stamp(informed)}",
+            "interim",
+            calendar.add_working_time(informed, settings.interim_update_after),
+        )
+    )
+    if ticket.status == TicketStatus.CLAIMED and ticket.assignee is not None:
+        worked = ticket.worked_at or ticket.updated_at
+        moment = calendar.add_working_time(worked, settings.claim_lease)
+        found.append(Item(f"t{ticket.id}:lease:{_stamp(worked)}", "lease", moment))
+    return sorted(found, key=lambda item: item.moment)
+
+
+def next_action_at(candidates: Iterable[Item], fired: Collection[str] = ()) -> datetime | None:
+    """The earliest moment of an item not yet fired (None: nothing left to watch)."""
+    moments = [item.moment for item in candidates if item.key not in fired]
+    return min(moments) if moments else None
+
+
+def refresh(config: OrgConfig, ticket: TicketRow, calendar: WorkingCalendar) -> None:
+    """Recompute `next_action_at` after a change, not knowing which steps already fired.
+
+    The result may be early (a fired step's moment): the sweep then loads the fired keys
+    and stores the exact moment. It is never late, so nothing is missed.
+    """
+    ticket.next_action_at = next_action_at(items(config, ticket, calendar))
+
+
+def deadlines(ticket: TicketRow) -> dict[DeadlineKind, tuple[datetime, datetime] | None]:
+    """Each running deadline of the ticket with the moment its clock (re)started."""
+    queued = ticket.queued_at or ticket.created_at
+    first = None
+    if ticket.first_responded_at is None and ticket.first_response_due_at is not None:
+        first = (ticket.first_response_due_at, queued)
+    update = None
+    if ticket.first_responded_at is not None and ticket.update_due_at is not None:
+        update = (ticket.update_due_at, ticket.update_started_at or queued)
+    resolution = None
+    if ticket.resolution_due_at is not None:
+        resolution = (ticket.resolution_due_at, queued)
+    return {"first_response": first, "update": update, "resolution": resolution}
+
+
+def _step_items(
+    config: OrgConfig, ticket: TicketRow, calendar: WorkingCalendar
+) -> Iterable[Item]:
+    running = deadlines(ticket)
+    for step in config.escalation_policy_for(ticket.team_id).steps:
+        deadline = running[step.deadline]
+        if deadline is None:
+            continue
+        due, started = deadline
+        if step.before:
+            moment = calendar.subtract_working_time(due, step.before)
+            if moment < started:  # the clock started with less time left: no reminder
+                continue
+        else:
+            moment = calendar.add_working_time(due, step.after)
+        key = f"t{ticket.id}:{step.deadline}:{_stamp(due)}:{step.id}"
+        yield Item(key, "step", moment, step=step)
+
+
+def _repeat_items(
+    config: OrgConfig, ticket: TicketRow, calendar: WorkingCalendar
+) -> Iterable[Item]:
+    """The next repeat of the last escalation, while nobody acts and no lead acknowledged."""
+    escalated = ticket.escalated_at
+    if escalated is None or ticket.escalation_acked_at is not None:
+        return
+    if ticket.worked_at is not None and ticket.worked_at > escalated:
+        return
+    policy = config.escalation_policy_for(ticket.team_id)
+    number = ticket.escalation_repeats + 1
+    if number > policy.max_repeats:
+        return
+    moment = calendar.add_working_time(escalated, policy.repeat_every * number)
+    yield Item(f"t{ticket.id}:repeat:{_stamp(escalated)}:{number}", "repeat", moment, repeat=number)
+
+
+def _stamp(moment: datetime) -> int:
+    return int(moment.timestamp())
