@@ -89,9 +89,7 @@ def deadlines(ticket: TicketRow) -> dict[DeadlineKind, tuple[datetime, datetime]
     return {"first_response": first, "update": update, "resolution": resolution}
 
 
-def _step_items(
-    config: OrgConfig, ticket: TicketRow, calendar: WorkingCalendar
-) -> Iterable[Item]:
+def _step_items(config: OrgConfig, ticket: TicketRow, calendar: WorkingCalendar) -> Iterable[Item]:
     running = deadlines(ticket)
     for step in config.escalation_policy_for(ticket.team_id).steps:
         deadline = running[step.deadline]

@@ -12,8 +12,8 @@ from bot.clock import Clock
 from bot.config.model import OrgConfig, Person
 from bot.domain.errors import ConcurrentUpdate, NotAllowed, TicketNotFound
 from bot.domain.lifecycle import Action, TicketStatus, next_status
-from bot.notices import Notice, Outgoing, Target
 from bot.escalation import plan
+from bot.notices import Notice, Outgoing, Target
 from bot.service import deadlines, feedback, notify, permissions
 from bot.service.actors import Actor
 from storage.models import TicketRow
