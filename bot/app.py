@@ -17,6 +17,9 @@ from bot.config.loader import load_config
 from bot.config.model import OrgConfig
 from bot.delivery import Adapter, OutboxSender
 from bot.engine import Engine
+from bot.escalation.digest import Digests
+from bot.escalation.scheduler import DeadlineJobs
+from bot.escalation.sweep import Sweeper
 from storage.engine import data_dir, database_url, make_engine, make_sessionmaker
 
 CONFIG_ENV = "HOTLINE_CONFIG"
@@ -31,6 +34,7 @@ class App:
     sessions: async_sessionmaker[AsyncSession]
     engine: Engine
     sender: OutboxSender
+    jobs: DeadlineJobs
     adapters: dict[str, Adapter] = field(default_factory=dict)
 
     async def close(self) -> None:
@@ -67,7 +71,8 @@ def build_app(
     adapters: dict[str, Adapter] = {}
     sender = OutboxSender(sessions, adapters, clock)
     engine = Engine(config, sessions, clock)
-    app = App(config, db, sessions, engine, sender, adapters)
+    jobs = DeadlineJobs(Sweeper(config, sessions, clock), Digests(config, sessions, clock))
+    app = App(config, db, sessions, engine, sender, jobs, adapters)
     if platforms is None:
         platforms = tuple(name for name, p in config.platforms.items() if p.enabled)
     if "local" in platforms:

@@ -14,6 +14,7 @@ from bot.clock import Clock
 from bot.config.model import OrgConfig
 from bot.domain.errors import LeadsOnly, NotAllowed, StaffOnly, UnknownTeam
 from bot.domain.lifecycle import OPEN_STATUSES
+from bot.escalation.commands import LeadCommands
 from bot.i18n import t
 from bot.i18n.formatting import format_deadline, format_moment
 from bot.markup import literal
@@ -45,6 +46,7 @@ class CommandHandlers:
         self.service = service
         self.clock = clock
         self.tz = ZoneInfo(config.calendar.timezone)
+        self.leads = LeadCommands(config, service, clock)
 
     def check_audience(self, command: Command, actor: Actor) -> None:
         """Raise StaffOnly or LeadsOnly when the actor's roles do not fit the command."""
@@ -62,6 +64,12 @@ class CommandHandlers:
             return [await self.queue(session, actor)]
         if command.name == "proposals":
             return [await self.proposals(session, actor)]
+        if command.name == "escalations":
+            return [await self.leads.escalations(session, actor)]
+        if command.name == "overdue":
+            return [await self.leads.overdue(session, actor)]
+        if command.name == "ack":
+            return [await self.leads.ack(session, actor, _id(command))]
         if command.name == "mine" or (command.name == "status" and command.ticket_id is None):
             return [await self.mine(session, actor, command.prefix)]
         if command.name == "status":

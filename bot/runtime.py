@@ -1,4 +1,5 @@
-"""Running the bot as a service: adapters receive, the outbox sender delivers, until stopped."""
+"""Running the bot as a service: adapters receive, the scheduler sweeps deadlines, the outbox
+sender delivers, until stopped."""
 
 from __future__ import annotations
 
@@ -37,13 +38,20 @@ async def serve(app: App, stop: asyncio.Event | None = None) -> None:
             loop.add_signal_handler(signum, stop.set)
     wake = asyncio.Event()
     app.engine.on_outbox = wake.set
+    app.jobs.sweeper.on_outbox = wake.set
     sender = asyncio.create_task(deliver_forever(app.sender, wake), name="outbox")
+    digest: asyncio.Task[int] | None = None
     try:
         for name, adapter in app.adapters.items():
             log.warning("starting %s adapter", name)
             await adapter.start(app.engine.handle)
+        app.jobs.start()
+        digest = asyncio.create_task(app.jobs.catch_up_digest(), name="catch-up-digest")
         await stop.wait()
     finally:
+        if digest is not None:
+            digest.cancel()
+        await app.jobs.stop()
         await stop_delivery(app.sender, sender, wake)
         await app.close()
 

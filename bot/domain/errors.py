@@ -71,3 +71,15 @@ class ComplaintStays(NotAllowed):
     """Complaints stay with complaint management (the concept: always confidential)."""
 
     key = "error.complaint_stays"
+
+
+class NotEscalated(HotlineError):
+    """/ack on a ticket that has no escalation."""
+
+    key = "error.not_escalated"
+
+
+class AlreadyAcknowledged(HotlineError):
+    """/ack on an escalation a lead has already acknowledged."""
+
+    key = "error.already_acknowledged"

@@ -9,15 +9,25 @@ enters notices only through `literal`, so it can never inject markup.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.domain.errors import AlreadyClaimed, ComplaintStays, SameTeam, UnknownTeam
+from bot.domain.errors import (
+    AlreadyAcknowledged,
+    AlreadyClaimed,
+    ComplaintStays,
+    NotAllowed,
+    NotEscalated,
+    SameTeam,
+    UnknownTeam,
+)
 from bot.domain.lifecycle import Action, TicketStatus
 from bot.i18n import t
+from bot.i18n.formatting import format_moment
 from bot.markup import literal
 from bot.notices import Outgoing
-from bot.service import deadlines, feedback, notify
+from bot.service import deadlines, feedback, notify, permissions
 from bot.service.actors import Actor, display_name
 from bot.service.ticket_base import TicketServiceBase
 from storage.models import TicketRow
@@ -251,4 +261,30 @@ class TicketService(TicketServiceBase):
         before = self._move(ticket, Action.NOTE)
         data = {"text": text}
         await self._record(session, ticket, Action.NOTE, before, actor, person, data, public=False)
+        return ticket
+
+    async def acknowledge(
+        self, session: AsyncSession, *, ticket_id: int, actor: Actor
+    ) -> TicketRow:
+        """A lead takes note of an escalation: recorded, and its repeats stop."""
+        ticket = await self.get(session, ticket_id)
+        person = permissions.lead_on(self.config, actor, ticket)
+        if person is None:
+            raise NotAllowed("not a lead of this ticket", id=ticket.id)
+        if ticket.escalation_level == 0:
+            raise NotEscalated("not escalated", id=ticket.id)
+        if ticket.escalation_acked_at is not None:
+            tz = ZoneInfo(self.config.calendar.timezone)
+            raise AlreadyAcknowledged(
+                "already acknowledged",
+                id=ticket.id,
+                who=display_name(self.config, ticket.escalation_acked_by),
+                when=format_moment(ticket.escalation_acked_at, actor.locale, tz),
+            )
+        before = self._move(ticket, Action.ACKNOWLEDGE)
+        ticket.escalation_acked_at, ticket.escalation_acked_by = self.clock.now(), person.id
+        data = {"level": ticket.escalation_level}
+        await self._record(
+            session, ticket, Action.ACKNOWLEDGE, before, actor, person, data, public=False
+        )
         return ticket

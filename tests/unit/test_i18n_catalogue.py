@@ -10,7 +10,7 @@ from typing import get_args
 
 import pytest
 
-from bot.config.model import TOPIC_KINDS, TopicKind
+from bot.config.model import TOPIC_KINDS, DeadlineKind, EscalationAction, TopicKind
 from bot.domain.lifecycle import Action, TicketStatus
 from bot.i18n import _catalogue, has, keys, normalise_locale, t
 
@@ -38,6 +38,9 @@ F_STRING_EXPANSIONS: dict[str, tuple[str, ...]] = {
     "proposal.saved.": PROPOSAL_KINDS,  # t(f"proposal.saved.{effect.kind}")
     "proposal.kind.": PROPOSAL_KINDS,  # t(f"proposal.kind.{row.kind}")
     "history.": tuple(action.value for action in Action),  # t(f"history.{event.action}")
+    "step.": get_args(DeadlineKind),  # t(f"step.{deadline}")
+    "step.action.": (*get_args(EscalationAction), "repeat"),  # t(f"step.action.{step.action}")
+    "sweep.escalation_reason.": get_args(DeadlineKind),  # t(f"sweep.escalation_reason.{deadline}")
 }
 EXPANDED_KEYS = sorted(
     prefix + value for prefix, values in F_STRING_EXPANSIONS.items() for value in values

@@ -1,0 +1,204 @@
+"""Firing one due item of the sweep: record it under its unique key, then enqueue its notices.
+
+Both happen in the caller's transaction. If the key is already recorded (another instance
+or an earlier run got there first), nothing is sent. Notices carry an outbox dedupe key
+derived from the step key as a second guard.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config.model import Person
+from bot.domain.lifecycle import Action
+from bot.escalation.messages import SYSTEM_PLATFORM, SweepMessages
+from bot.escalation.plan import Item, deadlines
+from bot.notices import Notice, Outgoing, Target
+from bot.service import notify, permissions
+from bot.service.actors import Actor
+from bot.service.ticket_base import TicketServiceBase
+from storage.models import TicketRow
+from storage.repositories import escalation as steps_repo
+from storage.repositories import tickets as tickets_repo
+
+SWEEP_ACTOR = Actor(platform=SYSTEM_PLATFORM, user_id="deadline-sweep", display_name="Hotline-Bot")
+
+
+class DeadlineActions(TicketServiceBase):
+    """Carries out reminders, breach notices, escalations, interim messages and claim leases."""
+
+    @property
+    def messages(self) -> SweepMessages:
+        """The notice builder (cheap; built on use so tests may swap the config)."""
+        return SweepMessages(self.config)
+
+    async def fire(
+        self, session: AsyncSession, ticket: TicketRow, item: Item, *, missed: bool
+    ) -> bool:
+        """Record and carry out `item`; False if another sweeper already did.
+
+        A `missed` reminder or escalation (found late, the bot was down) changes the
+        ticket's state but sends nothing: the leads get one catch-up report instead.
+        """
+        now = self.clock.now()
+        quiet = missed and item.kind in ("step", "repeat")
+        step_id = item.step.id if item.step else item.kind
+        action = item.step.action if item.step else item.kind
+        recorded = await steps_repo.record_step(
+            session,
+            key=item.key,
+            ticket_id=ticket.id,
+            step=step_id,
+            action=action,
+            due_at=item.moment,
+            fired_at=now,
+            missed=quiet,
+            recipients={"deadline": item.step.deadline if item.step else None},
+        )
+        if not recorded:
+            return False
+        send = _Sender(session, item.key, now, quiet)
+        if item.kind == "interim":
+            await self._tell(session, ticket, "ticket.interim")
+        elif item.kind == "lease":
+            await self._release(session, ticket, send)
+        elif item.kind == "repeat" or action == "escalate":
+            await self._escalate(session, ticket, item, send, quiet=quiet)
+        elif action == "remind":
+            await self._remind(session, ticket, item, send, quiet=quiet)
+        else:
+            await self._notify_lead(session, ticket, item, send, quiet=quiet)
+        return True
+
+    async def _remind(
+        self, session: AsyncSession, ticket: TicketRow, item: Item, send: _Sender, *, quiet: bool
+    ) -> None:
+        due = self._due(ticket, item)
+        if ticket.assignee is not None:
+            notice = self.messages.remind_assignee(ticket, self.clock.now(), due)
+            await send(self._person_targets(ticket.assignee), notice)
+            to: dict[str, Any] = {"assignee": ticket.assignee}
+        elif ticket.confidential:
+            notice = self.messages.remind_assignee(ticket, self.clock.now(), due)
+            await send(self._people(permissions.complaint_managers(self.config)), notice)
+            to = {"complaint_managers": True}
+        else:
+            notice = self.messages.remind_channel(ticket, self.clock.now(), due)
+            await send(
+                notify.channel_targets(self.config, self.config.team(ticket.team_id)), notice
+            )
+            to = {"channel": ticket.team_id}
+        await self._audit(session, ticket, Action.REMIND, item, quiet, to)
+
+    async def _notify_lead(
+        self, session: AsyncSession, ticket: TicketRow, item: Item, send: _Sender, *, quiet: bool
+    ) -> None:
+        due, now = self._due(ticket, item), self.clock.now()
+        if ticket.confidential:
+            managers = permissions.complaint_managers(self.config)
+            await send(self._people(managers), self.messages.breach_lead(ticket, now, due))
+        else:
+            team = self.config.team(ticket.team_id)
+            await send(
+                notify.channel_targets(self.config, team),
+                self.messages.breach_channel(ticket, now, due),
+            )
+            await send(
+                self._people(team.lead_people()), self.messages.breach_lead(ticket, now, due)
+            )
+        await self._audit(session, ticket, Action.REMIND, item, quiet, {"leads": ticket.team_id})
+
+    async def _escalate(
+        self, session: AsyncSession, ticket: TicketRow, item: Item, send: _Sender, *, quiet: bool
+    ) -> None:
+        now = self.clock.now()
+        if item.kind == "repeat":
+            ticket.escalation_repeats = item.repeat
+        else:
+            ticket.escalation_level += 1
+            ticket.escalated_at, ticket.escalation_repeats = now, 0
+            ticket.escalation_acked_at = ticket.escalation_acked_by = None
+            ticket.escalation_step = item.step.id if item.step else None
+        events = await tickets_repo.ticket_events(session, ticket_id=ticket.id)
+        deadline = item.step.deadline if item.step else None
+        notice = self.messages.escalation(
+            ticket,
+            now,
+            deadline=deadline,
+            due=self._due(ticket, item) if item.step else None,
+            repeat=item.repeat,
+            events=events,
+        )
+        await send(self._people(self.leadership()), notice)
+        if item.kind == "step" and not ticket.confidential:
+            team = self.config.team(ticket.team_id)
+            channel = notify.channel_targets(self.config, team)
+            await send(channel, self.messages.escalation_channel(ticket))
+        data = {"level": ticket.escalation_level, "repeat": item.repeat}
+        await self._audit(session, ticket, Action.ESCALATE, item, quiet, data)
+
+    async def _release(self, session: AsyncSession, ticket: TicketRow, send: _Sender) -> None:
+        """The claim lease ran out: back to the queue, a handover note, a word to the claimer."""
+        previous = ticket.assignee or "-"
+        since = ticket.worked_at or ticket.updated_at
+        before = self._move(ticket, Action.UNCLAIM)
+        ticket.assignee = None
+        data = {"was": previous, "reason": "claim_lease"}
+        await self._record(session, ticket, Action.UNCLAIM, before, SWEEP_ACTOR, None, data)
+        await self._tell(session, ticket, "ticket.unclaimed")
+        if not ticket.confidential:
+            note = self.messages.lease_channel_note(ticket, previous, since)
+            await self._post_card(session, ticket, note=note)
+        await send(
+            self._person_targets(previous),
+            self.messages.lease_claimer(ticket, self.clock.now(), since),
+        )
+
+    async def _audit(
+        self,
+        session: AsyncSession,
+        ticket: TicketRow,
+        action: Action,
+        item: Item,
+        quiet: bool,
+        data: dict[str, Any],
+    ) -> None:
+        step = item.step.id if item.step else item.kind
+        details = {"step": step, "missed": quiet, **data}
+        await self._record(
+            session, ticket, action, ticket.status, SWEEP_ACTOR, None, details, public=False
+        )
+
+    def leadership(self) -> tuple[Person, ...]:
+        """Who receives escalations: the department leadership's leads (else all its members,
+        else, without a leadership team, the team leads of level 1)."""
+        team = self.config.leadership_team() or self.config.first_level_team()
+        return team.lead_people() or team.members
+
+    def _people(self, people: tuple[Person, ...]) -> list[Target]:
+        return [
+            target for person in people for target in notify.person_targets(self.config, person)
+        ]
+
+    def _due(self, ticket: TicketRow, item: Item) -> datetime:
+        running = deadlines(ticket)[item.step.deadline] if item.step else None
+        return item.moment if running is None else running[0]
+
+
+class _Sender:
+    """Enqueues a step's notices under dedupe keys derived from the step key."""
+
+    def __init__(self, session: AsyncSession, key: str, now: datetime, quiet: bool) -> None:
+        self.session, self.key, self.now, self.quiet = session, key, now, quiet
+        self.count = 0
+
+    async def __call__(self, targets: list[Target], notice: Notice) -> None:
+        if self.quiet or not targets:
+            return
+        prefix = f"sweep:{self.key}:{self.count}"
+        self.count += 1
+        outgoing = [Outgoing(target, notice) for target in targets]
+        await notify.send(self.session, outgoing, at=self.now, dedupe_prefix=prefix)

@@ -1,0 +1,177 @@
+"""Leads hear in bulk, not in a storm: the daily digest and the catch-up report.
+
+The daily digest goes to each lead in the morning of a working day: open, overdue and
+escalated tickets of their teams. Its outbox key names the day and the person, so two
+instances (or a restart) send it once. The catch-up report lists the steps a bot that was
+down found late: one message per lead instead of one per missed step.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Collection, Sequence
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.clock import Clock
+from bot.config.model import Level, OrgConfig, Person
+from bot.domain.lifecycle import OPEN_STATUSES
+from bot.escalation.actions import DeadlineActions
+from bot.escalation.listing import ticket_lines
+from bot.i18n import t
+from bot.i18n.formatting import format_moment
+from bot.notices import Notice, Outgoing
+from bot.service import feedback, notify, permissions
+from bot.sla.calendar import calendar_for
+from storage.models import EscalationStepRow, TicketRow
+from storage.repositories import escalation as repo
+
+REPORT_LEASE = "catch-up-report"
+_OPEN = [status.value for status in OPEN_STATUSES]
+
+
+class Digests:
+    """Builds and enqueues the daily digest and the catch-up report."""
+
+    def __init__(
+        self, config: OrgConfig, sessions: async_sessionmaker[AsyncSession], clock: Clock
+    ) -> None:
+        self.config = config
+        self.sessions = sessions
+        self.clock = clock
+        self.locale = config.default_locale
+        self.tz = ZoneInfo(config.calendar.timezone)
+        self.calendar = calendar_for(config)
+        self.holder = f"instance-{uuid.uuid4().hex[:12]}"
+
+    def readers(self) -> dict[str, tuple[Person, frozenset[str] | None]]:
+        """Each lead with the teams they oversee (None: all, for the department leadership)."""
+        found: dict[str, tuple[Person, set[str] | None]] = {}
+        leadership = DeadlineActions(self.config, self.clock).leadership()
+        for person in leadership:
+            found[person.id] = (person, None)
+        for team in self.config.teams:
+            if team.level == Level.THIRD:
+                continue
+            for person in team.lead_people():
+                entry = found.setdefault(person.id, (person, set()))
+                if entry[1] is not None:
+                    entry[1].add(team.id)
+        return {
+            key: (person, None if teams is None else frozenset(teams))
+            for key, (person, teams) in found.items()
+        }
+
+    async def daily(self) -> int:
+        """Send today's digest to every lead who has open tickets (working days only)."""
+        now = self.clock.now()
+        today = now.astimezone(self.tz).date()
+        if not self.calendar.is_working_day(today):
+            return 0
+        sent = 0
+        async with self.sessions() as session, session.begin():
+            stats = await repo.team_stats(session, statuses=_OPEN, now=now)
+            for person, teams in self.readers().values():
+                notice = await self._digest(session, person, teams, stats, now)
+                if notice is None:
+                    continue
+                targets = notify.person_targets(self.config, person)
+                prefix = f"digest:{today.isoformat()}:{person.id}"
+                outgoing = [Outgoing(target, notice) for target in targets]
+                await notify.send(session, outgoing, at=now, dedupe_prefix=prefix)
+                sent += 1
+        return sent
+
+    async def _digest(
+        self,
+        session: AsyncSession,
+        person: Person,
+        teams: frozenset[str] | None,
+        stats: dict[str, tuple[int, int, int]],
+        now: datetime,
+    ) -> Notice | None:
+        loc = self.locale
+        mine = [team for team in self.config.teams if teams is None or team.id in teams]
+        rows = [(team, stats.get(team.id, (0, 0, 0))) for team in mine]
+        if not any(numbers[0] for _, numbers in rows):
+            return None
+        lines = [
+            t("digest.team_line", loc, team=team.name.get(loc), open=n, overdue=o, escalated=e)
+            for team, (n, o, e) in rows
+            if n
+        ]
+        sees_complaints = person.id in self.config.roles.complaint_managers
+        overdue = await repo.overdue_open(session, team_ids=teams, statuses=_OPEN, now=now)
+        escalated = await repo.escalated_open(session, team_ids=teams, statuses=_OPEN)
+        for key, found in (("digest.overdue", overdue), ("digest.escalated", escalated)):
+            visible = [row for row in found if sees_complaints or not row.confidential]
+            if visible:
+                lines += ["", t(key, loc), *ticket_lines(self.config, visible, now, loc)]
+        return Notice(
+            title=t("digest.title", loc, date=now.astimezone(self.tz).strftime("%d.%m.%Y")),
+            text="\n".join(lines),
+            channel_safe=False,
+        )
+
+    async def catch_up(self, *, limit: int = 2000) -> int:
+        """Report steps found late to the leads concerned, once; returns messages enqueued."""
+        now = self.clock.now()
+        async with self.sessions() as session, session.begin():
+            if not await repo.has_unreported_missed(session):
+                return 0
+            ttl = timedelta(minutes=2)
+            if not await repo.try_lease(
+                session, name=REPORT_LEASE, holder=self.holder, now=now, ttl=ttl
+            ):
+                return 0
+            steps = await repo.unreported_missed(session, limit=limit)
+            tickets = await repo.tickets_by_id(session, ids={s.ticket_id for s in steps})
+            lines: dict[str, list[str]] = defaultdict(list)
+            people: dict[str, Person] = {}
+            for step in steps:
+                ticket = tickets[step.ticket_id]
+                for person in self._concerned(ticket, step):
+                    people[person.id] = person
+                    lines[person.id].append(self._missed_line(ticket, step))
+            for person_id, person_lines in lines.items():
+                notice = Notice(
+                    title=t("catchup.title", self.locale),
+                    text="\n".join([t("catchup.intro", self.locale), *person_lines]),
+                    channel_safe=False,
+                )
+                targets = notify.person_targets(self.config, people[person_id])
+                prefix = f"catchup:{steps[0].id}-{steps[-1].id}:{person_id}"
+                await notify.send(
+                    session, [Outgoing(x, notice) for x in targets], at=now, dedupe_prefix=prefix
+                )
+            await repo.mark_reported(session, step_ids=[s.id for s in steps], at=now)
+            return len(lines)
+
+    def _concerned(self, ticket: TicketRow, step: EscalationStepRow) -> Collection[Person]:
+        people: dict[str, Person] = {}
+        if ticket.confidential:
+            leads: Sequence[Person] = permissions.complaint_managers(self.config)
+        else:
+            leads = self.config.team(ticket.team_id).lead_people()
+        for person in leads:
+            people[person.id] = person
+        if step.action in ("escalate", "repeat"):
+            for person in DeadlineActions(self.config, self.clock).leadership():
+                people[person.id] = person
+        return people.values()
+
+    def _missed_line(self, ticket: TicketRow, step: EscalationStepRow) -> str:
+        loc = self.locale
+        deadline = step.recipients.get("deadline")
+        return t(
+            "catchup.line",
+            loc,
+            id=ticket.id,
+            team=feedback.team_name(self.config, ticket.team_id, loc),
+            step=t(f"step.action.{step.action}", loc),
+            deadline=t(f"step.{deadline}", loc) if deadline else "-",
+            due=format_moment(step.due_at, loc, self.tz),
+        )

@@ -1,0 +1,100 @@
+"""One APScheduler for the whole bot: the short-interval deadline sweep and the daily digest.
+
+The jobs are database sweeps, not a job per ticket, so any number of instances can run
+them side by side: the unique step keys and outbox keys make each message go out once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from bot.escalation.digest import Digests
+from bot.escalation.sweep import Sweeper, SweepReport
+
+log = logging.getLogger(__name__)
+
+
+class DeadlineJobs:
+    """The scheduled jobs, each guarded so a failing round is logged and retried next time."""
+
+    def __init__(self, sweeper: Sweeper, digests: Digests) -> None:
+        self.sweeper = sweeper
+        self.digests = digests
+        self._running = asyncio.Lock()
+        self._caught_up = False
+        self.scheduler: AsyncIOScheduler | None = None
+
+    async def run_sweep(self) -> SweepReport | None:
+        """One sweep plus, when steps were found late, the catch-up report."""
+        async with self._running:
+            try:
+                report = await self.sweeper.sweep()
+                if report.missed or not self._caught_up:
+                    # Also once after start: a report a crash interrupted is finished now.
+                    if await self.digests.catch_up() and self.sweeper.on_outbox:
+                        self.sweeper.on_outbox()
+                    self._caught_up = True
+                return report
+            except Exception:
+                log.exception("deadline sweep failed; the next round retries")
+                return None
+
+    async def run_digest(self) -> int:
+        """Today's digest (sent once per lead and day, whichever instance gets there first)."""
+        async with self._running:
+            try:
+                sent = await self.digests.daily()
+                if sent and self.sweeper.on_outbox:
+                    self.sweeper.on_outbox()
+                return sent
+            except Exception:
+                log.exception("daily digest failed")
+                return 0
+
+    async def catch_up_digest(self) -> int:
+        """At start: if today's digest time passed while the bot was down, send it now
+        (one digest, however long the bot was away; never twice thanks to its outbox key)."""
+        now = self.sweeper.clock.now().astimezone(self.digests.tz)
+        if now.time() < self.sweeper.config.escalation.digest_at:
+            return 0
+        return await self.run_digest()
+
+    def start(self) -> AsyncIOScheduler:
+        """Start the scheduler on the running event loop."""
+        config = self.sweeper.config
+        scheduler = AsyncIOScheduler(timezone=str(self.digests.tz))
+        interval = config.escalation.sweep_interval.total_seconds()
+        scheduler.add_job(
+            self.run_sweep,
+            IntervalTrigger(seconds=interval),
+            id="deadline-sweep",
+            max_instances=1,
+            coalesce=True,
+            next_run_time=datetime.now(self.digests.tz),
+        )
+        at = config.escalation.digest_at
+        scheduler.add_job(
+            self.run_digest,
+            CronTrigger(hour=at.hour, minute=at.minute, timezone=str(self.digests.tz)),
+            id="daily-digest",
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=3600,
+        )
+        scheduler.start()
+        self.scheduler = scheduler
+        log.warning("deadline sweep every %ss, daily digest at %s", interval, at.strftime("%H:%M"))
+        return scheduler
+
+    async def stop(self) -> None:
+        """Stop scheduling and wait for a running job to finish its transaction."""
+        if self.scheduler is not None and self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        async with self._running:
+            pass

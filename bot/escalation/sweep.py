@@ -1,0 +1,172 @@
+"""The deadline sweep: find due tickets with one indexed query, fire what is due, reschedule.
+
+A batch of due tickets is handled in ONE transaction: each fired step is inserted under
+its unique key together with its notices in the outbox, then the ticket's exact
+`next_action_at` is stored (compare-and-set on the ticket's version). The outbox sender
+delivers after commit. If another instance got to one of the tickets first, the batch is
+rolled back and redone ticket by ticket, so every step is sent exactly once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
+
+from bot.clock import Clock
+from bot.config.model import OrgConfig
+from bot.domain.errors import ConcurrentUpdate
+from bot.escalation import plan
+from bot.escalation.actions import DeadlineActions
+from bot.sla.calendar import WorkingCalendar, calendar_for
+from storage.models import TicketRow
+from storage.repositories import escalation as repo
+from storage.repositories._dialect import supports_skip_locked
+
+log = logging.getLogger(__name__)
+BATCH_SIZE = 200
+MAX_ITEMS_PER_TICKET = 20  # a guard against a plan that never settles
+RETRY_LATER = timedelta(minutes=5)
+_CONFLICTS = (IntegrityError, StaleDataError, ConcurrentUpdate, DBAPIError)
+
+
+@dataclass
+class SweepReport:
+    """What one sweep did."""
+
+    tickets: int = 0
+    fired: int = 0
+    missed: int = 0
+    deferred: int = 0
+    conflicts: int = 0
+    keys: list[str] = field(default_factory=list)
+
+
+class Sweeper:
+    """Runs the deadline sweep; safe to run in several instances against one database."""
+
+    def __init__(
+        self,
+        config: OrgConfig,
+        sessions: async_sessionmaker[AsyncSession],
+        clock: Clock,
+        *,
+        batch_size: int = BATCH_SIZE,
+        on_outbox: Callable[[], None] | None = None,
+    ) -> None:
+        self.config = config
+        self.sessions = sessions
+        self.clock = clock
+        self.batch_size = batch_size
+        self.on_outbox = on_outbox
+        self.actions = DeadlineActions(config, clock)
+        # A step found this late was not missed by a slow sweep but by a bot that was down.
+        self.late_after = max(timedelta(minutes=10), 4 * config.escalation.sweep_interval)
+        self._calendars: dict[str, WorkingCalendar] = {}
+
+    def calendar(self, team_id: str) -> WorkingCalendar:
+        """The team's working calendar (built once per team)."""
+        if team_id not in self._calendars:
+            self._calendars[team_id] = calendar_for(self.config, team_id)
+        return self._calendars[team_id]
+
+    async def sweep(self) -> SweepReport:
+        """Handle every ticket that is due now; return what was done."""
+        now = self.clock.now()
+        report = SweepReport()
+        while True:
+            before = report.tickets
+            handled = await self._batch(now, report)
+            if handled < self.batch_size or report.tickets == before:
+                break  # all done, or only tickets another instance is busy with are left
+        if report.fired and self.on_outbox is not None:
+            self.on_outbox()
+        return report
+
+    async def _batch(self, now: datetime, report: SweepReport) -> int:
+        ids: list[int] = []
+        try:
+            async with self.sessions() as session, session.begin():
+                tickets = await repo.due_tickets(session, now=now, limit=self.batch_size)
+                ids = [ticket.id for ticket in tickets]
+                partial = SweepReport()
+                for ticket in tickets:
+                    await self._ticket(session, ticket, now, partial)
+                await session.flush()
+            _merge(report, partial)
+            return len(ids)
+        except _CONFLICTS as error:
+            log.info("sweep batch met a concurrent change (%s); redoing it one by one", error)
+            report.conflicts += 1
+        for ticket_id in ids:
+            await self._single(ticket_id, now, report)
+        return len(ids)
+
+    async def _single(self, ticket_id: int, now: datetime, report: SweepReport) -> None:
+        partial = SweepReport()
+        try:
+            async with self.sessions() as session, session.begin():
+                query = select(TicketRow).where(
+                    TicketRow.id == ticket_id, TicketRow.next_action_at <= now
+                )
+                if supports_skip_locked(session):
+                    query = query.with_for_update(skip_locked=True)
+                ticket = await session.scalar(query)
+                if ticket is not None:
+                    await self._ticket(session, ticket, now, partial)
+                    await session.flush()
+            _merge(report, partial)
+        except _CONFLICTS:
+            report.conflicts += 1  # the other instance handled it: its steps are recorded
+        except Exception:
+            log.exception("deadline sweep failed on ticket %s; retrying later", ticket_id)
+            await self._postpone(ticket_id, now + RETRY_LATER)
+
+    async def _ticket(
+        self, session: AsyncSession, ticket: TicketRow, now: datetime, report: SweepReport
+    ) -> None:
+        """Fire the due items of one ticket, earliest first, then store its exact next moment."""
+        report.tickets += 1
+        calendar = self.calendar(ticket.team_id)
+        for _ in range(MAX_ITEMS_PER_TICKET):
+            candidates = plan.items(self.config, ticket, calendar)
+            fired = await repo.fired_keys(session, keys=[item.key for item in candidates])
+            due = [i for i in candidates if i.key not in fired and i.moment <= now]
+            if not due:
+                ticket.next_action_at = plan.next_action_at(candidates, fired)
+                return
+            item = due[0]
+            missed = now - item.moment > self.late_after
+            if missed and not calendar.is_office_time(now):
+                # Found late outside office hours: catch up when the office opens.
+                ticket.next_action_at = calendar.next_office_time(now)
+                report.deferred += 1
+                return
+            if await self.actions.fire(session, ticket, item, missed=missed):
+                report.fired += 1
+                report.missed += int(missed)
+                report.keys.append(item.key)
+        ticket.next_action_at = now + RETRY_LATER
+        log.error("ticket %s: more than %d due items at once", ticket.id, MAX_ITEMS_PER_TICKET)
+
+    async def _postpone(self, ticket_id: int, moment: datetime) -> None:
+        async with self.sessions() as session, session.begin():
+            await session.execute(
+                update(TicketRow)
+                .where(TicketRow.id == ticket_id)
+                .values(next_action_at=moment, version=TicketRow.version + 1)
+            )
+
+
+def _merge(total: SweepReport, part: SweepReport) -> None:
+    total.tickets += part.tickets
+    total.fired += part.fired
+    total.missed += part.missed
+    total.deferred += part.deferred
+    total.keys += part.keys
