@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.matrix import render
 from adapters.matrix.parse import PLATFORM, reaction_inbound
+from adapters.matrix.reactions import ReactionTasks
 from adapters.matrix.rooms import RoomDirectory
 from adapters.matrix.settings import MatrixSettings
 from adapters.matrix.sync import SyncLoop
@@ -54,6 +55,7 @@ class MatrixAdapter:
         self._tasks: list[asyncio.Task[None]] = []
         self._wake = asyncio.Event()
         self._on_inbound: InboundHandler | None = None
+        self.reactions = ReactionTasks()
 
     async def start(self, on_inbound: InboundHandler) -> None:
         """Log in with the stored device, catch up with the homeserver, start the loops."""
@@ -93,6 +95,7 @@ class MatrixAdapter:
 
     async def stop(self) -> None:
         """Stop the loops and close the connection; what was stored stays in the inbox."""
+        await self.reactions.cancel_all()
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -183,6 +186,7 @@ class MatrixAdapter:
         if inbound is None:
             return
         if inbound.is_direct:
+            self.reactions.answered(inbound.conversation_id)  # its question's are stale now
             await self.rooms.remember_direct(inbound.user_id, inbound.conversation_id)
         try:
             await self._on_inbound(inbound)
@@ -227,6 +231,7 @@ class MatrixAdapter:
                 )
         if original is not None:
             content = render.edit_content(original.message_ref, content)
+        mark = self.reactions.mark(room_id)
         event_id = await self._room_send(room_id, content, f"hotline-{outbox_id}")
         choices = [choice.id for choice in notice.choices]
         async with self.sessions() as session, session.begin():
@@ -240,8 +245,9 @@ class MatrixAdapter:
                 choices=choices,
                 at=self.clock.now(),
             )
-        if original is None:
-            await self._add_reactions(room_id, event_id, notice, outbox_id)
+        if original is None and notice.choices:
+            adding = self._add_reactions(room_id, event_id, notice, outbox_id)
+            await self.reactions.add(room_id, mark, adding)
         return event_id
 
     async def _room_send(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -35,6 +36,10 @@ SYNC_FILTER: dict[str, Any] = {
     "presence": {"not_types": ["*"]},
 }
 SYNC_TOKEN = "sync_token"
+# A sync that brings nothing to store (the bot's own messages and reactions, typing, receipts)
+# moves the token in memory only; it is written with the next stored event, or after this
+# long. Losing it in a crash only means fetching those events again, which store nothing.
+TOKEN_SAVE_SECONDS = 30.0
 
 
 class SyncLoop:
@@ -59,6 +64,7 @@ class SyncLoop:
         self.bot_names = bot_names
         self.on_stored = on_stored
         self.since: str | None = None
+        self._saved_at: float | None = None  # time.monotonic() of the last token write
 
     async def catch_up(self) -> None:
         """First sync after start: full state; history before the very first start is skipped."""
@@ -125,6 +131,9 @@ class SyncLoop:
                     events = await self._backfill(room_id, joined.timeline.prev_batch) + events
                 payloads += self._parse(room_id, events)
         await self._accept_invites(response)
+        if not payloads and not self._token_due(response):
+            self.since = response.next_batch
+            return
         async with self.sessions() as session, session.begin():
             for payload in payloads:
                 await inbox.put(
@@ -142,8 +151,16 @@ class SyncLoop:
                 at=self.clock.now(),
             )
         self.since = response.next_batch
+        self._saved_at = time.monotonic()
         if payloads:
             self.on_stored()
+
+    def _token_due(self, response: SyncResponse) -> bool:
+        """Whether a sync without events to store must still write its token: the first
+        one, one with invites (joins change what the next sync brings), or after a while."""
+        if self._saved_at is None or response.rooms.invite or response.rooms.leave:
+            return True
+        return time.monotonic() - self._saved_at >= TOKEN_SAVE_SECONDS
 
     def _parse(self, room_id: str, events: list[Event]) -> list[dict[str, Any]]:
         ctx = RoomContext(
