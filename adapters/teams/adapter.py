@@ -24,12 +24,13 @@ from adapters.teams import render
 from adapters.teams.auth import AuthError, AuthSettings, TokenValidator
 from adapters.teams.connector import ConnectorClient
 from adapters.teams.parse import PLATFORM, channel_of, parse_activity, reference_of, user_key
+from adapters.teams.references import ReferenceStore
 from adapters.teams.settings import TeamsSettings
 from adapters.teams.turns import TurnRunner
 from bot.clock import Clock
 from bot.delivery import DeliveryError, InboundHandler
 from bot.notices import Notice, Target
-from storage.repositories import platform_state, sent_messages
+from storage.repositories import sent_messages
 
 log = logging.getLogger(__name__)
 DEFAULT_REFERENCE = "ref:default"
@@ -67,6 +68,7 @@ class TeamsAdapter:
         self.connector: ConnectorClient | None = None
         self.validator: TokenValidator | None = None
         self.turns = TurnRunner(settings.app_id, settings.app_password)
+        self.references = ReferenceStore(sessions, clock)
         self._on_inbound: InboundHandler | None = None
         self._runner: web.AppRunner | None = None
         self._credentials: Any = None
@@ -143,11 +145,14 @@ class TeamsAdapter:
         if problem is not None:
             log.info("rejected a malformed activity: %s", problem)
             return web.Response(status=400, text="body must be a JSON activity")
-        await self.turns.run(activity, claims, self._turn)
+
+        async def turn(_context: TurnContext) -> None:
+            await self._turn(body)  # the JSON as received: no msrest serialize round trip
+
+        await self.turns.run(activity, claims, turn)
         return web.Response(status=201 if body.get("type") == "message" else 200)
 
-    async def _turn(self, context: TurnContext) -> None:
-        activity: dict[str, Any] = context.activity.serialize()
+    async def _turn(self, activity: dict[str, Any]) -> None:
         await self._remember(activity)
         inbound = parse_activity(activity)
         if inbound is not None and self._on_inbound is not None:
@@ -165,13 +170,7 @@ class TeamsAdapter:
             reference = {**reference, "conversation_id": channel}
         elif reference["conversation_type"] == "personal" and user_key(activity):
             keys.append(f"ref:user:{user_key(activity)}")
-        value = json.dumps(reference)
-        async with self.sessions() as session, session.begin():
-            for key in keys:
-                if await platform_state.get_value(session, platform=PLATFORM, key=key) != value:
-                    await platform_state.set_value(
-                        session, platform=PLATFORM, key=key, value=value, at=self.clock.now()
-                    )
+        await self.references.put(keys, json.dumps(reference))
 
     # -- outbound ----------------------------------------------------------------
 
@@ -194,6 +193,8 @@ class TeamsAdapter:
             ref = original.message_ref
         else:
             ref = await self.connector.send(service_url, conversation, activity)
+        if notice.card is None:
+            return ref  # only cards are looked up again (to update them in place)
         async with self.sessions() as session, session.begin():
             await sent_messages.remember_post(
                 session,
@@ -209,13 +210,10 @@ class TeamsAdapter:
 
     async def _reference(self, target: Target) -> dict[str, Any]:
         key = f"ref:{target.kind}:{target.address}"
-        async with self.sessions() as session:
-            stored = await platform_state.get_value(session, platform=PLATFORM, key=key)
-            default = await platform_state.get_value(
-                session, platform=PLATFORM, key=DEFAULT_REFERENCE
-            )
+        stored = await self.references.get(key)
         if stored is not None:
             return dict(json.loads(stored))
+        default = await self.references.get(DEFAULT_REFERENCE)
         base = json.loads(default) if default else {}
         service_url = self.settings.service_url or base.get("service_url")
         if not service_url:
@@ -235,14 +233,7 @@ class TeamsAdapter:
             "conversation_type": "personal",
             "tenant_id": base.get("tenant_id"),
         }
-        async with self.sessions() as session, session.begin():
-            await platform_state.set_value(
-                session,
-                platform=PLATFORM,
-                key=key,
-                value=json.dumps(reference),
-                at=self.clock.now(),
-            )
+        await self.references.put([key], json.dumps(reference))
         return reference
 
     async def _token(self) -> str | None:
