@@ -36,15 +36,14 @@ class DeadlineActions(TicketServiceBase):
         return SweepMessages(self.config)
 
     async def fire(
-        self, session: AsyncSession, ticket: TicketRow, item: Item, *, missed: bool
+        self, session: AsyncSession, ticket: TicketRow, item: Item, *, quiet: bool = False
     ) -> bool:
         """Record and carry out `item`; False if another sweeper already did.
 
-        A `missed` reminder or escalation (found late, the bot was down) changes the
-        ticket's state but sends nothing: the leads get one catch-up report instead.
+        A `quiet` step (found late: the bot was down) changes the ticket's state but sends
+        nothing; it is recorded as missed, for the leads' catch-up report.
         """
         now = self.clock.now()
-        quiet = missed and item.kind in ("step", "repeat")
         step_id = item.step.id if item.step else item.kind
         action = item.step.action if item.step else item.kind
         recorded = await steps_repo.record_step(
