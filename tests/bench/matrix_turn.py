@@ -94,7 +94,7 @@ async def run(quick: bool) -> list[Row]:
     missing = synapse_missing_reason(find_synapse_venv())
     if missing:
         return [skipped("Matrix turn", missing)]
-    sequential, users, per_user = (20, 10, 2) if quick else (200, 10, 10)
+    sequential, users, per_user = (20, 3, 2) if quick else (200, 10, 10)
     with tempfile.TemporaryDirectory(prefix="bench-matrix-") as tmp:
         async with _synapse(Path(tmp) / "synapse") as server:
             return await _measure(server, Path(tmp), sequential, users, per_user)

@@ -1,0 +1,107 @@
+"""Driving a Teams bot like the Bot Connector does, and timing its answers.
+
+``WatchedConnector`` is the tests' connector emulator that also reports every accepted send
+or reply to the benchmark's event loop the moment it arrives (the emulator runs on its own
+thread). ``TeamsDriver`` posts personal-chat message activities to a bot's /api/messages
+and waits for the answer in that conversation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import time
+from collections import defaultdict
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+from tests.teams.bot_fixture import activity_json
+from tests.teams.connector_emulator import ConnectorEmulator
+
+
+class WatchedConnector(ConnectorEmulator):
+    """A ConnectorEmulator that hands each accepted send/reply to `Watcher`s on another loop."""
+
+    def __init__(self) -> None:
+        super().__init__(strict_updates=False)
+        self.watcher: Watcher | None = None
+
+    async def _send(self, request: web.Request) -> web.StreamResponse:
+        response = await super()._send(request)
+        watcher = self.watcher
+        if watcher is not None and response.status == 201:
+            with self._lock:
+                body = self.activities[-1].body if self.activities else {}
+            watcher.notify_threadsafe(request.match_info["cid"], body)
+        return response
+
+
+class Watcher:
+    """Per conversation: the answers arrived so far (text form) and who waits for them."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.arrived: dict[str, list[tuple[float, str]]] = defaultdict(list)
+        self._waiters: dict[str, asyncio.Event] = defaultdict(asyncio.Event)
+
+    def notify_threadsafe(self, conversation_id: str, body: dict[str, Any]) -> None:
+        """Called on the connector's thread: record the time now, wake the waiter."""
+        at = time.perf_counter()
+        text = json.dumps(body, ensure_ascii=False)
+        self.loop.call_soon_threadsafe(self._arrive, conversation_id, at, text)
+
+    def _arrive(self, conversation_id: str, at: float, text: str) -> None:
+        self.arrived[conversation_id].append((at, text))
+        self._waiters[conversation_id].set()
+
+    async def answer(self, conversation_id: str, after: int, contains: str) -> tuple[int, float]:
+        """Wait for an answer at index >= `after` containing `contains`; return the index
+        after it and its arrival time."""
+        while True:
+            arrived = self.arrived[conversation_id]
+            for index in range(after, len(arrived)):
+                if contains in arrived[index][1]:
+                    return index + 1, arrived[index][0]
+            event = self._waiters[conversation_id]
+            event.clear()
+            await event.wait()
+
+
+class TeamsDriver:
+    """One requester in a personal chat with a bot: posts messages, times the answers."""
+
+    _ids = itertools.count(1)
+
+    def __init__(
+        self, http: aiohttp.ClientSession, endpoint: str, service_url: str, watcher: Watcher, n: int
+    ) -> None:
+        self.http = http
+        self.endpoint = endpoint
+        self.service_url = service_url
+        self.watcher = watcher
+        self.conversation = f"a:bench-{n}-{next(self._ids)}"
+        self.user = {"id": f"29:bench-{n}", "name": f"Bench User {n}", "aadObjectId": f"aad-{n}"}
+        self._seen = 0
+
+    async def turn(self, text: str, expect: str, timeout: float = 30.0) -> float:  # noqa: ASYNC109
+        """Post `text`; return the seconds until the answer containing `expect` has arrived at
+        the connector and the bot has answered the POST (whichever is later)."""
+        activity = activity_json(
+            id=f"bench-{next(self._ids)}",
+            serviceUrl=self.service_url,
+            text=text,
+            conversation={"id": self.conversation, "conversationType": "personal", "tenantId": "t"},
+            **{"from": self.user},
+        )
+        started = time.perf_counter()
+        async with asyncio.timeout(timeout):
+            async with self.http.post(self.endpoint, json=activity) as response:
+                await response.read()
+                if response.status >= 300:
+                    raise RuntimeError(f"{self.endpoint} answered {response.status}")
+            posted = time.perf_counter()
+            self._seen, answered = await self.watcher.answer(self.conversation, self._seen, expect)
+        return max(posted, answered) - started
