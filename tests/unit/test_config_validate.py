@@ -363,6 +363,20 @@ CASES: list[tuple[str, str, str, str, str | None]] = [
         None,
     ),
     (
+        "  by_level: {}                        # e.g.",
+        "  by_level: {2: streng}                        # e.g.",
+        "escalation.by_level.2",
+        "unknown escalation policy 'streng'",
+        None,
+    ),
+    (
+        "  by_level: {}                        # e.g.",
+        "  by_level: {5: standard}                        # e.g.",
+        "escalation.by_level.5",
+        "levels are 1, 2 and 3",
+        None,
+    ),
+    (
         "max_repeats: 3",
         "max_repeats: -1",
         "escalation.policies.standard.max_repeats",
