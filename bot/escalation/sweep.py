@@ -10,7 +10,7 @@ rolled back and redone ticket by ticket, so every step is sent exactly once.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -96,8 +96,9 @@ class Sweeper:
                 tickets = await repo.due_tickets(session, now=now, limit=self.batch_size)
                 ids = [ticket.id for ticket in tickets]
                 partial = SweepReport()
+                fired = await self._fired(session, tickets)
                 for ticket in tickets:
-                    await self._ticket(session, ticket, now, partial)
+                    await self._ticket(session, ticket, now, partial, fired)
                 await session.flush()
             _merge(report, partial)
             return len(ids)
@@ -119,7 +120,8 @@ class Sweeper:
                     query = query.with_for_update(skip_locked=True)
                 ticket = await session.scalar(query)
                 if ticket is not None:
-                    await self._ticket(session, ticket, now, partial)
+                    fired = await self._fired(session, [ticket])
+                    await self._ticket(session, ticket, now, partial, fired)
                     await session.flush()
             _merge(report, partial)
         except _CONFLICTS:
@@ -128,15 +130,33 @@ class Sweeper:
             log.exception("deadline sweep failed on ticket %s; retrying later", ticket_id)
             await self._postpone(ticket_id, now + RETRY_LATER)
 
+    async def _fired(self, session: AsyncSession, tickets: Sequence[TicketRow]) -> set[str]:
+        """The already recorded keys among the batch's items: one query for the batch."""
+        keys = [
+            item.key
+            for ticket in tickets
+            for item in plan.items(self.config, ticket, self.calendar(ticket.team_id))
+        ]
+        return await repo.fired_keys(session, keys=keys)
+
     async def _ticket(
-        self, session: AsyncSession, ticket: TicketRow, now: datetime, report: SweepReport
+        self,
+        session: AsyncSession,
+        ticket: TicketRow,
+        now: datetime,
+        report: SweepReport,
+        fired: set[str],
     ) -> None:
-        """Fire the due items of one ticket, earliest first, then store its exact next moment."""
+        """Fire the due items of one ticket, earliest first, then store its exact next moment.
+
+        `fired` holds the keys recorded before this transaction; keys of items that appear
+        only after a step (a repeat after an escalation) are new by construction, and a key
+        another instance recorded meanwhile is caught by the insert itself.
+        """
         report.tickets += 1
         calendar = self.calendar(ticket.team_id)
         for _ in range(MAX_ITEMS_PER_TICKET):
             candidates = plan.items(self.config, ticket, calendar)
-            fired = await repo.fired_keys(session, keys=[item.key for item in candidates])
             due = [i for i in candidates if i.key not in fired and i.moment <= now]
             if not due:
                 ticket.next_action_at = plan.next_action_at(candidates, fired)
@@ -155,6 +175,7 @@ class Sweeper:
                 report.fired += 1
                 report.missed += int(quiet)
                 report.keys.append(item.key)
+            fired.add(item.key)
         ticket.next_action_at = now + RETRY_LATER
         log.error("ticket %s: more than %d due items at once", ticket.id, MAX_ITEMS_PER_TICKET)
 
