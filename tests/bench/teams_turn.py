@@ -39,14 +39,14 @@ async def echo_turn(driver: TeamsDriver, index: int) -> float:
 
 
 async def _in_flight(
-    drivers: list[TeamsDriver], turns: int, turn: Turn
+    drivers: list[TeamsDriver], turns: range, turn: Turn
 ) -> tuple[float, list[float]]:
-    """Every driver does `turns` turns one after another, all drivers at once; return the
-    wall time and every turn's latency."""
+    """Every driver does the turns numbered `turns` one after another (the number picks the
+    step), all drivers at once; return the wall time and every turn's latency."""
     latencies: list[float] = []
 
     async def one(driver: TeamsDriver) -> None:
-        for index in range(turns):
+        for index in turns:
             latencies.append(await turn(driver, index))
 
     started = time.perf_counter()
@@ -98,10 +98,11 @@ async def run(quick: bool) -> list[Row]:
                 bot_time = echo_time = 0.0
                 bot_par: list[float] = []
                 echo_par: list[float] = []
-                for _ in range(2):
-                    elapsed, latencies = await _in_flight(echo_many, per_flight, echo_turn)
+                for first in (0, per_flight):
+                    numbers = range(first, first + per_flight)
+                    elapsed, latencies = await _in_flight(echo_many, numbers, echo_turn)
                     echo_time, echo_par = echo_time + elapsed, echo_par + latencies
-                    elapsed, latencies = await _in_flight(bot_many, per_flight, hotline_turn)
+                    elapsed, latencies = await _in_flight(bot_many, numbers, hotline_turn)
                     bot_time, bot_par = bot_time + elapsed, bot_par + latencies
         finally:
             await echo.stop()
