@@ -49,7 +49,13 @@ def run(args: argparse.Namespace) -> int:
                 sender=app.sender,
             )
             if sys.stdin.isatty():
-                await shell.run_interactive()
+                # Interactive: deadlines run as in the service (each open shell may sweep;
+                # the unique step keys make every reminder go out once).
+                app.jobs.start()
+                try:
+                    await shell.run_interactive()
+                finally:
+                    await app.jobs.stop()
             else:
                 await shell.run_script(sys.stdin)
             return 0

@@ -63,6 +63,8 @@ class DeadlineJobs:
         now = self.sweeper.clock.now().astimezone(self.digests.tz)
         if now.time() < self.sweeper.config.escalation.digest_at:
             return 0
+        if not self.digests.calendar.is_office_time(now):
+            return 0  # not in the evening: tomorrow morning's digest covers it
         return await self.run_digest()
 
     def start(self) -> AsyncIOScheduler:

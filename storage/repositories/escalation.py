@@ -174,3 +174,14 @@ async def has_unreported_missed(session: AsyncSession) -> bool:
         .limit(1)
     )
     return (await session.scalar(query)) is not None
+
+
+async def upcoming(session: AsyncSession, *, limit: int) -> list[tuple[int, datetime]]:
+    """The tickets the sweep will look at next, with the moment (indexed)."""
+    query = (
+        select(TicketRow.id, TicketRow.next_action_at)
+        .where(TicketRow.next_action_at.is_not(None))
+        .order_by(TicketRow.next_action_at)
+        .limit(limit)
+    )
+    return [(ticket_id, moment) for ticket_id, moment in (await session.execute(query)).all()]

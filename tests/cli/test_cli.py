@@ -134,6 +134,28 @@ def test_newcomer_path_two_shells(tmp_path: Path) -> None:
     assert "in Bearbeitung" in again
 
 
+def test_sweep_command_travels_to_the_next_step(tmp_path: Path) -> None:
+    """Operators (and the demo) run one sweep now or at a moment; the channel gets it."""
+    _cli("db", "upgrade", data_dir=tmp_path)
+    script = "Hallo\n1\nhaushalt\nnein\nUns fehlen Haushaltsmittel für Lernmittel\n-\nja\n"
+    _cli("shell", "--as", "schule.sonne", data_dir=tmp_path, stdin=script)
+    first = _cli("sweep", data_dir=tmp_path)
+    assert "steps fired" in first
+    moment = first.split("next check of no. 1: ")[1].split()[0]
+    swept = _cli("sweep", "--at", moment, "--digest", data_dir=tmp_path)
+    assert "1 tickets checked, 1 steps fired" in swept, swept
+    agent = _cli("shell", "--as", "hh.schneider", data_dir=tmp_path, stdin="")
+    assert "Frist" in agent, agent  # a reminder or breach notice (the card says "Antwort")
+    bad = subprocess.run(
+        [sys.executable, "-m", "bot.cli.main", "sweep", "--at", "morgen"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert bad.returncode == 2 and "ISO 8601" in bad.stderr
+
+
 def test_shell_refuses_an_unmigrated_database(tmp_path: Path) -> None:
     env = {**os.environ, "HOTLINE_DATA_DIR": str(tmp_path)}
     env.pop("HOTLINE_DATABASE_URL", None)
