@@ -184,4 +184,5 @@ async def upcoming(session: AsyncSession, *, limit: int) -> list[tuple[int, date
         .order_by(TicketRow.next_action_at)
         .limit(limit)
     )
-    return [(ticket_id, moment) for ticket_id, moment in (await session.execute(query)).all()]
+    rows = (await session.execute(query)).all()
+    return [(ticket_id, moment) for ticket_id, moment in rows if moment is not None]
