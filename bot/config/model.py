@@ -264,6 +264,9 @@ class EscalationPolicy:
     steps: tuple[EscalationStep, ...]
     repeat_every: timedelta
     max_repeats: int
+    # False: steps and repeats count wall-clock time and fire at night and on holidays too
+    # (for a team on call); the deadlines themselves still follow the SLA calendar.
+    office_hours_only: bool = True
 
 
 @dataclass(frozen=True)

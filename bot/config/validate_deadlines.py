@@ -210,9 +210,18 @@ def _escalation_policy(
     ck: Checker, name: str, raw: object, path: KeyPath
 ) -> EscalationPolicy | None:
     start = len(ck.issues)
-    node = ck.mapping(raw, path, required=("steps", "repeat_every", "max_repeats"))
+    node = ck.mapping(
+        raw,
+        path,
+        required=("steps", "repeat_every", "max_repeats"),
+        optional=("office_hours_only",),
+    )
     if node is None:
         return None
+    office_hours_only = True
+    if "office_hours_only" in node:
+        flag = ck.boolean(node["office_hours_only"], (*path, "office_hours_only"))
+        office_hours_only = True if flag is None else flag
     repeat = None
     if "repeat_every" in node:
         repeat = ck.duration(node["repeat_every"], (*path, "repeat_every"), allow_zero=False)
@@ -238,7 +247,13 @@ def _escalation_policy(
         ck.report((*path, "steps"), "an escalation policy needs at least one step")
     if len(ck.issues) > start or repeat is None or repeats is None:
         return None
-    return EscalationPolicy(name=name, steps=tuple(steps), repeat_every=repeat, max_repeats=repeats)
+    return EscalationPolicy(
+        name=name,
+        steps=tuple(steps),
+        repeat_every=repeat,
+        max_repeats=repeats,
+        office_hours_only=office_hours_only,
+    )
 
 
 def _step(ck: Checker, raw: object, path: KeyPath) -> EscalationStep | None:

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Literal
+from datetime import datetime, timedelta
+from typing import Literal, Protocol
 
 from bot.config.model import DeadlineKind, EscalationStep, OrgConfig
 from bot.domain.lifecycle import TicketStatus
@@ -59,6 +59,33 @@ def items(config: OrgConfig, ticket: TicketRow, calendar: WorkingCalendar) -> li
     return sorted(found, key=lambda item: item.moment)
 
 
+class Timeline(Protocol):
+    """How step offsets are counted: office time (a WorkingCalendar) or wall-clock time."""
+
+    def add_working_time(self, start: datetime, amount: timedelta) -> datetime: ...
+
+    def subtract_working_time(self, end: datetime, amount: timedelta) -> datetime: ...
+
+
+class AroundTheClock:
+    """Wall-clock offsets, for policies with `office_hours_only: false`."""
+
+    def add_working_time(self, start: datetime, amount: timedelta) -> datetime:
+        """`start` plus `amount`, nights and holidays included."""
+        return start + amount
+
+    def subtract_working_time(self, end: datetime, amount: timedelta) -> datetime:
+        """`end` minus `amount`, nights and holidays included."""
+        return end - amount
+
+
+def step_timeline(config: OrgConfig, team_id: str, calendar: WorkingCalendar) -> Timeline:
+    """The team's calendar, unless its escalation policy runs around the clock."""
+    if config.escalation_policy_for(team_id).office_hours_only:
+        return calendar
+    return AroundTheClock()
+
+
 def next_action_at(candidates: Iterable[Item], fired: Collection[str] = ()) -> datetime | None:
     """The earliest moment of an item not yet fired (None: nothing left to watch)."""
     moments = [item.moment for item in candidates if item.key not in fired]
@@ -91,17 +118,18 @@ def deadlines(ticket: TicketRow) -> dict[DeadlineKind, tuple[datetime, datetime]
 
 def _step_items(config: OrgConfig, ticket: TicketRow, calendar: WorkingCalendar) -> Iterable[Item]:
     running = deadlines(ticket)
+    timeline = step_timeline(config, ticket.team_id, calendar)
     for step in config.escalation_policy_for(ticket.team_id).steps:
         deadline = running[step.deadline]
         if deadline is None:
             continue
         due, started = deadline
         if step.before:
-            moment = calendar.subtract_working_time(due, step.before)
+            moment = timeline.subtract_working_time(due, step.before)
             if moment < started:  # the clock started with less time left: no reminder
                 continue
         else:
-            moment = calendar.add_working_time(due, step.after)
+            moment = timeline.add_working_time(due, step.after)
         key = f"t{ticket.id}:{step.deadline}:{_stamp(due)}:{step.id}"
         yield Item(key, "step", moment, step=step)
 
@@ -119,7 +147,8 @@ def _repeat_items(
     number = ticket.escalation_repeats + 1
     if number > policy.max_repeats:
         return
-    moment = calendar.add_working_time(escalated, policy.repeat_every * number)
+    timeline = step_timeline(config, ticket.team_id, calendar)
+    moment = timeline.add_working_time(escalated, policy.repeat_every * number)
     yield Item(f"t{ticket.id}:repeat:{_stamp(escalated)}:{number}", "repeat", moment, repeat=number)
 
 

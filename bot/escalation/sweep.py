@@ -163,7 +163,9 @@ class Sweeper:
                 return
             item = due[0]
             missed = now - item.moment > self.late_after
-            if missed and not calendar.is_office_time(now):
+            office_only = self.config.escalation_policy_for(ticket.team_id).office_hours_only
+            on_call = item.kind in ("step", "repeat") and not office_only
+            if missed and not on_call and not calendar.is_office_time(now):
                 # Found late outside office hours: catch up when the office opens.
                 ticket.next_action_at = calendar.next_office_time(now)
                 report.deferred += 1

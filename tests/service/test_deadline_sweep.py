@@ -9,6 +9,8 @@ most 3 times, until /ack. Office hours Mon-Thu 08:30-12:00 and 13:00-15:30, Fri 
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from bot.clock import FrozenClock
@@ -204,3 +206,30 @@ async def test_ack_of_a_ticket_without_escalation_is_answered_politely(
     ticket_id = await hotline.file_request(REQUESTER, topic="haushalt")
     answer = texts(await hotline.say(TEAM_LEAD, f"/ack {ticket_id}"))
     assert f"Nr. {ticket_id} ist nicht eskaliert." in answer
+
+
+async def test_a_policy_on_call_fires_outside_office_hours(
+    config: OrgConfig, sessions: Sessions, clock: FrozenClock
+) -> None:
+    """`office_hours_only: false`: an escalation 1 hour after Friday's 12:00 deadline comes at
+    13:00 on Friday, not on Monday; the deadline itself still follows the SLA calendar."""
+    standard = config.escalation.policies["standard"]
+    on_call = replace(standard, name="bereitschaft", office_hours_only=False)
+    escalation = replace(
+        config.escalation,
+        policies={**config.escalation.policies, "bereitschaft": on_call},
+        default_policy="bereitschaft",
+    )
+    changed = replace(config, escalation=escalation)
+    hotline = Harness(changed, sessions, clock)
+    clock.set(berlin(2026, 12, 4, 9, 0))  # Friday: office until 12:00
+    ticket_id = await hotline.file_request(REQUESTER, topic="haushalt")
+    assert (await hotline.ticket(ticket_id)).first_response_due_at == berlin(2026, 12, 4, 12, 0)
+    sweeper = Sweeper(changed, sessions, clock)
+    await sweep_at(sweeper, clock, berlin(2026, 12, 4, 12, 0))
+    fired = await sweep_at(sweeper, clock, berlin(2026, 12, 4, 13, 0))
+    assert [key.rsplit(":", 1)[-1] for key in fired] == ["eskalation"]
+    # Its repeat 4 hours later, on a Friday evening.
+    repeat = await sweep_at(sweeper, clock, berlin(2026, 12, 4, 17, 0))
+    assert [key.split(":")[1] for key in repeat] == ["repeat"]
+    assert len(await hotline.dm(DEPARTMENT_LEAD)) == 2

@@ -378,6 +378,13 @@ CASES: list[tuple[str, str, str, str, str | None]] = [
     ),
     (
         "max_repeats: 3",
+        "max_repeats: 3\n      office_hours_only: vielleicht",
+        "escalation.policies.standard.office_hours_only",
+        "true or false",
+        "office_hours_only",
+    ),
+    (
+        "max_repeats: 3",
         "max_repeats: -1",
         "escalation.policies.standard.max_repeats",
         "at least 0",
