@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.clock import Clock
 from bot.command_handlers import CommandHandlers
 from bot.config.model import OrgConfig
+from bot.csat_flow import CsatFlow
 from bot.domain.errors import ConcurrentUpdate, HotlineError, NotAllowed
 from bot.domain.lifecycle import Action, TicketStatus, is_allowed
 from bot.i18n import SUPPORTED, normalise_locale, t
@@ -39,7 +40,7 @@ MAX_RACE_RETRIES = 3
 # Commands that start the intake at a topic of this kind.
 SHORTCUTS = {"complaint": "complaint", "idea": "idea", "proposal": "round_table"}
 # Commands that start or end a dialog: only in a DM (a channel must not see a complaint begin).
-DIALOG_COMMANDS = frozenset({"new", "cancel", *SHORTCUTS})
+DIALOG_COMMANDS = frozenset({"new", "cancel", "rate", *SHORTCUTS})
 MAX_NAME = 200
 
 
@@ -59,6 +60,7 @@ class Engine:
         self.service = TicketService(config, clock)
         self.commands = CommandHandlers(config, self.service, clock)
         self.intake = IntakeRunner(config, self.service, clock)
+        self.csat = CsatFlow(config, clock)
         self.on_outbox = on_outbox
 
     async def handle(self, inbound: Inbound) -> bool:
@@ -188,6 +190,8 @@ class Engine:
             return [Notice(text=t("intake.cancelled", actor.locale))] if cancelled else []
         if command.name == "language":
             return await self._language(session, actor, command.text)
+        if command.name == "rate":
+            return await self.csat.rate(session, command, key, actor)
         if command.name in SHORTCUTS:
             topic = self._topic_of_kind(SHORTCUTS[command.name])
             if topic is None:
@@ -232,6 +236,9 @@ class Engine:
         user = UserInput(text=inbound.text, action_id=inbound.action_id)
         text = inbound.text.strip()
         if await self.intake.active_state(session, key) is None and text:
+            comment = await self.csat.maybe_comment(session, key, actor, text)
+            if comment is not None:
+                return comment
             now = self.clock.now()
             waiting = await ticket_repo.waiting_ticket_of(
                 session,

@@ -74,6 +74,9 @@ SPECS: tuple[Spec, ...] = (
     Spec("note", ("note", "notiz"), Args.ID_TEXT, S, "/note Nr. Text"),
     Spec("resolve", ("resolve", "erledigt", "antwort"), Args.ID_TEXT, S, "/resolve Nr. Antwort"),
     Spec(
+        "rate", ("bewertung", "bewerten", "rate"), Args.ID_TEXT, E, "/bewertung Nr. 1-5 [Kommentar]"
+    ),
+    Spec(
         "reopen",
         ("reopen", "wiedereroeffnen", "oeffnen"),
         Args.ID_OPTIONAL_TEXT,
@@ -128,12 +131,19 @@ def parse_command(text: str) -> Command | CommandError:
 
 
 def command_from_action(action_id: str) -> Command | None:
-    """Buttons such as "claim:12" carry a command; other ids belong to dialogs."""
+    """Buttons such as "claim:12", "reopen:12" or "rate:12:4" carry a command; other ids
+    belong to dialogs."""
     name, _, value = action_id.partition(":")
+    number, _, extra = value.partition(":")
     spec = next((s for s in SPECS if s.name == name), None)
-    if spec is None or spec.args not in (Args.ID, Args.OPTIONAL_ID) or not _is_id(value):
+    if spec is None or not _is_id(number):
         return None
-    return Command(spec.name, ticket_id=int(value), audience=spec.audience)
+    base = Command(spec.name, ticket_id=int(number), audience=spec.audience)
+    if not extra and spec.args in (Args.ID, Args.OPTIONAL_ID, Args.ID_OPTIONAL_TEXT):
+        return base
+    if spec.name == "rate" and len(extra) == 1 and extra in "12345":
+        return replace(base, text=extra)
+    return None
 
 
 def _parse_args(spec: Spec, prefix: str, usage: str, rest: str) -> Command | CommandError:

@@ -350,3 +350,19 @@ class SchedulerLeaseRow(Base):
     holder: Mapped[str] = mapped_column(String(128))
     lease_until: Mapped[datetime]
     last_run_at: Mapped[datetime | None]
+
+
+class SatisfactionRow(Base):
+    """A requester's rating (1-5) of a resolved ticket, with an optional comment (CSAT)."""
+
+    __tablename__ = "satisfaction"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), unique=True)
+    team_id: Mapped[str] = mapped_column(String(64), index=True)
+    topic_id: Mapped[str] = mapped_column(String(64))
+    customer_group_id: Mapped[str | None] = mapped_column(String(64))
+    level: Mapped[int] = mapped_column(Integer)
+    score: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str | None] = mapped_column(Text)
+    rated_at: Mapped[datetime] = mapped_column(index=True)

@@ -83,3 +83,9 @@ class AlreadyAcknowledged(HotlineError):
     """/ack on an escalation a lead has already acknowledged."""
 
     key = "error.already_acknowledged"
+
+
+class NotRatable(HotlineError):
+    """A rating for a ticket that is not resolved, or a score outside 1-5."""
+
+    key = "error.not_ratable"

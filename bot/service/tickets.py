@@ -29,6 +29,7 @@ from bot.markup import literal
 from bot.notices import Outgoing
 from bot.service import deadlines, feedback, notify, permissions
 from bot.service.actors import Actor, display_name
+from bot.service.satisfaction import survey
 from bot.service.ticket_base import TicketServiceBase
 from storage.models import TicketRow
 from storage.repositories import tickets as repo
@@ -213,6 +214,8 @@ class TicketService(TicketServiceBase):
         deadlines.stop_clocks(ticket)
         await self._record(session, ticket, Action.RESOLVE, before, actor, person, {"text": answer})
         await self._tell(session, ticket, "ticket.resolved", answer=literal(answer))
+        target = feedback.requester_target(ticket)
+        await notify.send(session, [Outgoing(target, survey(ticket))], at=now)
         await self._update_card(session, ticket)
         return ticket
 

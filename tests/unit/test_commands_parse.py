@@ -67,8 +67,24 @@ ALIASES = {
     "proposal": "proposal",
     "themen": "proposals",
     "proposals": "proposals",
+    "eskalationen": "escalations",
+    "escalations": "escalations",
+    "ueberfaellig": "overdue",
+    "überfällig": "overdue",
+    "overdue": "overdue",
+    "ack": "ack",
+    "kenntnis": "ack",
+    "quittieren": "ack",
+    "bewertung": "rate",
+    "bewerten": "rate",
+    "rate": "rate",
 }
-AUDIENCE = {"proposals": Audience.LEADS}
+AUDIENCE = {
+    "proposals": Audience.LEADS,
+    "escalations": Audience.LEADS,
+    "overdue": Audience.LEADS,
+    "ack": Audience.LEADS,
+}
 STAFF_ONLY = {"queue", "claim", "unclaim", "handoff", "ask", "note", "resolve"}
 
 # canonical name -> (arguments to append, expected ticket id, team, text)
@@ -91,6 +107,10 @@ VALID_ARGS: dict[str, tuple[str, int | None, str | None, str]] = {
     "idea": ("", None, None, ""),
     "proposal": ("Neues Vergabeverfahren", None, None, "Neues Vergabeverfahren"),
     "proposals": ("", None, None, ""),
+    "escalations": ("", None, None, ""),
+    "overdue": ("", None, None, ""),
+    "ack": ("12", 12, None, ""),
+    "rate": ("12 4 Sehr schnell, danke", 12, None, "4 Sehr schnell, danke"),
 }
 NO_ARGS = ["help", "new", "mine", "cancel", "queue", "proposals"]
 ID_ONLY = ["claim", "unclaim"]
@@ -293,6 +313,9 @@ def test_error_arguments_fill_their_message(text: str) -> None:
         ("claim:12", Command("claim", ticket_id=12, audience=Audience.STAFF)),
         ("unclaim:3", Command("unclaim", ticket_id=3, audience=Audience.STAFF)),
         ("status:7", Command("status", ticket_id=7)),
+        ("reopen:7", Command("reopen", ticket_id=7)),
+        ("rate:7:4", Command("rate", ticket_id=7, text="4")),
+        ("ack:9", Command("ack", ticket_id=9, audience=Audience.LEADS)),
     ],
 )
 def test_command_from_action(action_id: str, expected: Command) -> None:
@@ -313,6 +336,11 @@ def test_command_from_action(action_id: str, expected: Command) -> None:
         "ask:12",
         "handoff:12",
         "resolve:12",
+        "rate:12",
+        "rate:12:6",
+        "rate:12:45",
+        "rate:12:x",
+        "claim:12:1",
         "help:1",
         "topic:haushalt",
         "group:kern",

@@ -38,6 +38,7 @@ F_STRING_EXPANSIONS: dict[str, tuple[str, ...]] = {
     "proposal.saved.": PROPOSAL_KINDS,  # t(f"proposal.saved.{effect.kind}")
     "proposal.kind.": PROPOSAL_KINDS,  # t(f"proposal.kind.{row.kind}")
     "history.": tuple(action.value for action in Action),  # t(f"history.{event.action}")
+    "csat.score.": ("1", "2", "3", "4", "5"),  # t(f"csat.score.{score}")
     "step.": get_args(DeadlineKind),  # t(f"step.{deadline}")
     "step.action.": (*get_args(EscalationAction), "repeat"),  # t(f"step.action.{step.action}")
     "sweep.escalation_reason.": get_args(DeadlineKind),  # t(f"sweep.escalation_reason.{deadline}")

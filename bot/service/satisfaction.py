@@ -1,0 +1,91 @@
+"""The satisfaction survey (CSAT) after a ticket is resolved: one question, 1 to 5, and an
+optional comment. Low ratings go to the team lead (for complaints: the complaint managers);
+a requester who is not satisfied can reopen instead."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import Clock
+from bot.config.model import OrgConfig, Person
+from bot.domain.errors import NotAllowed, NotRatable
+from bot.domain.lifecycle import TicketStatus
+from bot.i18n import t
+from bot.markup import literal
+from bot.notices import Choice, Notice, Outgoing
+from bot.service import feedback, notify, permissions
+from bot.service.actors import Actor
+from storage.models import TicketRow
+from storage.repositories import satisfaction as repo
+from storage.repositories import tickets as tickets_repo
+
+SCORES = range(1, 6)
+LOW = 2  # ratings at or below this reach the team lead
+
+
+def survey(ticket: TicketRow) -> Notice:
+    """The question sent with the answer: five rating buttons and 'reopen'."""
+    loc = ticket.requester_locale
+    choices = [
+        Choice(f"rate:{ticket.id}:{score}", t(f"csat.score.{score}", loc)) for score in SCORES
+    ]
+    choices.append(Choice(f"reopen:{ticket.id}", t("button.reopen", loc)))
+    return Notice(
+        text=t("csat.question", loc, id=ticket.id),
+        choices=tuple(choices),
+        ticket_id=ticket.id,
+        channel_safe=False,
+    )
+
+
+class SatisfactionService:
+    """Stores ratings and comments and tells the lead about low ones."""
+
+    def __init__(self, config: OrgConfig, clock: Clock) -> None:
+        self.config = config
+        self.clock = clock
+
+    async def rate(
+        self, session: AsyncSession, *, actor: Actor, ticket_id: int, score: int
+    ) -> TicketRow:
+        """The requester rates their resolved ticket (again: the latest rating counts)."""
+        ticket = await self._ratable(session, actor, ticket_id)
+        if score not in SCORES:
+            raise NotRatable("score out of range", id=ticket_id)
+        row = await repo.rate(session, ticket=ticket, score=score, at=self.clock.now())
+        if score <= LOW:
+            await self._tell_leads(session, ticket, "csat.low", score=row.score)
+        return ticket
+
+    async def comment(
+        self, session: AsyncSession, *, actor: Actor, ticket_id: int, text: str
+    ) -> None:
+        """The optional comment on a rating; a low rating's comment reaches the lead too."""
+        ticket = await self._ratable(session, actor, ticket_id)
+        row = await repo.rating_of(session, ticket_id=ticket_id)
+        if row is None:
+            raise NotRatable("no rating to comment on", id=ticket_id)
+        row.comment = text
+        if row.score <= LOW:
+            await self._tell_leads(session, ticket, "csat.low_comment", text=literal(text))
+
+    async def _ratable(self, session: AsyncSession, actor: Actor, ticket_id: int) -> TicketRow:
+        ticket = await tickets_repo.get_ticket(session, ticket_id=ticket_id)
+        if ticket is None or not permissions.is_requester_of(actor, ticket):
+            raise NotAllowed("only the requester rates", id=ticket_id)
+        if ticket.status not in (TicketStatus.RESOLVED.value, TicketStatus.CLOSED.value):
+            raise NotRatable("not resolved", id=ticket_id)
+        return ticket
+
+    async def _tell_leads(
+        self, session: AsyncSession, ticket: TicketRow, key: str, **args: object
+    ) -> None:
+        people: tuple[Person, ...]
+        if ticket.confidential:
+            people = permissions.complaint_managers(self.config)
+        else:
+            people = self.config.team(ticket.team_id).lead_people()
+        notice = feedback.to_staff(self.config, ticket, key, **args)
+        targets = [x for person in people for x in notify.person_targets(self.config, person)]
+        outgoing = [Outgoing(target, notice) for target in targets]
+        await notify.send(session, outgoing, at=self.clock.now())

@@ -1,0 +1,68 @@
+"""After a rating, the requester's next message may be a comment on it.
+
+Stored as a tiny dialog ("csat_comment", ticket, score) in the conversation's dialog slot,
+like the follow-up after a question back; it expires like every dialog.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.repositories.dialog_states import (
+    ConversationKey,
+    clear_dialog,
+    load_dialog,
+    save_dialog,
+)
+
+COMMENT = "csat_comment"
+SKIP_WORDS = frozenset({"nein", "no", "-", "danke", "nichts", "nothing"})
+
+
+@dataclass(frozen=True)
+class PendingComment:
+    """The rating a comment would belong to."""
+
+    ticket_id: int
+    score: int
+
+
+async def await_comment(
+    session: AsyncSession, *, key: ConversationKey, ticket_id: int, score: int, at: datetime
+) -> None:
+    """From now on, the next free text in this conversation comments on the rating."""
+    stored = await load_dialog(session, key=key)
+    await save_dialog(
+        session,
+        key=key,
+        seen_version=None if stored is None else stored.version,
+        dialog=COMMENT,
+        state={"ticket": ticket_id, "score": score},
+        at=at,
+    )
+
+
+async def pending_comment(
+    session: AsyncSession, *, key: ConversationKey, now: datetime, expires_after: timedelta
+) -> PendingComment | None:
+    """The rating waiting for a comment in this conversation, unless that has expired."""
+    stored = await load_dialog(session, key=key)
+    if stored is None or stored.dialog != COMMENT or stored.updated_at + expires_after < now:
+        return None
+    ticket, score = stored.state.get("ticket"), stored.state.get("score")
+    if not isinstance(ticket, int) or not isinstance(score, int):
+        return None
+    return PendingComment(ticket, score)
+
+
+async def close_comment(session: AsyncSession, *, key: ConversationKey) -> None:
+    """The comment arrived (or was declined): free text is free again."""
+    await clear_dialog(session, key=key)
+
+
+def is_skip(text: str) -> bool:
+    """'nein', '-' and friends decline the comment."""
+    return text.strip().strip(".!").casefold() in SKIP_WORDS
