@@ -107,6 +107,7 @@ class TicketRow(Base):
     # early (the sweep then only recomputes it), never late.
     next_action_at: Mapped[datetime | None] = mapped_column(index=True)
     update_started_at: Mapped[datetime | None]  # the 'no silence' clock last (re)started
+    resolution_started_at: Mapped[datetime | None]  # the resolution clock (re)started
     worked_at: Mapped[datetime | None]  # last staff activity (claim lease)
     requester_informed_at: Mapped[datetime | None]  # last message to the requester
     escalated_at: Mapped[datetime | None]  # last escalation to the department leadership

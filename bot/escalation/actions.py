@@ -131,7 +131,7 @@ class DeadlineActions(TicketServiceBase):
             repeat=item.repeat,
             events=events,
         )
-        await send(self._people(self.leadership()), notice)
+        await send(self._people(self.escalation_readers(ticket)), notice)
         if item.kind == "step" and not ticket.confidential:
             team = self.config.team(ticket.team_id)
             channel = notify.channel_targets(self.config, team)
@@ -170,6 +170,13 @@ class DeadlineActions(TicketServiceBase):
         await self._record(
             session, ticket, action, ticket.status, SWEEP_ACTOR, None, details, public=False
         )
+
+    def escalation_readers(self, ticket: TicketRow) -> tuple[Person, ...]:
+        """The department leadership; for a complaint only the complaint managers (complaints
+        are handled centrally and confidentially, never outside that circle)."""
+        if ticket.confidential:
+            return permissions.complaint_managers(self.config)
+        return self.leadership()
 
     def leadership(self) -> tuple[Person, ...]:
         """Who receives escalations: the department leadership's leads (else all its members,

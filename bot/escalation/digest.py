@@ -30,6 +30,7 @@ from storage.models import EscalationStepRow, TicketRow
 from storage.repositories import escalation as repo
 
 REPORT_LEASE = "catch-up-report"
+REPORT_LINES = 60  # a chat message stays well below Matrix's 64 KB and Teams' 28 KB
 _OPEN = [status.value for status in OPEN_STATUSES]
 
 
@@ -137,9 +138,13 @@ class Digests:
                     people[person.id] = person
                     lines[person.id].append(self._missed_line(ticket, step))
             for person_id, person_lines in lines.items():
+                shown = person_lines[:REPORT_LINES]
+                if len(person_lines) > REPORT_LINES:
+                    more = len(person_lines) - REPORT_LINES
+                    shown.append(t("digest.more", self.locale, count=more))
                 notice = Notice(
                     title=t("catchup.title", self.locale),
-                    text="\n".join([t("catchup.intro", self.locale), *person_lines]),
+                    text="\n".join([t("catchup.intro", self.locale), *shown]),
                     channel_safe=False,
                 )
                 targets = notify.person_targets(self.config, people[person_id])
@@ -159,7 +164,8 @@ class Digests:
         for person in leads:
             people[person.id] = person
         if step.action in ("escalate", "repeat"):
-            for person in DeadlineActions(self.config, self.clock).leadership():
+            actions = DeadlineActions(self.config, self.clock)
+            for person in actions.escalation_readers(ticket):
                 people[person.id] = person
         return people.values()
 

@@ -1,8 +1,9 @@
 """What the deadline sweep owes a ticket, and when: a pure function of the ticket's columns.
 
 Every piece of due work is an `Item` with a unique key: a policy step on one deadline
-instance (the deadline's due time is part of the key, so a restarted clock brings fresh
-steps), a repeat of the last escalation, an interim message to the requester, a claim lease.
+instance (the moment its clock (re)started is part of the key, so a restarted clock brings
+fresh steps while a pause does not), a repeat of the last escalation, an interim message to
+the requester, a claim lease.
 The sweep fires the items that are due and not yet recorded; `next_action_at` is the
 earliest moment of any item, the one indexed column the sweep queries.
 """
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Literal, Protocol
 
 from bot.config.model import DeadlineKind, EscalationStep, OrgConfig
@@ -20,6 +21,7 @@ from bot.sla.calendar import WorkingCalendar
 from storage.models import TicketRow
 
 ItemKind = Literal["step", "repeat", "interim", "lease"]
+_TICK = timedelta(microseconds=1)
 _ACTIVE = frozenset({TicketStatus.QUEUED, TicketStatus.CLAIMED, TicketStatus.REOPENED})
 
 
@@ -71,12 +73,12 @@ class AroundTheClock:
     """Wall-clock offsets, for policies with `office_hours_only: false`."""
 
     def add_working_time(self, start: datetime, amount: timedelta) -> datetime:
-        """`start` plus `amount`, nights and holidays included."""
-        return start + amount
+        """`start` plus `amount`, nights and holidays included (in UTC: exact across DST)."""
+        return start.astimezone(UTC) + amount
 
     def subtract_working_time(self, end: datetime, amount: timedelta) -> datetime:
-        """`end` minus `amount`, nights and holidays included."""
-        return end - amount
+        """`end` minus `amount`, nights and holidays included (in UTC: exact across DST)."""
+        return end.astimezone(UTC) - amount
 
 
 def step_timeline(config: OrgConfig, team_id: str, calendar: WorkingCalendar) -> Timeline:
@@ -112,7 +114,7 @@ def deadlines(ticket: TicketRow) -> dict[DeadlineKind, tuple[datetime, datetime]
         update = (ticket.update_due_at, ticket.update_started_at or queued)
     resolution = None
     if ticket.resolution_due_at is not None:
-        resolution = (ticket.resolution_due_at, queued)
+        resolution = (ticket.resolution_due_at, ticket.resolution_started_at or ticket.created_at)
     return {"first_response": first, "update": update, "resolution": resolution}
 
 
@@ -130,8 +132,20 @@ def _step_items(config: OrgConfig, ticket: TicketRow, calendar: WorkingCalendar)
                 continue
         else:
             moment = timeline.add_working_time(due, step.after)
-        key = f"t{ticket.id}:{step.deadline}:{_stamp(due)}:{step.id}"
+        if timeline is calendar:
+            moment = in_office(calendar, moment)
+        # One deadline instance per (re)start of its clock: a pause moves the due time but
+        # never brings back a step that already fired.
+        key = f"t{ticket.id}:{step.deadline}:{_stamp(started)}:{step.id}"
         yield Item(key, "step", moment, step=step)
+
+
+def in_office(calendar: WorkingCalendar, moment: datetime) -> datetime:
+    """`moment` if it lies in office hours (or closes them), else the next opening: a
+    deadline clamped to 'now' on a Sunday waits until Monday morning."""
+    if calendar.is_office_time(moment) or calendar.is_office_time(moment - _TICK):
+        return moment
+    return calendar.next_office_time(moment)
 
 
 def _repeat_items(

@@ -98,5 +98,6 @@ class DeadlineJobs:
         """Stop scheduling and wait for a running job to finish its transaction."""
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.shutdown(wait=False)
+        self.sweeper.stopping = True
         async with self._running:
             pass

@@ -69,6 +69,7 @@ class Sweeper:
         # A step found this late was not missed by a slow sweep but by a bot that was down.
         self.late_after = max(timedelta(minutes=10), 4 * config.escalation.sweep_interval)
         self._calendars: dict[str, WorkingCalendar] = {}
+        self.stopping = False  # set on shutdown: finish the current batch, leave the rest
 
     def calendar(self, team_id: str) -> WorkingCalendar:
         """The team's working calendar (built once per team)."""
@@ -80,7 +81,7 @@ class Sweeper:
         """Handle every ticket that is due now; return what was done."""
         now = self.clock.now()
         report = SweepReport()
-        while True:
+        while not self.stopping:
             before = report.tickets
             handled = await self._batch(now, report)
             if handled < self.batch_size or report.tickets == before:
@@ -105,9 +106,25 @@ class Sweeper:
         except _CONFLICTS as error:
             log.info("sweep batch met a concurrent change (%s); redoing it one by one", error)
             report.conflicts += 1
+        except Exception:
+            # One broken ticket (say, its topic left the config) must not stop the others:
+            # redo the batch one by one; the broken ticket alone is postponed.
+            log.exception("sweep batch failed; redoing it ticket by ticket")
+        if not ids:
+            ids = await self._due_ids(now)
         for ticket_id in ids:
             await self._single(ticket_id, now, report)
         return len(ids)
+
+    async def _due_ids(self, now: datetime) -> list[int]:
+        async with self.sessions() as session:
+            query = (
+                select(TicketRow.id)
+                .where(TicketRow.next_action_at <= now)
+                .order_by(TicketRow.next_action_at)
+                .limit(self.batch_size)
+            )
+            return list((await session.scalars(query)).all())
 
     async def _single(self, ticket_id: int, now: datetime, report: SweepReport) -> None:
         partial = SweepReport()

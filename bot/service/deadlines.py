@@ -29,7 +29,7 @@ def start_clocks(config: OrgConfig, ticket: TicketRow, now: datetime) -> None:
     ticket.first_response_due_at = due_at(policies[targets.first_response], calendar, now)
     ticket.resolution_due_at = due_at(policies[targets.resolution], calendar, now)
     ticket.update_due_at = due_at(policies[targets.update], calendar, now)
-    ticket.update_started_at = now
+    ticket.update_started_at = ticket.resolution_started_at = now
     refresh_next_due(ticket)
 
 
@@ -81,7 +81,6 @@ def resume_clocks(config: OrgConfig, ticket: TicketRow, now: datetime) -> None:
             setattr(ticket, f"{name}_due_at", due)
         setattr(ticket, f"{name}_remaining_s", None)
     ticket.paused_at = None
-    ticket.update_started_at = now
     refresh_next_due(ticket)
 
 

@@ -27,11 +27,14 @@ def _tz(config: OrgConfig) -> ZoneInfo:
 
 def deadline_text(config: OrgConfig, ticket: TicketRow, locale: str, now: datetime) -> str:
     """When the requester can expect an answer, in plain words."""
-    due = ticket.first_response_due_at if ticket.first_responded_at is None else None
-    due = due or ticket.resolution_due_at
-    if due is None:
+    first = ticket.first_response_due_at if ticket.first_responded_at is None else None
+    running = [due for due in (first, ticket.resolution_due_at) if due is not None]
+    if not running:
         return "-"
-    return format_deadline(due, locale, _tz(config), now)
+    ahead = [due for due in running if due > now]
+    if not ahead:  # every deadline has passed: never promise a time in the past
+        return t("deadline.asap", locale)
+    return format_deadline(min(ahead), locale, _tz(config), now)
 
 
 def team_name(config: OrgConfig, team_id: str, locale: str) -> str:

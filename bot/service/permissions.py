@@ -81,13 +81,13 @@ def worker_on(config: OrgConfig, actor: Actor, ticket: TicketRow) -> Person | No
 
 def lead_on(config: OrgConfig, actor: Actor, ticket: TicketRow) -> Person | None:
     """The lead who oversees this ticket as `actor` (its team's lead, the department
-    leadership, an admin; for complaints the complaint managers), or None."""
+    leadership, an admin; for complaints only the complaint managers), or None."""
     person = config.person_by_platform(actor.platform, actor.user_id)
     if person is None:
         return None
     roles = roles_of(config, actor)
     if ticket.confidential:
-        return person if roles & {Role.COMPLAINT_MANAGER, Role.DEPARTMENT_LEAD} else None
+        return person if Role.COMPLAINT_MANAGER in roles else None
     if roles & {Role.DEPARTMENT_LEAD, Role.ADMIN}:
         return person
     return person if person.id in config.team(ticket.team_id).leads else None

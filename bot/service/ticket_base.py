@@ -73,7 +73,8 @@ class TicketServiceBase:
         *,
         public: bool = True,
     ) -> None:
-        if person is not None or action in (Action.CLAIM, Action.CUSTOMER_REPLY):
+        worked = person is not None and action is not Action.ACKNOWLEDGE
+        if worked or action in (Action.CLAIM, Action.CUSTOMER_REPLY):
             ticket.worked_at = self.clock.now()  # activity: the claim lease starts again
         self._reschedule(ticket)
         await self._flush(session)

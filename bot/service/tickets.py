@@ -154,6 +154,7 @@ class TicketService(TicketServiceBase):
         before = self._move(ticket, Action.ASK)
         now = self.clock.now()
         deadlines.record_first_response(ticket, now)
+        deadlines.touch_update_clock(self.config, ticket, now)  # a public reply
         deadlines.pause_clocks(self.config, ticket, now)
         await self._record(session, ticket, Action.ASK, before, actor, person, {"text": question})
         await self._tell(session, ticket, "ticket.asked", question=literal(question))
