@@ -54,6 +54,8 @@ class CommandHandlers:
             raise StaffOnly(command.name, command=command.name)
         if command.audience is Audience.LEADS and not permissions.is_lead(self.config, actor):
             raise LeadsOnly(command.name, command=command.name)
+        if command.audience is Audience.OVERSIGHT and not permissions.oversees(self.config, actor):
+            raise LeadsOnly(command.name, command=command.name)
 
     async def run(self, session: AsyncSession, command: Command, actor: Actor) -> list[Notice]:
         """Execute a ticket or report command for `actor`; domain errors propagate."""

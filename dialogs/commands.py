@@ -31,6 +31,7 @@ class Audience(StrEnum):
     EVERYONE = "everyone"
     STAFF = "staff"  # any team member, complaint manager or admin
     LEADS = "leads"  # team leads, department leads and admins
+    OVERSIGHT = "oversight"  # the leads plus the complaint managers (escalations)
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,7 @@ class Spec:
     usage: str
 
 
-E, S, L = Audience.EVERYONE, Audience.STAFF, Audience.LEADS
+E, S, L, OV = Audience.EVERYONE, Audience.STAFF, Audience.LEADS, Audience.OVERSIGHT
 SPECS: tuple[Spec, ...] = (
     Spec("help", ("hilfe", "help", "h", "?"), Args.NONE, E, "/hilfe"),
     Spec("new", ("neu", "new", "start"), Args.NONE, E, "/neu"),
@@ -57,9 +58,9 @@ SPECS: tuple[Spec, ...] = (
     Spec("idea", ("idee", "idea", "anregung", "suggestion"), Args.OPTIONAL_TEXT, E, "/idee [Text]"),
     Spec("proposal", ("thema", "proposal"), Args.OPTIONAL_TEXT, E, "/thema [Text]"),
     Spec("proposals", ("themen", "proposals"), Args.NONE, L, "/themen"),
-    Spec("escalations", ("eskalationen", "escalations"), Args.NONE, L, "/eskalationen"),
-    Spec("overdue", ("ueberfaellig", "überfällig", "overdue"), Args.NONE, L, "/ueberfaellig"),
-    Spec("ack", ("ack", "kenntnis", "quittieren"), Args.ID, L, "/ack Nr."),
+    Spec("escalations", ("eskalationen", "escalations"), Args.NONE, OV, "/eskalationen"),
+    Spec("overdue", ("ueberfaellig", "überfällig", "overdue"), Args.NONE, OV, "/ueberfaellig"),
+    Spec("ack", ("ack", "kenntnis", "quittieren"), Args.ID, OV, "/ack Nr."),
     Spec("queue", ("queue", "warteschlange"), Args.NONE, S, "/queue"),
     Spec("claim", ("claim", "uebernehmen", "übernehmen"), Args.ID, S, "/claim Nr."),
     Spec("unclaim", ("unclaim", "zurueckgeben", "zurückgeben"), Args.ID, S, "/unclaim Nr."),

@@ -64,6 +64,11 @@ def is_lead(config: OrgConfig, actor: Actor) -> bool:
     return bool(roles_of(config, actor) & LEADS)
 
 
+def oversees(config: OrgConfig, actor: Actor) -> bool:
+    """Leads and complaint managers: they receive escalations and may acknowledge them."""
+    return bool(roles_of(config, actor) & (LEADS | {Role.COMPLAINT_MANAGER}))
+
+
 def worker_on(config: OrgConfig, actor: Actor, ticket: TicketRow) -> Person | None:
     """The staff member who may work on this ticket as `actor`, or None."""
     person = config.person_by_platform(actor.platform, actor.user_id)

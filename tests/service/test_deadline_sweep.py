@@ -233,3 +233,51 @@ async def test_a_policy_on_call_fires_outside_office_hours(
     repeat = await sweep_at(sweeper, clock, berlin(2026, 12, 4, 17, 0))
     assert [key.split(":")[1] for key in repeat] == ["repeat"]
     assert len(await hotline.dm(DEPARTMENT_LEAD)) == 2
+
+
+async def test_a_question_back_and_the_answer_never_bring_back_a_fired_step(
+    hotline: Harness, sweeper: Sweeper, clock: FrozenClock
+) -> None:
+    """Overdue, escalated, then asked and answered (on a Sunday): no second escalation, no
+    second breach notice, and nothing fires on that Sunday."""
+    ticket_id = await hotline.file_request(REQUESTER, topic="haushalt")  # Mon 09:00
+    clock.set(berlin(2026, 11, 30, 9, 30))
+    await hotline.say(AGENT, f"/claim {ticket_id}")
+    fired = []
+    for moment in (berlin(2026, 12, 1, 11, 30), berlin(2026, 12, 2, 14, 0)):
+        fired += await sweep_at(sweeper, clock, moment)  # stille (update), loesungsfrist
+    assert {key.rsplit(":", 1)[-1] for key in fired} >= {"stille", "loesungsfrist"}
+    assert (await hotline.ticket(ticket_id)).escalation_level == 1
+    await hotline.say(AGENT, f"/claim {ticket_id}")
+    clock.set(berlin(2026, 12, 2, 14, 30))
+    await hotline.say(AGENT, f"/ask {ticket_id} Welche Kostenstelle?")
+    clock.set(berlin(2026, 12, 6, 11, 0))  # Sunday
+    await hotline.say(REQUESTER, "Kostenstelle 4711")
+    assert await sweep_at(sweeper, clock, berlin(2026, 12, 6, 11, 1)) == []
+    monday = await sweep_at(sweeper, clock, berlin(2026, 12, 7, 8, 30))
+    assert not [key for key in monday if key.endswith((":stille", ":loesungsfrist"))], monday
+    assert (await hotline.ticket(ticket_id)).escalation_level == 1
+
+
+async def test_a_complaint_escalates_only_to_the_complaint_managers(
+    hotline: Harness, sweeper: Sweeper, clock: FrozenClock
+) -> None:
+    ticket_id = await hotline.file_request(
+        REQUESTER, topic="beschwerde", text="Unfreundliche Auskunft am Telefon"
+    )
+    await hotline.channel("bk")
+    await hotline.dm("bk.yilmaz")  # the complaint itself, for its managers (by design)
+    for moment in (
+        berlin(2026, 11, 30, 13, 30),
+        berlin(2026, 11, 30, 15, 30),
+        berlin(2026, 12, 1, 9, 30),
+    ):
+        await sweep_at(sweeper, clock, moment)
+    assert (await hotline.ticket(ticket_id)).escalation_level == 1
+    assert await hotline.channel("bk") == []  # no trace in the channel
+    assert await hotline.dm(DEPARTMENT_LEAD) == []  # not a complaint manager
+    managers = texts(await hotline.dm("bk.yilmaz"))
+    assert f"Eskalation: Nr. {ticket_id}" in managers and "Unfreundliche" not in managers
+    hidden = texts(await hotline.say(DEPARTMENT_LEAD, "/eskalationen"))
+    assert f"Nr. {ticket_id} " not in hidden
+    assert f"Nr. {ticket_id} " in texts(await hotline.say("bk.yilmaz", "/eskalationen"))

@@ -206,3 +206,49 @@ async def test_late_steps_wait_for_office_hours(
     clock.set(berlin(2026, 12, 7, 8, 30))
     report = await sweeper.sweep()
     assert report.fired > 0 and report.missed == report.fired - 1  # all but the interim
+
+
+async def test_a_ticket_the_sweep_cannot_handle_does_not_block_the_others(
+    config: OrgConfig, sessions: Sessions, clock: FrozenClock
+) -> None:
+    """Say a topic left the config while a ticket still uses it: that ticket is postponed,
+    every other ticket gets its reminder."""
+    broken, *fine = await open_tickets(config, sessions, clock, 3, topic="haushalt")
+    async with sessions() as session, session.begin():
+        ticket = await session.get(TicketRow, broken)
+        assert ticket is not None
+        ticket.team_id = "aufgeloest"  # no such team any more
+    clock.set(REMINDER_TIME)
+    report = await Sweeper(config, sessions, clock).sweep()
+    assert sorted(key.split(":")[0] for key in report.keys) == [f"t{i}" for i in fine]
+    async with sessions() as session:
+        ticket = await session.get(TicketRow, broken)
+        assert ticket is not None and ticket.next_action_at is not None
+        assert ticket.next_action_at > REMINDER_TIME  # retried later, not every round
+
+
+async def test_two_instances_escalate_each_ticket_once(
+    db: AsyncEngine, config: OrgConfig, sessions: Sessions, clock: FrozenClock
+) -> None:
+    await open_tickets(config, sessions, clock, 300, topic="kreditoren")
+    other_db = await second_engine(db)
+    try:
+        instances = [
+            Sweeper(config, sessions, clock, batch_size=50),
+            Sweeper(config, make_sessionmaker(other_db), clock, batch_size=50),
+        ]
+        for moment in (REMINDER_TIME, berlin(2026, 11, 30, 15, 30), berlin(2026, 12, 1, 9, 30)):
+            clock.set(moment)
+            await asyncio.gather(*(sweep_until_quiet(sweeper) for sweeper in instances))
+    finally:
+        await other_db.dispose()
+    keys = await step_keys(sessions)
+    assert len(keys) == len(set(keys))
+    escalations = [key for key in keys if key.endswith(":eskalation")]
+    assert len(escalations) == 300
+    # One DM per ticket to each of the department leads (by outbox key), none doubled.
+    for lead in ("leitung.hoffmann",):
+        assert await outbox_count(sessions, kind="user", address=lead, like="sweep:%") == 300
+    async with sessions() as session:
+        levels = (await session.scalars(select(TicketRow.escalation_level))).all()
+    assert set(levels) == {1}

@@ -81,9 +81,9 @@ ALIASES = {
 }
 AUDIENCE = {
     "proposals": Audience.LEADS,
-    "escalations": Audience.LEADS,
-    "overdue": Audience.LEADS,
-    "ack": Audience.LEADS,
+    "escalations": Audience.OVERSIGHT,
+    "overdue": Audience.OVERSIGHT,
+    "ack": Audience.OVERSIGHT,
 }
 STAFF_ONLY = {"queue", "claim", "unclaim", "handoff", "ask", "note", "resolve"}
 
@@ -315,7 +315,7 @@ def test_error_arguments_fill_their_message(text: str) -> None:
         ("status:7", Command("status", ticket_id=7)),
         ("reopen:7", Command("reopen", ticket_id=7)),
         ("rate:7:4", Command("rate", ticket_id=7, text="4")),
-        ("ack:9", Command("ack", ticket_id=9, audience=Audience.LEADS)),
+        ("ack:9", Command("ack", ticket_id=9, audience=Audience.OVERSIGHT)),
     ],
 )
 def test_command_from_action(action_id: str, expected: Command) -> None:
