@@ -89,3 +89,9 @@ class NotRatable(HotlineError):
     """A rating for a ticket that is not resolved, or a score outside 1-5."""
 
     key = "error.not_ratable"
+
+
+class RateOwnOnly(NotAllowed):
+    """Only the requester rates a ticket."""
+
+    key = "error.rate_own_only"

@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.config.model import OrgConfig, Person
-from bot.domain.errors import NotAllowed, NotRatable
+from bot.domain.errors import NotRatable, RateOwnOnly
 from bot.domain.lifecycle import TicketStatus
 from bot.i18n import t
 from bot.markup import literal
@@ -72,7 +72,7 @@ class SatisfactionService:
     async def _ratable(self, session: AsyncSession, actor: Actor, ticket_id: int) -> TicketRow:
         ticket = await tickets_repo.get_ticket(session, ticket_id=ticket_id)
         if ticket is None or not permissions.is_requester_of(actor, ticket):
-            raise NotAllowed("only the requester rates", id=ticket_id)
+            raise RateOwnOnly("only the requester rates", id=ticket_id)
         if ticket.status not in (TicketStatus.RESOLVED.value, TicketStatus.CLOSED.value):
             raise NotRatable("not resolved", id=ticket_id)
         return ticket
