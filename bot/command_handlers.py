@@ -22,6 +22,7 @@ from bot.notices import Fact, Notice
 from bot.service import feedback, permissions
 from bot.service.actors import Actor, display_name
 from bot.service.permissions import Role
+from bot.service.round_table import RoundTable
 from bot.service.tickets import TicketService
 from dialogs.commands import Audience, Command
 from storage.models import TicketRow
@@ -47,6 +48,7 @@ class CommandHandlers:
         self.clock = clock
         self.tz = ZoneInfo(config.calendar.timezone)
         self.leads = LeadCommands(config, service, clock)
+        self.round_table = RoundTable(config, clock)
 
     def check_audience(self, command: Command, actor: Actor) -> None:
         """Raise StaffOnly or LeadsOnly when the actor's roles do not fit the command."""
@@ -66,6 +68,12 @@ class CommandHandlers:
             return [await self.queue(session, actor)]
         if command.name == "proposals":
             return [await self.proposals(session, actor)]
+        if command.name == "merge":
+            return [await self._merge(session, command, actor)]
+        if command.name == "schedule":
+            told = await self.round_table.schedule(session, actor=actor, proposal_id=_id(command))
+            text = t("cmd.schedule_ok", actor.locale, id=_id(command), count=told)
+            return [Notice(text=text)]
         if command.name == "escalations":
             return [await self.leads.escalations(session, actor)]
         if command.name == "overdue":
@@ -105,6 +113,14 @@ class CommandHandlers:
             raise ValueError(f"no handler for {command.name}")
         return Notice(text=t(_DONE[command.name], loc, id=ticket_id), ticket_id=ticket_id)
 
+    async def _merge(self, session: AsyncSession, command: Command, actor: Actor) -> Notice:
+        """/zusammenfuehren KEEP DROP: the second proposal becomes part of the first."""
+        drop = command.other_id
+        if drop is None:
+            raise ValueError("merge needs two numbers")
+        await self.round_table.merge(session, actor=actor, keep_id=_id(command), drop_id=drop)
+        return Notice(text=t("cmd.merge_ok", actor.locale, keep=_id(command), drop=drop))
+
     def help(self, actor: Actor, prefix: str) -> Notice:
         """The command list; staff also see the team commands."""
         loc = actor.locale
@@ -142,6 +158,7 @@ class CommandHandlers:
         rows = await proposals.open_proposals(session)
         if not rows:
             return Notice(text=t("cmd.proposals_empty", loc))
+        merged = await proposals.merged_counts(session, ids=[row.id for row in rows])
         lines = [
             t(
                 "cmd.proposals_line",
@@ -151,6 +168,8 @@ class CommandHandlers:
                 date=format_moment(row.created_at, loc, self.tz),
                 text=literal(row.text),
             )
+            + (t("cmd.proposals_merged", loc, count=merged[row.id]) if row.id in merged else "")
+            + (t("cmd.proposals_scheduled", loc) if row.status == "scheduled" else "")
             for row in rows
         ]
         return Notice(

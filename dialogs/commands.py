@@ -21,6 +21,7 @@ class Args(Enum):
     ID_TEXT = "N text"
     ID_OPTIONAL_TEXT = "N [text]"
     ID_TEAM_TEXT = "N TEAM [text]"
+    ID_ID = "N M"
     OPTIONAL_TEXT = "[text]"
     WORD = "word"
 
@@ -58,6 +59,14 @@ SPECS: tuple[Spec, ...] = (
     Spec("idea", ("idee", "idea", "anregung", "suggestion"), Args.OPTIONAL_TEXT, E, "/idee [Text]"),
     Spec("proposal", ("thema", "proposal"), Args.OPTIONAL_TEXT, E, "/thema [Text]"),
     Spec("proposals", ("themen", "proposals"), Args.NONE, L, "/themen"),
+    Spec(
+        "merge",
+        ("zusammenfuehren", "zusammenführen", "merge"),
+        Args.ID_ID,
+        L,
+        "/zusammenfuehren Nr. Nr.",
+    ),
+    Spec("schedule", ("vormerken", "schedule"), Args.ID, L, "/vormerken Nr."),
     Spec("escalations", ("eskalationen", "escalations"), Args.NONE, OV, "/eskalationen"),
     Spec("overdue", ("ueberfaellig", "überfällig", "overdue"), Args.NONE, OV, "/ueberfaellig"),
     Spec("ack", ("ack", "kenntnis", "quittieren"), Args.ID, OV, "/ack Nr."),
@@ -99,6 +108,7 @@ class Command:
     ticket_id: int | None = None
     team: str | None = None
     text: str = ""
+    other_id: int | None = None  # the second number of "/zusammenfuehren 1 2"
     audience: Audience = Audience.EVERYONE
 
 
@@ -178,6 +188,11 @@ def _parse_args(spec: Spec, prefix: str, usage: str, rest: str) -> Command | Com
         if not remainder:
             return CommandError("cmd.missing_text", {"usage": usage})
         return _with(base, ticket_id=ticket_id, text=remainder)
+    if spec.args is Args.ID_ID:
+        second = remainder.lstrip("#")
+        if not _is_id(second):
+            return CommandError("cmd.usage", {"usage": usage})
+        return _with(base, ticket_id=ticket_id, other_id=int(second))
     team, reason = _split_word(remainder)
     if not team:
         return CommandError("cmd.usage", {"usage": usage})

@@ -236,7 +236,9 @@ class ProposalRow(Base):
     requester_id: Mapped[str] = mapped_column(String(255))
     requester_name: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime]
-    status: Mapped[str] = mapped_column(String(16), default="open")
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open|merged|scheduled
+    merged_into: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    scheduled_at: Mapped[datetime | None]  # put on the next round table's agenda
 
 
 class KnowledgeFeedbackRow(Base):

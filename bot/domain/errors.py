@@ -95,3 +95,15 @@ class RateOwnOnly(NotAllowed):
     """Only the requester rates a ticket."""
 
     key = "error.rate_own_only"
+
+
+class ProposalNotFound(HotlineError):
+    """No proposal with that number."""
+
+    key = "error.proposal_not_found"
+
+
+class ProposalState(HotlineError):
+    """The proposal cannot be merged or scheduled in its current state."""
+
+    key = "error.proposal_state"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import KnowledgeFeedbackRow, ProposalRow
@@ -19,14 +19,37 @@ async def add_proposal(session: AsyncSession, *, row: ProposalRow) -> ProposalRo
 
 
 async def open_proposals(session: AsyncSession, *, limit: int = 50) -> Sequence[ProposalRow]:
-    """Open proposals, newest first."""
+    """Proposals still on the table (open, or on the next round table's agenda), newest first."""
     query = (
         select(ProposalRow)
-        .where(ProposalRow.status == "open")
+        .where(ProposalRow.status.in_(["open", "scheduled"]))
         .order_by(ProposalRow.id.desc())
         .limit(limit)
     )
     return (await session.scalars(query)).all()
+
+
+async def get_proposal(session: AsyncSession, *, proposal_id: int) -> ProposalRow | None:
+    """The proposal with this number, or None."""
+    return await session.get(ProposalRow, proposal_id)
+
+
+async def merged_into(session: AsyncSession, *, proposal_id: int) -> Sequence[ProposalRow]:
+    """The proposals merged into this one."""
+    query = select(ProposalRow).where(ProposalRow.merged_into == proposal_id)
+    return (await session.scalars(query.order_by(ProposalRow.id))).all()
+
+
+async def merged_counts(session: AsyncSession, *, ids: Sequence[int]) -> dict[int, int]:
+    """How many proposals were merged into each of these."""
+    if not ids:
+        return {}
+    query = (
+        select(ProposalRow.merged_into, func.count())
+        .where(ProposalRow.merged_into.in_(list(ids)))
+        .group_by(ProposalRow.merged_into)
+    )
+    return {int(key): int(count) for key, count in (await session.execute(query)).all() if key}
 
 
 async def record_answer_feedback(

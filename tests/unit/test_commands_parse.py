@@ -67,6 +67,11 @@ ALIASES = {
     "proposal": "proposal",
     "themen": "proposals",
     "proposals": "proposals",
+    "zusammenfuehren": "merge",
+    "zusammenführen": "merge",
+    "merge": "merge",
+    "vormerken": "schedule",
+    "schedule": "schedule",
     "eskalationen": "escalations",
     "escalations": "escalations",
     "ueberfaellig": "overdue",
@@ -81,6 +86,8 @@ ALIASES = {
 }
 AUDIENCE = {
     "proposals": Audience.LEADS,
+    "merge": Audience.LEADS,
+    "schedule": Audience.LEADS,
     "escalations": Audience.OVERSIGHT,
     "overdue": Audience.OVERSIGHT,
     "ack": Audience.OVERSIGHT,
@@ -107,6 +114,8 @@ VALID_ARGS: dict[str, tuple[str, int | None, str | None, str]] = {
     "idea": ("", None, None, ""),
     "proposal": ("Neues Vergabeverfahren", None, None, "Neues Vergabeverfahren"),
     "proposals": ("", None, None, ""),
+    "merge": ("12 13", 12, None, ""),
+    "schedule": ("12", 12, None, ""),
     "escalations": ("", None, None, ""),
     "overdue": ("", None, None, ""),
     "ack": ("12", 12, None, ""),
@@ -152,6 +161,7 @@ def test_every_alias_with_both_prefixes(prefix: str, alias: str, name: str) -> N
         team=team,
         text=text,
         audience=Audience.STAFF if name in STAFF_ONLY else AUDIENCE.get(name, Audience.EVERYONE),
+        other_id=13 if name == "merge" else None,
     )
 
 
@@ -351,3 +361,8 @@ def test_command_from_action(action_id: str, expected: Command) -> None:
 )
 def test_unknown_or_invalid_action_ids(action_id: str) -> None:
     assert command_from_action(action_id) is None
+
+
+@pytest.mark.parametrize("text", ["/zusammenfuehren 1", "/zusammenfuehren 1 x", "/merge 1 2 3"])
+def test_merge_needs_exactly_two_numbers(text: str) -> None:
+    assert error(text).key in ("cmd.usage", "cmd.bad_number")
