@@ -20,6 +20,7 @@ from bot.engine import Engine
 from bot.escalation.digest import Digests
 from bot.escalation.scheduler import DeadlineJobs
 from bot.escalation.sweep import Sweeper
+from bot.service.privacy import PrivacyService
 from storage.engine import data_dir, database_url, make_engine, make_sessionmaker
 
 CONFIG_ENV = "HOTLINE_CONFIG"
@@ -71,7 +72,11 @@ def build_app(
     adapters: dict[str, Adapter] = {}
     sender = OutboxSender(sessions, adapters, clock)
     engine = Engine(config, sessions, clock)
-    jobs = DeadlineJobs(Sweeper(config, sessions, clock), Digests(config, sessions, clock))
+    jobs = DeadlineJobs(
+        Sweeper(config, sessions, clock),
+        Digests(config, sessions, clock),
+        PrivacyService(config, sessions, clock),
+    )
     app = App(config, db, sessions, engine, sender, jobs, adapters)
     if platforms is None:
         platforms = tuple(name for name, p in config.platforms.items() if p.enabled)

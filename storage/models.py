@@ -100,6 +100,7 @@ class TicketRow(Base):
     update_remaining_s: Mapped[int | None] = mapped_column(Integer)
     resolved_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
+    anonymised_at: Mapped[datetime | None]  # retention or a deletion request removed its data
     # The earliest active deadline, NULL when none runs (closed, resolved or paused).
     next_due_at: Mapped[datetime | None] = mapped_column(index=True)
     # When the deadline sweep next has work for this ticket (a reminder, an escalation, an

@@ -7,7 +7,16 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from bot.cli import config_cmd, db_cmd, run_cmd, shell_cmd, sla_cmd, sweep_cmd, teams_cmd
+from bot.cli import (
+    config_cmd,
+    db_cmd,
+    privacy_cmd,
+    run_cmd,
+    shell_cmd,
+    sla_cmd,
+    sweep_cmd,
+    teams_cmd,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -24,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     shell_cmd.register(sub)
     run_cmd.register(sub)
     sweep_cmd.register(sub)
+    privacy_cmd.register(sub)
     teams_cmd.register(sub)
     return parser
 

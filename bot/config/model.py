@@ -174,6 +174,20 @@ class DialogSettings:
 
 
 @dataclass(frozen=True)
+class PrivacySettings:
+    """How long personal data is kept (DSGVO), in days after a record is finished.
+
+    tickets: closed requests are anonymised (text, requester, references removed; the
+    numbers for reports stay); complaints: closed complaints are deleted entirely;
+    feedback: comments on ratings and first-level feedback are anonymised.
+    """
+
+    tickets_days: int = 730
+    complaints_days: int = 365
+    feedback_days: int = 365
+
+
+@dataclass(frozen=True)
 class OfficeInterval:
     """One block of office hours on a weekday, local time; start < end."""
 
@@ -308,6 +322,7 @@ class OrgConfig:
     knowledge: tuple[KnowledgeEntry, ...] = ()
     roles: Roles = field(default_factory=Roles)
     dialogs: DialogSettings = field(default_factory=DialogSettings)
+    privacy: PrivacySettings = field(default_factory=PrivacySettings)
 
     def team(self, team_id: str) -> Team:
         """The team with this id; KeyError if unknown."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from bot.config.model import DialogSettings, KnowledgeEntry, OrgConfig, Roles
+from bot.config.model import DialogSettings, KnowledgeEntry, OrgConfig, PrivacySettings, Roles
 from bot.config.validate_base import Checker, ConfigIssue
 from bot.config.validate_calendar import check_calendar
 from bot.config.validate_deadlines import check_escalation, check_sla
@@ -18,6 +18,7 @@ from bot.config.validate_knowledge import (
     check_complaint_managers,
     check_dialogs,
     check_knowledge,
+    check_privacy,
     check_roles,
     raw_answer_keys,
     raw_person_ids,
@@ -43,7 +44,7 @@ TOP_LEVEL_KEYS: tuple[str, ...] = (
     "platforms",
 )
 # Optional sections: left out, the model's defaults apply (older configs keep loading).
-OPTIONAL_KEYS: tuple[str, ...] = ("knowledge", "roles", "dialogs")
+OPTIONAL_KEYS: tuple[str, ...] = ("knowledge", "roles", "dialogs", "privacy")
 
 
 def validate(
@@ -91,6 +92,7 @@ def validate(
         roles = check_roles(ck, *s, raw_person_ids(node.get("teams")))
     check_complaint_managers(ck, node)
     dialogs = check_dialogs(ck, *s) if (s := section("dialogs")) else DialogSettings()
+    privacy = check_privacy(ck, *s) if (s := section("privacy")) else PrivacySettings()
 
     issues = sorted(ck.issues, key=lambda i: (i.line is not None, i.line or 0))
     if issues:
@@ -107,6 +109,7 @@ def validate(
         or knowledge is None
         or roles is None
         or dialogs is None
+        or privacy is None
     ):  # pragma: no cover - every None comes with an issue
         raise AssertionError("a section failed without reporting an issue")
     name, locale = organisation
@@ -123,6 +126,7 @@ def validate(
         knowledge=knowledge,
         roles=roles,
         dialogs=dialogs,
+        privacy=privacy,
     )
     return config, []
 

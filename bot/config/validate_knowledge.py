@@ -10,8 +10,16 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 
-from bot.config.model import DialogSettings, KnowledgeEntry, Link, Roles, Texts
+from bot.config.model import (
+    DialogSettings,
+    KnowledgeEntry,
+    Link,
+    PrivacySettings,
+    Roles,
+    Texts,
+)
 from bot.config.validate_base import Checker, Ids, known, unknown_key
 from bot.config.yaml_lines import KeyPath
 
@@ -271,3 +279,30 @@ def _unknown(kind: str, name: str, names: Iterable[str]) -> str:
     close = difflib.get_close_matches(name, names, n=1)
     hint = f"did you mean '{close[0]}'? " if close else ""
     return f"unknown {kind} '{name}'; {hint}known {kind}s: {known(names)}"
+
+
+RETENTION_KEYS = ("tickets", "complaints", "feedback")
+MAX_RETENTION_DAYS = 3650
+
+
+def check_privacy(ck: Checker, raw: object, path: KeyPath) -> PrivacySettings | None:
+    """`privacy: {retention_days: {tickets, complaints, feedback}}`; all optional."""
+    defaults = PrivacySettings()
+    start = len(ck.issues)
+    node = ck.mapping({} if raw is None else raw, path, optional=("retention_days",))
+    if node is None:
+        return None
+    days_path = (*path, "retention_days")
+    days = ck.mapping(node.get("retention_days") or {}, days_path, optional=RETENTION_KEYS)
+    values: dict[str, int] = {}
+    for key in RETENTION_KEYS:
+        if days is None or days.get(key) is None:
+            continue
+        value = ck.integer(days[key], (*days_path, key), minimum=1)
+        if value is not None and value > MAX_RETENTION_DAYS:
+            ck.report((*days_path, key), f"at most {MAX_RETENTION_DAYS} days, found {value}")
+        elif value is not None:
+            values[f"{key}_days"] = value
+    if len(ck.issues) > start:
+        return None
+    return replace(defaults, **values)

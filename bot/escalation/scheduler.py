@@ -16,16 +16,21 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.escalation.digest import Digests
 from bot.escalation.sweep import Sweeper, SweepReport
+from bot.service.privacy import PrivacyService
 
 log = logging.getLogger(__name__)
+RETENTION_AT = (2, 30)  # at night: deleting is nobody's working-hours business
 
 
 class DeadlineJobs:
     """The scheduled jobs, each guarded so a failing round is logged and retried next time."""
 
-    def __init__(self, sweeper: Sweeper, digests: Digests) -> None:
+    def __init__(
+        self, sweeper: Sweeper, digests: Digests, privacy: PrivacyService | None = None
+    ) -> None:
         self.sweeper = sweeper
         self.digests = digests
+        self.privacy = privacy
         self._running = asyncio.Lock()
         self._caught_up = False
         self.scheduler: AsyncIOScheduler | None = None
@@ -56,6 +61,16 @@ class DeadlineJobs:
             except Exception:
                 log.exception("daily digest failed")
                 return 0
+
+    async def run_retention(self) -> dict[str, int]:
+        """The nightly data-protection job: retention periods from the config."""
+        if self.privacy is None:
+            return {}
+        try:
+            return await self.privacy.apply_retention()
+        except Exception:
+            log.exception("retention job failed; it runs again tomorrow night")
+            return {}
 
     async def catch_up_digest(self) -> int:
         """At start: if today's digest time passed while the bot was down, send it now
@@ -88,6 +103,16 @@ class DeadlineJobs:
             max_instances=1,
             coalesce=True,
             misfire_grace_time=3600,
+        )
+        scheduler.add_job(
+            self.run_retention,
+            CronTrigger(
+                hour=RETENTION_AT[0], minute=RETENTION_AT[1], timezone=str(self.digests.tz)
+            ),
+            id="retention",
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=6 * 3600,
         )
         scheduler.start()
         self.scheduler = scheduler

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -154,6 +155,28 @@ def test_sweep_command_travels_to_the_next_step(tmp_path: Path) -> None:
         check=False,
     )
     assert bad.returncode == 2 and "ISO 8601" in bad.stderr
+
+
+def test_privacy_export_and_delete(tmp_path: Path) -> None:
+    """A person's data as JSON, then erased; deletion needs --yes."""
+    _cli("db", "upgrade", data_dir=tmp_path)
+    script = "Hallo\n1\nhaushalt\nnein\nUns fehlen Haushaltsmittel für Lernmittel\n-\nja\n"
+    _cli("shell", "--as", "schule.sonne", data_dir=tmp_path, stdin=script)
+    exported = json.loads(_cli("privacy", "export", "schule.sonne", data_dir=tmp_path))
+    assert exported["tickets"][0]["description"] == "Uns fehlen Haushaltsmittel für Lernmittel"
+    refused = subprocess.run(
+        [sys.executable, "-m", "bot.cli.main", "privacy", "delete", "schule.sonne"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "HOTLINE_DATA_DIR": str(tmp_path)},
+        timeout=60,
+        check=False,
+    )
+    assert refused.returncode == 2 and "--yes" in refused.stderr
+    erased = json.loads(_cli("privacy", "delete", "schule.sonne", "--yes", data_dir=tmp_path))
+    assert erased["tickets_anonymised"] == 1
+    again = json.loads(_cli("privacy", "export", "schule.sonne", data_dir=tmp_path))
+    assert again["tickets"] == [] and again["profiles"] == []
 
 
 def test_shell_refuses_an_unmigrated_database(tmp_path: Path) -> None:

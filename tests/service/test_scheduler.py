@@ -61,6 +61,7 @@ async def test_serve_runs_the_sweep_at_start_and_on_its_interval(
         assert {job.id for job in app.jobs.scheduler.get_jobs()} == {
             "deadline-sweep",
             "daily-digest",
+            "retention",
         }
     finally:
         stop.set()

@@ -384,6 +384,27 @@ CASES: list[tuple[str, str, str, str, str | None]] = [
         "office_hours_only",
     ),
     (
+        "    complaints: 365",
+        "    complaints: 0",
+        "privacy.retention_days.complaints",
+        "at least 1",
+        None,
+    ),
+    (
+        "    tickets: 730",
+        "    tickets: 99999",
+        "privacy.retention_days.tickets",
+        "at most 3650 days",
+        None,
+    ),
+    (
+        "    feedback: 365",
+        "    feedback: 365\n    newsletter: 30",
+        "privacy.retention_days.newsletter",
+        "unknown key",
+        "newsletter",
+    ),
+    (
         "max_repeats: 3",
         "max_repeats: -1",
         "escalation.policies.standard.max_repeats",

@@ -1,0 +1,129 @@
+"""Data protection: retention periods, export and erasure of a person (SQLite, PostgreSQL)."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from bot.clock import FrozenClock
+from bot.config.model import OrgConfig
+from bot.service.privacy import PrivacyService, pseudonym
+from storage.models import AuditLogRow, TicketEventRow, TicketRow, UserProfileRow
+from tests.harness import Harness, texts
+from tests.service.sweep_support import Sessions
+
+ALICE = "schule.sonne"
+BOB = "kita.mond"
+MANAGER = "bk.yilmaz"  # complaint manager
+AGENT = "hh.weber"
+
+
+@pytest.fixture
+def hotline(config: OrgConfig, sessions: Sessions, clock: FrozenClock) -> Harness:
+    return Harness(config, sessions, clock)
+
+
+@pytest.fixture
+def privacy(config: OrgConfig, sessions: Sessions, clock: FrozenClock) -> PrivacyService:
+    return PrivacyService(config, sessions, clock)
+
+
+async def complaint(hotline: Harness, user: str, text: str) -> int:
+    ticket_id = await hotline.file_request(user, topic="beschwerde", text=text)
+    await hotline.say(MANAGER, f"/resolve {ticket_id} Wir haben mit dem Team gesprochen.")
+    return ticket_id
+
+
+async def stored(hotline: Harness) -> dict[int, TicketRow]:
+    async with hotline.sessions() as session:
+        return {row.id: row for row in (await session.scalars(select(TicketRow))).all()}
+
+
+async def test_retention_deletes_old_complaints_and_anonymises_old_requests(
+    hotline: Harness, privacy: PrivacyService, clock: FrozenClock
+) -> None:
+    start = clock.now()
+    old_complaint = await complaint(hotline, ALICE, "Unfreundliche Auskunft am Telefon")
+    request = await hotline.file_request(ALICE, topic="haushalt", text="Mittel für Lernmittel")
+    await hotline.say(AGENT, f"/resolve {request} Ist gebucht.")
+    clock.set(start + timedelta(days=300))
+    young_complaint = await complaint(hotline, BOB, "Rückruf kam nie")
+
+    clock.set(start + timedelta(days=370))  # complaints: 365 days, requests: 730 days
+    counts = await privacy.apply_retention()
+    assert counts["complaints_deleted"] == 1 and counts["tickets_anonymised"] == 0
+    tickets = await stored(hotline)
+    assert old_complaint not in tickets and young_complaint in tickets
+    assert tickets[request].description == "Mittel für Lernmittel"
+    async with hotline.sessions() as session:
+        orphans = await session.scalars(
+            select(TicketEventRow).where(TicketEventRow.ticket_id == old_complaint)
+        )
+        assert orphans.all() == []
+
+    clock.set(start + timedelta(days=731))
+    assert (await privacy.apply_retention())["tickets_anonymised"] == 1
+    anonymised = (await stored(hotline))[request]
+    assert (anonymised.description, anonymised.requester_id, anonymised.requester_name) == (
+        "",
+        "anonym",
+        None,
+    )
+    assert (anonymised.topic_id, anonymised.team_id, anonymised.status) == (
+        "haushalt",
+        "haushalt",
+        "resolved",
+    )  # the reports still count it
+    history = [event.data for event in await hotline.events(request)]
+    assert not any("text" in data for data in history)
+    assert (await privacy.apply_retention())["tickets_anonymised"] == 0  # once
+
+
+async def test_export_holds_every_record_of_the_person_and_nothing_of_others(
+    hotline: Harness, privacy: PrivacyService
+) -> None:
+    mine = await hotline.file_request(ALICE, topic="haushalt", text="Alices Frage zum Budget")
+    await hotline.say(AGENT, f"/resolve {mine} Antwort an Alice")
+    await hotline.say(ALICE, f"/bewertung {mine} 4 Alices Kommentar")
+    await hotline.say(AGENT, f"/note {mine} interne Notiz über den Fall")
+    theirs = await hotline.file_request(BOB, topic="kreditoren", text="Bobs Rechnung offen")
+    await hotline.say(BOB, f"/status {theirs}")
+
+    exported = await privacy.export(user_id=ALICE)
+    dump = json.dumps(exported, ensure_ascii=False)
+    for expected in ("Alices Frage zum Budget", "Antwort an Alice", "Alices Kommentar"):
+        assert expected in dump
+    assert exported["profiles"] and exported["messages_to_them"]
+    assert [ticket["id"] for ticket in exported["tickets"]] == [mine]
+    for foreign in ("Bobs Rechnung", BOB, "interne Notiz"):
+        assert foreign not in dump
+
+
+async def test_erasure_removes_the_person_and_leaves_others_alone(
+    hotline: Harness, privacy: PrivacyService
+) -> None:
+    mine = await hotline.file_request(ALICE, topic="haushalt", text="Alices Frage zum Budget")
+    own_complaint = await complaint(hotline, ALICE, "Alices Beschwerde über die Wartezeit")
+    theirs = await hotline.file_request(BOB, topic="kreditoren", text="Bobs Rechnung offen")
+
+    counts = await privacy.erase(user_id=ALICE)
+    assert counts["complaints_deleted"] == 1 and counts["tickets_anonymised"] == 1
+    tickets = await stored(hotline)
+    assert own_complaint not in tickets
+    assert tickets[mine].requester_id == "anonym" and tickets[mine].status == "closed"
+    assert tickets[mine].next_action_at is None  # nobody left to remind about
+    assert tickets[theirs].requester_id == BOB and tickets[theirs].description
+    dump = json.dumps(await privacy.export(user_id=ALICE), ensure_ascii=False)
+    assert "Alices" not in dump
+    async with hotline.sessions() as session:
+        profiles = (await session.scalars(select(UserProfileRow.user_id))).all()
+        audit = (await session.scalars(select(AuditLogRow))).all()
+    assert ALICE not in profiles and BOB in profiles
+    deletion = [entry for entry in audit if entry.action == "privacy_delete"]
+    assert [entry.user_id for entry in deletion] == [pseudonym(None, ALICE)]
+    assert all(ALICE not in json.dumps(entry.detail) for entry in audit)
+    # Bob is still served as before.
+    assert "Bobs Rechnung offen" in texts(await hotline.say(BOB, f"/status {theirs}"))
