@@ -16,6 +16,7 @@ from bot.escalation import plan
 from bot.notices import Notice, Outgoing, Target
 from bot.service import deadlines, feedback, notify, permissions
 from bot.service.actors import Actor
+from bot.sla.calendar import WorkingCalendar
 from storage.models import TicketRow
 from storage.repositories import tickets as repo
 
@@ -26,6 +27,7 @@ class TicketServiceBase:
     def __init__(self, config: OrgConfig, clock: Clock) -> None:
         self.config = config
         self.clock = clock
+        self._calendars: dict[str, WorkingCalendar] = {}  # per team; the config is fixed
 
     async def get(self, session: AsyncSession, ticket_id: int) -> TicketRow:
         """The ticket or TicketNotFound."""
@@ -94,7 +96,12 @@ class TicketServiceBase:
 
     def _reschedule(self, ticket: TicketRow) -> None:
         """The ticket changed: when does the deadline sweep next look at it?"""
-        plan.refresh(self.config, ticket, deadlines.team_calendar(self.config, ticket.team_id))
+        calendar = self._calendars.get(ticket.team_id)
+        if calendar is None:
+            calendar = self._calendars[ticket.team_id] = deadlines.team_calendar(
+                self.config, ticket.team_id
+            )
+        plan.refresh(self.config, ticket, calendar)
 
     async def _flush(self, session: AsyncSession) -> None:
         try:
