@@ -19,6 +19,8 @@ from bot.i18n import t
 from bot.i18n.formatting import format_deadline, format_moment
 from bot.markup import literal
 from bot.notices import Fact, Notice
+from bot.reports import render
+from bot.reports import service as reports
 from bot.service import feedback, permissions
 from bot.service.actors import Actor, display_name
 from bot.service.permissions import Role
@@ -68,6 +70,8 @@ class CommandHandlers:
             return [await self.queue(session, actor)]
         if command.name == "proposals":
             return [await self.proposals(session, actor)]
+        if command.name == "report":
+            return [await self._report(session, command, actor)]
         if command.name == "merge":
             return [await self._merge(session, command, actor)]
         if command.name == "schedule":
@@ -112,6 +116,17 @@ class CommandHandlers:
         else:
             raise ValueError(f"no handler for {command.name}")
         return Notice(text=t(_DONE[command.name], loc, id=ticket_id), ticket_id=ticket_id)
+
+    async def _report(self, session: AsyncSession, command: Command, actor: Actor) -> Notice:
+        """/bericht [YYYY-MM]: the month's figures as a table in the lead's DM."""
+        today = self.clock.now().astimezone(self.tz).date()
+        try:
+            start, end = reports.month(self.config, command.text.strip() or None, today)
+        except ValueError:
+            return Notice(text=t("report.bad_month", actor.locale, p=command.prefix))
+        report = await reports.build(session, self.config, self.clock, start, end)
+        text = render.to_markdown(self.config, report, actor.locale)
+        return Notice(text=literal(text), channel_safe=False)
 
     async def _merge(self, session: AsyncSession, command: Command, actor: Actor) -> Notice:
         """/zusammenfuehren KEEP DROP: the second proposal becomes part of the first."""

@@ -67,6 +67,9 @@ SPECS: tuple[Spec, ...] = (
         "/zusammenfuehren Nr. Nr.",
     ),
     Spec("schedule", ("vormerken", "schedule"), Args.ID, L, "/vormerken Nr."),
+    Spec(
+        "report", ("bericht", "report", "auswertung"), Args.OPTIONAL_TEXT, L, "/bericht [JJJJ-MM]"
+    ),
     Spec("escalations", ("eskalationen", "escalations"), Args.NONE, OV, "/eskalationen"),
     Spec("overdue", ("ueberfaellig", "überfällig", "overdue"), Args.NONE, OV, "/ueberfaellig"),
     Spec("ack", ("ack", "kenntnis", "quittieren"), Args.ID, OV, "/ack Nr."),

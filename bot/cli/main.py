@@ -11,6 +11,7 @@ from bot.cli import (
     config_cmd,
     db_cmd,
     privacy_cmd,
+    report_cmd,
     run_cmd,
     shell_cmd,
     sla_cmd,
@@ -34,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     run_cmd.register(sub)
     sweep_cmd.register(sub)
     privacy_cmd.register(sub)
+    report_cmd.register(sub)
     teams_cmd.register(sub)
     return parser
 

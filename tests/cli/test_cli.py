@@ -179,6 +179,40 @@ def test_privacy_export_and_delete(tmp_path: Path) -> None:
     assert again["tickets"] == [] and again["profiles"] == []
 
 
+def test_report_command_writes_markdown_csv_and_png(tmp_path: Path) -> None:
+    _cli("db", "upgrade", data_dir=tmp_path)
+    markdown = _cli("report", "--from", "2026-11-01", "--to", "2026-11-30", data_dir=tmp_path)
+    assert "Auswertung der Hotline 01.11.2026 – 30.11.2026" in markdown
+    csv_file = tmp_path / "bericht.csv"
+    _cli(
+        "report",
+        "--from",
+        "2026-11-01",
+        "--to",
+        "2026-11-30",
+        "--format",
+        "csv",
+        "--out",
+        str(csv_file),
+        data_dir=tmp_path,
+    )
+    assert csv_file.read_text(encoding="utf-8").startswith("Bereich;Kennzahl;Wert")
+    png = tmp_path / "chart.png"
+    _cli(
+        "report",
+        "--from",
+        "2026-11-01",
+        "--to",
+        "2026-11-30",
+        "--format",
+        "png",
+        "--out",
+        str(png),
+        data_dir=tmp_path,
+    )
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
 def test_shell_refuses_an_unmigrated_database(tmp_path: Path) -> None:
     env = {**os.environ, "HOTLINE_DATA_DIR": str(tmp_path)}
     env.pop("HOTLINE_DATABASE_URL", None)

@@ -67,6 +67,9 @@ ALIASES = {
     "proposal": "proposal",
     "themen": "proposals",
     "proposals": "proposals",
+    "bericht": "report",
+    "report": "report",
+    "auswertung": "report",
     "zusammenfuehren": "merge",
     "zusammenführen": "merge",
     "merge": "merge",
@@ -86,6 +89,7 @@ ALIASES = {
 }
 AUDIENCE = {
     "proposals": Audience.LEADS,
+    "report": Audience.LEADS,
     "merge": Audience.LEADS,
     "schedule": Audience.LEADS,
     "escalations": Audience.OVERSIGHT,
@@ -114,6 +118,7 @@ VALID_ARGS: dict[str, tuple[str, int | None, str | None, str]] = {
     "idea": ("", None, None, ""),
     "proposal": ("Neues Vergabeverfahren", None, None, "Neues Vergabeverfahren"),
     "proposals": ("", None, None, ""),
+    "report": ("2026-11", None, None, "2026-11"),
     "merge": ("12 13", 12, None, ""),
     "schedule": ("12", 12, None, ""),
     "escalations": ("", None, None, ""),

@@ -1,0 +1,84 @@
+"""`hotline-bot report --from DAY --to DAY [--format md|csv|png] [--out FILE]`: the evaluation
+of a period for admins (Markdown to read, CSV for further analysis, a PNG chart per week)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from bot.app import build_app
+from bot.config.loader import ConfigError
+from bot.config.model import OrgConfig
+from bot.reports import render
+from bot.reports.metrics import Report
+from bot.reports.service import build, period
+from storage.migrate import is_up_to_date
+
+
+def register(sub: Any) -> None:
+    """Add the sub-command."""
+    parser = sub.add_parser("report", help="evaluation of a period (Markdown, CSV or PNG)")
+    parser.add_argument("--from", dest="first", required=True, help="first day, YYYY-MM-DD")
+    parser.add_argument("--to", dest="last", required=True, help="last day (included)")
+    parser.add_argument("--format", choices=("md", "csv", "png"), default="md")
+    parser.add_argument("--out", help="file to write (required for png; default: stdout)")
+    parser.add_argument("--config", help="config file (default: $HOTLINE_CONFIG or the sample)")
+    parser.set_defaults(handler=run)
+
+
+def _days(args: argparse.Namespace) -> tuple[date, date] | str:
+    try:
+        first, last = date.fromisoformat(args.first), date.fromisoformat(args.last)
+    except ValueError:
+        return "--from/--to: days like 2026-11-01"
+    if last < first:
+        return "--to must not be before --from"
+    if args.format == "png" and not args.out:
+        return "--format png needs --out FILE"
+    return first, last
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print or write the report."""
+    days = _days(args)
+    if isinstance(days, str):
+        print(days, file=sys.stderr)
+        return 2
+
+    async def _go() -> int | tuple[OrgConfig, Report]:
+        try:
+            app = build_app(config_file=args.config, platforms=())
+        except ConfigError as error:
+            for issue in error.issues:
+                print(issue, file=sys.stderr)
+            return 2
+        try:
+            if not await is_up_to_date(app.db):
+                print(
+                    "Das Datenbankschema ist nicht aktuell: bitte zuerst `hotline-bot db upgrade`.",
+                    file=sys.stderr,
+                )
+                return 2
+            start, end = period(app.config, *days)
+            async with app.sessions() as session:
+                return app.config, await build(session, app.config, app.engine.clock, start, end)
+        finally:
+            await app.close()
+
+    built = asyncio.run(_go())
+    if isinstance(built, int):
+        return built
+    config, report = built
+    if args.format == "png":
+        render.to_png(config, report, Path(args.out))
+        return 0
+    text = (render.to_csv if args.format == "csv" else render.to_markdown)(config, report)
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return 0

@@ -1,0 +1,189 @@
+"""The evaluation of a period as a pure function of its rows (no I/O, testable by hand).
+
+Definitions (the README repeats them):
+- first-contact resolution: answered by a first-level answer that helped, or resolved by a
+  level-1 team without a handoff, out of all contacts (helped answers plus tickets);
+- first-response compliance: reacted by the deadline, out of the tickets whose reaction
+  is due by `now` (reacted, or overdue); resolution compliance likewise;
+- response time: office hours from opening to the first reaction (median and 90th
+  percentile, nearest rank).
+Complaints are counted, never quoted.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from bot.config.model import Level, OrgConfig
+from bot.sla.calendar import WorkingCalendar
+from storage.models import TicketRow
+from storage.repositories.reports import PeriodRows
+
+
+@dataclass(frozen=True)
+class Share:
+    """`hits` out of `total`."""
+
+    hits: int
+    total: int
+
+    @property
+    def rate(self) -> float | None:
+        """hits / total, None without a total."""
+        return None if self.total == 0 else self.hits / self.total
+
+
+@dataclass(frozen=True)
+class Week:
+    """One ISO week of the period: volume and first-response compliance."""
+
+    monday: date
+    opened: int
+    first_response: Share
+
+
+@dataclass(frozen=True)
+class Report:
+    """Every figure of the evaluation."""
+
+    start: datetime
+    end: datetime
+    tickets: int
+    by_topic: dict[str, int]
+    by_group: dict[str, int]
+    by_team: dict[str, int]
+    by_level: dict[int, int]
+    first_contact: Share
+    first_response: Share
+    resolution: Share
+    response_hours_median: float | None
+    response_hours_p90: float | None
+    handoffs_by_team: dict[str, int]
+    escalations_by_team: dict[str, int]
+    complaints: int
+    ideas: int
+    round_table: int
+    csat_average: float | None
+    csat_count: int
+    csat_by_team: dict[str, tuple[float, int]] = field(default_factory=dict)
+    weeks: tuple[Week, ...] = ()
+
+
+def compute(
+    config: OrgConfig,
+    rows: PeriodRows,
+    calendar: WorkingCalendar,
+    *,
+    now: datetime,
+    start: datetime,
+    end: datetime,
+) -> Report:
+    """The report of [start, end), as things stand at `now`."""
+    tickets = rows.tickets
+    first_level_team = {team.id for team in config.teams if team.level == Level.FIRST}
+    handed_off = {event.ticket_id for event in rows.handoffs}
+    resolved_first = sum(
+        1
+        for t in tickets
+        if t.resolved_at is not None and t.team_id in first_level_team and t.id not in handed_off
+    )
+    helped = sum(1 for f in rows.first_level if f.helped)
+    hours = sorted(
+        calendar.working_time_between(t.created_at, t.first_responded_at).total_seconds() / 3600
+        for t in tickets
+        if t.first_responded_at is not None
+    )
+    ticket_team = {t.id: t.team_id for t in tickets}
+    scores = [r.score for r in rows.ratings]
+    return Report(
+        start=start,
+        end=end,
+        tickets=len(tickets),
+        by_topic=_count(t.topic_id for t in tickets),
+        by_group=_count(t.customer_group_id or "-" for t in tickets),
+        by_team=_count(t.team_id for t in tickets),
+        by_level=dict(sorted(Counter(t.level for t in tickets).items())),
+        first_contact=Share(helped + resolved_first, helped + len(tickets)),
+        first_response=first_response_share(tickets, now),
+        resolution=resolution_share(tickets, now),
+        response_hours_median=_percentile(hours, 0.5),
+        response_hours_p90=_percentile(hours, 0.9),
+        handoffs_by_team=_count(str(e.data.get("from_team", "-")) for e in rows.handoffs),
+        escalations_by_team=_count(ticket_team[s.ticket_id] for s in rows.escalations),
+        complaints=sum(1 for t in tickets if t.confidential),
+        ideas=sum(1 for p in rows.proposals if p.kind == "idea"),
+        round_table=sum(1 for p in rows.proposals if p.kind == "round_table"),
+        csat_average=sum(scores) / len(scores) if scores else None,
+        csat_count=len(scores),
+        csat_by_team=_averages((r.team_id, r.score) for r in rows.ratings),
+        weeks=_weeks(tickets, now, start, end),
+    )
+
+
+def first_response_share(tickets: Iterable[TicketRow], now: datetime) -> Share:
+    """Reacted by the deadline, out of those reacted or overdue at `now`."""
+    hits = total = 0
+    for t in tickets:
+        due = t.first_response_due_at
+        if due is None:
+            continue
+        if t.first_responded_at is not None:
+            total += 1
+            hits += t.first_responded_at <= due
+        elif due < now:
+            total += 1
+    return Share(hits, total)
+
+
+def resolution_share(tickets: Iterable[TicketRow], now: datetime) -> Share:
+    """Resolved by the deadline, out of those resolved or overdue at `now`."""
+    hits = total = 0
+    for t in tickets:
+        due = t.resolution_due_at
+        if due is None:
+            continue
+        if t.resolved_at is not None:
+            total += 1
+            hits += t.resolved_at <= due
+        elif due < now and t.status not in ("closed",):
+            total += 1
+    return Share(hits, total)
+
+
+def _weeks(
+    tickets: Sequence[TicketRow], now: datetime, start: datetime, end: datetime
+) -> tuple[Week, ...]:
+    first = start.date() - timedelta(days=start.weekday())
+    weeks = []
+    monday = first
+    while datetime.combine(monday, datetime.min.time(), tzinfo=start.tzinfo) < end:
+        in_week = [
+            t
+            for t in tickets
+            if monday <= t.created_at.astimezone(start.tzinfo).date() < monday + timedelta(7)
+        ]
+        weeks.append(Week(monday, len(in_week), first_response_share(in_week, now)))
+        monday += timedelta(days=7)
+    return tuple(weeks)
+
+
+def _count(values: Iterable[str]) -> dict[str, int]:
+    return dict(Counter(values).most_common())
+
+
+def _averages(pairs: Iterable[tuple[str, int]]) -> dict[str, tuple[float, int]]:
+    sums: dict[str, list[int]] = {}
+    for key, value in pairs:
+        sums.setdefault(key, []).append(value)
+    return {key: (sum(v) / len(v), len(v)) for key, v in sorted(sums.items())}
+
+
+def _percentile(ordered: Sequence[float], fraction: float) -> float | None:
+    if not ordered:
+        return None
+    rank = max(1, math.ceil(fraction * len(ordered)))
+    return ordered[rank - 1]

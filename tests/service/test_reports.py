@@ -1,0 +1,178 @@
+"""The evaluation of a seeded month matches figures worked out by hand (SQLite, PostgreSQL)."""
+
+from __future__ import annotations
+
+import struct
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from bot.clock import FrozenClock
+from bot.config.model import OrgConfig
+from bot.reports import render
+from bot.reports.service import build, month, period
+from bot.service.actors import Actor
+from bot.service.satisfaction import SatisfactionService
+from bot.service.tickets import NewRequest, TicketService
+from storage.models import ProposalRow
+from storage.repositories import proposals
+from tests.conftest import berlin
+from tests.harness import Harness, texts
+from tests.service.sweep_support import Sessions
+
+ALICE = Actor("local", "schule.sonne", "Schule Sonne")
+BOB = Actor("local", "kita.mond", "Kita Mond")
+BK = Actor("local", "bk.schmidt")
+HH = Actor("local", "hh.weber")
+
+
+async def seed_november(config: OrgConfig, sessions: Sessions, clock: FrozenClock) -> None:
+    """Four requests, three first-level answers, an idea and two ratings in November 2026,
+    and one request in December (outside the period)."""
+    service, ratings = TicketService(config, clock), SatisfactionService(config, clock)
+
+    async def step(moment: tuple[int, ...], action: object) -> object:
+        clock.set(berlin(*moment))
+        async with sessions() as session, session.begin():
+            return await action(session)  # type: ignore[operator]
+
+    def open_(actor: Actor, topic: str) -> object:
+        request = NewRequest(topic_id=topic, customer_group_id="f1-f3", description="Frage")
+        return lambda s: service.open_ticket(s, requester=actor, request=request)
+
+    # 1: Team BK answers at once (first contact, all in time, 0.5 office hours).
+    t1 = await step((2026, 11, 2, 9, 0), open_(ALICE, "belegstand"))
+    await step((2026, 11, 2, 9, 30), lambda s: service.claim(s, ticket_id=t1.id, actor=BK))
+    await step(
+        (2026, 11, 2, 10, 0), lambda s: service.resolve(s, ticket_id=t1.id, actor=BK, answer="a")
+    )
+    # 2: budget team reacts a day late (6.0 office hours), resolves in time.
+    t2 = await step((2026, 11, 3, 9, 0), open_(BOB, "haushalt"))
+    await step((2026, 11, 4, 9, 0), lambda s: service.claim(s, ticket_id=t2.id, actor=HH))
+    await step(
+        (2026, 11, 4, 10, 0), lambda s: service.resolve(s, ticket_id=t2.id, actor=HH, answer="b")
+    )
+    # 3: BK hands off, budget reacts in time (1.25 office hours), never resolved.
+    t3 = await step((2026, 11, 5, 9, 0), open_(ALICE, "belegstand"))
+    await step(
+        (2026, 11, 5, 9, 15),
+        lambda s: service.handoff(
+            s, ticket_id=t3.id, actor=BK, team_id="haushalt", reason="Budget"
+        ),
+    )
+    await step((2026, 11, 5, 10, 15), lambda s: service.claim(s, ticket_id=t3.id, actor=HH))
+    # 4: a complaint nobody touched.
+    await step((2026, 11, 6, 9, 0), open_(BOB, "beschwerde"))
+    # Ratings, first-level answers, an idea.
+    await step(
+        (2026, 11, 9, 9, 0), lambda s: ratings.rate(s, actor=ALICE, ticket_id=t1.id, score=5)
+    )
+    await step((2026, 11, 9, 9, 5), lambda s: ratings.rate(s, actor=BOB, ticket_id=t2.id, score=2))
+    for helped in (True, True, False):
+        await step(
+            (2026, 11, 10, 11, 0),
+            lambda s, h=helped: proposals.record_answer_feedback(
+                s,
+                at=clock.now(),
+                platform="local",
+                user_id="x",
+                topic_id="haushalt",
+                customer_group_id="f4",
+                entry_id="e",
+                helped=h,
+            ),
+        )
+    idea = ProposalRow(
+        kind="idea",
+        text="Kalender",
+        topic_id="idee",
+        customer_group_id=None,
+        requester_platform="local",
+        requester_id="x",
+        requester_name=None,
+        created_at=berlin(2026, 11, 12, 9, 0),
+    )
+    await step((2026, 11, 12, 9, 0), lambda s: proposals.add_proposal(s, row=idea))
+    await step((2026, 12, 1, 9, 0), open_(ALICE, "haushalt"))  # December: not in November
+
+
+async def test_the_november_report_matches_the_figures_worked_out_by_hand(
+    config: OrgConfig, sessions: Sessions, clock: FrozenClock
+) -> None:
+    await seed_november(config, sessions, clock)
+    clock.set(berlin(2026, 12, 2, 9, 0))
+    start, end = period(config, date(2026, 11, 1), date(2026, 11, 30))
+    async with sessions() as session:
+        report = await build(session, config, clock, start, end)
+    assert report.tickets == 4
+    assert report.by_team == {"bk": 2, "haushalt": 2}
+    assert report.by_level == {1: 2, 2: 2}
+    assert (report.first_contact.hits, report.first_contact.total) == (3, 6)  # 2 FAQ + #1
+    assert (report.first_response.hits, report.first_response.total) == (2, 4)
+    assert (report.resolution.hits, report.resolution.total) == (2, 4)
+    assert (report.response_hours_median, report.response_hours_p90) == (1.25, 6.0)
+    assert report.handoffs_by_team == {"bk": 1}
+    assert (report.complaints, report.ideas, report.round_table) == (1, 1, 0)
+    assert (report.csat_average, report.csat_count) == (3.5, 2)
+    assert report.csat_by_team == {"bk": (5.0, 1), "haushalt": (2.0, 1)}
+    assert [week.opened for week in report.weeks] == [0, 4, 0, 0, 0, 0]  # 26 Oct ... 30 Nov
+
+    markdown = render.to_markdown(config, report)
+    assert "Auswertung der Hotline 01.11.2026 – 30.11.2026" in markdown
+    assert "| Beim ersten Kontakt gelöst | 50.0 % (3/6) |" in markdown
+    assert "Frage" not in markdown  # no ticket text, no complaint content
+    csv_text = render.to_csv(config, report)
+    assert "total;Reaktionsfrist eingehalten;50.0 % (2/4)" in csv_text
+
+
+def png_title(path: Path) -> str:
+    """The Title text chunk of a PNG (and a check that the file is a PNG at all)."""
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    offset = 8
+    while offset < len(data):
+        (length,) = struct.unpack(">I", data[offset : offset + 4])
+        kind = data[offset + 4 : offset + 8]
+        body = data[offset + 8 : offset + 8 + length]
+        if kind == b"tEXt" and body.startswith(b"Title\x00"):
+            return body[6:].decode("latin-1")
+        if kind == b"iTXt" and body.startswith(b"Title\x00"):  # non-Latin-1 text, UTF-8
+            _, _, rest = body[6 + 2 :].partition(b"\x00")  # flag, method, language
+            _, _, text = rest.partition(b"\x00")  # translated keyword
+            return text.decode("utf-8")
+        offset += 12 + length
+    raise AssertionError("no Title in the PNG")
+
+
+async def test_the_weekly_chart_is_a_png_with_its_title(
+    config: OrgConfig, sessions: Sessions, clock: FrozenClock, tmp_path: Path
+) -> None:
+    await seed_november(config, sessions, clock)
+    start, end = period(config, date(2026, 11, 1), date(2026, 11, 30))
+    async with sessions() as session:
+        report = await build(session, config, clock, start, end)
+    path = render.to_png(config, report, tmp_path / "chart.png")
+    title = png_title(path)
+    assert title == render.chart_title(config, report)
+    assert "Fristeinhaltung und Volumen je Woche" in title
+
+
+async def test_leads_ask_for_the_month_in_chat(
+    config: OrgConfig, sessions: Sessions, clock: FrozenClock
+) -> None:
+    await seed_november(config, sessions, clock)
+    clock.set(berlin(2026, 12, 2, 9, 0))
+    hotline = Harness(config, sessions, clock)
+    answer = texts(await hotline.say("leitung.hoffmann", "/bericht 2026-11"))
+    assert "Anliegen (Tickets) | 4" in answer
+    assert "mit einer" not in answer
+    assert "2026-11" in texts(await hotline.say("leitung.hoffmann", "/bericht November"))
+    refused = texts(await hotline.say("schule.sonne", "/bericht"))
+    assert "Abteilungsleitungen" in refused
+
+
+@pytest.mark.parametrize(("text", "first", "last"), [("2026-02", 1, 28), ("2028-02", 1, 29)])
+def test_month_periods(config: OrgConfig, text: str, first: int, last: int) -> None:
+    start, end = month(config, text, date(2026, 12, 2))
+    assert (start.day, (end.date().toordinal() - start.date().toordinal())) == (first, last)
