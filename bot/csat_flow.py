@@ -23,12 +23,14 @@ from storage.repositories.dialog_states import ConversationKey
 class CsatFlow:
     """Ratings and their comments, in the requester's DM."""
 
+    commands = frozenset({"rate"})
+
     def __init__(self, config: OrgConfig, clock: Clock) -> None:
         self.config = config
         self.clock = clock
         self.service = SatisfactionService(config, clock)
 
-    async def rate(
+    async def command(
         self, session: AsyncSession, command: Command, key: ConversationKey, actor: Actor
     ) -> list[Notice]:
         """Store the rating; ask for a comment unless one came with the command."""
@@ -48,11 +50,18 @@ class CsatFlow:
         text = t("csat.thanks_ask_comment", loc, score=score)
         return [Notice(text=text, ticket_id=ticket_id, channel_safe=False)]
 
-    async def maybe_comment(
-        self, session: AsyncSession, key: ConversationKey, actor: Actor, text: str
+    async def turn(
+        self,
+        session: AsyncSession,
+        key: ConversationKey,
+        actor: Actor,
+        text: str,
+        action_id: str | None,
     ) -> list[Notice] | None:
         """If this conversation waits for a comment on a rating, take `text` as it (or as
         a 'no, thanks'); None when no comment is pending."""
+        if action_id is not None or not text:
+            return None
         pending = await pending_comment(
             session, key=key, now=self.clock.now(), expires_after=self.config.dialogs.timeout
         )

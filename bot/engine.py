@@ -17,9 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.clock import Clock
 from bot.command_handlers import CommandHandlers
 from bot.config.model import OrgConfig
-from bot.csat_flow import CsatFlow
 from bot.domain.errors import ConcurrentUpdate, HotlineError, NotAllowed
 from bot.domain.lifecycle import Action, TicketStatus, is_allowed
+from bot.flows import build_flows
 from bot.i18n import SUPPORTED, normalise_locale, t
 from bot.notices import Inbound, Notice, Outgoing, Target
 from bot.service import notify
@@ -40,7 +40,7 @@ MAX_RACE_RETRIES = 3
 # Commands that start the intake at a topic of this kind.
 SHORTCUTS = {"complaint": "complaint", "idea": "idea", "proposal": "round_table"}
 # Commands that start or end a dialog: only in a DM (a channel must not see a complaint begin).
-DIALOG_COMMANDS = frozenset({"new", "cancel", "rate", *SHORTCUTS})
+DIALOG_COMMANDS = frozenset({"new", "cancel", *SHORTCUTS})
 MAX_NAME = 200
 
 
@@ -60,7 +60,7 @@ class Engine:
         self.service = TicketService(config, clock)
         self.commands = CommandHandlers(config, self.service, clock)
         self.intake = IntakeRunner(config, self.service, clock)
-        self.csat = CsatFlow(config, clock)
+        self.flows = build_flows(config, clock)
         self.on_outbox = on_outbox
 
     async def handle(self, inbound: Inbound) -> bool:
@@ -179,7 +179,8 @@ class Engine:
         self, session: AsyncSession, command: Command, inbound: Inbound, actor: Actor
     ) -> list[Notice]:
         key = conversation_key(inbound)
-        if command.name in DIALOG_COMMANDS and not inbound.is_direct:
+        flow_command = any(command.name in flow.commands for flow in self.flows)
+        if (command.name in DIALOG_COMMANDS or flow_command) and not inbound.is_direct:
             return [Notice(text=t("cmd.direct_only", actor.locale))]
         if command.name == "new":
             return await self.intake.turn(
@@ -190,8 +191,9 @@ class Engine:
             return [Notice(text=t("intake.cancelled", actor.locale))] if cancelled else []
         if command.name == "language":
             return await self._language(session, actor, command.text)
-        if command.name == "rate":
-            return await self.csat.rate(session, command, key, actor)
+        for flow in self.flows:
+            if command.name in flow.commands:
+                return await flow.command(session, command, key, actor)
         if command.name in SHORTCUTS:
             topic = self._topic_of_kind(SHORTCUTS[command.name])
             if topic is None:
@@ -235,10 +237,13 @@ class Engine:
         key = conversation_key(inbound)
         user = UserInput(text=inbound.text, action_id=inbound.action_id)
         text = inbound.text.strip()
-        if await self.intake.active_state(session, key) is None and text:
-            comment = await self.csat.maybe_comment(session, key, actor, text)
-            if comment is not None:
-                return comment
+        idle = await self.intake.active_state(session, key) is None
+        if idle:
+            for flow in self.flows:
+                answer = await flow.turn(session, key, actor, text, inbound.action_id)
+                if answer is not None:
+                    return answer
+        if idle and text:
             now = self.clock.now()
             waiting = await ticket_repo.waiting_ticket_of(
                 session,

@@ -1,4 +1,4 @@
-"""User-facing text: German first, English second, from one message catalogue."""
+"""User-facing text: German first, English second, from the message catalogues."""
 
 from __future__ import annotations
 
@@ -13,9 +13,21 @@ SUPPORTED = ("de", "en")
 
 @cache
 def _catalogue() -> dict[str, dict[str, str]]:
-    text = resources.files("bot.i18n").joinpath("messages.yaml").read_text(encoding="utf-8")
-    data: dict[str, dict[str, str]] = yaml.safe_load(text)
-    return data
+    """messages.yaml plus one catalogue file per feature (workshops.yaml, ...); a key may
+    appear in one file only."""
+    package = resources.files("bot.i18n")
+    files = sorted(
+        (entry for entry in package.iterdir() if entry.name.endswith(".yaml")),
+        key=lambda entry: (entry.name != "messages.yaml", entry.name),
+    )
+    merged: dict[str, dict[str, str]] = {}
+    for entry in files:
+        data: dict[str, dict[str, str]] = yaml.safe_load(entry.read_text(encoding="utf-8")) or {}
+        twice = sorted(set(data) & set(merged))
+        if twice:
+            raise ValueError(f"message keys defined twice ({entry.name}): {twice}")
+        merged.update(data)
+    return merged
 
 
 def normalise_locale(locale: str | None) -> str:

@@ -1,0 +1,50 @@
+"""Small conversations beside the intake (rating, newsletter, workshops): one contract.
+
+A flow owns some commands and may claim a user's next message (a comment it asked for, a
+button of its own). The engine asks the flows before the intake; each flow keeps its state
+in the conversation's dialog slot, with compare-and-set like the intake.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import Clock
+from bot.config.model import OrgConfig
+from bot.notices import Notice
+from bot.service.actors import Actor
+from dialogs.commands import Command
+from storage.repositories.dialog_states import ConversationKey
+
+
+class Flow(Protocol):
+    """A conversation the engine routes to by command name or by pending state."""
+
+    commands: frozenset[str]
+
+    async def command(
+        self, session: AsyncSession, command: Command, key: ConversationKey, actor: Actor
+    ) -> list[Notice]:
+        """Handle one of `commands` (in a direct chat)."""
+        ...
+
+    async def turn(
+        self,
+        session: AsyncSession,
+        key: ConversationKey,
+        actor: Actor,
+        text: str,
+        action_id: str | None,
+    ) -> list[Notice] | None:
+        """Take this message if the flow is waiting for it (or it is one of its buttons);
+        None lets the next flow, then the intake, have it."""
+        ...
+
+
+def build_flows(config: OrgConfig, clock: Clock) -> list[Flow]:
+    """Every flow, in the order the engine asks them."""
+    from bot.csat_flow import CsatFlow
+
+    return [CsatFlow(config, clock)]
