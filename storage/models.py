@@ -370,3 +370,57 @@ class SatisfactionRow(Base):
     score: Mapped[int] = mapped_column(Integer)
     comment: Mapped[str | None] = mapped_column(Text)
     rated_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class WorkshopRow(Base):
+    """A workshop or training in the catalogue (Schulung, Workshop)."""
+
+    __tablename__ = "workshops"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)  # stable key for imports
+    title: Mapped[str] = mapped_column(Text)
+    topic: Mapped[str] = mapped_column(String(32))
+    starts_at: Mapped[datetime] = mapped_column(index=True)
+    ends_at: Mapped[datetime]
+    place: Mapped[str] = mapped_column(String(500))  # a room, or an online link
+    seats: Mapped[int] = mapped_column(Integer)
+    groups: Mapped[list[str]] = mapped_column(JSON, default=list)  # empty: every group
+    trainer_team: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="planned")  # planned|cancelled
+    created_at: Mapped[datetime]
+
+
+class WorkshopRegistrationRow(Base):
+    """A person's seat (or place on the waiting list) in a workshop."""
+
+    __tablename__ = "workshop_registrations"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    workshop_id: Mapped[int] = mapped_column(ForeignKey("workshops.id"), index=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[str] = mapped_column(String(255))
+    display_name: Mapped[str | None] = mapped_column(String(255))
+    customer_group_id: Mapped[str | None] = mapped_column(String(64))
+    locale: Mapped[str] = mapped_column(String(8), default="de")
+    status: Mapped[str] = mapped_column(String(16))  # registered|waiting|cancelled
+    registered_at: Mapped[datetime]
+    cancelled_at: Mapped[datetime | None]
+    promoted_at: Mapped[datetime | None]  # moved up from the waiting list
+    reminded_at: Mapped[datetime | None]
+    feedback_sent_at: Mapped[datetime | None]
+    feedback_reminded_at: Mapped[datetime | None]
+    feedback_done_at: Mapped[datetime | None]  # answered (which answers: not recorded here)
+
+    __table_args__ = (UniqueConstraint("workshop_id", "platform", "user_id"),)
+
+
+class WorkshopFeedbackRow(Base):
+    """One filled-in feedback questionnaire: anonymous, tied to the workshop only."""
+
+    __tablename__ = "workshop_feedback"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    workshop_id: Mapped[int] = mapped_column(ForeignKey("workshops.id"), index=True)
+    answers: Mapped[dict[str, Any]]
+    submitted_at: Mapped[datetime]
