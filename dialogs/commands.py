@@ -86,6 +86,18 @@ SPECS: tuple[Spec, ...] = (
     Spec("ask", ("ask", "rueckfrage", "rückfrage"), Args.ID_TEXT, S, "/ask Nr. Frage"),
     Spec("note", ("note", "notiz"), Args.ID_TEXT, S, "/note Nr. Text"),
     Spec("resolve", ("resolve", "erledigt", "antwort"), Args.ID_TEXT, S, "/resolve Nr. Antwort"),
+    Spec("workshops", ("workshops", "schulungen", "termine"), Args.NONE, E, "/workshops"),
+    Spec("enrol", ("anmelden", "enrol"), Args.ID, E, "/anmelden Nr."),
+    Spec("unenrol", ("abmelden", "unenrol"), Args.ID, E, "/abmelden Nr."),
+    Spec("participants", ("teilnehmer", "participants"), Args.ID, S, "/teilnehmer Nr."),
+    Spec(
+        "workshop_feedback",
+        ("rueckmeldungen", "workshopfeedback"),
+        Args.ID,
+        S,
+        "/rueckmeldungen Nr.",
+    ),
+    Spec("newsletter", ("newsletter", "rundbrief"), Args.OPTIONAL_TEXT, E, "/newsletter [senden]"),
     Spec(
         "rate", ("bewertung", "bewerten", "rate"), Args.ID_TEXT, E, "/bewertung Nr. 1-5 [Kommentar]"
     ),

@@ -67,6 +67,19 @@ ALIASES = {
     "proposal": "proposal",
     "themen": "proposals",
     "proposals": "proposals",
+    "workshops": "workshops",
+    "schulungen": "workshops",
+    "termine": "workshops",
+    "anmelden": "enrol",
+    "enrol": "enrol",
+    "abmelden": "unenrol",
+    "unenrol": "unenrol",
+    "teilnehmer": "participants",
+    "participants": "participants",
+    "rueckmeldungen": "workshop_feedback",
+    "workshopfeedback": "workshop_feedback",
+    "newsletter": "newsletter",
+    "rundbrief": "newsletter",
     "bericht": "report",
     "report": "report",
     "auswertung": "report",
@@ -96,7 +109,17 @@ AUDIENCE = {
     "overdue": Audience.OVERSIGHT,
     "ack": Audience.OVERSIGHT,
 }
-STAFF_ONLY = {"queue", "claim", "unclaim", "handoff", "ask", "note", "resolve"}
+STAFF_ONLY = {
+    "queue",
+    "claim",
+    "unclaim",
+    "handoff",
+    "ask",
+    "note",
+    "resolve",
+    "participants",
+    "workshop_feedback",
+}
 
 # canonical name -> (arguments to append, expected ticket id, team, text)
 VALID_ARGS: dict[str, tuple[str, int | None, str | None, str]] = {
@@ -119,6 +142,12 @@ VALID_ARGS: dict[str, tuple[str, int | None, str | None, str]] = {
     "proposal": ("Neues Vergabeverfahren", None, None, "Neues Vergabeverfahren"),
     "proposals": ("", None, None, ""),
     "report": ("2026-11", None, None, "2026-11"),
+    "workshops": ("", None, None, ""),
+    "enrol": ("4", 4, None, ""),
+    "unenrol": ("4", 4, None, ""),
+    "participants": ("4", 4, None, ""),
+    "workshop_feedback": ("4", 4, None, ""),
+    "newsletter": ("senden", None, None, "senden"),
     "merge": ("12 13", 12, None, ""),
     "schedule": ("12", 12, None, ""),
     "escalations": ("", None, None, ""),
