@@ -187,6 +187,70 @@ class PrivacySettings:
     feedback_days: int = 365
 
 
+WorkshopQuestionKind = Literal["scale", "text"]
+
+
+@dataclass(frozen=True)
+class WorkshopQuestion:
+    """One question of the workshop feedback form: a 1-5 scale or free text."""
+
+    id: str
+    kind: WorkshopQuestionKind
+    text: Texts
+
+
+def _default_questions() -> tuple[WorkshopQuestion, ...]:
+    def q(id_: str, kind: WorkshopQuestionKind, de: str, en: str) -> WorkshopQuestion:
+        return WorkshopQuestion(id_, kind, Texts(de, en))
+
+    return (
+        q(
+            "inhalte",
+            "scale",
+            "Wie zufrieden waren Sie mit den Inhalten?",
+            "How satisfied were you with the content?",
+        ),
+        q(
+            "vermittlung",
+            "scale",
+            "Wie verständlich wurden die Inhalte vermittelt?",
+            "How clearly was the content explained?",
+        ),
+        q(
+            "praxis",
+            "scale",
+            "Wie gut können Sie das Gelernte in Ihrer Arbeit anwenden?",
+            "How well can you apply what you learned in your work?",
+        ),
+        q(
+            "rahmen",
+            "scale",
+            "Wie bewerten Sie Organisation und Rahmen (Ort, Zeit, Technik)?",
+            "How do you rate the organisation (place, time, technology)?",
+        ),
+        q(
+            "gesamt",
+            "scale",
+            "Ihre Gesamtbewertung der Veranstaltung",
+            "Your overall rating of the event",
+        ),
+        q(
+            "anmerkungen",
+            "text",
+            "Was hat Ihnen gefallen, was können wir besser machen?",
+            "What did you like, what can we do better?",
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class WorkshopSettings:
+    """Workshops: the feedback form and how long it stays open after the workshop."""
+
+    questions: tuple[WorkshopQuestion, ...] = field(default_factory=_default_questions)
+    feedback_days: int = 14
+
+
 @dataclass(frozen=True)
 class OfficeInterval:
     """One block of office hours on a weekday, local time; start < end."""
@@ -323,6 +387,7 @@ class OrgConfig:
     roles: Roles = field(default_factory=Roles)
     dialogs: DialogSettings = field(default_factory=DialogSettings)
     privacy: PrivacySettings = field(default_factory=PrivacySettings)
+    workshops: WorkshopSettings = field(default_factory=WorkshopSettings)
 
     def team(self, team_id: str) -> Team:
         """The team with this id; KeyError if unknown."""

@@ -10,7 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from bot.config.model import DialogSettings, KnowledgeEntry, OrgConfig, PrivacySettings, Roles
+from bot.config.model import (
+    DialogSettings,
+    KnowledgeEntry,
+    OrgConfig,
+    PrivacySettings,
+    Roles,
+    WorkshopSettings,
+)
 from bot.config.validate_base import Checker, ConfigIssue
 from bot.config.validate_calendar import check_calendar
 from bot.config.validate_deadlines import check_escalation, check_sla
@@ -31,6 +38,7 @@ from bot.config.validate_org import (
     raw_ids,
 )
 from bot.config.validate_platforms import check_no_clear_secrets, check_platforms
+from bot.config.validate_workshops import check_workshops
 from bot.config.yaml_lines import KeyPath
 
 TOP_LEVEL_KEYS: tuple[str, ...] = (
@@ -44,7 +52,7 @@ TOP_LEVEL_KEYS: tuple[str, ...] = (
     "platforms",
 )
 # Optional sections: left out, the model's defaults apply (older configs keep loading).
-OPTIONAL_KEYS: tuple[str, ...] = ("knowledge", "roles", "dialogs", "privacy")
+OPTIONAL_KEYS: tuple[str, ...] = ("knowledge", "roles", "dialogs", "privacy", "workshops")
 
 
 def validate(
@@ -93,6 +101,7 @@ def validate(
     check_complaint_managers(ck, node)
     dialogs = check_dialogs(ck, *s) if (s := section("dialogs")) else DialogSettings()
     privacy = check_privacy(ck, *s) if (s := section("privacy")) else PrivacySettings()
+    workshops = check_workshops(ck, *s) if (s := section("workshops")) else WorkshopSettings()
 
     issues = sorted(ck.issues, key=lambda i: (i.line is not None, i.line or 0))
     if issues:
@@ -110,6 +119,7 @@ def validate(
         or roles is None
         or dialogs is None
         or privacy is None
+        or workshops is None
     ):  # pragma: no cover - every None comes with an issue
         raise AssertionError("a section failed without reporting an issue")
     name, locale = organisation
@@ -127,6 +137,7 @@ def validate(
         roles=roles,
         dialogs=dialogs,
         privacy=privacy,
+        workshops=workshops,
     )
     return config, []
 
