@@ -424,3 +424,54 @@ class WorkshopFeedbackRow(Base):
     workshop_id: Mapped[int] = mapped_column(ForeignKey("workshops.id"), index=True)
     answers: Mapped[dict[str, Any]]
     submitted_at: Mapped[datetime]
+
+
+class NewsletterSubscriptionRow(Base):
+    """A person's subscription to the newsletter of one customer group, in their language."""
+
+    __tablename__ = "newsletter_subscriptions"
+
+    platform: Mapped[str] = mapped_column(String(16), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    group_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    locale: Mapped[str] = mapped_column(String(8), default="de")
+    subscribed_at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_newsletter_subscriptions_group", "group_id"),)
+
+
+class NewsletterRow(Base):
+    """A newsletter Team BK sent to one or more customer groups (status sending, then sent)."""
+
+    __tablename__ = "newsletters"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    title: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    groups: Mapped[list[str]] = mapped_column(JSON, default=list)
+    author_platform: Mapped[str] = mapped_column(String(16))
+    author_id: Mapped[str] = mapped_column(String(255))
+    author_locale: Mapped[str] = mapped_column(String(8), default="de")
+    status: Mapped[str] = mapped_column(String(16), index=True)  # sending | sent
+    recipients: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]  # every delivery queued in the outbox
+
+
+class NewsletterDeliveryRow(Base):
+    """One recipient of one newsletter: unique per person, queued into the outbox once."""
+
+    __tablename__ = "newsletter_deliveries"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    newsletter_id: Mapped[int] = mapped_column(ForeignKey("newsletters.id"))
+    platform: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[str] = mapped_column(String(255))
+    locale: Mapped[str] = mapped_column(String(8), default="de")
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | queued
+    queued_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        UniqueConstraint("newsletter_id", "platform", "user_id"),
+        Index("ix_newsletter_deliveries_pending", "status", "newsletter_id", "id"),
+    )
