@@ -21,6 +21,7 @@ from bot.escalation.digest import Digests
 from bot.escalation.scheduler import DeadlineJobs
 from bot.escalation.sweep import Sweeper
 from bot.service.privacy import PrivacyService
+from bot.workshops.jobs import WorkshopJobs
 from storage.engine import data_dir, database_url, make_engine, make_sessionmaker
 
 CONFIG_ENV = "HOTLINE_CONFIG"
@@ -76,6 +77,7 @@ def build_app(
         Sweeper(config, sessions, clock),
         Digests(config, sessions, clock),
         PrivacyService(config, sessions, clock),
+        WorkshopJobs(config, sessions, clock),
     )
     app = App(config, db, sessions, engine, sender, jobs, adapters)
     if platforms is None:

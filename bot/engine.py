@@ -193,6 +193,7 @@ class Engine:
             return await self._language(session, actor, command.text)
         for flow in self.flows:
             if command.name in flow.commands:
+                self.commands.check_audience(command, actor)
                 return await flow.command(session, command, key, actor)
         if command.name in SHORTCUTS:
             topic = self._topic_of_kind(SHORTCUTS[command.name])

@@ -46,5 +46,6 @@ class Flow(Protocol):
 def build_flows(config: OrgConfig, clock: Clock) -> list[Flow]:
     """Every flow, in the order the engine asks them."""
     from bot.csat_flow import CsatFlow
+    from bot.workshops.flow import WorkshopFlow
 
-    return [CsatFlow(config, clock)]
+    return [CsatFlow(config, clock), WorkshopFlow(config, clock)]

@@ -97,6 +97,7 @@ SPECS: tuple[Spec, ...] = (
         S,
         "/rueckmeldungen Nr.",
     ),
+    Spec("questionnaire", ("fragebogen", "questionnaire"), Args.ID, E, "/fragebogen Nr."),
     Spec("newsletter", ("newsletter", "rundbrief"), Args.OPTIONAL_TEXT, E, "/newsletter [senden]"),
     Spec(
         "rate", ("bewertung", "bewerten", "rate"), Args.ID_TEXT, E, "/bewertung Nr. 1-5 [Kommentar]"

@@ -17,6 +17,7 @@ from bot.cli import (
     sla_cmd,
     sweep_cmd,
     teams_cmd,
+    workshops_cmd,
 )
 
 
@@ -36,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     sweep_cmd.register(sub)
     privacy_cmd.register(sub)
     report_cmd.register(sub)
+    workshops_cmd.register(sub)
     teams_cmd.register(sub)
     return parser
 

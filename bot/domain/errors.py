@@ -107,3 +107,21 @@ class ProposalState(HotlineError):
     """The proposal cannot be merged or scheduled in its current state."""
 
     key = "error.proposal_state"
+
+
+class WorkshopUnavailable(HotlineError):
+    """A workshop that does not exist, has started, was cancelled, or is for other groups."""
+
+    key = "error.workshop_unavailable"
+
+
+class WorkshopForOtherGroups(WorkshopUnavailable):
+    """The workshop is offered to other customer groups only."""
+
+    key = "error.workshop_other_groups"
+
+
+class QuestionnaireClosed(HotlineError):
+    """No feedback form to fill in for this workshop (not attended, done, or closed)."""
+
+    key = "error.questionnaire_closed"

@@ -17,8 +17,10 @@ from apscheduler.triggers.interval import IntervalTrigger
 from bot.escalation.digest import Digests
 from bot.escalation.sweep import Sweeper, SweepReport
 from bot.service.privacy import PrivacyService
+from bot.workshops.jobs import WorkshopJobs
 
 log = logging.getLogger(__name__)
+WORKSHOP_INTERVAL = 300  # seconds: reminders and forms need no minute precision
 RETENTION_AT = (2, 30)  # at night: deleting is nobody's working-hours business
 
 
@@ -26,11 +28,16 @@ class DeadlineJobs:
     """The scheduled jobs, each guarded so a failing round is logged and retried next time."""
 
     def __init__(
-        self, sweeper: Sweeper, digests: Digests, privacy: PrivacyService | None = None
+        self,
+        sweeper: Sweeper,
+        digests: Digests,
+        privacy: PrivacyService | None = None,
+        workshops: WorkshopJobs | None = None,
     ) -> None:
         self.sweeper = sweeper
         self.digests = digests
         self.privacy = privacy
+        self.workshops = workshops
         self._running = asyncio.Lock()
         self._caught_up = False
         self.scheduler: AsyncIOScheduler | None = None
@@ -72,6 +79,19 @@ class DeadlineJobs:
             log.exception("retention job failed; it runs again tomorrow night")
             return {}
 
+    async def run_workshops(self) -> int:
+        """Workshop reminders and feedback forms (office hours only)."""
+        if self.workshops is None:
+            return 0
+        try:
+            sent = await self.workshops.run()
+            if sent and self.sweeper.on_outbox:
+                self.sweeper.on_outbox()
+            return sent
+        except Exception:
+            log.exception("workshop job failed; the next round retries")
+            return 0
+
     async def catch_up_digest(self) -> int:
         """At start: if today's digest time passed while the bot was down, send it now
         (one digest, however long the bot was away; never twice thanks to its outbox key)."""
@@ -103,6 +123,13 @@ class DeadlineJobs:
             max_instances=1,
             coalesce=True,
             misfire_grace_time=3600,
+        )
+        scheduler.add_job(
+            self.run_workshops,
+            IntervalTrigger(seconds=WORKSHOP_INTERVAL),
+            id="workshops",
+            max_instances=1,
+            coalesce=True,
         )
         scheduler.add_job(
             self.run_retention,

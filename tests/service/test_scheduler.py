@@ -62,6 +62,7 @@ async def test_serve_runs_the_sweep_at_start_and_on_its_interval(
             "deadline-sweep",
             "daily-digest",
             "retention",
+            "workshops",
         }
     finally:
         stop.set()

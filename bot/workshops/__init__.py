@@ -1,0 +1,2 @@
+"""Workshops and trainings: catalogue, registration with a waiting list, reminders and the
+anonymous feedback questionnaire."""
