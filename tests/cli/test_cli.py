@@ -213,6 +213,35 @@ def test_report_command_writes_markdown_csv_and_png(tmp_path: Path) -> None:
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_workshops_import_reports_rows_and_updates_by_code(tmp_path: Path) -> None:
+    _cli("db", "upgrade", data_dir=tmp_path)
+    good = tmp_path / "termine.csv"
+    good.write_text(
+        "code;title;topic;start;duration;place;seats;groups\n"
+        "b1;Beschaffung;beschaffung;2030-01-20 09:00;3h;Raum 3.14;12;f4\n"
+        "k1;Kontierung;kontierung;2030-02-03 13:00;2h;online;30;\n",
+        encoding="utf-8",
+    )
+    assert "2 workshops imported (2 new, 0 updated)" in _cli(
+        "workshops", "import", str(good), data_dir=tmp_path
+    )
+    assert "(0 new, 2 updated)" in _cli("workshops", "import", str(good), data_dir=tmp_path)
+    assert "b1" in _cli("workshops", "list", data_dir=tmp_path)
+    bad = tmp_path / "kaputt.csv"
+    bad.write_text("code;title;topic;start;duration;place;seats\nx;X;kochen;gestern;3h;R;0\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli.main", "workshops", "import", str(bad)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "HOTLINE_DATA_DIR": str(tmp_path)},
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "row 1: topic: unknown topic 'kochen'" in done.stderr
+    assert "row 1: seats:" in done.stderr and "nothing imported" in done.stderr
+
+
 def test_shell_refuses_an_unmigrated_database(tmp_path: Path) -> None:
     env = {**os.environ, "HOTLINE_DATA_DIR": str(tmp_path)}
     env.pop("HOTLINE_DATABASE_URL", None)
