@@ -71,6 +71,9 @@ class Report:
     csat_count: int
     csat_by_team: dict[str, tuple[float, int]] = field(default_factory=dict)
     weeks: tuple[Week, ...] = ()
+    # Workshop feedback forms answered in the period: mean and count per scale question.
+    workshop_scales: dict[str, tuple[float, int]] = field(default_factory=dict)
+    workshop_forms: int = 0
 
 
 def compute(
@@ -121,6 +124,14 @@ def compute(
         csat_count=len(scores),
         csat_by_team=_averages((r.team_id, r.score) for r in rows.ratings),
         weeks=_weeks(tickets, now, start, end),
+        workshop_scales=_averages(
+            (question.id, int(value))
+            for question in config.workshops.questions
+            if question.kind == "scale"
+            for form in rows.workshop_forms
+            if isinstance(value := form.answers.get(question.id), int)
+        ),
+        workshop_forms=len(rows.workshop_forms),
     )
 
 

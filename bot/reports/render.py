@@ -57,6 +57,10 @@ def _figures(config: OrgConfig, report: Report, loc: str) -> Iterator[tuple[str,
         yield t("report.escalations", loc), names.get(key, key), str(count)
     for key, (average, count) in report.csat_by_team.items():
         yield t("report.csat_by_team", loc), names.get(key, key), f"{average:.2f} ({count})"
+    questions = {q.id: q.text.get(loc) for q in config.workshops.questions}
+    section = t("report.workshops", loc, forms=report.workshop_forms)
+    for key, (average, count) in report.workshop_scales.items():
+        yield section, questions.get(key, key), f"{average:.2f} ({count})"
 
 
 def to_markdown(config: OrgConfig, report: Report, locale: str | None = None) -> str:

@@ -16,6 +16,7 @@ from storage.models import (
     SatisfactionRow,
     TicketEventRow,
     TicketRow,
+    WorkshopFeedbackRow,
 )
 
 
@@ -29,6 +30,7 @@ class PeriodRows:
     ratings: Sequence[SatisfactionRow]
     first_level: Sequence[KnowledgeFeedbackRow]
     proposals: Sequence[ProposalRow]
+    workshop_forms: Sequence[WorkshopFeedbackRow] = ()
 
 
 async def period_rows(session: AsyncSession, *, start: datetime, end: datetime) -> PeriodRows:
@@ -79,4 +81,11 @@ async def period_rows(session: AsyncSession, *, start: datetime, end: datetime) 
             select(ProposalRow).where(ProposalRow.created_at >= start, ProposalRow.created_at < end)
         )
     ).all()
-    return PeriodRows(tickets, handoffs, escalations, ratings, first_level, proposals)
+    forms = (
+        await session.scalars(
+            select(WorkshopFeedbackRow).where(
+                WorkshopFeedbackRow.submitted_at >= start, WorkshopFeedbackRow.submitted_at < end
+            )
+        )
+    ).all()
+    return PeriodRows(tickets, handoffs, escalations, ratings, first_level, proposals, forms)

@@ -16,7 +16,7 @@ from bot.service.actors import Actor
 from bot.service.satisfaction import SatisfactionService
 from bot.service.tickets import NewRequest, TicketService
 from storage.models import ProposalRow
-from storage.repositories import proposals
+from storage.repositories import proposals, workshops
 from tests.conftest import berlin
 from tests.harness import Harness, texts
 from tests.service.sweep_support import Sessions
@@ -38,7 +38,9 @@ async def seed_november(config: OrgConfig, sessions: Sessions, clock: FrozenCloc
             return await action(session)  # type: ignore[operator]
 
     def open_(actor: Actor, topic: str) -> object:
-        request = NewRequest(topic_id=topic, customer_group_id="f1-f3", description="Frage")
+        request = NewRequest(
+            topic_id=topic, customer_group_id="f1-f3", description="Vertraulicher Inhalt"
+        )
         return lambda s: service.open_ticket(s, requester=actor, request=request)
 
     # 1: Team BK answers at once (first contact, all in time, 0.5 office hours).
@@ -64,7 +66,26 @@ async def seed_november(config: OrgConfig, sessions: Sessions, clock: FrozenCloc
     await step((2026, 11, 5, 10, 15), lambda s: service.claim(s, ticket_id=t3.id, actor=HH))
     # 4: a complaint nobody touched.
     await step((2026, 11, 6, 9, 0), open_(BOB, "beschwerde"))
-    # Ratings, first-level answers, an idea.
+    # Ratings, first-level answers, an idea, two workshop feedback forms.
+    await step(
+        (2026, 11, 1, 9, 0),
+        lambda s: workshops.upsert(
+            s,
+            values={
+                "code": "w1",
+                "title": "W",
+                "topic": "haushalt",
+                "starts_at": berlin(2026, 11, 19, 9, 0),
+                "ends_at": berlin(2026, 11, 19, 12, 0),
+                "place": "R",
+                "seats": 5,
+                "groups": [],
+                "trainer_team": "bk",
+            },
+            at=clock.now(),
+        ),
+    )
+    ws = 1  # the first workshop of a fresh database
     await step(
         (2026, 11, 9, 9, 0), lambda s: ratings.rate(s, actor=ALICE, ticket_id=t1.id, score=5)
     )
@@ -94,6 +115,13 @@ async def seed_november(config: OrgConfig, sessions: Sessions, clock: FrozenCloc
         created_at=berlin(2026, 11, 12, 9, 0),
     )
     await step((2026, 11, 12, 9, 0), lambda s: proposals.add_proposal(s, row=idea))
+    for answers in ({"inhalte": 5, "gesamt": 4}, {"inhalte": 3, "gesamt": 4, "anmerkungen": "gut"}):
+        await step(
+            (2026, 11, 20, 12, 0),
+            lambda s, a=answers: workshops.add_feedback(
+                s, workshop_id=ws, answers=a, at=clock.now()
+            ),
+        )
     await step((2026, 12, 1, 9, 0), open_(ALICE, "haushalt"))  # December: not in November
 
 
@@ -117,11 +145,13 @@ async def test_the_november_report_matches_the_figures_worked_out_by_hand(
     assert (report.csat_average, report.csat_count) == (3.5, 2)
     assert report.csat_by_team == {"bk": (5.0, 1), "haushalt": (2.0, 1)}
     assert [week.opened for week in report.weeks] == [0, 4, 0, 0, 0, 0]  # 26 Oct ... 30 Nov
+    assert report.workshop_forms == 2
+    assert report.workshop_scales == {"inhalte": (4.0, 2), "gesamt": (4.0, 2)}
 
     markdown = render.to_markdown(config, report)
     assert "Auswertung der Hotline 01.11.2026 – 30.11.2026" in markdown
     assert "| Beim ersten Kontakt gelöst | 50.0 % (3/6) |" in markdown
-    assert "Frage" not in markdown  # no ticket text, no complaint content
+    assert "Vertraulicher Inhalt" not in markdown  # no ticket text, no complaint content
     csv_text = render.to_csv(config, report)
     assert "total;Reaktionsfrist eingehalten;50.0 % (2/4)" in csv_text
 
