@@ -128,6 +128,15 @@ class PrivacyService:
                 }
                 for m in records["messages_to_them"]
             ],
+            "workshops": [
+                {
+                    "workshop": w.workshop_id,
+                    "status": w.status,
+                    "registered_at": _iso(w.registered_at),
+                    "feedback_given": w.feedback_done_at is not None,  # answers are anonymous
+                }
+                for w in records["workshops"]
+            ],
         }
 
     async def _ticket(self, session: AsyncSession, ticket: TicketRow) -> dict[str, Any]:

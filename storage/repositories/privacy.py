@@ -26,6 +26,7 @@ from storage.models import (
     TicketEventRow,
     TicketRow,
     UserProfileRow,
+    WorkshopRegistrationRow,
 )
 
 ANONYMOUS = "anonym"
@@ -161,6 +162,9 @@ async def person_records(
         ),
         "proposals": proposals,
         "messages_to_them": sent,
+        "workshops": select(WorkshopRegistrationRow).where(
+            _person(WorkshopRegistrationRow, platform, user_id)
+        ),
     }
     return {kind: list((await session.scalars(query)).all()) for kind, query in queries.items()}
 
@@ -178,6 +182,13 @@ async def forget_person(session: AsyncSession, *, platform: str | None, user_id:
         count += 1
     for row in records["proposals"]:
         row.requester_id, row.requester_name = ANONYMOUS, None
+        count += 1
+    for registration in records["workshops"]:
+        # One anonymous row per seat (the workshop still counts it); a waiting place goes.
+        if registration.status == "waiting":
+            registration.status = "cancelled"
+        registration.user_id = f"{ANONYMOUS}-{registration.id}"
+        registration.display_name = None
         count += 1
     local = or_(
         LocalMessageRow.conversation == f"user:{user_id}",

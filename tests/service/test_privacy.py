@@ -12,6 +12,8 @@ from bot.clock import FrozenClock
 from bot.config.model import OrgConfig
 from bot.service.privacy import PrivacyService, pseudonym
 from storage.models import AuditLogRow, TicketEventRow, TicketRow, UserProfileRow
+from storage.repositories import workshops
+from tests.conftest import berlin
 from tests.harness import Harness, texts
 from tests.service.sweep_support import Sessions
 
@@ -92,11 +94,30 @@ async def test_export_holds_every_record_of_the_person_and_nothing_of_others(
     theirs = await hotline.file_request(BOB, topic="kreditoren", text="Bobs Rechnung offen")
     await hotline.say(BOB, f"/status {theirs}")
 
+    async with hotline.sessions() as session, session.begin():
+        await workshops.upsert(
+            session,
+            values={
+                "code": "w1",
+                "title": "W",
+                "topic": "haushalt",
+                "starts_at": berlin(2027, 1, 5, 9, 0),
+                "ends_at": berlin(2027, 1, 5, 12, 0),
+                "place": "R",
+                "seats": 5,
+                "groups": [],
+                "trainer_team": "bk",
+            },
+            at=berlin(2026, 11, 1, 9, 0),
+        )
+    await hotline.say(ALICE, "/anmelden 1")
+    await hotline.say(BOB, "/anmelden 1")
     exported = await privacy.export(user_id=ALICE)
     dump = json.dumps(exported, ensure_ascii=False)
     for expected in ("Alices Frage zum Budget", "Antwort an Alice", "Alices Kommentar"):
         assert expected in dump
     assert exported["profiles"] and exported["messages_to_them"]
+    assert [(w["workshop"], w["status"]) for w in exported["workshops"]] == [(1, "registered")]
     assert [ticket["id"] for ticket in exported["tickets"]] == [mine]
     for foreign in ("Bobs Rechnung", BOB, "interne Notiz"):
         assert foreign not in dump
