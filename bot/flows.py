@@ -46,6 +46,7 @@ class Flow(Protocol):
 def build_flows(config: OrgConfig, clock: Clock) -> list[Flow]:
     """Every flow, in the order the engine asks them."""
     from bot.csat_flow import CsatFlow
+    from bot.newsletter.flow import NewsletterFlow
     from bot.workshops.flow import WorkshopFlow
 
-    return [CsatFlow(config, clock), WorkshopFlow(config, clock)]
+    return [CsatFlow(config, clock), WorkshopFlow(config, clock), NewsletterFlow(config, clock)]
