@@ -16,7 +16,13 @@ from bot.notices import Notice
 from bot.service.actors import Actor
 from bot.service.satisfaction import SatisfactionService
 from dialogs.commands import Command
-from dialogs.survey import await_comment, close_comment, is_skip, pending_comment
+from dialogs.survey import (
+    await_comment,
+    close_comment,
+    intake_running,
+    is_skip,
+    pending_comment,
+)
 from storage.repositories.dialog_states import ConversationKey
 
 
@@ -46,6 +52,10 @@ class CsatFlow:
                 session, actor=actor, ticket_id=ticket_id, text=comment.strip()
             )
             return [Notice(text=t("csat.thanks", loc, score=score), ticket_id=ticket_id)]
+        timeout = self.config.dialogs.timeout
+        if await intake_running(session, key=key, now=self.clock.now(), expires_after=timeout):
+            # A request is being entered here: keep it; the rating alone is stored.
+            return [Notice(text=t("csat.thanks_short", loc, score=score), ticket_id=ticket_id)]
         await await_comment(session, key=key, ticket_id=ticket_id, score=score, at=self.clock.now())
         text = t("csat.thanks_ask_comment", loc, score=score)
         return [Notice(text=text, ticket_id=ticket_id, channel_safe=False)]
@@ -68,6 +78,8 @@ class CsatFlow:
         if pending is None:
             return None
         await close_comment(session, key=key)
+        if not await self.service.still_ratable(session, actor, pending.ticket_id):
+            return None  # reopened meanwhile: this text belongs to the request, not a rating
         if is_skip(text):
             return [Notice(text=t("csat.no_comment", actor.locale))]
         await self.service.comment(session, actor=actor, ticket_id=pending.ticket_id, text=text)

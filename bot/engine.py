@@ -19,7 +19,7 @@ from bot.command_handlers import CommandHandlers
 from bot.config.model import OrgConfig
 from bot.domain.errors import ConcurrentUpdate, HotlineError, NotAllowed
 from bot.domain.lifecycle import Action, TicketStatus, is_allowed
-from bot.flows import build_flows
+from bot.flows import Flow, build_flows
 from bot.i18n import SUPPORTED, normalise_locale, t
 from bot.notices import Inbound, Notice, Outgoing, Target
 from bot.service import notify
@@ -32,7 +32,7 @@ from dialogs.runner import IntakeRunner
 from storage.repositories import audit
 from storage.repositories import inbound as inbound_repo
 from storage.repositories import tickets as ticket_repo
-from storage.repositories.dialog_states import ConversationKey
+from storage.repositories.dialog_states import ConversationKey, clear_dialog
 from storage.repositories.profiles import get_profile, save_profile
 
 log = logging.getLogger(__name__)
@@ -241,7 +241,7 @@ class Engine:
         idle = await self.intake.active_state(session, key) is None
         if idle:
             for flow in self.flows:
-                answer = await flow.turn(session, key, actor, text, inbound.action_id)
+                answer = await self._flow_turn(session, flow, key, actor, inbound)
                 if answer is not None:
                     return answer
         if idle and text:
@@ -265,6 +265,25 @@ class Engine:
                 await start_followup(session, key=key, ticket_id=ticket_id, at=now)
                 return []
         return await self.intake.turn(session, key=key, actor=actor, user=user)
+
+    async def _flow_turn(
+        self,
+        session: AsyncSession,
+        flow: Flow,
+        key: ConversationKey,
+        actor: Actor,
+        inbound: Inbound,
+    ) -> list[Notice] | None:
+        """A flow's claim on this message; its refusals are answered like a command's."""
+        savepoint = await session.begin_nested()
+        try:
+            return await flow.turn(session, key, actor, inbound.text.strip(), inbound.action_id)
+        except ConcurrentUpdate:
+            raise
+        except HotlineError as error:
+            await savepoint.rollback()
+            await clear_dialog(session, key=key)  # the flow cannot go on: free the slot
+            return [error_notice(error, actor.locale)]
 
     async def _still_open(self, session: AsyncSession, ticket_id: int) -> bool:
         ticket = await ticket_repo.get_ticket(session, ticket_id=ticket_id)

@@ -66,3 +66,16 @@ async def close_comment(session: AsyncSession, *, key: ConversationKey) -> None:
 def is_skip(text: str) -> bool:
     """'nein', '-' and friends decline the comment."""
     return text.strip().strip(".!").casefold() in SKIP_WORDS
+
+
+async def intake_running(
+    session: AsyncSession, *, key: ConversationKey, now: datetime, expires_after: timedelta
+) -> bool:
+    """Whether a request is being entered in this conversation right now (its state must
+    not be overwritten by a side conversation)."""
+    stored = await load_dialog(session, key=key)
+    return (
+        stored is not None
+        and stored.dialog == "intake"
+        and stored.updated_at + expires_after >= now
+    )

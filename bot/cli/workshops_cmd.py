@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from bot.app import build_app
 from bot.config.loader import ConfigError
 from bot.workshops.catalogue import parse, read_records
+from bot.workshops.service import WorkshopService
 from storage.migrate import is_up_to_date
 from storage.repositories import workshops as repo
 
@@ -72,13 +73,20 @@ async def _import(app: Any, path: Path) -> int:
         print(f"{len(errors)} errors: nothing imported.", file=sys.stderr)
         return 2
     now = app.engine.clock.now()
-    created = 0
+    service = WorkshopService(app.config, app.engine.clock)
+    created = told = moved_up = 0
     async with app.sessions() as session, session.begin():
         for entry in entries:
             values = asdict(entry)
             values["groups"] = list(entry.groups)
-            created += await repo.upsert(session, values=values, at=now)
+            row, what = await repo.upsert(session, values=values, at=now)
+            created += what == "new"
+            if what == "moved":
+                told += await service.rescheduled(session, row)
+            moved_up += await service.fill_seats(session, row)
     print(f"{len(entries)} workshops imported ({created} new, {len(entries) - created} updated).")
+    if told or moved_up:
+        print(f"{told} participants told of a new date, {moved_up} moved up from waiting lists.")
     return 0
 
 

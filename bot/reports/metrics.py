@@ -95,10 +95,11 @@ def compute(
         if t.resolved_at is not None and t.team_id in first_level_team and t.id not in handed_off
     )
     helped = sum(1 for f in rows.first_level if f.helped)
+    reacted = dict(rows.first_reactions)
     hours = sorted(
-        calendar.working_time_between(t.created_at, t.first_responded_at).total_seconds() / 3600
+        calendar.working_time_between(t.created_at, reacted[t.id]).total_seconds() / 3600
         for t in tickets
-        if t.first_responded_at is not None
+        if t.id in reacted
     )
     ticket_team = {t.id: t.team_id for t in tickets}
     scores = [r.score for r in rows.ratings]
@@ -145,7 +146,7 @@ def first_response_share(tickets: Iterable[TicketRow], now: datetime) -> Share:
         if t.first_responded_at is not None:
             total += 1
             hits += t.first_responded_at <= due
-        elif due < now:
+        elif due < now and t.paused_at is None:
             total += 1
     return Share(hits, total)
 
@@ -160,8 +161,8 @@ def resolution_share(tickets: Iterable[TicketRow], now: datetime) -> Share:
         if t.resolved_at is not None:
             total += 1
             hits += t.resolved_at <= due
-        elif due < now and t.status not in ("closed",):
-            total += 1
+        elif due < now and t.status != "closed" and t.paused_at is None:
+            total += 1  # overdue; a ticket waiting for the customer has its clock stopped
     return Share(hits, total)
 
 

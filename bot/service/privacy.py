@@ -13,8 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.clock import Clock
 from bot.config.model import OrgConfig
 from bot.domain.lifecycle import OPEN_STATUSES, TicketStatus
+from bot.workshops.service import WorkshopService
 from storage.models import TicketRow
-from storage.repositories import audit, satisfaction
+from storage.repositories import audit, satisfaction, workshops
 from storage.repositories import privacy as repo
 from storage.repositories import tickets as tickets_repo
 
@@ -75,6 +76,17 @@ class PrivacyService:
             tickets = await repo.person_tickets(session, platform=platform, user_id=user_id)
             exported = [await self._ticket(session, ticket) for ticket in tickets]
             records = await repo.person_records(session, platform=platform, user_id=user_id)
+            own = {ticket.id for ticket in tickets}
+            staff = any(
+                self.config.person_by_platform(p, user_id) is not None
+                for p in ((platform,) if platform else self.config.platforms)
+            )
+            records["messages_to_them"] = [
+                m
+                for m in records["messages_to_them"]
+                if m.payload.get("ticket_id") in own
+                or (m.payload.get("ticket_id") is None and not staff)
+            ]
             await audit.audit(
                 session,
                 at=now,
@@ -128,6 +140,9 @@ class PrivacyService:
                 }
                 for m in records["messages_to_them"]
             ],
+            "audit": [
+                {"at": _iso(a.at), "action": a.action, "detail": a.detail} for a in records["audit"]
+            ],
             "workshops": [
                 {
                     "workshop": w.workshop_id,
@@ -138,6 +153,20 @@ class PrivacyService:
                 for w in records["workshops"]
             ],
         }
+
+    async def _give_back_seats(
+        self, session: AsyncSession, *, platform: str | None, user_id: str, now: datetime
+    ) -> None:
+        """Seats in workshops yet to come go back, and the waiting list moves up."""
+        seats = WorkshopService(self.config, self.clock)
+        records = await repo.person_records(session, platform=platform, user_id=user_id)
+        for registration in records["workshops"]:
+            row = await workshops.get(session, workshop_id=registration.workshop_id)
+            if row is None or row.starts_at <= now or registration.status == "cancelled":
+                continue
+            registration.status, registration.cancelled_at = "cancelled", now
+            await session.flush()
+            await seats.fill_seats(session, row)
 
     async def _ticket(self, session: AsyncSession, ticket: TicketRow) -> dict[str, Any]:
         events = await tickets_repo.ticket_events(session, ticket_id=ticket.id)
@@ -174,6 +203,7 @@ class PrivacyService:
                     ticket.status, ticket.closed_at = TicketStatus.CLOSED.value, now
                     ticket.next_due_at = ticket.next_action_at = ticket.paused_at = None
             await session.flush()
+            await self._give_back_seats(session, platform=platform, user_id=user_id, now=now)
             complaints = [t.id for t in tickets if t.confidential]
             others = [t.id for t in tickets if not t.confidential]
             counts = {

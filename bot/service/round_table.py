@@ -18,6 +18,7 @@ from bot.service.actors import Actor
 from storage.models import ProposalRow
 from storage.repositories import audit
 from storage.repositories import proposals as repo
+from storage.repositories.privacy import ANONYMOUS
 
 
 class RoundTable:
@@ -43,6 +44,8 @@ class RoundTable:
         for row in (keep, drop):
             if row.status == "merged":
                 raise ProposalState("already merged", id=row.id)
+        if drop.status == "scheduled":  # it would silently leave the agenda
+            raise ProposalState("scheduled proposals are kept", id=drop.id)
         children = list(await repo.merged_into(session, proposal_id=drop.id))
         for row in (drop, *children):
             row.status, row.merged_into = "merged", keep.id
@@ -66,6 +69,8 @@ class RoundTable:
     async def _tell(
         self, session: AsyncSession, row: ProposalRow, key: str, **args: object
     ) -> None:
+        if row.requester_id == ANONYMOUS:
+            return  # the proposer asked to be forgotten
         locale = self.config.default_locale
         notice = Notice(text=t(key, locale, id=row.id, **args), channel_safe=False)
         target = Target(row.requester_platform, "user", row.requester_id)

@@ -69,6 +69,14 @@ class SatisfactionService:
         if row.score <= LOW:
             await self._tell_leads(session, ticket, "csat.low_comment", text=literal(text))
 
+    async def still_ratable(self, session: AsyncSession, actor: Actor, ticket_id: int) -> bool:
+        """Whether the actor may (still) rate or comment on this ticket."""
+        try:
+            await self._ratable(session, actor, ticket_id)
+        except (NotRatable, RateOwnOnly):
+            return False
+        return True
+
     async def _ratable(self, session: AsyncSession, actor: Actor, ticket_id: int) -> TicketRow:
         ticket = await tickets_repo.get_ticket(session, ticket_id=ticket_id)
         if ticket is None or not permissions.is_requester_of(actor, ticket):

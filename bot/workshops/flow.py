@@ -13,6 +13,7 @@ from bot.service.actors import Actor
 from bot.workshops import questionnaire as form
 from bot.workshops.service import WorkshopService
 from dialogs.commands import Command
+from dialogs.survey import intake_running
 from storage.repositories import workshops as repo
 from storage.repositories.dialog_states import (
     ConversationKey,
@@ -57,9 +58,10 @@ class WorkshopFlow:
     async def _start_form(
         self, session: AsyncSession, key: ConversationKey, actor: Actor, workshop_id: int
     ) -> Notice:
-        row = await form.check_may_answer(
-            session, self.config, actor, workshop_id, self.clock.now()
-        )
+        now, timeout = self.clock.now(), self.config.dialogs.timeout
+        row = await form.check_may_answer(session, self.config, actor, workshop_id, now)
+        if await intake_running(session, key=key, now=now, expires_after=timeout):
+            return Notice(text=t("questionnaire.finish_request_first", actor.locale))
         stored = await load_dialog(session, key=key)
         progress = form.Progress(row.id, 0, {})
         await save_dialog(
@@ -83,8 +85,6 @@ class WorkshopFlow:
         """The next answer of a form in progress (a button or typed); None otherwise."""
         stored = await load_dialog(session, key=key)
         if stored is None or stored.dialog != FORM:
-            return None
-        if stored.updated_at + self.config.dialogs.timeout < self.clock.now():
             return None
         progress = form.Progress.from_state(stored.state)
         if progress is None:

@@ -5,7 +5,7 @@ runs the job."""
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -24,6 +24,7 @@ from storage.models import WorkshopRegistrationRow, WorkshopRow
 from storage.repositories import workshops as repo
 
 FORM_REMINDER_AFTER = timedelta(days=3)
+LOOK_AHEAD = timedelta(days=14)  # the longest stretch without a working day, with room
 
 
 class WorkshopJobs:
@@ -47,21 +48,31 @@ class WorkshopJobs:
             return await self._reminders(session, now) + await self._forms(session, now)
 
     async def _reminders(self, session: AsyncSession, now: datetime) -> int:
-        """Participants of tomorrow's (next working day's) workshops."""
-        day = self.calendar.next_working_day(now.astimezone(self.tz).date())
-        start = datetime.combine(day, time(0), tzinfo=self.tz)
+        """Participants of workshops whose previous working day is today (a Monday
+        workshop is announced on Friday, one on a Saturday too)."""
+        today = now.astimezone(self.tz).date()
+        start = datetime.combine(today + timedelta(days=1), time(0), tzinfo=self.tz)
         sent = 0
-        for row in await repo.starting_between(session, start=start, end=start + timedelta(days=1)):
+        upcoming = await repo.starting_between(session, start=start, end=start + LOOK_AHEAD)
+        for row in upcoming:
+            if self._working_day_before(row.starts_at.astimezone(self.tz).date()) != today:
+                continue
             for person in await repo.registrations(
                 session, workshop_id=row.id, statuses=("registered",)
             ):
                 if person.reminded_at is None and await self._claim(
                     session, person, "reminded_at", now
                 ):
-                    sent += await self._send(
-                        session, person, self._reminder(row, person.locale), now, "remind"
-                    )
+                    notice = self._reminder(row, person.locale)
+                    sent += await self._send(session, person, notice, now, "remind")
         return sent
+
+    def _working_day_before(self, day: date) -> date:
+        for offset in range(1, LOOK_AHEAD.days + 8):
+            candidate = day - timedelta(days=offset)
+            if self.calendar.is_working_day(candidate):
+                return candidate
+        return day
 
     async def _forms(self, session: AsyncSession, now: datetime) -> int:
         """The form to every participant after the end, and one reminder before it closes."""

@@ -124,7 +124,9 @@ class WorkshopService:
         if existing is not None and existing.status in repo.ACTIVE:
             return Notice(text=t(f"workshop.already.{existing.status}", loc, id=row.id))
         taken = (await repo.taken_seats(session, ids=[row.id])).get(row.id, 0)
-        status = "registered" if taken < row.seats else "waiting"
+        queue = await repo.registrations(session, workshop_id=row.id, statuses=("waiting",))
+        # A free seat goes to the waiting list first (seats can grow with a re-import).
+        status = "registered" if taken < row.seats and not queue else "waiting"
         if existing is None:
             existing = WorkshopRegistrationRow(
                 workshop_id=row.id, platform=actor.platform, user_id=actor.user_id
@@ -170,10 +172,52 @@ class WorkshopService:
             await self._move_up(session, row, now)
         return Notice(text=t("workshop.cancelled", loc, id=row.id, title=literal(row.title)))
 
-    async def _move_up(self, session: AsyncSession, row: WorkshopRow, now: datetime) -> None:
+    async def rescheduled(self, session: AsyncSession, row: WorkshopRow) -> int:
+        """The date or time changed: tell everyone registered or waiting, and remind them
+        again before the new date. Returns how many were told."""
+        now = self.clock.now()
+        people = await repo.registrations(session, workshop_id=row.id)
+        for person in people:
+            person.reminded_at = None
+            notice = Notice(
+                text=t(
+                    "workshop.moved",
+                    person.locale,
+                    id=row.id,
+                    title=literal(row.title),
+                    when=when(row, person.locale, self.tz),
+                    place=literal(row.place),
+                ),
+                channel_safe=False,
+            )
+            target = Target(person.platform, "user", person.user_id)
+            stamp = int(row.starts_at.timestamp())
+            await notify.send(
+                session,
+                [Outgoing(target, notice)],
+                at=now,
+                dedupe_prefix=f"workshop-moved:{person.id}:{stamp}",
+            )
+        await session.flush()
+        return len(people)
+
+    async def fill_seats(self, session: AsyncSession, row: WorkshopRow) -> int:
+        """Give every free seat to the waiting list, in order (after seats were added or
+        someone was erased); returns how many moved up."""
+        now, moved = self.clock.now(), 0
+        if row.starts_at <= now or row.status != "planned":
+            return 0
+        taken = (await repo.taken_seats(session, ids=[row.id])).get(row.id, 0)
+        for _ in range(max(0, row.seats - taken)):
+            if not await self._move_up(session, row, now):
+                break
+            moved += 1
+        return moved
+
+    async def _move_up(self, session: AsyncSession, row: WorkshopRow, now: datetime) -> bool:
         waiting = await repo.registrations(session, workshop_id=row.id, statuses=("waiting",))
         if not waiting:
-            return
+            return False
         lucky = waiting[0]
         lucky.status, lucky.promoted_at = "registered", now
         notice = Notice(
@@ -197,6 +241,8 @@ class WorkshopService:
             at=now,
             dedupe_prefix=f"workshop-up:{lucky.id}:{int(now.timestamp())}",
         )
+        await session.flush()
+        return True
 
     def may_see_participants(self, actor: Actor, row: WorkshopRow) -> bool:
         """The trainer team, Team BK (which coordinates trainings) and the leads."""

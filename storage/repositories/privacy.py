@@ -14,6 +14,7 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
+    AuditLogRow,
     DialogStateRow,
     EscalationStepRow,
     InboundEventRow,
@@ -118,6 +119,8 @@ async def prune_transport(session: AsyncSession, *, cutoff: datetime) -> int:
         delete(InboxRow).where(InboxRow.done.is_(True), InboxRow.received_at < cutoff),
         delete(InboundEventRow).where(InboundEventRow.received_at < cutoff),
         delete(LocalMessageRow).where(LocalMessageRow.created_at < cutoff),
+        # A message that failed is kept (text included) to be looked into, not for ever.
+        delete(AuditLogRow).where(AuditLogRow.action == "inbound_failed", AuditLogRow.at < cutoff),
     )
     for statement in statements:
         result: Any = await session.execute(statement)
@@ -165,6 +168,8 @@ async def person_records(
         "workshops": select(WorkshopRegistrationRow).where(
             _person(WorkshopRegistrationRow, platform, user_id)
         ),
+        # Their own traces in the audit log: refusals, and messages that failed (with text).
+        "audit": select(AuditLogRow).where(_person(AuditLogRow, platform, user_id)),
     }
     return {kind: list((await session.scalars(query)).all()) for kind, query in queries.items()}
 
@@ -173,7 +178,7 @@ async def forget_person(session: AsyncSession, *, platform: str | None, user_id:
     """Delete or anonymise every other record of the person; returns how many rows."""
     records = await person_records(session, platform=platform, user_id=user_id)
     count = 0
-    for kind in ("profiles", "dialogs", "messages_to_them"):
+    for kind in ("profiles", "dialogs", "messages_to_them", "audit"):
         for row in records[kind]:
             await session.delete(row)
             count += 1

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
@@ -31,6 +31,8 @@ class PeriodRows:
     first_level: Sequence[KnowledgeFeedbackRow]
     proposals: Sequence[ProposalRow]
     workshop_forms: Sequence[WorkshopFeedbackRow] = ()
+    # (ticket, moment of the first reaction by any team: claim, question back or answer)
+    first_reactions: Sequence[tuple[int, datetime]] = ()
 
 
 async def period_rows(session: AsyncSession, *, start: datetime, end: datetime) -> PeriodRows:
@@ -88,4 +90,17 @@ async def period_rows(session: AsyncSession, *, start: datetime, end: datetime) 
             )
         )
     ).all()
-    return PeriodRows(tickets, handoffs, escalations, ratings, first_level, proposals, forms)
+    reactions: Sequence[tuple[int, datetime]] = []
+    if ids:
+        query = (
+            select(TicketEventRow.ticket_id, func.min(TicketEventRow.at))
+            .where(
+                TicketEventRow.ticket_id.in_(ids),
+                TicketEventRow.action.in_(["claim", "ask", "resolve"]),
+            )
+            .group_by(TicketEventRow.ticket_id)
+        )
+        reactions = [(int(ticket), at) for ticket, at in (await session.execute(query)).all()]
+    return PeriodRows(
+        tickets, handoffs, escalations, ratings, first_level, proposals, forms, reactions
+    )

@@ -14,17 +14,22 @@ from storage.models import WorkshopFeedbackRow, WorkshopRegistrationRow, Worksho
 ACTIVE = ("registered", "waiting")
 
 
-async def upsert(session: AsyncSession, *, values: dict[str, Any], at: datetime) -> bool:
-    """Insert the workshop, or update the one with the same code; True when it is new."""
+async def upsert(
+    session: AsyncSession, *, values: dict[str, Any], at: datetime
+) -> tuple[WorkshopRow, str]:
+    """Insert the workshop, or update the one with the same code. Returns the row and what
+    happened: "new", "moved" (its date or time changed) or "updated"."""
     row = await session.scalar(select(WorkshopRow).where(WorkshopRow.code == values["code"]))
     if row is None:
-        session.add(WorkshopRow(**values, status="planned", created_at=at))
+        row = WorkshopRow(**values, status="planned", created_at=at)
+        session.add(row)
         await session.flush()
-        return True
+        return row, "new"
+    moved = row.starts_at != values["starts_at"] or row.ends_at != values["ends_at"]
     for key, value in values.items():
         setattr(row, key, value)
     await session.flush()
-    return False
+    return row, "moved" if moved else "updated"
 
 
 async def upcoming(

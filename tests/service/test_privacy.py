@@ -11,7 +11,14 @@ from sqlalchemy import select
 from bot.clock import FrozenClock
 from bot.config.model import OrgConfig
 from bot.service.privacy import PrivacyService, pseudonym
-from storage.models import AuditLogRow, TicketEventRow, TicketRow, UserProfileRow
+from storage.models import (
+    AuditLogRow,
+    DialogStateRow,
+    TicketEventRow,
+    TicketRow,
+    UserProfileRow,
+    WorkshopRegistrationRow,
+)
 from storage.repositories import workshops
 from tests.conftest import berlin
 from tests.harness import Harness, texts
@@ -137,8 +144,14 @@ async def test_erasure_removes_the_person_and_leaves_others_alone(
     assert tickets[mine].requester_id == "anonym" and tickets[mine].status == "closed"
     assert tickets[mine].next_action_at is None  # nobody left to remind about
     assert tickets[theirs].requester_id == BOB and tickets[theirs].description
-    dump = json.dumps(await privacy.export(user_id=ALICE), ensure_ascii=False)
-    assert "Alices" not in dump
+    async with hotline.sessions() as session:
+        left = [
+            str({column.key: getattr(row, column.key) for column in model.__table__.columns})
+            for model in (TicketRow, TicketEventRow, UserProfileRow, AuditLogRow, DialogStateRow)
+            for row in (await session.scalars(select(model))).all()
+        ]
+    assert any("Bobs Rechnung offen" in row for row in left)  # the scan sees the data
+    assert not [row for row in left if "Alices" in row or ALICE in row]  # nothing anywhere
     async with hotline.sessions() as session:
         profiles = (await session.scalars(select(UserProfileRow.user_id))).all()
         audit = (await session.scalars(select(AuditLogRow))).all()
@@ -148,3 +161,42 @@ async def test_erasure_removes_the_person_and_leaves_others_alone(
     assert all(ALICE not in json.dumps(entry.detail) for entry in audit)
     # Bob is still served as before.
     assert "Bobs Rechnung offen" in texts(await hotline.say(BOB, f"/status {theirs}"))
+
+
+async def test_erasure_gives_seats_back_and_staff_exports_hold_no_requester_data(
+    hotline: Harness, privacy: PrivacyService
+) -> None:
+    async with hotline.sessions() as session, session.begin():
+        await workshops.upsert(
+            session,
+            values={
+                "code": "w1",
+                "title": "W",
+                "topic": "haushalt",
+                "starts_at": berlin(2027, 1, 5, 9, 0),
+                "ends_at": berlin(2027, 1, 5, 12, 0),
+                "place": "R",
+                "seats": 1,
+                "groups": [],
+                "trainer_team": "bk",
+            },
+            at=berlin(2026, 11, 1, 9, 0),
+        )
+    await hotline.say(ALICE, "/anmelden 1")
+    await hotline.say(BOB, "/anmelden 1")  # waiting list
+    await privacy.erase(user_id=ALICE)
+    async with hotline.sessions() as session:
+        rows = (await session.scalars(select(WorkshopRegistrationRow))).all()
+    assert sorted((r.user_id, r.status) for r in rows) == [
+        ("anonym-1", "cancelled"),
+        (BOB, "registered"),
+    ]
+    assert "ist ein Platz frei geworden" in texts(await hotline.dm(BOB))
+
+    # A staff member's own export holds what concerns them, not the requesters' messages.
+    ticket_id = await hotline.file_request(BOB, topic="haushalt", text="Bobs Frage zum Budget")
+    await hotline.say(AGENT, f"/claim {ticket_id}")
+    await hotline.say(AGENT, f"/ask {ticket_id} Welche Kostenstelle?")
+    await hotline.say(BOB, "Kostenstelle 4711 von Bob")
+    dump = json.dumps(await privacy.export(user_id=AGENT), ensure_ascii=False)
+    assert "4711" not in dump and "Bobs Frage" not in dump

@@ -206,3 +206,39 @@ async def test_leads_ask_for_the_month_in_chat(
 def test_month_periods(config: OrgConfig, text: str, first: int, last: int) -> None:
     start, end = month(config, text, date(2026, 12, 2))
     assert (start.day, (end.date().toordinal() - start.date().toordinal())) == (first, last)
+
+
+async def test_first_reaction_survives_a_handoff_and_waiting_is_no_miss(
+    config: OrgConfig, sessions: Sessions, clock: FrozenClock
+) -> None:
+    service = TicketService(config, clock)
+
+    async def at(moment: tuple[int, ...], action: object) -> object:
+        clock.set(berlin(*moment))
+        async with sessions() as session, session.begin():
+            return await action(session)  # type: ignore[operator]
+
+    request = NewRequest(topic_id="belegstand", customer_group_id="f1-f3", description="x")
+    first = await at(
+        (2026, 11, 2, 9, 0), lambda s: service.open_ticket(s, requester=ALICE, request=request)
+    )
+    await at((2026, 11, 2, 9, 30), lambda s: service.claim(s, ticket_id=first.id, actor=BK))
+    await at(
+        (2026, 11, 3, 9, 0),
+        lambda s: service.handoff(s, ticket_id=first.id, actor=BK, team_id="haushalt", reason="r"),
+    )
+    await at((2026, 11, 5, 9, 0), lambda s: service.claim(s, ticket_id=first.id, actor=HH))
+    waiting = await at(
+        (2026, 11, 9, 9, 0), lambda s: service.open_ticket(s, requester=BOB, request=request)
+    )
+    await at((2026, 11, 9, 9, 30), lambda s: service.claim(s, ticket_id=waiting.id, actor=BK))
+    await at(
+        (2026, 11, 9, 10, 0), lambda s: service.ask(s, ticket_id=waiting.id, actor=BK, question="?")
+    )
+    clock.set(berlin(2026, 11, 30, 12, 0))  # the second ticket still waits for its requester
+    start, end = period(config, date(2026, 11, 1), date(2026, 11, 30))
+    async with sessions() as session:
+        report = await build(session, config, clock, start, end)
+    # BK claimed after 0.5 office hours, budget two days later: 0.5 counts, for both tickets.
+    assert (report.response_hours_median, report.response_hours_p90) == (0.5, 0.5)
+    assert (report.resolution.hits, report.resolution.total) == (0, 1)  # only the first
