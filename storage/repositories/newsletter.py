@@ -167,3 +167,26 @@ async def take_turn(session: AsyncSession, *, name: str, now: datetime, gap: tim
         .values(lease_until=now + gap, last_run_at=now)
     )
     return bool(result.rowcount)
+
+
+async def subscriptions_of(
+    session: AsyncSession, *, platform: str, user_id: str
+) -> list[dict[str, Any]]:
+    """A person's subscriptions as JSON-ready records (for a DSGVO export)."""
+    query = select(Sub).where(Sub.platform == platform, Sub.user_id == user_id)
+    return [
+        {"group": row.group_id, "locale": row.locale, "since": row.subscribed_at.isoformat()}
+        for row in (await session.scalars(query.order_by(Sub.group_id))).all()
+    ]
+
+
+async def forget_person(session: AsyncSession, *, platform: str, user_id: str) -> int:
+    """Delete a person's subscriptions and delivery records (a DSGVO erasure); a newsletter
+    still sending simply skips them. Returns how many rows went."""
+    gone = 0
+    for table in (Sub, Delivery):
+        result: Any = await session.execute(
+            delete(table).where(table.platform == platform, table.user_id == user_id)
+        )
+        gone += int(result.rowcount or 0)
+    return gone

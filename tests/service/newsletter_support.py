@@ -18,12 +18,19 @@ from tests.service.test_sweep_exactly_once import deliver_all
 AUTHOR = "bk.yilmaz"  # Team BK, not an admin
 
 
-async def subscribe(sessions: Sessions, clock: FrozenClock, user: str, *groups: str) -> None:
+async def subscribe(
+    sessions: Sessions, clock: FrozenClock, user: str, *groups: str, locale: str = "de"
+) -> None:
     """`user` (local) subscribes to `groups`, straight into the table."""
     async with sessions() as session, session.begin():
         for group in groups:
             await repo.subscribe(
-                session, platform="local", user_id=user, group_id=group, locale="de", at=clock.now()
+                session,
+                platform="local",
+                user_id=user,
+                group_id=group,
+                locale=locale,
+                at=clock.now(),
             )
 
 
@@ -58,13 +65,13 @@ async def sending_count(sessions: Sessions) -> int:
         return int(await session.scalar(query) or 0)
 
 
-async def received(sessions: Sessions, user: str) -> list[str]:
-    """Titles of the messages the local chat delivered into a user's DM."""
+async def received(sessions: Sessions, user: str, *, field: str = "title") -> list[str]:
+    """Titles (or texts) of the messages the local chat delivered into a user's DM."""
     async with sessions() as session:
         query = select(LocalMessageRow.payload).where(
             LocalMessageRow.conversation == f"user:{user}"
         )
-        return [str(payload.get("title")) for payload in (await session.scalars(query)).all()]
+        return [str(payload.get(field)) for payload in (await session.scalars(query)).all()]
 
 
 __all__ = ["deliver_all"]

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from bot.clock import FrozenClock
 from bot.config.model import OrgConfig
 from storage.models import AuditLogRow, NewsletterRow, NewsletterSubscriptionRow
+from storage.repositories import newsletter as repo
 from tests.harness import Harness, texts
 from tests.service.newsletter_support import AUTHOR, compose, subscribe
 from tests.service.sweep_support import Sessions
@@ -150,3 +151,16 @@ async def test_bad_input_is_answered_politely_and_back_goes_back(
     await hotline.say(AUTHOR, action_id="nl:send")
     async with sessions() as session:
         assert await session.scalar(select(func.count()).select_from(NewsletterRow)) == 1
+
+
+async def test_a_persons_subscriptions_can_be_exported_and_forgotten(
+    hotline: Harness, sessions: Sessions, clock: FrozenClock
+) -> None:
+    await subscribe(sessions, clock, REQUESTER, "f4", "kern")
+    await subscribe(sessions, clock, "schule.andere", "f4")
+    async with sessions() as session, session.begin():
+        exported = await repo.subscriptions_of(session, platform="local", user_id=REQUESTER)
+        assert [record["group"] for record in exported] == ["f4", "kern"]
+        assert await repo.forget_person(session, platform="local", user_id=REQUESTER) == 2
+    assert await subscriptions(sessions, REQUESTER) == set()
+    assert await subscriptions(sessions, "schule.andere") == {"f4"}

@@ -34,7 +34,8 @@ from tests.service.sweep_support import Sessions, second_engine
 from tests.service.test_sweep_exactly_once import child_database
 
 ROOT = Path(__file__).resolve().parents[2]
-F4_ONLY = [f"f4.{i}" for i in range(18)]
+F4_ONLY = [f"f4.{i}" for i in range(17)]
+ENGLISH = "f4.english"  # an F4 subscriber who reads English
 F4_AND_KERN = [f"beide.{i}" for i in range(7)]
 KERN_ONLY = [f"kern.{i}" for i in range(5)]
 
@@ -48,6 +49,7 @@ async def seed_and_send(hotline: Harness, sessions: Sessions, clock: FrozenClock
     """30 subscribers (25 of them in F4), and a confirmed newsletter to F4."""
     for user in F4_ONLY:
         await subscribe(sessions, clock, user, "f4")
+    await subscribe(sessions, clock, ENGLISH, "f4", locale="en")
     for user in F4_AND_KERN:
         await subscribe(sessions, clock, user, "f4", "kern")
     for user in KERN_ONLY:
@@ -57,7 +59,7 @@ async def seed_and_send(hotline: Harness, sessions: Sessions, clock: FrozenClock
 
 
 async def assert_f4_got_it_once(sessions: Sessions) -> None:
-    for user in F4_ONLY + F4_AND_KERN:
+    for user in [*F4_ONLY, ENGLISH, *F4_AND_KERN]:
         assert await received(sessions, user) == ["Jahresabschluss"], user
     for user in KERN_ONLY:
         assert await received(sessions, user) == [], user
@@ -77,6 +79,16 @@ async def test_every_f4_subscriber_once_in_throttled_batches(
     assert await dispatch_all(config, sessions, clock) == 25 - 2 * BATCH_SIZE
     await deliver_all(sessions, clock)
     await assert_f4_got_it_once(sessions)
+    [german] = await received(sessions, F4_ONLY[0], field="text")
+    assert german.endswith(
+        "Newsletter von Team BK für Dezentrale Einrichtungen F4. Abonnements ändern: /newsletter"
+    )
+    [english] = await received(sessions, ENGLISH, field="text")
+    assert english.startswith("Bitte buchen Sie alle Rechnungen bis zum 15.12.\n\n")
+    assert english.endswith(
+        "Newsletter from Team BK for Decentralised facilities F4. "
+        "Change your subscriptions: /newsletter"
+    )
     done = texts(await hotline.dm(AUTHOR))
     assert "Newsletter Nr. 1 „Jahresabschluss“ ist an alle 25 Empfänger verschickt." in done
     assert await dispatch_all(config, sessions, clock) == 0  # nothing more, no second notice
