@@ -20,6 +20,7 @@ from bot.engine import Engine
 from bot.escalation.digest import Digests
 from bot.escalation.scheduler import DeadlineJobs
 from bot.escalation.sweep import Sweeper
+from bot.newsletter.sending import NewsletterDispatcher
 from bot.service.privacy import PrivacyService
 from bot.workshops.jobs import WorkshopJobs
 from storage.engine import data_dir, database_url, make_engine, make_sessionmaker
@@ -78,6 +79,7 @@ def build_app(
         Digests(config, sessions, clock),
         PrivacyService(config, sessions, clock),
         WorkshopJobs(config, sessions, clock),
+        NewsletterDispatcher(config, sessions, clock),
     )
     app = App(config, db, sessions, engine, sender, jobs, adapters)
     if platforms is None:

@@ -32,7 +32,7 @@ from dialogs.runner import IntakeRunner
 from storage.repositories import audit
 from storage.repositories import inbound as inbound_repo
 from storage.repositories import tickets as ticket_repo
-from storage.repositories.dialog_states import ConversationKey, clear_dialog
+from storage.repositories.dialog_states import ConversationKey, clear_dialog, load_dialog
 from storage.repositories.profiles import get_profile, save_profile
 
 log = logging.getLogger(__name__)
@@ -42,6 +42,8 @@ SHORTCUTS = {"complaint": "complaint", "idea": "idea", "proposal": "round_table"
 # Commands that start or end a dialog: only in a DM (a channel must not see a complaint begin).
 DIALOG_COMMANDS = frozenset({"new", "cancel", *SHORTCUTS})
 MAX_NAME = 200
+# Dialog slots that hold no input in progress: nothing to cancel there.
+QUIET_DIALOGS = frozenset({"followup", "idle"})
 
 
 class Engine:
@@ -188,7 +190,13 @@ class Engine:
             )
         if command.name == "cancel":
             cancelled = await self.intake.cancel(session, key=key)
-            return [Notice(text=t("intake.cancelled", actor.locale))] if cancelled else []
+            if cancelled:
+                return [Notice(text=t("intake.cancelled", actor.locale))]
+            stored = await load_dialog(session, key=key)
+            if stored is not None and stored.dialog not in QUIET_DIALOGS:
+                await clear_dialog(session, key=key)  # a side conversation: draft, form, ...
+                return [Notice(text=t("cmd.cancelled", actor.locale))]
+            return []
         if command.name == "language":
             return await self._language(session, actor, command.text)
         for flow in self.flows:

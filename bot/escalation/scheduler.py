@@ -16,6 +16,8 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.escalation.digest import Digests
 from bot.escalation.sweep import Sweeper, SweepReport
+from bot.newsletter.sending import INTERVAL as NEWSLETTER_INTERVAL
+from bot.newsletter.sending import NewsletterDispatcher
 from bot.service.privacy import PrivacyService
 from bot.workshops.jobs import WorkshopJobs
 
@@ -33,11 +35,13 @@ class DeadlineJobs:
         digests: Digests,
         privacy: PrivacyService | None = None,
         workshops: WorkshopJobs | None = None,
+        newsletters: NewsletterDispatcher | None = None,
     ) -> None:
         self.sweeper = sweeper
         self.digests = digests
         self.privacy = privacy
         self.workshops = workshops
+        self.newsletters = newsletters
         self._running = asyncio.Lock()
         self._caught_up = False
         self.scheduler: AsyncIOScheduler | None = None
@@ -92,6 +96,19 @@ class DeadlineJobs:
             log.exception("workshop job failed; the next round retries")
             return 0
 
+    async def run_newsletters(self) -> int:
+        """The next throttled batch of newsletter deliveries (shared across instances)."""
+        if self.newsletters is None:
+            return 0
+        try:
+            queued = await self.newsletters.dispatch_due()
+            if queued and self.sweeper.on_outbox:
+                self.sweeper.on_outbox()
+            return queued
+        except Exception:
+            log.exception("newsletter dispatch failed; the next round retries")
+            return 0
+
     async def catch_up_digest(self) -> int:
         """At start: if today's digest time passed while the bot was down, send it now
         (one digest, however long the bot was away; never twice thanks to its outbox key)."""
@@ -128,6 +145,13 @@ class DeadlineJobs:
             self.run_workshops,
             IntervalTrigger(seconds=WORKSHOP_INTERVAL),
             id="workshops",
+            max_instances=1,
+            coalesce=True,
+        )
+        scheduler.add_job(
+            self.run_newsletters,
+            IntervalTrigger(seconds=NEWSLETTER_INTERVAL.total_seconds()),
+            id="newsletters",
             max_instances=1,
             coalesce=True,
         )

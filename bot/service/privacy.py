@@ -15,7 +15,7 @@ from bot.config.model import OrgConfig
 from bot.domain.lifecycle import OPEN_STATUSES, TicketStatus
 from bot.workshops.service import WorkshopService
 from storage.models import TicketRow
-from storage.repositories import audit, satisfaction, workshops
+from storage.repositories import audit, newsletter, satisfaction, workshops
 from storage.repositories import privacy as repo
 from storage.repositories import tickets as tickets_repo
 
@@ -76,6 +76,13 @@ class PrivacyService:
             tickets = await repo.person_tickets(session, platform=platform, user_id=user_id)
             exported = [await self._ticket(session, ticket) for ticket in tickets]
             records = await repo.person_records(session, platform=platform, user_id=user_id)
+            subscriptions = [
+                subscription
+                for each in self._platforms(platform)
+                for subscription in await newsletter.subscriptions_of(
+                    session, platform=each, user_id=user_id
+                )
+            ]
             own = {ticket.id for ticket in tickets}
             staff = any(
                 self.config.person_by_platform(p, user_id) is not None
@@ -143,6 +150,7 @@ class PrivacyService:
             "audit": [
                 {"at": _iso(a.at), "action": a.action, "detail": a.detail} for a in records["audit"]
             ],
+            "newsletter": subscriptions,
             "workshops": [
                 {
                     "workshop": w.workshop_id,
@@ -153,6 +161,9 @@ class PrivacyService:
                 for w in records["workshops"]
             ],
         }
+
+    def _platforms(self, platform: str | None) -> tuple[str, ...]:
+        return (platform,) if platform else tuple(self.config.platforms)
 
     async def _give_back_seats(
         self, session: AsyncSession, *, platform: str | None, user_id: str, now: datetime
@@ -210,6 +221,12 @@ class PrivacyService:
                 "complaints_deleted": await repo.delete_tickets(session, ids=complaints),
                 "tickets_anonymised": await repo.anonymise_tickets(session, ids=others, at=now),
                 "records": await repo.forget_person(session, platform=platform, user_id=user_id),
+                "newsletter": sum(
+                    [
+                        await newsletter.forget_person(session, platform=each, user_id=user_id)
+                        for each in self._platforms(platform)
+                    ]
+                ),
             }
             await audit.audit(
                 session,

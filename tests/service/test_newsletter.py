@@ -10,6 +10,7 @@ from bot.clock import FrozenClock
 from bot.config.model import OrgConfig
 from storage.models import AuditLogRow, NewsletterRow, NewsletterSubscriptionRow
 from storage.repositories import newsletter as repo
+from storage.repositories.dialog_states import ConversationKey, load_dialog
 from tests.harness import Harness, texts
 from tests.service.newsletter_support import AUTHOR, compose, subscribe
 from tests.service.sweep_support import Sessions
@@ -164,3 +165,11 @@ async def test_a_persons_subscriptions_can_be_exported_and_forgotten(
         assert await repo.forget_person(session, platform="local", user_id=REQUESTER) == 2
     assert await subscriptions(sessions, REQUESTER) == set()
     assert await subscriptions(sessions, "schule.andere") == {"f4"}
+
+
+async def test_abbrechen_discards_a_newsletter_draft(hotline: Harness) -> None:
+    await hotline.say(AUTHOR, "/newsletter senden")
+    assert "abgebrochen" in texts(await hotline.say(AUTHOR, "/abbrechen"))
+    async with hotline.sessions() as session:
+        stored = await load_dialog(session, key=ConversationKey("local", f"user:{AUTHOR}", AUTHOR))
+    assert stored is None

@@ -19,7 +19,7 @@ from storage.models import (
     UserProfileRow,
     WorkshopRegistrationRow,
 )
-from storage.repositories import workshops
+from storage.repositories import newsletter, workshops
 from tests.conftest import berlin
 from tests.harness import Harness, texts
 from tests.service.sweep_support import Sessions
@@ -200,3 +200,20 @@ async def test_erasure_gives_seats_back_and_staff_exports_hold_no_requester_data
     await hotline.say(BOB, "Kostenstelle 4711 von Bob")
     dump = json.dumps(await privacy.export(user_id=AGENT), ensure_ascii=False)
     assert "4711" not in dump and "Bobs Frage" not in dump
+
+
+async def test_newsletter_subscriptions_are_exported_and_erased(
+    hotline: Harness, privacy: PrivacyService, clock: FrozenClock
+) -> None:
+    async with hotline.sessions() as session, session.begin():
+        for who in (ALICE, BOB):
+            await newsletter.subscribe(
+                session, platform="local", user_id=who, group_id="f4", locale="de", at=clock.now()
+            )
+    exported = await privacy.export(user_id=ALICE)
+    assert [entry["group"] for entry in exported["newsletter"]] == ["f4"]
+    await privacy.erase(user_id=ALICE)
+    async with hotline.sessions() as session:
+        left = await newsletter.subscribed_groups(session, platform="local", user_id=ALICE)
+        bobs = await newsletter.subscribed_groups(session, platform="local", user_id=BOB)
+    assert (left, bobs) == (set(), {"f4"})

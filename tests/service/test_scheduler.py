@@ -63,6 +63,7 @@ async def test_serve_runs_the_sweep_at_start_and_on_its_interval(
             "daily-digest",
             "retention",
             "workshops",
+            "newsletters",
         }
     finally:
         stop.set()
