@@ -185,6 +185,7 @@ class PrivacySettings:
     tickets_days: int = 730
     complaints_days: int = 365
     feedback_days: int = 365
+    newsletter_days: int = 365  # who received which newsletter (subscriptions stay: consent)
 
 
 WorkshopQuestionKind = Literal["scale", "text"]

@@ -281,12 +281,12 @@ def _unknown(kind: str, name: str, names: Iterable[str]) -> str:
     return f"unknown {kind} '{name}'; {hint}known {kind}s: {known(names)}"
 
 
-RETENTION_KEYS = ("tickets", "complaints", "feedback")
+RETENTION_KEYS = ("tickets", "complaints", "feedback", "newsletter")
 MAX_RETENTION_DAYS = 3650
 
 
 def check_privacy(ck: Checker, raw: object, path: KeyPath) -> PrivacySettings | None:
-    """`privacy: {retention_days: {tickets, complaints, feedback}}`; all optional."""
+    """`privacy: {retention_days: {tickets, complaints, feedback, newsletter}}`; all optional."""
     defaults = PrivacySettings()
     start = len(ck.issues)
     node = ck.mapping({} if raw is None else raw, path, optional=("retention_days",))

@@ -55,6 +55,9 @@ class PrivacyService:
                 "feedback_anonymised": await repo.anonymise_feedback(
                     session, cutoff=now - timedelta(days=days.feedback_days)
                 ),
+                "newsletter_deliveries_pruned": await repo.prune_newsletter_deliveries(
+                    session, cutoff=now - timedelta(days=days.newsletter_days)
+                ),
                 "transport_pruned": await repo.prune_transport(
                     session, cutoff=now - timedelta(days=TRANSPORT_DAYS)
                 ),

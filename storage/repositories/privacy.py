@@ -21,6 +21,8 @@ from storage.models import (
     InboxRow,
     KnowledgeFeedbackRow,
     LocalMessageRow,
+    NewsletterDeliveryRow,
+    NewsletterRow,
     OutboxRow,
     ProposalRow,
     SatisfactionRow,
@@ -108,6 +110,18 @@ async def anonymise_feedback(session: AsyncSession, *, cutoff: datetime) -> int:
         .values(user_id=ANONYMOUS)
     )
     return int(comments.rowcount or 0) + int(knowledge.rowcount or 0)
+
+
+async def prune_newsletter_deliveries(session: AsyncSession, *, cutoff: datetime) -> int:
+    """Forget who received newsletters sent before `cutoff` (the newsletters stay)."""
+    sent_before = select(NewsletterRow.id).where(NewsletterRow.created_at < cutoff)
+    result: Any = await session.execute(
+        delete(NewsletterDeliveryRow).where(
+            NewsletterDeliveryRow.newsletter_id.in_(sent_before),
+            NewsletterDeliveryRow.status == "queued",
+        )
+    )
+    return int(result.rowcount or 0)
 
 
 async def prune_transport(session: AsyncSession, *, cutoff: datetime) -> int:

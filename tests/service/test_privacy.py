@@ -14,6 +14,7 @@ from bot.service.privacy import PrivacyService, pseudonym
 from storage.models import (
     AuditLogRow,
     DialogStateRow,
+    NewsletterRow,
     TicketEventRow,
     TicketRow,
     UserProfileRow,
@@ -217,3 +218,35 @@ async def test_newsletter_subscriptions_are_exported_and_erased(
         left = await newsletter.subscribed_groups(session, platform="local", user_id=ALICE)
         bobs = await newsletter.subscribed_groups(session, platform="local", user_id=BOB)
     assert (left, bobs) == (set(), {"f4"})
+
+
+async def test_retention_forgets_who_received_old_newsletters(
+    hotline: Harness, privacy: PrivacyService, clock: FrozenClock
+) -> None:
+    async with hotline.sessions() as session, session.begin():
+        await newsletter.subscribe(
+            session, platform="local", user_id=ALICE, group_id="f4", locale="de", at=clock.now()
+        )
+        letter = await newsletter.create_newsletter(
+            session,
+            row=NewsletterRow(
+                title="Jahresabschluss",
+                body="Fristen",
+                groups=["f4"],
+                author_platform="local",
+                author_id="bk.berger",
+                author_locale="de",
+                created_at=clock.now(),
+            ),
+            platforms=["local"],
+        )
+        for delivery in await newsletter.pending_batch(session, limit=10):
+            await newsletter.mark_queued(session, delivery_id=delivery.id, at=clock.now())
+    clock.set(clock.now() + timedelta(days=366))
+    counts = await privacy.apply_retention()
+    assert counts["newsletter_deliveries_pruned"] == 1
+    async with hotline.sessions() as session:
+        assert await newsletter.subscribed_groups(session, platform="local", user_id=ALICE) == {
+            "f4"
+        }  # consent stays until cancelled
+        assert await session.get(NewsletterRow, letter.id) is not None

@@ -398,11 +398,11 @@ CASES: list[tuple[str, str, str, str, str | None]] = [
         None,
     ),
     (
-        "    feedback: 365",
-        "    feedback: 365\n    newsletter: 30",
-        "privacy.retention_days.newsletter",
+        "    newsletter: 365",
+        "    newsletter: 365\n    chats: 30",
+        "privacy.retention_days.chats",
         "unknown key",
-        "newsletter",
+        "chats",
     ),
     (
         "max_repeats: 3",
