@@ -98,7 +98,13 @@ SPECS: tuple[Spec, ...] = (
         "/rueckmeldungen Nr.",
     ),
     Spec("questionnaire", ("fragebogen", "questionnaire"), Args.ID, E, "/fragebogen Nr."),
-    Spec("newsletter", ("newsletter", "rundbrief"), Args.OPTIONAL_TEXT, E, "/newsletter [senden]"),
+    Spec(
+        "newsletter",
+        ("newsletter", "rundbrief"),
+        Args.OPTIONAL_TEXT,
+        E,
+        "/newsletter [senden | einladen Nr.]",
+    ),
     Spec(
         "rate", ("bewertung", "bewerten", "rate"), Args.ID_TEXT, E, "/bewertung Nr. 1-5 [Kommentar]"
     ),

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.config.model import OrgConfig
+from bot.domain.errors import WorkshopUnavailable
 from bot.i18n import t
 from bot.newsletter import compose, subscriptions
 from bot.newsletter.content import BkOnly, may_send
@@ -17,9 +18,10 @@ from bot.newsletter.sending import store_newsletter
 from bot.notices import Notice
 from bot.service.actors import Actor
 from bot.service.notify import enabled_platforms
+from bot.workshops.invitation import invitation_draft
 from dialogs.choices import match_choice
 from dialogs.commands import Command
-from storage.repositories import audit
+from storage.repositories import audit, workshops
 from storage.repositories import newsletter as repo
 from storage.repositories.dialog_states import (
     ConversationKey,
@@ -30,6 +32,7 @@ from storage.repositories.dialog_states import (
 
 MENU, SEND, IDLE = "newsletter_menu", "newsletter_send", "idle"
 SEND_WORDS = frozenset({"senden", "send", "verschicken", "versenden"})
+INVITE_WORDS = frozenset({"einladen", "einladung", "invite"})
 
 
 class NewsletterFlow:
@@ -49,11 +52,22 @@ class NewsletterFlow:
         if not word:
             await self._start(session, key, MENU, {})
             return [await subscriptions.menu(session, self.config, actor)]
-        if word not in SEND_WORDS:
+        first, _, rest = word.partition(" ")
+        if word not in SEND_WORDS and first not in INVITE_WORDS:
             return [Notice(text=t("newsletter.usage", actor.locale))]
         if not may_send(self.config, actor):
             raise BkOnly("newsletter senders are Team BK and admins")
         draft = compose.Draft()
+        if first in INVITE_WORDS:  # a workshop invitation: prefilled, straight to the preview
+            number = rest.strip().lstrip("#")
+            row = (
+                await workshops.get(session, workshop_id=int(number))
+                if number.isdecimal()
+                else None
+            )
+            if row is None or row.status != "planned":
+                raise WorkshopUnavailable("no workshop to invite to", id=number or "?")
+            draft = invitation_draft(self.config, row, actor.locale)
         await self._start(session, key, SEND, draft.to_state())
         return compose.prompt(draft, await self._context(session, actor, draft))
 

@@ -3,19 +3,21 @@ the anonymous questionnaire after, the trainer's summary (SQLite and PostgreSQL)
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from bot.clock import FrozenClock
 from bot.config.model import OrgConfig
+from bot.newsletter.sending import NewsletterDispatcher
 from bot.workshops.jobs import WorkshopJobs
 from storage.models import WorkshopFeedbackRow, WorkshopRow
 from storage.repositories import profiles
 from storage.repositories import workshops as repo
 from tests.conftest import berlin
 from tests.harness import Harness, texts
+from tests.service.newsletter_support import AUTHOR, subscribe
 from tests.service.sweep_support import Sessions
 
 ANNA, BEN, CARL = "schule.anna", "schule.ben", "kita.carl"
@@ -151,3 +153,25 @@ async def test_the_last_seat_goes_to_one_person_only(hotline: Harness, sessions:
     answers = [texts(await hotline.say(user, f"/anmelden {workshop}")) for user in (ANNA, BEN)]
     assert ["Sie sind angemeldet" in a for a in answers] == [True, False]
     assert "Warteliste" in answers[1]
+
+
+async def test_team_bk_invites_to_a_workshop_by_newsletter(
+    hotline: Harness, config: OrgConfig, sessions: Sessions, clock: FrozenClock
+) -> None:
+    workshop = await add_workshop(sessions, code="kern-2", groups=["kern"])
+    await subscribe(sessions, clock, ANNA, "kern")
+    await subscribe(sessions, clock, BEN, "f4")
+    preview = texts(await hotline.say(AUTHOR, f"/newsletter einladen {workshop}"))
+    assert "Einladung: Beschaffung: Grundlagen" in preview
+    assert f"/anmelden {workshop}" in preview and "Raum 3.14" in preview
+    # One recipient: Anna (KERN); Ben receives F4 only.
+    assert "Empfänger: 1 (Kundengruppen: Kernbereich Verwaltung (KERN))" in preview
+    assert "geht an 1 Empfänger" in texts(await hotline.say(AUTHOR, "Ja, senden"))
+    await NewsletterDispatcher(config, sessions, clock, min_gap=timedelta(0)).dispatch_due()
+    invited = texts(await hotline.dm(ANNA))
+    assert "Einladung: Beschaffung: Grundlagen" in invited
+    assert "Einladung" not in texts(await hotline.dm(BEN))
+    unknown = texts(await hotline.say(AUTHOR, "/newsletter einladen 999"))
+    assert "den Termin gibt es nicht" in unknown
+    refused = texts(await hotline.say(ANNA, f"/newsletter einladen {workshop}"))
+    assert "Einladung:" not in refused
