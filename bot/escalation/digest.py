@@ -23,7 +23,10 @@ from bot.escalation.actions import DeadlineActions
 from bot.escalation.listing import ticket_lines
 from bot.i18n import t
 from bot.i18n.formatting import format_moment
+from bot.markup import literal
 from bot.notices import Notice, Outgoing
+from bot.reports import render
+from bot.reports import service as reports
 from bot.service import feedback, notify, permissions
 from bot.sla.calendar import calendar_for
 from storage.models import EscalationStepRow, TicketRow
@@ -66,13 +69,45 @@ class Digests:
             for key, (person, teams) in found.items()
         }
 
+    async def weekly(self) -> int:
+        """On the week's first working day: last week's figures for the leadership channel
+        (once per week, by outbox key). Returns 1 when posted."""
+        now = self.clock.now()
+        today = now.astimezone(self.tz).date()
+        monday = today - timedelta(days=today.weekday())
+        earlier = (monday + timedelta(days=n) for n in range(today.weekday()))
+        if not self.calendar.is_working_day(today) or any(
+            self.calendar.is_working_day(day) for day in earlier
+        ):
+            return 0
+        team = self.config.leadership_team()
+        targets = [] if team is None else notify.channel_targets(self.config, team)
+        if not targets:
+            return 0
+        start, end = reports.period(
+            self.config, monday - timedelta(days=7), monday - timedelta(days=1)
+        )
+        async with self.sessions() as session, session.begin():
+            report = await reports.build(session, self.config, self.clock, start, end)
+            text = render.to_markdown(self.config, report)
+            notice = Notice(title=t("digest.weekly_title", self.locale), text=literal(text))
+            week = (monday - timedelta(days=7)).isocalendar()
+            await notify.send(
+                session,
+                [Outgoing(target, notice) for target in targets],
+                at=now,
+                dedupe_prefix=f"weekly-report:{week.year}-W{week.week:02d}",
+            )
+        return 1
+
     async def daily(self) -> int:
-        """Send today's digest to every lead who has open tickets (working days only)."""
+        """Send today's digest to every lead who has open tickets (working days only), and
+        on the week's first working day last week's report to the leadership channel."""
         now = self.clock.now()
         today = now.astimezone(self.tz).date()
         if not self.calendar.is_working_day(today):
             return 0
-        sent = 0
+        sent = await self.weekly()
         async with self.sessions() as session, session.begin():
             stats = await repo.team_stats(session, statuses=_OPEN, now=now)
             for person, teams in self.readers().values():

@@ -252,3 +252,25 @@ async def test_two_instances_escalate_each_ticket_once(
     async with sessions() as session:
         levels = (await session.scalars(select(TicketRow.escalation_level))).all()
     assert set(levels) == {1}
+
+
+async def test_the_weekly_report_goes_to_the_leadership_channel_once(
+    config: OrgConfig, sessions: Sessions, clock: FrozenClock
+) -> None:
+    hotline = Harness(config, sessions, clock)
+    await open_tickets(config, sessions, clock, 2, topic="haushalt")  # Mon 30 Nov
+    digests = Digests(config, sessions, clock)
+    clock.set(berlin(2026, 12, 1, 8, 45))  # Tuesday: not the week's first working day
+    assert await digests.weekly() == 0
+    clock.set(berlin(2026, 12, 7, 8, 45))  # Monday
+    await digests.daily()
+    await digests.daily()
+    posted = await hotline.channel("leitung")
+    assert [notice.title for notice in posted] == ["Wochenbericht der Hotline"]
+    assert "30.11.2026 – 06.12.2026" in posted[0].text
+    assert "| Anliegen (Tickets) | 2 |" in posted[0].text
+    # Easter Monday is a holiday: that week's report comes on Tuesday.
+    clock.set(berlin(2027, 3, 29, 8, 45))
+    assert await digests.weekly() == 0
+    clock.set(berlin(2027, 3, 30, 8, 45))
+    assert await digests.weekly() == 1
