@@ -17,6 +17,7 @@ from bot.service.actors import Actor
 from bot.service.satisfaction import SatisfactionService
 from dialogs.commands import Command
 from dialogs.survey import (
+    COMMENT,
     await_comment,
     close_comment,
     intake_running,
@@ -30,6 +31,7 @@ class CsatFlow:
     """Ratings and their comments, in the requester's DM."""
 
     commands = frozenset({"rate"})
+    dialogs = frozenset({COMMENT})
 
     def __init__(self, config: OrgConfig, clock: Clock) -> None:
         self.config = config

@@ -246,8 +246,12 @@ class Engine:
         key = conversation_key(inbound)
         user = UserInput(text=inbound.text, action_id=inbound.action_id)
         text = inbound.text.strip()
+        stored = await load_dialog(session, key=key)
         idle = await self.intake.active_state(session, key) is None
-        if idle:
+        busy = {flow for flow in self.flows if stored is not None and stored.dialog in flow.dialogs}
+        if idle and (busy or inbound.action_id is not None):
+            # Only a flow that keeps this conversation's state, or a button, may claim it:
+            # plain text in a plain conversation goes straight on (no extra round trips).
             for flow in self.flows:
                 answer = await self._flow_turn(session, flow, key, actor, inbound)
                 if answer is not None:

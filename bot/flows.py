@@ -23,6 +23,7 @@ class Flow(Protocol):
     """A conversation the engine routes to by command name or by pending state."""
 
     commands: frozenset[str]
+    dialogs: frozenset[str]  # the dialog slots it keeps (its state between messages)
 
     async def command(
         self, session: AsyncSession, command: Command, key: ConversationKey, actor: Actor

@@ -39,6 +39,7 @@ class NewsletterFlow:
     """Subscriptions per customer group for everyone; composing and sending for Team BK."""
 
     commands = frozenset({"newsletter"})
+    dialogs = frozenset({MENU, SEND})
 
     def __init__(self, config: OrgConfig, clock: Clock) -> None:
         self.config = config

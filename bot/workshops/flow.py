@@ -32,6 +32,7 @@ class WorkshopFlow:
     commands = frozenset(
         {"workshops", "enrol", "unenrol", "participants", "workshop_feedback", "questionnaire"}
     )
+    dialogs = frozenset({FORM})
 
     def __init__(self, config: OrgConfig, clock: Clock) -> None:
         self.config = config
