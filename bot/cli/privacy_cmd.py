@@ -14,10 +14,8 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from bot.app import build_app
-from bot.config.loader import ConfigError
+from bot.cli.common import opened_app
 from bot.service.privacy import PrivacyService
-from storage.migrate import is_up_to_date
 
 
 def register(sub: Any) -> None:
@@ -51,23 +49,11 @@ def run(args: argparse.Namespace) -> int:
         return service.apply_retention
 
     async def _go() -> int:
-        try:
-            app = build_app(config_file=args.config, platforms=())
-        except ConfigError as error:
-            for issue in error.issues:
-                print(issue, file=sys.stderr)
-            return 2
-        try:
-            if not await is_up_to_date(app.db):
-                print(
-                    "Das Datenbankschema ist nicht aktuell: bitte zuerst `hotline-bot db upgrade`.",
-                    file=sys.stderr,
-                )
+        async with opened_app(config_file=args.config, platforms=()) as app:
+            if app is None:
                 return 2
             result = await choose(PrivacyService(app.config, app.sessions, app.engine.clock))()
             print(json.dumps(result, ensure_ascii=False, indent=2))
             return 0
-        finally:
-            await app.close()
 
     return asyncio.run(_go())

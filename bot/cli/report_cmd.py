@@ -10,13 +10,11 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from bot.app import build_app
-from bot.config.loader import ConfigError
+from bot.cli.common import opened_app
 from bot.config.model import OrgConfig
 from bot.reports import render
 from bot.reports.metrics import Report
 from bot.reports.service import build, period
-from storage.migrate import is_up_to_date
 
 
 def register(sub: Any) -> None:
@@ -50,24 +48,12 @@ def run(args: argparse.Namespace) -> int:
         return 2
 
     async def _go() -> int | tuple[OrgConfig, Report]:
-        try:
-            app = build_app(config_file=args.config, platforms=())
-        except ConfigError as error:
-            for issue in error.issues:
-                print(issue, file=sys.stderr)
-            return 2
-        try:
-            if not await is_up_to_date(app.db):
-                print(
-                    "Das Datenbankschema ist nicht aktuell: bitte zuerst `hotline-bot db upgrade`.",
-                    file=sys.stderr,
-                )
+        async with opened_app(config_file=args.config, platforms=()) as app:
+            if app is None:
                 return 2
             start, end = period(app.config, *days)
             async with app.sessions() as session:
                 return app.config, await build(session, app.config, app.engine.clock, start, end)
-        finally:
-            await app.close()
 
     built = asyncio.run(_go())
     if isinstance(built, int):

@@ -7,9 +7,7 @@ import asyncio
 import sys
 from typing import Any
 
-from bot.app import build_app
-from bot.config.loader import ConfigError
-from storage.migrate import is_up_to_date
+from bot.cli.common import opened_app
 
 
 def register(sub: Any) -> None:
@@ -27,18 +25,8 @@ def run(args: argparse.Namespace) -> int:
     from adapters.local.shell import Shell
 
     async def _go() -> int:
-        try:
-            app = build_app(config_file=args.config)
-        except ConfigError as error:
-            for issue in error.issues:
-                print(issue, file=sys.stderr)
-            return 2
-        try:
-            if not await is_up_to_date(app.db):
-                print(
-                    "Das Datenbankschema ist nicht aktuell: bitte zuerst `hotline-bot db upgrade`.",
-                    file=sys.stderr,
-                )
+        async with opened_app(config_file=args.config) as app:
+            if app is None:
                 return 2
             shell = Shell(
                 user_id=args.user,
@@ -59,7 +47,5 @@ def run(args: argparse.Namespace) -> int:
             else:
                 await shell.run_script(sys.stdin)
             return 0
-        finally:
-            await app.close()
 
     return asyncio.run(_go())

@@ -14,10 +14,8 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.app import build_app
+from bot.cli.common import opened_app
 from bot.clock import Clock, FrozenClock, SystemClock
-from bot.config.loader import ConfigError
-from storage.migrate import is_up_to_date
 from storage.repositories import escalation as repo
 
 
@@ -50,18 +48,8 @@ def run(args: argparse.Namespace) -> int:
         return 2
 
     async def _go() -> int:
-        try:
-            app = build_app(config_file=args.config, clock=clock, platforms=("local",))
-        except ConfigError as error:
-            for issue in error.issues:
-                print(issue, file=sys.stderr)
-            return 2
-        try:
-            if not await is_up_to_date(app.db):
-                print(
-                    "Das Datenbankschema ist nicht aktuell: bitte zuerst `hotline-bot db upgrade`.",
-                    file=sys.stderr,
-                )
+        async with opened_app(config_file=args.config, clock=clock, platforms=("local",)) as app:
+            if app is None:
                 return 2
             tz = ZoneInfo(app.config.calendar.timezone)
             report = await app.jobs.run_sweep()
@@ -81,7 +69,5 @@ def run(args: argparse.Namespace) -> int:
             for ticket_id, moment in upcoming:
                 print(f"next check of no. {ticket_id}: {moment.astimezone(tz).isoformat()}")
             return 0
-        finally:
-            await app.close()
 
     return asyncio.run(_go())

@@ -14,11 +14,9 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.app import build_app
-from bot.config.loader import ConfigError
+from bot.cli.common import opened_app
 from bot.workshops.catalogue import parse, read_records
 from bot.workshops.service import WorkshopService
-from storage.migrate import is_up_to_date
 from storage.repositories import workshops as repo
 
 
@@ -38,24 +36,12 @@ def run(args: argparse.Namespace) -> int:
     """Import or list; errors on stderr, one line each."""
 
     async def _go() -> int:
-        try:
-            app = build_app(config_file=args.config, platforms=())
-        except ConfigError as error:
-            for issue in error.issues:
-                print(issue, file=sys.stderr)
-            return 2
-        try:
-            if not await is_up_to_date(app.db):
-                print(
-                    "Das Datenbankschema ist nicht aktuell: bitte zuerst `hotline-bot db upgrade`.",
-                    file=sys.stderr,
-                )
+        async with opened_app(config_file=args.config, platforms=()) as app:
+            if app is None:
                 return 2
             if args.workshops_command == "list":
                 return await _list(app)
             return await _import(app, Path(args.file))
-        finally:
-            await app.close()
 
     return asyncio.run(_go())
 
