@@ -1,8 +1,11 @@
 """``python -m tests.bench [--quick]``: run every benchmark group, print one table.
 
 Each group is a module of this package with ``async def run(quick: bool) -> list[Row]``; a
-group whose module does not exist yet (``sweep``) is listed as skipped. Nothing is asserted:
-the table shows the figures, the baselines of the same run and the targets. The exit code is
+group whose module does not exist yet (``sweep``) is listed as skipped. A group whose ``run``
+also takes ``stores`` (the Teams turn) runs the bot on the stores that ``--store`` names
+(default: SQLite and PostgreSQL; PostgreSQL rows are skipped with the reason where none
+answers). Nothing is asserted: the table shows the figures, the baselines of the same run and
+the targets. The exit code is
 1 only when a group crashed.
 """
 
@@ -12,6 +15,7 @@ import argparse
 import asyncio
 import importlib
 import importlib.util
+import inspect
 import logging
 import sys
 import time
@@ -29,7 +33,7 @@ GROUPS: tuple[tuple[str, str], ...] = (
     ("memory", "Memory"),
 )
 
-Runner = Callable[[bool], Coroutine[Any, Any, list[Row]]]
+Runner = Callable[..., Coroutine[Any, Any, list[Row]]]
 
 
 def _runner(module_name: str) -> Runner | None:
@@ -40,8 +44,14 @@ def _runner(module_name: str) -> Runner | None:
     return cast(Runner, importlib.import_module(qualified).run)
 
 
-def run_groups(quick: bool, only: Sequence[str] = ()) -> tuple[list[Row], bool]:
-    """Run the groups (all, or those named in `only`); return the rows and whether all ran."""
+STORES = ("sqlite", "postgres")
+
+
+def run_groups(
+    quick: bool, only: Sequence[str] = (), stores: Sequence[str] = STORES
+) -> tuple[list[Row], bool]:
+    """Run the groups (all, or those named in `only`; the bot on `stores` where a group offers
+    the choice); return the rows and whether all ran."""
     rows: list[Row] = []
     ok = True
     for module_name, title in GROUPS:
@@ -53,8 +63,9 @@ def run_groups(quick: bool, only: Sequence[str] = ()) -> tuple[list[Row], bool]:
             continue
         started = time.monotonic()
         print(f"== {title} ...", file=sys.stderr, flush=True)
+        options = {"stores": stores} if "stores" in inspect.signature(runner).parameters else {}
         try:
-            rows += asyncio.run(runner(quick))
+            rows += asyncio.run(runner(quick, **options))
         except Exception as error:
             ok = False
             traceback.print_exc()
@@ -74,9 +85,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         choices=[name for name, _ in GROUPS],
         help="run only this group (repeatable)",
     )
+    parser.add_argument(
+        "--store",
+        action="append",
+        default=[],
+        choices=STORES,
+        help="run the bot on this store where a group offers the choice (repeatable; "
+        "default: both)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.ERROR)
-    rows, ok = run_groups(args.quick, args.only)
+    rows, ok = run_groups(args.quick, args.only, args.store or STORES)
     mode = "quick (smoke check, small sizes)" if args.quick else "full"
     print(f"\nBenchmarks, {mode}; {describe()}")
     print(render(rows))

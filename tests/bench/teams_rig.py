@@ -3,16 +3,21 @@
 ``WatchedConnector`` is the tests' connector emulator that also reports every accepted send
 or reply to the benchmark's event loop the moment it arrives (the emulator runs on its own
 thread). ``TeamsDriver`` posts personal-chat message activities to a bot's /api/messages
-and waits for the answer in that conversation.
+and waits for the answer in that conversation. ``postgres_database`` makes a throw-away
+PostgreSQL database for the hotline to run on.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
+import os
 import time
+import uuid
 from collections import defaultdict
+from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
@@ -105,3 +110,34 @@ class TeamsDriver:
             posted = time.perf_counter()
             self._seen, answered = await self.watcher.answer(self.conversation, self._seen, expect)
         return max(posted, answered) - started
+
+
+PG_URL_ENV = "HOTLINE_TEST_PG_URL"
+DEFAULT_PG_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+
+
+@contextlib.asynccontextmanager
+async def postgres_database() -> AsyncIterator[tuple[str | None, str]]:
+    """A fresh, empty PostgreSQL database for one run: (its URL, ""), dropped afterwards; or
+    (None, why) when the server ($HOTLINE_TEST_PG_URL) does not answer."""
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    base = make_url(os.environ.get(PG_URL_ENV, DEFAULT_PG_URL))
+    name = f"hotline_bench_{uuid.uuid4().hex[:12]}"
+    admin = create_async_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        async with admin.connect() as connection:
+            await asyncio.wait_for(connection.execute(text(f'CREATE DATABASE "{name}"')), 10)
+    except Exception as error:
+        await admin.dispose()
+        shown = base.render_as_string(hide_password=True)
+        yield None, f"PostgreSQL not reachable at {shown} (set {PG_URL_ENV}): {error!r}"[:200]
+        return
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False), ""
+    finally:
+        async with admin.connect() as connection:
+            await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        await admin.dispose()

@@ -3,28 +3,43 @@
 Both bots run in this process against the same local Bot Connector emulator (its own thread),
 anonymous, on 127.0.0.1. A turn is: POST a personal-chat message to /api/messages, until the
 answer has reached the connector (the hotline answers through its outbox, the echo bot inside
-the turn). The hotline's step is a real intake step that reads and writes the database
-(SQLite): a requester alternates "1" (customer group, saved in the profile -> topic menu) and
-"zurück" (back -> customer group question). Sequential turns alternate between the two bots;
-the 20-in-flight rounds alternate echo, hotline, echo, hotline.
+the turn). The hotline's step is a real intake step that reads and writes the database:
+a requester alternates "1" (customer group, saved in the profile -> topic menu) and "zurück"
+(back -> customer group question). The hotline runs once per store (SQLite file, and a fresh
+PostgreSQL database that is dropped afterwards; its rows are skipped with the reason when no
+PostgreSQL answers), all against the same echo bot: sequential turns alternate echo, hotline on
+each store; the 20-in-flight rounds alternate the same way, twice.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import aiohttp
 
-from tests.bench.table import Row, median
-from tests.bench.teams_rig import TeamsDriver, WatchedConnector, Watcher
+from tests.bench.table import Row, median, skipped
+from tests.bench.teams_rig import TeamsDriver, WatchedConnector, Watcher, postgres_database
 
 STEPS = (("1", "Worum geht es?"), ("zurück", "Zu welcher Kundengruppe"))
 TARGET = "target: hotline throughput >= 1.5x stock echo"
 Turn = Callable[[TeamsDriver, int], Awaitable[float]]
+STORES = {"sqlite": "SQLite", "postgres": "PostgreSQL"}
+
+
+@dataclass
+class Measured:
+    """One bot's latencies: sequential turns, and the in-flight turns with their wall time."""
+
+    sequential: list[float] = field(default_factory=list)
+    in_flight: list[float] = field(default_factory=list)
+    in_flight_time: float = 0.0
 
 
 async def hotline_turn(driver: TeamsDriver, index: int) -> float:
@@ -54,8 +69,8 @@ async def _in_flight(
     return time.perf_counter() - started, latencies
 
 
-async def run(quick: bool) -> list[Row]:
-    """Sequential and 20-in-flight turns, hotline vs stock botbuilder echo."""
+async def run(quick: bool, stores: Sequence[str] = tuple(STORES)) -> list[Row]:
+    """Sequential and 20-in-flight turns, hotline on each of `stores` vs stock botbuilder echo."""
     from bot.clock import SystemClock
     from bot.config.loader import load_config
     from tests.teams.bot_fixture import HotlineBot, teams_config
@@ -63,79 +78,104 @@ async def run(quick: bool) -> list[Row]:
     from tests.teams.playground import free_port
 
     sequential, flights, per_flight = (20, 20, 2) if quick else (300, 20, 25)
+    missing: list[Row] = []
     connector = WatchedConnector()
     connector.start()
     connector.watcher = watcher = Watcher(asyncio.get_running_loop())
     echo = EchoBotServer()
-    with tempfile.TemporaryDirectory(prefix="bench-teams-") as tmp:
-        config = teams_config(load_config(None), port=free_port(), people={})
-        hotline = HotlineBot(config, Path(tmp) / "bot", SystemClock())
-        await hotline.start()
+    bots: dict[str, HotlineBot] = {}
+    async with contextlib.AsyncExitStack() as stack:
+        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-teams-")))
+        stack.callback(connector.stop)
+        for store in stores:
+            url = None
+            if store == "postgres":
+                url, why = await stack.enter_async_context(postgres_database())
+                if url is None:
+                    print(f"   Teams turn on PostgreSQL skipped: {why}", file=sys.stderr)
+                    missing.append(skipped("Teams turn, PostgreSQL", why))
+                    continue
+            config = teams_config(load_config(None), port=free_port(), people={})
+            bot = HotlineBot(config, tmp / store, SystemClock(), database_url=url)
+            await bot.start()
+            stack.push_async_callback(bot.stop)
+            bots[store] = bot
         await echo.start()
-        try:
-            async with aiohttp.ClientSession() as http:
+        stack.push_async_callback(echo.stop)
+        http = await stack.enter_async_context(aiohttp.ClientSession())
 
-                def drivers(endpoint: str, count: int, first: int) -> list[TeamsDriver]:
-                    url = connector.service_url
-                    return [
-                        TeamsDriver(http, endpoint, url, watcher, first + i) for i in range(count)
-                    ]
+        def drivers(endpoint: str, count: int, first: int) -> list[TeamsDriver]:
+            url = connector.service_url
+            return [TeamsDriver(http, endpoint, url, watcher, first + i) for i in range(count)]
 
-                async def greeted(group: list[TeamsDriver]) -> list[TeamsDriver]:
-                    await asyncio.gather(*(d.turn("Hallo", STEPS[1][1]) for d in group))
-                    return group
+        async def greeted(group: list[TeamsDriver]) -> list[TeamsDriver]:
+            await asyncio.gather(*(d.turn("Hallo", STEPS[1][1]) for d in group))
+            return group
 
-                (bot_one,) = await greeted(drivers(hotline.endpoint, 1, 0))
-                (echo_one,) = drivers(echo.endpoint, 1, 0)
-                await echo_turn(echo_one, -1)
-                bot_seq: list[float] = []
-                echo_seq: list[float] = []
-                for index in range(sequential):
-                    echo_seq.append(await echo_turn(echo_one, index))
-                    bot_seq.append(await hotline_turn(bot_one, index))
-                bot_many = await greeted(drivers(hotline.endpoint, flights, 100))
-                echo_many = drivers(echo.endpoint, flights, 100)
-                bot_time = echo_time = 0.0
-                bot_par: list[float] = []
-                echo_par: list[float] = []
-                for first in (0, per_flight):
-                    numbers = range(first, first + per_flight)
-                    elapsed, latencies = await _in_flight(echo_many, numbers, echo_turn)
-                    echo_time, echo_par = echo_time + elapsed, echo_par + latencies
-                    elapsed, latencies = await _in_flight(bot_many, numbers, hotline_turn)
-                    bot_time, bot_par = bot_time + elapsed, bot_par + latencies
-        finally:
-            await echo.stop()
-            await hotline.stop()
-            connector.stop()
+        echo_got = Measured()
+        got = {store: Measured() for store in bots}
+        ones = {
+            store: (await greeted(drivers(bot.endpoint, 1, 0)))[0] for store, bot in bots.items()
+        }
+        (echo_one,) = drivers(echo.endpoint, 1, 0)
+        await echo_turn(echo_one, -1)
+        for index in range(sequential):
+            echo_got.sequential.append(await echo_turn(echo_one, index))
+            for store, one in ones.items():
+                got[store].sequential.append(await hotline_turn(one, index))
+        many = {
+            store: await greeted(drivers(bot.endpoint, flights, 100)) for store, bot in bots.items()
+        }
+        echo_many = drivers(echo.endpoint, flights, 100)
+        for first in (0, per_flight):
+            numbers = range(first, first + per_flight)
+            rounds = [(echo_got, echo_many, echo_turn)]
+            rounds += [(got[store], group, hotline_turn) for store, group in many.items()]
+            for measured, group, turn in rounds:
+                elapsed, latencies = await _in_flight(group, numbers, turn)
+                measured.in_flight_time += elapsed
+                measured.in_flight += latencies
+    rows: list[Row] = []
+    for store, measured in got.items():
+        rows += _rows(
+            STORES[store],
+            measured,
+            echo_got,
+            sequential,
+            f"{flights} users x {2 * per_flight} turns each",
+        )
+    return rows + missing
+
+
+def _rows(store: str, bot: Measured, echo: Measured, sequential: int, flown: str) -> list[Row]:
+    """The four rows of one store: throughput and median, sequential and in flight."""
     turns = f"{sequential} turns each"
-    flown = f"{flights} users x {2 * per_flight} turns each"
     return [
         Row(
-            "Teams turn, sequential",
-            sequential / sum(bot_seq),
-            sequential / sum(echo_seq),
+            f"Teams turn, {store}, sequential",
+            len(bot.sequential) / sum(bot.sequential),
+            len(echo.sequential) / sum(echo.sequential),
             "turns/s",
             f"{turns}; {TARGET}",
         ),
         Row(
-            "Teams turn, sequential, median",
-            1000 * median(bot_seq),
-            1000 * median(echo_seq),
+            f"Teams turn, {store}, sequential, median",
+            1000 * median(bot.sequential),
+            1000 * median(echo.sequential),
             "ms",
             turns,
         ),
         Row(
-            "Teams turn, 20 in flight",
-            len(bot_par) / bot_time,
-            len(echo_par) / echo_time,
+            f"Teams turn, {store}, 20 in flight",
+            len(bot.in_flight) / bot.in_flight_time,
+            len(echo.in_flight) / echo.in_flight_time,
             "turns/s",
             f"{flown}; {TARGET}",
         ),
         Row(
-            "Teams turn, 20 in flight, median",
-            1000 * median(bot_par),
-            1000 * median(echo_par),
+            f"Teams turn, {store}, 20 in flight, median",
+            1000 * median(bot.in_flight),
+            1000 * median(echo.in_flight),
             "ms",
             flown,
         ),
