@@ -6,6 +6,7 @@ nothing in the core knows what an Adaptive Card or an m.notice is.
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -30,6 +31,47 @@ class Fact:
 
 
 @dataclass(frozen=True)
+class Image:
+    """A picture that travels with a notice (the weekly chart): the bytes and how to show them.
+
+    `alt` is the text alternative that clients without images (and screen readers) get."""
+
+    data: bytes
+    mime: str
+    name: str
+    width: int
+    height: int
+    alt: str
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict; the bytes as base64."""
+        return {
+            "data": base64.b64encode(self.data).decode("ascii"),
+            "mime": self.mime,
+            "name": self.name,
+            "width": self.width,
+            "height": self.height,
+            "alt": self.alt,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Image:
+        """Inverse of `to_json`."""
+        return cls(
+            data=base64.b64decode(str(data["data"])),
+            mime=str(data["mime"]),
+            name=str(data["name"]),
+            width=int(data["width"]),
+            height=int(data["height"]),
+            alt=str(data["alt"]),
+        )
+
+    def data_uri(self) -> str:
+        """The picture as a data: URI (for platforms that take images inline)."""
+        return f"data:{self.mime};base64,{base64.b64encode(self.data).decode('ascii')}"
+
+
+@dataclass(frozen=True)
 class Notice:
     """A message from the core: text is a small safe subset of Markdown (**bold** only)."""
 
@@ -41,10 +83,11 @@ class Notice:
     channel_safe: bool = True  # False for complaint content: never into a team channel
     card: str | None = None  # a later notice with the same card replaces this one where possible
     mentions: tuple[str, ...] = ()  # person ids named in the text (rendered as pills)
+    image: Image | None = None  # sent as a picture; title and text become its caption
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict, for the outbox."""
-        return {
+        data: dict[str, Any] = {
             "text": self.text,
             "title": self.title,
             "facts": [[f.label, f.value] for f in self.facts],
@@ -54,6 +97,9 @@ class Notice:
             "card": self.card,
             "mentions": list(self.mentions),
         }
+        if self.image is not None:
+            data["image"] = self.image.to_json()
+        return data
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Notice:
@@ -67,6 +113,7 @@ class Notice:
             channel_safe=bool(data.get("channel_safe", True)),
             card=data.get("card"),
             mentions=tuple(str(m) for m in data.get("mentions", ())),
+            image=Image.from_json(data["image"]) if data.get("image") else None,
         )
 
 

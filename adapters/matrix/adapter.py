@@ -2,8 +2,9 @@
 
 Outbound: each outbox row is sent with the transaction id "hotline-<outbox id>", so a
 retried send is deduplicated by the homeserver. Cards (ticket posts) are edited in place
-with m.replace. Inbound: the sync loop stores events in the inbox; a worker hands them to
-the engine in order, which deduplicates them by event id.
+with m.replace; pictures are uploaded first (adapters/matrix/media.py; a retry uploads again,
+and the homeserver keeps an unused copy). Inbound: the sync loop stores events in the inbox;
+a worker hands them to the engine in order, which deduplicates them by event id.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import aiohttp
 from nio import AsyncClient, AsyncClientConfig, RoomSendResponse, WhoamiResponse
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from adapters.matrix import render
+from adapters.matrix import media, render
 from adapters.matrix.parse import PLATFORM, reaction_inbound
 from adapters.matrix.reactions import ReactionTasks
 from adapters.matrix.rooms import RoomDirectory
@@ -222,9 +223,13 @@ class MatrixAdapter:
             room_id = await self.rooms.room_for_user(target.address)
         else:
             room_id = await self.rooms.room_for_channel(target.address)
-        content = render.message_content(notice, self._mentions(notice))
+        if notice.image is not None:
+            source = await media.upload(self.client, room_id, notice.image)
+            content = render.image_content(notice, notice.image, source)
+        else:
+            content = render.message_content(notice, self._mentions(notice))
         original = None
-        if notice.card is not None:
+        if notice.card is not None and notice.image is None:
             async with self.sessions() as session:
                 original = await sent_messages.card_message(
                     session, platform=PLATFORM, room=room_id, card=notice.card

@@ -2,18 +2,19 @@
 
 User text is already escaped in the notice markup (bot.markup.literal), and everything is
 HTML-escaped here, so nothing a requester types can inject markup. Choices become a
-numbered list plus reactions the bot adds itself, so users can tap or type.
+numbered list plus reactions the bot adds itself, so users can tap or type. A notice with a
+picture becomes an m.image event with the notice as its caption.
 """
 
 from __future__ import annotations
 
 import html
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from bot.markup import to_html, to_plain
-from bot.notices import Choice, Notice
+from bot.notices import Choice, Image, Notice
 
 KEYCAPS = ("1️⃣", "2️⃣", "3️⃣", "4️⃣", "5️⃣", "6️⃣", "7️⃣", "8️⃣", "9️⃣", "🔟")
 CLAIM_REACTION = "✋"
@@ -87,6 +88,29 @@ def message_content(notice: Notice, mentions: Sequence[Mention] = ()) -> dict[st
     if mentions:
         content["m.mentions"] = {"user_ids": sorted({m.user_id for m in mentions})}
     return content
+
+
+def image_content(notice: Notice, image: Image, source: Mapping[str, Any]) -> dict[str, Any]:
+    """An m.image event for the notice's picture, its title and text as the caption.
+
+    `source` says where the bytes are: {"url": mxc} in a plain room, {"file": {...}} (the
+    encrypted file with its key) in an encrypted one. With `filename` set, clients show
+    `body` as a caption (Matrix 1.10); older ones show it as the image's description."""
+    caption = message_content(replace(notice, choices=(), image=None))
+    return {
+        "msgtype": "m.image",
+        "body": caption["body"] or image.alt,
+        "format": "org.matrix.custom.html",
+        "formatted_body": caption["formatted_body"],
+        "filename": image.name,
+        "info": {
+            "mimetype": image.mime,
+            "size": len(image.data),
+            "w": image.width,
+            "h": image.height,
+        },
+        **source,
+    }
 
 
 def edit_content(original_event_id: str, new: Mapping[str, Any]) -> dict[str, Any]:

@@ -78,8 +78,25 @@ def plain_text(notice: Notice) -> str:
 
 
 def activity(notice: Notice) -> dict[str, Any]:
-    """A message activity (Bot Connector JSON) carrying the card and its fallback."""
+    """A message activity (Bot Connector JSON) carrying the card and its fallback; a notice
+    with a picture becomes its text with the picture attached inline (a data: URI, which
+    Teams shows in chats and channels alike; the picture must stay small, see
+    bot/reports/chart.py)."""
     fallback = plain_text(notice)
+    if notice.image is not None:
+        return {
+            "type": "message",
+            "text": fallback,
+            "textFormat": "plain",  # the caption is plain text, not Markdown
+            "summary": fallback[:250],
+            "attachments": [
+                {
+                    "contentType": notice.image.mime,
+                    "contentUrl": notice.image.data_uri(),
+                    "name": notice.image.name,
+                }
+            ],
+        }
     return {
         "type": "message",
         "text": fallback if not (notice.facts or notice.choices) else "",

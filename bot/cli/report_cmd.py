@@ -12,7 +12,7 @@ from typing import Any
 
 from bot.cli.common import opened_app
 from bot.config.model import OrgConfig
-from bot.reports import render
+from bot.reports import chart, render
 from bot.reports.metrics import Report
 from bot.reports.service import build, period
 
@@ -60,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
         return built
     config, report = built
     if args.format == "png":
-        render.to_png(config, report, Path(args.out))
+        chart.to_png(config, report, Path(args.out))
         return 0
     text = (render.to_csv if args.format == "csv" else render.to_markdown)(config, report)
     if args.out:

@@ -1,13 +1,16 @@
-"""Leads hear in bulk, not in a storm: the daily digest and the catch-up report.
+"""Leads hear in bulk, not in a storm: the daily digest, the weekly report, the catch-up report.
 
 The daily digest goes to each lead in the morning of a working day: open, overdue and
-escalated tickets of their teams. Its outbox key names the day and the person, so two
-instances (or a restart) send it once. The catch-up report lists the steps a bot that was
-down found late: one message per lead instead of one per missed step.
+escalated tickets of their teams. The weekly report (last week's figures and a chart of the
+last eight weeks) goes to the leadership channel on the week's first working day. Their
+outbox keys name the day (or week) and the person, so two instances (or a restart) send
+them once. The catch-up report lists the steps a bot that was down found late: one message
+per lead instead of one per missed step.
 """
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections import defaultdict
 from collections.abc import Collection, Sequence
@@ -24,15 +27,18 @@ from bot.escalation.listing import ticket_lines
 from bot.i18n import t
 from bot.i18n.formatting import format_moment
 from bot.markup import literal
-from bot.notices import Notice, Outgoing
-from bot.reports import render
+from bot.notices import Image, Notice, Outgoing
+from bot.reports import chart, render
 from bot.reports import service as reports
+from bot.reports.metrics import Report
 from bot.service import feedback, notify, permissions
 from bot.sla.calendar import calendar_for
 from storage.models import EscalationStepRow, TicketRow
 from storage.repositories import escalation as repo
 
+log = logging.getLogger(__name__)
 REPORT_LEASE = "catch-up-report"
+CHART_WEEKS = 8  # the weekly chart shows the trend of the last eight weeks
 REPORT_LINES = 60  # a chat message stays well below Matrix's 64 KB and Teams' 28 KB
 _OPEN = [status.value for status in OPEN_STATUSES]
 
@@ -70,8 +76,9 @@ class Digests:
         }
 
     async def weekly(self) -> int:
-        """On the week's first working day: last week's figures for the leadership channel
-        (once per week, by outbox key). Returns 1 when posted."""
+        """On the week's first working day: last week's figures for the leadership channel,
+        and a chart of the last eight weeks (once per week, by outbox key). Returns 1 when
+        posted."""
         now = self.clock.now()
         today = now.astimezone(self.tz).date()
         monday = today - timedelta(days=today.weekday())
@@ -84,21 +91,53 @@ class Digests:
         targets = [] if team is None else notify.channel_targets(self.config, team)
         if not targets:
             return 0
-        start, end = reports.period(
-            self.config, monday - timedelta(days=7), monday - timedelta(days=1)
+        last_monday = monday - timedelta(days=7)
+        start, end = reports.period(self.config, last_monday, monday - timedelta(days=1))
+        trend_start, _ = reports.period(
+            self.config, monday - timedelta(weeks=CHART_WEEKS), last_monday
         )
-        async with self.sessions() as session, session.begin():
+        async with self.sessions() as session:
             report = await reports.build(session, self.config, self.clock, start, end)
-            text = render.to_markdown(self.config, report)
-            notice = Notice(title=t("digest.weekly_title", self.locale), text=literal(text))
-            week = (monday - timedelta(days=7)).isocalendar()
+            trend = await reports.build(session, self.config, self.clock, trend_start, end)
+        week = last_monday.isocalendar()
+        label = f"{week.year}-W{week.week:02d}"
+        text = Notice(
+            title=t("digest.weekly_title", self.locale),
+            text=literal(render.to_markdown(self.config, report)),
+        )
+        picture = self._chart(trend, f"wochenbericht-{label}.png")
+        async with self.sessions() as session, session.begin():
             await notify.send(
                 session,
-                [Outgoing(target, notice) for target in targets],
+                [Outgoing(target, text) for target in targets],
                 at=now,
-                dedupe_prefix=f"weekly-report:{week.year}-W{week.week:02d}",
+                dedupe_prefix=f"weekly-report:{label}",
             )
+            if picture is not None:
+                notice = Notice(
+                    title=t("digest.weekly_chart_title", self.locale),
+                    text=literal(picture.alt),
+                    image=picture,
+                )
+                await notify.send(
+                    session,
+                    [Outgoing(target, notice) for target in targets],
+                    at=now,
+                    dedupe_prefix=f"weekly-chart:{label}",
+                )
         return 1
+
+    def _chart(self, trend: Report, name: str) -> Image | None:
+        """The trend chart for chat; None (the text goes alone) when it cannot be drawn."""
+        try:
+            picture = chart.for_chat(self.config, trend, name, self.locale)
+        except Exception:  # a plotting failure must not cost the leads their report
+            log.exception("the weekly chart could not be drawn")
+            return None
+        if len(picture.data) > chart.CHAT_LIMIT:
+            log.warning("the weekly chart has %d bytes, too many for a chat", len(picture.data))
+            return None
+        return picture
 
     async def daily(self) -> int:
         """Send today's digest to every lead who has open tickets (working days only), and

@@ -1,4 +1,4 @@
-"""A report as Markdown (chat and files), CSV (further analysis) or a PNG chart per week."""
+"""A report as Markdown (chat and files) or CSV (further analysis); the chart is in chart.py."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import csv
 import io
 from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 from bot.config.model import OrgConfig
 from bot.i18n import t
@@ -22,7 +21,8 @@ def _hours(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f}"
 
 
-def _period(report: Report) -> str:
+def period_label(report: Report) -> str:
+    """The report's days, "01.11.2026 – 30.11.2026"."""
     last = report.end.date() - timedelta(days=1)
     return f"{report.start.date():%d.%m.%Y} – {last:%d.%m.%Y}"
 
@@ -66,7 +66,7 @@ def _figures(config: OrgConfig, report: Report, loc: str) -> Iterator[tuple[str,
 def to_markdown(config: OrgConfig, report: Report, locale: str | None = None) -> str:
     """The report as Markdown: a headline, the totals, then one table per breakdown."""
     loc = locale or config.default_locale
-    lines = [f"# {t('report.title', loc, period=_period(report))}", ""]
+    lines = [f"# {t('report.title', loc, period=period_label(report))}", ""]
     section = None
     for group, key, value in _figures(config, report, loc):
         if group != section:
@@ -87,45 +87,3 @@ def to_csv(config: OrgConfig, report: Report, locale: str | None = None) -> str:
     for row in _figures(config, report, loc):
         writer.writerow(row)
     return out.getvalue()
-
-
-def chart_title(config: OrgConfig, report: Report, locale: str | None = None) -> str:
-    """The chart's title (also stored in the PNG's metadata)."""
-    return t("report.chart_title", locale or config.default_locale, period=_period(report))
-
-
-def to_png(config: OrgConfig, report: Report, path: Path, locale: str | None = None) -> Path:
-    """A chart per ISO week: tickets opened (bars) and first-response compliance (line)."""
-    import matplotlib
-
-    matplotlib.use("Agg")  # no screen: render to a file
-    from matplotlib import pyplot
-
-    loc = locale or config.default_locale
-    labels = [f"KW {week.monday.isocalendar().week}" for week in report.weeks]
-    volume = [week.opened for week in report.weeks]
-    compliance = [
-        None if week.first_response.rate is None else week.first_response.rate * 100
-        for week in report.weeks
-    ]
-    figure, left = pyplot.subplots(figsize=(8, 4.5), dpi=100)
-    title = chart_title(config, report, loc)
-    try:
-        left.bar(labels, volume, color="#9db4d6", label=t("report.chart_volume", loc))
-        left.set_ylabel(t("report.chart_volume", loc))
-        right = left.twinx()
-        right.plot(
-            labels,
-            [c if c is not None else float("nan") for c in compliance],
-            color="#b03a2e",
-            marker="o",
-            label=t("report.chart_compliance", loc),
-        )
-        right.set_ylim(0, 105)
-        right.set_ylabel(t("report.chart_compliance", loc))
-        left.set_title(title)
-        figure.tight_layout()
-        figure.savefig(path, format="png", metadata={"Title": title})
-    finally:
-        pyplot.close(figure)
-    return path

@@ -10,7 +10,7 @@ import pytest
 
 from bot.clock import FrozenClock
 from bot.config.model import OrgConfig
-from bot.reports import render
+from bot.reports import chart, render
 from bot.reports.service import build, month, period
 from bot.service.actors import Actor
 from bot.service.satisfaction import SatisfactionService
@@ -182,9 +182,9 @@ async def test_the_weekly_chart_is_a_png_with_its_title(
     start, end = period(config, date(2026, 11, 1), date(2026, 11, 30))
     async with sessions() as session:
         report = await build(session, config, clock, start, end)
-    path = render.to_png(config, report, tmp_path / "chart.png")
+    path = chart.to_png(config, report, tmp_path / "chart.png")
     title = png_title(path)
-    assert title == render.chart_title(config, report)
+    assert title == chart.title(config, report)
     assert "Fristeinhaltung und Volumen je Woche" in title
 
 

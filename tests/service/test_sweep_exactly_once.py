@@ -14,6 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -23,6 +24,7 @@ from bot.config.model import OrgConfig
 from bot.delivery import OutboxSender
 from bot.escalation.digest import Digests
 from bot.escalation.sweep import Sweeper
+from bot.reports import chart
 from storage.engine import make_sessionmaker
 from storage.models import LocalMessageRow, TicketRow
 from tests.conftest import berlin
@@ -266,11 +268,36 @@ async def test_the_weekly_report_goes_to_the_leadership_channel_once(
     await digests.daily()
     await digests.daily()
     posted = await hotline.channel("leitung")
-    assert [notice.title for notice in posted] == ["Wochenbericht der Hotline"]
+    titles = ["Wochenbericht der Hotline", "Wochenbericht: Verlauf der letzten Wochen"]
+    assert [notice.title for notice in posted] == titles
     assert "30.11.2026 – 06.12.2026" in posted[0].text
     assert "| Anliegen (Tickets) | 2 |" in posted[0].text
+    # The chart: eight weeks up to last Sunday, small enough for a Teams message, and in words.
+    picture = posted[1].image
+    assert picture is not None and posted[0].image is None
+    assert picture.data.startswith(b"\x89PNG\r\n\x1a\n") and picture.mime == "image/png"
+    assert len(picture.data) <= chart.CHAT_LIMIT
+    assert (picture.width, picture.height) == (800, 450)
+    assert picture.name == "wochenbericht-2026-W49.png"
+    assert "12.10.2026 – 06.12.2026" in picture.alt
+    assert "KW 42: 0 neue Anliegen" in picture.alt
+    assert "KW 49: 2 neue Anliegen, Reaktionsfrist eingehalten: 0 %" in picture.alt
+    assert posted[1].text == picture.alt
     # Easter Monday is a holiday: that week's report comes on Tuesday.
     clock.set(berlin(2027, 3, 29, 8, 45))
     assert await digests.weekly() == 0
     clock.set(berlin(2027, 3, 30, 8, 45))
     assert await digests.weekly() == 1
+
+
+async def test_a_chart_that_cannot_be_drawn_does_not_cost_the_weekly_figures(
+    config: OrgConfig, sessions: Sessions, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*_: object, **__: object) -> None:
+        raise RuntimeError("no fonts")
+
+    monkeypatch.setattr(chart, "for_chat", broken)
+    clock.set(berlin(2026, 12, 7, 8, 45))  # Monday
+    assert await Digests(config, sessions, clock).weekly() == 1
+    posted = await Harness(config, sessions, clock).channel("leitung")
+    assert [notice.title for notice in posted] == ["Wochenbericht der Hotline"]

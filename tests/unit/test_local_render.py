@@ -5,7 +5,7 @@ from __future__ import annotations
 from adapters.local.parse import parse_line
 from adapters.local.render import render_text
 from bot.markup import literal
-from bot.notices import Choice, Fact, Notice
+from bot.notices import Choice, Fact, Image, Notice
 
 
 def test_plain_rendering_with_facts_and_choices() -> None:
@@ -51,3 +51,10 @@ def test_parse_line_skips_empty_lines_and_makes_unique_events() -> None:
         "en",
     )
     assert first.event_id != second.event_id
+
+
+def test_a_picture_is_named_with_its_size() -> None:
+    chart = Image(b"x" * 10_000, "image/png", "wochenbericht.png", 800, 450, "KW 49: 2")
+    text = render_text(Notice(title="Verlauf", text="KW 49: 2", image=chart), channel="leitung")
+    lines = ["[#leitung] Verlauf", "  KW 49: 2", "    [wochenbericht.png, 10 KB]"]
+    assert text.splitlines() == lines

@@ -12,11 +12,12 @@ from adapters.matrix.render import (
     Mention,
     choice_for_reaction,
     edit_content,
+    image_content,
     message_content,
     reaction_keys,
 )
 from bot.markup import literal
-from bot.notices import Choice, Fact, Notice
+from bot.notices import Choice, Fact, Image, Notice
 
 BOT = "@hotline:localhost"
 CTX = RoomContext("!dm:localhost", True, None, BOT, ("Hotline", "hotline"))
@@ -67,6 +68,31 @@ def test_mentions_become_pills() -> None:
         in content["formatted_body"]
     )
     assert content["m.mentions"] == {"user_ids": ["@m.schneider:localhost"]}
+
+
+CHART = Image(b"\x89PNG fake", "image/png", "wochenbericht.png", 800, 450, "KW 49: 2")
+
+
+@pytest.mark.parametrize(
+    "source",
+    [{"url": "mxc://localhost/abc"}, {"file": {"url": "mxc://localhost/abc", "key": {}}}],
+    ids=["plain", "encrypted"],
+)
+def test_a_picture_becomes_m_image_with_its_caption(source: dict[str, object]) -> None:
+    notice = Notice(title="Wochenbericht", text=literal("KW 49: <b>2</b>"), image=CHART)
+    content = image_content(notice, CHART, source)
+    assert content["msgtype"] == "m.image" and content["filename"] == "wochenbericht.png"
+    assert content["body"] == "Wochenbericht\nKW 49: <b>2</b>"
+    assert "&lt;b&gt;2&lt;/b&gt;" in content["formatted_body"]
+    assert content["info"] == {"mimetype": "image/png", "size": 9, "w": 800, "h": 450}
+    assert {key: content[key] for key in source} == source
+    assert ("url" in content) != ("file" in content)  # never both: no plain copy beside a key
+
+
+def test_a_picture_survives_the_outbox() -> None:
+    notice = Notice(text="t", image=CHART)
+    assert Notice.from_json(notice.to_json()) == notice
+    assert "image" not in Notice(text="t").to_json()
 
 
 def test_edit_wraps_new_content() -> None:

@@ -7,7 +7,7 @@ from typing import Any
 from adapters.teams.parse import channel_of, parse_activity, reference_of, strip_mentions
 from adapters.teams.render import activity, card, escape_markdown, to_markdown
 from bot.markup import literal
-from bot.notices import Choice, Fact, Notice
+from bot.notices import Choice, Fact, Image, Notice
 
 
 def _message(**overrides: Any) -> dict[str, Any]:
@@ -55,6 +55,19 @@ def test_activity_has_a_plain_fallback() -> None:
     message = activity(Notice(text="Nur **Text**"))
     assert message["text"] == "Nur Text" and message["summary"] == "Nur Text"
     assert message["attachments"][0]["contentType"] == "application/vnd.microsoft.card.adaptive"
+
+
+def test_a_picture_is_attached_inline_under_its_plain_caption() -> None:
+    chart = Image(b"\x89PNG", "image/png", "wochenbericht.png", 800, 450, "KW 49: *2*")
+    sent = activity(Notice(title="Wochenbericht", text=literal("KW 49: *2*"), image=chart))
+    assert sent["text"] == "Wochenbericht\nKW 49: *2*" and sent["textFormat"] == "plain"
+    assert sent["attachments"] == [
+        {
+            "contentType": "image/png",
+            "contentUrl": "data:image/png;base64,iVBORw==",
+            "name": "wochenbericht.png",
+        }
+    ]
 
 
 def test_personal_message_becomes_direct_inbound() -> None:
