@@ -470,6 +470,7 @@ async def make_world(
     colleagues: Mapping[str, str] = MappingProxyType({}),
     allowed_homeservers: tuple[str, ...] = ("localhost",),
     encrypted_dms: bool = False,
+    encrypted_rooms: bool = False,
     join_team_rooms: bool = True,
 ) -> World:
     """Register bot and agent, create the team rooms (bot invited), start the bot.
@@ -489,7 +490,9 @@ async def make_world(
     for team_id in teams:
         members = {p.id for p in base.team(team_id).members}
         invite = [bot_user.user_id] + [c.user_id for p, c in others.items() if p in members]
-        rooms[team_id] = await create_room(agent.client, invite, name=f"Hotline {team_id}")
+        rooms[team_id] = await create_room(
+            agent.client, invite, name=f"Hotline {team_id}", encrypted=encrypted_rooms
+        )
         for person_id, chat in others.items():
             if person_id in members:
                 await _accept_invite(chat, rooms[team_id])

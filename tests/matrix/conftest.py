@@ -8,6 +8,8 @@
   user on the session server and returns a RegisteredUser (unique localpart each call).
 - ``matrix_client`` (function): ``await matrix_client(user)`` returns a logged-in nio
   AsyncClient with E2E enabled and device keys uploaded; closed after the test.
+- ``worlds`` (function): ``await worlds(server, **options)`` starts the real bot with its
+  team rooms (tests/matrix/bot_fixture.py make_world); stopped after the test.
 
 Without Synapse (tests/install-synapse not run or failed) every test that uses these
 fixtures is skipped with the reason; with HOTLINE_REQUIRE_SYNAPSE=1 it fails instead.
@@ -18,7 +20,7 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn, Protocol
+from typing import TYPE_CHECKING, Any, NoReturn, Protocol
 
 import pytest
 
@@ -33,6 +35,8 @@ from tests.matrix.synapse import (
 
 if TYPE_CHECKING:
     import nio
+
+    from tests.matrix.bot_fixture import World
 
 REQUIRE_ENV = "HOTLINE_REQUIRE_SYNAPSE"
 
@@ -102,3 +106,28 @@ async def matrix_client(tmp_path: Path) -> AsyncIterator[ClientFactory]:
     yield make
     for client in clients:
         await client.close()
+
+
+class WorldFactory(Protocol):
+    async def __call__(self, server: SynapseServer, **options: Any) -> World: ...
+
+
+@pytest.fixture
+async def worlds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, matrix_client: ClientFactory
+) -> AsyncIterator[WorldFactory]:
+    """``await worlds(server, **options)``: a running bot with team rooms (see make_world);
+    every bot started here is stopped at the end of the test."""
+    made: list[World] = []
+
+    async def make(server: SynapseServer, **options: Any) -> World:
+        data_dir = tmp_path / f"data-{len(made)}"
+        from tests.matrix.bot_fixture import make_world  # imports the bot: only when used
+
+        world = await make_world(server, data_dir, matrix_client, monkeypatch.setenv, **options)
+        made.append(world)
+        return world
+
+    yield make
+    for world in made:
+        await world.bot.stop()

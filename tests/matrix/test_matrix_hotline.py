@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import html
-from collections.abc import AsyncIterator
-from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import aiohttp
 import nio
@@ -29,39 +27,15 @@ from tests.matrix.bot_fixture import (
     expect,
     is_edit,
     is_notice_from,
-    make_world,
     react,
     react_encrypted,
     room_history,
     ticket_number,
 )
-from tests.matrix.conftest import ClientFactory
+from tests.matrix.conftest import WorldFactory
 from tests.matrix.synapse import SynapseServer
 
 DESCRIPTION = "Mittel für Schulbücher fehlen im Budget der Grundschule"
-
-
-class WorldFactory(Protocol):
-    async def __call__(self, server: SynapseServer, **options: Any) -> World: ...
-
-
-@pytest.fixture
-async def worlds(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, matrix_client: ClientFactory
-) -> AsyncIterator[WorldFactory]:
-    """``await worlds(server, **options)``: a running bot with team rooms (see make_world);
-    every bot started here is stopped at the end of the test."""
-    made: list[World] = []
-
-    async def make(server: SynapseServer, **options: Any) -> World:
-        data_dir = tmp_path / f"data-{len(made)}"
-        world = await make_world(server, data_dir, matrix_client, monkeypatch.setenv, **options)
-        made.append(world)
-        return world
-
-    yield make
-    for world in made:
-        await world.bot.stop()
 
 
 @pytest.fixture
