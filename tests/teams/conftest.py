@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any, NoReturn, Protocol
+from typing import TYPE_CHECKING, Any, NoReturn, Protocol
 
 import pytest
 
@@ -30,6 +30,9 @@ from tests.teams.playground import (
     find_playground_dir,
     playground_missing_reason,
 )
+
+if TYPE_CHECKING:
+    from tests.teams.stage import Stage
 
 REQUIRE_ENV = "HOTLINE_REQUIRE_PLAYGROUND"
 
@@ -93,3 +96,13 @@ def openid_issuer() -> Iterator[OpenIdIssuer]:
     issuer.start()
     yield issuer
     issuer.stop()
+
+
+@pytest.fixture
+async def stage(playground: PlaygroundFactory, tmp_path: Path) -> AsyncIterator[Stage]:
+    """The bot and the playground, for one test (tests/teams/stage.py)."""
+    from tests.teams.stage import open_stage  # imports the bot: only when used
+
+    opened, close = await open_stage(playground, tmp_path / "bot")
+    yield opened
+    await close()
