@@ -1,22 +1,37 @@
-"""Engine and sessions: a SQLite file in the data directory by default, PostgreSQL by URL."""
+"""Engine and sessions: a SQLite file in the data directory by default, PostgreSQL by URL.
+
+SQLite has one writer at a time, and every transaction here takes the write lock at BEGIN
+(IMMEDIATE). Left to SQLite, a second connection of the same process that finds the lock
+taken sleeps in its busy handler in steps of up to 100 ms and tries again, so concurrent turns
+spent most of their time asleep with the lock already free. The engine therefore queues its own
+transactions in the event loop (`_WriterQueue`): the next one starts the moment the previous
+one commits or rolls back. BEGIN IMMEDIATE and the busy timeout still guard against other
+processes (a shell, the CLI) on the same file.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import os
+import sqlite3
+import weakref
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, exc
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.util import await_only
 
 DATABASE_URL_ENV = "HOTLINE_DATABASE_URL"
 DATA_DIR_ENV = "HOTLINE_DATA_DIR"
+SQLITE_BUSY_SECONDS = 30
+_QUEUED = "hotline_writer_queue"  # connection info key: the queue whose turn this connection holds
 
 
 def data_dir(environ: Mapping[str, str] | None = None) -> Path:
@@ -43,11 +58,46 @@ def is_sqlite(engine: AsyncEngine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
+class _WriterQueue:
+    """This engine's SQLite transactions, one at a time in arrival order (one asyncio.Lock per
+    event loop: tests run several loops one after another)."""
+
+    def __init__(self) -> None:
+        self._locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def lock(self) -> asyncio.Lock:
+        """The lock of the running event loop."""
+        loop = asyncio.get_running_loop()
+        lock = self._locks.get(loop)
+        if lock is None:
+            lock = self._locks[loop] = asyncio.Lock()
+        return lock
+
+    async def enter(self, lock: asyncio.Lock) -> None:
+        """Wait for our turn, as long as SQLite's own busy timeout would have waited."""
+        try:
+            async with asyncio.timeout(SQLITE_BUSY_SECONDS):
+                await lock.acquire()
+        except TimeoutError:
+            error = sqlite3.OperationalError("database is locked (in-process writer queue)")
+            raise exc.OperationalError("BEGIN IMMEDIATE", None, error) from None
+
+
+def _leave(info: dict[str, Any]) -> None:
+    """End this connection's turn in the writer queue (if it holds one)."""
+    lock = info.pop(_QUEUED, None)
+    if lock is not None:
+        lock.release()
+
+
 def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """An async engine; SQLite gets WAL, a busy timeout and foreign keys, so shells can share it."""
     if url.startswith("sqlite"):
-        kwargs.setdefault("connect_args", {"timeout": 30})
+        kwargs.setdefault("connect_args", {"timeout": SQLITE_BUSY_SECONDS})
         engine = create_async_engine(url, **kwargs)
+        writers = _WriterQueue()
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -62,7 +112,27 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
         @event.listens_for(engine.sync_engine, "begin")
         def _sqlite_begin_immediate(conn: Any) -> None:
             # Take the write lock at BEGIN: otherwise two shells deadlock on upgrade from read.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # Inside this process, wait in the writer queue first (no busy-handler sleeps).
+            lock = writers.lock()
+            await_only(writers.enter(lock))
+            conn.info[_QUEUED] = lock
+            try:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            except BaseException:
+                _leave(conn.info)
+                raise
+
+        @event.listens_for(engine.sync_engine, "commit")
+        @event.listens_for(engine.sync_engine, "rollback")
+        def _sqlite_end(conn: Any) -> None:
+            _leave(conn.info)
+
+        @event.listens_for(engine.sync_engine.pool, "checkin")
+        def _sqlite_checkin(_dbapi_connection: Any, record: Any) -> None:
+            # A connection that went back to the pool without commit or rollback (invalidated
+            # after an error) must not keep the queue blocked.
+            if record is not None:
+                _leave(record.info)
 
         return engine
     kwargs.setdefault("pool_pre_ping", True)
