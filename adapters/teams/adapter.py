@@ -34,6 +34,7 @@ from storage.repositories import sent_messages
 
 log = logging.getLogger(__name__)
 DEFAULT_REFERENCE = "ref:default"
+DEFAULT_FIELDS = ("service_url", "tenant_id", "bot_id", "bot_name")
 
 
 # Parts of an activity that parse.py and botbuilder read as JSON objects.
@@ -163,14 +164,17 @@ class TeamsAdapter:
         reference = reference_of(activity)
         if not reference.get("service_url") or not reference.get("conversation_id"):
             return
-        keys = [DEFAULT_REFERENCE]
+        # The default holds only what a first message to anyone needs (service URL, bot,
+        # tenant): the same for every turn, so it is written once, not on every new sender.
+        default = {key: reference.get(key) for key in DEFAULT_FIELDS}
+        values = {DEFAULT_REFERENCE: json.dumps(default)}
         channel = channel_of(activity)
         if channel is not None and reference["conversation_type"] == "channel":
-            keys.append(f"ref:channel:{channel}")
             reference = {**reference, "conversation_id": channel}
+            values[f"ref:channel:{channel}"] = json.dumps(reference)
         elif reference["conversation_type"] == "personal" and user_key(activity):
-            keys.append(f"ref:user:{user_key(activity)}")
-        await self.references.put(keys, json.dumps(reference))
+            values[f"ref:user:{user_key(activity)}"] = json.dumps(reference)
+        await self.references.put(values)
 
     # -- outbound ----------------------------------------------------------------
 
@@ -233,7 +237,7 @@ class TeamsAdapter:
             "conversation_type": "personal",
             "tenant_id": base.get("tenant_id"),
         }
-        await self.references.put([key], json.dumps(reference))
+        await self.references.put({key: json.dumps(reference)})
         return reference
 
     async def _token(self) -> str | None:
