@@ -1,13 +1,20 @@
-"""Dialog state per (platform, conversation, user), saved with compare-and-set."""
+"""Dialog state per (platform, conversation, user), saved with compare-and-set.
+
+One inbound turn asks for the same state several times (the engine, then the intake runner);
+within one transaction the state read or written here is remembered, so only the first ask
+costs a query. The memory belongs to the innermost transaction: a savepoint starts afresh, a
+new transaction too, and an ORM write of a dialog row in the session drops it.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, event, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session, SessionTransaction
 
 from bot.domain.errors import ConcurrentUpdate
 from storage.models import DialogStateRow
@@ -33,8 +40,37 @@ class StoredDialog:
     updated_at: datetime
 
 
+_KNOWN = "hotline.dialog_states.known"
+Known = dict[ConversationKey, "StoredDialog | None"]
+
+
+def _known(session: AsyncSession) -> Known:
+    """The states this session's innermost open transaction has read or written."""
+    sync = session.sync_session
+    transaction: SessionTransaction | None = sync.get_nested_transaction() or sync.get_transaction()
+    memo: tuple[SessionTransaction | None, Known] | None = session.info.get(_KNOWN)
+    if memo is None or memo[0] is not transaction or transaction is None:
+        memo = (transaction, {})
+        session.info[_KNOWN] = memo
+    return memo[1]
+
+
+@event.listens_for(Session, "after_flush")
+def _forget_after_orm_write(session: Session, _context: Any) -> None:
+    changed = (*session.new, *session.dirty, *session.deleted)
+    if any(isinstance(row, DialogStateRow) for row in changed):
+        session.info.pop(_KNOWN, None)
+
+
+def _copy(stored: StoredDialog | None) -> StoredDialog | None:
+    return None if stored is None else replace(stored, state=dict(stored.state))
+
+
 async def load_dialog(session: AsyncSession, *, key: ConversationKey) -> StoredDialog | None:
     """The stored state for `key`, or None if the user has no dialog running."""
+    known = _known(session)
+    if key in known:
+        return _copy(known[key])
     row = await session.scalar(
         select(DialogStateRow).where(
             DialogStateRow.platform == key.platform,
@@ -42,11 +78,13 @@ async def load_dialog(session: AsyncSession, *, key: ConversationKey) -> StoredD
             DialogStateRow.user_id == key.user_id,
         )
     )
-    if row is None:
-        return None
-    return StoredDialog(
-        dialog=row.dialog, state=dict(row.state), version=row.version, updated_at=row.updated_at
-    )
+    stored = None
+    if row is not None:
+        stored = StoredDialog(
+            dialog=row.dialog, state=dict(row.state), version=row.version, updated_at=row.updated_at
+        )
+    _known(session)[key] = _copy(stored)  # the transaction exists now (the query began it)
+    return stored
 
 
 async def save_dialog(
@@ -88,12 +126,15 @@ async def save_dialog(
         )
         new_version = seen_version + 1
     if not result.rowcount:  # type: ignore[attr-defined]
+        _known(session).pop(key, None)
         raise ConcurrentUpdate(f"dialog state of {key} changed concurrently")
+    _known(session)[key] = StoredDialog(dialog, dict(state), new_version, at)
     return new_version
 
 
 async def clear_dialog(session: AsyncSession, *, key: ConversationKey) -> None:
     """Forget the dialog state for `key` (the conversation starts afresh)."""
+    _known(session).pop(key, None)
     await session.execute(
         delete(DialogStateRow).where(
             DialogStateRow.platform == key.platform,
@@ -101,3 +142,4 @@ async def clear_dialog(session: AsyncSession, *, key: ConversationKey) -> None:
             DialogStateRow.user_id == key.user_id,
         )
     )
+    _known(session)[key] = None
