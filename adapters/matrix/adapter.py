@@ -56,7 +56,7 @@ class MatrixAdapter:
         self._tasks: list[asyncio.Task[None]] = []
         self._wake = asyncio.Event()
         self._on_inbound: InboundHandler | None = None
-        self.reactions = ReactionTasks()
+        self.reactions = ReactionTasks(settings.reaction_delay)
 
     async def start(self, on_inbound: InboundHandler) -> None:
         """Log in with the stored device, catch up with the homeserver, start the loops."""
@@ -96,7 +96,7 @@ class MatrixAdapter:
 
     async def stop(self) -> None:
         """Stop the loops and close the connection; what was stored stays in the inbox."""
-        await self.reactions.cancel_all()
+        await self.reactions.finish()
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -251,8 +251,9 @@ class MatrixAdapter:
                 at=self.clock.now(),
             )
         if original is None and notice.choices:
-            adding = self._add_reactions(room_id, event_id, notice, outbox_id)
-            await self.reactions.add(room_id, mark, adding)
+            self.reactions.schedule(
+                room_id, mark, lambda: self._add_reactions(room_id, event_id, notice, outbox_id)
+            )
         return event_id
 
     async def _room_send(

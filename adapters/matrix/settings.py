@@ -22,6 +22,7 @@ class MatrixSettings:
     allowed_homeservers: tuple[str, ...]
     store_dir: Path
     encrypt_direct_rooms: bool = True
+    reaction_delay: float = 1.0  # seconds before a question's choice reactions are added
 
     @property
     def server_name(self) -> str:
@@ -53,4 +54,5 @@ def matrix_settings(config: OrgConfig, data_dir: Path) -> MatrixSettings:
         allowed_homeservers=tuple(str(server) for server in allowed),  # type: ignore[attr-defined]
         store_dir=Path(str(store)) if store else data_dir / "matrix-store",
         encrypt_direct_rooms=bool(encrypt),
+        reaction_delay=float(platform.settings.get("reaction_delay_seconds", 1.0)),  # type: ignore[arg-type]
     )

@@ -24,6 +24,7 @@ PLATFORM_KEYS: dict[str, tuple[str, ...]] = {
         "display_name",
         "store_path",
         "encrypt_direct_rooms",
+        "reaction_delay_seconds",
     ),
     "teams": (
         "enabled",
@@ -209,6 +210,10 @@ def _check_matrix_setting(ck: Checker, key: str, value: object, path: KeyPath) -
         ck.report(path, f"invalid Matrix user id {value!r}: expected '@user:server'")
     elif key == "leads_room" and not MATRIX_ROOM.fullmatch(text):
         ck.report(path, f"invalid Matrix room {value!r}: expected '!id:server' or '#alias:server'")
+    elif key == "reaction_delay_seconds" and not (
+        isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value <= 60
+    ):
+        ck.expect(value, path, "seconds from 0 to 60 before choice reactions are added")
     elif key == "allowed_homeservers":
         items = ck.sequence(value, path, "a list of server names")
         for index, item in enumerate(items or []):

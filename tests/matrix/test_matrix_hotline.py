@@ -250,10 +250,11 @@ async def test_restart_answers_everything_sent_while_down_exactly_once(world: Wo
 
 
 async def _wait_for_outbox(bot: Any, within: float) -> None:
-    """Until every outbox row is delivered; the failure names what is left and why."""
+    """Until every outbox row is delivered and the reactions on its questions are added
+    (they follow a second later, in the background); the failure names what is left."""
 
     async def empty() -> bool:
-        return bool(await bot.pending_outbox() == 0)
+        return not bot.adapter.reactions.running and bool(await bot.pending_outbox() == 0)
 
     try:
         await eventually(empty, within=within, what="outbox delivered")

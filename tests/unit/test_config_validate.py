@@ -500,6 +500,13 @@ CASES: list[tuple[str, str, str, str, str | None]] = [
         None,
     ),
     (
+        "reaction_delay_seconds: 1.0",
+        "reaction_delay_seconds: -1",
+        "platforms.matrix.reaction_delay_seconds",
+        "seconds from 0 to 60",
+        None,
+    ),
+    (
         'homeserver: "https://matrix.stadt.example"',
         'homeserver: "matrix.stadt.example"',
         "platforms.matrix.homeserver",
