@@ -3,7 +3,8 @@
 One inbound turn asks for the same state several times (the engine, then the intake runner);
 within one transaction the state read or written here is remembered, so only the first ask
 costs a query. The memory belongs to the innermost transaction: a savepoint starts afresh, a
-new transaction too, and an ORM write of a dialog row in the session drops it.
+new transaction too, and an ORM write of a dialog row in the session drops it. The statements
+of a turn (read, insert, compare-and-set) are built once and run with parameters.
 """
 
 from __future__ import annotations
@@ -12,13 +13,50 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, event, select, update
+from sqlalchemy import bindparam, delete, event, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
 
 from bot.domain.errors import ConcurrentUpdate
 from storage.models import DialogStateRow
-from storage.repositories._dialect import insert_ignoring_conflicts
+
+_TABLE: Any = DialogStateRow.__table__
+_THIS = (
+    _TABLE.c.platform == bindparam("p_platform"),
+    _TABLE.c.conversation_id == bindparam("p_conversation"),
+    _TABLE.c.user_id == bindparam("p_user"),
+)
+_LOAD = select(_TABLE.c.dialog, _TABLE.c.state, _TABLE.c.version, _TABLE.c.updated_at).where(*_THIS)
+_SAVE = (
+    update(_TABLE)
+    .where(*_THIS, _TABLE.c.version == bindparam("p_seen"))
+    .values(
+        version=bindparam("p_version", type_=_TABLE.c.version.type),
+        dialog=bindparam("p_dialog", type_=_TABLE.c.dialog.type),
+        state=bindparam("p_state", type_=_TABLE.c.state.type),
+        updated_at=bindparam("p_at", type_=_TABLE.c.updated_at.type),
+    )
+)
+_INSERT: dict[str, Any] = {}
+
+
+def _insert_statement(session: AsyncSession) -> Any:
+    """INSERT ... ON CONFLICT DO NOTHING into dialog_states, for the session's dialect."""
+    dialect = session.get_bind().dialect.name
+    statement = _INSERT.get(dialect)
+    if statement is None:
+        module: Any = postgresql if dialect == "postgresql" else sqlite
+        statement = _INSERT[dialect] = module.insert(_TABLE).on_conflict_do_nothing()
+    return statement
+
+
+def _this(key: ConversationKey) -> dict[str, str]:
+    return {
+        "p_platform": key.platform,
+        "p_conversation": key.conversation_id,
+        "p_user": key.user_id,
+    }
 
 
 @dataclass(frozen=True)
@@ -71,13 +109,7 @@ async def load_dialog(session: AsyncSession, *, key: ConversationKey) -> StoredD
     known = _known(session)
     if key in known:
         return _copy(known[key])
-    row = await session.scalar(
-        select(DialogStateRow).where(
-            DialogStateRow.platform == key.platform,
-            DialogStateRow.conversation_id == key.conversation_id,
-            DialogStateRow.user_id == key.user_id,
-        )
-    )
+    row = (await session.execute(_LOAD, _this(key))).first()
     stored = None
     if row is not None:
         stored = StoredDialog(
@@ -110,21 +142,19 @@ async def save_dialog(
             "state": state,
             "updated_at": at,
         }
-        result = await session.execute(insert_ignoring_conflicts(session, DialogStateRow, values))
+        result = await session.execute(_insert_statement(session), values)
         new_version = 1
     else:
-        result = await session.execute(
-            update(DialogStateRow)
-            .where(
-                DialogStateRow.platform == key.platform,
-                DialogStateRow.conversation_id == key.conversation_id,
-                DialogStateRow.user_id == key.user_id,
-                DialogStateRow.version == seen_version,
-            )
-            .values(version=seen_version + 1, dialog=dialog, state=state, updated_at=at)
-            .execution_options(synchronize_session=False)
-        )
         new_version = seen_version + 1
+        parameters = {
+            **_this(key),
+            "p_seen": seen_version,
+            "p_version": new_version,
+            "p_dialog": dialog,
+            "p_state": state,
+            "p_at": at,
+        }
+        result = await session.execute(_SAVE, parameters)
     if not result.rowcount:  # type: ignore[attr-defined]
         _known(session).pop(key, None)
         raise ConcurrentUpdate(f"dialog state of {key} changed concurrently")

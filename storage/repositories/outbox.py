@@ -3,6 +3,9 @@
 Rows are written in the same transaction as the change that caused them, and a sender
 delivers them after commit. A lease keeps two senders from taking the same row; on
 PostgreSQL, FOR UPDATE SKIP LOCKED hands each row to exactly one claimant.
+
+Every answer passes enqueue, claim_due and mark_delivered, so those are one statement each,
+and the fixed ones are built once per dialect and run with parameters.
 """
 
 from __future__ import annotations
@@ -11,16 +14,51 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.notices import Target
 from storage.models import OutboxRow
-from storage.repositories._dialect import insert_ignoring_conflicts, supports_skip_locked
+from storage.repositories._dialect import supports_skip_locked
 
 PENDING = "pending"
 DELIVERED = "delivered"
 FAILED = "failed"
+_TABLE: Any = OutboxRow.__table__
+_ENQUEUE: dict[str, Any] = {}
+
+
+def _enqueue_statement(session: AsyncSession) -> Any:
+    """INSERT ... ON CONFLICT DO NOTHING into the outbox, for the session's dialect."""
+    dialect = session.get_bind().dialect.name
+    statement = _ENQUEUE.get(dialect)
+    if statement is None:
+        module: Any = postgresql if dialect == "postgresql" else sqlite
+        statement = _ENQUEUE[dialect] = module.insert(_TABLE).on_conflict_do_nothing()
+    return statement
+
+
+def _delivered_statement(with_lease: bool) -> Any:
+    """UPDATE to delivered, while pending (and, `with_lease`, while our lease holds)."""
+    conditions = [_TABLE.c.id == bindparam("p_id"), _TABLE.c.status == PENDING]
+    if with_lease:
+        conditions.append(
+            _TABLE.c.lease_until == bindparam("p_lease", type_=_TABLE.c.lease_until.type)
+        )
+    return (
+        update(_TABLE)
+        .where(*conditions)
+        .values(
+            status=DELIVERED,
+            delivered_at=bindparam("p_at", type_=_TABLE.c.delivered_at.type),
+            message_ref=bindparam("p_ref", type_=_TABLE.c.message_ref.type),
+            lease_until=None,
+        )
+    )
+
+
+_DELIVERED = {True: _delivered_statement(True), False: _delivered_statement(False)}
 
 
 async def enqueue(
@@ -43,7 +81,7 @@ async def enqueue(
         "attempts": 0,
         "next_attempt_at": at,
     }
-    await session.execute(insert_ignoring_conflicts(session, OutboxRow, values))
+    await session.execute(_enqueue_statement(session), values)
 
 
 async def claim_due(
@@ -55,9 +93,12 @@ async def claim_due(
     limit: int = 50,
     address: str | None = None,
 ) -> Sequence[OutboxRow]:
-    """Lease up to `limit` due rows for these platforms (optionally one address), oldest first."""
-    query = (
-        select(OutboxRow)
+    """Lease up to `limit` due rows for these platforms (optionally one address), oldest first.
+
+    One UPDATE ... RETURNING of the rows a subquery picks (FOR UPDATE SKIP LOCKED on
+    PostgreSQL; SQLite holds its write lock for the whole transaction anyway)."""
+    due = (
+        select(OutboxRow.id)
         .where(
             OutboxRow.status == PENDING,
             OutboxRow.platform.in_(list(platforms)),
@@ -68,14 +109,18 @@ async def claim_due(
         .limit(limit)
     )
     if address is not None:
-        query = query.where(OutboxRow.target_address == address)
+        due = due.where(OutboxRow.target_address == address)
     if supports_skip_locked(session):
-        query = query.with_for_update(skip_locked=True)
-    rows = (await session.scalars(query)).all()
-    for row in rows:
-        row.lease_until = now + lease
-    await session.flush()
-    return rows
+        due = due.with_for_update(skip_locked=True)
+    statement = (
+        update(OutboxRow)
+        .where(OutboxRow.id.in_(due.scalar_subquery()))
+        .values(lease_until=now + lease)
+        .returning(OutboxRow)
+        .execution_options(synchronize_session=False)
+    )
+    rows = (await session.scalars(statement)).all()
+    return sorted(rows, key=lambda row: row.id)
 
 
 async def mark_delivered(
@@ -88,11 +133,10 @@ async def mark_delivered(
 ) -> bool:
     """The platform accepted the notice. With `leased_until`, only while our lease holds:
     False means another sender took the row over (its lease had run out)."""
-    result = await session.execute(
-        update(OutboxRow)
-        .where(OutboxRow.id == outbox_id, OutboxRow.status == PENDING, *_lease(leased_until))
-        .values(status=DELIVERED, delivered_at=at, message_ref=message_ref, lease_until=None)
-    )
+    parameters = {"p_id": outbox_id, "p_at": at, "p_ref": message_ref}
+    if leased_until is not None:
+        parameters["p_lease"] = leased_until
+    result = await session.execute(_DELIVERED[leased_until is not None], parameters)
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
