@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 from collections.abc import Awaitable, Callable, Mapping
@@ -68,7 +69,10 @@ class OutboxSender:
         self.stopping = False  # set by a graceful stop: finish the current row, release the rest
 
     async def deliver_due(self, *, address: str | None = None, batch: int | None = None) -> int:
-        """Deliver what is due now (optionally only to one address); returns how many succeeded."""
+        """Deliver what is due now (optionally only to one address); returns how many succeeded.
+
+        Each recipient's notices go out in order, one after another; different recipients'
+        go out side by side, so ten requesters at once do not queue behind each other."""
         delivered = 0
         batch = batch or self.BATCH
         while True:
@@ -84,21 +88,34 @@ class OutboxSender:
                 claimed = [_Claimed.of(row) for row in rows]
             if not claimed:
                 return delivered
-            blocked: dict[Target, datetime | None] = {}
+            chains: dict[Target, list[_Claimed]] = {}
             for row in claimed:
-                if self.stopping:  # hand the rest back now, not after the lease runs out
-                    await self._postpone(row, None)
-                    continue
-                if row.target in blocked:
-                    # keep the order per recipient: wait for the failed earlier notice
-                    await self._postpone(row, blocked[row.target])
-                    continue
-                ok, retry_at = await self._deliver_one(row)
-                delivered += int(ok)
-                if not ok:
-                    blocked[row.target] = retry_at
+                chains.setdefault(row.target, []).append(row)
+            results = await asyncio.gather(
+                *(self._deliver_chain(chain) for chain in chains.values()), return_exceptions=True
+            )
+            for result in results:  # every chain has finished; now report what broke
+                if isinstance(result, BaseException):
+                    raise result
+                delivered += result
             if len(claimed) < batch or self.stopping:
                 return delivered
+
+    async def _deliver_chain(self, rows: list[_Claimed]) -> int:
+        """One recipient's rows in order; after a failure the rest wait for the failed one."""
+        delivered = 0
+        blocked = False
+        retry_at: datetime | None = None
+        for row in rows:
+            if self.stopping:  # hand the rest back now, not after the lease runs out
+                await self._postpone(row, None)
+            elif blocked:  # keep the order per recipient: wait for the failed earlier notice
+                await self._postpone(row, retry_at)
+            else:
+                ok, retry_at = await self._deliver_one(row)
+                delivered += int(ok)
+                blocked = not ok
+        return delivered
 
     async def _deliver_one(self, row: _Claimed) -> tuple[bool, datetime | None]:
         adapter = self.adapters[row.target.platform]

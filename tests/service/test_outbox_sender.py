@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -39,11 +40,14 @@ class FlakyAdapter:
         return f"$event{outbox_id}"
 
 
-async def _enqueue(sessions: Sessions, clock: FrozenClock, text: str) -> None:
+ANNA = "@anna:stadt.example"
+
+
+async def _enqueue(sessions: Sessions, clock: FrozenClock, text: str, to: str = ANNA) -> None:
     async with sessions() as session, session.begin():
         await outbox.enqueue(
             session,
-            target=Target("matrix", "user", "@anna:stadt.example"),
+            target=Target("matrix", "user", to),
             payload=Notice(text=text).to_json(),
             at=clock.now(),
         )
@@ -143,6 +147,48 @@ async def test_a_failed_notice_holds_back_later_ones_to_the_same_recipient(
     clock.advance(timedelta(minutes=1))
     assert await sender.deliver_due() == 2
     assert [text for _, text, _ in adapter.sent] == ["erste", "zweite"]
+
+
+class SlowAdapter(FlakyAdapter):
+    """Takes its time per notice and records when each send started and ended."""
+
+    def __init__(self, failing: set[str]) -> None:
+        super().__init__([])
+        self.failing = failing
+        self.log: list[str] = []
+
+    async def send(self, target: Target, notice: Notice, *, outbox_id: int) -> str | None:
+        self.log.append(f"{notice.text}>")
+        await asyncio.sleep(0.05)
+        self.log.append(f"{notice.text}<")
+        if notice.text in self.failing:
+            raise DeliveryError("502")
+        return await super().send(target, notice, outbox_id=outbox_id)
+
+
+async def test_recipients_are_served_side_by_side_each_in_order(
+    sessions: Sessions, clock: FrozenClock
+) -> None:
+    adapter = SlowAdapter(failing={"b1"})
+    sender = OutboxSender(sessions, {"matrix": adapter}, clock)
+    for text, to in (
+        ("a1", ANNA),
+        ("b1", "@ben:x"),
+        ("a2", ANNA),
+        ("b2", "@ben:x"),
+        ("c1", "@c:x"),
+    ):
+        await _enqueue(sessions, clock, text, to)
+    assert await sender.deliver_due() == 3
+    # Three recipients at once; Anna's second notice only after her first was accepted.
+    assert adapter.log[:3] == ["a1>", "b1>", "c1>"]
+    assert adapter.log.index("a2>") > adapter.log.index("a1<")
+    # Ben's first failed: his second waits for it, the others were not held up.
+    assert [text for _, text, _ in adapter.sent] == ["a1", "c1", "a2"]
+    adapter.failing.clear()
+    clock.advance(timedelta(minutes=1))
+    assert await sender.deliver_due() == 2
+    assert [text for _, text, _ in adapter.sent][3:] == ["b1", "b2"]
 
 
 async def test_a_late_sender_cannot_overwrite_a_delivered_row(
