@@ -218,11 +218,27 @@ class MatrixAdapter:
             raise DeliveryError(f"homeserver unreachable: {error!r}") from error
 
     async def _send(self, target: Target, notice: Notice, outbox_id: int) -> str:
-        assert self.client is not None and self.rooms is not None
-        if target.kind == "user":
-            room_id = await self.rooms.room_for_user(target.address)
-        else:
-            room_id = await self.rooms.room_for_channel(target.address)
+        assert self.rooms is not None
+        if target.kind == "channel":
+            return await self._post(
+                await self.rooms.room_for_channel(target.address), notice, outbox_id
+            )
+        remembered = self.rooms.remembered_dm(target.address)
+        room_id = await self.rooms.room_for_user(target.address)
+        try:
+            return await self._post(room_id, notice, outbox_id)
+        except DeliveryError as error:
+            if not error.permanent or remembered is None:
+                raise
+            # Refused in the DM this instance remembered: another one may know a newer DM.
+            self.rooms.forget_dm(target.address)
+            fresh = await self.rooms.room_for_user(target.address)
+            if fresh == room_id:
+                raise
+            return await self._post(fresh, notice, outbox_id)
+
+    async def _post(self, room_id: str, notice: Notice, outbox_id: int) -> str:
+        assert self.client is not None
         if notice.image is not None:
             source = await media.upload(self.client, room_id, notice.image)
             content = render.image_content(notice, notice.image, source)

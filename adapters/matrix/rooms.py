@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Mapping
 
 from nio import (
@@ -21,6 +22,10 @@ from bot.delivery import DeliveryError
 from storage.repositories import platform_state
 
 log = logging.getLogger(__name__)
+# Each requester's DM is read from the database once a minute at most: every message and
+# every answer needs it. Another instance may record a newer DM meanwhile; a send that the
+# homeserver refuses in a remembered room is retried with the database's room (adapter.py).
+DM_MEMORY_SECONDS = 60.0
 ENCRYPTION = {
     "type": "m.room.encryption",
     "state_key": "",
@@ -46,6 +51,7 @@ class RoomDirectory:
         self.channels = dict(channels)  # configured address (!id or #alias) -> room id
         self.encrypt_direct_rooms = encrypt_direct_rooms
         self._channel_of_room: dict[str, str] = {}
+        self._dms: dict[str, tuple[str, float]] = {}  # user id -> (DM room id, when read)
 
     async def resolve_channels(self) -> None:
         """Resolve aliases to room ids, so team rooms are known as such.
@@ -85,8 +91,21 @@ class RoomDirectory:
             return True
         return bool(room.member_count <= 2 or getattr(room, "is_direct", False))
 
+    def remembered_dm(self, user_id: str) -> str | None:
+        """The user's DM room as read or written within the last minute, else None."""
+        entry = self._dms.get(user_id)
+        if entry is None or time.monotonic() - entry[1] > DM_MEMORY_SECONDS:
+            return None
+        return entry[0]
+
+    def forget_dm(self, user_id: str) -> None:
+        """Read the user's DM from the database next time."""
+        self._dms.pop(user_id, None)
+
     async def remember_direct(self, user_id: str, room_id: str) -> None:
         """The user wrote to us in this DM: answers and status messages go here."""
+        if self.remembered_dm(user_id) == room_id:
+            return
         async with self.sessions() as session, session.begin():
             known = await platform_state.get_value(session, platform=PLATFORM, key=f"dm:{user_id}")
             if known != room_id:
@@ -97,6 +116,7 @@ class RoomDirectory:
                     value=room_id,
                     at=self.clock.now(),
                 )
+        self._dms[user_id] = (room_id, time.monotonic())
 
     async def room_for_channel(self, address: str) -> str:
         """The room id of a configured team channel."""
@@ -107,9 +127,13 @@ class RoomDirectory:
 
     async def room_for_user(self, user_id: str) -> str:
         """The user's DM room with the bot, created (is_direct, trusted private) if needed."""
+        remembered = self.remembered_dm(user_id)
+        if remembered is not None:
+            return remembered
         async with self.sessions() as session:
             known = await platform_state.get_value(session, platform=PLATFORM, key=f"dm:{user_id}")
         if known is not None:
+            self._dms[user_id] = (known, time.monotonic())
             return known
         answer = await self.client.room_create(
             is_direct=True,
