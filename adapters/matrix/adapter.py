@@ -4,7 +4,8 @@ Outbound: each outbox row is sent with the transaction id "hotline-<outbox id>",
 retried send is deduplicated by the homeserver. Cards (ticket posts) are edited in place
 with m.replace; pictures are uploaded first (adapters/matrix/media.py; a retry uploads again,
 and the homeserver keeps an unused copy). Inbound: the sync loop stores events in the inbox;
-a worker hands them to the engine in order, which deduplicates them by event id.
+a worker (inbox_worker.py) hands them to the engine in order, which deduplicates them by
+event id.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from nio import AsyncClient, AsyncClientConfig, RoomSendResponse, WhoamiResponse
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.matrix import media, render
+from adapters.matrix.inbox_worker import InboxWorker
 from adapters.matrix.parse import PLATFORM, reaction_inbound
 from adapters.matrix.reactions import ReactionTasks
 from adapters.matrix.rooms import RoomDirectory
@@ -28,11 +30,11 @@ from bot.clock import Clock
 from bot.config.model import OrgConfig
 from bot.delivery import DeliveryError, InboundHandler
 from bot.notices import Inbound, Notice, Target, inbound_from_json
-from storage.repositories import inbox, platform_state, sent_messages
+from storage.repositories import platform_state, sent_messages
 
 log = logging.getLogger(__name__)
 DEVICE_ID = "device_id"
-WORKER_RETRY_SECONDS = 1.0
+READY_WAIT_SECONDS = 30.0
 
 
 class MatrixAdapter:
@@ -54,9 +56,10 @@ class MatrixAdapter:
         self.client: AsyncClient | None = None
         self.rooms: RoomDirectory | None = None
         self._tasks: list[asyncio.Task[None]] = []
-        self._wake = asyncio.Event()
+        self.inbox = InboxWorker(sessions, PLATFORM, self._handle_stored)
         self._on_inbound: InboundHandler | None = None
         self.reactions = ReactionTasks(settings.reaction_delay)
+        self._ready = asyncio.Event()  # set once the first sync is in: nio knows the rooms
 
     async def start(self, on_inbound: InboundHandler) -> None:
         """Log in with the stored device, catch up with the homeserver, start the loops."""
@@ -83,19 +86,20 @@ class MatrixAdapter:
             self.clock,
             allowed_homeservers=self.settings.allowed_homeservers,
             bot_names=tuple(name for name in ("Hotline", local, self.settings.user_id) if name),
-            on_stored=self._wake.set,
+            on_stored=self.inbox.stored,
         )
         await self.rooms.resolve_channels()  # before catch-up: team rooms are no DMs
         await sync.catch_up()
         await self.rooms.join_channels()
         self._tasks = [
             asyncio.create_task(sync.run(), name="matrix-sync"),
-            asyncio.create_task(self._work(), name="matrix-inbox"),
+            asyncio.create_task(self.inbox.run(), name="matrix-inbox"),
         ]
-        self._wake.set()  # events stored before a restart are handled now
+        self._ready.set()
 
     async def stop(self) -> None:
         """Stop the loops and close the connection; what was stored stays in the inbox."""
+        self._ready.clear()
         await self.reactions.finish()
         for task in self._tasks:
             task.cancel()
@@ -103,6 +107,8 @@ class MatrixAdapter:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self._tasks = []
+        with contextlib.suppress(Exception):  # else handed over again, and the engine knows it
+            await self.inbox.mark_now()
         if self.client is not None:
             await self.client.close()
             self.client = None
@@ -144,43 +150,6 @@ class MatrixAdapter:
             await client.keys_upload()
         return client
 
-    async def _work(self) -> None:
-        """Hand stored events to the engine, in arrival order.
-
-        A failing round (the database, mostly) is retried with backoff; the event stays in
-        the inbox until handled. The engine answers its own errors, so what fails here is
-        infrastructure, and the worker must outlive it: a dead worker makes the bot deaf."""
-        delay = WORKER_RETRY_SECONDS
-        while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=5)
-            self._wake.clear()
-            try:
-                await self._drain()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("handling the inbox failed; retrying in %.0f s", delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 30.0)
-                self._wake.set()
-                continue
-            delay = WORKER_RETRY_SECONDS
-
-    async def _drain(self) -> None:
-        """Handle everything pending, oldest first."""
-        while True:
-            async with self.sessions() as session:
-                rows = [
-                    (row.id, row.payload) for row in await inbox.pending(session, platform=PLATFORM)
-                ]
-            if not rows:
-                return
-            for row_id, payload in rows:
-                await self._handle_stored(payload)
-                async with self.sessions() as session, session.begin():
-                    await inbox.mark_done(session, row_id=row_id)
-
     async def _handle_stored(self, payload: dict[str, Any]) -> None:
         assert self._on_inbound is not None and self.rooms is not None
         inbound = await self._inbound(payload)
@@ -207,8 +176,12 @@ class MatrixAdapter:
         return None if choice is None else reaction_inbound(payload, choice)
 
     async def send(self, target: Target, notice: Notice, *, outbox_id: int) -> str | None:
-        """Post (or edit) a notice; raises DeliveryError for the outbox to retry."""
-        if self.client is None or self.rooms is None:
+        """Post (or edit) a notice; raises DeliveryError for the outbox to retry. While the
+        adapter starts, it waits for the first sync (nio refuses rooms it has not seen)."""
+        if not self._ready.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._ready.wait(), timeout=READY_WAIT_SECONDS)
+        if not self._ready.is_set() or self.client is None or self.rooms is None:
             raise DeliveryError("Matrix adapter not started", retry_after=5)
         try:
             return await self._send(target, notice, outbox_id)

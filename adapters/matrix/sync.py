@@ -25,6 +25,7 @@ from nio import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from adapters.matrix.inbox_worker import event_id_of
 from adapters.matrix.parse import PLATFORM, RoomContext, parse_event
 from adapters.matrix.rooms import RoomDirectory
 from bot.clock import Clock
@@ -54,7 +55,7 @@ class SyncLoop:
         *,
         allowed_homeservers: tuple[str, ...],
         bot_names: tuple[str, ...],
-        on_stored: Callable[[], None],
+        on_stored: Callable[[list[dict[str, Any]]], None],
     ) -> None:
         self.client = client
         self.rooms = rooms
@@ -139,7 +140,7 @@ class SyncLoop:
                 await inbox.put(
                     session,
                     platform=PLATFORM,
-                    event_id=_event_id(payload),
+                    event_id=event_id_of(payload),
                     payload=payload,
                     at=self.clock.now(),
                 )
@@ -153,7 +154,7 @@ class SyncLoop:
         self.since = response.next_batch
         self._saved_at = time.monotonic()
         if payloads:
-            self.on_stored()
+            self.on_stored(payloads)
 
     def _token_due(self, response: SyncResponse) -> bool:
         """Whether a sync without events to store must still write its token: the first
@@ -227,9 +228,3 @@ class SyncLoop:
             else:
                 log.info("declining invite to %s from %s", room_id, inviter)
                 await self.client.room_leave(room_id)
-
-
-def _event_id(payload: dict[str, Any]) -> str:
-    if payload["kind"] == "message":
-        return str(payload["inbound"]["event_id"])
-    return str(payload["event_id"])

@@ -38,6 +38,12 @@ async def pending(session: AsyncSession, *, platform: str, limit: int = 100) -> 
     return (await session.scalars(query)).all()
 
 
-async def mark_done(session: AsyncSession, *, row_id: int) -> None:
-    """The engine has handled the event (or knew it already)."""
-    await session.execute(update(InboxRow).where(InboxRow.id == row_id).values(done=True))
+async def mark_events_done(
+    session: AsyncSession, *, platform: str, event_ids: Sequence[str]
+) -> None:
+    """The engine has handled these events (by platform event id)."""
+    await session.execute(
+        update(InboxRow)
+        .where(InboxRow.platform == platform, InboxRow.event_id.in_(list(event_ids)))
+        .values(done=True)
+    )

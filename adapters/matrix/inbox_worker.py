@@ -1,0 +1,126 @@
+"""The inbox worker: hands stored events to the engine one by one, in arrival order.
+
+The sync loop stores each event in the inbox (with its sync token) before anything else
+happens, so nothing is lost. Fresh events are then passed over in memory as well, which
+spares every turn a read of the inbox table; rows are marked done a moment later, in one
+write, off the path of the answer (the sender wants the database then). The table itself is
+read at start, after a failure and every few seconds as a safety net. An event handled but
+not marked yet (a crash in between) is handed over again after a restart, and the engine
+ignores it by its event id; within one process, recently handled events are skipped here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import OrderedDict, deque
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from storage.repositories import inbox
+
+log = logging.getLogger(__name__)
+Handler = Callable[[dict[str, Any]], Awaitable[None]]
+RETRY_SECONDS = 1.0
+RESCAN_SECONDS = 5.0  # the table is read again after this long without a wake-up
+MARK_DELAY = 0.2  # seconds before handled events are marked done
+RECENT = 2000  # handled event ids remembered against doubles
+
+
+def event_id_of(payload: dict[str, Any]) -> str:
+    """The platform event id of a stored payload (a message or a reaction)."""
+    if payload["kind"] == "message":
+        return str(payload["inbound"]["event_id"])
+    return str(payload["event_id"])
+
+
+class InboxWorker:
+    """Runs `handle` for every stored event of one platform, oldest first."""
+
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], platform: str, handle: Handler
+    ) -> None:
+        self.sessions = sessions
+        self.platform = platform
+        self.handle = handle
+        self._wake = asyncio.Event()
+        self._fresh: deque[dict[str, Any]] = deque()
+        self._rescan = True  # read the table first (events stored before a restart)
+        self._recent: OrderedDict[str, None] = OrderedDict()
+        self._unmarked: list[str] = []
+        self._marking: asyncio.Task[None] | None = None
+
+    def stored(self, payloads: list[dict[str, Any]]) -> None:
+        """The sync loop has committed these events: handle them soon."""
+        self._fresh.extend(payloads)
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Handle events until cancelled. A failing round (the database, mostly) is retried
+        with backoff from the table; the worker must outlive it: a dead worker is a deaf bot."""
+        delay = RETRY_SECONDS
+        while True:
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=RESCAN_SECONDS)
+            except TimeoutError:
+                self._rescan = True  # a quiet while: look at the table once
+            self._wake.clear()
+            try:
+                await self.drain()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("handling the inbox failed; retrying in %.0f s", delay)
+                self._fresh.clear()  # all stored: the table has them
+                self._rescan = True
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30.0)
+                self._wake.set()
+                continue
+            delay = RETRY_SECONDS
+
+    async def drain(self) -> None:
+        """Handle everything pending, oldest first: the table's backlog, then fresh events."""
+        while self._rescan:
+            async with self.sessions() as session:
+                rows = [row.payload for row in await inbox.pending(session, platform=self.platform)]
+            if not rows:
+                self._rescan = False
+                break
+            for payload in rows:
+                await self._handle_once(payload)
+            await self.mark_now()  # the next read must not return them again
+        while self._fresh:
+            await self._handle_once(self._fresh[0])
+            self._fresh.popleft()
+        if self._unmarked and (self._marking is None or self._marking.done()):
+            self._marking = asyncio.create_task(self._mark_later(), name="matrix-inbox-mark")
+
+    async def _handle_once(self, payload: dict[str, Any]) -> None:
+        event_id = event_id_of(payload)
+        if event_id not in self._recent:
+            await self.handle(payload)
+            self._recent[event_id] = None
+            if len(self._recent) > RECENT:
+                self._recent.popitem(last=False)
+        self._unmarked.append(event_id)
+
+    async def _mark_later(self) -> None:
+        await asyncio.sleep(MARK_DELAY)
+        try:
+            await self.mark_now()
+        except Exception:  # left undone: handed over again later, skipped or deduplicated
+            log.exception("marking inbox events done failed")
+
+    async def mark_now(self) -> None:
+        """Mark every handled event done (also at a stop)."""
+        while self._unmarked:
+            batch, self._unmarked = self._unmarked[:500], self._unmarked[500:]
+            try:
+                async with self.sessions() as session, session.begin():
+                    await inbox.mark_events_done(session, platform=self.platform, event_ids=batch)
+            except BaseException:
+                self._unmarked[:0] = batch
+                raise
