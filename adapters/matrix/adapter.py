@@ -227,6 +227,8 @@ class MatrixAdapter:
             content = render.edit_content(original.message_ref, content)
         mark = self.reactions.mark(room_id)
         event_id = await self._room_send(room_id, content, f"hotline-{outbox_id}")
+        if notice.card is None and not notice.choices:
+            return event_id  # looked up again only to edit a card or to read a reaction
         choices = [choice.id for choice in notice.choices]
         async with self.sessions() as session, session.begin():
             await sent_messages.remember_post(
