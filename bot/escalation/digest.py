@@ -10,6 +10,7 @@ per lead instead of one per missed step.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from collections import defaultdict
@@ -105,7 +106,7 @@ class Digests:
             title=t("digest.weekly_title", self.locale),
             text=literal(render.to_markdown(self.config, report)),
         )
-        picture = self._chart(trend, f"wochenbericht-{label}.png")
+        picture = await asyncio.to_thread(self._chart, trend, f"wochenbericht-{label}.png")
         async with self.sessions() as session, session.begin():
             await notify.send(
                 session,

@@ -30,11 +30,10 @@ def title(config: OrgConfig, report: Report, locale: str | None = None) -> str:
 
 
 def png(config: OrgConfig, report: Report, locale: str | None = None) -> bytes:
-    """The chart as PNG bytes (full colour)."""
-    import matplotlib
-
-    matplotlib.use("Agg")  # no screen: render to memory
-    from matplotlib import pyplot
+    """The chart as PNG bytes (full colour). Uses no pyplot state, so it may run in a
+    worker thread: a chart takes a few hundred milliseconds the event loop must not wait."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
     loc = locale or config.default_locale
     labels = [f"KW {week.monday.isocalendar().week}" for week in report.weeks]
@@ -44,22 +43,21 @@ def png(config: OrgConfig, report: Report, locale: str | None = None) -> bytes:
         for week in report.weeks
     ]
     heading = title(config, report, loc)
-    figure, left = pyplot.subplots(figsize=_SIZE, dpi=_DPI)
-    try:
-        left.bar(labels, volume, color="#9db4d6", label=t("report.chart_volume", loc))
-        left.set_ylabel(t("report.chart_volume", loc))
-        right = left.twinx()
-        right.plot(
-            labels, compliance, color="#b03a2e", marker="o", label=t("report.chart_compliance", loc)
-        )
-        right.set_ylim(0, 105)
-        right.set_ylabel(t("report.chart_compliance", loc))
-        left.set_title(heading)
-        figure.tight_layout()
-        buffer = io.BytesIO()
-        figure.savefig(buffer, format="png", metadata={"Title": heading})
-    finally:
-        pyplot.close(figure)
+    figure = Figure(figsize=_SIZE, dpi=_DPI)
+    FigureCanvasAgg(figure)
+    left = figure.subplots()
+    left.bar(labels, volume, color="#9db4d6", label=t("report.chart_volume", loc))
+    left.set_ylabel(t("report.chart_volume", loc))
+    right = left.twinx()
+    right.plot(
+        labels, compliance, color="#b03a2e", marker="o", label=t("report.chart_compliance", loc)
+    )
+    right.set_ylim(0, 105)
+    right.set_ylabel(t("report.chart_compliance", loc))
+    left.set_title(heading)
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", metadata={"Title": heading})
     return buffer.getvalue()
 
 
