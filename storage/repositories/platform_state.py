@@ -3,25 +3,37 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import PlatformStateRow
 
 
 async def get_value(session: AsyncSession, *, platform: str, key: str) -> str | None:
-    """The stored value, or None."""
-    row = await session.get(PlatformStateRow, (platform, key))
-    return None if row is None else row.value
+    """The stored value, or None (read from the database, never from the session's cache,
+    which an upsert by `set_value` does not update)."""
+    value = await session.scalar(
+        select(PlatformStateRow.value).where(
+            PlatformStateRow.platform == platform, PlatformStateRow.key == key
+        )
+    )
+    return None if value is None else str(value)
 
 
 async def set_value(
     session: AsyncSession, *, platform: str, key: str, value: str, at: datetime
 ) -> None:
-    """Store or overwrite a value."""
-    row = await session.get(PlatformStateRow, (platform, key))
-    if row is None:
-        session.add(PlatformStateRow(platform=platform, key=key, value=value, updated_at=at))
-    else:
-        row.value, row.updated_at = value, at
-    await session.flush()
+    """Store or overwrite a value (one statement: the sync loop writes its token often)."""
+    dialect = session.get_bind().dialect.name
+    module: Any = postgresql if dialect == "postgresql" else sqlite
+    statement = module.insert(PlatformStateRow).values(
+        platform=platform, key=key, value=value, updated_at=at
+    )
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["platform", "key"], set_={"value": value, "updated_at": at}
+        )
+    )

@@ -13,7 +13,7 @@ from bot.clock import FrozenClock
 from bot.domain.errors import ConcurrentUpdate
 from bot.notices import Target
 from storage.models import Base, TicketRow
-from storage.repositories import inbound, local_chat, outbox, tickets
+from storage.repositories import inbound, local_chat, outbox, platform_state, tickets
 from storage.repositories.dialog_states import ConversationKey, load_dialog, save_dialog
 from storage.repositories.profiles import get_profile, save_profile
 
@@ -268,3 +268,24 @@ async def test_profiles_and_local_chat(sessions: Sessions, clock: FrozenClock) -
             after_id=await local_chat.get_cursor(session, user_id="anna"),
         )
         assert [m.outbox_id for m in unseen] == [2]
+
+
+async def test_platform_state_is_stored_and_overwritten(
+    sessions: Sessions, clock: FrozenClock
+) -> None:
+    async with sessions() as session, session.begin():
+        assert await platform_state.get_value(session, platform="matrix", key="t") is None
+        await platform_state.set_value(
+            session, platform="matrix", key="t", value="s1", at=clock.now()
+        )
+        assert await platform_state.get_value(session, platform="matrix", key="t") == "s1"
+        await platform_state.set_value(
+            session, platform="matrix", key="t", value="s2", at=clock.now()
+        )
+        assert await platform_state.get_value(session, platform="matrix", key="t") == "s2"
+        await platform_state.set_value(
+            session, platform="teams", key="t", value="x", at=clock.now()
+        )
+    async with sessions() as session:
+        assert await platform_state.get_value(session, platform="matrix", key="t") == "s2"
+        assert await platform_state.get_value(session, platform="teams", key="t") == "x"
