@@ -108,7 +108,7 @@ class MatrixAdapter:
                 await task
         self._tasks = []
         with contextlib.suppress(Exception):  # else handed over again, and the engine knows it
-            await self.inbox.mark_now()
+            await self.inbox.close()
         if self.client is not None:
             await self.client.close()
             self.client = None

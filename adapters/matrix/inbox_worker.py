@@ -114,6 +114,13 @@ class InboxWorker:
         except Exception:  # left undone: handed over again later, skipped or deduplicated
             log.exception("marking inbox events done failed")
 
+    async def close(self) -> None:
+        """At a stop (after `run` was cancelled): mark what was handled, now."""
+        if self._marking is not None:
+            self._marking.cancel()
+            await asyncio.gather(self._marking, return_exceptions=True)
+        await self.mark_now()
+
     async def mark_now(self) -> None:
         """Mark every handled event done (also at a stop)."""
         while self._unmarked:

@@ -94,7 +94,7 @@ async def test_a_failure_loses_nothing_and_doubles_nothing(
     finally:
         running.cancel()
         await asyncio.gather(running, return_exceptions=True)
-    await worker.mark_now()
+    await worker.close()
     assert await done(sessions) == {"$a": True, "$b": True, "$c": True}
 
 
