@@ -31,6 +31,11 @@ from sqlalchemy.util import await_only
 DATABASE_URL_ENV = "HOTLINE_DATABASE_URL"
 DATA_DIR_ENV = "HOTLINE_DATA_DIR"
 SQLITE_BUSY_SECONDS = 30
+# Connections kept open: as many as turns commonly run at once. Past QueuePool's default of 5,
+# every further concurrent session opened a connection and closed it again after one
+# transaction (a TCP connect, authentication and type set-up on PostgreSQL; a thread and the
+# pragmas on SQLite), which cost more than the turn itself at 20 turns in flight.
+POOL_SIZE = 20
 _QUEUED = "hotline_writer_queue"  # connection info key: the queue whose turn this connection holds
 
 
@@ -94,6 +99,8 @@ def _leave(info: dict[str, Any]) -> None:
 
 def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """An async engine; SQLite gets WAL, a busy timeout and foreign keys, so shells can share it."""
+    if ":memory:" not in url:
+        kwargs.setdefault("pool_size", POOL_SIZE)
     if url.startswith("sqlite"):
         kwargs.setdefault("connect_args", {"timeout": SQLITE_BUSY_SECONDS})
         engine = create_async_engine(url, **kwargs)
