@@ -33,7 +33,7 @@ from storage.repositories import audit
 from storage.repositories import inbound as inbound_repo
 from storage.repositories import tickets as ticket_repo
 from storage.repositories.dialog_states import ConversationKey, clear_dialog, load_dialog
-from storage.repositories.profiles import get_profile, save_profile
+from storage.repositories.profiles import StoredProfile, load_profile, save_profile
 
 log = logging.getLogger(__name__)
 MAX_RACE_RETRIES = 3
@@ -87,7 +87,7 @@ class Engine:
             now = self.clock.now()
             if not await self._first_time(session, inbound):
                 return False
-            actor = await self._actor(session, inbound)
+            actor, profile = await self._requester(session, inbound)
             limit = self.config.dialogs.max_message_length
             addressed_to_bot = inbound.is_direct or is_command(inbound.text)
             if len(inbound.text) > limit and addressed_to_bot:
@@ -99,7 +99,7 @@ class Engine:
                     )
                 ]
             else:
-                answers = await self._dispatch(session, inbound, actor)
+                answers = await self._dispatch(session, inbound, actor, profile)
             await notify.send(session, addressed(inbound, answers), at=now)
             return True
 
@@ -117,7 +117,7 @@ class Engine:
             async with self.sessions() as session, session.begin():
                 if not await self._first_time(session, inbound):
                     return False
-                actor = await self._actor(session, inbound)
+                actor, _profile = await self._requester(session, inbound)
                 await audit.audit(
                     session,
                     at=self.clock.now(),
@@ -141,7 +141,11 @@ class Engine:
         return True
 
     async def _dispatch(
-        self, session: AsyncSession, inbound: Inbound, actor: Actor
+        self,
+        session: AsyncSession,
+        inbound: Inbound,
+        actor: Actor,
+        profile: StoredProfile | None,
     ) -> list[Notice]:
         command: Command | CommandError | None = None
         if inbound.action_id is not None:
@@ -152,20 +156,25 @@ class Engine:
             # "/SAP/SRM hängt" inside a running intake is text, not a command
             in_dialog = command.key == "cmd.unknown" and inbound.is_direct
             if in_dialog and await self.intake.active_state(session, conversation_key(inbound)):
-                return await self._converse(session, inbound, actor)
+                return await self._converse(session, inbound, actor, profile)
             return [Notice(text=t(command.key, actor.locale, **command.args))]
         if command is not None:
-            return await self._run_command(session, command, inbound, actor)
+            return await self._run_command(session, command, inbound, actor, profile)
         if not inbound.is_direct:
             return []  # team-channel chatter that is not addressed to the bot as a command
-        return await self._converse(session, inbound, actor)
+        return await self._converse(session, inbound, actor, profile)
 
     async def _run_command(
-        self, session: AsyncSession, command: Command, inbound: Inbound, actor: Actor
+        self,
+        session: AsyncSession,
+        command: Command,
+        inbound: Inbound,
+        actor: Actor,
+        profile: StoredProfile | None,
     ) -> list[Notice]:
         savepoint = await session.begin_nested()
         try:
-            return await self._command(session, command, inbound, actor)
+            return await self._command(session, command, inbound, actor, profile)
         except ConcurrentUpdate:
             raise
         except HotlineError as error:
@@ -178,7 +187,12 @@ class Engine:
             return [notice]
 
     async def _command(
-        self, session: AsyncSession, command: Command, inbound: Inbound, actor: Actor
+        self,
+        session: AsyncSession,
+        command: Command,
+        inbound: Inbound,
+        actor: Actor,
+        profile: StoredProfile | None,
     ) -> list[Notice]:
         key = conversation_key(inbound)
         flow_command = any(command.name in flow.commands for flow in self.flows)
@@ -186,7 +200,7 @@ class Engine:
             return [Notice(text=t("cmd.direct_only", actor.locale))]
         if command.name == "new":
             return await self.intake.turn(
-                session, key=key, actor=actor, user=UserInput(), restart=True
+                session, key=key, actor=actor, profile=profile, user=UserInput(), restart=True
             )
         if command.name == "cancel":
             cancelled = await self.intake.cancel(session, key=key)
@@ -208,7 +222,9 @@ class Engine:
             if topic is None:
                 return [Notice(text=t("cmd.not_offered", actor.locale))]
             user = UserInput(text=command.text)
-            return await self.intake.turn(session, key=key, actor=actor, user=user, topic=topic)
+            return await self.intake.turn(
+                session, key=key, actor=actor, profile=profile, user=user, topic=topic
+            )
         return await self.commands.run(session, command, actor)
 
     async def _language(self, session: AsyncSession, actor: Actor, language: str) -> list[Notice]:
@@ -241,7 +257,11 @@ class Engine:
         )
 
     async def _converse(
-        self, session: AsyncSession, inbound: Inbound, actor: Actor
+        self,
+        session: AsyncSession,
+        inbound: Inbound,
+        actor: Actor,
+        profile: StoredProfile | None,
     ) -> list[Notice]:
         key = conversation_key(inbound)
         user = UserInput(text=inbound.text, action_id=inbound.action_id)
@@ -276,7 +296,7 @@ class Engine:
                 await self.service.add_info(session, ticket_id=ticket_id, actor=actor, text=text)
                 await start_followup(session, key=key, ticket_id=ticket_id, at=now)
                 return []
-        return await self.intake.turn(session, key=key, actor=actor, user=user)
+        return await self.intake.turn(session, key=key, actor=actor, profile=profile, user=user)
 
     async def _flow_turn(
         self,
@@ -301,11 +321,14 @@ class Engine:
         ticket = await ticket_repo.get_ticket(session, ticket_id=ticket_id)
         return ticket is not None and is_allowed(TicketStatus(ticket.status), Action.CUSTOMER_INFO)
 
-    async def _actor(self, session: AsyncSession, inbound: Inbound) -> Actor:
-        profile = await get_profile(session, platform=inbound.platform, user_id=inbound.user_id)
+    async def _requester(
+        self, session: AsyncSession, inbound: Inbound
+    ) -> tuple[Actor, StoredProfile | None]:
+        """Who wrote, and their profile as stored: read once per turn, handed on from here."""
+        profile = await load_profile(session, platform=inbound.platform, user_id=inbound.user_id)
         locale = normalise_locale(profile.locale if profile else inbound.locale)
         name = inbound.display_name[:MAX_NAME] if inbound.display_name else None
-        return Actor(inbound.platform, inbound.user_id, name, locale)
+        return Actor(inbound.platform, inbound.user_id, name, locale), profile
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")

@@ -35,7 +35,7 @@ from storage.repositories.dialog_states import (
     load_dialog,
     save_dialog,
 )
-from storage.repositories.profiles import get_profile, save_profile
+from storage.repositories.profiles import StoredProfile, save_profile
 
 INTAKE = "intake"
 IDLE = "idle"
@@ -62,13 +62,17 @@ class IntakeRunner:
         *,
         key: ConversationKey,
         actor: Actor,
+        profile: StoredProfile | None,
         user: UserInput,
         restart: bool = False,
         topic: str | None = None,
     ) -> list[Notice]:
-        """Advance (or start, or jump to `topic`) the intake; returns the notices to answer with."""
+        """Advance (or start, or jump to `topic`) the intake; returns the notices to answer with.
+
+        `profile` is the requester's profile as the engine read it for this turn (None: new).
+        """
         stored = await load_dialog(session, key=key)
-        ctx = await self._context(session, actor)
+        ctx = self._context(actor, profile)
         notices: list[Notice] = []
         state = None
         if stored is not None and stored.dialog == INTAKE and not restart and topic is None:
@@ -109,8 +113,7 @@ class IntakeRunner:
     def _expired(self, stored: StoredDialog) -> bool:
         return stored.updated_at + self.config.dialogs.timeout < self.clock.now()
 
-    async def _context(self, session: AsyncSession, actor: Actor) -> Context:
-        profile = await get_profile(session, platform=actor.platform, user_id=actor.user_id)
+    def _context(self, actor: Actor, profile: StoredProfile | None) -> Context:
         group = profile.customer_group_id if profile else None
         if group is not None and group not in {g.id for g in self.config.customer_groups}:
             group = None  # the configuration no longer knows it: ask again
