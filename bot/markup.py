@@ -10,8 +10,11 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 
 _ESCAPABLE = re.compile(r"([\\*])")
+# An escaped \\ or * (group 1: the character itself), or a ** bold toggle.
+_MARK = re.compile(r"\\([\\*])|\*\*")
 BOLD = None  # a token that toggles bold; every other token is literal text
 
 
@@ -22,21 +25,23 @@ def literal(text: str) -> str:
 
 def tokens(markup: str) -> Iterator[str | None]:
     """Literal text pieces and BOLD toggles; an unpaired ** stays literal text."""
+    if "*" not in markup and "\\" not in markup:  # most texts: one literal piece
+        if markup:
+            yield markup
+        return
     raw: list[str | None] = []
     piece: list[str] = []
-    index = 0
-    while index < len(markup):
-        char = markup[index]
-        if char == "\\" and markup[index + 1 : index + 2] in ("\\", "*"):
-            piece.append(markup[index + 1])
-            index += 2
-        elif markup.startswith("**", index):
+    last = 0
+    for match in _MARK.finditer(markup):  # leftmost first, like reading character by character
+        piece.append(markup[last : match.start()])
+        escaped = match.group(1)
+        if escaped is not None:
+            piece.append(escaped)
+        else:
             raw += ["".join(piece), BOLD]
             piece = []
-            index += 2
-        else:
-            piece.append(char)
-            index += 1
+        last = match.end()
+    piece.append(markup[last:])
     raw.append("".join(piece))
     toggles = raw.count(BOLD)
     seen = 0
@@ -48,6 +53,7 @@ def tokens(markup: str) -> Iterator[str | None]:
             yield token
 
 
+@lru_cache(maxsize=1024)  # the same catalogue texts and choice labels, turn after turn
 def to_plain(markup: str) -> str:
     """Plain text: bold markers dropped, escapes resolved."""
     return "".join(token for token in tokens(markup) if token is not BOLD)

@@ -8,6 +8,7 @@ Action.Submit carrying the stable choice id, so a press comes back like a typed 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
 from bot.markup import BOLD, to_plain, tokens
@@ -24,6 +25,7 @@ def escape_markdown(text: str) -> str:
     return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
 
 
+@lru_cache(maxsize=1024)  # the same catalogue texts and choice labels, turn after turn
 def to_markdown(markup: str) -> str:
     """Notice markup to Teams Markdown: **bold** kept, all literal text escaped."""
     return "".join("**" if token is BOLD else escape_markdown(token) for token in tokens(markup))

@@ -129,3 +129,48 @@ def test_to_html_of_anything_is_balanced_and_safe(markup: str) -> None:
     stripped = rendered.replace("<strong>", "").replace("</strong>", "").replace("<br/>", "")
     assert "<" not in stripped
     assert ">" not in stripped
+
+
+def _tokens_by_character(markup: str) -> list[str | None]:
+    """The character-by-character reading tokens() must match (its first implementation)."""
+    raw: list[str | None] = []
+    piece: list[str] = []
+    index = 0
+    while index < len(markup):
+        char = markup[index]
+        if char == "\\" and markup[index + 1 : index + 2] in ("\\", "*"):
+            piece.append(markup[index + 1])
+            index += 2
+        elif markup.startswith("**", index):
+            raw += ["".join(piece), BOLD]
+            piece = []
+            index += 2
+        else:
+            piece.append(char)
+            index += 1
+    raw.append("".join(piece))
+    toggles = raw.count(BOLD)
+    seen = 0
+    out: list[str | None] = []
+    for token in raw:
+        if token is BOLD:
+            seen += 1
+            out.append("**" if toggles % 2 and seen == toggles else BOLD)
+        elif token:
+            out.append(token)
+    return out
+
+
+def test_tokens_match_the_character_reading_on_every_short_text() -> None:
+    alphabet = ("\\", "*", "a")
+    texts = [""]
+    for _length in range(7):
+        texts = [text + char for text in texts for char in alphabet]
+        for text in texts:
+            assert list(tokens(text)) == _tokens_by_character(text), text
+
+
+@SETTINGS
+@given(st.text(alphabet=st.sampled_from("\\*a\n ä<")))
+def test_tokens_match_the_character_reading(markup: str) -> None:
+    assert list(tokens(markup)) == _tokens_by_character(markup)
