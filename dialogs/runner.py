@@ -83,7 +83,7 @@ class IntakeRunner:
                 state = load_state(stored.state)
         result = self._advance(state, user, ctx, topic)
         notices += result.notices
-        notices += await self._apply_effects(session, result, actor)
+        notices += await self._apply_effects(session, result, actor, profile)
         dialog, data = (IDLE, {}) if result.state is None else (INTAKE, dump_state(result.state))
         await save_dialog(
             session,
@@ -133,12 +133,18 @@ class IntakeRunner:
             return start(ctx)
 
     async def _apply_effects(
-        self, session: AsyncSession, result: StepResult, actor: Actor
+        self,
+        session: AsyncSession,
+        result: StepResult,
+        actor: Actor,
+        profile: StoredProfile | None,
     ) -> list[Notice]:
         notices: list[Notice] = []
         now = self.clock.now()
         for effect in result.effects:
             if isinstance(effect, RememberGroup):
+                if _remembered(profile, effect.group, actor):
+                    continue  # chosen again, nothing new to store
                 await save_profile(
                     session,
                     platform=actor.platform,
@@ -180,3 +186,13 @@ class IntakeRunner:
                     helped=effect.helped,
                 )
         return notices
+
+
+def _remembered(profile: StoredProfile | None, group: str, actor: Actor) -> bool:
+    """The profile read this turn already holds this group, language and name."""
+    return (
+        profile is not None
+        and profile.customer_group_id == group
+        and profile.locale == actor.locale
+        and (actor.display_name is None or profile.display_name == actor.display_name)
+    )

@@ -16,6 +16,7 @@ from bot.notices import Inbound
 from bot.sla import calendar_for, due_at
 from storage.models import KnowledgeFeedbackRow, OutboxRow, ProposalRow, TicketRow
 from storage.repositories import audit
+from storage.repositories.profiles import get_profile
 from tests.harness import Harness, texts
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -267,3 +268,26 @@ async def test_history_shows_public_events_and_notes_only_to_staff(hotline: Harn
     own = texts(await hotline.say(REQUESTER, f"/verlauf {ticket_id}"))
     assert "Rückfrage" in own and "Kämmerei" not in own
     assert "nur" in texts(await hotline.say("kred.novak", f"/history {ticket_id}"))
+
+
+async def test_the_profile_keeps_the_group_and_is_written_only_when_it_changes(
+    hotline: Harness, config: OrgConfig
+) -> None:
+    async def stored() -> tuple[str | None, object]:
+        async with hotline.sessions() as session:
+            profile = await get_profile(session, platform="local", user_id=REQUESTER)
+            assert profile is not None
+            return profile.customer_group_id, profile.updated_at
+
+    first, second = (group.id for group in config.customer_groups[:2])
+    await hotline.say(REQUESTER, "Hallo")
+    assert "Worum geht es?" in texts(await hotline.say(REQUESTER, "1"))
+    chosen_at = hotline.clock.now()
+    assert await stored() == (first, chosen_at)
+    hotline.clock.advance(timedelta(minutes=1))
+    assert "Zu welcher Kundengruppe" in texts(await hotline.say(REQUESTER, "zurück"))
+    assert "Worum geht es?" in texts(await hotline.say(REQUESTER, "1"))
+    assert await stored() == (first, chosen_at)  # chosen again: nothing new to store
+    await hotline.say(REQUESTER, "zurück")
+    await hotline.say(REQUESTER, "2")
+    assert await stored() == (second, hotline.clock.now())
