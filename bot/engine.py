@@ -23,7 +23,7 @@ from bot.flows import Flow, build_flows
 from bot.i18n import SUPPORTED, normalise_locale, t
 from bot.notices import Inbound, Notice, Outgoing, Target
 from bot.service import notify
-from bot.service.actors import Actor
+from bot.service.actors import Actor, audit_action
 from bot.service.tickets import TicketService
 from dialogs.commands import Command, CommandError, command_from_action, is_command, parse_command
 from dialogs.followup import followup_ticket, start_followup
@@ -246,12 +246,11 @@ class Engine:
         self, session: AsyncSession, command: Command, actor: Actor, error: NotAllowed
     ) -> None:
         ticket_id = error.args_for_message.get("id")
-        await audit.audit(
+        await audit_action(
             session,
+            actor,
+            "refused",
             at=self.clock.now(),
-            platform=actor.platform,
-            user_id=actor.user_id,
-            action="refused",
             ticket_id=ticket_id if isinstance(ticket_id, int) else None,
             detail={"command": command.name, "reason": error.key},
         )

@@ -16,13 +16,13 @@ from bot.newsletter import compose, subscriptions
 from bot.newsletter.content import BkOnly, may_send
 from bot.newsletter.sending import store_newsletter
 from bot.notices import Notice
-from bot.service.actors import Actor
+from bot.service.actors import Actor, audit_action
 from bot.service.notify import enabled_platforms
 from bot.workshops.invitation import invitation_draft
 from dialogs.choices import match_choice
 from dialogs.commands import Command
-from storage.repositories import audit, workshops
 from storage.repositories import newsletter as repo
+from storage.repositories import workshops
 from storage.repositories.dialog_states import (
     ConversationKey,
     StoredDialog,
@@ -137,7 +137,9 @@ class NewsletterFlow:
         draft = compose.Draft.from_state(stored.state)
         if not may_send(self.config, actor):  # the config changed under the dialog
             await self._save(session, key, IDLE, {}, stored.version)
-            await self._audit(session, actor, "refused", {"command": "newsletter"})
+            await audit_action(
+                session, actor, "refused", at=self.clock.now(), detail={"command": "newsletter"}
+            )
             return [Notice(text=t(BkOnly.key, actor.locale))]
         outcome = compose.step(draft, text, action_id, await self._context(session, actor, draft))
         if outcome.draft is None:
@@ -148,7 +150,7 @@ class NewsletterFlow:
             return outcome.notices
         row = await store_newsletter(session, self.config, actor, draft, at=self.clock.now())
         detail = {"newsletter": row.id, "groups": row.groups, "recipients": row.recipients}
-        await self._audit(session, actor, "newsletter_sent", detail)
+        await audit_action(session, actor, "newsletter_sent", at=self.clock.now(), detail=detail)
         text = t("newsletter.started", actor.locale, id=row.id, count=row.recipients)
         return [Notice(text=text)]
 
@@ -178,18 +180,6 @@ class NewsletterFlow:
         """A command (re)starts a dialog in this conversation's slot, whatever ran there."""
         stored = await load_dialog(session, key=key)
         await self._save(session, key, dialog, state, None if stored is None else stored.version)
-
-    async def _audit(
-        self, session: AsyncSession, actor: Actor, action: str, detail: dict[str, object]
-    ) -> None:
-        await audit.audit(
-            session,
-            at=self.clock.now(),
-            platform=actor.platform,
-            user_id=actor.user_id,
-            action=action,
-            detail=detail,
-        )
 
     def _expired(self, stored: StoredDialog) -> bool:
         return stored.updated_at + self.config.dialogs.timeout < self.clock.now()

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config.model import OrgConfig
+from storage.repositories import audit
 
 
 @dataclass(frozen=True)
@@ -23,3 +28,24 @@ def display_name(config: OrgConfig, person_id: str | None) -> str:
         return "-"
     person = config.person(person_id)
     return person_id if person is None else person.display_name
+
+
+async def audit_action(
+    session: AsyncSession,
+    actor: Actor,
+    action: str,
+    *,
+    at: datetime,
+    detail: dict[str, Any] | None = None,
+    ticket_id: int | None = None,
+) -> None:
+    """Append what `actor` did to the audit log."""
+    await audit.audit(
+        session,
+        at=at,
+        platform=actor.platform,
+        user_id=actor.user_id,
+        action=action,
+        ticket_id=ticket_id,
+        detail=detail,
+    )

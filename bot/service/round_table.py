@@ -3,8 +3,6 @@ of the next round table; the people who proposed it hear of it."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
@@ -14,9 +12,8 @@ from bot.i18n import t
 from bot.markup import literal
 from bot.notices import Notice, Outgoing, Target
 from bot.service import notify
-from bot.service.actors import Actor
+from bot.service.actors import Actor, audit_action
 from storage.models import ProposalRow
-from storage.repositories import audit
 from storage.repositories import proposals as repo
 from storage.repositories.privacy import ANONYMOUS
 
@@ -49,7 +46,13 @@ class RoundTable:
         children = list(await repo.merged_into(session, proposal_id=drop.id))
         for row in (drop, *children):
             row.status, row.merged_into = "merged", keep.id
-        await self._audit(session, actor, "proposal_merge", {"keep": keep.id, "drop": drop.id})
+        await audit_action(
+            session,
+            actor,
+            "proposal_merge",
+            at=self.clock.now(),
+            detail={"keep": keep.id, "drop": drop.id},
+        )
         for row in (drop, *children):
             await self._tell(session, row, "proposal.merged", keep=keep.id)
         return keep
@@ -60,7 +63,9 @@ class RoundTable:
         if row.status != "open":
             raise ProposalState(f"proposal is {row.status}", id=row.id)
         row.status, row.scheduled_at = "scheduled", self.clock.now()
-        await self._audit(session, actor, "proposal_schedule", {"id": row.id})
+        await audit_action(
+            session, actor, "proposal_schedule", at=self.clock.now(), detail={"id": row.id}
+        )
         proposers = [row, *await repo.merged_into(session, proposal_id=row.id)]
         for each in proposers:
             await self._tell(session, each, "proposal.scheduled", topic=literal(row.text))
@@ -75,15 +80,3 @@ class RoundTable:
         notice = Notice(text=t(key, locale, id=row.id, **args), channel_safe=False)
         target = Target(row.requester_platform, "user", row.requester_id)
         await notify.send(session, [Outgoing(target, notice)], at=self.clock.now())
-
-    async def _audit(
-        self, session: AsyncSession, actor: Actor, action: str, detail: dict[str, Any]
-    ) -> None:
-        await audit.audit(
-            session,
-            at=self.clock.now(),
-            platform=actor.platform,
-            user_id=actor.user_id,
-            action=action,
-            detail=detail,
-        )
