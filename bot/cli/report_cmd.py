@@ -59,12 +59,16 @@ def run(args: argparse.Namespace) -> int:
     if isinstance(built, int):
         return built
     config, report = built
-    if args.format == "png":
-        chart.to_png(config, report, Path(args.out))
-        return 0
-    text = (render.to_csv if args.format == "csv" else render.to_markdown)(config, report)
-    if args.out:
-        Path(args.out).write_text(text, encoding="utf-8")
-    else:
-        sys.stdout.write(text)
+    try:
+        if args.format == "png":
+            chart.to_png(config, report, Path(args.out))
+            return 0
+        text = (render.to_csv if args.format == "csv" else render.to_markdown)(config, report)
+        if args.out:
+            Path(args.out).write_text(text, encoding="utf-8")
+        else:
+            sys.stdout.write(text)
+    except OSError as error:
+        print(f"cannot write {args.out}: {error.strerror or error}", file=sys.stderr)
+        return 2
     return 0

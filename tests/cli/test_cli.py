@@ -213,6 +213,38 @@ def test_report_command_writes_markdown_csv_and_png(tmp_path: Path) -> None:
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_report_to_a_folder_that_does_not_exist_is_refused_plainly(tmp_path: Path) -> None:
+    _cli("db", "upgrade", data_dir=tmp_path)
+    env = {**os.environ, "HOTLINE_DATA_DIR": str(tmp_path)}
+    env.pop("HOTLINE_DATABASE_URL", None)
+    env.pop("HOTLINE_CONFIG", None)
+    target = tmp_path / "missing" / "chart.png"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bot.cli.main",
+            "report",
+            "--from",
+            "2026-11-01",
+            "--to",
+            "2026-11-30",
+            "--format",
+            "png",
+            "--out",
+            str(target),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert f"cannot write {target}: No such file or directory" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
 def test_workshops_import_reports_rows_and_updates_by_code(tmp_path: Path) -> None:
     _cli("db", "upgrade", data_dir=tmp_path)
     good = tmp_path / "termine.csv"
