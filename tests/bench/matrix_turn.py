@@ -29,8 +29,8 @@ if TYPE_CHECKING:
     import nio
 
     from tests.bench.matrix_rig import Probe
-    from tests.matrix.bot_fixture import World
     from tests.matrix.synapse import RegisteredUser, SynapseServer
+    from tests.matrix.world import World
 
 STEPS = (("1", "Worum geht es?"), ("zurück", "Zu welcher Kundengruppe"))
 TARGET = "target: median <= 1.15x echo"
@@ -104,8 +104,8 @@ async def _measure(
     server: SynapseServer, tmp: Path, sequential: int, users: int, per_user: int
 ) -> list[Row]:
     from tests.bench.matrix_rig import EchoBot, Probe
-    from tests.matrix.bot_fixture import make_world
     from tests.matrix.synapse import nio_client
+    from tests.matrix.world import make_world
 
     store = tmp / "nio-store"
     clients: list[nio.AsyncClient] = []

@@ -19,8 +19,7 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from types import MappingProxyType
-from typing import Any, Protocol, cast
+from typing import Any, cast
 
 import nio
 from sqlalchemy import func, select
@@ -32,7 +31,6 @@ from bot.config.model import OrgConfig, PlatformConfig, SecretRef
 from bot.runtime import serve
 from storage.migrate import upgrade
 from storage.models import OutboxRow
-from tests.matrix.synapse import RegisteredUser, SynapseServer
 
 TOKEN_ENV = "HOTLINE_TEST_MATRIX_TOKEN"
 ENCRYPTION_STATE: dict[str, Any] = {
@@ -410,104 +408,3 @@ async def eventually(
         if loop.time() > deadline:
             raise AssertionError(f"not within {within:.0f} s: {what}")
         await asyncio.sleep(interval)
-
-
-class ClientMaker(Protocol):
-    async def __call__(self, user: RegisteredUser) -> nio.AsyncClient: ...
-
-
-@dataclass
-class World:
-    """A running bot with its team rooms, on one Synapse; makes requesters on demand."""
-
-    server: SynapseServer
-    bot_user: RegisteredUser
-    bot: HotlineBot
-    agent: Chat  # hh.schneider of team "haushalt"; creator of the team rooms
-    team_rooms: dict[str, str]
-    make_client: ClientMaker
-    encrypted_dms: bool = False
-    colleagues: dict[str, Chat] = field(default_factory=dict)  # person id -> chat
-
-    @property
-    def bot_id(self) -> str:
-        return self.bot_user.user_id
-
-    async def chat_for(self, prefix: str) -> Chat:
-        user = await self.server.register(prefix)
-        chat = Chat(await self.make_client(user), self.bot_id)
-        await chat.sync(timeout_ms=0)
-        return chat
-
-    async def requester(
-        self, prefix: str = "requester", *, encrypted: bool | None = None, wait: bool = False
-    ) -> tuple[Chat, str]:
-        """A fresh user who opens a DM with the bot (is_direct; optionally encrypted).
-
-        With `wait`, return only once the bot has joined (as Element users would see it)."""
-        chat = await self.chat_for(prefix)
-        encrypt = self.encrypted_dms if encrypted is None else encrypted
-        room_id = await create_room(chat.client, [self.bot_id], direct=True, encrypted=encrypt)
-        await chat.sync_until(lambda: room_id in chat.client.rooms)  # nio sends only there
-        if wait:
-            await wait_for_join(chat, room_id, self.bot_id)
-        return chat, room_id
-
-
-async def _accept_invite(chat: Chat, room_id: str) -> None:
-    await chat.sync_until(lambda: room_id in chat.client.invited_rooms)
-    joined = await chat.client.join(room_id)
-    assert isinstance(joined, nio.JoinResponse), joined
-
-
-async def make_world(
-    server: SynapseServer,
-    data_dir: Path,
-    make_client: ClientMaker,
-    set_env: Callable[[str, str], None],
-    *,
-    teams: tuple[str, ...] = ("haushalt",),
-    colleagues: Mapping[str, str] = MappingProxyType({}),
-    allowed_homeservers: tuple[str, ...] = ("localhost",),
-    encrypted_dms: bool = False,
-    encrypted_rooms: bool = False,
-    join_team_rooms: bool = True,
-) -> World:
-    """Register bot and agent, create the team rooms (bot invited), start the bot.
-
-    `colleagues` maps further person ids (e.g. "ccc.schulz") to user-name prefixes; those
-    users are registered, mapped in the config and invited into their team's room."""
-    bot_user = await server.register("hotline")
-    agent = Chat(await make_client(await server.register("agent")), bot_user.user_id)
-    await agent.sync(timeout_ms=0)
-    others: dict[str, Chat] = {}
-    for person_id, prefix in colleagues.items():
-        others[person_id] = Chat(await make_client(await server.register(prefix)), bot_user.user_id)
-        await others[person_id].sync(timeout_ms=0)
-    config_people = {"hh.schneider": agent.user_id} | {p: c.user_id for p, c in others.items()}
-    base = load_config(None)
-    rooms: dict[str, str] = {}
-    for team_id in teams:
-        members = {p.id for p in base.team(team_id).members}
-        invite = [bot_user.user_id] + [c.user_id for p, c in others.items() if p in members]
-        rooms[team_id] = await create_room(
-            agent.client, invite, name=f"Hotline {team_id}", encrypted=encrypted_rooms
-        )
-        for person_id, chat in others.items():
-            if person_id in members:
-                await _accept_invite(chat, rooms[team_id])
-    config = hotline_config(
-        homeserver=server.base_url,
-        bot_user_id=bot_user.user_id,
-        team_rooms=rooms,
-        people=config_people,
-        allowed_homeservers=allowed_homeservers,
-        encrypt_direct_rooms=encrypted_dms,
-    )
-    set_env(TOKEN_ENV, bot_user.access_token)
-    bot = HotlineBot(config, data_dir)
-    await bot.start()
-    if join_team_rooms:
-        for room_id in rooms.values():
-            await wait_for_join(agent, room_id, bot_user.user_id)
-    return World(server, bot_user, bot, agent, rooms, make_client, encrypted_dms, others)

@@ -36,7 +36,7 @@ from tests.matrix.synapse import (
 if TYPE_CHECKING:
     import nio
 
-    from tests.matrix.bot_fixture import World
+    from tests.matrix.world import World
 
 REQUIRE_ENV = "HOTLINE_REQUIRE_SYNAPSE"
 
@@ -122,7 +122,7 @@ async def worlds(
 
     async def make(server: SynapseServer, **options: Any) -> World:
         data_dir = tmp_path / f"data-{len(made)}"
-        from tests.matrix.bot_fixture import make_world  # imports the bot: only when used
+        from tests.matrix.world import make_world  # imports the bot: only when used
 
         world = await make_world(server, data_dir, matrix_client, monkeypatch.setenv, **options)
         made.append(world)
@@ -131,3 +131,9 @@ async def worlds(
     yield make
     for world in made:
         await world.bot.stop()
+
+
+@pytest.fixture
+async def world(synapse: SynapseServer, worlds: WorldFactory) -> World:
+    """The bot on the shared Synapse, with the haushalt team room."""
+    return await worlds(synapse)

@@ -13,17 +13,13 @@ from typing import Any
 import aiohttp
 import nio
 import pytest
-from sqlalchemy import select, update
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import select
 
 from bot.notices import Inbound
-from storage.models import InboundEventRow, InboxRow, OutboxRow, TicketRow
-from storage.repositories import inbox as inbox_repository
+from storage.models import InboundEventRow, InboxRow, TicketRow
 from tests.matrix.bot_fixture import (
     Chat,
-    World,
     content,
-    eventually,
     expect,
     is_edit,
     is_notice_from,
@@ -34,14 +30,9 @@ from tests.matrix.bot_fixture import (
 )
 from tests.matrix.conftest import WorldFactory
 from tests.matrix.synapse import SynapseServer
+from tests.matrix.world import World, wait_for_outbox
 
 DESCRIPTION = "Mittel für Schulbücher fehlen im Budget der Grundschule"
-
-
-@pytest.fixture
-async def world(synapse: SynapseServer, worlds: WorldFactory) -> World:
-    """The bot on the shared Synapse, with the haushalt team room."""
-    return await worlds(synapse)
 
 
 async def file_request(
@@ -134,7 +125,7 @@ async def test_full_flow_in_an_encrypted_dm(synapse: SynapseServer, worlds: Worl
     await requester.expect(dm, "Worum geht es?")
     # A restart in between: the new process must still read and write this room (the
     # device and its keys live in the data dir's matrix-store).
-    await _wait_for_outbox(world.bot, within=30)
+    await wait_for_outbox(world.bot, within=30)
     await world.bot.stop()
     await requester.say(dm, "haushalt")
     await world.bot.start()
@@ -204,7 +195,7 @@ async def test_restart_answers_everything_sent_while_down_exactly_once(world: Wo
         await chat.expect(dm, "Zu welcher Kundengruppe gehören Sie?")
     # Mid-intake (everybody was just asked for the customer group), but with the outbox
     # delivered (a stop during a delivery: test_a_delivery_interrupted_by_a_stop_*).
-    await _wait_for_outbox(world.bot, within=30)
+    await wait_for_outbox(world.bot, within=30)
     await world.bot.stop()
 
     sent: dict[str, list[str]] = {chat.user_id: [] for chat, _ in users}
@@ -224,7 +215,7 @@ async def test_restart_answers_everything_sent_while_down_exactly_once(world: Wo
     assert "Guten Tag" not in refusal.body
 
     bot = world.bot
-    await _wait_for_outbox(bot, within=30)
+    await wait_for_outbox(bot, within=30)
     await asyncio.sleep(1.0)  # anything sent twice would arrive now
     assert bot.app is not None
     async with bot.app.sessions() as session:
@@ -249,32 +240,6 @@ async def test_restart_answers_everything_sent_while_down_exactly_once(world: Wo
         assert sum("auf Deutsch" in b for b in bodies) == 1
 
 
-async def _wait_for_outbox(bot: Any, within: float) -> None:
-    """Until every outbox row is delivered and the reactions on its questions are added
-    (they follow a second later, in the background); the failure names what is left."""
-
-    async def empty() -> bool:
-        return not bot.adapter.reactions.running and bool(await bot.pending_outbox() == 0)
-
-    try:
-        await eventually(empty, within=within, what="outbox delivered")
-    except AssertionError:
-        rows = [r for r in await bot.outbox_rows(platform="matrix") if r.status != "delivered"]
-        details = [
-            (
-                r.id,
-                r.target_kind,
-                r.target_address,
-                r.status,
-                r.attempts,
-                r.last_error,
-                r.lease_until,
-            )
-            for r in rows
-        ]
-        raise AssertionError(f"undelivered outbox rows: {details}") from None
-
-
 DOWN_SECONDS = 30.0
 RECOVERY_DEADLINE = 90.0  # OutboxSender backoff 2, 4, 8, 16, 32 s (halved jitter) after 30 s down
 
@@ -288,7 +253,7 @@ async def test_handoff_while_the_homeserver_is_down_arrives_once(
     number = ticket_number((await file_request(requester, dm)).body)
     haushalt, ccc = world.team_rooms["haushalt"], world.team_rooms["ccc"]
     await world.agent.expect(haushalt, f"Ticket Nr. {number}")
-    await _wait_for_outbox(world.bot, within=30)
+    await wait_for_outbox(world.bot, within=30)
 
     await server.stop_async()
     # hh.schneider hands the ticket off from the local chat: the engine works without the
@@ -315,7 +280,7 @@ async def test_handoff_while_the_homeserver_is_down_arrives_once(
     assert attempts >= 2, "the sender should have kept trying while the server was down"
 
     await server.start_async()
-    await _wait_for_outbox(world.bot, within=RECOVERY_DEADLINE)
+    await wait_for_outbox(world.bot, within=RECOVERY_DEADLINE)
     srm = world.colleagues["ccc.schulz"]
     card = await srm.expect(ccc, f"Ticket Nr. {number}", within=30)
     assert "SRM-Bestellung betroffen" in card.body
@@ -408,123 +373,3 @@ async def _account_data(world: World, kind: str) -> dict[str, Any]:
         assert response.status == 200, response.status
         data: dict[str, Any] = await response.json()
         return data
-
-
-async def test_a_burst_of_60_while_stopped_is_answered_in_order(world: World) -> None:
-    """60 messages exceed the sync filter's timeline limit (50): the catch-up sync is
-    `limited` and the adapter must page back to its last token."""
-    requester, dm = await world.requester("schule")
-    await requester.say(dm, "Hallo")
-    await requester.expect(dm, "Zu welcher Kundengruppe gehören Sie?")
-    await _wait_for_outbox(world.bot, within=30)
-    await world.bot.stop()
-    numbers = list(range(101, 161))
-    sent = [await requester.say(dm, f"/status {n}") for n in numbers]
-    await world.bot.start()
-    for n in numbers:
-        await requester.expect(dm, f"Ein Ticket Nr. {n} gibt es nicht", within=60)
-    await _wait_for_outbox(world.bot, within=30)
-    assert world.bot.app is not None
-    async with world.bot.app.sessions() as session:
-        seen = set((await session.scalars(select(InboundEventRow.event_id))).all())
-    assert set(sent) <= seen
-    history = await room_history(requester.client, dm)
-    answers = [e.body for e in history if is_notice_from(e, world.bot_id) and "gibt es" in e.body]
-    assert answers == [f"Ein Ticket Nr. {n} gibt es nicht." for n in numbers]
-
-
-async def test_an_invite_from_a_foreign_homeserver_is_declined(
-    synapse: SynapseServer, worlds: WorldFactory
-) -> None:
-    world = await worlds(synapse, teams=(), allowed_homeservers=("stadt.example",))
-    outsider, dm = await world.requester("outsider")  # on "localhost": not allowed
-
-    async def bot_left() -> bool:
-        state = await outsider.client.room_get_state_event(dm, "m.room.member", world.bot_id)
-        return isinstance(state, nio.RoomGetStateEventResponse) and (
-            state.content.get("membership") == "leave"
-        )
-
-    await eventually(bot_left, within=20, what="the bot declines the invite")
-    assert world.bot.app is not None
-    async with world.bot.app.sessions() as session:
-        assert (await session.scalars(select(InboxRow))).all() == []
-
-
-async def test_transient_failures_do_not_make_the_bot_deaf(
-    world: World, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A failure while storing a sync (here: the database) or while handing a stored event
-    to the engine is retried; neither the sync loop nor the inbox worker may die of it."""
-    requester, dm = await world.requester("schule", wait=True)
-    original_put = inbox_repository.put
-    failures = {"put": 0, "remember": 0}
-
-    async def flaky_put(*args: Any, **kwargs: Any) -> None:
-        if failures["put"] == 0:
-            failures["put"] += 1
-            raise OperationalError("INSERT INTO inbox", {}, Exception("database is locked"))
-        await original_put(*args, **kwargs)
-
-    monkeypatch.setattr(inbox_repository, "put", flaky_put)
-    await requester.say(dm, "Hallo")
-    await requester.expect(dm, "Zu welcher Kundengruppe gehören Sie?", within=30)
-    assert failures["put"] == 1
-
-    rooms = world.bot.adapter.rooms
-    assert rooms is not None
-    original_remember = rooms.remember_direct
-
-    async def flaky_remember(user_id: str, room_id: str) -> None:
-        if failures["remember"] == 0:
-            failures["remember"] += 1
-            raise OperationalError("UPDATE platform_state", {}, Exception("disk I/O error"))
-        await original_remember(user_id, room_id)
-
-    monkeypatch.setattr(rooms, "remember_direct", flaky_remember)
-    await requester.say(dm, "1")
-    await requester.expect(dm, "Worum geht es?", within=30)
-    assert failures["remember"] == 1
-
-
-async def test_a_delivery_interrupted_by_a_crash_is_completed_exactly_once(world: World) -> None:
-    """Killed between sending and recording it: after the restart those rows are sent again
-    (here at once: as if their lease had run out); the transaction ids make the homeserver
-    return the events it already has instead of posting twice, reactions included."""
-    users = [await world.requester(f"user{n}", wait=True) for n in range(3)]
-    for chat, dm in users:
-        await chat.say(dm, "Hallo")
-    for chat, dm in users:
-        await chat.expect(dm, "Zu welcher Kundengruppe gehören Sie?")
-    await _wait_for_outbox(world.bot, within=30)
-    await world.bot.stop()
-    app = await world.bot.start()
-    async with app.sessions() as session, session.begin():
-        undone = await session.execute(
-            update(OutboxRow)
-            .where(OutboxRow.target_kind == "user")
-            .values(status="pending", lease_until=None, delivered_at=None)
-        )
-    assert undone.rowcount == 6  # type: ignore[attr-defined]
-    app.engine.on_outbox()
-    await _wait_for_outbox(world.bot, within=30)
-    for chat, dm in users:
-        rows = await world.bot.outbox_rows(target_kind="user", target_address=chat.user_id)
-        history = await room_history(chat.client, dm)
-        notices = [e for e in history if is_notice_from(e, world.bot_id)]
-        assert sorted(e.event_id for e in notices) == sorted(str(r.message_ref) for r in rows)
-        assert len(notices) == 2  # greeting and question, each once
-        reactions = [e for e in history if isinstance(e, nio.ReactionEvent)]
-        keys = [e.key for e in reactions if e.sender == world.bot_id]
-        assert len(keys) == len(set(keys)) == 8  # 1️⃣ .. 8️⃣ on the question, none twice
-
-
-async def test_stop_during_delivery_delays_nothing_after_restart(world: World) -> None:
-    users = [await world.requester(f"user{n}", wait=True) for n in range(3)]
-    for chat, dm in users:
-        await chat.say(dm, "Hallo")
-    first, first_dm = users[0]
-    await first.expect(first_dm, "Guten Tag")  # the first notice is out, the rest on its way
-    await world.bot.stop()
-    await world.bot.start()
-    await _wait_for_outbox(world.bot, within=10)
