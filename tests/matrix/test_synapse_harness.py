@@ -18,16 +18,18 @@ import pytest
 
 from tests.matrix.conftest import ClientFactory, UserFactory
 from tests.matrix.synapse import (
-    CONFIG_FILE,
-    RATE_LIMITS,
-    UNLIMITED,
     RegisteredUser,
     SynapseServer,
     SynapseStartError,
     free_port,
-    homeserver_config,
     nio_client,
     synapse_environment,
+)
+from tests.matrix.synapse_config import (
+    CONFIG_FILE,
+    RATE_LIMITS,
+    UNLIMITED,
+    homeserver_config,
     write_workdir,
 )
 
