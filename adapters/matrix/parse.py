@@ -1,7 +1,9 @@
 """Matrix parsing: nio events become neutral inbound messages (or reactions to resolve).
 
 Only m.text from other users counts: the bot's own events and m.notice (the convention for
-bot messages) are ignored, so bots never answer bots.
+bot messages) are ignored, so bots never answer bots. Edits (m.relates_to rel_type m.replace,
+body "* new text") are ignored too: the original message was answered already, and a
+correction of it would otherwise be answered as a second message.
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ def parse_event(event: Event, ctx: RoomContext) -> dict[str, Any] | None:
     if event.sender == ctx.bot_user_id:
         return None
     if isinstance(event, RoomMessageText):
+        if is_edit(event):
+            return None
         inbound = Inbound(
             platform=PLATFORM,
             conversation_id=ctx.room_id,
@@ -54,6 +58,13 @@ def parse_event(event: Event, ctx: RoomContext) -> dict[str, Any] | None:
             "channel": ctx.channel,
         }
     return None
+
+
+def is_edit(event: Event) -> bool:
+    """Whether the event replaces an earlier one (m.relates_to rel_type m.replace)."""
+    content = event.source.get("content")
+    relates = content.get("m.relates_to") if isinstance(content, dict) else None
+    return isinstance(relates, dict) and relates.get("rel_type") == "m.replace"
 
 
 def reaction_inbound(payload: dict[str, Any], action_id: str) -> Inbound:
