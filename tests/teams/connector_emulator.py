@@ -27,8 +27,13 @@ when the code under test blocks the test's loop (botbuilder's OpenID fetch does,
 Faults: ``fail_next(count, status, retry_after=None, match=None)`` answers the next `count`
 requests (that `match`, default all) with `status` and a Bot Framework ErrorResponse body
 ``{"error": {"code", "message"}}``; 429 carries ``Retry-After`` (seconds) when given.
-``delay_next(count, seconds)`` holds answers back (client timeouts). ``outage(seconds)`` goes
-away and comes back by itself.
+``delay_next(count, seconds)`` holds requests back (client timeouts; with ``after_accept=True``
+the request is handled first, so it counts as delivered although the client gives up).
+``garble_next(count)`` handles requests and answers their 2xx with a body that is not JSON.
+``outage(seconds)`` goes away and comes back by itself. ``connections_opened`` counts the TCP
+connections clients opened (distinct client address and port); ``keepalive_timeout`` is how
+long the emulator keeps an idle connection open. The records and fault models are in
+tests/teams/connector_faults.py.
 """
 
 from __future__ import annotations
@@ -42,109 +47,24 @@ import threading
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Coroutine
-from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from aiohttp import web
 
+from tests.teams.connector_faults import (
+    ERROR_CODES,
+    ConnectorRecords,
+    Conversation,
+    Fault,
+    ReceivedActivity,
+    RecordedRequest,
+    error_response,
+    garbled,
+)
+
 T = TypeVar("T")
 
-ERROR_CODES: dict[int, str] = {
-    400: "BadArgument",
-    401: "Unauthorized",
-    403: "Forbidden",
-    404: "NotFound",
-    412: "PreconditionFailed",
-    429: "TooManyRequests",
-    500: "InternalServerError",
-    502: "BadGateway",
-    503: "ServiceUnavailable",
-    504: "GatewayTimeout",
-}
-
-
-@dataclass
-class RecordedRequest:
-    """One request as the connector saw it, and what it answered."""
-
-    method: str
-    path: str
-    headers: dict[str, str]
-    body: Any  # parsed JSON, or None
-    conversation_id: str | None
-    activity_id: str | None
-    received_at: float  # time.monotonic()
-    status: int = 0  # 0 until answered
-    fault: bool = False  # answered by an injected fault
-
-    @property
-    def authorization(self) -> str | None:
-        return self.headers.get("Authorization")
-
-    @property
-    def kind(self) -> str:
-        """create, send, reply, update, delete, members, member, pagedmembers or other."""
-        return _kind(self.method, self.path, self.activity_id)
-
-
-@dataclass
-class ReceivedActivity:
-    """An accepted send/reply/update/delete (or a create's initial activity)."""
-
-    kind: str  # send, reply, update, delete, create
-    conversation_id: str
-    activity_id: str  # the id answered (or updated/deleted)
-    reply_to_id: str | None  # the {activityId} of a reply
-    body: dict[str, Any]
-
-    @property
-    def type(self) -> str | None:
-        value = self.body.get("type")
-        return None if value is None else str(value)
-
-    @property
-    def text(self) -> str | None:
-        value = self.body.get("text")
-        return None if value is None else str(value)
-
-    @property
-    def attachments(self) -> list[dict[str, Any]]:
-        attachments: list[dict[str, Any]] = self.body.get("attachments") or []
-        return attachments
-
-
-@dataclass
-class _Fault:
-    remaining: int
-    status: int
-    retry_after: float | None
-    match: Callable[[RecordedRequest], bool] | None
-    delay: float = 0.0  # >0: a delay rule, not a failure
-
-
-@dataclass
-class _Conversation:
-    id: str
-    activity_ids: list[str] = field(default_factory=list)
-    parameters: dict[str, Any] | None = None
-
-
-def _kind(method: str, path: str, activity_id: str | None) -> str:
-    parts = [p for p in path.split("/") if p]
-    if method == "POST" and parts == ["v3", "conversations"]:
-        return "create"
-    if "members" in parts:
-        return "member" if parts[-1] != "members" else "members"
-    if parts[-1:] == ["pagedmembers"]:
-        return "pagedmembers"
-    if "activities" in parts:
-        if method == "POST":
-            return "reply" if activity_id else "send"
-        if method == "PUT":
-            return "update"
-        if method == "DELETE":
-            return "delete"
-    return "other"
+__all__ = ["ERROR_CODES", "ConnectorEmulator", "ReceivedActivity", "RecordedRequest"]
 
 
 def _free_port() -> int:
@@ -154,7 +74,7 @@ def _free_port() -> int:
         return port
 
 
-class ConnectorEmulator:
+class ConnectorEmulator(ConnectorRecords):
     """A Bot Connector on http://127.0.0.1:<port> in a background thread.
 
     ``token_validator``: when given, each request's Authorization header (or None) is passed
@@ -169,20 +89,21 @@ class ConnectorEmulator:
         *,
         token_validator: Callable[[str | None], bool] | None = None,
         strict_updates: bool = True,
+        keepalive_timeout: float = 75.0,
     ) -> None:
+        super().__init__()
         self.port = port or _free_port()
+        self.keepalive_timeout = keepalive_timeout
         self.token_validator = token_validator
         self.strict_updates = strict_updates
-        self.requests: list[RecordedRequest] = []
-        self.activities: list[ReceivedActivity] = []
         self.members: dict[str, list[dict[str, Any]]] = {}
         self.default_members: list[dict[str, Any]] = [
             {"id": "29:user-1", "name": "User One", "aadObjectId": str(uuid.UUID(int=1))}
         ]
-        self._conversations: dict[str, _Conversation] = {}
-        self._faults: list[_Fault] = []
+        self._conversations: dict[str, Conversation] = {}
+        self._faults: list[Fault] = []
+        self._peers: set[tuple[str, int]] = set()
         self._ids = itertools.count(1)
-        self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._runner: web.AppRunner | None = None
@@ -198,7 +119,14 @@ class ConnectorEmulator:
 
     @property
     def up(self) -> bool:
+        """Whether the emulator listens."""
         return self._up
+
+    @property
+    def connections_opened(self) -> int:
+        """TCP connections clients opened so far (distinct client address and port)."""
+        with self._lock:
+            return len(self._peers)
 
     def start(self) -> None:
         if self._thread is not None:
@@ -267,7 +195,7 @@ class ConnectorEmulator:
     ) -> None:
         """Answer the next `count` requests (matching `match`) with `status`."""
         with self._lock:
-            self._faults.append(_Fault(count, status, retry_after, match))
+            self._faults.append(Fault(count, status, retry_after, match))
 
     def delay_next(
         self,
@@ -275,78 +203,26 @@ class ConnectorEmulator:
         seconds: float,
         *,
         match: Callable[[RecordedRequest], bool] | None = None,
+        after_accept: bool = False,
     ) -> None:
-        """Hold the answers to the next `count` requests back by `seconds`."""
+        """Hold the next `count` requests back by `seconds`; with `after_accept` they are
+        handled (accepted) first and only the answer is late."""
         with self._lock:
-            self._faults.append(_Fault(count, 0, None, match, delay=seconds))
+            if after_accept:
+                self._faults.append(Fault(count, match=match, delay_after=seconds))
+            else:
+                self._faults.append(Fault(count, match=match, delay=seconds))
+
+    def garble_next(
+        self, count: int, *, match: Callable[[RecordedRequest], bool] | None = None
+    ) -> None:
+        """Handle the next `count` requests but answer a 2xx with a body that is not JSON."""
+        with self._lock:
+            self._faults.append(Fault(count, match=match, garble=True))
 
     def clear_faults(self) -> None:
         with self._lock:
             self._faults.clear()
-
-    # --- assertions ---------------------------------------------------------------------
-
-    def sent(self, conversation_id: str | None = None) -> list[ReceivedActivity]:
-        """Accepted sends and replies (message, typing, ...), optionally in one conversation."""
-        with self._lock:
-            return [
-                a
-                for a in self.activities
-                if a.kind in ("send", "reply", "create")
-                and (conversation_id is None or a.conversation_id == conversation_id)
-            ]
-
-    def updates(self, conversation_id: str | None = None) -> list[ReceivedActivity]:
-        with self._lock:
-            return [
-                a
-                for a in self.activities
-                if a.kind == "update"
-                and (conversation_id is None or a.conversation_id == conversation_id)
-            ]
-
-    def requests_of(self, kind: str) -> list[RecordedRequest]:
-        """Recorded requests of one kind (create, send, reply, update, delete, ...)."""
-        with self._lock:
-            return [r for r in self.requests if r.kind == kind]
-
-    async def wait_for_activity(
-        self,
-        predicate: Callable[[ReceivedActivity], bool],
-        timeout: float = 10.0,  # noqa: ASYNC109
-        *,
-        after: int = 0,
-    ) -> ReceivedActivity:
-        """The first accepted activity at index >= `after` matching `predicate`."""
-        deadline = time.monotonic() + timeout
-        while True:
-            with self._lock:
-                found = [a for a in self.activities[after:] if predicate(a)]
-            if found:
-                return found[0]
-            if time.monotonic() >= deadline:
-                with self._lock:
-                    seen = [(a.kind, a.conversation_id, a.body) for a in self.activities[after:]]
-                raise TimeoutError(f"no matching activity within {timeout} s; got {seen}")
-            await asyncio.sleep(0.02)
-
-    async def wait_for_requests(
-        self,
-        count: int,
-        timeout: float = 10.0,  # noqa: ASYNC109
-        *,
-        match: Callable[[RecordedRequest], bool] | None = None,
-    ) -> list[RecordedRequest]:
-        """Wait until `count` answered requests (matching `match`) were recorded."""
-        deadline = time.monotonic() + timeout
-        while True:
-            with self._lock:
-                found = [r for r in self.requests if r.status and (match is None or match(r))]
-            if len(found) >= count:
-                return found
-            if time.monotonic() >= deadline:
-                raise TimeoutError(f"{len(found)}/{count} requests within {timeout} s")
-            await asyncio.sleep(0.02)
 
     def reset(self) -> None:
         """Forget requests, activities, conversations and faults."""
@@ -355,6 +231,7 @@ class ConnectorEmulator:
             self.activities.clear()
             self._conversations.clear()
             self._faults.clear()
+            self._peers.clear()
 
     # --- the server (runs on the emulator's loop) ---------------------------------------
 
@@ -374,7 +251,11 @@ class ConnectorEmulator:
         if self._up:
             return
         runner = web.AppRunner(
-            self._app(), access_log=None, handle_signals=False, shutdown_timeout=0.5
+            self._app(),
+            access_log=None,
+            handle_signals=False,
+            shutdown_timeout=0.5,
+            keepalive_timeout=self.keepalive_timeout,
         )
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", self.port, reuse_address=True)
@@ -399,6 +280,7 @@ class ConnectorEmulator:
             body = json.loads(raw) if raw else None
         except ValueError:
             body = raw.decode("utf-8", "replace")
+        peer = request.transport.get_extra_info("peername") if request.transport else None
         record = RecordedRequest(
             method=request.method,
             path=request.path,
@@ -407,11 +289,16 @@ class ConnectorEmulator:
             conversation_id=request.match_info.get("cid"),
             activity_id=request.match_info.get("aid"),
             received_at=time.monotonic(),
+            peer=(str(peer[0]), int(peer[1])) if peer else None,
         )
         with self._lock:
             self.requests.append(record)
-            delay = self._take_fault(record, delays=True)
-            fault = self._take_fault(record, delays=False)
+            if record.peer is not None:
+                self._peers.add(record.peer)
+            delay = self._take_fault(record, lambda f: f.delay > 0)
+            fault = self._take_fault(record, lambda f: f.is_failure)
+            late = self._take_fault(record, lambda f: f.delay_after > 0) if not fault else None
+            garble = self._take_fault(record, lambda f: f.garble) if not fault else None
         if delay is not None:
             await asyncio.sleep(delay.delay)
         if fault is not None:
@@ -420,20 +307,22 @@ class ConnectorEmulator:
             headers = {}
             if fault.retry_after is not None:
                 headers["Retry-After"] = f"{fault.retry_after:g}"
-            return _error(fault.status, f"injected {fault.status}", headers)
+            return error_response(fault.status, f"injected {fault.status}", headers)
         if self.token_validator is not None and not self.token_validator(record.authorization):
             record.status = 401
-            return _error(401, "Authorization has been denied for this request.")
+            return error_response(401, "Authorization has been denied for this request.")
         response = await handler(request)
         record.status = response.status
+        if late is not None:
+            await asyncio.sleep(late.delay_after)
+        if garble is not None and 200 <= response.status < 300:
+            record.fault = True
+            return garbled(response.status)
         return response
 
-    def _take_fault(self, record: RecordedRequest, *, delays: bool) -> _Fault | None:
+    def _take_fault(self, record: RecordedRequest, kind: Callable[[Fault], bool]) -> Fault | None:
         for fault in self._faults:
-            if bool(fault.delay) != delays:
-                continue
-            if fault.remaining > 0 and (fault.match is None or fault.match(record)):
-                fault.remaining -= 1
+            if kind(fault) and fault.take(record):
                 if fault.remaining == 0:
                     self._faults.remove(fault)
                 return fault
@@ -443,16 +332,16 @@ class ConnectorEmulator:
         # Teams message ids are epoch milliseconds; keep that shape, made unique.
         return f"{int(time.time() * 1000)}{next(self._ids):04d}"
 
-    def _conversation(self, conversation_id: str) -> _Conversation:
+    def _conversation(self, conversation_id: str) -> Conversation:
         conversation = self._conversations.get(conversation_id)
         if conversation is None:
-            conversation = self._conversations[conversation_id] = _Conversation(conversation_id)
+            conversation = self._conversations[conversation_id] = Conversation(conversation_id)
         return conversation
 
     async def _create(self, request: web.Request) -> web.StreamResponse:
         parameters = await request.json()
         if not isinstance(parameters, dict):
-            return _error(400, "ConversationParameters expected")
+            return error_response(400, "ConversationParameters expected")
         channel = ((parameters.get("channelData") or {}).get("channel") or {}).get("id")
         activity = parameters.get("activity")
         answer: dict[str, Any] = {"serviceUrl": self.service_url}
@@ -476,7 +365,7 @@ class ConnectorEmulator:
     async def _send(self, request: web.Request) -> web.StreamResponse:
         body = await request.json()
         if not isinstance(body, dict):
-            return _error(400, "Activity expected")
+            return error_response(400, "Activity expected")
         conversation_id = request.match_info["cid"]
         reply_to = request.match_info.get("aid")
         with self._lock:
@@ -491,13 +380,13 @@ class ConnectorEmulator:
     async def _update(self, request: web.Request) -> web.StreamResponse:
         body = await request.json()
         if not isinstance(body, dict):
-            return _error(400, "Activity expected")
+            return error_response(400, "Activity expected")
         conversation_id = request.match_info["cid"]
         activity_id = request.match_info["aid"]
         with self._lock:
             known = activity_id in self._conversation(conversation_id).activity_ids
             if self.strict_updates and not known:
-                return _error(404, f"activity {activity_id} not found in {conversation_id}")
+                return error_response(404, f"activity {activity_id} not found in {conversation_id}")
             self.activities.append(
                 ReceivedActivity("update", conversation_id, activity_id, None, body)
             )
@@ -526,7 +415,7 @@ class ConnectorEmulator:
         for member in self._members_of(request.match_info["cid"]):
             if member.get("id") == member_id or member.get("aadObjectId") == member_id:
                 return web.json_response(member)
-        return _error(404, f"member {member_id} not found")
+        return error_response(404, f"member {member_id} not found")
 
     # --- helpers ----------------------------------------------------------------------
 
@@ -541,10 +430,3 @@ class ConnectorEmulator:
         if threading.current_thread() is self._thread:
             raise RuntimeError("ConnectorEmulator control methods cannot run on its own loop")
         return asyncio.run_coroutine_threadsafe(coroutine, loop).result(10)
-
-
-def _error(status: int, message: str, headers: dict[str, str] | None = None) -> web.Response:
-    code = ERROR_CODES.get(status, "ServiceError")
-    return web.json_response(
-        {"error": {"code": code, "message": message}}, status=status, headers=headers
-    )
