@@ -5,7 +5,10 @@ retried send is deduplicated by the homeserver. Cards (ticket posts) are edited 
 with m.replace; pictures are uploaded first (adapters/matrix/media.py; a retry uploads again,
 and the homeserver keeps an unused copy). Inbound: the sync loop stores events in the inbox;
 a worker (inbox_worker.py) hands them to the engine in order, which deduplicates them by
-event id.
+event id; an engine failure propagates, so the worker retries the event from the table.
+
+Start: a homeserver that is down (or answers errors) at start does not end the service: the
+first attempt is made at once, later ones in the background with backoff, logged as errors.
 """
 
 from __future__ import annotations
@@ -16,25 +19,29 @@ import logging
 from typing import Any
 
 import aiohttp
-from nio import AsyncClient, AsyncClientConfig, RoomSendResponse, WhoamiResponse
+from nio import AsyncClient, LocalProtocolError, RoomSendResponse
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.matrix import media, render
+from adapters.matrix.errors import MatrixDeliveryError, backoff_delay, delivery_error
 from adapters.matrix.inbox_worker import InboxWorker
+from adapters.matrix.login import login
 from adapters.matrix.parse import PLATFORM, reaction_inbound
 from adapters.matrix.reactions import ReactionTasks
 from adapters.matrix.rooms import RoomDirectory
-from adapters.matrix.settings import MatrixSettings
+from adapters.matrix.settings import MatrixSettings, MatrixSetupError
 from adapters.matrix.sync import SyncLoop
 from bot.clock import Clock
 from bot.config.model import OrgConfig
 from bot.delivery import DeliveryError, InboundHandler
 from bot.notices import Inbound, Notice, Target, inbound_from_json
-from storage.repositories import platform_state, sent_messages
+from storage.repositories import sent_messages
 
 log = logging.getLogger(__name__)
-DEVICE_ID = "device_id"
 READY_WAIT_SECONDS = 30.0
+START_RETRY_MAX_SECONDS = 60.0  # between start attempts while the homeserver is away
+ROOM_WAIT_SECONDS = 10.0  # a room just created or joined appears with the next sync
+CHANNEL_RETRY_SECONDS = 300.0  # a team room that refuses the bot: not invited (yet)
 
 
 class MatrixAdapter:
@@ -60,11 +67,65 @@ class MatrixAdapter:
         self._on_inbound: InboundHandler | None = None
         self.reactions = ReactionTasks(settings.reaction_delay)
         self._ready = asyncio.Event()  # set once the first sync is in: nio knows the rooms
+        self._synced = asyncio.Event()  # pulsed after every sync (see _room_known)
 
     async def start(self, on_inbound: InboundHandler) -> None:
-        """Log in with the stored device, catch up with the homeserver, start the loops."""
+        """Log in, catch up with the homeserver, start the loops. If the homeserver cannot
+        be reached (or answers errors), keep trying in the background with backoff; a bad
+        token or user id (MatrixSetupError) ends the start at once."""
         self._on_inbound = on_inbound
-        client = await self._login()
+        try:
+            sync = await self._connect()
+        except MatrixSetupError:
+            raise
+        except Exception as error:
+            log.error(
+                "Matrix homeserver %s not usable at start (%r); retrying in the background",
+                self.settings.homeserver,
+                error,
+            )
+            self._tasks = [asyncio.create_task(self._start_later(error), name="matrix-start")]
+            return
+        self._run(sync)
+
+    async def _start_later(self, error: BaseException) -> None:
+        """Retry the start with backoff until it works (or the adapter is stopped)."""
+        delay = 1.0
+        while True:
+            wait = backoff_delay(delay, error)
+            await asyncio.sleep(wait)
+            delay = min(delay * 2, START_RETRY_MAX_SECONDS)
+            try:
+                sync = await self._connect()
+            except asyncio.CancelledError:
+                raise
+            except Exception as failure:
+                error = failure
+                log.error("Matrix start failed again (%r); retrying", failure)
+                continue
+            log.warning("Matrix homeserver %s reachable: started", self.settings.homeserver)
+            self._run(sync)
+            return
+
+    def _run(self, sync: SyncLoop) -> None:
+        self._tasks += [
+            asyncio.create_task(sync.run(), name="matrix-sync"),
+            asyncio.create_task(self.inbox.run(), name="matrix-inbox"),
+        ]
+        self._ready.set()
+
+    async def _connect(self) -> SyncLoop:
+        """One start attempt: login, team rooms, the catch-up sync; cleans up on failure."""
+        client = await login(self.settings, self.sessions, self.clock)
+        try:
+            sync = await self._catch_up(client)
+        except BaseException:
+            self.client = self.rooms = None
+            await client.close()
+            raise
+        return sync
+
+    async def _catch_up(self, client: AsyncClient) -> SyncLoop:
         self.client = client
         channels = {
             team.channels[PLATFORM]: team.channels[PLATFORM]
@@ -87,15 +148,13 @@ class MatrixAdapter:
             allowed_homeservers=self.settings.allowed_homeservers,
             bot_names=tuple(name for name in ("Hotline", local, self.settings.user_id) if name),
             on_stored=self.inbox.stored,
+            on_synced=self._pulse_synced,
         )
         await self.rooms.resolve_channels()  # before catch-up: team rooms are no DMs
+        await self.rooms.load_direct()
         await sync.catch_up()
         await self.rooms.join_channels()
-        self._tasks = [
-            asyncio.create_task(sync.run(), name="matrix-sync"),
-            asyncio.create_task(self.inbox.run(), name="matrix-inbox"),
-        ]
-        self._ready.set()
+        return sync
 
     async def stop(self) -> None:
         """Stop the loops and close the connection; what was stored stays in the inbox."""
@@ -113,43 +172,6 @@ class MatrixAdapter:
             await self.client.close()
             self.client = None
 
-    async def _login(self) -> AsyncClient:
-        self.settings.store_dir.mkdir(parents=True, exist_ok=True)
-        async with self.sessions() as session:
-            device_id = await platform_state.get_value(session, platform=PLATFORM, key=DEVICE_ID)
-        client_config = AsyncClientConfig(
-            encryption_enabled=True,
-            store_sync_tokens=False,
-            max_limit_exceeded=0,  # our outbox retries 429s itself, respecting retry_after_ms
-            max_timeouts=2,
-            request_timeout=60,
-        )
-        client = AsyncClient(
-            self.settings.homeserver,
-            self.settings.user_id,
-            store_path=str(self.settings.store_dir),
-            config=client_config,
-        )
-        if device_id is None:
-            client.access_token = self.settings.access_token
-            answer = await client.whoami()
-            if not isinstance(answer, WhoamiResponse) or not answer.device_id:
-                await client.close()
-                raise ConnectionError(f"whoami failed: {answer}")
-            device_id = answer.device_id
-            async with self.sessions() as session, session.begin():
-                await platform_state.set_value(
-                    session,
-                    platform=PLATFORM,
-                    key=DEVICE_ID,
-                    value=device_id,
-                    at=self.clock.now(),
-                )
-        client.restore_login(self.settings.user_id, device_id, self.settings.access_token)
-        if client.should_upload_keys:
-            await client.keys_upload()
-        return client
-
     async def _handle_stored(self, payload: dict[str, Any]) -> None:
         assert self._on_inbound is not None and self.rooms is not None
         inbound = await self._inbound(payload)
@@ -158,10 +180,10 @@ class MatrixAdapter:
         if inbound.is_direct:
             self.reactions.answered(inbound.conversation_id)  # its question's are stale now
             await self.rooms.remember_direct(inbound.user_id, inbound.conversation_id)
-        try:
-            await self._on_inbound(inbound)
-        except Exception:  # the engine answers errors itself; this is a last resort
-            log.exception("engine failed on %s", inbound.event_id)
+        # The engine answers errors itself; what still escapes (the database away) goes to
+        # the inbox worker, which retries the event from the table with backoff. A retry is
+        # safe: the engine handles each event id once.
+        await self._on_inbound(inbound)
 
     async def _inbound(self, payload: dict[str, Any]) -> Inbound | None:
         if payload["kind"] == "message":
@@ -191,27 +213,52 @@ class MatrixAdapter:
             raise DeliveryError(f"homeserver unreachable: {error!r}") from error
 
     async def _send(self, target: Target, notice: Notice, outbox_id: int) -> str:
-        assert self.rooms is not None
         if target.kind == "channel":
-            return await self._post(
-                await self.rooms.room_for_channel(target.address), notice, outbox_id
-            )
-        remembered = self.rooms.remembered_dm(target.address)
-        room_id = await self.rooms.room_for_user(target.address)
+            return await self._send_to_channel(target.address, notice, outbox_id)
+        return await self._send_to_user(target.address, notice, outbox_id)
+
+    async def _send_to_channel(self, address: str, notice: Notice, outbox_id: int) -> str:
+        """Post in a team room. Refused (the bot not invited yet, or removed): join if it
+        can and post again, else retry slowly: somebody has to invite the bot."""
+        assert self.rooms is not None
+        room_id = await self.rooms.room_for_channel(address)
         try:
             return await self._post(room_id, notice, outbox_id)
-        except DeliveryError as error:
-            if not error.permanent or remembered is None:
+        except MatrixDeliveryError as error:
+            if not error.refused:
                 raise
-            # Refused in the DM this instance remembered: another one may know a newer DM.
-            self.rooms.forget_dm(target.address)
-            fresh = await self.rooms.room_for_user(target.address)
-            if fresh == room_id:
+            if not await self.rooms.join_channel(room_id):
+                raise DeliveryError(
+                    f"the bot is not in team room {address}: {error}",
+                    retry_after=CHANNEL_RETRY_SECONDS,
+                ) from error
+        return await self._post(room_id, notice, outbox_id)
+
+    async def _send_to_user(self, user_id: str, notice: Notice, outbox_id: int) -> str:
+        """Post in the user's DM. Refused there (the bot left or was removed), or the user
+        has left it: the DM another instance recorded, else a new DM (once)."""
+        assert self.rooms is not None
+        remembered = self.rooms.remembered_dm(user_id)
+        room_id = await self.rooms.room_for_user(user_id)
+        if self.rooms.user_left(room_id, user_id):
+            log.info("%s left their DM %s: opening a new one", user_id, room_id)
+            return await self._post(await self.rooms.new_dm(user_id), notice, outbox_id)
+        try:
+            return await self._post(room_id, notice, outbox_id)
+        except MatrixDeliveryError as error:
+            if not error.refused:
                 raise
-            return await self._post(fresh, notice, outbox_id)
+            log.warning("DM %s of %s refused: %s", room_id, user_id, error)
+        if remembered is not None:  # another instance may have recorded a newer DM
+            self.rooms.forget_dm(user_id)
+            stored = await self.rooms.room_for_user(user_id)
+            if stored != room_id:
+                return await self._post(stored, notice, outbox_id)
+        return await self._post(await self.rooms.new_dm(user_id), notice, outbox_id)
 
     async def _post(self, room_id: str, notice: Notice, outbox_id: int) -> str:
         assert self.client is not None
+        await self._room_known(room_id)
         if notice.image is not None:
             source = await media.upload(self.client, room_id, notice.image)
             content = render.image_content(notice, notice.image, source)
@@ -251,19 +298,34 @@ class MatrixAdapter:
         self, room_id: str, content: dict[str, Any], txn_id: str, event_type: str = "m.room.message"
     ) -> str:
         assert self.client is not None
-        answer = await self.client.room_send(
-            room_id, event_type, content, tx_id=txn_id, ignore_unverified_devices=True
-        )
+        try:
+            answer = await self.client.room_send(
+                room_id, event_type, content, tx_id=txn_id, ignore_unverified_devices=True
+            )
+        except LocalProtocolError as error:
+            if "No such room" not in str(error):
+                raise
+            # nio encrypts only for rooms its sync has shown: a room just created or joined
+            raise MatrixDeliveryError(f"room {room_id} not synced yet", retry_after=1) from None
         if isinstance(answer, RoomSendResponse):
             return str(answer.event_id)
-        retry_ms = getattr(answer, "retry_after_ms", None)
-        code = getattr(answer, "status_code", None)
-        permanent = code in ("M_FORBIDDEN", "M_NOT_FOUND", "M_UNKNOWN_TOKEN")
-        raise DeliveryError(
-            f"room_send to {room_id} failed: {answer}",
-            retry_after=None if retry_ms is None else retry_ms / 1000,
-            permanent=permanent,
-        )
+        raise delivery_error(f"room_send to {room_id}", answer)
+
+    async def _room_known(self, room_id: str) -> None:
+        """Wait (at most ROOM_WAIT_SECONDS) until the sync has shown the room: a DM the bot
+        has just created is not known to nio yet, and nio cannot encrypt for it."""
+        assert self.client is not None
+        if room_id in self.client.rooms:
+            return
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(ROOM_WAIT_SECONDS):
+                while self.client is not None and room_id not in self.client.rooms:
+                    await self._synced.wait()
+
+    def _pulse_synced(self) -> None:
+        """A sync has been processed: wake whoever waits for a room to appear."""
+        self._synced.set()
+        self._synced.clear()
 
     async def _add_reactions(
         self, room_id: str, event_id: str, notice: Notice, outbox_id: int

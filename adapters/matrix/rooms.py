@@ -1,11 +1,20 @@
-"""Which room is whose: team rooms from the config, DMs found or created (m.direct kept)."""
+"""Which room is whose: team rooms from the config, DMs found or created (m.direct kept).
+
+A room is a DM when the invite said so (is_direct) or it is in the bot's m.direct account
+data (the bot records every DM it opens or accepts there, as clients do), or, for rooms
+without that flag, when it has no more than two members. The m.direct map is read once
+at start and updated with a read-modify-write: only a 404 reads as "no map yet"; any other
+failure leaves the map alone (a PUT of an empty map would erase every DM recorded there).
+"""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
 from collections.abc import Mapping
+from typing import Any
 
 from nio import (
     AsyncClient,
@@ -16,6 +25,7 @@ from nio import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from adapters.matrix.errors import HomeserverError, delivery_error
 from adapters.matrix.parse import PLATFORM
 from bot.clock import Clock
 from bot.delivery import DeliveryError
@@ -26,6 +36,8 @@ log = logging.getLogger(__name__)
 # every answer needs it. Another instance may record a newer DM meanwhile; a send that the
 # homeserver refuses in a remembered room is retried with the database's room (adapter.py).
 DM_MEMORY_SECONDS = 60.0
+RESOLVE_AGAIN_SECONDS = 60.0  # team room aliases that failed are tried again this often
+DIRECT_ATTEMPTS = 3  # reads of m.direct before an update is given up (logged)
 ENCRYPTION = {
     "type": "m.room.encryption",
     "state_key": "",
@@ -52,6 +64,13 @@ class RoomDirectory:
         self.encrypt_direct_rooms = encrypt_direct_rooms
         self._channel_of_room: dict[str, str] = {}
         self._dms: dict[str, tuple[str, float]] = {}  # user id -> (DM room id, when read)
+        self._direct_rooms: set[str] = set()  # flagged direct (invite or m.direct)
+        self._resolved_at: float | None = None  # time.monotonic() of the last resolve round
+
+    @property
+    def unresolved(self) -> list[str]:
+        """Configured team rooms whose alias could not be resolved yet."""
+        return [address for address, room_id in self.channels.items() if room_id.startswith("#")]
 
     async def resolve_channels(self) -> None:
         """Resolve aliases to room ids, so team rooms are known as such.
@@ -59,37 +78,89 @@ class RoomDirectory:
         Runs BEFORE the first sync: the catch-up stores what was written while the bot was
         away, and a team room not yet known as one would count as a DM (a team room with one
         member besides the bot looks exactly like one)."""
+        self._resolved_at = time.monotonic()
         for address in list(self.channels):
             room_id = address
             if address.startswith("#"):
-                answer = await self.client.room_resolve_alias(address)
+                answer: object
+                try:
+                    answer = await self.client.room_resolve_alias(address)
+                except Exception as error:  # the server away: tried again later
+                    answer = error
                 if not isinstance(answer, RoomResolveAliasResponse):
-                    log.warning("cannot resolve team room %s: %s", address, answer)
+                    log.error(
+                        "cannot resolve team room %s (%s); trying again in %.0f s",
+                        address,
+                        answer,
+                        RESOLVE_AGAIN_SECONDS,
+                    )
                     continue
                 room_id = answer.room_id
             self.channels[address] = room_id
             self._channel_of_room[room_id] = address
 
+    async def resolve_missing(self) -> None:
+        """Resolve (and join) team rooms whose alias failed before, at most once a minute."""
+        if not self.unresolved:
+            return
+        if (
+            self._resolved_at is not None
+            and time.monotonic() - self._resolved_at < RESOLVE_AGAIN_SECONDS
+        ):
+            return
+        await self.resolve_channels()
+        await self.join_channels()
+
     async def join_channels(self) -> None:
         """Join every resolved team room the bot is not in (it must be invited to private ones)."""
         for room_id in self._channel_of_room:
             if room_id not in self.client.rooms:
-                answer = await self.client.join(room_id)
-                if not isinstance(answer, JoinResponse):
-                    log.warning("cannot join team room %s: %s", room_id, answer)
+                await self.join_channel(room_id)
+
+    async def join_channel(self, room_id: str) -> bool:
+        """Join a team room (again); False if the homeserver refuses (not invited yet)."""
+        answer = await self.client.join(room_id)
+        if not isinstance(answer, JoinResponse):
+            log.warning("cannot join team room %s: %s", room_id, answer)
+            return False
+        return True
 
     def channel_of(self, room_id: str) -> str | None:
         """The configured channel address of a team room, or None for other rooms."""
         return self._channel_of_room.get(room_id)
 
     def is_direct(self, room_id: str) -> bool:
-        """A DM: not a team room, and the bot plus exactly one other member (or flagged direct)."""
+        """A DM: not a team room, and flagged direct or the bot plus one other member."""
         if room_id in self._channel_of_room:
             return False
-        room = self.client.rooms.get(room_id)
-        if room is None:
+        if room_id in self._direct_rooms:
             return True
-        return bool(room.member_count <= 2 or getattr(room, "is_direct", False))
+        room = self.client.rooms.get(room_id)
+        return room is None or room.member_count <= 2
+
+    def user_left(self, room_id: str, user_id: str) -> bool:
+        """Whether the user is known to have left the room (neither joined nor invited)."""
+        room = self.client.rooms.get(room_id)
+        if room is None or not room.users:
+            return False
+        return user_id not in room.users and user_id not in room.invited_users
+
+    async def load_direct(self) -> None:
+        """Read the bot's m.direct map at start: the rooms flagged as DMs (a failure is
+        logged; rooms then count as DMs by their members until the map is read)."""
+        try:
+            current = await self._read_direct_map()
+        except Exception as error:
+            log.warning("could not read m.direct (%s); DMs are known by their members", error)
+            return
+        for rooms in current.values():
+            if isinstance(rooms, list):
+                self._direct_rooms.update(str(room) for room in rooms)
+
+    async def accepted_direct(self, inviter: str, room_id: str) -> None:
+        """The bot joined a room it was invited to with is_direct: a DM of `inviter`."""
+        self._direct_rooms.add(room_id)
+        await self._mark_direct(inviter, room_id)
 
     def remembered_dm(self, user_id: str) -> str | None:
         """The user's DM room as read or written within the last minute, else None."""
@@ -121,6 +192,9 @@ class RoomDirectory:
     async def room_for_channel(self, address: str) -> str:
         """The room id of a configured team channel."""
         room_id = self.channels.get(address)
+        if room_id is not None and room_id.startswith("#"):
+            await self.resolve_missing()
+            room_id = self.channels.get(address)
         if room_id is None or room_id.startswith("#"):
             raise DeliveryError(f"team room {address} is not resolved", retry_after=60)
         return room_id
@@ -135,6 +209,11 @@ class RoomDirectory:
         if known is not None:
             self._dms[user_id] = (known, time.monotonic())
             return known
+        return await self.new_dm(user_id)
+
+    async def new_dm(self, user_id: str) -> str:
+        """Open a new DM with the user (is_direct, trusted private) and remember it; the
+        room it replaces (if any) is forgotten."""
         answer = await self.client.room_create(
             is_direct=True,
             preset=RoomPreset.trusted_private_chat,
@@ -142,27 +221,56 @@ class RoomDirectory:
             initial_state=[ENCRYPTION] if self.encrypt_direct_rooms else [],
         )
         if not isinstance(answer, RoomCreateResponse):
-            raise DeliveryError(f"cannot create a DM with {user_id}: {answer}")
-        await self.remember_direct(user_id, answer.room_id)
-        await self._mark_direct(user_id, answer.room_id)
-        return str(answer.room_id)
+            raise delivery_error(f"creating a DM with {user_id}", answer)
+        room_id = str(answer.room_id)
+        self._direct_rooms.add(room_id)
+        self.forget_dm(user_id)
+        await self.remember_direct(user_id, room_id)
+        await self._mark_direct(user_id, room_id)
+        return room_id
+
+    def _direct_path(self) -> tuple[str, dict[str, str]]:
+        path = f"/_matrix/client/v3/user/{self.client.user_id}/account_data/m.direct"
+        return path, {"Authorization": f"Bearer {self.client.access_token}"}
+
+    async def _read_direct_map(self) -> dict[str, Any]:
+        """The bot's m.direct map; {} only when there is none yet (404 M_NOT_FOUND).
+        Raises HomeserverError for any other answer."""
+        path, headers = self._direct_path()
+        response = await self.client.send("GET", path, headers=headers)
+        try:
+            if response.status == 404:
+                return {}
+            if response.status != 200:
+                raise HomeserverError(f"GET m.direct answered {response.status}")
+            current = await response.json()
+        finally:
+            response.release()
+        if not isinstance(current, dict):
+            raise HomeserverError(f"GET m.direct answered no map: {current!r}")
+        return current
 
     async def _mark_direct(self, user_id: str, room_id: str) -> None:
-        """Record the room in the bot's m.direct account data, as clients expect."""
-        path = f"/_matrix/client/v3/user/{self.client.user_id}/account_data/m.direct"
-        headers = {"Authorization": f"Bearer {self.client.access_token}"}
-        try:
-            response = await self.client.send("GET", path, headers=headers)
-            current = await response.json() if response.status == 200 else {}
-            response.release()
-            rooms = list(current.get(user_id, []))
-            if room_id not in rooms:
+        """Record the room in the bot's m.direct account data, as clients expect. The map
+        is only written after it was read: a failed read is retried, then given up."""
+        path, headers = self._direct_path()
+        for attempt in range(DIRECT_ATTEMPTS):
+            try:
+                current = await self._read_direct_map()
+                rooms = list(current.get(user_id, []))
+                if room_id in rooms:
+                    return
                 current[user_id] = [*rooms, room_id]
-            response = await self.client.send(
-                "PUT", path, data=json.dumps(current), headers=headers
-            )
-            response.release()
-            if response.status != 200:
-                log.warning("m.direct update failed: %s", response.status)
-        except Exception:  # m.direct is a courtesy for clients; the DM works without it
-            log.exception("could not update m.direct for %s", user_id)
+                response = await self.client.send(
+                    "PUT", path, data=json.dumps(current), headers=headers
+                )
+                response.release()
+                if response.status == 200:
+                    return
+                raise HomeserverError(f"PUT m.direct answered {response.status}")
+            except Exception as error:  # m.direct is a courtesy for clients; the DM works
+                log.warning(
+                    "could not update m.direct for %s (attempt %d): %s", user_id, attempt + 1, error
+                )
+                if attempt + 1 < DIRECT_ATTEMPTS:
+                    await asyncio.sleep(2**attempt)

@@ -2,7 +2,10 @@
 
 Events are stored before the token moves on, so a crash neither loses nor replays them;
 workers handle the inbox separately, so slow work never blocks syncing. A `limited`
-timeline (a burst larger than the filter's limit) is paginated back to the last token.
+timeline (a burst larger than the filter's limit) is paginated back to the last token; a
+page the homeserver refuses fails the whole sync, which is retried from the same token.
+Encrypted events nio cannot decrypt yet wait for their keys (undecrypted.py). Error answers
+(429 with retry_after_ms, 5xx) are waited out as the homeserver asks.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from nio import (
     AsyncClient,
     Event,
     InviteMemberEvent,
+    JoinResponse,
     MegolmEvent,
     MessageDirection,
     RoomMessagesResponse,
@@ -25,10 +29,13 @@ from nio import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from adapters.matrix.errors import backoff_delay, errcode_of, homeserver_error
 from adapters.matrix.inbox_worker import event_id_of
 from adapters.matrix.parse import PLATFORM, RoomContext, parse_event
 from adapters.matrix.rooms import RoomDirectory
+from adapters.matrix.undecrypted import STATE_KEY, UndecryptedEvents, Waiting, enqueue_unreadable
 from bot.clock import Clock
+from bot.notices import Target
 from storage.repositories import inbox, platform_state
 
 log = logging.getLogger(__name__)
@@ -41,6 +48,8 @@ SYNC_TOKEN = "sync_token"
 # moves the token in memory only; it is written with the next stored event, or after this
 # long. Losing it in a crash only means fetching those events again, which store nothing.
 TOKEN_SAVE_SECONDS = 30.0
+BACKFILL_PAGES = 20  # of 100 events: at most 2,000 events per room and sync
+MAX_DELAY = 60.0  # seconds between attempts while the homeserver fails
 
 
 class SyncLoop:
@@ -56,6 +65,7 @@ class SyncLoop:
         allowed_homeservers: tuple[str, ...],
         bot_names: tuple[str, ...],
         on_stored: Callable[[list[dict[str, Any]]], None],
+        on_synced: Callable[[], None] = lambda: None,
     ) -> None:
         self.client = client
         self.rooms = rooms
@@ -64,20 +74,24 @@ class SyncLoop:
         self.allowed_homeservers = allowed_homeservers
         self.bot_names = bot_names
         self.on_stored = on_stored
+        self.on_synced = on_synced  # after every processed sync (nio knows its rooms then)
         self.since: str | None = None
         self._saved_at: float | None = None  # time.monotonic() of the last token write
+        self.undecrypted = UndecryptedEvents(client)
 
     async def catch_up(self) -> None:
         """First sync after start: full state; history before the very first start is skipped."""
         async with self.sessions() as session:
             self.since = await platform_state.get_value(session, platform=PLATFORM, key=SYNC_TOKEN)
+            waiting = await platform_state.get_value(session, platform=PLATFORM, key=STATE_KEY)
+        self.undecrypted.load(waiting)
         response = await self.client.sync(
             timeout=0, since=self.since, full_state=True, sync_filter=SYNC_FILTER
         )
         if not isinstance(response, SyncResponse):
-            raise ConnectionError(f"first sync failed: {response}")
+            raise homeserver_error("first sync", response)
         await self._store(response, process_timeline=self.since is not None)
-        await self.crypto_housekeeping()
+        await self.after_sync()
 
     async def run(self) -> None:
         """Sync forever, backing off while the homeserver (or the database) fails.
@@ -93,22 +107,92 @@ class SyncLoop:
                     timeout=30_000, since=self.since, sync_filter=SYNC_FILTER
                 )
                 if not isinstance(response, SyncResponse):
-                    raise ConnectionError(f"sync error {response}")
+                    raise homeserver_error("sync", response)
                 await self._store(response, process_timeline=True)
             except asyncio.CancelledError:
                 raise
             except (aiohttp.ClientError, OSError, TimeoutError) as error:  # the server is away
-                log.warning("sync failed (%s); retrying in %.0f s", error, delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 30.0)
+                wait = backoff_delay(delay, error)  # HomeserverError: retry_after_ms counts
+                log.warning("sync failed (%s); retrying in %.1f s", error, wait)
+                await asyncio.sleep(wait)
+                delay = min(delay * 2, MAX_DELAY)
                 continue
             except Exception:
                 log.exception("storing a sync failed; retrying in %.0f s", delay)
                 await asyncio.sleep(delay)
-                delay = min(delay * 2, 30.0)
+                delay = min(delay * 2, MAX_DELAY)
                 continue
             delay = 1.0
-            await self.crypto_housekeeping()
+            self.on_synced()
+            await self.after_sync()
+
+    async def after_sync(self) -> None:
+        """Key maintenance, encrypted events whose keys came, team rooms still unresolved.
+        Each failure is logged and tried again after the next sync."""
+        await self.crypto_housekeeping()
+        try:
+            await self.retry_undecrypted()
+        except Exception:
+            log.exception("retrying undecrypted events failed")
+        try:
+            await self.rooms.resolve_missing()
+        except Exception:
+            log.exception("resolving team rooms failed")
+
+    async def retry_undecrypted(self) -> None:
+        """Ask for missing keys; store events that can be read now (in the inbox, as if
+        they had just arrived); answer those given up. One transaction per round."""
+        if not len(self.undecrypted):
+            return
+        await self.undecrypted.request_keys()
+        found = self.undecrypted.retry(self.clock.now())
+        if not found.done:
+            return
+        payloads: list[dict[str, Any]] = []
+        for waiting, event in found.decrypted:
+            log.info("decrypted %s now that its key has arrived", waiting.event_id)
+            payloads += self._parse(waiting.room_id, [event])
+        targets = [(waiting, await self._answer_target(waiting)) for waiting in found.expired]
+        async with self.sessions() as session, session.begin():
+            for payload in payloads:
+                await inbox.put(
+                    session,
+                    platform=PLATFORM,
+                    event_id=event_id_of(payload),
+                    payload=payload,
+                    at=self.clock.now(),
+                )
+            for waiting, target in targets:
+                if target is not None:
+                    await enqueue_unreadable(session, waiting, target, at=self.clock.now())
+            await platform_state.set_value(
+                session,
+                platform=PLATFORM,
+                key=STATE_KEY,
+                value=self.undecrypted.dump(without=found.done),
+                at=self.clock.now(),
+            )
+        self.undecrypted.drop(found.done)
+        if payloads:
+            self.on_stored(payloads)
+
+    async def _answer_target(self, waiting: Waiting) -> Target | None:
+        """Where to tell the sender that their message could not be read: their DM (this
+        room, remembered as such) or the team room; None in other rooms (logged)."""
+        log.error(
+            "gave up waiting for the key of %s from %s in %s; asking to send it again",
+            waiting.event_id,
+            waiting.sender,
+            waiting.room_id,
+        )
+        channel = self.rooms.channel_of(waiting.room_id)
+        if channel is not None:
+            return Target(PLATFORM, "channel", channel)
+        if self.rooms.is_direct(waiting.room_id):
+            await self.rooms.remember_direct(waiting.sender, waiting.room_id)
+            return Target(PLATFORM, "user", waiting.sender)
+        log.warning("no way to answer %s in %s", waiting.sender, waiting.room_id)
+        return None
 
     async def crypto_housekeeping(self) -> None:
         """What nio's sync_forever would do: share keys, upload, query and claim as needed."""
@@ -132,7 +216,8 @@ class SyncLoop:
                     events = await self._backfill(room_id, joined.timeline.prev_batch) + events
                 payloads += self._parse(room_id, events)
         await self._accept_invites(response)
-        if not payloads and not self._token_due(response):
+        waiting_changed = self.undecrypted.changed
+        if not payloads and not waiting_changed and not self._token_due(response):
             self.since = response.next_batch
             return
         async with self.sessions() as session, session.begin():
@@ -144,6 +229,14 @@ class SyncLoop:
                     payload=payload,
                     at=self.clock.now(),
                 )
+            if waiting_changed:  # kept with the token that moves past them
+                await platform_state.set_value(
+                    session,
+                    platform=PLATFORM,
+                    key=STATE_KEY,
+                    value=self.undecrypted.dump(),
+                    at=self.clock.now(),
+                )
             await platform_state.set_value(
                 session,
                 platform=PLATFORM,
@@ -153,6 +246,8 @@ class SyncLoop:
             )
         self.since = response.next_batch
         self._saved_at = time.monotonic()
+        if waiting_changed:
+            self.undecrypted.changed = False
         if payloads:
             self.on_stored(payloads)
 
@@ -173,13 +268,8 @@ class SyncLoop:
         )
         payloads = []
         for event in events:
-            if isinstance(event, MegolmEvent):
-                log.warning(
-                    "cannot decrypt %s in %s (session %s)",
-                    event.event_id,
-                    room_id,
-                    event.session_id,
-                )
+            if isinstance(event, MegolmEvent):  # kept until its key comes (or answered)
+                self.undecrypted.add(room_id, event, self.clock.now())
                 continue
             payload = parse_event(event, ctx)
             if payload is not None:
@@ -187,34 +277,44 @@ class SyncLoop:
         return payloads
 
     async def _backfill(self, room_id: str, start: str) -> list[Event]:
-        """Events between the last sync token and the start of a `limited` timeline."""
+        """Events between the last sync token and the start of a `limited` timeline.
+
+        A refused page (429, 5xx) raises HomeserverError: the whole sync is retried from the
+        same token, so nothing between the two is skipped."""
         older: list[Event] = []
         token = start
-        for _page in range(20):  # at most 2,000 events per room and sync
+        for _page in range(BACKFILL_PAGES):
             answer = await self.client.room_messages(
                 room_id, start=token, end=self.since, direction=MessageDirection.back, limit=100
             )
-            if not isinstance(answer, RoomMessagesResponse) or not answer.chunk:
-                break
+            if not isinstance(answer, RoomMessagesResponse):
+                raise homeserver_error(f"backfill of {room_id}", answer)
             for event in answer.chunk:
                 if isinstance(event, MegolmEvent):
                     try:
                         event = self.client.decrypt_event(event)
-                    except Exception:
-                        log.warning("cannot decrypt backfilled %s", event.event_id)
+                    except Exception:  # kept in _parse until its key comes
+                        log.info("cannot decrypt backfilled %s yet", event.event_id)
                 older.append(event)
-            if not answer.end or answer.end == token:
+            if not answer.chunk or not answer.end or answer.end == token:
                 break
             token = answer.end
+        else:
+            log.error(
+                "backfill of %s stopped after %d events: older messages in that gap are "
+                "NOT handled",
+                room_id,
+                len(older),
+            )
         older.reverse()
         return older
 
     async def _accept_invites(self, response: SyncResponse) -> None:
         """Join rooms we are invited to by users of allowed homeservers; decline the rest."""
         for room_id, invited in response.rooms.invite.items():
-            inviter = next(
+            invite = next(
                 (
-                    event.sender
+                    event
                     for event in invited.invite_state
                     if isinstance(event, InviteMemberEvent)
                     and event.state_key == self.client.user_id
@@ -222,9 +322,17 @@ class SyncLoop:
                 ),
                 None,
             )
+            inviter = invite.sender if invite is not None else None
             server = inviter.split(":", 1)[1] if inviter and ":" in inviter else ""
-            if server in self.allowed_homeservers:
-                await self.client.join(room_id)
-            else:
+            if server not in self.allowed_homeservers:
                 log.info("declining invite to %s from %s", room_id, inviter)
                 await self.client.room_leave(room_id)
+                continue
+            answer = await self.client.join(room_id)
+            if not isinstance(answer, JoinResponse):
+                if errcode_of(answer) in (None, "M_LIMIT_EXCEEDED"):  # the sync is retried
+                    raise homeserver_error(f"joining {room_id}", answer)
+                log.warning("cannot join %s (invited by %s): %s", room_id, inviter, answer)
+                continue
+            if invite is not None and inviter and invite.content.get("is_direct") is True:
+                await self.rooms.accepted_direct(inviter, room_id)

@@ -1,4 +1,5 @@
-"""A DM remembered by this instance that the homeserver refuses is looked up again."""
+"""DMs and team rooms that refuse the bot: a DM is looked up again or replaced by a new one
+(a requester who left their DM still hears from us); a team room is retried, slowly."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from adapters.matrix.adapter import MatrixAdapter
+from adapters.matrix.adapter import CHANNEL_RETRY_SECONDS, MatrixAdapter
+from adapters.matrix.errors import MatrixDeliveryError
 from adapters.matrix.settings import MatrixSettings
 from bot.clock import FrozenClock
 from bot.config.loader import load_config
@@ -15,13 +17,22 @@ from bot.notices import Notice, Target
 from tests.conftest import berlin
 
 ANNA = Target("matrix", "user", "@anna:localhost")
+TEAM = Target("matrix", "channel", "!team:localhost")
+
+
+def forbidden(room_id: str) -> MatrixDeliveryError:
+    return MatrixDeliveryError(f"M_FORBIDDEN in {room_id}", errcode="M_FORBIDDEN", permanent=True)
 
 
 class Directory:
     """The room directory's DM part: what this instance remembers, what the database says."""
 
-    def __init__(self, remembered: str | None, stored: str) -> None:
-        self.remembered, self.stored = remembered, stored
+    def __init__(
+        self, remembered: str | None, stored: str, *, left: bool = False, joins: bool = False
+    ) -> None:
+        self.remembered, self.stored, self.left, self.joins = remembered, stored, left, joins
+        self.created: list[str] = []
+        self.joined: list[str] = []
 
     def remembered_dm(self, user_id: str) -> str | None:
         return self.remembered
@@ -32,9 +43,25 @@ class Directory:
     async def room_for_user(self, user_id: str) -> str:
         return self.remembered or self.stored
 
+    def user_left(self, room_id: str, user_id: str) -> bool:
+        return self.left and room_id == self.stored
+
+    async def new_dm(self, user_id: str) -> str:
+        room_id = f"!new{len(self.created)}:localhost"
+        self.created.append(room_id)
+        self.remembered = self.stored = room_id
+        return room_id
+
+    async def room_for_channel(self, address: str) -> str:
+        return address
+
+    async def join_channel(self, room_id: str) -> bool:
+        self.joined.append(room_id)
+        return self.joins
+
 
 def adapter(
-    directory: Directory, refusing: set[str], tmp_path: Path
+    directory: Directory, refusing: set[str], tmp_path: Path, error: DeliveryError | None = None
 ) -> tuple[MatrixAdapter, list[str]]:
     settings = MatrixSettings(
         "http://127.0.0.1:1", "@hotline:localhost", "t", ("localhost",), tmp_path
@@ -44,8 +71,10 @@ def adapter(
     posted: list[str] = []
 
     async def post(room_id: str, notice: Notice, outbox_id: int) -> str:
+        if room_id in directory.joined and directory.joins:
+            refusing.discard(room_id)
         if room_id in refusing:
-            raise DeliveryError(f"M_FORBIDDEN in {room_id}", permanent=True)
+            raise error or forbidden(room_id)
         posted.append(room_id)
         return "$event"
 
@@ -54,20 +83,59 @@ def adapter(
 
 
 async def test_a_refused_remembered_dm_is_replaced_by_the_stored_one(tmp_path: Path) -> None:
-    made, posted = adapter(
-        Directory("!old:localhost", "!new:localhost"), {"!old:localhost"}, tmp_path
-    )
+    directory = Directory("!old:localhost", "!stored:localhost")
+    made, posted = adapter(directory, {"!old:localhost"}, tmp_path)
     assert await made._send(ANNA, Notice(text="Hallo"), 1) == "$event"
-    assert posted == ["!new:localhost"]
+    assert posted == ["!stored:localhost"] and directory.created == []
 
 
 @pytest.mark.parametrize(
     "directory", [Directory("!old:localhost", "!old:localhost"), Directory(None, "!old:localhost")]
 )
-async def test_a_refusal_in_the_stored_dm_stays_permanent(
+async def test_a_refused_stored_dm_is_replaced_by_a_new_dm(
     directory: Directory, tmp_path: Path
 ) -> None:
     made, posted = adapter(directory, {"!old:localhost"}, tmp_path)
+    assert await made._send(ANNA, Notice(text="Hallo"), 1) == "$event"
+    assert directory.created == ["!new0:localhost"] and posted == ["!new0:localhost"]
+
+
+async def test_a_new_dm_is_opened_once_per_notice(tmp_path: Path) -> None:
+    directory = Directory(None, "!old:localhost")
+    made, posted = adapter(directory, {"!old:localhost", "!new0:localhost"}, tmp_path)
     with pytest.raises(DeliveryError) as refused:
         await made._send(ANNA, Notice(text="Hallo"), 1)
-    assert refused.value.permanent and posted == []
+    assert refused.value.permanent and posted == [] and directory.created == ["!new0:localhost"]
+
+
+async def test_a_requester_who_left_gets_a_new_dm_at_once(tmp_path: Path) -> None:
+    directory = Directory(None, "!old:localhost", left=True)
+    made, posted = adapter(directory, set(), tmp_path)
+    await made._send(ANNA, Notice(text="Hallo"), 1)
+    assert posted == ["!new0:localhost"]
+
+
+async def test_other_failures_in_a_dm_are_retried_in_the_same_dm(tmp_path: Path) -> None:
+    directory = Directory(None, "!old:localhost")
+    busy = MatrixDeliveryError("M_LIMIT_EXCEEDED", errcode="M_LIMIT_EXCEEDED", retry_after=2)
+    made, _ = adapter(directory, {"!old:localhost"}, tmp_path, busy)
+    with pytest.raises(DeliveryError) as failed:
+        await made._send(ANNA, Notice(text="Hallo"), 1)
+    assert failed.value is busy and directory.created == []
+
+
+async def test_a_team_room_that_refuses_the_bot_is_retried_slowly(tmp_path: Path) -> None:
+    directory = Directory(None, "!old:localhost", joins=False)
+    made, posted = adapter(directory, {TEAM.address}, tmp_path)
+    with pytest.raises(DeliveryError) as refused:
+        await made._send(TEAM, Notice(text="Neu: Nr. 3"), 1)
+    assert not refused.value.permanent
+    assert refused.value.retry_after == CHANNEL_RETRY_SECONDS
+    assert directory.joined == [TEAM.address] and posted == []
+
+
+async def test_a_team_room_is_joined_again_when_the_bot_was_invited(tmp_path: Path) -> None:
+    directory = Directory(None, "!old:localhost", joins=True)
+    made, posted = adapter(directory, {TEAM.address}, tmp_path)
+    assert await made._send(TEAM, Notice(text="Neu: Nr. 3"), 1) == "$event"
+    assert posted == [TEAM.address]
