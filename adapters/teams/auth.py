@@ -2,13 +2,20 @@
 
 botbuilder's own validation fetches Microsoft's OpenID metadata with a synchronous
 `requests.get` (no timeout) inside the event loop and answers 500 for a bad token. Here the
-metadata and keys are fetched with aiohttp, with a timeout, and cached; every failure is a
-clean AuthError, which the endpoint turns into 401.
+metadata and keys are fetched with aiohttp, within FETCH_TIMEOUT_SECONDS for both, and
+cached; every failure is a clean AuthError, which the endpoint turns into 401.
+
+The keys are fetched by one task at a time. Past their TTL they are refreshed in the
+background while they keep validating (a request never waits for a refresh its key does not
+need); only a token naming a key we do not hold waits for a fetch, at most the fetch
+timeout, and such fetches are rate-limited. `prefetch()` starts the first fetch at start.
+When a published key lists `endorsements`, the activity's channelId must be among them.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from dataclasses import dataclass
@@ -21,11 +28,14 @@ log = logging.getLogger(__name__)
 BOT_FRAMEWORK_METADATA = "https://login.botframework.com/v1/.well-known/openidconfiguration"
 BOT_FRAMEWORK_ISSUER = "https://api.botframework.com"
 KEYS_TTL_SECONDS = 24 * 3600
+# The Bot Connector gives the bot 15 s to answer: a request that must wait for the keys
+# (the first one, or a new kid) waits at most this long for metadata and keys together.
+FETCH_TIMEOUT_SECONDS = 5.0
 # A token naming a key we do not know makes us look again (keys roll over), but not on every
-# request: anyone can send such a token, and each look is two calls to the issuer made while
-# every other request waits for the lock.
+# request: anyone can send such a token, and each look is two calls to the issuer.
 UNKNOWN_KEY_REFRESH_SECONDS = 300
 STALE_RETRY_SECONDS = 60  # stale keys whose refresh failed stay in use; retried this often
+_NOT_GIVEN: Any = object()
 
 
 class AuthError(Exception):
@@ -34,12 +44,23 @@ class AuthError(Exception):
 
 @dataclass(frozen=True)
 class AuthSettings:
-    """Who may call /api/messages: tokens for `app_id` issued by `issuer`."""
+    """Who may call /api/messages: tokens for `app_id` issued by `issuer`.
+
+    `timeout_seconds`: for fetching metadata and keys together (None: FETCH_TIMEOUT_SECONDS).
+    """
 
     app_id: str
     metadata_url: str = BOT_FRAMEWORK_METADATA
     issuer: str = BOT_FRAMEWORK_ISSUER
-    timeout_seconds: float = 10.0
+    timeout_seconds: float | None = None
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    """A published key, and the channels it may sign for (None: any)."""
+
+    key: Any
+    endorsements: frozenset[str] | None
 
 
 class TokenValidator:
@@ -48,13 +69,38 @@ class TokenValidator:
     def __init__(self, settings: AuthSettings, session: aiohttp.ClientSession) -> None:
         self.settings = settings
         self.session = session
-        self._keys: dict[str, Any] = {}
+        self._keys: dict[str, SigningKey] = {}
         self._fetched_at: float | None = None  # last successful fetch (time.monotonic())
         self._attempted_at: float | None = None  # last fetch, successful or not
-        self._lock = asyncio.Lock()
+        self._fetch: asyncio.Task[None] | None = None  # the fetch under way, if any
 
-    async def validate(self, auth_header: str, service_url: str | None) -> dict[str, Any]:
-        """The token's claims, or AuthError."""
+    @property
+    def timeout(self) -> float:
+        """Seconds for one fetch of metadata and keys."""
+        configured = self.settings.timeout_seconds
+        return FETCH_TIMEOUT_SECONDS if configured is None else configured
+
+    def prefetch(self) -> None:
+        """Start fetching the keys now (in the background), so the first request need not."""
+        self._start_fetch()
+
+    async def close(self) -> None:
+        """Cancel a fetch under way."""
+        task, self._fetch = self._fetch, None
+        if task is not None and not task.done():
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+    async def validate(
+        self, auth_header: str, service_url: object, *, channel_id: object = _NOT_GIVEN
+    ) -> dict[str, Any]:
+        """The token's claims, or AuthError.
+
+        `service_url` is the activity's serviceUrl (must match the token's; anything but a
+        string or None is refused); `channel_id`, when given, the activity's channelId (must
+        be among the signing key's endorsements, if it lists any)."""
+        if service_url is not None and not isinstance(service_url, str):
+            raise AuthError("serviceUrl must be a string")
         scheme, _, token = auth_header.partition(" ")
         if scheme.lower() != "bearer" or not token:
             raise AuthError("missing bearer token")
@@ -62,11 +108,11 @@ class TokenValidator:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as error:
             raise AuthError(f"malformed token: {error}") from error
-        key = await self._key(str(header.get("kid", "")))
+        signing = await self._key(str(header.get("kid", "")))
         try:
             claims: dict[str, Any] = jwt.decode(
                 token,
-                key=key,
+                key=signing.key,
                 algorithms=["RS256"],
                 audience=self.settings.app_id,
                 issuer=self.settings.issuer,
@@ -76,48 +122,85 @@ class TokenValidator:
         except jwt.PyJWTError as error:
             raise AuthError(f"invalid token: {error}") from error
         claimed_url = claims.get("serviceurl") or claims.get("serviceUrl")
+        if claimed_url is not None and not isinstance(claimed_url, str):
+            raise AuthError("the token's serviceurl is not a string")
         if service_url and claimed_url and claimed_url.rstrip("/") != service_url.rstrip("/"):
             raise AuthError("serviceUrl does not match the token")
+        endorsements = signing.endorsements
+        if (
+            channel_id is not _NOT_GIVEN
+            and endorsements is not None
+            and (not isinstance(channel_id, str) or channel_id not in endorsements)
+        ):
+            raise AuthError(f"the signing key is not endorsed for channel {channel_id!r}")
         return claims
 
-    async def _key(self, kid: str) -> Any:
-        async with self._lock:
-            if self._refresh_due(kid):
-                try:
-                    await self._refresh()
-                except AuthError:
-                    if kid not in self._keys:
-                        raise
-                    # the issuer is unreachable: keep trusting the keys it published last
-                    log.warning("could not refresh the signing keys; using the cached ones")
-        if kid not in self._keys:
-            raise AuthError(f"unknown signing key {kid!r}")
-        return self._keys[kid]
-
-    def _refresh_due(self, kid: str) -> bool:
-        if self._fetched_at is None or self._attempted_at is None:
-            return True  # no keys yet: nothing can be validated without them
+    async def _key(self, kid: str) -> SigningKey:
         now = time.monotonic()
-        since_attempt = now - self._attempted_at
-        if now - self._fetched_at > KEYS_TTL_SECONDS:
-            return since_attempt >= STALE_RETRY_SECONDS
-        return kid not in self._keys and since_attempt >= UNKNOWN_KEY_REFRESH_SECONDS
+        known = self._keys.get(kid)
+        if known is not None:
+            if self._stale(now):
+                self._start_fetch()  # in the background: the stale key still validates
+            return known
+        if self._fetched_at is None or self._may_look_for_new_keys(now):
+            self._start_fetch()
+        task = self._fetch
+        if task is not None:
+            # bounded even if the fetch misbehaves; shielded: other requests share it
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(task), self.timeout + 1.0)
+        known = self._keys.get(kid)
+        if known is None:
+            raise AuthError(f"unknown signing key {kid!r}")
+        return known
 
-    async def _refresh(self) -> None:
+    def _stale(self, now: float) -> bool:
+        if self._fetched_at is None or now - self._fetched_at <= KEYS_TTL_SECONDS:
+            return False
+        return self._attempted_at is None or now - self._attempted_at >= STALE_RETRY_SECONDS
+
+    def _may_look_for_new_keys(self, now: float) -> bool:
+        if self._attempted_at is None:
+            return True
+        return now - self._attempted_at >= UNKNOWN_KEY_REFRESH_SECONDS
+
+    def _start_fetch(self) -> None:
+        if self._fetch is not None and not self._fetch.done():
+            return  # one fetch at a time; everyone who needs it waits for that one
         self._attempted_at = time.monotonic()
-        timeout = aiohttp.ClientTimeout(total=self.settings.timeout_seconds)
+        self._fetch = asyncio.get_running_loop().create_task(
+            self._fetch_keys(), name="teams-openid-keys"
+        )
+
+    async def _fetch_keys(self) -> None:
         try:
-            async with self.session.get(self.settings.metadata_url, timeout=timeout) as answer:
+            async with asyncio.timeout(self.timeout):
+                keys = await self._download()
+        except (AuthError, TimeoutError) as error:
+            if self._keys:
+                log.warning("could not refresh the signing keys (%r); using the cached ones", error)
+            else:
+                log.warning("could not fetch the signing keys: %r", error)
+            return
+        self._keys, self._fetched_at = keys, time.monotonic()
+
+    async def _download(self) -> dict[str, SigningKey]:
+        try:
+            async with self.session.get(self.settings.metadata_url) as answer:
                 metadata = await answer.json(content_type=None)
-            async with self.session.get(metadata["jwks_uri"], timeout=timeout) as answer:
+            async with self.session.get(metadata["jwks_uri"]) as answer:
                 jwks = await answer.json(content_type=None)
             entries = jwks["keys"]
-        except (aiohttp.ClientError, TimeoutError, KeyError, TypeError, ValueError) as error:
+        except (aiohttp.ClientError, KeyError, TypeError, ValueError) as error:
             raise AuthError(f"cannot fetch the signing keys: {error!r}") from error
         keys = {}
         for entry in entries if isinstance(entries, list) else []:
             try:
-                keys[entry["kid"]] = jwt.PyJWK(entry).key
-            except (jwt.PyJWTError, KeyError, TypeError, ValueError):
+                endorsements = entry.get("endorsements")
+                keys[str(entry["kid"])] = SigningKey(
+                    jwt.PyJWK(entry).key,
+                    frozenset(map(str, endorsements)) if isinstance(endorsements, list) else None,
+                )
+            except (jwt.PyJWTError, AttributeError, KeyError, TypeError, ValueError):
                 continue
-        self._keys, self._fetched_at = keys, time.monotonic()
+        return keys

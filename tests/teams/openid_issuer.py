@@ -34,7 +34,12 @@ two ways; outbound calls need ``credentials_factory=issuer.credentials_factory()
     header = issuer.auth_header(issuer.token(service_url=url))          # valid
     issuer.expired_token(url), issuer.wrong_signature_token(url), issuer.wrong_audience_token(url),
     issuer.wrong_issuer_token(url), issuer.unknown_kid_token(url), MALFORMED_TOKEN
+    issuer.stall()        # from now on requests are accepted and never answered ...
+    issuer.unstall()      # ... until this (stop() releases them too)
+    issuer.rotate()       # a new signing key under a new kid; the old one is no longer published
     issuer.stop()
+
+``endorsements=None`` publishes the key without an endorsements list.
 """
 
 from __future__ import annotations
@@ -78,6 +83,10 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         issuer = self.server.issuer
         issuer.fetches.append(self.path)
+        if issuer.stalling:
+            issuer.stalled += 1
+            issuer.release.wait(60)  # accepted, never answered; the connection just closes
+            return
         if self.path in (METADATA_PATH, "/.well-known/openid-configuration"):
             self._json(issuer.metadata())
         elif self.path == KEYS_PATH:
@@ -110,7 +119,7 @@ class OpenIdIssuer:
         app_id: str = "00000000-0000-0000-0000-0000000000a1",
         *,
         issuer: str = CHANNEL_ISSUER,
-        endorsements: tuple[str, ...] = DEFAULT_ENDORSEMENTS,
+        endorsements: tuple[str, ...] | None = DEFAULT_ENDORSEMENTS,
     ) -> None:
         self.app_id = app_id
         self.issuer = issuer
@@ -119,6 +128,9 @@ class OpenIdIssuer:
         self._key = _new_key()
         self._other_key = _new_key()  # same kid, not published: "wrong signature"
         self.fetches: list[str] = []  # paths requested so far (metadata, keys)
+        self.stalling = False
+        self.stalled = 0  # requests held without an answer so far
+        self.release = threading.Event()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -133,7 +145,23 @@ class OpenIdIssuer:
         )
         self._thread.start()
 
+    def stall(self) -> None:
+        """Accept every request from now on and never answer it (a hanging issuer)."""
+        self.release.clear()
+        self.stalling = True
+
+    def unstall(self) -> None:
+        """Answer again; the requests held so far are dropped without an answer."""
+        self.stalling = False
+        self.release.set()
+
+    def rotate(self) -> None:
+        """Publish a new signing key under a new kid instead of the current one."""
+        self.kid = f"test-{uuid.uuid4().hex[:12]}"
+        self._key = _new_key()
+
     def stop(self) -> None:
+        self.unstall()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -173,9 +201,9 @@ class OpenIdIssuer:
 
     def jwks(self) -> dict[str, Any]:
         jwk: dict[str, Any] = json.loads(RSAAlgorithm.to_jwk(self._key.public_key()))
-        jwk.update(
-            {"kid": self.kid, "use": "sig", "alg": "RS256", "endorsements": list(self.endorsements)}
-        )
+        jwk.update({"kid": self.kid, "use": "sig", "alg": "RS256"})
+        if self.endorsements is not None:
+            jwk["endorsements"] = list(self.endorsements)
         return {"keys": [jwk]}
 
     # --- tokens -------------------------------------------------------------------------
