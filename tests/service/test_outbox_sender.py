@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+import random
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -55,7 +58,7 @@ async def _enqueue(sessions: Sessions, clock: FrozenClock, text: str, to: str = 
 
 async def _row(sessions: Sessions) -> OutboxRow:
     async with sessions() as session:
-        row = await session.scalar(select(OutboxRow))
+        row: OutboxRow | None = await session.scalar(select(OutboxRow))
         assert row is not None
         return row
 
@@ -133,6 +136,57 @@ def test_backoff_grows_and_is_capped() -> None:
     assert backoff(5, None, ceiling) >= timedelta(seconds=32)
     assert backoff(30, None, ceiling) <= ceiling
     assert backoff(0, 120.0, ceiling) == timedelta(seconds=120)
+
+
+@pytest.fixture
+def seeded() -> Iterator[None]:
+    """A seeded `random` (the jitter), restored afterwards."""
+    state = random.getstate()
+    random.seed(20261127)
+    yield
+    random.setstate(state)
+
+
+def test_backoff_jitter_varies_within_its_band_and_is_bounded(seeded: None) -> None:
+    ceiling = timedelta(hours=1)
+    for attempts in range(15):
+        band = min(ceiling.total_seconds(), 2.0 * 2**attempts)  # 2, 4, 8, ... s, at most 1 h
+        delays = [backoff(attempts, None, ceiling).total_seconds() for _ in range(200)]
+        assert all(band / 2 <= delay <= band for delay in delays), attempts
+        assert len(set(delays)) >= 195  # jitter: hardly two retries at the same moment
+        assert max(delays) - min(delays) >= 0.4 * band  # spread over the band, not clustered
+    random.seed(7)
+    first = [backoff(3, None, ceiling) for _ in range(5)]
+    random.seed(7)
+    assert [backoff(3, None, ceiling) for _ in range(5)] == first  # seeded: reproducible
+    # A longer Retry-After wins as it is; a shorter one does not shorten the backoff.
+    assert backoff(2, 600.0, ceiling) == timedelta(seconds=600)
+    assert timedelta(seconds=4) <= backoff(2, 0.5, ceiling) <= timedelta(seconds=8)
+
+
+async def test_recipients_failing_together_retry_at_different_moments(
+    sessions: Sessions, clock: FrozenClock, seeded: None
+) -> None:
+    """The sender applies the jitter: ten recipients refused by one 429 storm do not all
+    come back in the same instant."""
+    adapter = FlakyAdapter([DeliveryError("429") for _ in range(10)])
+    sender = OutboxSender(sessions, {"matrix": adapter}, clock)
+    for number in range(10):
+        await _enqueue(sessions, clock, "Hallo", to=f"@user{number}:stadt.example")
+    assert await sender.deliver_due() == 0
+    async with sessions() as session:
+        rows = (await session.scalars(select(OutboxRow))).all()
+    now = clock.now()
+    waits = [
+        (_aware(row.next_attempt_at) - now).total_seconds() for row in rows if row.attempts == 1
+    ]
+    assert len(waits) == 10
+    assert all(1.0 <= wait <= 2.0 for wait in waits), waits
+    assert len(set(waits)) == 10
+
+
+def _aware(at: datetime) -> datetime:
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
 async def test_a_failed_notice_holds_back_later_ones_to_the_same_recipient(
