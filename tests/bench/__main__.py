@@ -29,6 +29,7 @@ from tests.bench.table import Row, render, skipped
 GROUPS: tuple[tuple[str, str], ...] = (
     ("matrix_turn", "Matrix turn"),
     ("teams_turn", "Teams turn"),
+    ("teams_outbound", "Teams outbound"),
     ("sweep", "Deadline sweep"),
     ("memory", "Memory"),
 )

@@ -1,5 +1,8 @@
 """What the connector emulator records and the faults it can be scripted with.
 
+``sockets_to(port, state)`` counts this process's TCP sockets to the emulator in a state
+(CLOSE_WAIT: the emulator hung up and the client never closed its end).
+
 ``RecordedRequest``: one request as the emulator saw it and what it answered.
 ``ReceivedActivity``: an accepted send, reply, update, delete (or a create's first activity).
 ``Fault``: a scripted answer for the next matching requests: an error status, a delay before
@@ -9,13 +12,18 @@ or after the request is handled, or a garbled (non-JSON) body on an accepted req
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
+
+TCP_ESTABLISHED = "01"
+TCP_CLOSE_WAIT = "08"
 
 ERROR_CODES: dict[int, str] = {
     400: "BadArgument",
@@ -143,6 +151,31 @@ def request_kind(method: str, path: str, activity_id: str | None) -> str:
         if method == "DELETE":
             return "delete"
     return "other"
+
+
+def sockets_to(port: int, state: str) -> int:
+    """This process's TCP sockets whose REMOTE port is `port`, in `state` (TCP_CLOSE_WAIT,
+    ...), from /proc/net/tcp[6] and the socket inodes of /proc/self/fd (Linux)."""
+    inodes = set()
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            target = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            continue  # closed meanwhile
+        if target.startswith("socket:["):
+            inodes.add(target[len("socket:[") : -1])
+    count = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            remote, st, inode = fields[2], fields[3], fields[9]
+            if st == state and int(remote.rsplit(":", 1)[1], 16) == port and inode in inodes:
+                count += 1
+    return count
 
 
 def error_response(

@@ -6,7 +6,6 @@ a 2xx with an unreadable body counted as delivered, and a refused outbound token
 from __future__ import annotations
 
 import asyncio
-import os
 import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -26,44 +25,16 @@ from bot.notices import Notice, Target
 from storage.models import OutboxRow
 from tests.teams.bot_fixture import HotlineBot
 from tests.teams.connector_emulator import ConnectorEmulator
+from tests.teams.connector_faults import TCP_CLOSE_WAIT, TCP_ESTABLISHED, sockets_to
 from tests.teams.openid_issuer import OpenIdIssuer
 from tests.teams.playground import free_port
 from tests.teams.stage import MONDAY_9, TEAM, aad, hotline_config
 
-TCP_CLOSE_WAIT = "08"
-TCP_ESTABLISHED = "01"
 DELIVERIES = 2_000
 IN_FLIGHT = 20
 KEEPALIVE = 0.5  # the emulator closes idle connections after this (Teams does after minutes)
 
 Send = Callable[[int], Awaitable[str]]
-
-
-# --- sockets of this process, from /proc ------------------------------------------------------
-
-
-def sockets_to(port: int, state: str) -> int:
-    """This process's TCP sockets whose REMOTE port is `port`, in `state` (/proc/net/tcp*)."""
-    inodes = set()
-    for fd in os.listdir("/proc/self/fd"):
-        try:
-            target = os.readlink(f"/proc/self/fd/{fd}")
-        except OSError:
-            continue  # closed meanwhile
-        if target.startswith("socket:["):
-            inodes.add(target[len("socket:[") : -1])
-    count = 0
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        try:
-            lines = Path(table).read_text().splitlines()[1:]
-        except OSError:
-            continue
-        for line in lines:
-            fields = line.split()
-            remote, st, inode = fields[2], fields[3], fields[9]
-            if st == state and int(remote.rsplit(":", 1)[1], 16) == port and inode in inodes:
-                count += 1
-    return count
 
 
 async def _deliver(send: Send, count: int, in_flight: int) -> None:
