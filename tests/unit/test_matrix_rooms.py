@@ -1,0 +1,131 @@
+"""The room directory against a homeserver that fails: m.direct is only taken as empty on a
+404 (a 500 must not make the bot erase every DM recorded there), a room_create 429 waits as
+long as asked, and a team room alias that failed to resolve at start is resolved again."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import pytest
+from nio import JoinResponse, RoomCreateError, RoomResolveAliasError, RoomResolveAliasResponse
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from adapters.matrix import rooms as rooms_module
+from adapters.matrix.rooms import RoomDirectory
+from bot.clock import FrozenClock
+from bot.delivery import DeliveryError
+
+Sessions = async_sessionmaker[AsyncSession]
+ANNA = "@anna:localhost"
+
+
+class Answer:
+    def __init__(self, status: int, body: Any = None) -> None:
+        self.status, self.body = status, body
+
+    async def json(self) -> Any:
+        return self.body
+
+    def release(self) -> None:
+        pass
+
+
+class Client:
+    user_id = "@hotline:localhost"
+    access_token = "t"
+
+    def __init__(self, *gets: Answer) -> None:
+        self.gets = list(gets)
+        self.puts: list[dict[str, Any]] = []
+        self.rooms: dict[str, Any] = {}
+        self.aliases: dict[str, str] = {}
+        self.resolved: list[str] = []
+        self.joined: list[str] = []
+
+    async def send(self, method: str, path: str, **kwargs: Any) -> Answer:
+        assert path.endswith("/account_data/m.direct")
+        if method == "GET":
+            return self.gets.pop(0)
+        self.puts.append(json.loads(kwargs["data"]))
+        return Answer(200)
+
+    async def room_create(self, **_: Any) -> Any:
+        return RoomCreateError.from_dict(
+            {"errcode": "M_LIMIT_EXCEEDED", "error": "slow down", "retry_after_ms": 4000}
+        )
+
+    async def room_resolve_alias(self, alias: str) -> Any:
+        self.resolved.append(alias)
+        if alias in self.aliases:
+            return RoomResolveAliasResponse(alias, self.aliases[alias], [])
+        return RoomResolveAliasError.from_dict({"errcode": "M_NOT_FOUND", "error": "no"})
+
+    async def join(self, room_id: str) -> Any:
+        self.joined.append(room_id)
+        return JoinResponse(room_id)
+
+
+def directory(client: Client, sessions: Sessions, clock: FrozenClock, **channels: str) -> Any:
+    return RoomDirectory(client, sessions, clock, channels=channels, encrypt_direct_rooms=False)
+
+
+@pytest.fixture(autouse=True)
+def no_waiting(monkeypatch: pytest.MonkeyPatch) -> None:
+    async def sleep(seconds: float) -> None:
+        pass
+
+    monkeypatch.setattr(asyncio, "sleep", sleep)
+
+
+async def test_no_map_yet_404_starts_one(sessions: Sessions, clock: FrozenClock) -> None:
+    client = Client(Answer(404, {"errcode": "M_NOT_FOUND"}))
+    await directory(client, sessions, clock)._mark_direct(ANNA, "!dm:localhost")
+    assert client.puts == [{ANNA: ["!dm:localhost"]}]
+
+
+async def test_an_existing_map_is_extended(sessions: Sessions, clock: FrozenClock) -> None:
+    client = Client(Answer(200, {"@bob:localhost": ["!bob:localhost"], ANNA: ["!a:localhost"]}))
+    await directory(client, sessions, clock)._mark_direct(ANNA, "!dm:localhost")
+    assert client.puts == [
+        {"@bob:localhost": ["!bob:localhost"], ANNA: ["!a:localhost", "!dm:localhost"]}
+    ]
+
+
+async def test_a_failed_read_never_overwrites_the_map(
+    sessions: Sessions, clock: FrozenClock
+) -> None:
+    client = Client(Answer(500), Answer(502), Answer(429))
+    await directory(client, sessions, clock)._mark_direct(ANNA, "!dm:localhost")
+    assert client.puts == [] and client.gets == []  # read three times, written never
+
+
+async def test_a_failed_read_is_retried(sessions: Sessions, clock: FrozenClock) -> None:
+    client = Client(Answer(500), Answer(200, {"@bob:localhost": ["!bob:localhost"]}))
+    await directory(client, sessions, clock)._mark_direct(ANNA, "!dm:localhost")
+    assert client.puts == [{"@bob:localhost": ["!bob:localhost"], ANNA: ["!dm:localhost"]}]
+
+
+async def test_a_429_on_room_create_waits_as_asked(sessions: Sessions, clock: FrozenClock) -> None:
+    with pytest.raises(DeliveryError) as failed:
+        await directory(Client(), sessions, clock).room_for_user(ANNA)
+    assert failed.value.retry_after == 4.0 and not failed.value.permanent
+
+
+async def test_an_alias_that_failed_at_start_is_resolved_again(
+    sessions: Sessions, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = Client()
+    rooms = directory(client, sessions, clock)
+    rooms.channels = {"#haushalt:localhost": "#haushalt:localhost"}
+    await rooms.resolve_channels()  # the alias is not there yet
+    assert rooms.unresolved == ["#haushalt:localhost"]
+    client.aliases["#haushalt:localhost"] = "!team:localhost"
+    await rooms.resolve_missing()  # too soon: at most once a minute
+    assert client.resolved == ["#haushalt:localhost"]
+    monkeypatch.setattr(rooms_module, "RESOLVE_AGAIN_SECONDS", 0.0)
+    assert await rooms.room_for_channel("#haushalt:localhost") == "!team:localhost"
+    assert client.joined == ["!team:localhost"]
+    assert rooms.channel_of("!team:localhost") == "#haushalt:localhost"
+    assert not rooms.is_direct("!team:localhost")
