@@ -353,8 +353,12 @@ async def create_room(
     direct: bool = False,
     encrypted: bool = False,
     name: str | None = None,
+    alias: str | None = None,
 ) -> str:
+    """Create a room (a trusted private DM with `direct`), inviting `invite`; with `alias`
+    (the localpart), also publish #alias:server for it. Return the room id."""
     created = await client.room_create(
+        alias=alias,
         name=name,
         is_direct=direct,
         preset=nio.RoomPreset.trusted_private_chat if direct else nio.RoomPreset.private_chat,
