@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -66,6 +67,8 @@ async def main() -> None:
         await serve(app)
     finally:
         await server.stop_async()
+        await asyncio.to_thread(shutil.rmtree, workdir, ignore_errors=True)
+        print(f"Removed {workdir}.", flush=True)
 
 
 if __name__ == "__main__":
