@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.card_actions import CardActions
 from bot.clock import Clock
 from bot.config.model import OrgConfig
 from bot.domain.errors import LeadsOnly, NotAllowed, StaffOnly, UnknownTeam
@@ -51,6 +52,7 @@ class CommandHandlers:
         self.tz = ZoneInfo(config.calendar.timezone)
         self.leads = LeadCommands(config, service, clock)
         self.round_table = RoundTable(config, clock)
+        self.card_actions = CardActions(config, service, clock)
 
     def check_audience(self, command: Command, actor: Actor) -> None:
         """Raise StaffOnly or LeadsOnly when the actor's roles do not fit the command."""
@@ -90,6 +92,11 @@ class CommandHandlers:
             return [await self.status(session, actor, _id(command))]
         if command.name == "history":
             return [await self.history(session, actor, _id(command))]
+        cards = self.card_actions
+        if command.name == "handoff" and command.team is None:  # the card's "Weitergeben"
+            return [await cards.pick_team(session, ticket_id=_id(command), actor=actor)]
+        if command.name == "resolve" and not command.text:  # the card's "Erledigt"
+            return [await cards.ask_answer(session, ticket_id=_id(command), actor=actor)]
         return [await self._change(session, command, actor)]
 
     async def _change(self, session: AsyncSession, command: Command, actor: Actor) -> Notice:

@@ -162,7 +162,30 @@ class Engine:
             return await self._run_command(session, command, inbound, actor, profile)
         if not inbound.is_direct:
             return []  # team-channel chatter that is not addressed to the bot as a command
+        if inbound.action_id is None and inbound.text.strip():
+            answer = await self._pending_answer(session, inbound, actor)
+            if answer is not None:
+                return answer
         return await self._converse(session, inbound, actor, profile)
+
+    async def _pending_answer(
+        self, session: AsyncSession, inbound: Inbound, actor: Actor
+    ) -> list[Notice] | None:
+        """A staff member pressed "Erledigt" on a card: this direct message is the answer."""
+        card_actions = self.commands.card_actions
+        ticket_id = await card_actions.pending(session, actor)
+        if ticket_id is None:
+            return None
+        savepoint = await session.begin_nested()
+        try:
+            text = inbound.text.strip()
+            return await card_actions.answer(session, ticket_id=ticket_id, actor=actor, text=text)
+        except ConcurrentUpdate:
+            raise
+        except HotlineError as error:  # e.g. a colleague resolved it meanwhile
+            await savepoint.rollback()
+            await card_actions.cancel(session, actor)
+            return [error_notice(error, actor.locale)]
 
     async def _run_command(
         self,
@@ -203,6 +226,9 @@ class Engine:
                 session, key=key, actor=actor, profile=profile, user=UserInput(), restart=True
             )
         if command.name == "cancel":
+            answering = await self.commands.card_actions.cancel(session, actor)
+            if answering is not None:
+                return [Notice(text=t("card.answer_cancelled", actor.locale, id=answering))]
             cancelled = await self.intake.cancel(session, key=key)
             if cancelled:
                 return [Notice(text=t("intake.cancelled", actor.locale))]

@@ -164,8 +164,9 @@ def parse_command(text: str) -> Command | CommandError:
 
 
 def command_from_action(action_id: str) -> Command | None:
-    """Buttons such as "claim:12", "reopen:12" or "rate:12:4" carry a command; other ids
-    belong to dialogs."""
+    """Buttons such as "claim:12", "reopen:12", "rate:12:4" or "handoff:12:kred" carry a
+    command; other ids belong to dialogs. "handoff:12" and "resolve:12" come without the team
+    or the answer: the handlers ask for it."""
     name, _, value = action_id.partition(":")
     number, _, extra = value.partition(":")
     spec = next((s for s in SPECS if s.name == name), None)
@@ -173,6 +174,10 @@ def command_from_action(action_id: str) -> Command | None:
         return None
     base = Command(spec.name, ticket_id=int(number), audience=spec.audience)
     if not extra and spec.args in (Args.ID, Args.OPTIONAL_ID, Args.ID_OPTIONAL_TEXT):
+        return base
+    if spec.name == "handoff":  # "handoff:12" asks for the team, "handoff:12:kred" hands off
+        return base if not extra else replace(base, team=extra.casefold())
+    if spec.name == "resolve" and not extra:  # "resolve:12" asks for the answer
         return base
     if spec.name == "rate" and len(extra) == 1 and extra in "12345":
         return replace(base, text=extra)

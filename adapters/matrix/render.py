@@ -18,6 +18,8 @@ from bot.notices import Choice, Image, Notice
 
 KEYCAPS = ("1️⃣", "2️⃣", "3️⃣", "4️⃣", "5️⃣", "6️⃣", "7️⃣", "8️⃣", "9️⃣", "🔟")
 CLAIM_REACTION = "✋"
+# The team card's actions keep their own reaction, whichever buttons the card shows now.
+ACTION_REACTIONS = {"claim": CLAIM_REACTION, "handoff": "↪️", "resolve": "✅"}
 
 
 @dataclass(frozen=True)
@@ -29,11 +31,13 @@ class Mention:
 
 
 def reaction_keys(choices: Sequence[Choice]) -> list[str]:
-    """The reaction that stands for each choice: ✋ for claiming, else 1️⃣, 2️⃣, ..."""
+    """The reaction that stands for each choice: ✋ claims, ↪️ hands off, ✅ resolves a card's
+    ticket; other choices get 1️⃣, 2️⃣, ..."""
     keys: list[str] = []
     for index, choice in enumerate(choices):
-        if choice.id.startswith("claim:"):
-            keys.append(CLAIM_REACTION)
+        action, _, number = choice.id.partition(":")
+        if action in ACTION_REACTIONS and number.isdecimal():
+            keys.append(ACTION_REACTIONS[action])
         elif index < len(KEYCAPS):
             keys.append(KEYCAPS[index])
         else:

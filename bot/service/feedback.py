@@ -9,6 +9,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.config.model import OrgConfig
+from bot.domain.lifecycle import WORKABLE, TicketStatus
 from bot.i18n import t
 from bot.i18n.formatting import format_deadline
 from bot.markup import literal
@@ -111,11 +112,18 @@ def ticket_card(
     claimable = here and ticket.status in ("queued", "reopened")
     if claimable:
         facts.append(Fact(t("fact.claim_hint", locale), f"/claim {ticket.id}"))
+    choices: list[Choice] = []
+    if claimable:
+        choices.append(Choice(f"claim:{ticket.id}", t("button.claim", locale)))
+    if here and TicketStatus(ticket.status) in WORKABLE:
+        if not ticket.confidential:
+            choices.append(Choice(f"handoff:{ticket.id}", t("button.handoff", locale)))
+        choices.append(Choice(f"resolve:{ticket.id}", t("button.resolve", locale)))
     return Notice(
         title=t("card.title", locale, id=ticket.id, status=t(f"status.{ticket.status}", locale)),
         text=text,
         facts=tuple(facts),
-        choices=(Choice(f"claim:{ticket.id}", t("button.claim", locale)),) if claimable else (),
+        choices=tuple(choices),
         ticket_id=ticket.id,
         channel_safe=not private,
         card=card or card_key(ticket),

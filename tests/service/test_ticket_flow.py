@@ -73,7 +73,8 @@ async def test_claim_notifies_requester_and_channel(hotline: Harness) -> None:
     (card,) = await hotline.channel("haushalt")
     assert card.card is not None and card.card.startswith(f"ticket-{ticket_id}-")
     assert card.mentions == ("hh.schneider",)
-    assert "Übernommen von Martin Schneider" in texts([card]) and not card.choices
+    assert "Übernommen von Martin Schneider" in texts([card])
+    assert [choice.id for choice in card.choices] == ["handoff:1", "resolve:1"]  # no 2nd claim
 
 
 async def test_second_claim_is_refused_politely_and_changes_nothing(hotline: Harness) -> None:

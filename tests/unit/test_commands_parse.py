@@ -381,8 +381,8 @@ def test_command_from_action(action_id: str, expected: Command) -> None:
         "claim:" + "1" * 19,
         "Claim:12",
         "ask:12",
-        "handoff:12",
-        "resolve:12",
+        "resolve:12:x",
+        "handoff:x:kred",
         "rate:12",
         "rate:12:6",
         "rate:12:45",
@@ -398,6 +398,24 @@ def test_command_from_action(action_id: str, expected: Command) -> None:
 )
 def test_unknown_or_invalid_action_ids(action_id: str) -> None:
     assert command_from_action(action_id) is None
+
+
+def test_card_buttons_hand_off_and_resolve() -> None:
+    """The card's "Weitergeben" asks for a team, its picker names one; "Erledigt" asks."""
+    picker = command_from_action("handoff:12")
+    assert picker is not None and (picker.name, picker.ticket_id, picker.team) == (
+        "handoff",
+        12,
+        None,
+    )
+    chosen = command_from_action("handoff:12:KRED")
+    assert chosen is not None and (chosen.ticket_id, chosen.team, chosen.text) == (12, "kred", "")
+    resolve = command_from_action("resolve:12")
+    assert resolve is not None and (resolve.name, resolve.ticket_id, resolve.text) == (
+        "resolve",
+        12,
+        "",
+    )
 
 
 @pytest.mark.parametrize("text", ["/zusammenfuehren 1", "/zusammenfuehren 1 x", "/merge 1 2 3"])
