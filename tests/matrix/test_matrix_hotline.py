@@ -360,8 +360,17 @@ async def test_reply_to_a_question_reaches_the_agent_in_a_dm_the_bot_opens(
     assert agent.client.rooms[agent_dm].encrypted is encrypted
     if encrypted:
         assert forwarded.decrypted
-    member = await agent.client.room_get_state_event(agent_dm, "m.room.member", agent.user_id)
-    assert isinstance(member, nio.RoomGetStateEventResponse), member
+    # The invite itself says "direct" (Element files the room under People by it) ...
+    invites = [
+        e
+        for e in await room_history(agent.client, agent_dm)
+        if e.source.get("type") == "m.room.member"
+        and e.source.get("state_key") == agent.user_id
+        and content(e).get("membership") == "invite"
+    ]
+    assert [e.sender for e in invites] == [world.bot_id]
+    assert content(invites[0]).get("is_direct") is True, content(invites[0])
+    # ... and the bot lists the room as its DM with the agent in m.direct.
     direct = await _account_data(world, "m.direct")
     assert agent_dm in direct.get(agent.user_id, []), direct
 

@@ -3,12 +3,14 @@ foreign invites, a flaky database, deliveries cut off by a crash or a stop."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import nio
 import pytest
 from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from storage.models import InboundEventRow, InboxRow, OutboxRow
 from storage.repositories import inbox as inbox_repository
@@ -18,7 +20,9 @@ from tests.matrix.synapse import SynapseServer
 from tests.matrix.world import World, wait_for_outbox
 
 
-async def test_a_burst_of_60_while_stopped_is_answered_in_order(world: World) -> None:
+async def test_a_burst_of_60_while_stopped_is_answered_in_order(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """60 messages exceed the sync filter's timeline limit (50): the catch-up sync is
     `limited` and the adapter must page back to its last token."""
     requester, dm = await world.requester("schule")
@@ -28,7 +32,9 @@ async def test_a_burst_of_60_while_stopped_is_answered_in_order(world: World) ->
     await world.bot.stop()
     numbers = list(range(101, 161))
     sent = [await requester.say(dm, f"/status {n}") for n in numbers]
+    limited = _watch_limited_syncs(monkeypatch, world.bot_id, dm)
     await world.bot.start()
+    assert limited, "the bot's catch-up sync was not limited: pagination went untested"
     for n in numbers:
         await requester.expect(dm, f"Ein Ticket Nr. {n} gibt es nicht", within=60)
     await wait_for_outbox(world.bot, within=30)
@@ -39,6 +45,24 @@ async def test_a_burst_of_60_while_stopped_is_answered_in_order(world: World) ->
     history = await room_history(requester.client, dm)
     answers = [e.body for e in history if is_notice_from(e, world.bot_id) and "gibt es" in e.body]
     assert answers == [f"Ein Ticket Nr. {n} gibt es nicht." for n in numbers]
+
+
+def _watch_limited_syncs(monkeypatch: pytest.MonkeyPatch, user_id: str, room_id: str) -> list[int]:
+    """Record, for every sync of `user_id`'s clients that comes back `limited` in `room_id`,
+    how many timeline events it held (the rest must be paginated)."""
+    limited: list[int] = []
+    original = nio.AsyncClient.sync
+
+    async def sync(self: nio.AsyncClient, *args: Any, **kwargs: Any) -> Any:
+        response = await original(self, *args, **kwargs)
+        room = getattr(response, "rooms", None)
+        joined = room.join.get(room_id) if room is not None else None
+        if self.user_id == user_id and joined is not None and joined.timeline.limited:
+            limited.append(len(joined.timeline.events))
+        return response
+
+    monkeypatch.setattr(nio.AsyncClient, "sync", sync)
+    return limited
 
 
 async def test_an_invite_from_a_foreign_homeserver_is_declined(
@@ -128,11 +152,35 @@ async def test_a_delivery_interrupted_by_a_crash_is_completed_exactly_once(world
 
 
 async def test_stop_during_delivery_delays_nothing_after_restart(world: World) -> None:
+    """A graceful stop while notices are going out hands the rest back at once: the next
+    start delivers them within seconds (not after a lease), each exactly once."""
     users = [await world.requester(f"user{n}", wait=True) for n in range(3)]
     for chat, dm in users:
         await chat.say(dm, "Hallo")
     first, first_dm = users[0]
     await first.expect(first_dm, "Guten Tag")  # the first notice is out, the rest on its way
     await world.bot.stop()
+    undelivered = [r for r in await _outbox(world) if r.status != "delivered"]
     await world.bot.start()
     await wait_for_outbox(world.bot, within=10)
+    for chat, dm in users:
+        await chat.expect(dm, "Zu welcher Kundengruppe gehören Sie?", within=10)
+    await asyncio.sleep(1.0)  # anything sent twice would arrive by now
+    for chat, dm in users:
+        rows = await world.bot.outbox_rows(target_kind="user", target_address=chat.user_id)
+        assert [r.status for r in rows] == ["delivered", "delivered"]  # greeting, question
+        history = await room_history(chat.client, dm)
+        notices = [e for e in history if is_notice_from(e, world.bot_id)]
+        assert sorted(e.event_id for e in notices) == sorted(str(r.message_ref) for r in rows)
+        assert ["Guten Tag" in n.body for n in notices] == [True, False]
+    assert undelivered, "the stop came after every delivery: the test proved nothing"
+
+
+async def _outbox(world: World) -> list[OutboxRow]:
+    """The outbox read from the database file while the bot is stopped."""
+    engine = create_async_engine(world.bot.url)
+    try:
+        async with AsyncSession(engine) as session:
+            return list((await session.scalars(select(OutboxRow))).all())
+    finally:
+        await engine.dispose()
