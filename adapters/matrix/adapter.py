@@ -62,6 +62,7 @@ class MatrixAdapter:
         self.clock = clock
         self.client: AsyncClient | None = None
         self.rooms: RoomDirectory | None = None
+        self.sync_loop: SyncLoop | None = None  # set by a successful start
         self._tasks: list[asyncio.Task[None]] = []
         self.inbox = InboxWorker(sessions, PLATFORM, self._handle_stored)
         self._on_inbound: InboundHandler | None = None
@@ -154,6 +155,7 @@ class MatrixAdapter:
         await self.rooms.load_direct()
         await sync.catch_up()
         await self.rooms.join_channels()
+        self.sync_loop = sync
         return sync
 
     async def stop(self) -> None:
