@@ -1,4 +1,4 @@
-"""Teams rendering: neutral notices become Adaptive Cards (schema 1.5) with a text fallback.
+"""Teams rendering: neutral notices become Markdown text messages or Adaptive Cards (1.5).
 
 Card text is Markdown in Teams; everything a user typed is escaped here (bot.markup marks
 it), so a requester cannot inject links, formatting or mentions. Buttons are
@@ -79,11 +79,29 @@ def plain_text(notice: Notice) -> str:
     return "\n".join(part for part in parts if part)
 
 
+def is_plain(notice: Notice) -> bool:
+    """A notice with nothing but a title and text: no facts, buttons or picture, and no card
+    key (a card that is updated in place stays a card)."""
+    return not (notice.facts or notice.choices or notice.image or notice.card)
+
+
+def markdown_text(notice: Notice) -> str:
+    """A plain notice as a Teams Markdown message: the title bold, then the paragraphs."""
+    parts = [f"**{escape_markdown(to_plain(notice.title))}**"] if notice.title else []
+    parts += [to_markdown(p) for p in notice.text.split("\n\n") if p.strip()]
+    return "\n\n".join(parts)
+
+
 def activity(notice: Notice) -> dict[str, Any]:
-    """A message activity (Bot Connector JSON) carrying the card and its fallback; a notice
-    with a picture becomes its text with the picture attached inline (a data: URI, which
-    Teams shows in chats and channels alike; the picture must stay small, see
-    bot/reports/chart.py)."""
+    """A message activity (Bot Connector JSON) for a notice.
+
+    - a plain notice (`is_plain`) is a Markdown text message, nothing else (Teams shows a
+      message's text AND its card, so the same words must not travel twice);
+    - a notice with a picture becomes its text with the picture attached inline (a data:
+      URI, which Teams shows in chats and channels alike; the picture must stay small, see
+      bot/reports/chart.py);
+    - anything else is an Adaptive Card, with its plain-text fallback in `summary` only
+      (what notifications and the chat list show)."""
     fallback = plain_text(notice)
     if notice.image is not None:
         return {
@@ -99,9 +117,10 @@ def activity(notice: Notice) -> dict[str, Any]:
                 }
             ],
         }
+    if is_plain(notice):
+        return {"type": "message", "text": markdown_text(notice), "textFormat": "markdown"}
     return {
         "type": "message",
-        "text": fallback if not (notice.facts or notice.choices) else "",
         "summary": fallback[:250],
         "attachments": [{"contentType": CARD_CONTENT_TYPE, "content": card(notice)}],
     }

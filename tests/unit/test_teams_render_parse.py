@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from adapters.teams.parse import channel_of, parse_activity, reference_of, strip_mentions
+from adapters.teams.parse import (
+    EVENT_ID_LIMIT,
+    bot_mentions,
+    channel_of,
+    event_id,
+    parse_activity,
+    reference_of,
+    strip_mentions,
+)
 from adapters.teams.render import activity, card, escape_markdown, to_markdown
 from bot.markup import literal
 from bot.notices import Choice, Fact, Image, Notice
@@ -51,10 +59,26 @@ def test_bold_survives_and_everything_else_is_escaped() -> None:
     assert escape_markdown("1. Punkt") == "1\\. Punkt"
 
 
-def test_activity_has_a_plain_fallback() -> None:
-    message = activity(Notice(text="Nur **Text**"))
-    assert message["text"] == "Nur Text" and message["summary"] == "Nur Text"
-    assert message["attachments"][0]["contentType"] == "application/vnd.microsoft.card.adaptive"
+def test_a_plain_notice_is_one_markdown_text_message_without_a_card() -> None:
+    message = activity(Notice(title="Eskalation", text="Nur **Text**.\n\n" + literal("1. *x*")))
+    assert message == {
+        "type": "message",
+        "text": "**Eskalation**\n\nNur **Text**\\.\n\n1\\. \\*x\\*",
+        "textFormat": "markdown",
+    }
+
+
+def test_a_card_carries_its_fallback_only_as_summary() -> None:
+    for notice in (
+        Notice(text="Nr. 4", choices=(Choice("claim:4", "Übernehmen"),)),
+        Notice(text="Nr. 4", facts=(Fact("Team", "BK"),)),
+        Notice(text="Übernommen", card="ticket-4"),  # updated in place: stays a card
+    ):
+        message = activity(notice)
+        assert "text" not in message, notice
+        assert message["summary"].startswith(notice.text.split(" ")[0])
+        (attachment,) = message["attachments"]
+        assert attachment["contentType"] == "application/vnd.microsoft.card.adaptive"
 
 
 def test_a_picture_is_attached_inline_under_its_plain_caption() -> None:
@@ -76,7 +100,7 @@ def test_personal_message_becomes_direct_inbound() -> None:
     assert (inbound.user_id, inbound.is_direct, inbound.event_id, inbound.locale) == (
         "aad-anna",
         True,
-        "act-1",
+        "a:personal|act-1",
         "de-DE",
     )
 
@@ -86,11 +110,20 @@ def test_card_button_press_carries_the_choice_id() -> None:
     assert inbound is not None and inbound.action_id == "confirm:yes" and inbound.text == ""
 
 
+def _mention(user_id: str, name: str) -> dict[str, Any]:
+    return {
+        "type": "mention",
+        "mentioned": {"id": user_id, "name": name},
+        "text": f"<at>{name}</at>",
+    }
+
+
 def test_channel_mention_is_stripped_and_menu_words_become_commands() -> None:
     channel = _message(
         text="<at>Hotline</at> claim 12",
         conversation={"id": "19:abc@thread.tacv2;messageid=1", "conversationType": "channel"},
         channelData={"channel": {"id": "19:abc@thread.tacv2"}},
+        entities=[_mention("28:bot", "Hotline"), {"type": "clientInfo", "locale": "de-DE"}],
     )
     inbound = parse_activity(channel)
     assert inbound is not None
@@ -100,6 +133,70 @@ def test_channel_mention_is_stripped_and_menu_words_become_commands() -> None:
         "19:abc@thread.tacv2",
     )
     assert channel_of(channel) == "19:abc@thread.tacv2"
+    # An old client without mention entities: the recipient's name is the bot's mention.
+    del channel["entities"]
+    assert parse_activity(channel).text == "/claim 12"  # type: ignore[union-attr]
+
+
+def test_only_the_bots_own_mention_is_removed_other_names_stay() -> None:
+    text = "<at>Hotline</at> bitte an <at>Martin Schneider</at> &amp; Team &lt;BK&gt;&nbsp;geben"
+    group = _message(
+        text=text,
+        conversation={"id": "19:chat@thread.v2", "conversationType": "groupChat"},
+        entities=[_mention("28:bot", "Hotline"), _mention("29:martin", "Martin Schneider")],
+    )
+    assert bot_mentions(group) == ["<at>Hotline</at>"]
+    inbound = parse_activity(group)
+    assert inbound is not None and inbound.channel_id == "19:chat@thread.v2"
+    assert inbound.text == "bitte an Martin Schneider & Team <BK> geben"
+    # Another user mentioned first, and markup-like text the user typed, survive as text.
+    assert strip_mentions("<at>Anna</at> a <b> c <at>Hotline</at>", ["<at>Hotline</at>"]) == (
+        "Anna a <b> c"
+    )
+
+
+def test_a_mention_of_someone_else_with_the_bots_name_is_kept() -> None:
+    message = _message(text="<at>Hotline</at> hilfe", entities=[_mention("29:other", "Hotline")])
+    assert bot_mentions(message) == []
+    assert parse_activity(message).text == "Hotline hilfe"  # type: ignore[union-attr]
+
+
+def test_non_object_channel_data_parts_are_ignored_not_a_crash() -> None:
+    for channel_data in ({"channel": "19:x", "tenant": "t"}, {"channel": ["x"], "tenant": 5}):
+        channel = _message(
+            conversation={"id": "19:abc@thread.tacv2;messageid=1", "conversationType": "channel"},
+            channelData=channel_data,
+        )
+        assert channel_of(channel) == "19:abc@thread.tacv2"
+        assert reference_of(channel)["tenant_id"] is None
+        assert parse_activity(channel) is not None
+    odd = _message(entities="mention", recipient="28:bot", locale=5, **{"from": {"id": "29:u"}})
+    inbound = parse_activity(odd)
+    assert inbound is not None and inbound.locale == "de" and inbound.user_id == "29:u"
+
+
+def test_dedupe_key_is_conversation_and_activity_id() -> None:
+    first = _message(id="1700000000123")
+    elsewhere = _message(id="1700000000123", conversation={"id": "a:other"})
+    assert event_id(first) == "a:personal|1700000000123"
+    assert event_id(elsewhere) == "a:other|1700000000123"  # same millisecond, other chat
+
+
+def test_an_activity_without_id_is_keyed_by_its_content() -> None:
+    one, two = _message(id=None, text="ja"), _message(text="ja")
+    del two["id"]
+    assert event_id(one) == event_id(two)  # a redelivery of the same activity
+    assert event_id(one).startswith("a:personal|#") and event_id(one) != "a:personal|"
+    later = _message(id=None, text="ja", timestamp="2026-11-30T09:00:01Z")
+    assert event_id(later) != event_id(one)  # another activity: handled, not a duplicate
+    assert event_id(_message(id=None, text="nein")) != event_id(one)
+
+
+def test_a_long_dedupe_key_is_hashed_to_fit_the_inbox() -> None:
+    long = _message(conversation={"id": "a:" + "x" * 300, "conversationType": "personal"})
+    key = event_id(long)
+    assert len(key) <= EVENT_ID_LIMIT and key.startswith("#")
+    assert key != event_id(_message(conversation={"id": "a:" + "x" * 301}))
 
 
 def test_personal_menu_command_and_free_text() -> None:
@@ -127,4 +224,4 @@ def test_reference_has_what_proactive_messages_need() -> None:
 
 
 def test_strip_mentions_keeps_plain_text() -> None:
-    assert strip_mentions("<at>Hotline</at>&nbsp;queue") == "queue"
+    assert strip_mentions("<at>Hotline</at>&nbsp;queue", ["<at>Hotline</at>"]) == "queue"
