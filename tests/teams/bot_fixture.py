@@ -137,6 +137,7 @@ class HotlineBot:
         await upgrade(app.db)
         if self.sender_loop:
             app.engine.on_outbox = self._wake.set
+            app.jobs.sweeper.on_outbox = self._wake.set  # the deadline sweep's notices, too
             self._sender = asyncio.create_task(
                 deliver_forever(app.sender, self._wake), name="outbox"
             )

@@ -131,7 +131,10 @@ class Posted:
 
     @property
     def text(self) -> str:
-        parts = [str(self.body.get("text") or ""), str(self.body.get("summary") or "")]
+        text = str(self.body.get("text") or "")
+        if self.body.get("textFormat") == "markdown":
+            text = unescape(text)
+        parts = [text, str(self.body.get("summary") or "")]
         for attachment in self.body.get("attachments") or []:
             content = attachment.get("content") or {}
             for block in content.get("body", []):
