@@ -1,10 +1,11 @@
 """The Teams adapter: /api/messages on aiohttp, turns on botbuilder's CloudAdapter.
 
-Inbound: authenticate (401 on any failure), store the conversation reference (so any
-instance can message this user or channel later), hand the message to the engine, which
-deduplicates by activity id and answers through the outbox. Outbound: the outbox calls
-`send`, which posts, updates a card in place, or first opens a 1:1 chat with a person who
-never wrote to the bot.
+Inbound: authenticate (401 on any failure, before the body is even looked at), store the
+conversation reference (so any instance can message this user, channel or group chat later),
+hand the message to the engine, which deduplicates by conversation and activity id and answers
+through the outbox. Outbound: the outbox calls `send`, which posts, updates a card in place
+(posting it anew when Teams no longer has it), or first opens a 1:1 chat with a person who
+never wrote to the bot (which needs the tenant id).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 from typing import Any
 
 import aiohttp
@@ -19,23 +21,34 @@ from aiohttp import web
 from botbuilder.core import TurnContext
 from botbuilder.schema import Activity
 from msrest.serialization import Deserializer
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.teams import render
 from adapters.teams.auth import AuthError, AuthSettings, TokenValidator
 from adapters.teams.connector import ConnectorClient
-from adapters.teams.parse import PLATFORM, channel_of, parse_activity, reference_of, user_key
+from adapters.teams.parse import (
+    PLATFORM,
+    channel_of,
+    conversation_type,
+    parse_activity,
+    reference_of,
+    user_key,
+)
 from adapters.teams.references import ReferenceStore
 from adapters.teams.settings import TeamsSettings
 from adapters.teams.turns import TurnRunner
 from bot.clock import Clock
 from bot.delivery import DeliveryError, InboundHandler
 from bot.notices import Notice, Target
+from storage.models import SentMessageRow
 from storage.repositories import sent_messages
 
 log = logging.getLogger(__name__)
 DEFAULT_REFERENCE = "ref:default"
 DEFAULT_FIELDS = ("service_url", "tenant_id", "bot_id", "bot_name")
+NO_TENANT_RETRY_SECONDS = 300
+_NOT_FOUND = re.compile(r": 404\b")
 
 
 # msrest's Model.deserialize, without building a new Deserializer (a scan of every
@@ -51,9 +64,25 @@ def _malformed(body: dict[str, Any]) -> str | None:
     for field in _OBJECT_FIELDS:
         if body.get(field) is not None and not isinstance(body[field], dict):
             return f"{field} must be an object"
+    if body.get("serviceUrl") is not None and not isinstance(body["serviceUrl"], str):
+        return "serviceUrl must be a string"
     if not isinstance(body["type"], str):
         return "type must be a string"
     return None
+
+
+def _json(raw: bytes) -> Any:
+    """The request body as JSON; None when it is not JSON at all."""
+    try:
+        return json.loads(raw)
+    except ValueError:  # JSONDecodeError and UnicodeDecodeError
+        return None
+
+
+def _not_found(error: DeliveryError) -> bool:
+    """The connector answered 404 (the message or conversation is gone)."""
+    status = getattr(error, "status", None)
+    return status == 404 if status is not None else bool(_NOT_FOUND.search(str(error)))
 
 
 class TeamsAdapter:
@@ -126,22 +155,21 @@ class TeamsAdapter:
     # -- inbound -----------------------------------------------------------------
 
     async def messages(self, request: web.Request) -> web.Response:
-        """The Bot Connector endpoint."""
-        try:
-            body = await request.json()
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            return web.Response(status=400, text="body must be a JSON activity")
-        if not isinstance(body, dict) or not body.get("type"):
-            return web.Response(status=400, text="body must be a JSON activity")
+        """The Bot Connector endpoint: authentication first (401), then the body (400)."""
+        body = _json(await request.read())
         claims = None
         if self.validator is not None:
+            service_url = body.get("serviceUrl") if isinstance(body, dict) else None
             try:
                 claims = await self.validator.validate(
-                    request.headers.get("Authorization", ""), body.get("serviceUrl")
+                    request.headers.get("Authorization", ""),
+                    service_url if isinstance(service_url, str) else None,
                 )
             except AuthError as error:
                 log.info("rejected an unauthenticated request: %s", error)
                 return web.Response(status=401)
+        if not isinstance(body, dict) or not body.get("type"):
+            return web.Response(status=400, text="body must be a JSON activity")
         problem = _malformed(body)
         if problem is None:
             try:
@@ -165,26 +193,38 @@ class TeamsAdapter:
             await self._on_inbound(inbound)
 
     async def _remember(self, activity: dict[str, Any]) -> None:
-        """Store the conversation reference for this user or channel (any instance can use it)."""
+        """Store the conversation reference for this user, channel or group chat (any
+        instance can use it): ``ref:user:<aad id>``, ``ref:channel:<channel id>``,
+        ``ref:chat:<group chat id>``, and ``ref:default`` for a first message to anyone."""
         reference = reference_of(activity)
         if not reference.get("service_url") or not reference.get("conversation_id"):
             return
+        if not reference.get("tenant_id"):  # keep the tenant a former turn told us
+            known = await self.references.get(DEFAULT_REFERENCE)
+            reference["tenant_id"] = json.loads(known).get("tenant_id") if known else None
         # The default holds only what a first message to anyone needs (service URL, bot,
         # tenant): the same for every turn, so it is written once, not on every new sender.
         default = {key: reference.get(key) for key in DEFAULT_FIELDS}
         values = {DEFAULT_REFERENCE: json.dumps(default)}
+        kind = conversation_type(activity)
         channel = channel_of(activity)
-        if channel is not None and reference["conversation_type"] == "channel":
-            reference = {**reference, "conversation_id": channel}
-            values[f"ref:channel:{channel}"] = json.dumps(reference)
-        elif reference["conversation_type"] == "personal" and user_key(activity):
+        if channel is not None and kind in ("channel", "groupChat"):
+            prefix = "channel" if kind == "channel" else "chat"
+            values[f"ref:{prefix}:{channel}"] = json.dumps(
+                {**reference, "conversation_id": channel}
+            )
+        elif kind == "personal" and user_key(activity):
             values[f"ref:user:{user_key(activity)}"] = json.dumps(reference)
         await self.references.put(values)
 
     # -- outbound ----------------------------------------------------------------
 
     async def send(self, target: Target, notice: Notice, *, outbox_id: int) -> str | None:
-        """Post or update a notice; raises DeliveryError for the outbox to retry."""
+        """Post or update a notice; raises DeliveryError for the outbox to retry.
+
+        A card shown before is updated in place; when the connector no longer knows it (404:
+        deleted, or its conversation gone), the card is posted anew and the new post is the
+        one updated from then on."""
         if self.connector is None:
             raise DeliveryError("Teams adapter not started", retry_after=5)
         reference = await self._reference(target)
@@ -197,29 +237,48 @@ class TeamsAdapter:
                     session, platform=PLATFORM, room=conversation, card=notice.card
                 )
         choices = [choice.id for choice in notice.choices]
+        replaced = False
         if original is not None:
-            await self.connector.update(service_url, conversation, original.message_ref, activity)
             ref = original.message_ref
+            try:
+                await self.connector.update(service_url, conversation, ref, activity)
+            except DeliveryError as error:
+                if not _not_found(error):
+                    raise
+                log.warning("card %s in %s is gone (%s): posting it anew", ref, conversation, error)
+                ref = await self.connector.send(service_url, conversation, activity)
+                replaced = True
         else:
             ref = await self.connector.send(service_url, conversation, activity)
         if notice.card is None:
             return ref  # only cards are looked up again (to update them in place)
         async with self.sessions() as session, session.begin():
-            await sent_messages.remember_post(
-                session,
-                platform=PLATFORM,
-                room=conversation,
-                message_ref=ref,
-                edited=original is not None,
-                card=notice.card,
-                choices=choices,
-                at=self.clock.now(),
-            )
+            if replaced and original is not None:
+                await session.execute(
+                    update(SentMessageRow)
+                    .where(SentMessageRow.id == original.id)
+                    .values(message_ref=ref, choices={"ids": choices})
+                )
+            else:
+                await sent_messages.remember_post(
+                    session,
+                    platform=PLATFORM,
+                    room=conversation,
+                    message_ref=ref,
+                    edited=original is not None,
+                    card=notice.card,
+                    choices=choices,
+                    at=self.clock.now(),
+                )
         return ref
 
     async def _reference(self, target: Target) -> dict[str, Any]:
+        """Where to post for `target`: its stored reference (a group chat is addressed like a
+        channel), else the default service URL; a person who never wrote gets a new 1:1 chat."""
         key = f"ref:{target.kind}:{target.address}"
         stored = await self.references.get(key)
+        if stored is None and target.kind == "channel":
+            stored = await self.references.get(f"ref:chat:{target.address}")
         if stored is not None:
             return dict(json.loads(stored))
         default = await self.references.get(DEFAULT_REFERENCE)
@@ -229,18 +288,27 @@ class TeamsAdapter:
             raise DeliveryError(f"no Teams conversation known yet for {target}", retry_after=300)
         if target.kind == "channel":
             return {"service_url": service_url, "conversation_id": target.address}
+        tenant = self.settings.tenant_id or base.get("tenant_id")
+        if not tenant and not self.settings.anonymous:
+            message = (
+                f"cannot open a 1:1 chat with {target.address}: no Teams tenant id known "
+                "(set HOTLINE_TEAMS_TENANT_ID, platforms.teams tenant_id, or wait until "
+                "someone writes to the bot)"
+            )
+            log.warning("%s; retrying in %d s", message, NO_TENANT_RETRY_SECONDS)
+            raise DeliveryError(message, retry_after=NO_TENANT_RETRY_SECONDS)
         assert self.connector is not None
         conversation = await self.connector.create_conversation(
             service_url,
             bot_id=str(base.get("bot_id") or self.settings.app_id),
             user_id=target.address,
-            tenant_id=self.settings.tenant_id or base.get("tenant_id"),
+            tenant_id=tenant,
         )
         reference = {
             "service_url": service_url,
             "conversation_id": conversation,
             "conversation_type": "personal",
-            "tenant_id": base.get("tenant_id"),
+            "tenant_id": tenant,
         }
         await self.references.put({key: json.dumps(reference)})
         return reference

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from adapters.teams.auth import BOT_FRAMEWORK_ISSUER, BOT_FRAMEWORK_METADATA
 from bot.config.model import OrgConfig
+
+TENANT_ENV = "HOTLINE_TEAMS_TENANT_ID"  # read when the config names no tenant_id
 
 
 @dataclass(frozen=True)
@@ -14,7 +18,7 @@ class TeamsSettings:
 
     app_id: str = ""
     app_password: str = ""
-    tenant_id: str | None = None
+    tenant_id: str | None = None  # needed to open a 1:1 chat (else: from a stored reference)
     host: str = "127.0.0.1"
     port: int = 3978
     service_url: str | None = None  # for proactive messages before anyone wrote to the bot
@@ -27,11 +31,14 @@ class TeamsSettings:
         return not self.app_id
 
 
-def teams_settings(config: OrgConfig) -> TeamsSettings:
-    """Read platforms.teams; secrets are resolved from their environment variables or files."""
+def teams_settings(config: OrgConfig, environ: Mapping[str, str] | None = None) -> TeamsSettings:
+    """Read platforms.teams; secrets are resolved from their environment variables or files.
+    The tenant id falls back to $HOTLINE_TEAMS_TENANT_ID when the config does not name it."""
+    env = os.environ if environ is None else environ
+    tenant_from_env = env.get(TENANT_ENV) or None
     platform = config.platforms.get("teams")
     if platform is None:
-        return TeamsSettings()
+        return TeamsSettings(tenant_id=tenant_from_env)
     settings, secrets = platform.settings, platform.secrets
 
     def secret(name: str) -> str:
@@ -41,7 +48,7 @@ def teams_settings(config: OrgConfig) -> TeamsSettings:
     return TeamsSettings(
         app_id=secret("app_id"),
         app_password=secret("app_password"),
-        tenant_id=secret("tenant_id") or None,
+        tenant_id=secret("tenant_id") or tenant_from_env,
         host=str(settings.get("host") or "127.0.0.1"),
         port=int(str(settings.get("port") or 3978)),
         service_url=str(settings["service_url"]) if settings.get("service_url") else None,
