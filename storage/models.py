@@ -90,10 +90,12 @@ class TicketRow(Base):
     # When the ticket last entered a queue (new, handed off, reopened): each entry is a new
     # post in the team channel, and later changes edit that post.
     queued_at: Mapped[datetime | None]
-    first_response_due_at: Mapped[datetime | None]
+    # Each deadline is an indexed column, so "which tickets are past their reaction (or
+    # resolution, or update) deadline" is one range query for reports and /ueberfaellig.
+    first_response_due_at: Mapped[datetime | None] = mapped_column(index=True)
     first_responded_at: Mapped[datetime | None]
-    resolution_due_at: Mapped[datetime | None]
-    update_due_at: Mapped[datetime | None]
+    resolution_due_at: Mapped[datetime | None] = mapped_column(index=True)
+    update_due_at: Mapped[datetime | None] = mapped_column(index=True)
     paused_at: Mapped[datetime | None]
     first_response_remaining_s: Mapped[int | None] = mapped_column(Integer)
     resolution_remaining_s: Mapped[int | None] = mapped_column(Integer)

@@ -47,22 +47,33 @@ def _pg_url() -> str:
     return os.environ.get(PG_URL_ENV, DEFAULT_PG_URL)
 
 
-_pg_reachable: bool | None = None
+PG_REQUIRED_ENV = "HOTLINE_REQUIRE_POSTGRES"  # CI sets it: a missing server fails, not skips
+_pg_problem: str | None = None
+_pg_checked = False
 
 
-async def _postgres_reachable() -> bool:
-    global _pg_reachable
-    if _pg_reachable is None:
+async def _postgres_problem() -> str | None:
+    """Why PostgreSQL cannot be used (None: it answers); checked once per session."""
+    global _pg_problem, _pg_checked
+    if not _pg_checked:
         engine = make_engine(_pg_url())
         try:
             async with engine.connect() as connection:
                 await asyncio.wait_for(connection.execute(text("select 1")), 5)
-            _pg_reachable = True
-        except Exception:
-            _pg_reachable = False
+        except Exception as error:  # any reason (refused, auth, no database) is reported
+            _pg_problem = f"{type(error).__name__}: {error}".splitlines()[0][:300]
         finally:
             await engine.dispose()
-    return _pg_reachable
+        _pg_checked = True
+    return _pg_problem
+
+
+async def _postgres_reachable() -> bool:
+    """Whether PostgreSQL answers; with HOTLINE_REQUIRE_POSTGRES=1 a silent server fails."""
+    problem = await _postgres_problem()
+    if problem is not None and os.environ.get(PG_REQUIRED_ENV) == "1":
+        pytest.fail(f"PostgreSQL required ({PG_REQUIRED_ENV}=1) but {_pg_url()}: {problem}")
+    return problem is None
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -75,7 +86,8 @@ async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[As
         await engine.dispose()
         return
     if not await _postgres_reachable():
-        pytest.skip(f"PostgreSQL not reachable at {_pg_url()} (set {PG_URL_ENV})")
+        problem = await _postgres_problem()
+        pytest.skip(f"PostgreSQL not reachable at {_pg_url()} ({problem}; set {PG_URL_ENV})")
     schema = f"t_{uuid.uuid4().hex[:12]}"
     admin = make_engine(_pg_url())
     async with admin.begin() as connection:

@@ -156,6 +156,8 @@ for name in modules:
 report["opened"] = opened
 report["cwd"] = sorted(os.listdir("."))
 report["data_dir_exists"] = os.path.exists(data_dir)
+sdks = {"nio", "matrix_nio", "botbuilder", "botframework", "msrest"}
+report["sdk_modules"] = sorted(m for m in sys.modules if m.split(".")[0] in sdks)
 print(json.dumps(report))
 """
 
@@ -213,6 +215,21 @@ def test_importing_every_module_creates_nothing_and_opens_no_database(tmp_path: 
     assert report["data_dir_exists"] is False, f"data dir created by {report['created_by']}"
     assert report["cwd"] == [], f"files created in the cwd by {report['created_by']}"
     assert report["created_by"] is None
+
+
+def test_the_core_loads_no_platform_sdk_even_indirectly(tmp_path: Path) -> None:
+    """The source check above sees direct imports; this one sees what importing every module
+    of bot/ and dialogs/ really loads (an adapter imported by a core module would show)."""
+    modules = [name for name in module_names() if name.split(".")[0] in CORE_DIRS]
+    assert len(modules) > 20
+    report = run_probe(modules, tmp_path)
+    assert report["errors"] == {}
+    assert report["sdk_modules"] == [], f"platform SDKs loaded by the core: {report['sdk_modules']}"
+
+
+def test_the_sdk_probe_sees_an_indirect_import(tmp_path: Path) -> None:
+    report = run_probe(["adapters.matrix.parse"], tmp_path)
+    assert "nio" in report["sdk_modules"]
 
 
 # Self-check of the probe: synthetic modules that misbehave at import time must be caught.
