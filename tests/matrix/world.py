@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -88,11 +89,14 @@ async def make_world(
     encrypted_dms: bool = False,
     encrypted_rooms: bool = False,
     join_team_rooms: bool = True,
+    by_alias: bool = False,
 ) -> World:
     """Register bot and agent, create the team rooms (bot invited), start the bot.
 
     `colleagues` maps further person ids (e.g. "ccc.schulz") to user-name prefixes; those
-    users are registered, mapped in the config and invited into their team's room."""
+    users are registered, mapped in the config and invited into their team's room. With
+    `by_alias`, each team room gets an alias and the config names the room by it
+    (World.team_rooms still holds the room ids)."""
     bot_user = await server.register("hotline")
     agent = Chat(await make_client(await server.register("agent")), bot_user.user_id)
     await agent.sync(timeout_ms=0)
@@ -103,19 +107,26 @@ async def make_world(
     config_people = {"hh.schneider": agent.user_id} | {p: c.user_id for p, c in others.items()}
     base = load_config(None)
     rooms: dict[str, str] = {}
+    configured: dict[str, str] = {}
     for team_id in teams:
         members = {p.id for p in base.team(team_id).members}
         invite = [bot_user.user_id] + [c.user_id for p, c in others.items() if p in members]
+        alias = f"hotline-{team_id}-{uuid.uuid4().hex[:6]}" if by_alias else None
         rooms[team_id] = await create_room(
-            agent.client, invite, name=f"Hotline {team_id}", encrypted=encrypted_rooms
+            agent.client,
+            invite,
+            name=f"Hotline {team_id}",
+            encrypted=encrypted_rooms,
+            alias=alias,
         )
+        configured[team_id] = rooms[team_id] if alias is None else f"#{alias}:{server.server_name}"
         for person_id, chat in others.items():
             if person_id in members:
                 await _accept_invite(chat, rooms[team_id])
     config = hotline_config(
         homeserver=server.base_url,
         bot_user_id=bot_user.user_id,
-        team_rooms=rooms,
+        team_rooms=configured,
         people=config_people,
         allowed_homeservers=allowed_homeservers,
         encrypt_direct_rooms=encrypted_dms,
