@@ -4,10 +4,12 @@ An m.room.encrypted event arrives before its room key more often than one would 
 sender's client shares the key by to-device message, which can lag; a new bot device is not
 known to the sender yet). Dropping such an event would lose the message, since the sync
 token moves on. So it is kept in a small list, written with the sync token in the same
-transaction (platform_state key "undecrypted"), and the key is requested from the sender's
-devices (m.room_key_request). After each sync (which brings m.room_key and
-m.forwarded_room_key to-device events to nio's key store), decryption is tried again; a
-message read then goes into the inbox as if it had just arrived. One that is still
+transaction (platform_state key "undecrypted"), and the key is requested (nio's
+request_room_key: an m.room_key_request to the bot's own devices; nio accepts forwarded keys
+only from those, so the usual rescue is the sender's late m.room_key). After each sync
+(which brings m.room_key and m.forwarded_room_key to-device events to nio's key store),
+decryption is tried again; a message read then goes into the inbox as if it had just
+arrived, after the messages that came meanwhile. One that is still
 unreadable after `give_up_after` (10 minutes) is answered in its room: the sender is asked
 politely to send it again (catalogue key error.undecryptable), and it is dropped.
 """
@@ -138,7 +140,7 @@ class UndecryptedEvents:
         self.changed = True
 
     async def request_keys(self) -> None:
-        """Ask the senders' devices for the keys not asked for yet (once per session)."""
+        """Ask for the keys not asked for yet (once per session: nio refuses a second)."""
         for waiting in list(self._waiting.values()):
             if waiting.event_id in self._requested:
                 continue
