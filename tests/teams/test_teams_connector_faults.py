@@ -23,7 +23,7 @@ from bot.clock import FrozenClock
 from bot.delivery import DeliveryError
 from bot.notices import Notice, Target
 from storage.models import OutboxRow
-from tests.teams.bot_fixture import HotlineBot
+from tests.teams.bot_fixture import HotlineBot, activity_json
 from tests.teams.connector_emulator import ConnectorEmulator
 from tests.teams.connector_faults import TCP_CLOSE_WAIT, TCP_ESTABLISHED, sockets_to
 from tests.teams.openid_issuer import OpenIdIssuer
@@ -129,6 +129,49 @@ async def test_the_checks_catch_a_client_without_a_pool(
     for sock in leaked:
         sock.close()
     assert sockets_to(connector.port, TCP_CLOSE_WAIT) == 0
+
+
+TURN_USERS, TURNS_EACH = 10, 20
+
+
+async def test_200_turns_through_the_bot_reuse_connections_and_leave_no_close_wait(
+    tmp_path: Path,
+) -> None:
+    """The whole path: activities in at /api/messages, answers out through the outbox sender
+    (ten requesters at once, each answered in order) and the adapter's pool. The emulator
+    keeps idle connections 2 s here: a requester's answers come a few tenths apart."""
+    connector = ConnectorEmulator(keepalive_timeout=2.0)
+    connector.start()
+    config = hotline_config(free_port(), connector.service_url)
+    bot = HotlineBot(config, tmp_path / "bot", FrozenClock(MONDAY_9))
+    await bot.start()
+    try:
+        async with aiohttp.ClientSession() as http:
+
+            async def requester(n: int) -> None:
+                for turn in range(TURNS_EACH):
+                    body = activity_json(
+                        id=f"turn-{n}-{turn}",
+                        serviceUrl=connector.service_url,
+                        conversation={"id": f"a:turns-{n}", "conversationType": "personal"},
+                        **{"from": {"id": f"29:u{n}", "name": f"U {n}", "aadObjectId": f"aad-{n}"}},
+                    )
+                    async with http.post(bot.endpoint, json=body) as answer:
+                        assert answer.status == 201
+
+            started = time.perf_counter()
+            await asyncio.gather(*(requester(n) for n in range(TURN_USERS)))
+            await bot.wait_outbox_idle(timeout=60)
+            elapsed = time.perf_counter() - started
+        turns = TURN_USERS * TURNS_EACH
+        assert len(connector.sent()) == turns  # one answer per turn
+        assert connector.connections_opened <= TURN_USERS + 1, connector.connections_opened
+        await asyncio.sleep(3.0)  # the emulator closes the idle connections
+        assert sockets_to(connector.port, TCP_CLOSE_WAIT) == 0
+    finally:
+        await bot.stop()
+        connector.stop()
+    print(f"{turns} turns in {elapsed:.2f} s; connections opened: {connector.connections_opened}")
 
 
 # --- 2. retries through the outbox ------------------------------------------------------------
