@@ -23,7 +23,7 @@ from nio import AsyncClient, LocalProtocolError, RoomSendResponse
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.matrix import media, render
-from adapters.matrix.errors import MatrixDeliveryError, backoff_delay, delivery_error
+from adapters.matrix.errors import NOT_IN_ROOM, MatrixDeliveryError, backoff_delay, delivery_error
 from adapters.matrix.inbox_worker import InboxWorker
 from adapters.matrix.login import login
 from adapters.matrix.parse import PLATFORM, reaction_inbound
@@ -238,24 +238,29 @@ class MatrixAdapter:
 
     async def _send_to_user(self, user_id: str, notice: Notice, outbox_id: int) -> str:
         """Post in the user's DM. Refused there (the bot left or was removed), or the user
-        has left it: the DM another instance recorded, else a new DM (once)."""
+        has left it: the DM another instance recorded, else a new DM (once per notice, and
+        once an hour per user at most, so a user who declines is not invited again and
+        again). A DM opened a moment ago that nio does not know yet is retried, not replaced."""
         assert self.rooms is not None
         remembered = self.rooms.remembered_dm(user_id)
         room_id = await self.rooms.room_for_user(user_id)
-        if self.rooms.user_left(room_id, user_id):
+        if self.rooms.user_left(room_id, user_id) and self.rooms.may_reopen(user_id):
             log.info("%s left their DM %s: opening a new one", user_id, room_id)
             return await self._post(await self.rooms.new_dm(user_id), notice, outbox_id)
         try:
             return await self._post(room_id, notice, outbox_id)
         except MatrixDeliveryError as error:
-            if not error.refused:
+            if not error.refused or self.rooms.just_opened(room_id):
                 raise
             log.warning("DM %s of %s refused: %s", room_id, user_id, error)
+            refusal = error
         if remembered is not None:  # another instance may have recorded a newer DM
             self.rooms.forget_dm(user_id)
             stored = await self.rooms.room_for_user(user_id)
             if stored != room_id:
                 return await self._post(stored, notice, outbox_id)
+        if not self.rooms.may_reopen(user_id):
+            raise refusal
         return await self._post(await self.rooms.new_dm(user_id), notice, outbox_id)
 
     async def _post(self, room_id: str, notice: Notice, outbox_id: int) -> str:
@@ -307,8 +312,13 @@ class MatrixAdapter:
         except LocalProtocolError as error:
             if "No such room" not in str(error):
                 raise
-            # nio encrypts only for rooms its sync has shown: a room just created or joined
-            raise MatrixDeliveryError(f"room {room_id} not synced yet", retry_after=1) from None
+            # nio sends only to rooms its sync has shown: one just created or joined (soon
+            # known), or one the bot is not in (left before a restart: not known at all)
+            raise MatrixDeliveryError(
+                f"room {room_id} not known (not synced yet, or not joined)",
+                errcode=NOT_IN_ROOM,
+                retry_after=1,
+            ) from None
         if isinstance(answer, RoomSendResponse):
             return str(answer.event_id)
         raise delivery_error(f"room_send to {room_id}", answer)

@@ -12,8 +12,10 @@ from bot.delivery import DeliveryError
 
 # The homeserver will give the same answer again: the outbox stops retrying the notice.
 PERMANENT = frozenset({"M_FORBIDDEN", "M_NOT_FOUND", "M_UNKNOWN_TOKEN"})
-# Not (or no longer) allowed in that room: a DM is replaced, a team room retried slowly.
-REFUSED = frozenset({"M_FORBIDDEN", "M_NOT_FOUND"})
+# nio knows no such room (not joined, or not synced yet); never sent to the homeserver.
+NOT_IN_ROOM = "NOT_IN_ROOM"
+# Not (or no longer) in that room: a DM is replaced, a team room joined or retried slowly.
+REFUSED = frozenset({"M_FORBIDDEN", "M_NOT_FOUND", NOT_IN_ROOM})
 
 
 class MatrixDeliveryError(DeliveryError):
@@ -32,7 +34,7 @@ class MatrixDeliveryError(DeliveryError):
 
     @property
     def refused(self) -> bool:
-        """The homeserver refused the room (forbidden, or no such room for us)."""
+        """The room is not ours: forbidden, no such room, or one nio does not know."""
         return self.errcode in REFUSED
 
 

@@ -36,6 +36,8 @@ log = logging.getLogger(__name__)
 # every answer needs it. Another instance may record a newer DM meanwhile; a send that the
 # homeserver refuses in a remembered room is retried with the database's room (adapter.py).
 DM_MEMORY_SECONDS = 60.0
+REOPEN_SECONDS = 3600.0  # at most one new DM per user and hour (see adapter._send_to_user)
+JUST_OPENED_SECONDS = 120.0  # a DM opened this long ago may still be unknown to nio
 RESOLVE_AGAIN_SECONDS = 60.0  # team room aliases that failed are tried again this often
 DIRECT_ATTEMPTS = 3  # reads of m.direct before an update is given up (logged)
 ENCRYPTION = {
@@ -65,6 +67,7 @@ class RoomDirectory:
         self._channel_of_room: dict[str, str] = {}
         self._dms: dict[str, tuple[str, float]] = {}  # user id -> (DM room id, when read)
         self._direct_rooms: set[str] = set()  # flagged direct (invite or m.direct)
+        self._opened: dict[str, tuple[str, float]] = {}  # user id -> (DM we opened, when)
         self._resolved_at: float | None = None  # time.monotonic() of the last resolve round
 
     @property
@@ -137,6 +140,19 @@ class RoomDirectory:
             return True
         room = self.client.rooms.get(room_id)
         return room is None or room.member_count <= 2
+
+    def may_reopen(self, user_id: str) -> bool:
+        """Whether a new DM may be opened for the user (none opened in the last hour)."""
+        opened = self._opened.get(user_id)
+        return opened is None or time.monotonic() - opened[1] >= REOPEN_SECONDS
+
+    def just_opened(self, room_id: str) -> bool:
+        """Whether this instance opened the room a moment ago (nio may not know it yet)."""
+        now = time.monotonic()
+        return any(
+            room == room_id and now - when < JUST_OPENED_SECONDS
+            for room, when in self._opened.values()
+        )
 
     def user_left(self, room_id: str, user_id: str) -> bool:
         """Whether the user is known to have left the room (neither joined nor invited)."""
@@ -224,6 +240,7 @@ class RoomDirectory:
             raise delivery_error(f"creating a DM with {user_id}", answer)
         room_id = str(answer.room_id)
         self._direct_rooms.add(room_id)
+        self._opened[user_id] = (room_id, time.monotonic())
         self.forget_dm(user_id)
         await self.remember_direct(user_id, room_id)
         await self._mark_direct(user_id, room_id)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from adapters.matrix.adapter import CHANNEL_RETRY_SECONDS, MatrixAdapter
-from adapters.matrix.errors import MatrixDeliveryError
+from adapters.matrix.errors import NOT_IN_ROOM, MatrixDeliveryError
 from adapters.matrix.settings import MatrixSettings
 from bot.clock import FrozenClock
 from bot.config.loader import load_config
@@ -28,11 +28,23 @@ class Directory:
     """The room directory's DM part: what this instance remembers, what the database says."""
 
     def __init__(
-        self, remembered: str | None, stored: str, *, left: bool = False, joins: bool = False
+        self,
+        remembered: str | None,
+        stored: str,
+        *,
+        left: bool = False,
+        joins: bool = False,
+        opened: tuple[str, ...] = (),
     ) -> None:
         self.remembered, self.stored, self.left, self.joins = remembered, stored, left, joins
-        self.created: list[str] = []
+        self.created: list[str] = list(opened)  # DMs this instance opened lately
         self.joined: list[str] = []
+
+    def may_reopen(self, user_id: str) -> bool:
+        return not self.created
+
+    def just_opened(self, room_id: str) -> bool:
+        return room_id in self.created
 
     def remembered_dm(self, user_id: str) -> str | None:
         return self.remembered
@@ -47,6 +59,7 @@ class Directory:
         return self.left and room_id == self.stored
 
     async def new_dm(self, user_id: str) -> str:
+        assert self.may_reopen(user_id), "one new DM per user and hour"
         room_id = f"!new{len(self.created)}:localhost"
         self.created.append(room_id)
         self.remembered = self.stored = room_id
@@ -98,6 +111,33 @@ async def test_a_refused_stored_dm_is_replaced_by_a_new_dm(
     made, posted = adapter(directory, {"!old:localhost"}, tmp_path)
     assert await made._send(ANNA, Notice(text="Hallo"), 1) == "$event"
     assert directory.created == ["!new0:localhost"] and posted == ["!new0:localhost"]
+
+
+async def test_a_dm_unknown_to_nio_after_a_restart_is_replaced(tmp_path: Path) -> None:
+    """The bot left the DM before a restart: nio does not know the room at all."""
+    directory = Directory(None, "!old:localhost")
+    unknown = MatrixDeliveryError("no such room", errcode=NOT_IN_ROOM, retry_after=1)
+    made, posted = adapter(directory, {"!old:localhost"}, tmp_path, unknown)
+    await made._send(ANNA, Notice(text="Hallo"), 1)
+    assert posted == ["!new0:localhost"]
+
+
+async def test_a_dm_just_opened_and_not_synced_yet_is_retried_not_replaced(
+    tmp_path: Path,
+) -> None:
+    directory = Directory(None, "!fresh:localhost", opened=("!fresh:localhost",))
+    unknown = MatrixDeliveryError("no such room", errcode=NOT_IN_ROOM, retry_after=1)
+    made, _ = adapter(directory, {"!fresh:localhost"}, tmp_path, unknown)
+    with pytest.raises(DeliveryError) as failed:
+        await made._send(ANNA, Notice(text="Hallo"), 1)
+    assert failed.value.retry_after == 1 and directory.created == ["!fresh:localhost"]
+
+
+async def test_a_user_who_declines_is_not_invited_again_within_the_hour(tmp_path: Path) -> None:
+    directory = Directory(None, "!new0:localhost", left=True, opened=("!new0:localhost",))
+    made, posted = adapter(directory, set(), tmp_path)
+    await made._send(ANNA, Notice(text="Hallo"), 1)
+    assert posted == ["!new0:localhost"] and directory.created == ["!new0:localhost"]
 
 
 async def test_a_new_dm_is_opened_once_per_notice(tmp_path: Path) -> None:

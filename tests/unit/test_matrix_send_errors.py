@@ -93,6 +93,7 @@ async def test_a_room_nio_has_not_synced_is_a_short_retry_not_a_bug(tmp_path: Pa
         await made._room_send(ROOM, {"body": "x"}, "hotline-1")
     assert failed.value.retry_after == 1 and not failed.value.permanent
     assert failed.value.__cause__ is None and failed.value.__suppress_context__
+    assert isinstance(failed.value, MatrixDeliveryError) and failed.value.refused
 
 
 async def test_a_new_room_is_awaited_until_the_sync_shows_it(tmp_path: Path) -> None:
