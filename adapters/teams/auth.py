@@ -182,6 +182,9 @@ class TokenValidator:
             else:
                 log.warning("could not fetch the signing keys: %r", error)
             return
+        except Exception:  # never into the requests waiting for this fetch: they answer 401
+            log.exception("fetching the signing keys failed")
+            return
         self._keys, self._fetched_at = keys, time.monotonic()
 
     async def _download(self) -> dict[str, SigningKey]:
