@@ -78,6 +78,12 @@ async def claim_and_resolve(
     assert "Übernommen von Martin Schneider" in edited["m.new_content"]["body"]
     assert f"Ticket Nr. {number}" in edited["m.new_content"]["body"]
     await requester.expect(dm, "bearbeitet jetzt Ihr Anliegen")
+    posts = [  # edited, not posted again (a second card would also be an event of its own)
+        e.event_id
+        for e in await room_history(agent.client, room)
+        if is_notice_from(e, world.bot_id) and not is_edit(e) and f"Ticket Nr. {number}" in e.body
+    ]
+    assert posts == [card.event_id], "the claim posted a second card instead of editing"
     await agent.say(room, f"/resolve {number} Die Mittel sind freigegeben.")
     answer = await requester.expect(dm, "Die Mittel sind freigegeben.")
     assert f"Ihr Anliegen Nr. {number} ist erledigt" in answer.body
