@@ -211,7 +211,7 @@ class CommandHandlers:
                 "cmd.mine_line",
                 loc,
                 id=row.id,
-                status=t(f"status.{row.status}", loc),
+                status=feedback.status_label(row.status, loc, staff=False),
                 topic=feedback.topic_name(self.config, row.topic_id, loc),
             )
             for row in rows
@@ -256,14 +256,15 @@ class CommandHandlers:
 
     def _describe(self, ticket: TicketRow, actor: Actor) -> Notice:
         loc, now = actor.locale, self.clock.now()
+        staff = not permissions.is_requester_of(actor, ticket)
         facts = [
-            Fact(t("fact.status", loc), t(f"status.{ticket.status}", loc)),
+            Fact(t("fact.status", loc), feedback.status_label(ticket.status, loc, staff=staff)),
             Fact(t("fact.topic", loc), feedback.topic_name(self.config, ticket.topic_id, loc)),
             Fact(t("fact.team", loc), self.config.team(ticket.team_id).name.get(loc)),
             Fact(t("fact.assignee", loc), display_name(self.config, ticket.assignee)),
             Fact(t("fact.opened", loc), format_moment(ticket.created_at, loc, self.tz)),
         ]
-        if not permissions.is_requester_of(actor, ticket):
+        if staff:
             facts.append(Fact(t("fact.requester", loc), self._requester(ticket, actor)))
             if ticket.confidential:
                 wish = t("fact.yes" if ticket.anonymous else "fact.no", loc)
@@ -296,7 +297,7 @@ class CommandHandlers:
             "cmd.queue_line",
             loc,
             id=row.id,
-            status=t(f"status.{row.status}", loc),
+            status=feedback.status_label(row.status, loc, staff=True),
             topic=feedback.topic_name(self.config, row.topic_id, loc),
             due=due,
             who=who,

@@ -20,14 +20,16 @@ from bot.config.model import OrgConfig
 from bot.domain.errors import ConcurrentUpdate, HotlineError, NotAllowed
 from bot.domain.lifecycle import Action, TicketStatus, is_allowed
 from bot.flows import Flow, build_flows
-from bot.i18n import SUPPORTED, normalise_locale, t
+from bot.i18n import SUPPORTED, chosen_locale, normalise_locale, t
 from bot.notices import Inbound, Notice, Outgoing, Target
-from bot.service import notify
+from bot.replies import ReplyFlow
+from bot.service import notify, permissions
 from bot.service.actors import Actor, audit_action
+from bot.service.feedback import status_label
 from bot.service.tickets import TicketService
 from dialogs.commands import Command, CommandError, command_from_action, is_command, parse_command
 from dialogs.followup import followup_ticket, start_followup
-from dialogs.intake import UserInput
+from dialogs.intake import CANCEL_WORDS, UserInput
 from dialogs.runner import IntakeRunner
 from storage.repositories import audit
 from storage.repositories import inbound as inbound_repo
@@ -62,7 +64,8 @@ class Engine:
         self.service = TicketService(config, clock)
         self.commands = CommandHandlers(config, self.service, clock)
         self.intake = IntakeRunner(config, self.service, clock)
-        self.flows = build_flows(config, clock)
+        self.replies = ReplyFlow(config, self.service, clock)
+        self.flows: list[Flow] = [*build_flows(config, clock), self.replies]
         self.on_outbox = on_outbox
 
     async def handle(self, inbound: Inbound) -> bool:
@@ -151,7 +154,7 @@ class Engine:
         if inbound.action_id is not None:
             command = command_from_action(inbound.action_id)
         elif is_command(inbound.text):
-            command = parse_command(inbound.text)
+            command = parse_command(inbound.text, actor.locale)
         if isinstance(command, CommandError):
             # "/SAP/SRM hängt" inside a running intake is text, not a command
             in_dialog = command.key == "cmd.unknown" and inbound.is_direct
@@ -185,7 +188,7 @@ class Engine:
         except HotlineError as error:  # e.g. a colleague resolved it meanwhile
             await savepoint.rollback()
             await card_actions.cancel(session, actor)
-            return [error_notice(error, actor.locale)]
+            return [error_notice(error, actor.locale, staff=self._staff(actor))]
 
     async def _run_command(
         self,
@@ -204,7 +207,7 @@ class Engine:
             await savepoint.rollback()
             if isinstance(error, NotAllowed):
                 await self._audit_refusal(session, command, actor, error)
-            notice = error_notice(error, actor.locale)
+            notice = error_notice(error, actor.locale, staff=self._staff(actor))
             if inbound.action_id is not None:  # a button press: answer that person privately
                 notice = replace(notice, channel_safe=False)
             return [notice]
@@ -236,7 +239,7 @@ class Engine:
             if stored is not None and stored.dialog not in QUIET_DIALOGS:
                 await clear_dialog(session, key=key)  # a side conversation: draft, form, ...
                 return [Notice(text=t("cmd.cancelled", actor.locale))]
-            return []
+            return [Notice(text=t("cmd.nothing_to_cancel", actor.locale))]
         if command.name == "language":
             return await self._language(session, actor, command.text)
         for flow in self.flows:
@@ -265,13 +268,17 @@ class Engine:
         )
         return [Notice(text=t("cmd.language_ok", language))]
 
+    def _staff(self, actor: Actor) -> bool:
+        """Whether errors should speak of "the requester" rather than "you"."""
+        return permissions.is_staff(self.config, actor)
+
     def _topic_of_kind(self, kind: str) -> str | None:
         return next((topic.id for topic in self.config.topics if topic.kind == kind), None)
 
     async def _audit_refusal(
         self, session: AsyncSession, command: Command, actor: Actor, error: NotAllowed
     ) -> None:
-        ticket_id = error.args_for_message.get("id")
+        ticket_id = error.args_for_message.get("id") if error.about_ticket else None
         await audit_action(
             session,
             actor,
@@ -301,20 +308,14 @@ class Engine:
                 answer = await self._flow_turn(session, flow, key, actor, inbound)
                 if answer is not None:
                     return answer
+        if idle and inbound.action_id is None and text.casefold() in CANCEL_WORDS:
+            # "abbrechen" with no input running: say so instead of starting the greeting
+            return [Notice(text=t("cmd.nothing_to_cancel", actor.locale))]
         if idle and text:
             now = self.clock.now()
-            waiting = await ticket_repo.waiting_ticket_of(
-                session,
-                platform=actor.platform,
-                requester_id=actor.user_id,
-                status=TicketStatus.WAITING_FOR_CUSTOMER.value,
-            )
-            if waiting is not None:
-                await self.service.customer_reply(
-                    session, ticket_id=waiting.id, actor=actor, text=text
-                )
-                await start_followup(session, key=key, ticket_id=waiting.id, at=now)
-                return []
+            reply = await self.replies.route(session, key, actor, text)  # a question waits?
+            if reply is not None:
+                return reply
             timeout = self.config.dialogs.timeout
             ticket_id = await followup_ticket(session, key=key, now=now, expires_after=timeout)
             if ticket_id is not None and await self._still_open(session, ticket_id):
@@ -340,7 +341,7 @@ class Engine:
         except HotlineError as error:
             await savepoint.rollback()
             await clear_dialog(session, key=key)  # the flow cannot go on: free the slot
-            return [error_notice(error, actor.locale)]
+            return [error_notice(error, actor.locale, staff=self._staff(actor))]
 
     async def _still_open(self, session: AsyncSession, ticket_id: int) -> bool:
         ticket = await ticket_repo.get_ticket(session, ticket_id=ticket_id)
@@ -351,7 +352,8 @@ class Engine:
     ) -> tuple[Actor, StoredProfile | None]:
         """Who wrote, and their profile as stored: read once per turn, handed on from here."""
         profile = await load_profile(session, platform=inbound.platform, user_id=inbound.user_id)
-        locale = normalise_locale(profile.locale if profile else inbound.locale)
+        chosen = chosen_locale(profile.locale) if profile else None
+        locale = normalise_locale(chosen or inbound.locale)  # /sprache wins, else the platform
         name = inbound.display_name[:MAX_NAME] if inbound.display_name else None
         return Actor(inbound.platform, inbound.user_id, name, locale), profile
 
@@ -383,11 +385,11 @@ def addressed(inbound: Inbound, answers: list[Notice]) -> list[Outgoing]:
     return [Outgoing(target if notice.channel_safe else direct, notice) for notice in answers]
 
 
-def error_notice(error: HotlineError, locale: str) -> Notice:
-    """A domain error in the user's language."""
+def error_notice(error: HotlineError, locale: str, *, staff: bool = False) -> Notice:
+    """A domain error in the user's language; a status is worded for staff or requester."""
     args = dict(error.args_for_message)
     if "status" in args:
-        args["status"] = t(f"status.{args['status']}", locale)
+        args["status"] = status_label(str(args["status"]), locale, staff=staff)
     try:
         return Notice(text=t(error.key, locale, **args))
     except (KeyError, IndexError):

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from enum import Enum, StrEnum
 
+from bot.i18n import t
 from bot.markup import literal
 
 
@@ -37,7 +38,8 @@ class Audience(StrEnum):
 
 @dataclass(frozen=True)
 class Spec:
-    """A command's canonical name, its aliases, argument shape and audience."""
+    """A command's canonical name, its aliases, argument shape, audience, and the catalogue
+    key of its usage line ("{cmd} Nr." in German, "{cmd} no." in English)."""
 
     name: str
     aliases: tuple[str, ...]
@@ -47,73 +49,54 @@ class Spec:
 
 
 E, S, L, OV = Audience.EVERYONE, Audience.STAFF, Audience.LEADS, Audience.OVERSIGHT
+BARE = "usage.bare"  # commands without arguments: "/hilfe (ohne weitere Angaben)"
 SPECS: tuple[Spec, ...] = (
-    Spec("help", ("hilfe", "help", "h", "?"), Args.NONE, E, "/hilfe"),
-    Spec("new", ("neu", "new", "start"), Args.NONE, E, "/neu"),
-    Spec("status", ("status",), Args.OPTIONAL_ID, E, "/status [Nr.]"),
-    Spec("mine", ("meine", "mine", "my"), Args.NONE, E, "/meine"),
-    Spec("history", ("verlauf", "history"), Args.ID, E, "/verlauf Nr."),
-    Spec("cancel", ("abbrechen", "cancel", "stop"), Args.NONE, E, "/abbrechen"),
-    Spec("language", ("sprache", "language", "lang"), Args.WORD, E, "/sprache de|en"),
-    Spec("complaint", ("beschwerde", "complaint"), Args.OPTIONAL_TEXT, E, "/beschwerde [Text]"),
-    Spec("idea", ("idee", "idea", "anregung", "suggestion"), Args.OPTIONAL_TEXT, E, "/idee [Text]"),
-    Spec("proposal", ("thema", "proposal"), Args.OPTIONAL_TEXT, E, "/thema [Text]"),
-    Spec("proposals", ("themen", "proposals"), Args.NONE, L, "/themen"),
-    Spec(
-        "merge",
-        ("zusammenfuehren", "zusammenführen", "merge"),
-        Args.ID_ID,
-        L,
-        "/zusammenfuehren Nr. Nr.",
-    ),
-    Spec("schedule", ("vormerken", "schedule"), Args.ID, L, "/vormerken Nr."),
-    Spec(
-        "report", ("bericht", "report", "auswertung"), Args.OPTIONAL_TEXT, L, "/bericht [JJJJ-MM]"
-    ),
-    Spec("escalations", ("eskalationen", "escalations"), Args.NONE, OV, "/eskalationen"),
-    Spec("overdue", ("ueberfaellig", "überfällig", "overdue"), Args.NONE, OV, "/ueberfaellig"),
-    Spec("ack", ("ack", "kenntnis", "quittieren"), Args.ID, OV, "/ack Nr."),
-    Spec("queue", ("queue", "warteschlange"), Args.NONE, S, "/queue"),
-    Spec("claim", ("claim", "uebernehmen", "übernehmen"), Args.ID, S, "/claim Nr."),
-    Spec("unclaim", ("unclaim", "zurueckgeben", "zurückgeben"), Args.ID, S, "/unclaim Nr."),
-    Spec(
-        "handoff",
-        ("handoff", "abgabe", "weitergeben"),
-        Args.ID_TEAM_TEXT,
-        S,
-        "/handoff Nr. TEAM [Grund]",
-    ),
-    Spec("ask", ("ask", "rueckfrage", "rückfrage"), Args.ID_TEXT, S, "/ask Nr. Frage"),
-    Spec("note", ("note", "notiz"), Args.ID_TEXT, S, "/note Nr. Text"),
-    Spec("resolve", ("resolve", "erledigt", "antwort"), Args.ID_TEXT, S, "/resolve Nr. Antwort"),
-    Spec("workshops", ("workshops", "schulungen", "termine"), Args.NONE, E, "/workshops"),
-    Spec("enrol", ("anmelden", "enrol"), Args.ID, E, "/anmelden Nr."),
-    Spec("unenrol", ("abmelden", "unenrol"), Args.ID, E, "/abmelden Nr."),
-    Spec("participants", ("teilnehmer", "participants"), Args.ID, S, "/teilnehmer Nr."),
+    Spec("help", ("hilfe", "help", "h", "?"), Args.NONE, E, BARE),
+    Spec("new", ("neu", "new", "start"), Args.NONE, E, BARE),
+    Spec("status", ("status",), Args.OPTIONAL_ID, E, "usage.status"),
+    Spec("mine", ("meine", "mine", "my"), Args.NONE, E, BARE),
+    Spec("history", ("verlauf", "history"), Args.ID, E, "usage.history"),
+    Spec("cancel", ("abbrechen", "cancel", "stop"), Args.NONE, E, BARE),
+    Spec("language", ("sprache", "language", "lang"), Args.WORD, E, "usage.language"),
+    Spec("complaint", ("beschwerde", "complaint"), Args.OPTIONAL_TEXT, E, "usage.complaint"),
+    Spec("idea", ("idee", "idea", "anregung", "suggestion"), Args.OPTIONAL_TEXT, E, "usage.idea"),
+    Spec("proposal", ("thema", "proposal"), Args.OPTIONAL_TEXT, E, "usage.proposal"),
+    Spec("proposals", ("themen", "proposals"), Args.NONE, L, BARE),
+    Spec("merge", ("zusammenfuehren", "zusammenführen", "merge"), Args.ID_ID, L, "usage.merge"),
+    Spec("schedule", ("vormerken", "schedule"), Args.ID, L, "usage.schedule"),
+    Spec("report", ("bericht", "report", "auswertung"), Args.OPTIONAL_TEXT, L, "usage.report"),
+    Spec("escalations", ("eskalationen", "escalations"), Args.NONE, OV, BARE),
+    Spec("overdue", ("ueberfaellig", "überfällig", "overdue"), Args.NONE, OV, BARE),
+    Spec("ack", ("ack", "kenntnis", "quittieren"), Args.ID, OV, "usage.ack"),
+    Spec("queue", ("queue", "warteschlange"), Args.NONE, S, BARE),
+    Spec("claim", ("claim", "uebernehmen", "übernehmen"), Args.ID, S, "usage.claim"),
+    Spec("unclaim", ("unclaim", "zurueckgeben", "zurückgeben"), Args.ID, S, "usage.unclaim"),
+    Spec("handoff", ("handoff", "abgabe", "weitergeben"), Args.ID_TEAM_TEXT, S, "usage.handoff"),
+    Spec("ask", ("ask", "rueckfrage", "rückfrage"), Args.ID_TEXT, S, "usage.ask"),
+    Spec("note", ("note", "notiz"), Args.ID_TEXT, S, "usage.note"),
+    Spec("resolve", ("resolve", "erledigt"), Args.ID_TEXT, S, "usage.resolve"),
+    # the requester's answer to a question back on one particular request
+    Spec("reply", ("antwort", "reply"), Args.ID_TEXT, E, "usage.reply"),
+    Spec("workshops", ("workshops", "schulungen", "termine"), Args.NONE, E, BARE),
+    Spec("enrol", ("anmelden", "enrol"), Args.ID, E, "usage.enrol"),
+    Spec("unenrol", ("abmelden", "unenrol"), Args.ID, E, "usage.unenrol"),
+    Spec("participants", ("teilnehmer", "participants"), Args.ID, S, "usage.participants"),
     Spec(
         "workshop_feedback",
         ("rueckmeldungen", "workshopfeedback"),
         Args.ID,
         S,
-        "/rueckmeldungen Nr.",
+        "usage.workshop_feedback",
     ),
-    Spec("questionnaire", ("fragebogen", "questionnaire"), Args.ID, E, "/fragebogen Nr."),
-    Spec(
-        "newsletter",
-        ("newsletter", "rundbrief"),
-        Args.OPTIONAL_TEXT,
-        E,
-        "/newsletter [senden | einladen Nr.]",
-    ),
-    Spec(
-        "rate", ("bewertung", "bewerten", "rate"), Args.ID_TEXT, E, "/bewertung Nr. 1-5 [Kommentar]"
-    ),
+    Spec("questionnaire", ("fragebogen", "questionnaire"), Args.ID, E, "usage.questionnaire"),
+    Spec("newsletter", ("newsletter", "rundbrief"), Args.OPTIONAL_TEXT, E, "usage.newsletter"),
+    Spec("rate", ("bewertung", "bewerten", "rate"), Args.ID_TEXT, E, "usage.rate"),
     Spec(
         "reopen",
         ("reopen", "wiedereroeffnen", "oeffnen"),
         Args.ID_OPTIONAL_TEXT,
         E,
-        "/reopen Nr. [Grund]",
+        "usage.reopen",
     ),
 )
 _BY_ALIAS = {alias: spec for spec in SPECS for alias in spec.aliases}
@@ -151,16 +134,23 @@ def is_command(text: str) -> bool:
     return head[0].isalpha() or head.casefold() in _BY_ALIAS
 
 
-def parse_command(text: str) -> Command | CommandError:
-    """Parse "/claim 12" and friends; call only when `is_command(text)`."""
+def parse_command(text: str, locale: str = "de") -> Command | CommandError:
+    """Parse "/claim 12" and friends; call only when `is_command(text)`.
+
+    A usage hint in an error is in `locale` and names the command as the user typed it.
+    """
     stripped = text.strip()
     prefix = stripped[0]
     head, rest = _split_word(stripped[1:])
     spec = _BY_ALIAS.get(head.casefold())
     if spec is None:
         return CommandError("cmd.unknown", {"name": literal(prefix + head), "p": prefix})
-    usage = spec.usage.replace("/", prefix, 1)
-    return _parse_args(spec, prefix, usage, rest.strip())
+    return _parse_args(spec, prefix, usage(spec, prefix + head.casefold(), locale), rest.strip())
+
+
+def usage(spec: Spec, typed: str, locale: str) -> str:
+    """The usage line of a command in `locale`, e.g. "/claim Nr." or "!uebernehmen no."."""
+    return t(spec.usage, locale, cmd=typed)
 
 
 def command_from_action(action_id: str) -> Command | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from bot.config.model import OrgConfig
 from bot.i18n import t
 from bot.notices import Choice, Notice
 from bot.service.tickets import NewRequest
@@ -16,7 +17,16 @@ from dialogs import intake_prompts as p
 from dialogs.choices import match_choice
 from dialogs.intake_prompts import Context
 
-__all__ = ["Context", "StepResult", "UserInput", "start", "start_with_topic", "step"]
+__all__ = [
+    "Context",
+    "StepResult",
+    "UserInput",
+    "is_current",
+    "restart",
+    "start",
+    "start_with_topic",
+    "step",
+]
 from dialogs.intake_states import (
     AskAnonymous,
     AskDescription,
@@ -97,6 +107,29 @@ def start(ctx: Context) -> StepResult:
     if ctx.known_group is None:
         return StepResult(AskGroup(), (greeting, p.ask_group(ctx)))
     return StepResult(AskTopic(ctx.known_group), (greeting, p.ask_topic(ctx)))
+
+
+def restart(ctx: Context) -> StepResult:
+    """The menu changed under a stored dialog: say so and ask the first question again."""
+    changed = p.say("intake.menu_changed", ctx)
+    if ctx.known_group is None:
+        return StepResult(AskGroup(), (changed, p.ask_group(ctx)))
+    return StepResult(AskTopic(ctx.known_group), (changed, p.ask_topic(ctx)))
+
+
+def is_current(state: IntakeState, config: OrgConfig) -> bool:
+    """Whether every configured thing the state names (customer group, topic, parent topic,
+    FAQ entry) still exists: a stored state may outlive a configuration change."""
+    group = getattr(state, "group", None)
+    if group is not None and all(g.id != group for g in config.customer_groups):
+        return False
+    topics = {topic.id for topic in config.topics}
+    for name in ("topic", "parent"):
+        value = getattr(state, name, None)
+        if value is not None and value not in topics:
+            return False
+    entry = getattr(state, "entry", None)
+    return entry is None or any(known.id == entry for known in config.knowledge)
 
 
 def start_with_topic(ctx: Context, topic_id: str, text: str) -> StepResult:

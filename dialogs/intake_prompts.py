@@ -104,7 +104,9 @@ def pick_answer(topic: str, ctx: Context) -> Notice:
 
 def show_answer(entry_id: str, group: str | None, ctx: Context) -> Notice:
     """The first-level answer in the group's variant, with its links, and "did it help?"."""
-    entry = next(e for e in ctx.config.knowledge if e.id == entry_id)
+    entry = next((e for e in ctx.config.knowledge if e.id == entry_id), None)
+    if entry is None:
+        raise KeyError(entry_id)  # removed from the configuration: the runner restarts
     customer_group = None if group is None else ctx.config.customer_group(group)
     answer = entry.answer_for(customer_group).get(ctx.locale)
     links = tuple(Fact(link.title.get(ctx.locale), link.url) for link in entry.links)

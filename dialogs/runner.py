@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.config.model import OrgConfig
-from bot.i18n import t
+from bot.i18n import PLATFORM_LOCALE, t
 from bot.notices import Notice
 from bot.service.actors import Actor
 from bot.service.tickets import TicketService
@@ -21,6 +21,8 @@ from dialogs.intake import (
     RememberGroup,
     StepResult,
     UserInput,
+    is_current,
+    restart,
     start,
     start_with_topic,
     step,
@@ -127,10 +129,12 @@ class IntakeRunner:
                 return start_with_topic(ctx, topic, user.text)
             if state is None:
                 return start(ctx)
+            if not is_current(state, ctx.config):
+                return restart(ctx)  # a topic, FAQ entry or group it names was removed
             return step(state, user, ctx)
-        except KeyError:
-            # The configuration changed under a running dialog (topic or group removed).
-            return start(ctx)
+        except (LookupError, StopIteration):
+            # The configuration changed under a running dialog in a way not checked above.
+            return restart(ctx)
 
     async def _apply_effects(
         self,
@@ -151,7 +155,8 @@ class IntakeRunner:
                     user_id=actor.user_id,
                     at=now,
                     customer_group_id=effect.group,
-                    locale=actor.locale,
+                    # a new profile follows the platform's language; a chosen one stays
+                    locale=PLATFORM_LOCALE if profile is None else None,
                     display_name=actor.display_name,
                 )
             elif isinstance(effect, OpenTicket):
@@ -189,10 +194,10 @@ class IntakeRunner:
 
 
 def _remembered(profile: StoredProfile | None, group: str, actor: Actor) -> bool:
-    """The profile read this turn already holds this group, language and name."""
+    """The profile read this turn already holds this group and name (the language is stored
+    only when chosen with /sprache: the engine's business, not the intake's)."""
     return (
         profile is not None
         and profile.customer_group_id == group
-        and profile.locale == actor.locale
         and (actor.display_name is None or profile.display_name == actor.display_name)
     )

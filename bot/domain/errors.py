@@ -7,6 +7,7 @@ class HotlineError(Exception):
     """Base of every error the core reports to a user; `key` names a catalogue message."""
 
     key = "error.generic"
+    about_ticket = True  # False: its "id" names a workshop, not a ticket (audit log)
 
     def __init__(self, detail: str = "", **args: object) -> None:
         super().__init__(detail or self.key)
@@ -29,6 +30,18 @@ class NotAllowed(HotlineError):
     """The user lacks the role for this action (e.g. not a member of the owning team)."""
 
     key = "error.not_allowed"
+
+
+class ClaimFirst(IllegalTransition):
+    """A question back (or similar) on a ticket nobody has claimed yet."""
+
+    key = "error.claim_first"
+
+
+class NotYourRequest(NotAllowed):
+    """A requester acts on a ticket that is somebody else's."""
+
+    key = "error.not_your_request"
 
 
 class UnknownTeam(HotlineError):
@@ -113,6 +126,19 @@ class WorkshopUnavailable(HotlineError):
     """A workshop that does not exist, has started, was cancelled, or is for other groups."""
 
     key = "error.workshop_unavailable"
+
+
+class WorkshopNotFound(HotlineError):
+    """No workshop with that number (the trainers' commands)."""
+
+    key = "error.workshop_not_found"
+    about_ticket = False
+
+
+class NotTrainer(NotAllowed):
+    """Only the trainer team, Team BK and the leads see a workshop's people and feedback."""
+
+    about_ticket = False
 
 
 class WorkshopForOtherGroups(WorkshopUnavailable):

@@ -9,6 +9,9 @@ from typing import Any
 import yaml
 
 SUPPORTED = ("de", "en")
+# Stored as a profile's language when the user never chose one with /sprache: every turn
+# then speaks the platform's language of that message (the column cannot hold NULL).
+PLATFORM_LOCALE = "auto"
 
 
 @cache
@@ -35,6 +38,12 @@ def normalise_locale(locale: str | None) -> str:
     if locale and locale[:2].lower() in SUPPORTED:
         return locale[:2].lower()
     return "de"
+
+
+def chosen_locale(stored: str | None) -> str | None:
+    """The language a user chose explicitly (/sprache), from their stored profile value;
+    None when they did not (`PLATFORM_LOCALE`), so the platform's language applies."""
+    return stored if stored in SUPPORTED else None
 
 
 def t(key: str, locale: str | None = "de", /, **args: Any) -> str:

@@ -48,6 +48,14 @@ def topic_name(config: OrgConfig, topic_id: str, locale: str) -> str:
     return config.topic(topic_id).name.get(locale)
 
 
+def status_label(status: str, locale: str, *, staff: bool) -> str:
+    """A ticket status in words: towards the requester "wartet auf Ihre Antwort", towards
+    staff (cards, queue, their error messages) "wartet auf Antwort des Anfragenden"."""
+    if staff and status == TicketStatus.WAITING_FOR_CUSTOMER.value:
+        return t("staff.status.waiting_for_customer", locale)
+    return t(f"status.{status}", locale)
+
+
 def to_requester(
     config: OrgConfig, ticket: TicketRow, key: str, now: datetime, **args: object
 ) -> Notice:
@@ -62,7 +70,7 @@ def to_requester(
         facts=(
             Fact(t("fact.topic", locale), topic_name(config, ticket.topic_id, locale)),
             Fact(t("fact.team", locale), team),
-            Fact(t("fact.status", locale), t(f"status.{ticket.status}", locale)),
+            Fact(t("fact.status", locale), status_label(ticket.status, locale, staff=False)),
         ),
         ticket_id=ticket.id,
         channel_safe=False,
@@ -120,7 +128,12 @@ def ticket_card(
             choices.append(Choice(f"handoff:{ticket.id}", t("button.handoff", locale)))
         choices.append(Choice(f"resolve:{ticket.id}", t("button.resolve", locale)))
     return Notice(
-        title=t("card.title", locale, id=ticket.id, status=t(f"status.{ticket.status}", locale)),
+        title=t(
+            "card.title",
+            locale,
+            id=ticket.id,
+            status=status_label(ticket.status, locale, staff=True),
+        ),
         text=text,
         facts=tuple(facts),
         choices=tuple(choices),

@@ -10,7 +10,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from bot.clock import Clock
 from bot.config.model import OrgConfig, Person
-from bot.domain.errors import ConcurrentUpdate, NotAllowed, TicketNotFound
+from bot.domain.errors import ConcurrentUpdate, NotAllowed, NotYourRequest, TicketNotFound
 from bot.domain.lifecycle import Action, TicketStatus, next_status
 from bot.escalation import plan
 from bot.notices import Notice, Outgoing, Target
@@ -55,7 +55,7 @@ class TicketServiceBase:
 
     def _require_requester(self, ticket: TicketRow, actor: Actor) -> None:
         if not permissions.is_requester_of(actor, ticket):
-            raise NotAllowed("not the requester", id=ticket.id)
+            raise NotYourRequest("not the requester", id=ticket.id)
 
     def _move(self, ticket: TicketRow, action: Action) -> str:
         before = ticket.status

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.domain.errors import (
     AlreadyAcknowledged,
     AlreadyClaimed,
+    ClaimFirst,
     ComplaintStays,
     NotAllowed,
     NotEscalated,
@@ -151,6 +152,8 @@ class TicketService(TicketServiceBase):
     ) -> TicketRow:
         """Question back to the requester (Rückfrage); the SLA clock pauses until they answer."""
         ticket, person = await self._for_worker(session, ticket_id, actor)
+        if ticket.status in (TicketStatus.QUEUED.value, TicketStatus.REOPENED.value):
+            raise ClaimFirst("ask before claim", id=ticket.id)
         before = self._move(ticket, Action.ASK)
         now = self.clock.now()
         deadlines.record_first_response(ticket, now)

@@ -6,7 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.config.model import OrgConfig
-from bot.domain.errors import NotAllowed, WorkshopUnavailable
+from bot.domain.errors import NotTrainer, WorkshopNotFound, WorkshopUnavailable
 from bot.i18n import t
 from bot.notices import Notice
 from bot.service.actors import Actor
@@ -138,9 +138,9 @@ class WorkshopFlow:
     async def _summary(self, session: AsyncSession, actor: Actor, workshop_id: int) -> Notice:
         row = await repo.get(session, workshop_id=workshop_id)
         if row is None:
-            raise WorkshopUnavailable("no such workshop", id=workshop_id)
+            raise WorkshopNotFound("no such workshop", id=workshop_id)
         if not self.service.may_see_participants(actor, row):
-            raise NotAllowed("not a trainer", id=workshop_id)
+            raise NotTrainer("not a trainer", id=workshop_id)
         forms = [dict(f.answers) for f in await repo.feedback(session, workshop_id=row.id)]
         invited = len(
             await repo.registrations(session, workshop_id=row.id, statuses=("registered",))

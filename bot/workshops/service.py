@@ -13,7 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.config.model import OrgConfig
-from bot.domain.errors import NotAllowed, WorkshopForOtherGroups, WorkshopUnavailable
+from bot.domain.errors import (
+    NotTrainer,
+    WorkshopForOtherGroups,
+    WorkshopNotFound,
+    WorkshopUnavailable,
+)
 from bot.i18n import t
 from bot.markup import literal
 from bot.notices import Choice, Notice, Outgoing, Target
@@ -257,9 +262,9 @@ class WorkshopService:
         loc = actor.locale
         row = await repo.get(session, workshop_id=workshop_id)
         if row is None:
-            raise WorkshopUnavailable("no such workshop", id=workshop_id)
+            raise WorkshopNotFound("no such workshop", id=workshop_id)
         if not self.may_see_participants(actor, row):
-            raise NotAllowed("not a trainer", id=workshop_id)
+            raise NotTrainer("not a trainer", id=workshop_id)
         people = await repo.registrations(session, workshop_id=row.id)
         lines = [
             t(

@@ -54,10 +54,10 @@ async def requester_tickets(
     return (await session.scalars(query)).all()
 
 
-async def waiting_ticket_of(
-    session: AsyncSession, *, platform: str, requester_id: str, status: str
-) -> TicketRow | None:
-    """The requester's most recent ticket in `status` (the one a reply belongs to)."""
+async def waiting_tickets_of(
+    session: AsyncSession, *, platform: str, requester_id: str, status: str, limit: int = 10
+) -> Sequence[TicketRow]:
+    """The requester's tickets in `status` (those a reply may belong to), oldest number first."""
     query = (
         select(TicketRow)
         .where(
@@ -65,10 +65,10 @@ async def waiting_ticket_of(
             TicketRow.requester_id == requester_id,
             TicketRow.status == status,
         )
-        .order_by(TicketRow.updated_at.desc())
-        .limit(1)
+        .order_by(TicketRow.id)
+        .limit(limit)
     )
-    return await session.scalar(query)
+    return (await session.scalars(query)).all()
 
 
 async def due_before(

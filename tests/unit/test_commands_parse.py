@@ -50,7 +50,8 @@ ALIASES = {
     "notiz": "note",
     "resolve": "resolve",
     "erledigt": "resolve",
-    "antwort": "resolve",
+    "antwort": "reply",
+    "reply": "reply",
     "reopen": "reopen",
     "wiedereroeffnen": "reopen",
     "oeffnen": "reopen",
@@ -137,6 +138,7 @@ VALID_ARGS: dict[str, tuple[str, int | None, str | None, str]] = {
     "ask": ("12 Welche Kostenstelle?", 12, None, "Welche Kostenstelle?"),
     "note": ("12 Rückruf vereinbart", 12, None, "Rückruf vereinbart"),
     "resolve": ("12 Ist gebucht.", 12, None, "Ist gebucht."),
+    "reply": ("12 Kostenstelle 4711", 12, None, "Kostenstelle 4711"),
     "reopen": ("12 Doch nicht gebucht", 12, None, "Doch nicht gebucht"),
     "language": ("EN", None, None, "en"),
     "complaint": ("Zu lange Wartezeit", None, None, "Zu lange Wartezeit"),
@@ -160,7 +162,7 @@ VALID_ARGS: dict[str, tuple[str, int | None, str | None, str]] = {
 }
 NO_ARGS = ["help", "new", "mine", "cancel", "queue", "proposals"]
 ID_ONLY = ["claim", "unclaim"]
-ID_TEXT = ["ask", "note", "resolve"]
+ID_TEXT = ["ask", "note", "resolve", "reply"]
 PREFIXES = ["/", "!"]
 
 
@@ -421,3 +423,26 @@ def test_card_buttons_hand_off_and_resolve() -> None:
 @pytest.mark.parametrize("text", ["/zusammenfuehren 1", "/zusammenfuehren 1 x", "/merge 1 2 3"])
 def test_merge_needs_exactly_two_numbers(text: str) -> None:
     assert error(text).key in ("cmd.usage", "cmd.bad_number")
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "usage"),
+    [
+        ("/claim", "en", "/claim no."),
+        ("!uebernehmen", "en", "!uebernehmen no."),
+        ("/Übernehmen", "de", "/übernehmen Nr."),
+        ("/handoff 12", "en", "/handoff no. TEAM [reason]"),
+        ("/abgabe 12", "de", "/abgabe Nr. TEAM [Grund]"),
+        ("/hilfe 12", "de", "/hilfe (ohne weitere Angaben)"),
+        ("/help 12", "en", "/help (with nothing after it)"),
+        ("/antwort", "de", "/antwort Nr. Ihre Antwort auf die Rückfrage"),
+    ],
+)
+def test_usage_is_in_the_users_language_with_the_alias_typed(
+    text: str, locale: str, usage: str
+) -> None:
+    assert parse_command(text, locale) == CommandError("cmd.usage", {"usage": usage})
+
+
+def test_a_reply_button_is_no_command() -> None:
+    assert command_from_action("reply:12") is None

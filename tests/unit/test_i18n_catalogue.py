@@ -134,7 +134,7 @@ def test_the_scan_finds_the_keys_it_should() -> None:
     # intake.greeting reaches t() through the intake's say("intake.greeting", ctx) helper.
     assert {"intake.greeting", "cmd.help.requester", "channel.handoff_note"} <= plain
     assert {"intake.ask_group", "intake.too_short", "intake.cancelled"} <= plain
-    assert {"status.{ticket.status}", "level.{ticket.level}"} <= templated
+    assert {"status.{status}", "level.{ticket.level}"} <= templated
     assert {"intake.describe.{topic.kind}", "intake.confirm.{topic.kind}"} <= templated
     assert {"proposal.saved.{effect.kind}", "proposal.kind.{row.kind}"} <= templated
 

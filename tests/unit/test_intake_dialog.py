@@ -24,6 +24,8 @@ from dialogs.intake import (
     RememberGroup,
     StepResult,
     UserInput,
+    is_current,
+    restart,
     start,
     start_with_topic,
     step,
@@ -1312,3 +1314,37 @@ def test_load_state_ignores_extra_keys() -> None:
     data = {"kind": "AskTopic", "group": "kern", "version": 2}
     assert load_state(data) == AskTopic("kern")
     assert load_state({"kind": "AskTopic", "group": None}) == AskTopic(None)
+
+
+@pytest.mark.parametrize(
+    ("state", "current"),
+    [
+        (AskHelped("f4", "haushalt", "srm-genehmigungsstatus"), True),
+        (AskHelped("f4", "haushalt", "removed-entry"), False),
+        (AskDescription(None, "removed-topic"), False),
+        (AskSubtopic(None, "removed-topic"), False),
+        (AskTopic("removed-group"), False),
+        (AskTopic(None), True),
+        (AskGroup(), True),
+    ],
+)
+def test_a_state_is_current_while_the_config_knows_what_it_names(
+    config: OrgConfig, state: IntakeState, current: bool
+) -> None:
+    assert is_current(state, config) is current
+
+
+def test_show_answer_of_a_removed_entry_raises_a_key_error(config: OrgConfig) -> None:
+    with pytest.raises(KeyError):
+        step(AskHelped(None, "haushalt", "removed-entry"), UserInput("vielleicht"), de(config))
+
+
+@pytest.mark.parametrize(("group", "asked"), [(None, AskGroup()), ("f4", AskTopic("f4"))])
+def test_restart_says_the_menu_changed_and_asks_again(
+    config: OrgConfig, group: str | None, asked: IntakeState
+) -> None:
+    result = restart(de(config, group))
+    assert result.state == asked and result.effects == ()
+    assert result.notices[0].text == "Das Menü hat sich geändert, bitte wählen Sie neu."
+    assert result.notices[1].choices
+    assert restart(en(config, group)).notices[0].text.startswith("The menu has changed")
