@@ -1,0 +1,253 @@
+"""Findings of the review of dialogs and commands, each fixed and shown here through the engine
+(tests/harness.py), on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.clock import FrozenClock
+from bot.config.model import OrgConfig
+from dialogs.intake_states import AskDescription, AskHelped, AskTopic, IntakeState, dump_state
+from storage.repositories import audit
+from storage.repositories.dialog_states import ConversationKey, load_dialog, save_dialog
+from tests.harness import Harness, texts
+
+Sessions = async_sessionmaker[AsyncSession]
+REQUESTER = "schule.sonne"
+HAUSHALT = "hh.schneider"  # Budget / Haushalt
+DEBITOREN = "deb.keller"  # Debitoren
+BK = "bk.berger"  # Team BK, lead: trains workshops, sends newsletters
+
+
+@pytest.fixture
+def hotline(config: OrgConfig, sessions: Sessions, clock: FrozenClock) -> Harness:
+    return Harness(config, sessions, clock)
+
+
+async def _asked(hotline: Harness, agent: str, ticket_id: int, question: str) -> None:
+    await hotline.say(agent, f"/claim {ticket_id}")
+    await hotline.say(agent, f"/ask {ticket_id} {question}")
+
+
+async def _two_questions(hotline: Harness) -> tuple[int, int]:
+    """Two of the requester's tickets, each waiting for the answer to a question back."""
+    first = await hotline.file_request(REQUESTER, topic="haushalt", text="Mittel fehlen für X")
+    second = await hotline.file_request(REQUESTER, topic="debitoren", text="Forderung doppelt")
+    await _asked(hotline, HAUSHALT, first, "Welche Kostenstelle?")
+    await _asked(hotline, DEBITOREN, second, "Welcher Betrag?")
+    await hotline.dm(REQUESTER)
+    return first, second
+
+
+async def _status(hotline: Harness, ticket_id: int) -> str:
+    return (await hotline.ticket(ticket_id)).status
+
+
+async def _replies(hotline: Harness, ticket_id: int) -> list[Any]:
+    return [e.data["text"] for e in await hotline.events(ticket_id) if e.action == "customer_reply"]
+
+
+# --- 1. a reply lands on the ticket it answers ---------------------------------------------
+
+
+async def test_with_two_questions_pending_the_bot_asks_which_request_the_reply_is_for(
+    hotline: Harness,
+) -> None:
+    first, second = await _two_questions(hotline)
+    asked = await hotline.say(REQUESTER, "Der Betrag ist 300 Euro")
+    assert "Zu welchem Anliegen gehört Ihre Antwort?" in texts(asked)
+    assert [c.id for c in asked[-1].choices] == [f"reply:{first}", f"reply:{second}"]
+    assert f"Nr. {second} · " in texts(asked)
+    assert (await _status(hotline, first), await _status(hotline, second)) == (
+        "waiting_for_customer",
+        "waiting_for_customer",
+    )
+    told = texts(await hotline.say(REQUESTER, action_id=f"reply:{second}"))
+    assert f"Ihre Antwort zu Nr. {second}" in told
+    assert await _replies(hotline, second) == ["Der Betrag ist 300 Euro"]
+    assert await _replies(hotline, first) == []
+    assert await _status(hotline, second) == "claimed"
+    assert await _status(hotline, first) == "waiting_for_customer"
+    assert "Der Betrag ist 300 Euro" in texts(await hotline.dm(DEBITOREN))
+
+
+async def test_the_ticket_can_be_chosen_by_typing_its_number(hotline: Harness) -> None:
+    first, second = await _two_questions(hotline)
+    await hotline.say(REQUESTER, "Kostenstelle 4711")
+    again = texts(await hotline.say(REQUESTER, "keine Ahnung"))
+    assert "nicht verstanden" in again and "Zu welchem Anliegen" in again
+    await hotline.say(REQUESTER, f"Nr. {first}")
+    assert await _replies(hotline, first) == ["Kostenstelle 4711"]
+    assert await _status(hotline, second) == "waiting_for_customer"
+
+
+async def test_abbrechen_drops_the_held_reply(hotline: Harness) -> None:
+    first, second = await _two_questions(hotline)
+    await hotline.say(REQUESTER, "Kostenstelle 4711")
+    assert "abgebrochen" in texts(await hotline.say(REQUESTER, "abbrechen"))
+    assert await _replies(hotline, first) == await _replies(hotline, second) == []
+
+
+async def test_antwort_answers_one_particular_ticket(hotline: Harness) -> None:
+    first, second = await _two_questions(hotline)
+    told = texts(await hotline.say(REQUESTER, f"/antwort {second} Der Betrag ist 300 Euro"))
+    assert f"Ihre Antwort zu Nr. {second}" in told
+    assert await _replies(hotline, second) == ["Der Betrag ist 300 Euro"]
+    await hotline.say(REQUESTER, f"!reply {first} Cost centre 4711")
+    assert await _replies(hotline, first) == ["Cost centre 4711"]
+
+
+async def test_the_question_back_names_the_antwort_command(hotline: Harness) -> None:
+    ticket_id = await hotline.file_request(REQUESTER, topic="haushalt")
+    await _asked(hotline, HAUSHALT, ticket_id, "Welche Kostenstelle?")
+    assert f"/antwort {ticket_id}" in texts(await hotline.dm(REQUESTER))
+
+
+async def test_antwort_is_no_longer_a_staff_resolve(hotline: Harness) -> None:
+    ticket_id = await hotline.file_request(REQUESTER, topic="haushalt")
+    await hotline.say(HAUSHALT, f"/claim {ticket_id}")
+    answer = texts(await hotline.say(HAUSHALT, f"/antwort {ticket_id} Ist gebucht."))
+    assert f"Nr. {ticket_id} ist nicht Ihr Anliegen" in answer
+    assert await _status(hotline, ticket_id) == "claimed"
+    await hotline.say(HAUSHALT, f"/erledigt {ticket_id} Ist gebucht.")
+    assert await _status(hotline, ticket_id) == "resolved"
+
+
+async def test_help_lists_antwort_for_requesters(hotline: Harness) -> None:
+    assert "/antwort Nr. Text" in texts(await hotline.say(REQUESTER, "/hilfe"))
+    assert "/reply no. text" in texts(await hotline.say(REQUESTER, "/help", locale="en"))
+
+
+# --- 2. a stored state naming removed configuration restarts politely -----------------------
+
+
+@pytest.mark.parametrize(
+    ("state", "typed", "asks"),
+    [
+        (AskHelped(None, "haushalt", "removed-faq-entry"), "vielleicht", "Kundengruppe"),
+        (AskHelped(None, "haushalt", "removed-faq-entry"), "nein", "Kundengruppe"),
+        (AskDescription(None, "removed-topic"), "Mein Beleg fehlt", "Kundengruppe"),
+        (AskTopic("removed-group"), "1", "Kundengruppe"),
+    ],
+    ids=["faq-not-understood", "faq-no", "topic", "group"],
+)
+async def test_a_state_naming_removed_config_restarts_the_intake(
+    hotline: Harness, state: IntakeState, typed: str, asks: str
+) -> None:
+    key = ConversationKey("local", f"user:{REQUESTER}", REQUESTER)
+    async with hotline.sessions() as session, session.begin():
+        await save_dialog(
+            session,
+            key=key,
+            seen_version=None,
+            dialog="intake",
+            state=dump_state(state),
+            at=hotline.clock.now(),
+        )
+    answer = texts(await hotline.say(REQUESTER, typed)).strip()
+    assert "Das Menü hat sich geändert, bitte wählen Sie neu." in answer
+    assert asks in answer and "schiefgelaufen" not in answer
+    async with hotline.sessions() as session:
+        stored = await load_dialog(session, key=key)
+        assert stored is not None and stored.state["kind"] == "AskGroup"
+        assert await audit.entries(session, action="inbound_failed") == []
+    assert "Worum geht es?" in texts(await hotline.say(REQUESTER, "1"))
+
+
+# --- 3. usage hints in the user's language, with the alias typed ----------------------------
+
+
+async def test_usage_hints_follow_the_language(hotline: Harness) -> None:
+    assert "Usage: /claim no." in texts(await hotline.say(HAUSHALT, "/claim", locale="en"))
+    assert "So geht es: /claim Nr." in texts(await hotline.say(HAUSHALT, "/claim"))
+    english = texts(await hotline.say(HAUSHALT, "!uebernehmen", locale="en"))
+    assert "Usage: !uebernehmen no." in english
+    handoff = texts(await hotline.say(HAUSHALT, "/handoff 1", locale="en"))
+    assert "/handoff no. TEAM [reason]" in handoff and "Grund" not in handoff
+
+
+# --- 4. cancel with nothing running ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("typed", ["/abbrechen", "!cancel", "abbrechen", "Stop"])
+async def test_cancel_with_nothing_running_says_so(hotline: Harness, typed: str) -> None:
+    answer = texts(await hotline.say(REQUESTER, typed)).strip()
+    assert answer == "Es läuft gerade keine Eingabe, die ich abbrechen könnte."
+
+
+async def test_cancel_still_drops_a_pending_card_answer_first(hotline: Harness) -> None:
+    ticket_id = await hotline.file_request(REQUESTER, topic="haushalt")
+    await hotline.say(HAUSHALT, action_id=f"resolve:{ticket_id}", channel="haushalt")
+    assert f"Nr. {ticket_id} bleibt offen" in texts(await hotline.say(HAUSHALT, "/abbrechen"))
+    assert "keine Eingabe" in texts(await hotline.say(HAUSHALT, "/abbrechen"))
+
+
+# --- 5. the waiting status, worded for each side -------------------------------------------
+
+
+async def test_waiting_status_is_worded_for_staff_and_for_the_requester(
+    hotline: Harness,
+) -> None:
+    ticket_id = await hotline.file_request(REQUESTER, topic="haushalt")
+    await hotline.channel("haushalt")
+    await _asked(hotline, HAUSHALT, ticket_id, "Welche Kostenstelle?")
+    staff_side = [
+        texts(await hotline.channel("haushalt")),
+        texts(await hotline.say(HAUSHALT, "/queue")),
+        texts(await hotline.say(HAUSHALT, f"/claim {ticket_id}")),
+        texts(await hotline.say(HAUSHALT, f"/status {ticket_id}")),
+    ]
+    for told in staff_side:
+        assert "wartet auf Antwort des Anfragenden" in told, told
+        assert "wartet auf Ihre Antwort" not in told, told
+    requester_side = [
+        texts(await hotline.dm(REQUESTER)),
+        texts(await hotline.say(REQUESTER, f"/status {ticket_id}")),
+        texts(await hotline.say(REQUESTER, "/meine")),
+        texts(await hotline.say(REQUESTER, f"/reopen {ticket_id}")),
+    ]
+    for told in requester_side:
+        assert "wartet auf Ihre Antwort" in told, told
+        assert "des Anfragenden" not in told, told
+
+
+# --- 6. the platform's language counts until the user chooses one ---------------------------
+
+
+async def test_a_platform_language_change_is_followed_without_sprache(hotline: Harness) -> None:
+    await hotline.say("anna", "Hallo")
+    assert "Worum geht es?" in texts(await hotline.say("anna", "1"))  # the group is stored
+    assert "How to use the hotline" in texts(await hotline.say("anna", "/hilfe", locale="en"))
+    assert "What is it about?" in texts(await hotline.say("anna", "/neu", locale="en-GB"))
+
+
+async def test_a_chosen_language_wins_over_the_platform(hotline: Harness) -> None:
+    await hotline.say("ben", "/sprache de", locale="en")
+    await hotline.say("ben", "Hallo", locale="en")
+    assert "Worum geht es?" in texts(await hotline.say("ben", "1", locale="en"))
+    assert "So erreichen Sie die Hotline" in texts(await hotline.say("ben", "/help", locale="en"))
+
+
+# --- 7. smaller answers ------------------------------------------------------------------------
+
+
+async def test_a_question_on_an_unclaimed_ticket_asks_to_claim_first(hotline: Harness) -> None:
+    ticket_id = await hotline.file_request(REQUESTER, topic="haushalt")
+    answer = texts(await hotline.say(HAUSHALT, f"/ask {ticket_id} Welche Kostenstelle?"))
+    assert f"Bitte übernehmen Sie Nr. {ticket_id} zuerst (/claim {ticket_id})" in answer
+    assert await _status(hotline, ticket_id) == "queued"
+
+
+@pytest.mark.parametrize("command", ["/teilnehmer 1", "/rueckmeldungen 1"])
+async def test_a_missing_workshop_is_named_as_such(hotline: Harness, command: str) -> None:
+    answer = texts(await hotline.say(BK, command)).strip()
+    assert answer == "Einen Workshop Nr. 1 gibt es nicht. /workshops zeigt die Termine."
+
+
+async def test_help_lists_the_newsletter(hotline: Harness) -> None:
+    assert "/newsletter – " in texts(await hotline.say(REQUESTER, "/hilfe"))
+    staff = texts(await hotline.say(BK, "/hilfe"))
+    assert "/newsletter senden" in staff
