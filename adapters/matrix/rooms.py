@@ -82,9 +82,9 @@ class RoomDirectory:
         away, and a team room not yet known as one would count as a DM (a team room with one
         member besides the bot looks exactly like one)."""
         self._resolved_at = time.monotonic()
-        for address in list(self.channels):
-            room_id = address
-            if address.startswith("#"):
+        for address, known in list(self.channels.items()):
+            room_id = known
+            if known.startswith("#"):  # an alias not resolved yet
                 answer: object
                 try:
                     answer = await self.client.room_resolve_alias(address)

@@ -129,3 +129,5 @@ async def test_an_alias_that_failed_at_start_is_resolved_again(
     assert client.joined == ["!team:localhost"]
     assert rooms.channel_of("!team:localhost") == "#haushalt:localhost"
     assert not rooms.is_direct("!team:localhost")
+    await rooms.resolve_channels()  # a resolved alias is not asked for again
+    assert client.resolved == ["#haushalt:localhost", "#haushalt:localhost"]
