@@ -20,10 +20,12 @@ import aiohttp
 from nio import (
     AsyncClient,
     Event,
+    ForwardedRoomKeyEvent,
     InviteMemberEvent,
     JoinResponse,
     MegolmEvent,
     MessageDirection,
+    RoomKeyEvent,
     RoomMessagesResponse,
     SyncResponse,
 )
@@ -78,6 +80,7 @@ class SyncLoop:
         self.since: str | None = None
         self._saved_at: float | None = None  # time.monotonic() of the last token write
         self.undecrypted = UndecryptedEvents(client)
+        self._keys_arrived = True  # room keys came since the last decryption round
 
     async def catch_up(self) -> None:
         """First sync after start: full state; history before the very first start is skipped."""
@@ -145,8 +148,9 @@ class SyncLoop:
         if not len(self.undecrypted):
             return
         await self.undecrypted.request_keys()
-        found = self.undecrypted.retry(self.clock.now())
+        found = self.undecrypted.retry(self.clock.now(), keys_arrived=self._keys_arrived)
         if not found.done:
+            self._keys_arrived = False
             return
         payloads: list[dict[str, Any]] = []
         for waiting, event in found.decrypted:
@@ -173,6 +177,7 @@ class SyncLoop:
                 at=self.clock.now(),
             )
         self.undecrypted.drop(found.done)
+        self._keys_arrived = False
         if payloads:
             self.on_stored(payloads)
 
@@ -208,6 +213,11 @@ class SyncLoop:
             log.exception("key maintenance failed")
 
     async def _store(self, response: SyncResponse, *, process_timeline: bool) -> None:
+        if any(
+            isinstance(event, (RoomKeyEvent, ForwardedRoomKeyEvent))
+            for event in response.to_device_events
+        ):
+            self._keys_arrived = True  # nio has stored them: try the waiting events again
         payloads: list[dict[str, Any]] = []
         if process_timeline:
             for room_id, joined in response.rooms.join.items():

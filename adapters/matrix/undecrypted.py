@@ -154,18 +154,23 @@ class UndecryptedEvents:
                 continue
             log.info("requested the key of %s: %s", waiting.event_id, answer)
 
-    def retry(self, now: datetime) -> Round:
-        """Try to decrypt every waiting event; give up those waiting too long (or the
-        oldest beyond the limit). Nothing leaves the list before `drop`."""
+    def retry(self, now: datetime, *, keys_arrived: bool) -> Round:
+        """Try to decrypt the waiting events (all of them when keys arrived, else only those
+        about to be given up: a failed attempt costs nio a warning in the log); give up
+        those waiting too long (or the oldest beyond the limit). Nothing leaves the list
+        before `drop`."""
         found = Round()
         overflow = len(self._waiting) - self.limit
         for index, waiting in enumerate(self._waiting.values()):
+            due = index < overflow or now - waiting.seen_at >= self.give_up_after
+            if not (keys_arrived or due):
+                continue
             try:
                 found.decrypted.append((waiting, self.client.decrypt_event(waiting.event())))
                 continue
             except (EncryptionError, ValueError, KeyError, AssertionError):
                 pass
-            if index < overflow or now - waiting.seen_at >= self.give_up_after:
+            if due:
                 found.expired.append(waiting)
         return found
 

@@ -14,6 +14,7 @@ from nio import (
     Event,
     MegolmEvent,
     RoomInfo,
+    RoomKeyEvent,
     RoomMessageText,
     Rooms,
     SyncResponse,
@@ -63,8 +64,10 @@ class Client:
         self.rooms: dict[str, object] = {}
         self.keys: set[str] = set()
         self.requested: list[str] = []
+        self.attempts = 0
 
     def decrypt_event(self, event: MegolmEvent) -> Event:
+        self.attempts += 1
         if event.session_id not in self.keys:
             raise EncryptionError(f"no session {event.session_id}")
         assert event.room_id == DM
@@ -83,14 +86,15 @@ class Client:
         return object()
 
 
-def sync_response(next_batch: str, *events: Event) -> SyncResponse:
+def sync_response(next_batch: str, *events: Event, key: bool = False) -> SyncResponse:
     join = {DM: RoomInfo(Timeline(list(events), False, "p"), [], [], [])} if events else {}
+    keys = [RoomKeyEvent({}, ANNA, "SENDERKEY", DM, "SID", "m.megolm.v1.aes-sha2")]
     return SyncResponse(
         next_batch,
         Rooms({}, join, {}),
         DeviceOneTimeKeyCount(50, 50),
         DeviceList([], []),
-        [],
+        keys if key else [],
         [],
     )
 
@@ -137,9 +141,12 @@ async def test_a_message_read_once_its_key_arrives_is_handled(
     assert "$secret" in (await state(sessions, "undecrypted") or "")  # kept with the token
     await loop.retry_undecrypted()
     assert client.requested == ["SID"]  # the key is asked for, once
+    await loop._store(sync_response("s2"), process_timeline=True)
     await loop.retry_undecrypted()
     assert client.requested == ["SID"] and stored == []
-    client.keys.add("SID")  # an m.room_key / m.forwarded_room_key came with a sync
+    assert client.attempts == 1  # no keys came with that sync: no attempt (nor nio warning)
+    client.keys.add("SID")  # an m.room_key came with a sync
+    await loop._store(sync_response("s3", key=True), process_timeline=True)
     await loop.retry_undecrypted()
     assert [payload["inbound"]["text"] for payload in stored] == ["/status 7"]
     assert stored[0]["inbound"]["is_direct"] is True
