@@ -59,6 +59,16 @@ def retry_after_of(answer: object) -> float | None:
     return None if retry_ms is None else float(retry_ms) / 1000
 
 
+def transient(answer: object) -> bool:
+    """Whether asking again later may help: 429, a 5xx without a Matrix error (no errcode)
+    or M_UNKNOWN. A loop retries those; other errcodes (M_FORBIDDEN, ...) stay as they are."""
+    return retry_after_of(answer) is not None or errcode_of(answer) in (
+        None,
+        "M_LIMIT_EXCEEDED",
+        "M_UNKNOWN",
+    )
+
+
 def delivery_error(what: str, answer: object) -> MatrixDeliveryError:
     """The DeliveryError for an nio error answer to a send (or a room creation)."""
     errcode = errcode_of(answer)

@@ -31,7 +31,7 @@ from nio import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from adapters.matrix.errors import backoff_delay, errcode_of, homeserver_error
+from adapters.matrix.errors import backoff_delay, homeserver_error, transient
 from adapters.matrix.inbox_worker import event_id_of
 from adapters.matrix.parse import PLATFORM, RoomContext, parse_event
 from adapters.matrix.rooms import RoomDirectory
@@ -289,8 +289,9 @@ class SyncLoop:
     async def _backfill(self, room_id: str, start: str) -> list[Event]:
         """Events between the last sync token and the start of a `limited` timeline.
 
-        A refused page (429, 5xx) raises HomeserverError: the whole sync is retried from the
-        same token, so nothing between the two is skipped."""
+        A page that fails for now (429, 5xx) raises HomeserverError: the whole sync is
+        retried from the same token, so nothing between the two is skipped. A permanent
+        refusal (M_FORBIDDEN) is logged as an error: retrying it would make the bot deaf."""
         older: list[Event] = []
         token = start
         for _page in range(BACKFILL_PAGES):
@@ -298,7 +299,14 @@ class SyncLoop:
                 room_id, start=token, end=self.since, direction=MessageDirection.back, limit=100
             )
             if not isinstance(answer, RoomMessagesResponse):
-                raise homeserver_error(f"backfill of {room_id}", answer)
+                if transient(answer):  # the whole sync is retried from the same token
+                    raise homeserver_error(f"backfill of {room_id}", answer)
+                log.error(  # asking again would not help, and the bot would go deaf
+                    "backfill of %s refused (%s): older messages in that gap are NOT handled",
+                    room_id,
+                    answer,
+                )
+                break
             for event in answer.chunk:
                 if isinstance(event, MegolmEvent):
                     try:
@@ -340,7 +348,7 @@ class SyncLoop:
                 continue
             answer = await self.client.join(room_id)
             if not isinstance(answer, JoinResponse):
-                if errcode_of(answer) in (None, "M_LIMIT_EXCEEDED"):  # the sync is retried
+                if transient(answer):  # the sync is retried
                     raise homeserver_error(f"joining {room_id}", answer)
                 log.warning("cannot join %s (invited by %s): %s", room_id, inviter, answer)
                 continue

@@ -148,6 +148,17 @@ async def test_a_refused_backfill_page_fails_the_sync_and_keeps_the_token(
         assert (await session.scalars(select(InboxRow))).all() == []
 
 
+async def test_a_backfill_refused_for_good_is_logged_and_the_sync_goes_on(
+    sessions: Sessions, clock: FrozenClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    refused = RoomMessagesError.from_dict({"errcode": "M_FORBIDDEN", "error": "no"}, ROOM)
+    loop, stored = sync_loop(Client(refused), sessions, clock)
+    with caplog.at_level(logging.ERROR, logger="adapters.matrix.sync"):
+        await loop._store(response("s1", limited=True), process_timeline=True)
+    assert [p["inbound"]["event_id"] for p in stored] == ["$new"] and loop.since == "s1"
+    assert any("NOT handled" in record.getMessage() for record in caplog.records)
+
+
 async def test_hitting_the_page_cap_is_logged_as_an_error(
     sessions: Sessions, clock: FrozenClock, caplog: pytest.LogCaptureFixture
 ) -> None:
