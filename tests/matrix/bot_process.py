@@ -97,10 +97,12 @@ class BotProcess:
 
     @property
     def database_url(self) -> str:
+        """The SQLite file in the data dir, as the bot finds it without a database URL."""
         return f"sqlite+aiosqlite:///{self.data_dir / 'hotline.db'}"
 
     @property
     def running(self) -> bool:
+        """Whether the current process is alive."""
         return self._process is not None and self._process.poll() is None
 
     def environment(self) -> dict[str, str]:
@@ -200,6 +202,7 @@ class Database:
         )
 
     async def close(self) -> None:
+        """Close the test's connections."""
         await self.engine.dispose()
 
     async def outbox(self, **where: Any) -> list[OutboxRow]:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import nio
+
 from tests.matrix.bot_fixture import (
     Chat,
     content,
@@ -21,19 +23,19 @@ from tests.matrix.test_matrix_hotline import _bot_reacted, file_request
 from tests.matrix.world import World, wait_for_outbox
 
 
-def _new(event: Any) -> dict[str, Any]:
+def _new(event: nio.Event) -> dict[str, Any]:
     """The new content of an edit (m.new_content)."""
     new: dict[str, Any] = content(event)["m.new_content"]
     return new
 
 
-def _assert_edits(event: Any, original: str, number: int) -> None:
+def _assert_edits(event: nio.Event, original: str, number: int) -> None:
     """`event` is an m.replace of the card `original` and still shows ticket `number`."""
     assert content(event)["m.relates_to"] == {"rel_type": "m.replace", "event_id": original}
     assert f"Ticket Nr. {number}" in _new(event)["body"]
 
 
-def _assert_pill(event: Any, user_id: str) -> None:
+def _assert_pill(event: nio.Event, user_id: str) -> None:
     """The edit's HTML links `user_id` as a Matrix pill."""
     assert f'href="https://matrix.to/#/{user_id}"' in _new(event)["formatted_body"], _new(event)
 
