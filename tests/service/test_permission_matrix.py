@@ -15,7 +15,7 @@ import asyncio
 import re
 import shutil
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -277,6 +277,23 @@ ROWS: tuple[Row, ...] = (
 )
 
 
+BUTTON = "button:"
+PRESSABLE = {"status", "history", "ack", "claim", "unclaim", "reopen", "rate", "enrol"}
+PRESSABLE |= {"unenrol", "participants", "workshop_feedback", "questionnaire"}
+
+
+def as_button(row: Row) -> Row:
+    """The same command as the button a card or survey offers ("claim:12", "rate:12:4")."""
+    head = row.text.split()[0].removeprefix("/")
+    number = "{w}" if "{w}" in row.text else "{t}"
+    name = next(spec.name for spec in SPECS if head in spec.aliases)
+    score = ":4" if name == "rate" else ""
+    return replace(row, text=f"{BUTTON}{name}:{number}{score}")
+
+
+BUTTON_ROWS = tuple(as_button(row) for row in ROWS if row.command in PRESSABLE and "{" in row.text)
+
+
 def test_the_table_covers_every_command_and_every_role() -> None:
     assert {row.command for row in ROWS} == {spec.name for spec in SPECS}
     for row in ROWS:
@@ -321,7 +338,10 @@ async def check_role(hotline: Harness, row: Row, role: str) -> str | None:
     snapshot = None if before is None else (before.status, before.assignee, before.team_id)
     await hotline.dm(user)  # only the answer to the command counts
     after_id = await ms.last_audit_id(hotline)
-    notices = await hotline.say(user, text)
+    if text.startswith(BUTTON):  # a pressed button carries the command in its id
+        notices = await hotline.say(user, action_id=text.removeprefix(BUTTON))
+    else:
+        notices = await hotline.say(user, text)
     answer = texts(notices)
     refusals = [e for e in await ms.audit_after(hotline, after_id) if e.action == "refused"]
     expected = row.expected[ROLES.index(role)]
@@ -397,6 +417,15 @@ async def failures_of(hotline: Harness, rows: Sequence[Row]) -> list[str]:
 async def test_command_as_every_role(
     row: Row, config: OrgConfig, fresh: Sessions, clock: FrozenClock
 ) -> None:
+    failures = await failures_of(Harness(config, fresh, clock), [row])
+    assert not failures, "\n".join(failures)
+
+
+@pytest.mark.parametrize("row", BUTTON_ROWS, ids=[row.id for row in BUTTON_ROWS])
+async def test_button_as_every_role(
+    row: Row, config: OrgConfig, fresh: Sessions, clock: FrozenClock
+) -> None:
+    """Buttons are refused and allowed exactly like the typed command."""
     failures = await failures_of(Harness(config, fresh, clock), [row])
     assert not failures, "\n".join(failures)
 
