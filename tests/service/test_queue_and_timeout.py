@@ -112,3 +112,30 @@ async def test_a_question_back_follow_up_expires_after_the_configured_timeout(
     assert t("intake.greeting", "de") in fresh
     actions = [event.action for event in await hotline.events(ticket_id)]
     assert actions.count("customer_info") == 1
+
+
+async def test_complaint_managers_see_complaints_merged_by_deadline_only_in_private(
+    config: OrgConfig, sessions: Sessions, clock: FrozenClock
+) -> None:
+    hotline = Harness(config, sessions, clock)
+    clock.set(berlin(2026, 11, 30, 9, 0))  # Monday
+    first = await hotline.file_request(REQUESTER, topic="kontierung", text="Welches Sachkonto?")
+    await hotline.say("bk.schmidt", f"/claim {first}")  # now due: its status update, Tue 11:00
+    clock.set(berlin(2026, 11, 30, 9, 10))
+    complaint = await hotline.file_request(
+        REQUESTER, topic="beschwerde", text="Sehr unfreundlich behandelt"
+    )
+    clock.set(berlin(2026, 11, 30, 14, 0))
+    third = await hotline.file_request(REQUESTER, topic="sonstiges", text="Allgemeine Frage hier")
+    assert (await hotline.ticket(complaint)).next_due_at == berlin(2026, 11, 30, 15, 30)
+
+    await hotline.dm("bk.yilmaz")
+    await hotline.channel("bk")
+    manager = texts(await hotline.say("bk.yilmaz", "/queue", channel="bk"))
+    assert queued_numbers(manager) == [complaint, first, third], manager
+    assert await hotline.channel("bk") == []  # the list with a complaint went to the DM
+    colleague = texts(await hotline.say("bk.schmidt", "/queue", channel="bk"))
+    assert colleague == ""  # answered in the channel, where a colleague's list may go
+    posted = texts(await hotline.channel("bk"))
+    assert queued_numbers(posted) == [first, third]
+    assert "unfreundlich" not in posted
