@@ -6,10 +6,12 @@ import argparse
 import asyncio
 import logging
 import sys
+from dataclasses import replace
 from typing import Any
 
 from bot.app import build_app, config_path
 from bot.config.loader import ConfigError, load_config
+from bot.config.model import OrgConfig, PlatformConfig
 from storage.migrate import is_up_to_date
 
 log = logging.getLogger("hotline")
@@ -35,11 +37,9 @@ def run(args: argparse.Namespace) -> int:
 
     async def _go() -> int:
         try:
-            config = load_config(config_path(args.config))
+            forced = [name for name in ("matrix", "teams") if getattr(args, name)]
+            config = with_enabled(load_config(config_path(args.config)), forced)
             platforms = tuple(name for name, p in config.platforms.items() if p.enabled)
-            for name in ("matrix", "teams"):
-                if getattr(args, name) and name not in platforms:
-                    platforms = (*platforms, name)
             app = build_app(config=config, platforms=platforms)
         except (ConfigError, MatrixSetupError) as error:
             for line in getattr(error, "issues", [error]):
@@ -66,3 +66,13 @@ def run(args: argparse.Namespace) -> int:
         return 0
 
     return asyncio.run(_go())
+
+
+def with_enabled(config: OrgConfig, names: list[str]) -> OrgConfig:
+    """The config with these platforms switched on (`run --matrix`): then ticket cards, staff
+    notices and escalations go there too, not only the answers to whoever writes."""
+    platforms = dict(config.platforms)
+    for name in names:
+        current = platforms.get(name) or PlatformConfig(name, False, {}, {})
+        platforms[name] = replace(current, enabled=True)
+    return replace(config, platforms=platforms)

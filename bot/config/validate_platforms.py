@@ -51,7 +51,9 @@ SECRET_WORDS = frozenset(
 )
 SECRET_MESSAGE = "secrets must not be written into the config file; use {env: NAME} or {file: PATH}"
 MATRIX_USER = re.compile(r"@[^:\s]+:[^\s:]+(:\d+)?")
-MATRIX_ROOM = re.compile(r"[!#][^:\s]+:[^\s:]+(:\d+)?")
+# Aliases always name a server; room ids do up to room version 11 ("!opaque:server"), while
+# version 12 (Synapse's default since 1.136) ids are the bare hash "!opaque".
+MATRIX_ROOM = re.compile(r"#[^:\s]+:[^\s:]+(:\d+)?|![^:\s]+(:[^\s:]+(:\d+)?)?")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _SEPARATORS = re.compile(r"[_\-\s.]+")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
@@ -133,7 +135,7 @@ def check_platform_ids(
             continue
         if platform == "matrix":
             pattern, form = (
-                (MATRIX_ROOM, "a room id '!id:server' or alias '#alias:server'")
+                (MATRIX_ROOM, "a room id '!id' or '!id:server' or an alias '#alias:server'")
                 if rooms
                 else (MATRIX_USER, "a user id '@user:server'")
             )
@@ -209,7 +211,8 @@ def _check_matrix_setting(ck: Checker, key: str, value: object, path: KeyPath) -
     elif key == "user_id" and not MATRIX_USER.fullmatch(text):
         ck.report(path, f"invalid Matrix user id {value!r}: expected '@user:server'")
     elif key == "leads_room" and not MATRIX_ROOM.fullmatch(text):
-        ck.report(path, f"invalid Matrix room {value!r}: expected '!id:server' or '#alias:server'")
+        expected = "'!id', '!id:server' or '#alias:server'"
+        ck.report(path, f"invalid Matrix room {value!r}: expected {expected}")
     elif key == "reaction_delay_seconds" and not (
         isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value <= 60
     ):

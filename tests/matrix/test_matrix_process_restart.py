@@ -8,9 +8,9 @@ end, from the rooms' history (nio) and the outbox table: every message answered 
 once, nothing lost, nothing shown twice. The outbox rows a killed process had leased are
 released in between as if their lease (5 minutes) had run out.
 
-Also here: two findings about running from a config file (xfail, strict): a team room
-given by the room id Synapse hands out, and cards with ``run --matrix`` on a config that
-disables Matrix.
+Also here, running from a config file: a team room given by the room id Synapse hands out
+(room version 12: no server part), and cards with ``run --matrix`` on a config that disables
+Matrix.
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import nio
-import pytest
 from sqlalchemy import select, update
 
 from bot.config.loader import check_config
@@ -241,13 +240,6 @@ async def test_a_new_process_answers_every_message_once_after_a_stop_and_a_kill(
         print("process restart figures:", {k: round(v, 1) for k, v in figures.items()})
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="bot/config/validate_platforms.py MATRIX_ROOM requires '!id:server'; room ids of "
-    "room version 12 (Synapse's default) have no server part, so check-config and "
-    "`hotline-bot run` refuse a team room given by its id",
-)
 async def test_a_team_room_configured_by_the_room_id_synapse_gives_passes_check_config(
     synapse: SynapseServer, matrix_client: ClientFactory, tmp_path: Path
 ) -> None:
@@ -265,13 +257,6 @@ async def test_a_team_room_configured_by_the_room_id_synapse_gives_passes_check_
     assert check_config(config) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="`run --matrix` serves Matrix although the config disables it, but "
-    "bot/service/notify.py addresses team channels and staff only on the platforms the "
-    "CONFIG enables: the ticket's card goes to the local channel, never to the Matrix room",
-)
 async def test_run_with_the_matrix_flag_posts_cards_in_the_matrix_team_room(
     synapse: SynapseServer, matrix_client: ClientFactory, tmp_path: Path
 ) -> None:

@@ -723,3 +723,22 @@ def test_no_single_change_crashes_the_validator() -> None:
             config, issues = validate(_changed(doc.data, path, value), doc.lines)
             assert (config is None) == bool(issues), path
             assert all(isinstance(i.line, int) for i in issues), (path, issues)
+
+
+@pytest.mark.parametrize(
+    ("room", "valid"),
+    [
+        ("!AbCdEf:stadt.example", True),
+        ("!AbCdEf:stadt.example:8448", True),
+        ("!31hneApxJ_1o-63DmFrpeqnkFfWppnzWso1JvH3ogLM", True),  # room version 12: no server
+        ("#hotline-leitung:stadt.example", True),
+        ("#hotline-leitung", False),  # an alias always names its server
+        ("leitung", False),
+        ("!a b:stadt.example", False),
+        ("!", False),
+    ],
+)
+def test_matrix_room_ids_of_every_room_version_and_aliases(room: str, valid: bool) -> None:
+    from bot.config.validate_platforms import MATRIX_ROOM
+
+    assert bool(MATRIX_ROOM.fullmatch(room)) is valid
