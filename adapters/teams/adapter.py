@@ -10,7 +10,6 @@ never wrote to the bot (which needs the tenant id).
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import re
@@ -26,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.teams import render
 from adapters.teams.auth import AuthError, AuthSettings, TokenValidator
-from adapters.teams.connector import ConnectorClient
+from adapters.teams.connector import AppTokens, ConnectorClient
 from adapters.teams.parse import (
     PLATFORM,
     channel_of,
@@ -106,7 +105,8 @@ class TeamsAdapter:
         self.references = ReferenceStore(sessions, clock)
         self._on_inbound: InboundHandler | None = None
         self._runner: web.AppRunner | None = None
-        self._credentials: Any = None
+        app_id = "" if settings.anonymous else settings.app_id
+        self.tokens = AppTokens(app_id, settings.app_password, settings.tenant_id)
 
     # -- lifecycle ---------------------------------------------------------------
 
@@ -130,18 +130,21 @@ class TeamsAdapter:
         self.http = aiohttp.ClientSession(
             connector=connector, timeout=aiohttp.ClientTimeout(total=30)
         )
-        self.connector = ConnectorClient(self.http, self._token)
+        self.connector = ConnectorClient(self.http, self.tokens.get, refresh=self.tokens.refresh)
         if not self.settings.anonymous:
             auth = AuthSettings(
                 self.settings.app_id, self.settings.openid_metadata_url, self.settings.issuer
             )
             self.validator = TokenValidator(auth, self.http)
+            self.validator.prefetch()  # the first request need not wait for Microsoft's keys
 
     async def stop(self) -> None:
         """Stop serving and close connections."""
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        if self.validator is not None:
+            await self.validator.close()
         if self.http is not None:
             await self.http.close()
             self.http = None
@@ -159,11 +162,16 @@ class TeamsAdapter:
         body = _json(await request.read())
         claims = None
         if self.validator is not None:
+            activity_like = isinstance(body, dict) and bool(body.get("type"))
             service_url = body.get("serviceUrl") if isinstance(body, dict) else None
+            # The signing key must be endorsed for the activity's channel; a body that is
+            # no activity at all is refused with 400 once the caller proved who it is.
+            channel = {"channel_id": body.get("channelId")} if activity_like else {}
             try:
                 claims = await self.validator.validate(
                     request.headers.get("Authorization", ""),
                     service_url if isinstance(service_url, str) else None,
+                    **channel,
                 )
             except AuthError as error:
                 log.info("rejected an unauthenticated request: %s", error)
@@ -312,18 +320,3 @@ class TeamsAdapter:
         }
         await self.references.put({key: json.dumps(reference)})
         return reference
-
-    async def _token(self) -> str | None:
-        """An outbound token (None in anonymous mode); MSAL's blocking call runs off the loop."""
-        if self.settings.anonymous:
-            return None
-        if self._credentials is None:
-            from botframework.connector.auth import MicrosoftAppCredentials
-
-            self._credentials = MicrosoftAppCredentials(
-                self.settings.app_id,
-                self.settings.app_password,
-                channel_auth_tenant=self.settings.tenant_id,
-            )
-        token: str = await asyncio.to_thread(self._credentials.get_access_token)
-        return token

@@ -220,6 +220,29 @@ async def test_the_signing_key_must_be_endorsed_for_the_channel(
             assert await validator.validate(header, SERVICE_URL, channel_id="webchat")
 
 
+async def test_the_endpoint_refuses_a_channel_the_key_is_not_endorsed_for(
+    secured_bot: HotlineBot, openid_issuer: OpenIdIssuer, post: Poster
+) -> None:
+    """End to end: the adapter hands the activity's channelId to the check (the local
+    issuer's key endorses msteams, emulator, webchat and directline)."""
+    token = openid_issuer.token(SERVICE_URL)
+    assert (await post(token, id="skype-1", channelId="skype"))[0] == 401
+    assert (await post(token, id="none-1", channelId=None))[0] == 401
+    assert secured_bot.inbound == []
+    assert (await post(token, id="teams-1", channelId="msteams"))[0] in (200, 201, 202)
+    await secured_bot.wait_handled(1)
+
+
+async def test_the_keys_are_fetched_at_start_not_by_the_first_request(
+    secured_bot: HotlineBot, openid_issuer: OpenIdIssuer
+) -> None:
+    for _ in range(250):  # polls a plain list another thread appends to: no event to await
+        if len(openid_issuer.fetches) >= 2:
+            break
+        await asyncio.sleep(0.02)
+    assert len(openid_issuer.fetches) == 2, openid_issuer.fetches  # metadata, then keys
+
+
 # --- never 500 ------------------------------------------------------------------------------
 
 

@@ -32,7 +32,8 @@ from tests.teams.stage import MONDAY_9, TEAM, aad, hotline_config
 
 DELIVERIES = 2_000
 IN_FLIGHT = 20
-KEEPALIVE = 0.5  # the emulator closes idle connections after this (Teams does after minutes)
+KEEPALIVE = 2.0  # the emulator closes idle connections after this (Teams does after minutes);
+# long enough that a send on a loaded machine never meets a connection being closed
 
 Send = Callable[[int], Awaitable[str]]
 

@@ -90,7 +90,7 @@ async def test_intake_by_cards_handoff_card_and_claim_in_place(stage: Stage) -> 
     assert update.conversation_id == TEAM
     assert "Übernommen von Martin Schneider." in plain(update)
     assert unescape(update.card_texts()[0]) == "Ticket Nr. 1 · in Bearbeitung"
-    assert actions(update) == []  # nothing left to claim
+    assert actions(update) == ["handoff:1", "resolve:1"]  # nothing left to claim
     put = ("PUT", f"/_connector/v3/conversations/{TEAM}/activities/{post.message_id}", 200)
     await pg.wait_for_connector_call(lambda call: _unquoted(call) == put)
 
@@ -438,6 +438,17 @@ SERVICE_URL = "https://smba.trafficmanager.net/emea/"  # never contacted: nothin
 async def secured_bot(
     openid_issuer: OpenIdIssuer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> AsyncIterator[HotlineBot]:
+    bot = _secured(openid_issuer, tmp_path, monkeypatch)
+    await bot.start()
+    assert not bot.adapter.settings.anonymous
+    yield bot
+    await bot.stop()
+
+
+def _secured(
+    openid_issuer: OpenIdIssuer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> HotlineBot:
+    """The bot with an app id, not started: inbound tokens are checked against the issuer."""
     monkeypatch.setenv(APP_ID_ENV, openid_issuer.app_id)
     monkeypatch.setenv(PASSWORD_ENV, "not-a-real-secret")
     config = teams_config(
@@ -447,11 +458,7 @@ async def secured_bot(
         settings={"openid_metadata_url": openid_issuer.metadata_url},
         secrets={"app_id": SecretRef(env=APP_ID_ENV), "app_password": SecretRef(env=PASSWORD_ENV)},
     )
-    bot = HotlineBot(config, tmp_path / "bot", FrozenClock(MONDAY_9), sender_loop=False)
-    await bot.start()
-    assert not bot.adapter.settings.anonymous
-    yield bot
-    await bot.stop()
+    return HotlineBot(config, tmp_path / "bot", FrozenClock(MONDAY_9), sender_loop=False)
 
 
 def _b64(data: bytes) -> str:
@@ -550,19 +557,23 @@ async def test_cached_keys_outlive_an_unreachable_issuer(
 
 
 async def test_issuer_unreachable_from_the_start_means_401(
-    secured_bot: HotlineBot, openid_issuer: OpenIdIssuer
+    openid_issuer: OpenIdIssuer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     token = openid_issuer.token(SERVICE_URL)
-    openid_issuer.stop()
-    body = activity_json(serviceUrl=SERVICE_URL)
-    async with (
-        aiohttp.ClientSession() as http,
-        http.post(
-            secured_bot.endpoint, json=body, headers={"Authorization": f"Bearer {token}"}
-        ) as answer,
-    ):
-        assert answer.status == 401
-    assert secured_bot.inbound == []
+    bot = _secured(openid_issuer, tmp_path, monkeypatch)
+    openid_issuer.stop()  # before the bot starts: its prefetch of the keys fails too
+    await bot.start()
+    try:
+        body = activity_json(serviceUrl=SERVICE_URL)
+        headers = {"Authorization": f"Bearer {token}"}
+        async with (
+            aiohttp.ClientSession() as http,
+            http.post(bot.endpoint, json=body, headers=headers) as answer,
+        ):
+            assert answer.status == 401
+        assert bot.inbound == []
+    finally:
+        await bot.stop()
 
 
 async def test_malformed_activities_get_400_never_500(offline_bot: HotlineBot) -> None:
