@@ -1,7 +1,8 @@
 """The world the engine property test starts every example from, and the states it seeds.
 
 A migrated SQLite file holds one fixed world (built once, copied per example): a requester
-with a claimed ticket (for the follow-up dialog) and a resolved one (for the rating survey),
+with two claimed tickets (for the follow-up dialog, and asked back for the choice of ticket a
+reply is for) and a resolved one (for the rating survey),
 a workshop that ended yesterday which the requester and a Team BK member attended (for the
 feedback form), and Team BK's member as newsletter author. Each example then stores one
 dialog state in the user's conversation slot, as the bot itself would have written it.
@@ -47,6 +48,7 @@ class World:
     claimed: int  # the requester's ticket claimed by the Haushalt agent
     resolved: int  # the requester's resolved ticket, ready to be rated
     workshop: int  # ended yesterday; the requester and the author attended
+    second: int  # another claimed ticket of the requester (two questions back pending)
 
 
 @dataclass(frozen=True)
@@ -57,7 +59,7 @@ class Seed:
     dialog: str | None  # None: no row at all
     state: dict[str, Any]
     age: timedelta  # how long ago the state was saved
-    waiting: bool = False  # the claimed ticket was asked back (free text answers it)
+    waiting: int = 0  # how many of the claimed tickets were asked back (0, 1 or 2)
 
 
 def key_of(user: str) -> ConversationKey:
@@ -73,6 +75,7 @@ async def _build(config: OrgConfig, path: Path) -> World:
     hotline = Harness(config, sessions, FrozenClock(BUILT_AT))
     claimed = await ms.ticket_in(hotline, "claimed")
     resolved = await ms.ticket_in(hotline, "resolved")
+    second = await ms.ticket_in(hotline, "claimed")
     starts = BUILT_AT - timedelta(days=3)  # Friday
     values = {
         "code": "properties",
@@ -104,7 +107,7 @@ async def _build(config: OrgConfig, path: Path) -> World:
             )
         workshop = row.id
     await engine.dispose()
-    return World(claimed=claimed, resolved=resolved, workshop=workshop)
+    return World(claimed=claimed, resolved=resolved, workshop=workshop, second=second)
 
 
 def build_template(config: OrgConfig, path: Path) -> World:
@@ -115,12 +118,12 @@ def build_template(config: OrgConfig, path: Path) -> World:
 async def seed(
     sessions: async_sessionmaker[AsyncSession], engine: Engine, world: World, plan: Seed
 ) -> None:
-    """Store the seeded dialog state (and ask the claimed ticket back if asked to)."""
+    """Store the seeded dialog state (and ask claimed tickets back if the plan says so)."""
     async with sessions() as session, session.begin():
-        if plan.waiting:
+        for ticket_id in (world.claimed, world.second)[: plan.waiting]:
             await engine.service.ask(
                 session,
-                ticket_id=world.claimed,
+                ticket_id=ticket_id,
                 actor=Actor("local", ms.AGENT),
                 question="Welche Kostenstelle?",
             )

@@ -2,11 +2,12 @@
 
 Each example starts from the same small world (tests/service/dialog_world.py), stores one
 dialog state in the user's conversation slot (an intake step, the follow-up after a
-question back, the comment after a rating, the workshop feedback form, the newsletter
-menu, the newsletter send dialog, idle, or none; fresh or expired; with a ticket waiting
-for the requester or not), then sends one message through the ENGINE: random text, commands,
-or a random button id (this dialog's, another dialog's, stale ones such as claim:999 or
-rate:1:9, garbage). Then:
+question back, a reply held until the requester says which of two waiting tickets it is
+for, the comment after a rating, the workshop feedback form, the newsletter menu, the
+newsletter send dialog, idle, or none; fresh or expired; with none, one or two tickets
+waiting for the requester's answer), then sends one message through the ENGINE: random
+text, commands, or a random button id (this dialog's, another dialog's, stale ones such as
+claim:999 or rate:1:9, garbage). Then:
 
 - no exception escapes: the engine never had to apologise (no "inbound_failed" audit row,
   no internal-error notice), and no domain error went unanswered;
@@ -59,9 +60,10 @@ KNOWN_SLOTS = {
     "workshop_feedback",
     "newsletter_menu",
     "newsletter_send",
+    "reply_pick",
 }
 SETTINGS = settings(
-    max_examples=200,
+    max_examples=150,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
@@ -76,7 +78,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dw.World]:
 
 def world_numbers() -> dw.World:
     """The ids the template will hold (it is built the same way every time)."""
-    return dw.World(claimed=1, resolved=2, workshop=1)
+    return dw.World(claimed=1, resolved=2, workshop=1, second=3)
 
 
 W = world_numbers()
@@ -110,6 +112,10 @@ BUTTONS = sorted(
         "nlg:f4",
         "nlg:kern",
         "nlg:nowhere",
+        f"reply:{W.claimed}",
+        f"reply:{W.second}",
+        f"reply:{W.resolved}",
+        "reply:999",
     }
 )
 COMMANDS = [
@@ -186,7 +192,7 @@ def plan(user: str, dialog: str | None, state: Any) -> st.SearchStrategy[dw.Seed
         st.just(dialog),
         state if isinstance(state, st.SearchStrategy) else st.just(state),
         ages,
-        st.booleans() if user == dw.REQUESTER else st.just(False),
+        st.integers(min_value=0, max_value=2) if user == dw.REQUESTER else st.just(0),
     )
 
 
@@ -203,6 +209,16 @@ SEEDS: dict[str, st.SearchStrategy[dw.Seed]] = {
     "form": users.flatmap(lambda user: plan(user, "workshop_feedback", forms)),
     "menu": users.flatmap(lambda user: plan(user, "newsletter_menu", {})),
     "send": plan(dw.AUTHOR, "newsletter_send", drafts),
+    "pick": st.builds(
+        dw.Seed,
+        st.just(dw.REQUESTER),
+        st.just("reply_pick"),
+        st.text(min_size=1, max_size=60).map(
+            lambda text: {"text": text, "tickets": [W.claimed, W.second]}
+        ),
+        ages,
+        st.just(2),
+    ),
 }
 # Every kind equally often; the intake (nine states) twice as often.
 seeds = st.sampled_from([*SEEDS, "intake"]).flatmap(SEEDS.__getitem__)
@@ -230,6 +246,14 @@ def loadable(dialog: str, state: dict[str, Any]) -> bool:
         return progress is not None and 0 <= progress.index < QUESTIONS
     if dialog == "newsletter_send":
         return Draft.from_state(state).to_state() == state
+    if dialog == "reply_pick":
+        tickets = state.get("tickets")
+        return (
+            isinstance(state.get("text"), str)
+            and isinstance(tickets, list)
+            and bool(tickets)
+            and all(isinstance(number, int) for number in tickets)
+        )
     return state == {}
 
 
@@ -301,6 +325,11 @@ CANCEL_CASES = [
     ("csat_comment", {"ticket": W.resolved, "score": 2}, "cmd.cancelled"),
     ("workshop_feedback", dw.form_state(W, 0, {}), "cmd.cancelled"),
     ("newsletter_menu", {}, "cmd.cancelled"),
+    (
+        "reply_pick",
+        {"text": "Kostenstelle 4711", "tickets": [W.claimed, W.second]},
+        "cmd.cancelled",
+    ),
 ]
 
 
@@ -316,6 +345,6 @@ def test_cancel_is_answered_in_every_slot(
     assert (key == "cmd.nothing_to_cancel") is (dialog in NOTHING_TO_CANCEL)
     copy = tmp_path / "h.db"
     shutil.copy(path, copy)
-    seed = dw.Seed(dw.REQUESTER, dialog, state, timedelta(0))
+    seed = dw.Seed(dw.REQUESTER, dialog, state, timedelta(0), 2 if dialog == "reply_pick" else 0)
     notices = asyncio.run(run_example(copy, world, seed, "/abbrechen", None))
     assert [notice.text for notice in notices] == [t(key, "de")]
