@@ -297,8 +297,9 @@ class SentMessageRow(Base):
     choices: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime]
 
+    # Matrix event ids are unique on the server, Teams activity ids only per conversation.
     __table_args__ = (
-        UniqueConstraint("platform", "message_ref"),
+        UniqueConstraint("platform", "room", "message_ref"),
         Index("ix_sent_messages_card", "platform", "room", "card"),
     )
 

@@ -53,7 +53,8 @@ async def card_message(
 async def by_ref(
     session: AsyncSession, *, platform: str, message_ref: str
 ) -> SentMessageRow | None:
-    """A posted message by its platform id (a reaction names it)."""
+    """A posted message by its platform id (a reaction names it; Matrix event ids are unique
+    on the homeserver, so the room is not needed)."""
     query = select(SentMessageRow).where(
         SentMessageRow.platform == platform, SentMessageRow.message_ref == message_ref
     )
@@ -61,10 +62,15 @@ async def by_ref(
 
 
 async def update_choices(
-    session: AsyncSession, *, platform: str, message_ref: str, choices: list[str]
+    session: AsyncSession, *, platform: str, room: str, message_ref: str, choices: list[str]
 ) -> None:
     """An edited card offers other choices now (reactions map to the new ones)."""
-    row = await by_ref(session, platform=platform, message_ref=message_ref)
+    query = select(SentMessageRow).where(
+        SentMessageRow.platform == platform,
+        SentMessageRow.room == room,
+        SentMessageRow.message_ref == message_ref,
+    )
+    row = await session.scalar(query)
     if row is not None:
         row.choices = {"ids": choices}
         await session.flush()
@@ -83,7 +89,9 @@ async def remember_post(
 ) -> None:
     """After posting (or editing, `edited`) a message: record it, or its new choices."""
     if edited:
-        await update_choices(session, platform=platform, message_ref=message_ref, choices=choices)
+        await update_choices(
+            session, platform=platform, room=room, message_ref=message_ref, choices=choices
+        )
     elif message_ref:
         await record_sent(
             session,

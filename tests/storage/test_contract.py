@@ -13,7 +13,14 @@ from bot.clock import FrozenClock
 from bot.domain.errors import ConcurrentUpdate
 from bot.notices import Target
 from storage.models import Base, TicketRow
-from storage.repositories import inbound, local_chat, outbox, platform_state, tickets
+from storage.repositories import (
+    inbound,
+    local_chat,
+    outbox,
+    platform_state,
+    sent_messages,
+    tickets,
+)
 from storage.repositories.dialog_states import ConversationKey, load_dialog, save_dialog
 from storage.repositories.profiles import get_profile, save_profile
 
@@ -289,3 +296,43 @@ async def test_platform_state_is_stored_and_overwritten(
     async with sessions() as session:
         assert await platform_state.get_value(session, platform="matrix", key="t") == "s2"
         assert await platform_state.get_value(session, platform="teams", key="t") == "x"
+
+
+async def test_a_message_id_is_unique_per_room_not_per_platform(
+    sessions: Sessions, clock: FrozenClock
+) -> None:
+    """Teams activity ids are unique per conversation only: two channels may both have a
+    card "1700000000001", and each is found, and edited, in its own channel."""
+    now = clock.now()
+    async with sessions() as session, session.begin():
+        for room, card in (("19:a@thread", "ticket-1"), ("19:b@thread", "ticket-2")):
+            await sent_messages.remember_post(
+                session,
+                platform="teams",
+                room=room,
+                message_ref="1700000000001",
+                edited=False,
+                card=card,
+                choices=["claim:1"],
+                at=now,
+            )
+        await sent_messages.remember_post(
+            session,
+            platform="teams",
+            room="19:b@thread",
+            message_ref="1700000000001",
+            edited=True,
+            card="ticket-2",
+            choices=["resolve:2"],
+            at=now,
+        )
+    async with sessions() as session:
+        first = await sent_messages.card_message(
+            session, platform="teams", room="19:a@thread", card="ticket-1"
+        )
+        second = await sent_messages.card_message(
+            session, platform="teams", room="19:b@thread", card="ticket-2"
+        )
+    assert first is not None and second is not None
+    assert (first.message_ref, first.choices) == ("1700000000001", {"ids": ["claim:1"]})
+    assert (second.message_ref, second.choices) == ("1700000000001", {"ids": ["resolve:2"]})
