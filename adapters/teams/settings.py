@@ -10,6 +10,12 @@ from adapters.teams.auth import BOT_FRAMEWORK_ISSUER, BOT_FRAMEWORK_METADATA
 from bot.config.model import OrgConfig
 
 TENANT_ENV = "HOTLINE_TEAMS_TENANT_ID"  # read when the config names no tenant_id
+ALLOW_ANONYMOUS_ENV = "HOTLINE_TEAMS_ALLOW_ANONYMOUS"  # "1": anonymous mode off loopback too
+LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
+
+
+class TeamsSetupError(Exception):
+    """The Teams platform is not configured safely enough to start."""
 
 
 @dataclass(frozen=True)
@@ -33,7 +39,8 @@ class TeamsSettings:
 
 def teams_settings(config: OrgConfig, environ: Mapping[str, str] | None = None) -> TeamsSettings:
     """Read platforms.teams; secrets are resolved from their environment variables or files.
-    The tenant id falls back to $HOTLINE_TEAMS_TENANT_ID when the config does not name it."""
+    The tenant id falls back to $HOTLINE_TEAMS_TENANT_ID when the config does not name it.
+    Raises TeamsSetupError for anonymous mode on a host other than loopback."""
     env = os.environ if environ is None else environ
     tenant_from_env = env.get(TENANT_ENV) or None
     platform = config.platforms.get("teams")
@@ -45,7 +52,7 @@ def teams_settings(config: OrgConfig, environ: Mapping[str, str] | None = None) 
         ref = secrets.get(name)
         return (ref.resolve() if ref is not None else None) or str(settings.get(name) or "")
 
-    return TeamsSettings(
+    result = TeamsSettings(
         app_id=secret("app_id"),
         app_password=secret("app_password"),
         tenant_id=secret("tenant_id") or tenant_from_env,
@@ -55,3 +62,11 @@ def teams_settings(config: OrgConfig, environ: Mapping[str, str] | None = None) 
         openid_metadata_url=str(settings.get("openid_metadata_url") or BOT_FRAMEWORK_METADATA),
         issuer=str(settings.get("issuer") or BOT_FRAMEWORK_ISSUER),
     )
+    if result.anonymous and result.host not in LOOPBACK and env.get(ALLOW_ANONYMOUS_ENV) != "1":
+        # Anonymous mode checks no token: anyone who reaches the port could pose as Teams.
+        raise TeamsSetupError(
+            f"no Teams app id is set, and anonymous mode (no token check) listens only on "
+            f"loopback, not on {result.host!r}: set the app id and password (see README), or "
+            f"{ALLOW_ANONYMOUS_ENV}=1 for an emulator on another host"
+        )
+    return result

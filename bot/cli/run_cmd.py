@@ -33,6 +33,7 @@ def register(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """Build the app, check the schema, serve."""
     from adapters.matrix.settings import MatrixSetupError
+    from adapters.teams.settings import TeamsSetupError
     from bot.runtime import serve
 
     async def _go() -> int:
@@ -41,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
             config = with_enabled(load_config(config_path(args.config)), forced)
             platforms = tuple(name for name, p in config.platforms.items() if p.enabled)
             app = build_app(config=config, platforms=platforms)
-        except (ConfigError, MatrixSetupError) as error:
+        except (ConfigError, MatrixSetupError, TeamsSetupError) as error:
             for line in getattr(error, "issues", [error]):
                 print(line, file=sys.stderr)
             return 2
