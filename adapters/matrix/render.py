@@ -118,13 +118,17 @@ def image_content(notice: Notice, image: Image, source: Mapping[str, Any]) -> di
 
 
 def edit_content(original_event_id: str, new: Mapping[str, Any]) -> dict[str, Any]:
-    """An m.replace edit of an earlier message with new content."""
-    new_content = {k: v for k, v in new.items() if k != "m.mentions"}
+    """An m.replace edit of an earlier message with new content.
+
+    The new content keeps its `m.mentions` (what the message mentions now); the edit event
+    itself mentions nobody, so an edited card pings no one again (Matrix 1.7 mentions)."""
+    fallback = {k: v for k, v in new.items() if k != "m.mentions"}
     return {
-        **new_content,
+        **fallback,
         "body": "* " + str(new["body"]),
         "formatted_body": "* " + str(new["formatted_body"]),
-        "m.new_content": new_content,
+        "m.mentions": {},
+        "m.new_content": dict(new),
         "m.relates_to": {"rel_type": "m.replace", "event_id": original_event_id},
     }
 

@@ -102,6 +102,16 @@ def test_edit_wraps_new_content() -> None:
     assert edit["m.new_content"]["body"] == "neu" and edit["body"] == "* neu"
 
 
+def test_an_edit_keeps_its_mentions_in_the_new_content_and_pings_nobody() -> None:
+    notice = Notice(text="Übernommen von Martin Schneider.", mentions=("hh.schneider",))
+    new = message_content(notice, [Mention("Martin Schneider", "@hh.schneider:stadt.example")])
+    assert new["m.mentions"] == {"user_ids": ["@hh.schneider:stadt.example"]}
+    edit = edit_content("$card", new)
+    assert edit["m.new_content"]["m.mentions"] == new["m.mentions"]
+    assert "matrix.to/#/@hh.schneider:stadt.example" in edit["m.new_content"]["formatted_body"]
+    assert edit["m.mentions"] == {}  # the edit itself notifies no one again
+
+
 def test_reaction_keys_and_back() -> None:
     choices = [Choice("claim:7", "Übernehmen"), Choice("a", "A"), Choice("b", "B")]
     assert reaction_keys(choices) == [CLAIM_REACTION, KEYCAPS[1], KEYCAPS[2]]
