@@ -103,12 +103,6 @@ async def test_the_workshop_form_continues_within_the_timeout(hotline: Harness) 
     assert "Frage 3 von 6" in answer and forms == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bot/workshops/flow.py WorkshopFlow.turn (line 78) never checks the dialog's age "
-    "(the csat, follow-up and newsletter flows compare updated_at + dialogs.timeout with now): "
-    "a feedback form left for hours still takes the next message as its answer",
-)
 async def test_the_workshop_form_expires_after_the_timeout(hotline: Harness) -> None:
     answer, forms = await answer_form(hotline, 6)
     assert "Frage 3 von 6" not in answer and forms == 0
