@@ -131,6 +131,18 @@ COMMANDS = [
     "/newsletter",
     "/newsletter senden",
     "/claim 999",
+    f"/claim {W.claimed}",
+    f"/resolve {W.claimed} Erledigt, danke",
+    f"/handoff {W.claimed} ccc passt besser",
+    f"/antwort {W.claimed} Kostenstelle 4711",
+    f"/ack {W.claimed}",
+    f"/teilnehmer {W.workshop}",
+    "/queue",
+    "/eskalationen",
+    "/themen",
+    "/bericht 2026-13",
+    "/zusammenfuehren 1 1",
+    "/sprache fr",
     "/unbekannt",
     "/SAP/SRM hängt",
 ]
@@ -181,7 +193,8 @@ forms = st.builds(
     st.integers(min_value=0, max_value=QUESTIONS - 1),
     st.integers(min_value=1, max_value=5),
 )
-users = st.sampled_from([dw.REQUESTER, dw.AUTHOR])
+# the requester, a Team BK member (newsletter author), an agent of the tickets' team, a lead
+users = st.sampled_from([dw.REQUESTER, dw.AUTHOR, "hh.weber", "leitung.meyer"])
 
 
 def plan(user: str, dialog: str | None, state: Any) -> st.SearchStrategy[dw.Seed]:
