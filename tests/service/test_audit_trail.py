@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import FrozenClock
 from bot.config.model import OrgConfig
+from bot.i18n import t
 from storage.repositories import audit
 from tests.harness import Harness
 from tests.service import matrix_support as ms
@@ -186,3 +187,27 @@ async def test_a_refused_action_leaves_no_ticket_event(
         ("kred.novak", "claim"),
         (REQUESTER, "note"),
     ]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="bot/engine.py Engine._pending_answer (line 174, its except at line 188) answers "
+    "a HotlineError of the card's pending answer politely but, unlike _run_command, never "
+    "calls _audit_refusal: a "
+    "NotAllowed there (the ticket was handed to another team meanwhile) leaves no 'refused' "
+    "audit row although every refusal must be audited",
+)
+async def test_a_refused_card_answer_is_audited(
+    config: OrgConfig, sessions: Sessions, clock: FrozenClock
+) -> None:
+    hotline = Harness(config, sessions, clock)
+    ticket_id = await ms.ticket_in(hotline, "claimed")  # by the agent
+    prompt = await hotline.say(AGENT, action_id=f"resolve:{ticket_id}")  # "Erledigt" on the card
+    assert prompt and prompt[0].ticket_id == ticket_id
+    await hotline.say(LEAD, f"/handoff {ticket_id} ccc passt besser zum CCC")
+    answer = await hotline.say(AGENT, "Die Mittel sind freigegeben.")
+    assert [notice.text for notice in answer] == [t("error.not_allowed", "de", id=ticket_id)]
+    assert (await hotline.ticket(ticket_id)).team_id == "ccc"
+    async with sessions() as session:
+        refused = await audit.entries(session, action="refused")
+    assert [(entry.user_id, entry.ticket_id) for entry in refused] == [(AGENT, ticket_id)]
