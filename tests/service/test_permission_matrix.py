@@ -291,7 +291,32 @@ def as_button(row: Row) -> Row:
     return replace(row, text=f"{BUTTON}{name}:{number}{score}")
 
 
-BUTTON_ROWS = tuple(as_button(row) for row in ROWS if row.command in PRESSABLE and "{" in row.text)
+# The card's "Weitergeben" (a private team picker, then the handoff) and "Erledigt" (asks
+# for the answer): refused and allowed like /handoff and /resolve.
+CARD_ROWS = (
+    Row("handoff", f"{BUTTON}handoff:{{t}}", C, WORK_N, (said("card.pick_team"),)),
+    Row("handoff", f"{BUTTON}handoff:{{t}}", complaint("claimed"), HANDOFF_C, ()),
+    Row(
+        "handoff",
+        f"{BUTTON}handoff:{{t}}:ccc",
+        C,
+        WORK_N,
+        (said("cmd.handoff_ok"),),
+        ms.handed_off,
+    ),
+    Row("resolve", f"{BUTTON}resolve:{{t}}", C, WORK_N, (said("card.answer_prompt"),)),
+    Row(
+        "resolve",
+        f"{BUTTON}resolve:{{t}}",
+        complaint("claimed"),
+        WORK_C,
+        (said("card.answer_prompt"),),
+    ),
+)
+BUTTON_ROWS = (
+    *(as_button(row) for row in ROWS if row.command in PRESSABLE and "{" in row.text),
+    *CARD_ROWS,
+)
 
 
 def test_the_table_covers_every_command_and_every_role() -> None:
