@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.card_actions import PENDING_ANSWER, pending_key
 from bot.clock import FrozenClock
 from bot.config.model import OrgConfig
 from bot.engine import Engine
@@ -130,6 +131,8 @@ async def seed(
         if plan.dialog is None:
             return
         key = key_of(plan.user)
+        if plan.dialog == PENDING_ANSWER:  # kept per person, whichever chat they type in
+            key = pending_key(Actor("local", plan.user))
         stored = await load_dialog(session, key=key)
         await save_dialog(
             session,

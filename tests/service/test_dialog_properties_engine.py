@@ -2,7 +2,8 @@
 
 Each example starts from the same small world (tests/service/dialog_world.py), stores one
 dialog state in the user's conversation slot (an intake step, the follow-up after a
-question back, a reply held until the requester says which of two waiting tickets it is
+question back, the answer a staff member owes after pressing "Erledigt" on a card, a reply
+held until the requester says which of two waiting tickets it is
 for, the comment after a rating, the workshop feedback form, the newsletter menu, the
 newsletter send dialog, idle, or none; fresh or expired; with none, one or two tickets
 waiting for the requester's answer), then sends one message through the ENGINE: random
@@ -30,6 +31,7 @@ import pytest
 from hypothesis import HealthCheck, currently_in_test_context, event, given, settings
 from hypothesis import strategies as st
 
+from bot.card_actions import pending_key
 from bot.clock import FrozenClock
 from bot.config.loader import load_config
 from bot.config.model import OrgConfig
@@ -37,6 +39,7 @@ from bot.engine import clean_text
 from bot.i18n import t
 from bot.newsletter.compose import STEPS, Draft
 from bot.notices import Notice
+from bot.service.actors import Actor
 from bot.workshops.questionnaire import Progress
 from dialogs.commands import Command, is_command, parse_command
 from dialogs.intake_states import load_state
@@ -45,6 +48,7 @@ from storage.repositories import audit
 from storage.repositories.dialog_states import load_dialog
 from tests.harness import Harness
 from tests.service import dialog_world as dw
+from tests.service import matrix_support as ms
 from tests.unit.test_dialog_properties import CHOICE_IDS, states
 
 CONFIG: OrgConfig = load_config(None)
@@ -222,6 +226,7 @@ SEEDS: dict[str, st.SearchStrategy[dw.Seed]] = {
     "form": users.flatmap(lambda user: plan(user, "workshop_feedback", forms)),
     "menu": users.flatmap(lambda user: plan(user, "newsletter_menu", {})),
     "send": plan(dw.AUTHOR, "newsletter_send", drafts),
+    "owed": plan(ms.AGENT, "resolve_answer", {"ticket": W.claimed}),
     "pick": st.builds(
         dw.Seed,
         st.just(dw.REQUESTER),
@@ -292,6 +297,7 @@ async def run_example(
         async with sessions() as session:
             failed = await audit.entries(session, action="inbound_failed")
             stored = await load_dialog(session, key=dw.key_of(seed.user))
+            owed = await load_dialog(session, key=pending_key(Actor("local", seed.user)))
         assert failed == [], [entry.detail for entry in failed]
         if currently_in_test_context():  # statistics: --hypothesis-show-statistics
             cancel = button is None and is_cancel(text)
@@ -300,6 +306,8 @@ async def run_example(
         if stored is not None:
             assert stored.dialog in KNOWN_SLOTS, stored.dialog
             assert loadable(stored.dialog, stored.state), (stored.dialog, stored.state)
+        if owed is not None:
+            assert owed.dialog == "resolve_answer" and isinstance(owed.state.get("ticket"), int)
         assert_answered(await hotline.say(seed.user, "Hallo"))
         async with sessions() as session:
             assert await audit.entries(session, action="inbound_failed") == []
@@ -343,6 +351,7 @@ CANCEL_CASES = [
         {"text": "Kostenstelle 4711", "tickets": [W.claimed, W.second]},
         "cmd.cancelled",
     ),
+    ("resolve_answer", {"ticket": W.claimed}, "card.answer_cancelled"),
 ]
 
 
@@ -358,6 +367,7 @@ def test_cancel_is_answered_in_every_slot(
     assert (key == "cmd.nothing_to_cancel") is (dialog in NOTHING_TO_CANCEL)
     copy = tmp_path / "h.db"
     shutil.copy(path, copy)
-    seed = dw.Seed(dw.REQUESTER, dialog, state, timedelta(0), 2 if dialog == "reply_pick" else 0)
+    user = ms.AGENT if dialog == "resolve_answer" else dw.REQUESTER
+    seed = dw.Seed(user, dialog, state, timedelta(0), 2 if dialog == "reply_pick" else 0)
     notices = asyncio.run(run_example(copy, world, seed, "/abbrechen", None))
-    assert [notice.text for notice in notices] == [t(key, "de")]
+    assert [notice.text for notice in notices] == [t(key, "de", id=W.claimed)]
