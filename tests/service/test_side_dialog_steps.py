@@ -98,3 +98,21 @@ async def test_the_newsletter_menu_takes_number_word_and_label(
     async with hotline.sessions() as session:
         groups = await newsletter.subscribed_groups(session, platform="local", user_id=REQUESTER)
     assert groups == {"f4"}, answer
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="bot/engine.py Engine._dispatch (line 169) hands every direct message of a staff "
+    "member with an owed card answer to _pending_answer BEFORE the running intake: after "
+    "'Erledigt' on a card and then /neu, the '1' typed for the customer-group menu resolves "
+    "the ticket and is sent to the requester as the answer",
+)
+async def test_an_owed_card_answer_does_not_swallow_a_newer_intake(hotline: Harness) -> None:
+    ticket_id = await ms.ticket_in(hotline, "claimed")  # by the agent
+    prompt = texts(await hotline.say(ms.AGENT, action_id=f"resolve:{ticket_id}"))
+    assert t("card.answer_prompt", "de", id=ticket_id) in prompt
+    menu = await hotline.say(ms.AGENT, "/neu")  # the agent starts a request of their own
+    assert any(choice.id.startswith("group:") for notice in menu for choice in notice.choices)
+    answer = await hotline.say(ms.AGENT, "1")
+    assert (await hotline.ticket(ticket_id)).status == "claimed"
+    assert any(choice.id.startswith("topic:") for notice in answer for choice in notice.choices)
