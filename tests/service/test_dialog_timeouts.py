@@ -107,3 +107,41 @@ async def test_the_workshop_form_expires_after_the_timeout(hotline: Harness) -> 
     answer, forms = await answer_form(hotline, 6)
     assert "Frage 3 von 6" not in answer and forms == 0
     assert started_afresh(answer), answer
+
+
+@pytest.mark.parametrize(("minutes", "continues"), AFTER, ids=IDS)
+async def test_the_answer_owed_after_erledigt_on_a_card(
+    hotline: Harness, minutes: int, continues: bool
+) -> None:
+    ticket_id = await ms.ticket_in(hotline, "claimed")  # by the agent
+    await hotline.say(ms.AGENT, action_id=f"resolve:{ticket_id}")
+    hotline.clock.advance(timedelta(minutes=minutes))
+    answer = texts(await hotline.say(ms.AGENT, "Die Mittel sind freigegeben."))
+    status = (await hotline.ticket(ticket_id)).status
+    if continues:
+        assert status == "resolved"
+        assert t("cmd.resolve_ok", "de", id=ticket_id) in answer
+    else:
+        assert status == "claimed"
+        assert started_afresh(answer), answer
+
+
+@pytest.mark.parametrize(("minutes", "continues"), AFTER, ids=IDS)
+async def test_a_reply_held_until_the_requester_says_which_ticket(
+    hotline: Harness, minutes: int, continues: bool
+) -> None:
+    first = await ms.ticket_in(hotline, "claimed")
+    second = await ms.ticket_in(hotline, "claimed")
+    for ticket_id in (first, second):
+        await hotline.say(ms.AGENT, f"/ask {ticket_id} Welche Kostenstelle?")
+    which = texts(await hotline.say(REQUESTER, "Kostenstelle 4711"))
+    assert t("reply.which", "de") in which
+    hotline.clock.advance(timedelta(minutes=minutes))
+    await hotline.say(REQUESTER, f"Nr. {first}")
+    replies = [
+        event.data.get("text")
+        for ticket_id in (first, second)
+        for event in await hotline.events(ticket_id)
+        if event.action == "customer_reply"
+    ]
+    assert replies == (["Kostenstelle 4711"] if continues else [])
