@@ -9,7 +9,8 @@ press happens in a team channel, the answer is typed in the direct chat.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -33,6 +34,14 @@ from storage.repositories.dialog_states import (
 PENDING_ANSWER = "resolve_answer"
 STAFF_SLOT = "@staff"  # the per-person slot: no platform conversation has this id
 CANCEL_WORDS = frozenset({"abbrechen", "abbruch", "cancel", "stop", "stopp"})
+
+
+@dataclass(frozen=True)
+class PendingAnswer:
+    """The answer a staff member owes since pressing "Erledigt" on a ticket's card."""
+
+    ticket_id: int
+    since: datetime
 
 
 def pending_key(actor: Actor) -> ConversationKey:
@@ -83,8 +92,8 @@ class CardActions:
         text = t("card.answer_prompt", actor.locale, id=ticket.id)
         return Notice(text=text, ticket_id=ticket.id, channel_safe=False)
 
-    async def pending(self, session: AsyncSession, actor: Actor) -> int | None:
-        """The ticket this person was asked to answer, unless that request expired."""
+    async def pending(self, session: AsyncSession, actor: Actor) -> PendingAnswer | None:
+        """The answer this person was asked for, unless that request expired."""
         if not permissions.is_staff(self.config, actor):
             return None  # only staff can have pressed "Erledigt": requesters pay no lookup
         stored = await load_dialog(session, key=pending_key(actor))
@@ -93,7 +102,7 @@ class CardActions:
         if stored.updated_at + self._expires_after < self.clock.now():
             return None
         ticket = stored.state.get("ticket")
-        return ticket if isinstance(ticket, int) else None
+        return PendingAnswer(ticket, stored.updated_at) if isinstance(ticket, int) else None
 
     async def answer(
         self, session: AsyncSession, *, ticket_id: int, actor: Actor, text: str
@@ -107,10 +116,11 @@ class CardActions:
 
     async def cancel(self, session: AsyncSession, actor: Actor) -> int | None:
         """Drop a pending answer (the /abbrechen command); the ticket it was for, if any."""
-        ticket_id = await self.pending(session, actor)
-        if ticket_id is not None:
-            await clear_dialog(session, key=pending_key(actor))
-        return ticket_id
+        owed = await self.pending(session, actor)
+        if owed is None:
+            return None
+        await clear_dialog(session, key=pending_key(actor))
+        return owed.ticket_id
 
     @property
     def _expires_after(self) -> timedelta:

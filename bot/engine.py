@@ -10,6 +10,7 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -174,11 +175,16 @@ class Engine:
     async def _pending_answer(
         self, session: AsyncSession, inbound: Inbound, actor: Actor
     ) -> list[Notice] | None:
-        """A staff member pressed "Erledigt" on a card: this direct message is the answer."""
+        """A staff member pressed "Erledigt" on a card: this direct message is the answer,
+        unless a dialog in this chat started later (the latest question decides)."""
         card_actions = self.commands.card_actions
-        ticket_id = await card_actions.pending(session, actor)
-        if ticket_id is None:
+        owed = await card_actions.pending(session, actor)
+        if owed is None:
             return None
+        if await self._newer_dialog(session, inbound, owed.since):
+            await card_actions.cancel(session, actor)  # they moved on: /neu, a form, ...
+            return None
+        ticket_id = owed.ticket_id
         savepoint = await session.begin_nested()
         try:
             text = inbound.text.strip()
@@ -188,7 +194,19 @@ class Engine:
         except HotlineError as error:  # e.g. a colleague resolved it meanwhile
             await savepoint.rollback()
             await card_actions.cancel(session, actor)
+            if isinstance(error, NotAllowed):
+                resolve = Command("resolve", ticket_id=ticket_id)
+                await self._audit_refusal(session, resolve, actor, error)
             return [error_notice(error, actor.locale, staff=self._staff(actor))]
+
+    async def _newer_dialog(self, session: AsyncSession, inbound: Inbound, than: datetime) -> bool:
+        """Whether this chat has a running dialog (an intake, a form, ...) begun after `than`
+        (or at the same moment: a frozen test clock)."""
+        stored = await load_dialog(session, key=conversation_key(inbound))
+        if stored is None or stored.dialog in QUIET_DIALOGS:
+            return False
+        running = stored.updated_at + self.config.dialogs.timeout >= self.clock.now()
+        return running and stored.updated_at >= than
 
     async def _run_command(
         self,

@@ -24,6 +24,7 @@ from storage.repositories.dialog_states import (
 
 FORM = "workshop_feedback"
 CANCEL_WORDS = frozenset({"abbrechen", "cancel", "stop"})
+BACK_WORDS = frozenset({"zurück", "zurueck", "back"})
 
 
 class WorkshopFlow:
@@ -102,6 +103,18 @@ class WorkshopFlow:
             session, self.config, actor, progress.workshop_id, self.clock.now()
         )
         questions = self.config.workshops.questions
+        if action_id is None and text.strip().casefold() in BACK_WORDS:
+            index = max(progress.index - 1, 0)  # at the first question: ask it again
+            kept = {k: v for k, v in progress.answers.items() if k != questions[index].id}
+            await save_dialog(
+                session,
+                key=key,
+                seen_version=stored.version,
+                dialog=FORM,
+                state=form.Progress(row.id, index, kept).to_state(),
+                at=self.clock.now(),
+            )
+            return [form.ask(self.config, row, index, loc)]
         question = questions[progress.index]
         answer = form.answer_of(question, text, action_id)
         if answer is ...:

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config.model import OrgConfig, WorkshopQuestion
 from bot.domain.errors import QuestionnaireClosed
-from bot.i18n import t
+from bot.i18n import SUPPORTED, t
 from bot.markup import literal
 from bot.notices import Choice, Notice
 from bot.service.actors import Actor
@@ -100,10 +100,23 @@ def answer_of(question: WorkshopQuestion, text: str, action_id: str | None) -> o
     """The answer a message gives to `question`; `...` (Ellipsis) when it gives none."""
     value = (action_id or "").rsplit(":", 1)[-1] if action_id else text.strip()
     if question.kind == "scale":
-        return int(value) if value.isdecimal() and int(value) in SCALE else ...
+        if value.isdecimal() and len(value) < 3:
+            return int(value) if int(value) in SCALE else ...
+        return _scale_word(value)
     if not value:
         return ...
     return None if value.casefold() in SKIP_WORDS else value
+
+
+def _scale_word(typed: str) -> object:
+    """A point of the scale typed as its label ("4 – überwiegend") or word ("überwiegend")."""
+    wanted = typed.strip().rstrip(".").casefold()
+    for value in SCALE:
+        for locale in SUPPORTED:
+            label = t(f"questionnaire.scale.{value}", locale)
+            if wanted in (label.casefold(), label.split("–", 1)[-1].strip().casefold()):
+                return value
+    return ...
 
 
 def summary(

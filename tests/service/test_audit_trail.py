@@ -189,14 +189,6 @@ async def test_a_refused_action_leaves_no_ticket_event(
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bot/engine.py Engine._pending_answer (line 174, its except at line 188) answers "
-    "a HotlineError of the card's pending answer politely but, unlike _run_command, never "
-    "calls _audit_refusal: a "
-    "NotAllowed there (the ticket was handed to another team meanwhile) leaves no 'refused' "
-    "audit row although every refusal must be audited",
-)
 async def test_a_refused_card_answer_is_audited(
     config: OrgConfig, sessions: Sessions, clock: FrozenClock
 ) -> None:

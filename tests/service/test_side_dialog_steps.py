@@ -51,12 +51,6 @@ async def test_the_scale_is_answered_by_number_and_button(hotline: Harness) -> N
     assert "Frage 3 von 6" in texts(pressed)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bot/workshops/questionnaire.py answer_of (line 99) accepts only digits for a scale "
-    "question: the typed word of a choice ('überwiegend', label '4 – überwiegend') is "
-    "refused although the README promises every choice can be typed as its word",
-)
 @pytest.mark.parametrize("typed", ["überwiegend", "4 – überwiegend"])
 async def test_the_scale_is_answered_by_the_word_of_a_choice(hotline: Harness, typed: str) -> None:
     await open_form(hotline)
@@ -65,12 +59,6 @@ async def test_the_scale_is_answered_by_the_word_of_a_choice(hotline: Harness, t
     assert "Frage 2 von 6" in answer, answer
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bot/workshops/flow.py WorkshopFlow.turn (line 78) knows 'abbrechen' but not "
-    "'zurück': on a scale question it is refused as invalid, on the free-text question it is "
-    "STORED as the participant's feedback ('zurück') and the form ends",
-)
 async def test_back_in_the_form_goes_to_the_previous_question(hotline: Harness) -> None:
     await open_form(hotline)
     for number in range(2, 7):
@@ -100,13 +88,6 @@ async def test_the_newsletter_menu_takes_number_word_and_label(
     assert groups == {"f4"}, answer
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bot/engine.py Engine._dispatch (line 169) hands every direct message of a staff "
-    "member with an owed card answer to _pending_answer BEFORE the running intake: after "
-    "'Erledigt' on a card and then /neu, the '1' typed for the customer-group menu resolves "
-    "the ticket and is sent to the requester as the answer",
-)
 async def test_an_owed_card_answer_does_not_swallow_a_newer_intake(hotline: Harness) -> None:
     ticket_id = await ms.ticket_in(hotline, "claimed")  # by the agent
     prompt = texts(await hotline.say(ms.AGENT, action_id=f"resolve:{ticket_id}"))
