@@ -240,11 +240,19 @@ class MatrixAdapter:
         """Post in the user's DM. Refused there (the bot left or was removed), or the user
         has left it: the DM another instance recorded, else a new DM (once per notice, and
         once an hour per user at most, so a user who declines is not invited again and
-        again). A DM opened a moment ago that nio does not know yet is retried, not replaced."""
+        again). A DM opened a moment ago that nio does not know yet is retried, not replaced.
+        A user who left the DM while no new one may be opened yet (they declined the last
+        one within the hour) is not written to: nobody reads that room; the notice waits
+        until a new DM may be opened."""
         assert self.rooms is not None
         remembered = self.rooms.remembered_dm(user_id)
         room_id = await self.rooms.room_for_user(user_id)
-        if self.rooms.user_left(room_id, user_id) and self.rooms.may_reopen(user_id):
+        if self.rooms.user_left(room_id, user_id):
+            if not self.rooms.may_reopen(user_id):
+                raise DeliveryError(
+                    f"{user_id} left their DM {room_id}; no new DM before the hour is over",
+                    retry_after=max(1.0, self.rooms.reopen_in(user_id)),
+                )
             log.info("%s left their DM %s: opening a new one", user_id, room_id)
             return await self._post(await self.rooms.new_dm(user_id), notice, outbox_id)
         try:

@@ -143,8 +143,14 @@ class RoomDirectory:
 
     def may_reopen(self, user_id: str) -> bool:
         """Whether a new DM may be opened for the user (none opened in the last hour)."""
+        return self.reopen_in(user_id) == 0.0
+
+    def reopen_in(self, user_id: str) -> float:
+        """Seconds until a new DM may be opened for the user (0.0: now)."""
         opened = self._opened.get(user_id)
-        return opened is None or time.monotonic() - opened[1] >= REOPEN_SECONDS
+        if opened is None:
+            return 0.0
+        return max(0.0, REOPEN_SECONDS - (time.monotonic() - opened[1]))
 
     def just_opened(self, room_id: str) -> bool:
         """Whether this instance opened the room a moment ago (nio may not know it yet)."""

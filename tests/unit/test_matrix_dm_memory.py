@@ -43,6 +43,9 @@ class Directory:
     def may_reopen(self, user_id: str) -> bool:
         return not self.created
 
+    def reopen_in(self, user_id: str) -> float:
+        return 0.0 if self.may_reopen(user_id) else 1800.0
+
     def just_opened(self, room_id: str) -> bool:
         return room_id in self.created
 
@@ -134,10 +137,14 @@ async def test_a_dm_just_opened_and_not_synced_yet_is_retried_not_replaced(
 
 
 async def test_a_user_who_declines_is_not_invited_again_within_the_hour(tmp_path: Path) -> None:
+    """They left the new DM too: nothing is posted into the left room (nobody reads it, yet
+    the outbox would count it delivered); the notice waits until a new DM may be opened."""
     directory = Directory(None, "!new0:localhost", left=True, opened=("!new0:localhost",))
     made, posted = adapter(directory, set(), tmp_path)
-    await made._send(ANNA, Notice(text="Hallo"), 1)
-    assert posted == ["!new0:localhost"] and directory.created == ["!new0:localhost"]
+    with pytest.raises(DeliveryError) as waiting:
+        await made._send(ANNA, Notice(text="Hallo"), 1)
+    assert waiting.value.retry_after == 1800.0 and not waiting.value.permanent
+    assert posted == [] and directory.created == ["!new0:localhost"]
 
 
 async def test_a_new_dm_is_opened_once_per_notice(tmp_path: Path) -> None:

@@ -131,3 +131,17 @@ async def test_an_alias_that_failed_at_start_is_resolved_again(
     assert not rooms.is_direct("!team:localhost")
     await rooms.resolve_channels()  # a resolved alias is not asked for again
     assert client.resolved == ["#haushalt:localhost", "#haushalt:localhost"]
+
+
+async def test_a_new_dm_may_be_opened_again_once_the_hour_is_over(
+    sessions: Sessions, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rooms = directory(Client(), sessions, clock)
+    now = [1000.0]
+    monkeypatch.setattr(rooms_module.time, "monotonic", lambda: now[0])
+    assert rooms.may_reopen(ANNA) and rooms.reopen_in(ANNA) == 0.0
+    rooms._opened[ANNA] = ("!new:localhost", 1000.0)
+    now[0] = 1000.0 + 600
+    assert not rooms.may_reopen(ANNA) and rooms.reopen_in(ANNA) == 3000.0
+    now[0] = 1000.0 + 3600
+    assert rooms.may_reopen(ANNA) and rooms.reopen_in(ANNA) == 0.0
