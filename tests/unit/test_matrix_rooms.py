@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from typing import Any
 
 import pytest
@@ -138,7 +139,7 @@ async def test_a_new_dm_may_be_opened_again_once_the_hour_is_over(
 ) -> None:
     rooms = directory(Client(), sessions, clock)
     now = [1000.0]
-    monkeypatch.setattr(rooms_module.time, "monotonic", lambda: now[0])
+    monkeypatch.setattr(time, "monotonic", lambda: now[0])
     assert rooms.may_reopen(ANNA) and rooms.reopen_in(ANNA) == 0.0
     rooms._opened[ANNA] = ("!new:localhost", 1000.0)
     now[0] = 1000.0 + 600
