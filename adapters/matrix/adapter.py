@@ -9,6 +9,8 @@ event id; an engine failure propagates, so the worker retries the event from the
 
 Start: a homeserver that is down (or answers errors) at start does not end the service: the
 first attempt is made at once, later ones in the background with backoff, logged as errors.
+A setup error (bad token, wrong user) ends the start: at once from the first attempt, or
+logged as critical from a background attempt, after which the adapter stays not ready.
 """
 
 from __future__ import annotations
@@ -69,6 +71,7 @@ class MatrixAdapter:
         self.reactions = ReactionTasks(settings.reaction_delay)
         self._ready = asyncio.Event()  # set once the first sync is in: nio knows the rooms
         self._synced = asyncio.Event()  # pulsed after every sync (see _room_known)
+        self.setup_error: MatrixSetupError | None = None  # ended a background start
 
     async def start(self, on_inbound: InboundHandler) -> None:
         """Log in, catch up with the homeserver, start the loops. If the homeserver cannot
@@ -89,8 +92,15 @@ class MatrixAdapter:
             return
         self._run(sync)
 
+    @property
+    def ready(self) -> bool:
+        """Whether the adapter serves Matrix: started, and no setup error ended the start."""
+        return self._ready.is_set() and self.setup_error is None
+
     async def _start_later(self, error: BaseException) -> None:
-        """Retry the start with backoff until it works (or the adapter is stopped)."""
+        """Retry the start with backoff until it works (or the adapter is stopped). A setup
+        error (the token revoked, another user's token) ends the retries: asking again would
+        never help; it is logged as critical once and the adapter stays not ready."""
         delay = 1.0
         while True:
             wait = backoff_delay(delay, error)
@@ -100,6 +110,12 @@ class MatrixAdapter:
                 sync = await self._connect()
             except asyncio.CancelledError:
                 raise
+            except MatrixSetupError as failure:
+                self.setup_error = failure
+                log.critical(
+                    "Matrix cannot start: %s. Not retrying; fix the setup and restart", failure
+                )
+                return
             except Exception as failure:
                 error = failure
                 log.error("Matrix start failed again (%r); retrying", failure)
@@ -202,6 +218,10 @@ class MatrixAdapter:
     async def send(self, target: Target, notice: Notice, *, outbox_id: int) -> str | None:
         """Post (or edit) a notice; raises DeliveryError for the outbox to retry. While the
         adapter starts, it waits for the first sync (nio refuses rooms it has not seen)."""
+        if self.setup_error is not None:  # kept in the outbox for after the fix and restart
+            raise DeliveryError(
+                f"Matrix not started: {self.setup_error}", retry_after=CHANNEL_RETRY_SECONDS
+            )
         if not self._ready.is_set():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._ready.wait(), timeout=READY_WAIT_SECONDS)

@@ -20,7 +20,8 @@ from adapters.matrix.login import DEVICE_ID, login
 from adapters.matrix.settings import MatrixSettings, MatrixSetupError
 from bot.clock import FrozenClock
 from bot.config.loader import load_config
-from bot.notices import Inbound, inbound_to_json
+from bot.delivery import DeliveryError
+from bot.notices import Inbound, Notice, Target, inbound_to_json
 from storage.repositories import platform_state
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -169,3 +170,34 @@ async def test_an_engine_failure_goes_back_to_the_inbox_worker(
     )
     with pytest.raises(OSError, match="database is locked"):
         await made._handle_stored({"kind": "message", "inbound": inbound_to_json(inbound)})
+
+
+async def test_a_setup_error_in_the_background_start_ends_the_retries(
+    sessions: Sessions, clock: FrozenClock, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The homeserver was away at start; when it answers, the token turns out revoked:
+    logged as critical once, no more attempts, and the adapter reports not ready."""
+    made = adapter(sessions, clock, tmp_path)
+    attempts: list[int] = []
+
+    async def connect() -> Any:
+        attempts.append(len(attempts))
+        if len(attempts) == 1:
+            raise aiohttp.ClientConnectionError("connection refused")
+        raise MatrixSetupError("the Matrix access token is not valid")
+
+    made._connect = connect  # type: ignore[method-assign]
+    with caplog.at_level(logging.ERROR, logger="adapters.matrix.adapter"):
+        await made.start(nothing)
+        await asyncio.wait_for(asyncio.gather(*made._tasks), 5)  # the retries end
+    assert attempts == [0, 1] and not made.ready
+    assert isinstance(made.setup_error, MatrixSetupError)
+    critical = [record for record in caplog.records if record.levelno == logging.CRITICAL]
+    assert len(critical) == 1 and "access token is not valid" in critical[0].getMessage()
+    with pytest.raises(DeliveryError) as refused:  # at once, not after the 30 s start wait
+        await asyncio.wait_for(
+            made.send(Target("matrix", "user", "@anna:localhost"), Notice(text="x"), outbox_id=1),
+            1,
+        )
+    assert not refused.value.permanent
+    await made.stop()
