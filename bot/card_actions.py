@@ -18,14 +18,18 @@ from bot.clock import Clock
 from bot.config.model import OrgConfig
 from bot.domain.errors import ComplaintStays, NotAllowed
 from bot.domain.lifecycle import Action, TicketStatus, next_status
-from bot.i18n import t
+from bot.i18n import SUPPORTED, t
+from bot.markup import literal
 from bot.notices import Choice, Notice
 from bot.service import permissions
 from bot.service.actors import Actor
 from bot.service.tickets import TicketService
+from dialogs.choices import match_choice
+from dialogs.control_words import is_back, is_cancel
 from storage.models import TicketRow
 from storage.repositories.dialog_states import (
     ConversationKey,
+    StoredDialog,
     clear_dialog,
     load_dialog,
     save_dialog,
@@ -33,15 +37,47 @@ from storage.repositories.dialog_states import (
 
 PENDING_ANSWER = "resolve_answer"
 STAFF_SLOT = "@staff"  # the per-person slot: no platform conversation has this id
-CANCEL_WORDS = frozenset({"abbrechen", "abbruch", "cancel", "stop", "stopp"})
 
 
 @dataclass(frozen=True)
 class PendingAnswer:
-    """The answer a staff member owes since pressing "Erledigt" on a ticket's card."""
+    """The answer a staff member owes since pressing "Erledigt" on a ticket's card; `draft`
+    is the text waiting for "Senden" (None while the bot still asks for it)."""
 
     ticket_id: int
     since: datetime
+    draft: str | None = None
+    version: int = 0
+
+
+OWED_PREFIX = "owed:"  # the buttons under a drafted answer
+SEND, EDIT, CANCEL = "owed:send", "owed:edit", "owed:cancel"
+
+
+def confirmation_choices(locale: str) -> tuple[Choice, ...]:
+    """Senden / Ändern / Abbrechen under a drafted answer."""
+    return (
+        Choice(SEND, t("button.send", locale)),
+        Choice(EDIT, t("button.edit", locale)),
+        Choice(CANCEL, t("button.cancel", locale)),
+    )
+
+
+def _confirmation(owed: PendingAnswer, text: str, action_id: str | None) -> str | None:
+    """Which of Senden / Ändern / Abbrechen the message chose (typed, or a button), if any."""
+    if action_id is not None:
+        return action_id if action_id in (SEND, EDIT, CANCEL) else None
+    if is_cancel(text):
+        return CANCEL
+    if owed.draft is None:
+        return None  # still asking: everything else typed is the answer itself
+    if is_back(text):
+        return EDIT
+    for locale in SUPPORTED:
+        chosen = match_choice(confirmation_choices(locale), text=text, action_id=None)
+        if chosen is not None:
+            return chosen.id
+    return None
 
 
 def pending_key(actor: Actor) -> ConversationKey:
@@ -79,18 +115,9 @@ class CardActions:
     async def ask_answer(self, session: AsyncSession, *, ticket_id: int, actor: Actor) -> Notice:
         """Remember that the presser's next direct message answers `ticket_id`; ask for it."""
         ticket = await self._workable(session, ticket_id, actor, Action.RESOLVE)
-        key = pending_key(actor)
-        stored = await load_dialog(session, key=key)
-        await save_dialog(
-            session,
-            key=key,
-            seen_version=None if stored is None else stored.version,
-            dialog=PENDING_ANSWER,
-            state={"ticket": ticket.id},
-            at=self.clock.now(),
-        )
-        text = t("card.answer_prompt", actor.locale, id=ticket.id)
-        return Notice(text=text, ticket_id=ticket.id, channel_safe=False)
+        stored = await load_dialog(session, key=pending_key(actor))
+        await self._save(session, actor, {"ticket": ticket.id}, stored)
+        return self._prompt(ticket.id, actor)
 
     async def pending(self, session: AsyncSession, actor: Actor) -> PendingAnswer | None:
         """The answer this person was asked for, unless that request expired."""
@@ -101,18 +128,39 @@ class CardActions:
             return None
         if stored.updated_at + self._expires_after < self.clock.now():
             return None
-        ticket = stored.state.get("ticket")
-        return PendingAnswer(ticket, stored.updated_at) if isinstance(ticket, int) else None
+        ticket, text = stored.state.get("ticket"), stored.state.get("text")
+        if not isinstance(ticket, int):
+            return None
+        draft = text if isinstance(text, str) else None
+        return PendingAnswer(ticket, stored.updated_at, draft, stored.version)
 
-    async def answer(
-        self, session: AsyncSession, *, ticket_id: int, actor: Actor, text: str
+    async def handle(
+        self,
+        session: AsyncSession,
+        owed: PendingAnswer,
+        actor: Actor,
+        text: str,
+        action_id: str | None,
     ) -> list[Notice]:
-        """The pending answer arrived (or "abbrechen"): resolve the ticket with it."""
-        await clear_dialog(session, key=pending_key(actor))
-        if text.strip().casefold() in CANCEL_WORDS:
-            return [Notice(text=t("card.answer_cancelled", actor.locale, id=ticket_id))]
-        await self.service.resolve(session, ticket_id=ticket_id, actor=actor, answer=text)
-        return [Notice(text=t("cmd.resolve_ok", actor.locale, id=ticket_id), ticket_id=ticket_id)]
+        """One step of the owed answer: the text is shown for confirmation first, and only
+        "Senden" resolves the ticket with it; "Ändern"/"zurück" asks again, "abbrechen" (or
+        "zurück" before any text) leaves the ticket open. Other text replaces the draft."""
+        loc, number = actor.locale, owed.ticket_id
+        chosen = _confirmation(owed, text, action_id)
+        if chosen == CANCEL or (owed.draft is None and action_id is None and is_back(text)):
+            await clear_dialog(session, key=pending_key(actor))
+            return [Notice(text=t("card.answer_cancelled", loc, id=number))]
+        if chosen == SEND and owed.draft is not None:
+            await clear_dialog(session, key=pending_key(actor))
+            await self.service.resolve(session, ticket_id=number, actor=actor, answer=owed.draft)
+            return [Notice(text=t("cmd.resolve_ok", loc, id=number), ticket_id=number)]
+        stored = await load_dialog(session, key=pending_key(actor))
+        if chosen == EDIT or action_id is not None or not text.strip():
+            await self._save(session, actor, {"ticket": number}, stored)
+            return [self._prompt(number, actor)]
+        await self._workable(session, number, actor, Action.RESOLVE)  # say so now, not later
+        await self._save(session, actor, {"ticket": number, "text": text.strip()}, stored)
+        return [self._confirm(number, text.strip(), actor)]
 
     async def cancel(self, session: AsyncSession, actor: Actor) -> int | None:
         """Drop a pending answer (the /abbrechen command); the ticket it was for, if any."""
@@ -121,6 +169,36 @@ class CardActions:
             return None
         await clear_dialog(session, key=pending_key(actor))
         return owed.ticket_id
+
+    async def _save(
+        self,
+        session: AsyncSession,
+        actor: Actor,
+        state: dict[str, object],
+        stored: StoredDialog | None,
+    ) -> None:
+        await save_dialog(
+            session,
+            key=pending_key(actor),
+            seen_version=None if stored is None else stored.version,
+            dialog=PENDING_ANSWER,
+            state=state,
+            at=self.clock.now(),
+        )
+
+    def _prompt(self, ticket_id: int, actor: Actor) -> Notice:
+        text = t("card.answer_prompt", actor.locale, id=ticket_id)
+        return Notice(text=text, ticket_id=ticket_id, channel_safe=False)
+
+    def _confirm(self, ticket_id: int, draft: str, actor: Actor) -> Notice:
+        loc = actor.locale
+        return Notice(
+            title=t("ticket.title", loc, id=ticket_id),
+            text=t("card.answer_confirm", loc, id=ticket_id, answer=literal(draft)),
+            choices=confirmation_choices(loc),
+            ticket_id=ticket_id,
+            channel_safe=False,
+        )
 
     @property
     def _expires_after(self) -> timedelta:

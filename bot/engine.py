@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.card_actions import OWED_PREFIX
 from bot.clock import Clock
 from bot.command_handlers import CommandHandlers
 from bot.config.model import OrgConfig
@@ -29,8 +30,9 @@ from bot.service.actors import Actor, audit_action
 from bot.service.feedback import status_label
 from bot.service.tickets import TicketService
 from dialogs.commands import Command, CommandError, command_from_action, is_command, parse_command
+from dialogs.control_words import is_cancel
 from dialogs.followup import followup_ticket, start_followup
-from dialogs.intake import CANCEL_WORDS, UserInput
+from dialogs.intake import UserInput
 from dialogs.runner import IntakeRunner
 from storage.repositories import audit
 from storage.repositories import inbound as inbound_repo
@@ -166,7 +168,8 @@ class Engine:
             return await self._run_command(session, command, inbound, actor, profile)
         if not inbound.is_direct:
             return []  # team-channel chatter that is not addressed to the bot as a command
-        if inbound.action_id is None and inbound.text.strip():
+        owed_button = (inbound.action_id or "").startswith(OWED_PREFIX)
+        if owed_button or (inbound.action_id is None and inbound.text.strip()):
             answer = await self._pending_answer(session, inbound, actor)
             if answer is not None:
                 return answer
@@ -187,8 +190,7 @@ class Engine:
         ticket_id = owed.ticket_id
         savepoint = await session.begin_nested()
         try:
-            text = inbound.text.strip()
-            return await card_actions.answer(session, ticket_id=ticket_id, actor=actor, text=text)
+            return await card_actions.handle(session, owed, actor, inbound.text, inbound.action_id)
         except ConcurrentUpdate:
             raise
         except HotlineError as error:  # e.g. a colleague resolved it meanwhile
@@ -197,7 +199,10 @@ class Engine:
             if isinstance(error, NotAllowed):
                 resolve = Command("resolve", ticket_id=ticket_id)
                 await self._audit_refusal(session, resolve, actor, error)
-            return [error_notice(error, actor.locale, staff=self._staff(actor))]
+            reason = error_notice(error, actor.locale, staff=self._staff(actor)).text
+            return [
+                Notice(text=t("card.answer_not_sent", actor.locale, id=ticket_id, reason=reason))
+            ]
 
     async def _newer_dialog(self, session: AsyncSession, inbound: Inbound, than: datetime) -> bool:
         """Whether this chat has a running dialog (an intake, a form, ...) begun after `than`
@@ -326,7 +331,7 @@ class Engine:
                 answer = await self._flow_turn(session, flow, key, actor, inbound)
                 if answer is not None:
                     return answer
-        if idle and inbound.action_id is None and text.casefold() in CANCEL_WORDS:
+        if idle and inbound.action_id is None and is_cancel(text):
             # "abbrechen" with no input running: say so instead of starting the greeting
             return [Notice(text=t("cmd.nothing_to_cancel", actor.locale))]
         if idle and text:

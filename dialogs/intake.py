@@ -15,6 +15,9 @@ from bot.notices import Choice, Notice
 from bot.service.tickets import NewRequest
 from dialogs import intake_prompts as p
 from dialogs.choices import match_choice
+from dialogs.control_words import BACK_WORDS as BACK_WORDS  # re-exported
+from dialogs.control_words import CANCEL_WORDS as CANCEL_WORDS  # re-exported
+from dialogs.control_words import control_word
 from dialogs.intake_prompts import Context
 
 __all__ = [
@@ -42,8 +45,6 @@ from dialogs.intake_states import (
 
 MIN_DESCRIPTION_WORDS = 2
 MAX_REFERENCE = 255
-CANCEL_WORDS = frozenset({"abbrechen", "abbruch", "cancel", "stop", "stopp"})
-BACK_WORDS = frozenset({"zurück", "zurueck", "back"})
 NO_REFERENCE = frozenset({"", "-", "–", "nein", "no", "keine", "none"})
 
 
@@ -143,7 +144,7 @@ def start_with_topic(ctx: Context, topic_id: str, text: str) -> StepResult:
 
 def step(state: IntakeState, user: UserInput, ctx: Context) -> StepResult:
     """One turn of the intake dialog."""
-    typed = user.text.strip().casefold()
+    typed = control_word(user.text)
     if user.action_id == "cancel" or (user.action_id is None and typed in CANCEL_WORDS):
         return StepResult(None, (p.say("intake.cancelled", ctx),))
     if user.action_id == "back" or (user.action_id is None and typed in BACK_WORDS):

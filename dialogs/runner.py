@@ -6,6 +6,8 @@ notices leave the outbox, so a lost race or a crash never sends an answer twice.
 
 from __future__ import annotations
 
+import logging
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
@@ -39,6 +41,7 @@ from storage.repositories.dialog_states import (
 )
 from storage.repositories.profiles import StoredProfile, save_profile
 
+log = logging.getLogger(__name__)
 INTAKE = "intake"
 IDLE = "idle"
 
@@ -133,7 +136,9 @@ class IntakeRunner:
                 return restart(ctx)  # a topic, FAQ entry or group it names was removed
             return step(state, user, ctx)
         except (LookupError, StopIteration):
-            # The configuration changed under a running dialog in a way not checked above.
+            # The configuration changed under a running dialog in a way not checked above;
+            # logged with its trace, because a bug (a missing catalogue key) looks the same.
+            log.exception("intake state %s no longer fits the configuration: restarted", state)
             return restart(ctx)
 
     async def _apply_effects(

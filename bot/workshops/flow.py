@@ -13,6 +13,7 @@ from bot.service.actors import Actor
 from bot.workshops import questionnaire as form
 from bot.workshops.service import WorkshopService
 from dialogs.commands import Command
+from dialogs.control_words import is_back, is_cancel
 from dialogs.survey import intake_running
 from storage.repositories import workshops as repo
 from storage.repositories.dialog_states import (
@@ -23,8 +24,6 @@ from storage.repositories.dialog_states import (
 )
 
 FORM = "workshop_feedback"
-CANCEL_WORDS = frozenset({"abbrechen", "cancel", "stop"})
-BACK_WORDS = frozenset({"zurück", "zurueck", "back"})
 
 
 class WorkshopFlow:
@@ -96,14 +95,14 @@ class WorkshopFlow:
         if action_id is not None and not action_id.startswith(f"wsq:{progress.workshop_id}:"):
             return None
         loc = actor.locale
-        if text.strip().casefold() in CANCEL_WORDS:
+        if is_cancel(text):
             await clear_dialog(session, key=key)
             return [Notice(text=t("questionnaire.cancelled", loc, id=progress.workshop_id))]
         row = await form.check_may_answer(
             session, self.config, actor, progress.workshop_id, self.clock.now()
         )
         questions = self.config.workshops.questions
-        if action_id is None and text.strip().casefold() in BACK_WORDS:
+        if action_id is None and is_back(text):
             index = max(progress.index - 1, 0)  # at the first question: ask it again
             kept = {k: v for k, v in progress.answers.items() if k != questions[index].id}
             await save_dialog(

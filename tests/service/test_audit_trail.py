@@ -198,7 +198,9 @@ async def test_a_refused_card_answer_is_audited(
     assert prompt and prompt[0].ticket_id == ticket_id
     await hotline.say(LEAD, f"/handoff {ticket_id} ccc passt besser zum CCC")
     answer = await hotline.say(AGENT, "Die Mittel sind freigegeben.")
-    assert [notice.text for notice in answer] == [t("error.not_allowed", "de", id=ticket_id)]
+    reason = t("error.not_allowed", "de", id=ticket_id)
+    not_sent = t("card.answer_not_sent", "de", id=ticket_id, reason=reason)
+    assert [notice.text for notice in answer] == [not_sent]
     assert (await hotline.ticket(ticket_id)).team_id == "ccc"
     async with sessions() as session:
         refused = await audit.entries(session, action="refused")

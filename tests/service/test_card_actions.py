@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import FrozenClock
 from bot.config.model import OrgConfig
+from bot.i18n import t
 from storage.repositories import audit
 from tests.harness import Harness, texts
 
@@ -64,8 +65,13 @@ async def test_erledigt_asks_for_the_answer_and_the_next_message_resolves(
     prompt = await hotline.say(AGENT, action_id=f"resolve:{ticket_id}", channel="haushalt")
     assert f"Antwort an den Anfragenden zu Nr. {ticket_id}" in texts(prompt)
     assert (await hotline.ticket(ticket_id)).status == "queued"  # nothing happens before it
-    done = await hotline.say(AGENT, "Die Mittel sind freigegeben.")
-    assert f"Nr. {ticket_id}" in texts(done)
+    draft = await hotline.say(AGENT, "Die Mittel sind freigegeben.")
+    assert "Die Mittel sind freigegeben." in texts(draft) and "Senden?" in texts(draft)
+    assert [c.id for c in draft[-1].choices] == ["owed:send", "owed:edit", "owed:cancel"]
+    assert (await hotline.ticket(ticket_id)).status == "queued"  # not before "Senden"
+    assert await hotline.dm(REQUESTER) == []
+    done = await hotline.say(AGENT, action_id="owed:send")
+    assert f"Nr. {ticket_id} ist erledigt" in texts(done)
     ticket = await hotline.ticket(ticket_id)
     assert (ticket.status, ticket.assignee) == ("resolved", AGENT)
     told = texts(await hotline.dm(REQUESTER))
@@ -73,6 +79,33 @@ async def test_erledigt_asks_for_the_answer_and_the_next_message_resolves(
     assert await _card_buttons(hotline) == []  # a resolved card offers nothing
     more = await hotline.say(AGENT, "Hallo")  # the prompt is used up: an ordinary message again
     assert "Die Mittel" not in texts(more)
+
+
+async def test_the_draft_can_be_changed_typed_and_sent_by_its_word(hotline: Harness) -> None:
+    ticket_id = await hotline.file_request(REQUESTER, topic="haushalt")
+    await hotline.say(AGENT, action_id=f"resolve:{ticket_id}", channel="haushalt")
+    await hotline.say(AGENT, "ok")  # a stray message is only a draft
+    again = await hotline.say(AGENT, "zurück")  # back: ask for the answer again
+    assert f"Antwort an den Anfragenden zu Nr. {ticket_id}" in texts(again)
+    await hotline.say(AGENT, "Erster Entwurf")
+    replaced = await hotline.say(AGENT, "Die Buchung ist erfolgt.")  # a new text replaces it
+    assert "Die Buchung ist erfolgt." in texts(replaced) and "Erster" not in texts(replaced)
+    await hotline.say(AGENT, "senden")
+    ticket = await hotline.ticket(ticket_id)
+    assert ticket.status == "resolved"
+    told = texts(await hotline.dm(REQUESTER))
+    assert "Die Buchung ist erfolgt." in told and "Erster Entwurf" not in told and "ok" not in told
+
+
+@pytest.mark.parametrize("word", ["abbrechen", "Abbrechen.", "stopp!", "/abbrechen"])
+async def test_the_draft_can_be_cancelled(hotline: Harness, word: str) -> None:
+    ticket_id = await hotline.file_request(REQUESTER, topic="haushalt")
+    await hotline.say(AGENT, action_id=f"resolve:{ticket_id}", channel="haushalt")
+    await hotline.say(AGENT, "Entwurf")
+    answer = await hotline.say(AGENT, word)
+    assert f"Nr. {ticket_id} bleibt offen" in texts(answer)
+    assert (await hotline.ticket(ticket_id)).status == "queued"
+    assert "Entwurf" not in texts(await hotline.dm(REQUESTER))
 
 
 async def test_erledigt_can_be_cancelled_and_the_ticket_stays_open(hotline: Harness) -> None:
@@ -94,8 +127,9 @@ async def test_a_stale_prompt_expires_with_the_dialog_timeout(
     ticket_id = await hotline.file_request(REQUESTER, topic="haushalt")
     await hotline.say(AGENT, action_id=f"resolve:{ticket_id}", channel="haushalt")
     clock.advance(hotline.config.dialogs.timeout + timedelta(minutes=1))
-    await hotline.say(AGENT, "Gilt das noch?")
+    answer = await hotline.say(AGENT, "Gilt das noch?")
     assert (await hotline.ticket(ticket_id)).status == "queued"
+    assert "Senden?" not in texts(answer)  # an ordinary message again, no draft
 
 
 async def test_a_colleague_resolving_first_is_explained(hotline: Harness) -> None:
@@ -103,11 +137,13 @@ async def test_a_colleague_resolving_first_is_explained(hotline: Harness) -> Non
     await hotline.say(AGENT, action_id=f"resolve:{ticket_id}", channel="haushalt")
     await hotline.say("hh.weber", f"/resolve {ticket_id} Schon erledigt.")
     late = await hotline.say(AGENT, "Meine Antwort")
-    assert "Status" in texts(late)  # "not possible for a ticket that is resolved"
+    reason = t("error.illegal_transition", "de", status=t("status.resolved", "de"))
+    assert texts(late).strip() == t("card.answer_not_sent", "de", id=ticket_id, reason=reason)
     ticket = await hotline.ticket(ticket_id)
     assert ticket.assignee == "hh.weber"
+    assert "Meine Antwort" not in texts(await hotline.dm(REQUESTER))
     again = await hotline.say(AGENT, "Noch etwas")  # the failed prompt does not linger
-    assert "Status" not in texts(again)
+    assert "nicht gesendet" not in texts(again)
 
 
 async def test_other_teams_and_requesters_are_refused_politely(hotline: Harness) -> None:

@@ -117,6 +117,9 @@ async def test_the_answer_owed_after_erledigt_on_a_card(
     await hotline.say(ms.AGENT, action_id=f"resolve:{ticket_id}")
     hotline.clock.advance(timedelta(minutes=minutes))
     answer = texts(await hotline.say(ms.AGENT, "Die Mittel sind freigegeben."))
+    if continues:  # the draft is shown for confirmation; "Senden" resolves
+        assert "Senden" in answer
+        answer = texts(await hotline.say(ms.AGENT, action_id="owed:send"))
     status = (await hotline.ticket(ticket_id)).status
     if continues:
         assert status == "resolved"

@@ -96,6 +96,10 @@ async def test_erledigt_asks_privately_and_the_reply_resolves(stage: Stage) -> N
     assert (await bot.ticket(number)).status == "queued"
 
     await _as_agent(stage, agent_dm, "Über Kostenstelle 4711, Formular F-12.")
+    (draft,) = await wait_posted(pg, lambda p: "Send it?" in p.text)  # shown before it goes
+    assert draft.conversation_id == agent_dm and "Kostenstelle 4711" in draft.text
+    assert (await bot.ticket(number)).status == "queued"
+    await _as_agent(stage, agent_dm, action="owed:send")
     told = await pg.wait_for(says("ist erledigt", PERSONAL_CHAT), after=mark)
     assert "Über Kostenstelle 4711, Formular F-12." in plain(told)
     update = await pg.wait_for(
@@ -106,4 +110,4 @@ async def test_erledigt_asks_privately_and_the_reply_resolves(stage: Stage) -> N
     assert (ticket.status, ticket.assignee) == ("resolved", AGENT)
     await bot.wait_outbox_idle()
     confirmations = [p for p in posted(pg) if p.conversation_id == agent_dm]
-    assert any(f"No. {number} resolved" in p.text for p in confirmations[1:]), confirmations
+    assert any(f"No. {number} resolved" in p.text for p in confirmations[2:]), confirmations
