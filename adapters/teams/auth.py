@@ -96,9 +96,11 @@ class TokenValidator:
     ) -> dict[str, Any]:
         """The token's claims, or AuthError.
 
-        `service_url` is the activity's serviceUrl (must match the token's; anything but a
-        string or None is refused); `channel_id`, when given, the activity's channelId (must
-        be among the signing key's endorsements, if it lists any)."""
+        `service_url` is the activity's serviceUrl: the token must name the same one (a
+        token without a serviceurl claim is refused); None when the body has none (then the
+        claim is not compared); anything but a string or None is refused. `channel_id`,
+        when given, is the activity's channelId (must be among the signing key's
+        endorsements, if it lists any)."""
         if service_url is not None and not isinstance(service_url, str):
             raise AuthError("serviceUrl must be a string")
         scheme, _, token = auth_header.partition(" ")
@@ -121,11 +123,7 @@ class TokenValidator:
             )
         except jwt.PyJWTError as error:
             raise AuthError(f"invalid token: {error}") from error
-        claimed_url = claims.get("serviceurl") or claims.get("serviceUrl")
-        if claimed_url is not None and not isinstance(claimed_url, str):
-            raise AuthError("the token's serviceurl is not a string")
-        if service_url and claimed_url and claimed_url.rstrip("/") != service_url.rstrip("/"):
-            raise AuthError("serviceUrl does not match the token")
+        _check_service_url(claims, service_url)
         endorsements = signing.endorsements
         if (
             channel_id is not _NOT_GIVEN
@@ -207,3 +205,18 @@ class TokenValidator:
             except (jwt.PyJWTError, AttributeError, KeyError, TypeError, ValueError):
                 continue
         return keys
+
+
+def _check_service_url(claims: dict[str, Any], service_url: str | None) -> None:
+    """The token must name the activity's serviceUrl (botbuilder's ChannelValidation: the
+    claim must equal it, and a missing claim never does). The bot stores that URL and later
+    sends its own outbound token there, so a token without the claim is refused too."""
+    claimed_url = claims.get("serviceurl", claims.get("serviceUrl"))
+    if claimed_url is not None and not isinstance(claimed_url, str):
+        raise AuthError("the token's serviceurl is not a string")
+    if service_url is None:
+        return  # no activity serviceUrl (not an activity: the body is refused with 400)
+    if not claimed_url:
+        raise AuthError("the token names no serviceurl")
+    if claimed_url.rstrip("/") != service_url.rstrip("/"):
+        raise AuthError("serviceUrl does not match the token")
