@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from typing import Any
 
 import aiohttp
@@ -25,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.teams import render
 from adapters.teams.auth import AuthError, AuthSettings, TokenValidator
-from adapters.teams.connector import AppTokens, ConnectorClient
+from adapters.teams.connector import AppTokens, ConnectorClient, ConnectorError
 from adapters.teams.parse import (
     PLATFORM,
     channel_of,
@@ -47,7 +46,6 @@ log = logging.getLogger(__name__)
 DEFAULT_REFERENCE = "ref:default"
 DEFAULT_FIELDS = ("service_url", "tenant_id", "bot_id", "bot_name")
 NO_TENANT_RETRY_SECONDS = 300
-_NOT_FOUND = re.compile(r": 404\b")
 
 
 # msrest's Model.deserialize, without building a new Deserializer (a scan of every
@@ -76,12 +74,6 @@ def _json(raw: bytes) -> Any:
         return json.loads(raw)
     except ValueError:  # JSONDecodeError and UnicodeDecodeError
         return None
-
-
-def _not_found(error: DeliveryError) -> bool:
-    """The connector answered 404 (the message or conversation is gone)."""
-    status = getattr(error, "status", None)
-    return status == 404 if status is not None else bool(_NOT_FOUND.search(str(error)))
 
 
 class TeamsAdapter:
@@ -250,8 +242,8 @@ class TeamsAdapter:
             ref = original.message_ref
             try:
                 await self.connector.update(service_url, conversation, ref, activity)
-            except DeliveryError as error:
-                if not _not_found(error):
+            except ConnectorError as error:
+                if error.status != 404:  # 404: the card or its conversation is gone
                     raise
                 log.warning("card %s in %s is gone (%s): posting it anew", ref, conversation, error)
                 ref = await self.connector.send(service_url, conversation, activity)
@@ -261,6 +253,8 @@ class TeamsAdapter:
         if notice.card is None:
             return ref  # only cards are looked up again (to update them in place)
         async with self.sessions() as session, session.begin():
+            # TODO(storage): a sent_messages function to re-point a card at its new post,
+            # instead of this raw UPDATE (storage/ is not this adapter's to change).
             if replaced and original is not None:
                 await session.execute(
                     update(SentMessageRow)

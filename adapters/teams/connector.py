@@ -2,7 +2,8 @@
 
 Replaces botbuilder's msrest ConnectorClient for sending: no new session per turn, no
 sockets left behind (the adapter's one pool: keep-alive connections, reused turn after turn),
-and failures surface as DeliveryError so the outbox retries them (429, 412, 500, 502, 503, 504
+and failures surface as DeliveryError (ConnectorError, with the HTTP status, when the
+connector answered one) so the outbox retries them (429, 412, 500, 502, 503, 504
 and connection errors with exponential backoff and jitter, honouring Retry-After).
 
 - A 2xx whose body cannot be read or is not JSON counts as delivered (without an activity
@@ -33,6 +34,22 @@ from bot.delivery import DeliveryError
 log = logging.getLogger(__name__)
 RETRYABLE = frozenset({412, 429, 500, 502, 503, 504})
 TokenSource = Callable[[], Awaitable[str | None]]
+
+
+class ConnectorError(DeliveryError):
+    """The connector answered with an error status (`status`: 404 means the conversation or
+    the activity is gone). Unreachable connectors and unusable answers stay DeliveryError."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int,
+        retry_after: float | None = None,
+        permanent: bool = False,
+    ) -> None:
+        super().__init__(message, retry_after=retry_after, permanent=permanent)
+        self.status = status
 
 
 class ConnectorClient:
@@ -120,16 +137,22 @@ async def _outcome(
     method: str, path: str, answer: aiohttp.ClientResponse, *, authenticated: bool
 ) -> dict[str, Any]:
     """The answer's JSON object, or DeliveryError (retryable or permanent)."""
-    if answer.status in RETRYABLE:
-        raise DeliveryError(
-            f"{method} {path}: {answer.status}",
+    status = answer.status
+    if status in RETRYABLE:
+        raise ConnectorError(
+            f"{method} {path}: {status}",
+            status=status,
             retry_after=_retry_after(answer.headers.get("Retry-After")),
         )
-    if answer.status == 401 and authenticated:
-        raise DeliveryError(f"{method} {path}: 401 with a freshly fetched token", retry_after=60)
-    if answer.status >= 400:
+    if status == 401 and authenticated:
+        raise ConnectorError(
+            f"{method} {path}: 401 with a freshly fetched token", status=status, retry_after=60
+        )
+    if status >= 400:
         text = await answer.text()
-        raise DeliveryError(f"{method} {path}: {answer.status} {text[:200]}", permanent=True)
+        raise ConnectorError(
+            f"{method} {path}: {status} {text[:200]}", status=status, permanent=True
+        )
     try:
         raw = await answer.read()
         data = json.loads(raw) if raw.strip() else {}
