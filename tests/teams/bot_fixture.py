@@ -16,26 +16,41 @@ reached the engine.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import os
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
 from adapters.teams.adapter import TeamsAdapter
 from bot.app import App, build_app
 from bot.clock import Clock
+from bot.config.loader import load_config
 from bot.config.model import OrgConfig, PlatformConfig, SecretRef
 from bot.notices import Inbound, Notice, Outgoing, Target
 from bot.runtime import deliver_forever
 from bot.service import notify
 from storage.migrate import upgrade
 from storage.models import OutboxRow, TicketRow
+from tests.conftest import PG_REQUIRED_ENV
+from tests.teams.playground import free_port
+
+if TYPE_CHECKING:
+    import pytest
+
+    from tests.teams.openid_issuer import OpenIdIssuer
+
+APP_ID_ENV = "HOTLINE_TEST_TEAMS_APP_ID"
+PASSWORD_ENV = "HOTLINE_TEST_TEAMS_APP_PASSWORD"
+SERVICE_URL = "https://smba.trafficmanager.net/emea/"  # never contacted by the secured bot
+AUTH_FETCH_TIMEOUT = 1.0  # the secured bot's key fetch timeout (FETCH_TIMEOUT_SECONDS: 5 s)
 
 
 def teams_config(
@@ -72,6 +87,20 @@ def teams_config(
         name="teams", enabled=True, settings=values, secrets=dict(secrets or {})
     )
     return replace(base, teams=tuple(teams), platforms=platforms)
+
+
+def secured_config(issuer: OpenIdIssuer, monkeypatch: pytest.MonkeyPatch) -> OrgConfig:
+    """teams_config with an app id (set in the environment): inbound tokens are checked
+    against the local `issuer`."""
+    monkeypatch.setenv(APP_ID_ENV, issuer.app_id)
+    monkeypatch.setenv(PASSWORD_ENV, "not-a-real-secret")
+    return teams_config(
+        load_config(None),
+        port=free_port(),
+        people={},
+        settings={"openid_metadata_url": issuer.metadata_url},
+        secrets={"app_id": SecretRef(env=APP_ID_ENV), "app_password": SecretRef(env=PASSWORD_ENV)},
+    )
 
 
 @dataclass(frozen=True)
@@ -235,6 +264,24 @@ def activity_json(**overrides: Any) -> dict[str, Any]:
     return activity
 
 
+def b64url(data: bytes) -> str:
+    """Base64url without padding, as JWT parts are encoded."""
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+async def outbox_row(bot: HotlineBot, text: str) -> OutboxRow:
+    """The one outbox row whose payload text is `text`."""
+    async with bot.app.sessions() as session:
+        rows = (await session.scalars(select(OutboxRow))).all()
+    (row,) = [r for r in rows if r.payload["text"] == text]
+    return row
+
+
+def aware(at: datetime) -> datetime:
+    """`at` with UTC when the database returned it naive (SQLite)."""
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+
+
 PG_URL_ENV = "HOTLINE_TEST_PG_URL"
 DEFAULT_PG_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 
@@ -260,7 +307,7 @@ async def postgres_database(*, enabled: bool = True) -> AsyncIterator[str | None
     except Exception as error:
         await admin.dispose()
         reason = f"PostgreSQL not reachable at {base!r} (set {PG_URL_ENV}): {error!r}"
-        if os.environ.get("HOTLINE_REQUIRE_POSTGRES") == "1":  # CI: every server is there
+        if os.environ.get(PG_REQUIRED_ENV) == "1":  # CI: every server is there
             pytest.fail(reason, pytrace=False)
         pytest.skip(reason)
     try:

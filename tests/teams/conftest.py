@@ -11,6 +11,10 @@ except the playground, about 0.9 s).
 - ``echo_bot``: a started EchoBotServer (anonymous CloudAdapter on 127.0.0.1).
 - ``connector``: a started ConnectorEmulator (own thread), stopped after the test.
 - ``openid_issuer``: a started OpenIdIssuer (own thread), stopped after the test.
+- ``secured_bot``: a started HotlineBot with an app id (tokens checked against
+  ``openid_issuer``, key fetch timeout AUTH_FETCH_TIMEOUT), no sender loop.
+- ``offline_bot``: a started anonymous HotlineBot against ``connector``, no sender loop: the
+  test drives delivery (``await bot.app.sender.deliver_due()``).
 """
 
 from __future__ import annotations
@@ -28,10 +32,12 @@ from tests.teams.openid_issuer import OpenIdIssuer
 from tests.teams.playground import (
     Playground,
     find_playground_dir,
+    free_port,
     playground_missing_reason,
 )
 
 if TYPE_CHECKING:
+    from tests.teams.bot_fixture import HotlineBot
     from tests.teams.stage import Stage
 
 REQUIRE_ENV = "HOTLINE_REQUIRE_PLAYGROUND"
@@ -106,3 +112,36 @@ async def stage(playground: PlaygroundFactory, tmp_path: Path) -> AsyncIterator[
     opened, close = await open_stage(playground, tmp_path / "bot")
     yield opened
     await close()
+
+
+@pytest.fixture
+async def secured_bot(
+    openid_issuer: OpenIdIssuer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[HotlineBot]:
+    """The bot with an app id: inbound tokens are checked against the local issuer."""
+    from adapters.teams import auth
+    from bot.clock import FrozenClock
+    from tests.teams.bot_fixture import AUTH_FETCH_TIMEOUT, HotlineBot, secured_config
+    from tests.teams.stage import MONDAY_9
+
+    monkeypatch.setattr(auth, "FETCH_TIMEOUT_SECONDS", AUTH_FETCH_TIMEOUT)
+    config = secured_config(openid_issuer, monkeypatch)
+    bot = HotlineBot(config, tmp_path / "bot", FrozenClock(MONDAY_9), sender_loop=False)
+    await bot.start()
+    assert not bot.adapter.settings.anonymous
+    yield bot
+    await bot.stop()
+
+
+@pytest.fixture
+async def offline_bot(connector: ConnectorEmulator, tmp_path: Path) -> AsyncIterator[HotlineBot]:
+    """The bot against the connector emulator; no sender loop: the test drives delivery."""
+    from bot.clock import FrozenClock
+    from tests.teams.bot_fixture import HotlineBot
+    from tests.teams.stage import MONDAY_9, hotline_config
+
+    config = hotline_config(free_port(), connector.service_url)
+    bot = HotlineBot(config, tmp_path / "bot", FrozenClock(MONDAY_9), sender_loop=False)
+    await bot.start()
+    yield bot
+    await bot.stop()

@@ -9,21 +9,19 @@ import asyncio
 import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import aiohttp
 import pytest
-from sqlalchemy import select
 
 from adapters.teams.adapter import TeamsAdapter
-from adapters.teams.connector import ConnectorClient
+from adapters.teams.connector import ConnectorClient, ConnectorError
 from adapters.teams.settings import TeamsSettings
 from bot.clock import FrozenClock
 from bot.delivery import DeliveryError
 from bot.notices import Notice, Target
-from storage.models import OutboxRow
-from tests.teams.bot_fixture import HotlineBot, activity_json
+from tests.teams.bot_fixture import HotlineBot, activity_json, aware, outbox_row
 from tests.teams.connector_emulator import ConnectorEmulator
 from tests.teams.connector_faults import TCP_CLOSE_WAIT, TCP_ESTABLISHED, sockets_to
 from tests.teams.openid_issuer import OpenIdIssuer
@@ -92,7 +90,10 @@ async def test_2000_deliveries_reuse_connections_and_leave_no_close_wait(
     elapsed = time.perf_counter() - started
 
     assert len(connector.sent("a:pool")) == DELIVERIES
-    assert sequential == 1  # one after another: one keep-alive connection throughout
+    # One after another: one keep-alive connection throughout. A second one is allowed: on a
+    # loaded machine a send may pause for the emulator's keep-alive (2 s) and find the idle
+    # connection closed. A client without a pool opens one per call (1,000 here).
+    assert sequential <= 2, sequential
     assert connector.connections_opened <= 1 + IN_FLIGHT  # the pool, not one per call
     assert sockets_to(connector.port, TCP_ESTABLISHED) <= 1 + IN_FLIGHT
     # The emulator now closes the idle connections: the client must close its ends too.
@@ -178,27 +179,6 @@ async def test_200_turns_through_the_bot_reuse_connections_and_leave_no_close_wa
 # --- 2. retries through the outbox ------------------------------------------------------------
 
 
-@pytest.fixture
-async def offline_bot(connector: ConnectorEmulator, tmp_path: Path) -> AsyncIterator[HotlineBot]:
-    """The bot against the connector emulator; no sender loop: the test drives delivery."""
-    config = hotline_config(free_port(), connector.service_url)
-    bot = HotlineBot(config, tmp_path / "bot", FrozenClock(MONDAY_9), sender_loop=False)
-    await bot.start()
-    yield bot
-    await bot.stop()
-
-
-async def _row(bot: HotlineBot, text: str) -> OutboxRow:
-    async with bot.app.sessions() as session:
-        rows = (await session.scalars(select(OutboxRow))).all()
-    (row,) = [r for r in rows if r.payload["text"] == text]
-    return row
-
-
-def _aware(at: datetime) -> datetime:
-    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
-
-
 @pytest.mark.parametrize("status", [412, 429, 502, 504])
 async def test_retryable_status_is_retried_with_backoff_and_posted_once(
     offline_bot: HotlineBot, connector: ConnectorEmulator, status: int
@@ -211,16 +191,16 @@ async def test_retryable_status_is_retried_with_backoff_and_posted_once(
 
     for attempt in (1, 2):
         assert await bot.app.sender.deliver_due() == 0
-        row = await _row(bot, text)
+        row = await outbox_row(bot, text)
         assert (row.status, row.attempts) == ("pending", attempt)
         assert str(status) in (row.last_error or "")
-        wait = (_aware(row.next_attempt_at) - clock.now()).total_seconds()
+        wait = (aware(row.next_attempt_at) - clock.now()).total_seconds()
         ceiling = 2.0 * 2 ** (attempt - 1)  # exponential: 1-2 s, then 2-4 s (jitter inside)
         assert ceiling / 2 <= wait <= ceiling, wait
-        clock.set(_aware(row.next_attempt_at))
+        clock.set(aware(row.next_attempt_at))
     assert await bot.app.sender.deliver_due() == 1
 
-    assert (await _row(bot, text)).status == "delivered"
+    assert (await outbox_row(bot, text)).status == "delivered"
     assert [(r.kind, r.status) for r in connector.requests] == [
         ("send", status),
         ("send", status),
@@ -243,7 +223,7 @@ async def test_a_2xx_that_is_not_json_counts_as_delivered_and_is_not_posted_agai
     connector.garble_next(1, match=lambda r: r.kind == "send")
     await bot.enqueue(Target("teams", "channel", TEAM), Notice(text="Ticket 8 ist gelöst"))
     assert await bot.app.sender.deliver_due() == 1
-    row = await _row(bot, "Ticket 8 ist gelöst")
+    row = await outbox_row(bot, "Ticket 8 ist gelöst")
     assert (row.status, row.attempts, row.message_ref or "") == ("delivered", 0, "")
     clock.advance(timedelta(hours=2))
     assert await bot.app.sender.deliver_due() == 0
@@ -260,9 +240,9 @@ async def test_a_create_answer_without_an_id_is_retried_and_posts_once(
     text = "Ticket 9 eskaliert"
     await bot.enqueue(Target("teams", "user", aad("leitung.hoffmann")), Notice(text=text))
     assert await bot.app.sender.deliver_due() == 0  # no conversation id: nothing was posted
-    row = await _row(bot, text)
+    row = await outbox_row(bot, text)
     assert row.status == "pending" and "conversation id" in (row.last_error or "")
-    clock.set(_aware(row.next_attempt_at))
+    clock.set(aware(row.next_attempt_at))
     assert await bot.app.sender.deliver_due() == 1
     assert [r.kind for r in connector.requests] == ["create", "create", "send"]
     assert [a.text for a in connector.sent() if a.kind == "send"] == [text]
@@ -345,3 +325,38 @@ async def test_an_answer_lost_after_the_post_was_accepted_is_a_retryable_error(
             await client.send(connector.service_url, "a:conv", {"type": "message", "text": "x"})
     assert not raised.value.permanent
     assert [a.text for a in connector.sent()] == ["x"]  # ... although it was posted
+
+
+# --- 6. the status of a refusal ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("status", "permanent"), [(404, True), (403, True), (502, False)])
+async def test_a_refusal_names_its_http_status(
+    connector: ConnectorEmulator, status: int, permanent: bool
+) -> None:
+    """The adapter tells a card Teams no longer has (404 on update) by `status`, not by the
+    message's wording."""
+
+    async def no_token() -> str | None:
+        return None
+
+    connector.fail_next(1, status)
+    async with aiohttp.ClientSession() as session:
+        client = ConnectorClient(session, no_token)
+        with pytest.raises(ConnectorError) as raised:
+            await client.update(connector.service_url, "a:conv", "1:1", {"type": "message"})
+    assert isinstance(raised.value, DeliveryError)  # the outbox's contract
+    assert (raised.value.status, raised.value.permanent) == (status, permanent)
+
+
+async def test_an_unreachable_connector_has_no_status(connector: ConnectorEmulator) -> None:
+    async def no_token() -> str | None:
+        return None
+
+    connector.go_away()
+    async with aiohttp.ClientSession() as session:
+        client = ConnectorClient(session, no_token)
+        with pytest.raises(DeliveryError) as raised:
+            await client.send(connector.service_url, "a:conv", {"type": "message"})
+    assert not isinstance(raised.value, ConnectorError)
+    assert not raised.value.permanent

@@ -4,7 +4,12 @@ parts of a well-formed activity are no 500, and the start says which mode the bo
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -12,17 +17,18 @@ import aiohttp
 import pytest
 
 from bot.clock import FrozenClock
-from bot.config.loader import load_config
-from bot.config.model import SecretRef
-from tests.teams.bot_fixture import HotlineBot, activity_json, teams_config
+from tests.teams.bot_fixture import (
+    SERVICE_URL,
+    HotlineBot,
+    activity_json,
+    b64url,
+    secured_config,
+)
 from tests.teams.connector_emulator import ConnectorEmulator
-from tests.teams.openid_issuer import OpenIdIssuer
+from tests.teams.openid_issuer import MALFORMED_TOKEN, OpenIdIssuer
 from tests.teams.playground import free_port
 from tests.teams.stage import MONDAY_9, hotline_config
 
-APP_ID_ENV = "HOTLINE_TEST_TEAMS_ENDPOINT_APP_ID"
-PASSWORD_ENV = "HOTLINE_TEST_TEAMS_ENDPOINT_PASSWORD"
-SERVICE_URL = "https://smba.trafficmanager.net/emea/"  # never contacted: nothing is sent
 ADAPTER_LOG = "adapters.teams.adapter"
 
 GARBAGE: dict[str, Any] = {
@@ -37,18 +43,6 @@ GARBAGE: dict[str, Any] = {
     "serviceUrl is a number": activity_json(serviceUrl=5),
     "bad timestamp": activity_json(serviceUrl=SERVICE_URL, timestamp="gestern"),
 }
-
-
-def _secured_config(issuer: OpenIdIssuer, monkeypatch: pytest.MonkeyPatch) -> Any:
-    monkeypatch.setenv(APP_ID_ENV, issuer.app_id)
-    monkeypatch.setenv(PASSWORD_ENV, "not-a-real-secret")
-    return teams_config(
-        load_config(None),
-        port=free_port(),
-        people={},
-        settings={"openid_metadata_url": issuer.metadata_url},
-        secrets={"app_id": SecretRef(env=APP_ID_ENV), "app_password": SecretRef(env=PASSWORD_ENV)},
-    )
 
 
 async def _post(http: aiohttp.ClientSession, url: str, body: Any, token: str | None) -> int:
@@ -67,7 +61,7 @@ async def test_authentication_comes_before_the_body(
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    config = _secured_config(openid_issuer, monkeypatch)
+    config = secured_config(openid_issuer, monkeypatch)
     bot = HotlineBot(config, tmp_path / "bot", FrozenClock(MONDAY_9), sender_loop=False)
     with caplog.at_level(logging.WARNING, logger=ADAPTER_LOG):
         await bot.start()
@@ -136,3 +130,99 @@ async def test_the_start_says_anonymous_local_mode(
         assert f"http://127.0.0.1:{bot.port}/api/messages" in message
     finally:
         await bot.stop()
+
+
+# --- which tokens get in, and what a malformed body gets -----------------------------------
+
+
+def _unsigned(issuer: OpenIdIssuer, alg: str, key: bytes = b"") -> str:
+    """A token with the right claims but alg none, or HS256 keyed with public data."""
+    now = int(datetime.now(UTC).timestamp())
+    header = {"alg": alg, "typ": "JWT", "kid": issuer.kid}
+    claims = {
+        "iss": issuer.issuer,
+        "aud": issuer.app_id,
+        "nbf": now - 60,
+        "exp": now + 3600,
+        "serviceurl": SERVICE_URL,
+    }
+    signing_input = f"{b64url(json.dumps(header).encode())}.{b64url(json.dumps(claims).encode())}"
+    if alg == "none":
+        return signing_input + "."
+    signature = hmac.new(key, signing_input.encode(), hashlib.sha256).digest()
+    return f"{signing_input}.{b64url(signature)}"
+
+
+BAD_HEADERS: dict[str, Callable[[OpenIdIssuer], str | None]] = {
+    "no header": lambda issuer: None,
+    "not bearer": lambda issuer: "Basic dXNlcjpwYXNz",
+    "empty bearer": lambda issuer: "Bearer ",
+    "malformed": lambda issuer: f"Bearer {MALFORMED_TOKEN}",
+    "expired": lambda issuer: f"Bearer {issuer.expired_token(SERVICE_URL)}",
+    "wrong audience": lambda issuer: f"Bearer {issuer.wrong_audience_token(SERVICE_URL)}",
+    "bad signature": lambda issuer: f"Bearer {issuer.wrong_signature_token(SERVICE_URL)}",
+    "wrong issuer": lambda issuer: f"Bearer {issuer.wrong_issuer_token(SERVICE_URL)}",
+    "unknown key": lambda issuer: f"Bearer {issuer.unknown_kid_token(SERVICE_URL)}",
+    "other service url": lambda issuer: f"Bearer {issuer.token('https://evil.example/')}",
+    "no serviceurl claim": lambda issuer: f"Bearer {issuer.token()}",
+    "alg none": lambda issuer: f"Bearer {_unsigned(issuer, 'none')}",
+    "hs256 with the kid": lambda issuer: (
+        f"Bearer {_unsigned(issuer, 'HS256', json.dumps(issuer.jwks()).encode())}"
+    ),
+}
+
+
+async def test_only_valid_connector_tokens_reach_the_engine(
+    secured_bot: HotlineBot, openid_issuer: OpenIdIssuer
+) -> None:
+    bot = secured_bot
+    statuses: dict[str, int] = {}
+    async with aiohttp.ClientSession() as http:
+
+        async def post(name: str, authorization: str | None, **activity: Any) -> int:
+            headers = {} if authorization is None else {"Authorization": authorization}
+            body = activity_json(id=f"auth-{name}", serviceUrl=SERVICE_URL, **activity)
+            async with http.post(bot.endpoint, json=body, headers=headers) as answer:
+                return answer.status
+
+        for name, header in BAD_HEADERS.items():
+            statuses[name] = await post(name, header(openid_issuer))
+        assert statuses == dict.fromkeys(BAD_HEADERS, 401)
+        assert bot.inbound == []
+
+        valid = f"Bearer {openid_issuer.token(SERVICE_URL)}"
+        assert await post("valid", valid) == 201
+        assert await post("update", valid, type="conversationUpdate", text=None) == 200
+
+    assert [r.inbound.event_id for r in bot.inbound] == ["a:personal-1|auth-valid"]
+    assert bot.inbound[0].handled is True
+    # Keys came from the local issuer, fetched once (then cached).
+    assert openid_issuer.fetches == ["/v1/.well-known/openidconfiguration", "/v1/.well-known/keys"]
+    (answer,) = await bot.outbox()  # the help text, waiting: nothing was sent anywhere
+    assert answer.status == "pending" and answer.target_address == "aad-requester"
+
+
+async def test_malformed_activities_get_400_never_500(offline_bot: HotlineBot) -> None:
+    bodies: dict[str, Any] = {
+        "from is a string": activity_json(**{"from": "29:x"}),
+        "conversation is a list": activity_json(conversation=["a:1"]),
+        "channelData is a string": activity_json(channelData="x"),
+        "entities is a string": activity_json(entities="mention"),
+        "bad timestamp": activity_json(timestamp="gestern"),
+        "type is a number": activity_json(type=5),
+        "no type": {"text": "hallo"},
+        "a list": [activity_json()],
+    }
+    async with aiohttp.ClientSession() as http:
+        statuses = {}
+        for name, body in bodies.items():
+            async with http.post(offline_bot.endpoint, json=body) as answer:
+                statuses[name] = answer.status
+        async with http.post(offline_bot.endpoint, data=b"{not json") as answer:
+            statuses["not json"] = answer.status
+        # A message nobody sent (no from.id) is accepted and ignored.
+        async with http.post(offline_bot.endpoint, json=activity_json(**{"from": {}})) as answer:
+            statuses["no sender"] = answer.status
+    assert statuses == {**dict.fromkeys([*bodies, "not json"], 400), "no sender": 201}
+    assert offline_bot.inbound == []
+    assert await offline_bot.outbox() == []

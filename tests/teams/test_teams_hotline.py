@@ -8,38 +8,32 @@ The stage (bot, playground, cast, stream helpers) is in tests/teams/stage.py.
 from __future__ import annotations
 
 import asyncio
-import base64
-import hashlib
-import hmac
 import json
 import re
-from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
-from typing import Any
 from urllib.parse import unquote
 
 import aiohttp
 import pytest
-from sqlalchemy import select
 
-from adapters.teams import auth
 from bot.clock import FrozenClock
-from bot.config.loader import load_config
-from bot.config.model import SecretRef
 from bot.notices import Notice, Target
-from storage.models import OutboxRow, PlatformStateRow
+from storage.models import PlatformStateRow
 from tests.conftest import berlin
-from tests.teams.bot_fixture import HotlineBot, activity_json, postgres_database, teams_config
+from tests.teams.bot_fixture import (
+    HotlineBot,
+    activity_json,
+    aware,
+    outbox_row,
+    postgres_database,
+)
 from tests.teams.conftest import PlaygroundFactory
 from tests.teams.connector_emulator import ConnectorEmulator
-from tests.teams.openid_issuer import MALFORMED_TOKEN, OpenIdIssuer
-from tests.teams.playground import free_port
 from tests.teams.stage import (
     AAD,
     BK_CHANNEL,
     CAST,
-    MONDAY_9,
     PERSONAL_CHAT,
     REQUESTER,
     TEAM,
@@ -49,7 +43,6 @@ from tests.teams.stage import (
     actions,
     click,
     facts,
-    hotline_config,
     in_channel,
     offers,
     open_stage,
@@ -305,27 +298,6 @@ async def test_complaint_goes_to_the_managers_never_into_a_channel(stage: Stage)
 # --- 4. faults at the Bot Connector ------------------------------------------------------
 
 
-@pytest.fixture
-async def offline_bot(connector: ConnectorEmulator, tmp_path: Path) -> AsyncIterator[HotlineBot]:
-    """The bot against the connector emulator; no sender loop: the test drives delivery."""
-    config = hotline_config(free_port(), connector.service_url)
-    bot = HotlineBot(config, tmp_path / "bot", FrozenClock(MONDAY_9), sender_loop=False)
-    await bot.start()
-    yield bot
-    await bot.stop()
-
-
-async def _row(bot: HotlineBot, text: str) -> OutboxRow:
-    async with bot.app.sessions() as session:
-        rows = (await session.scalars(select(OutboxRow))).all()
-    (row,) = [r for r in rows if r.payload["text"] == text]
-    return row
-
-
-def _aware(at: datetime) -> datetime:
-    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
-
-
 async def test_429_is_retried_after_retry_after_and_delivered_once(
     offline_bot: HotlineBot, connector: ConnectorEmulator
 ) -> None:
@@ -339,18 +311,18 @@ async def test_429_is_retried_after_retry_after_and_delivered_once(
     started = clock.now()
     for attempt in range(1, 4):
         assert await bot.app.sender.deliver_due() == 0
-        row = await _row(bot, text)
+        row = await outbox_row(bot, text)
         assert (row.status, row.attempts) == ("pending", attempt)
         assert "429" in (row.last_error or "")
-        wait = _aware(row.next_attempt_at) - clock.now()
+        wait = aware(row.next_attempt_at) - clock.now()
         assert timedelta(seconds=1) <= wait <= timedelta(seconds=2 * 2**attempt), wait
         requests = len(connector.requests)
         assert await bot.app.sender.deliver_due() == 0  # not due yet: nothing is sent
         assert len(connector.requests) == requests
-        clock.set(_aware(row.next_attempt_at))
+        clock.set(aware(row.next_attempt_at))
     assert await bot.app.sender.deliver_due() == 1
 
-    row = await _row(bot, text)
+    row = await outbox_row(bot, text)
     assert (row.status, row.attempts) == ("delivered", 3)
     assert clock.now() - started >= timedelta(seconds=3)
     (sent,) = [a for a in connector.sent() if unescape(a.text or "") == text]
@@ -383,15 +355,15 @@ async def test_connector_down_for_30_seconds_then_delivered_once(
     while clock.now() - down_since < timedelta(seconds=30):
         assert await bot.app.sender.deliver_due() == 0
         failures += 1
-        row = await _row(bot, text)
+        row = await outbox_row(bot, text)
         assert (row.status, row.attempts) == ("pending", failures)
         assert "unreachable" in (row.last_error or "")
-        clock.set(_aware(row.next_attempt_at))
+        clock.set(aware(row.next_attempt_at))
     assert failures >= 4  # exponential backoff: 1-2, 2-4, 4-8, 8-16 s, ...
 
     connector.come_back()
     assert await bot.app.sender.deliver_due() == 1
-    row = await _row(bot, text)
+    row = await outbox_row(bot, text)
     assert (row.status, row.attempts) == ("delivered", failures)
     delivered = [a for a in connector.sent() if unescape(a.text or "") == text]
     assert len(delivered) == 1
@@ -414,7 +386,7 @@ async def test_card_update_is_retried_on_502_and_a_403_is_not(
     connector.fail_next(1, 502)
     await bot.enqueue(channel, Notice(text="Übernommen", card="ticket-9-haushalt"))
     assert await bot.app.sender.deliver_due() == 0
-    clock.set(_aware((await _row(bot, "Übernommen")).next_attempt_at))
+    clock.set(aware((await outbox_row(bot, "Übernommen")).next_attempt_at))
     assert await bot.app.sender.deliver_due() == 1
     (update,) = connector.updates(TEAM)
     assert update.activity_id == post.activity_id
@@ -423,186 +395,11 @@ async def test_card_update_is_retried_on_502_and_a_403_is_not(
     connector.fail_next(1, 403)
     await bot.enqueue(channel, Notice(text="Nie zugestellt"))
     assert await bot.app.sender.deliver_due() == 0
-    row = await _row(bot, "Nie zugestellt")
+    row = await outbox_row(bot, "Nie zugestellt")
     assert (row.status, row.attempts) == ("failed", 1)  # permanent: no retry storm
 
 
-# --- 5. inbound authentication ------------------------------------------------------------
-
-APP_ID_ENV = "HOTLINE_TEST_TEAMS_APP_ID"
-PASSWORD_ENV = "HOTLINE_TEST_TEAMS_APP_PASSWORD"
-SERVICE_URL = "https://smba.trafficmanager.net/emea/"  # never contacted: nothing is sent
-
-
-@pytest.fixture
-async def secured_bot(
-    openid_issuer: OpenIdIssuer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[HotlineBot]:
-    bot = _secured(openid_issuer, tmp_path, monkeypatch)
-    await bot.start()
-    assert not bot.adapter.settings.anonymous
-    yield bot
-    await bot.stop()
-
-
-def _secured(
-    openid_issuer: OpenIdIssuer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> HotlineBot:
-    """The bot with an app id, not started: inbound tokens are checked against the issuer."""
-    monkeypatch.setenv(APP_ID_ENV, openid_issuer.app_id)
-    monkeypatch.setenv(PASSWORD_ENV, "not-a-real-secret")
-    config = teams_config(
-        load_config(None),
-        port=free_port(),
-        people={},
-        settings={"openid_metadata_url": openid_issuer.metadata_url},
-        secrets={"app_id": SecretRef(env=APP_ID_ENV), "app_password": SecretRef(env=PASSWORD_ENV)},
-    )
-    return HotlineBot(config, tmp_path / "bot", FrozenClock(MONDAY_9), sender_loop=False)
-
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def _unsigned(issuer: OpenIdIssuer, alg: str, key: bytes = b"") -> str:
-    """A token with the right claims but alg none, or HS256 keyed with public data."""
-    now = int(datetime.now(UTC).timestamp())
-    header = {"alg": alg, "typ": "JWT", "kid": issuer.kid}
-    claims = {
-        "iss": issuer.issuer,
-        "aud": issuer.app_id,
-        "nbf": now - 60,
-        "exp": now + 3600,
-        "serviceurl": SERVICE_URL,
-    }
-    signing_input = f"{_b64(json.dumps(header).encode())}.{_b64(json.dumps(claims).encode())}"
-    if alg == "none":
-        return signing_input + "."
-    signature = hmac.new(key, signing_input.encode(), hashlib.sha256).digest()
-    return f"{signing_input}.{_b64(signature)}"
-
-
-BAD_HEADERS: dict[str, Callable[[OpenIdIssuer], str | None]] = {
-    "no header": lambda issuer: None,
-    "not bearer": lambda issuer: "Basic dXNlcjpwYXNz",
-    "empty bearer": lambda issuer: "Bearer ",
-    "malformed": lambda issuer: f"Bearer {MALFORMED_TOKEN}",
-    "expired": lambda issuer: f"Bearer {issuer.expired_token(SERVICE_URL)}",
-    "wrong audience": lambda issuer: f"Bearer {issuer.wrong_audience_token(SERVICE_URL)}",
-    "bad signature": lambda issuer: f"Bearer {issuer.wrong_signature_token(SERVICE_URL)}",
-    "wrong issuer": lambda issuer: f"Bearer {issuer.wrong_issuer_token(SERVICE_URL)}",
-    "unknown key": lambda issuer: f"Bearer {issuer.unknown_kid_token(SERVICE_URL)}",
-    "other service url": lambda issuer: f"Bearer {issuer.token('https://evil.example/')}",
-    "alg none": lambda issuer: f"Bearer {_unsigned(issuer, 'none')}",
-    "hs256 with the kid": lambda issuer: (
-        f"Bearer {_unsigned(issuer, 'HS256', json.dumps(issuer.jwks()).encode())}"
-    ),
-}
-
-
-async def test_only_valid_connector_tokens_reach_the_engine(
-    secured_bot: HotlineBot, openid_issuer: OpenIdIssuer
-) -> None:
-    bot = secured_bot
-    statuses: dict[str, int] = {}
-    async with aiohttp.ClientSession() as http:
-
-        async def post(name: str, authorization: str | None, **activity: Any) -> int:
-            headers = {} if authorization is None else {"Authorization": authorization}
-            body = activity_json(id=f"auth-{name}", serviceUrl=SERVICE_URL, **activity)
-            async with http.post(bot.endpoint, json=body, headers=headers) as answer:
-                return answer.status
-
-        for name, header in BAD_HEADERS.items():
-            statuses[name] = await post(name, header(openid_issuer))
-        assert statuses == dict.fromkeys(BAD_HEADERS, 401)
-        assert bot.inbound == []
-
-        valid = f"Bearer {openid_issuer.token(SERVICE_URL)}"
-        assert await post("valid", valid) == 201
-        assert await post("update", valid, type="conversationUpdate", text=None) == 200
-
-    assert [r.inbound.event_id for r in bot.inbound] == ["a:personal-1|auth-valid"]
-    assert bot.inbound[0].handled is True
-    # Keys came from the local issuer, fetched once (then cached).
-    assert openid_issuer.fetches == ["/v1/.well-known/openidconfiguration", "/v1/.well-known/keys"]
-    (answer,) = await bot.outbox()  # the help text, waiting: nothing was sent anywhere
-    assert answer.status == "pending" and answer.target_address == "aad-requester"
-
-
-async def test_cached_keys_outlive_an_unreachable_issuer(
-    secured_bot: HotlineBot, openid_issuer: OpenIdIssuer, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    bot = secured_bot
-    async with aiohttp.ClientSession() as http:
-
-        async def post(name: str, token: str) -> int:
-            body = activity_json(id=f"keys-{name}", serviceUrl=SERVICE_URL)
-            headers = {"Authorization": f"Bearer {token}"}
-            async with http.post(bot.endpoint, json=body, headers=headers) as answer:
-                return answer.status
-
-        assert await post("first", openid_issuer.token(SERVICE_URL)) == 201
-        valid, forged = (
-            openid_issuer.token(SERVICE_URL),
-            openid_issuer.unknown_kid_token(SERVICE_URL),
-        )
-        openid_issuer.stop()
-        monkeypatch.setattr(auth, "KEYS_TTL_SECONDS", 0)  # the keys are stale now ...
-        monkeypatch.setattr(auth, "STALE_RETRY_SECONDS", 0)  # ... and refetched every time
-        assert await post("stale", valid) == 201  # the refresh fails: the cached keys serve
-        assert await post("forged", forged) == 401
-    assert [r.inbound.event_id.split("|")[-1] for r in bot.inbound] == ["keys-first", "keys-stale"]
-
-
-async def test_issuer_unreachable_from_the_start_means_401(
-    openid_issuer: OpenIdIssuer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    token = openid_issuer.token(SERVICE_URL)
-    bot = _secured(openid_issuer, tmp_path, monkeypatch)
-    openid_issuer.stop()  # before the bot starts: its prefetch of the keys fails too
-    await bot.start()
-    try:
-        body = activity_json(serviceUrl=SERVICE_URL)
-        headers = {"Authorization": f"Bearer {token}"}
-        async with (
-            aiohttp.ClientSession() as http,
-            http.post(bot.endpoint, json=body, headers=headers) as answer,
-        ):
-            assert answer.status == 401
-        assert bot.inbound == []
-    finally:
-        await bot.stop()
-
-
-async def test_malformed_activities_get_400_never_500(offline_bot: HotlineBot) -> None:
-    bodies: dict[str, Any] = {
-        "from is a string": activity_json(**{"from": "29:x"}),
-        "conversation is a list": activity_json(conversation=["a:1"]),
-        "channelData is a string": activity_json(channelData="x"),
-        "entities is a string": activity_json(entities="mention"),
-        "bad timestamp": activity_json(timestamp="gestern"),
-        "type is a number": activity_json(type=5),
-        "no type": {"text": "hallo"},
-        "a list": [activity_json()],
-    }
-    async with aiohttp.ClientSession() as http:
-        statuses = {}
-        for name, body in bodies.items():
-            async with http.post(offline_bot.endpoint, json=body) as answer:
-                statuses[name] = answer.status
-        async with http.post(offline_bot.endpoint, data=b"{not json") as answer:
-            statuses["not json"] = answer.status
-        # A message nobody sent (no from.id) is accepted and ignored.
-        async with http.post(offline_bot.endpoint, json=activity_json(**{"from": {}})) as answer:
-            statuses["no sender"] = answer.status
-    assert statuses == {**dict.fromkeys([*bodies, "not json"], 400), "no sender": 201}
-    assert offline_bot.inbound == []
-    assert await offline_bot.outbox() == []
-
-
-# --- 6. inbound dedupe --------------------------------------------------------------------
+# --- 5. inbound dedupe --------------------------------------------------------------------
 
 
 async def test_redelivered_activity_is_answered_once(stage: Stage) -> None:
