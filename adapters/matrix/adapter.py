@@ -5,7 +5,10 @@ retried send is deduplicated by the homeserver. Cards (ticket posts) are edited 
 with m.replace; pictures are uploaded first (adapters/matrix/media.py; a retry uploads again,
 and the homeserver keeps an unused copy). Inbound: the sync loop stores events in the inbox;
 a worker (inbox_worker.py) hands them to the engine in order, which deduplicates them by
-event id; an engine failure propagates, so the worker retries the event from the table.
+event id; an engine failure propagates, so the worker retries the event from the table, up
+to inbox_worker.MAX_ATTEMPTS times; then the event is given up and its sender gets the
+engine's apology through the outbox (failed_events.py), so one bad event cannot hold up
+everybody's.
 
 Start: a homeserver that is down (or answers errors) at start does not end the service: the
 first attempt is made at once, later ones in the background with backoff, logged as errors.
@@ -24,7 +27,7 @@ import aiohttp
 from nio import AsyncClient, LocalProtocolError, RoomSendResponse
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from adapters.matrix import media, render
+from adapters.matrix import failed_events, media, render
 from adapters.matrix.errors import NOT_IN_ROOM, MatrixDeliveryError, backoff_delay, delivery_error
 from adapters.matrix.inbox_worker import InboxWorker
 from adapters.matrix.login import login
@@ -66,7 +69,7 @@ class MatrixAdapter:
         self.rooms: RoomDirectory | None = None
         self.sync_loop: SyncLoop | None = None  # set by a successful start
         self._tasks: list[asyncio.Task[None]] = []
-        self.inbox = InboxWorker(sessions, PLATFORM, self._handle_stored)
+        self.inbox = InboxWorker(sessions, PLATFORM, self._handle_stored, self._gave_up)
         self._on_inbound: InboundHandler | None = None
         self.reactions = ReactionTasks(settings.reaction_delay)
         self._ready = asyncio.Event()  # set once the first sync is in: nio knows the rooms
@@ -199,9 +202,14 @@ class MatrixAdapter:
             self.reactions.answered(inbound.conversation_id)  # its question's are stale now
             await self.rooms.remember_direct(inbound.user_id, inbound.conversation_id)
         # The engine answers errors itself; what still escapes (the database away) goes to
-        # the inbox worker, which retries the event from the table with backoff. A retry is
-        # safe: the engine handles each event id once.
+        # the inbox worker, which retries the event from the table with backoff (and gives
+        # it up after a few failures, see _gave_up). A retry is safe: the engine handles
+        # each event id once.
         await self._on_inbound(inbound)
+
+    async def _gave_up(self, session: AsyncSession, payload: dict[str, Any], attempts: int) -> None:
+        """The inbox worker gave up on an event: apologise to its sender (same transaction)."""
+        await failed_events.apologise(session, payload, attempts, at=self.clock.now())
 
     async def _inbound(self, payload: dict[str, Any]) -> Inbound | None:
         if payload["kind"] == "message":

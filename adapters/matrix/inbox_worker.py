@@ -7,6 +7,13 @@ write, off the path of the answer (the sender wants the database then). The tabl
 read at start, after a failure and every few seconds as a safety net. An event handled but
 not marked yet (a crash in between) is handed over again after a restart, and the engine
 ignores it by its event id; within one process, recently handled events are skipped here.
+
+An event whose handling fails is tried again (from the table, with backoff), but not
+forever: events are handled in order, so one that always fails would hold up everybody's.
+After MAX_ATTEMPTS failures in a row (counted in memory) it is given up: marked done and,
+in the same transaction, the sender is apologised to through the outbox (`give_up`); an
+error names the event. That write needs the database, so while the database is away
+nothing is given up: the handling and the give-up fail alike and are simply retried.
 """
 
 from __future__ import annotations
@@ -23,7 +30,9 @@ from storage.repositories import inbox
 
 log = logging.getLogger(__name__)
 Handler = Callable[[dict[str, Any]], Awaitable[None]]
+GiveUp = Callable[[AsyncSession, dict[str, Any], int], Awaitable[None]]
 RETRY_SECONDS = 1.0
+MAX_ATTEMPTS = 5  # failures of one event before it is given up (about 15 s of backoff)
 RESCAN_SECONDS = 5.0  # the table is read again after this long without a wake-up
 MARK_DELAY = 0.2  # seconds before handled events are marked done
 RECENT = 2000  # handled event ids remembered against doubles
@@ -40,11 +49,17 @@ class InboxWorker:
     """Runs `handle` for every stored event of one platform, oldest first."""
 
     def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], platform: str, handle: Handler
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        platform: str,
+        handle: Handler,
+        give_up: GiveUp | None = None,
     ) -> None:
         self.sessions = sessions
         self.platform = platform
         self.handle = handle
+        self.give_up = give_up  # (session, payload, attempts): tell the sender, in the outbox
+        self._attempts: dict[str, int] = {}  # event id -> failures in a row
         self._wake = asyncio.Event()
         self._fresh: deque[dict[str, Any]] = deque()
         self._rescan = True  # read the table first (events stored before a restart)
@@ -101,11 +116,42 @@ class InboxWorker:
     async def _handle_once(self, payload: dict[str, Any]) -> None:
         event_id = event_id_of(payload)
         if event_id not in self._recent:
-            await self.handle(payload)
-            self._recent[event_id] = None
-            if len(self._recent) > RECENT:
-                self._recent.popitem(last=False)
+            try:
+                await self.handle(payload)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                attempts = self._attempts.get(event_id, 0) + 1
+                self._attempts[event_id] = attempts
+                if attempts < MAX_ATTEMPTS:
+                    raise
+                await self._give_up(payload, event_id, attempts)
+                return
+            self._attempts.pop(event_id, None)
+            self._remember(event_id)
         self._unmarked.append(event_id)
+
+    async def _give_up(self, payload: dict[str, Any], event_id: str, attempts: int) -> None:
+        """Mark a failing event done and tell its sender, in one transaction (called while
+        its last failure is handled). If that fails too, the failure propagates: retried."""
+        async with self.sessions() as session, session.begin():
+            await inbox.mark_events_done(session, platform=self.platform, event_ids=[event_id])
+            if self.give_up is not None:
+                await self.give_up(session, payload, attempts)
+        log.error(
+            "inbox event %s failed %d times in a row: given up (marked done, the sender is "
+            "told); it is NOT handled",
+            event_id,
+            attempts,
+            exc_info=True,
+        )
+        self._attempts.pop(event_id, None)
+        self._remember(event_id)
+
+    def _remember(self, event_id: str) -> None:
+        self._recent[event_id] = None
+        if len(self._recent) > RECENT:
+            self._recent.popitem(last=False)
 
     async def _mark_later(self) -> None:
         await asyncio.sleep(MARK_DELAY)
