@@ -225,6 +225,8 @@ class OpenIdIssuer:
         aud = app id, serviceurl = the activity's serviceUrl, nbf/exp/iat, RS256 with kid.
 
         ``lifetime`` < 0 gives an expired token (beyond the 5 minutes' leeway when < -300).
+        Without ``service_url`` the token has no serviceurl claim: the Teams adapter (like
+        botbuilder) refuses it for any activity that names a serviceUrl.
         """
         now = int(time.time())
         payload: dict[str, Any] = {

@@ -1,6 +1,6 @@
 """The hotline in Microsoft Teams, end to end: the real bot (engine, outbox sender, Teams adapter)
-against Microsoft's offline Teams emulator (the playground), a local Bot Connector with fault
-injection, and a local OpenID issuer.
+against Microsoft's offline Teams emulator (the playground) and a local Bot Connector with
+fault injection. Inbound tokens and bodies: test_teams_endpoint.py and test_teams_auth.py.
 
 The stage (bot, playground, cast, stream helpers) is in tests/teams/stage.py.
 """
