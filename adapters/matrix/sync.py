@@ -3,7 +3,10 @@
 Events are stored before the token moves on, so a crash neither loses nor replays them;
 workers handle the inbox separately, so slow work never blocks syncing. A `limited`
 timeline (a burst larger than the filter's limit) is paginated back to the last token; a
-page the homeserver refuses fails the whole sync, which is retried from the same token.
+page the homeserver refuses for now fails the whole sync, which is retried from the same
+token; after FAILED_SYNCS such syncs in a row for the same room, that room's gap is put off
+(gaps.py) and the rest is stored, so one room cannot make the bot deaf to all. An invite
+whose join fails for now is skipped and joined again after the next syncs.
 Encrypted events nio cannot decrypt yet wait for their keys (undecrypted.py). Error answers
 (429 with retry_after_ms, 5xx) are waited out as the homeserver asks.
 """
@@ -21,8 +24,6 @@ from nio import (
     AsyncClient,
     Event,
     ForwardedRoomKeyEvent,
-    InviteMemberEvent,
-    JoinResponse,
     MegolmEvent,
     MessageDirection,
     RoomKeyEvent,
@@ -32,7 +33,10 @@ from nio import (
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.matrix.errors import backoff_delay, homeserver_error, transient
+from adapters.matrix.gaps import FAILED_SYNCS, BackfillGaps, Gap
+from adapters.matrix.gaps import STATE_KEY as GAPS_KEY
 from adapters.matrix.inbox_worker import event_id_of
+from adapters.matrix.invites import Invites
 from adapters.matrix.parse import PLATFORM, RoomContext, parse_event
 from adapters.matrix.rooms import RoomDirectory
 from adapters.matrix.undecrypted import STATE_KEY, UndecryptedEvents, Waiting, enqueue_unreadable
@@ -81,13 +85,17 @@ class SyncLoop:
         self._saved_at: float | None = None  # time.monotonic() of the last token write
         self.undecrypted = UndecryptedEvents(client)
         self._keys_arrived = True  # room keys came since the last decryption round
+        self.gaps = BackfillGaps()  # backfills put off (one room failing again and again)
+        self.invites = Invites(client, rooms, allowed_homeservers)
 
     async def catch_up(self) -> None:
         """First sync after start: full state; history before the very first start is skipped."""
         async with self.sessions() as session:
             self.since = await platform_state.get_value(session, platform=PLATFORM, key=SYNC_TOKEN)
             waiting = await platform_state.get_value(session, platform=PLATFORM, key=STATE_KEY)
+            gaps = await platform_state.get_value(session, platform=PLATFORM, key=GAPS_KEY)
         self.undecrypted.load(waiting)
+        self.gaps.load(gaps)
         response = await self.client.sync(
             timeout=0, since=self.since, full_state=True, sync_filter=SYNC_FILTER
         )
@@ -137,6 +145,14 @@ class SyncLoop:
             await self.retry_undecrypted()
         except Exception:
             log.exception("retrying undecrypted events failed")
+        try:
+            await self.invites.retry()
+        except Exception:
+            log.exception("joining rooms again failed")
+        try:
+            await self.retry_gaps()
+        except Exception:
+            log.exception("fetching put-off backfills failed")
         try:
             await self.rooms.resolve_missing()
         except Exception:
@@ -223,11 +239,18 @@ class SyncLoop:
             for room_id, joined in response.rooms.join.items():
                 events = list(joined.timeline.events)
                 if joined.timeline.limited and self.since is not None:
-                    events = await self._backfill(room_id, joined.timeline.prev_batch) + events
+                    gap = Gap(room_id, joined.timeline.prev_batch, self.since)
+                    events = await self._backfill_or_put_off(gap) + events
                 payloads += self._parse(room_id, events)
-        await self._accept_invites(response)
+        await self.invites.accept(response)
         waiting_changed = self.undecrypted.changed
-        if not payloads and not waiting_changed and not self._token_due(response):
+        gaps_changed = self.gaps.changed
+        if (
+            not payloads
+            and not waiting_changed
+            and not gaps_changed
+            and not self._token_due(response)
+        ):
             self.since = response.next_batch
             return
         async with self.sessions() as session, session.begin():
@@ -247,6 +270,14 @@ class SyncLoop:
                     value=self.undecrypted.dump(),
                     at=self.clock.now(),
                 )
+            if gaps_changed:  # likewise
+                await platform_state.set_value(
+                    session,
+                    platform=PLATFORM,
+                    key=GAPS_KEY,
+                    value=self.gaps.dump(),
+                    at=self.clock.now(),
+                )
             await platform_state.set_value(
                 session,
                 platform=PLATFORM,
@@ -258,6 +289,8 @@ class SyncLoop:
         self._saved_at = time.monotonic()
         if waiting_changed:
             self.undecrypted.changed = False
+        if gaps_changed:
+            self.gaps.changed = False
         if payloads:
             self.on_stored(payloads)
 
@@ -286,8 +319,77 @@ class SyncLoop:
                 payloads.append(payload)
         return payloads
 
-    async def _backfill(self, room_id: str, start: str) -> list[Event]:
-        """Events between the last sync token and the start of a `limited` timeline.
+    async def _backfill_or_put_off(self, gap: Gap) -> list[Event]:
+        """The gap's events; a backfill failing for now fails the sync (retried from the
+        same token), except the FAILED_SYNCS-th time in a row for the room: then the gap is
+        put off (fetched after later syncs) and the rest of the sync is stored."""
+        try:
+            older = await self._backfill(gap.room_id, gap.start, gap.end)
+        except (aiohttp.ClientError, OSError) as error:  # HomeserverError included
+            failures = self.gaps.failed(gap.room_id)
+            if failures < FAILED_SYNCS:
+                raise
+            log.error(
+                "backfill of %s failed in %d syncs in a row (%s): the other rooms' events are "
+                "stored now; the gap in %s is fetched again after the next syncs",
+                gap.room_id,
+                failures,
+                error,
+                gap.room_id,
+            )
+            self.gaps.put_off(gap)
+            return []
+        self.gaps.succeeded(gap.room_id)
+        return older
+
+    async def retry_gaps(self) -> None:
+        """Fetch the gaps put off; store each one's events in the inbox (after newer ones of
+        its room) and drop it from the stored list, in one transaction per gap."""
+        for gap in list(self.gaps.gaps):
+            try:
+                events = await self._backfill(gap.room_id, gap.start, gap.end)
+            except (aiohttp.ClientError, OSError) as error:
+                log.warning(
+                    "backfill of %s still fails (%s); tried again later", gap.room_id, error
+                )
+                continue
+            payloads = self._parse(gap.room_id, events)
+            waiting_changed = self.undecrypted.changed
+            async with self.sessions() as session, session.begin():
+                for payload in payloads:
+                    await inbox.put(
+                        session,
+                        platform=PLATFORM,
+                        event_id=event_id_of(payload),
+                        payload=payload,
+                        at=self.clock.now(),
+                    )
+                await platform_state.set_value(
+                    session,
+                    platform=PLATFORM,
+                    key=GAPS_KEY,
+                    value=self.gaps.dump(without=[gap]),
+                    at=self.clock.now(),
+                )
+                if waiting_changed:
+                    await platform_state.set_value(
+                        session,
+                        platform=PLATFORM,
+                        key=STATE_KEY,
+                        value=self.undecrypted.dump(),
+                        at=self.clock.now(),
+                    )
+            self.gaps.drop(gap)
+            if waiting_changed:
+                self.undecrypted.changed = False
+            log.warning(
+                "late backfill of %s: %d events stored after newer ones", gap.room_id, len(events)
+            )
+            if payloads:
+                self.on_stored(payloads)
+
+    async def _backfill(self, room_id: str, start: str, end: str) -> list[Event]:
+        """Events between the sync token `end` and `start` (a `limited` timeline's start).
 
         A page that fails for now (429, 5xx) raises HomeserverError: the whole sync is
         retried from the same token, so nothing between the two is skipped. A permanent
@@ -296,7 +398,7 @@ class SyncLoop:
         token = start
         for _page in range(BACKFILL_PAGES):
             answer = await self.client.room_messages(
-                room_id, start=token, end=self.since, direction=MessageDirection.back, limit=100
+                room_id, start=token, end=end, direction=MessageDirection.back, limit=100
             )
             if not isinstance(answer, RoomMessagesResponse):
                 if transient(answer):  # the whole sync is retried from the same token
@@ -326,31 +428,3 @@ class SyncLoop:
             )
         older.reverse()
         return older
-
-    async def _accept_invites(self, response: SyncResponse) -> None:
-        """Join rooms we are invited to by users of allowed homeservers; decline the rest."""
-        for room_id, invited in response.rooms.invite.items():
-            invite = next(
-                (
-                    event
-                    for event in invited.invite_state
-                    if isinstance(event, InviteMemberEvent)
-                    and event.state_key == self.client.user_id
-                    and event.membership == "invite"
-                ),
-                None,
-            )
-            inviter = invite.sender if invite is not None else None
-            server = inviter.split(":", 1)[1] if inviter and ":" in inviter else ""
-            if server not in self.allowed_homeservers:
-                log.info("declining invite to %s from %s", room_id, inviter)
-                await self.client.room_leave(room_id)
-                continue
-            answer = await self.client.join(room_id)
-            if not isinstance(answer, JoinResponse):
-                if transient(answer):  # the sync is retried
-                    raise homeserver_error(f"joining {room_id}", answer)
-                log.warning("cannot join %s (invited by %s): %s", room_id, inviter, answer)
-                continue
-            if invite is not None and inviter and invite.content.get("is_direct") is True:
-                await self.rooms.accepted_direct(inviter, room_id)
