@@ -2,9 +2,20 @@
 
 Free text while exactly one of the requester's tickets waits for an answer answers it, as
 always. While several wait, the bot asks which one ("Zu welchem Anliegen gehört Ihre
-Antwort?", one button per waiting ticket) and holds the text until the choice
-(`dialogs.reply_pick`). `/antwort N Text` (`/reply N text`) answers ticket N directly.
-After an answer, further free text is added to that ticket (`dialogs.followup`).
+Antwort?", one button per waiting ticket, at most `MENU_SIZE`; more waiting tickets are
+named as reachable with /antwort) and holds the text until the choice
+(`dialogs.reply_pick`). Only a choice (button, menu position, "Nr. 5"), or "abbrechen"
+ends the holding; further free text meanwhile is added to the held text, and the bot says
+so and asks again. `/antwort N Text` (`/reply N text`) answers ticket N directly; it takes
+over the conversation slot (further free text follows ticket N, `dialogs.followup`) only
+when no other dialog runs there (an intake, a form, a newsletter draft, a rating comment,
+a held reply), and otherwise leaves that dialog as it is.
+
+When a held reply expires, its text is NOT sent anywhere: attaching it to a guessed ticket
+could hand the requester's words to the wrong team. Instead the requester's next message
+(free text, a button, a number, or `/antwort`) is first answered with "your earlier answer
+'...' was not sent" quoting its beginning, so no words are lost silently; the message
+itself is then handled as usual (a choice meant for the expired menu is not used).
 """
 
 from __future__ import annotations
@@ -17,20 +28,33 @@ from bot.clock import Clock
 from bot.config.model import OrgConfig
 from bot.domain.lifecycle import TicketStatus
 from bot.i18n import t
-from bot.notices import Choice, Notice
-from bot.service import feedback
+from bot.markup import literal
+from bot.notices import Choice, Notice, Outgoing, Target
+from bot.service import feedback, notify
 from bot.service.actors import Actor
 from bot.service.tickets import TicketService
 from dialogs.commands import Command
 from dialogs.followup import start_followup
 from dialogs.intake import CANCEL_WORDS
-from dialogs.reply_pick import ACTION, REPLY_PICK, HeldReply, held_reply, hold_reply, picked
-from dialogs.survey import intake_running
+from dialogs.reply_pick import (
+    ACTION,
+    REPLY_PICK,
+    HeldReply,
+    add_to_reply,
+    hold_reply,
+    names_a_number,
+    picked,
+    release_reply,
+    stored_reply,
+)
 from storage.models import TicketRow
 from storage.repositories import tickets as ticket_repo
-from storage.repositories.dialog_states import ConversationKey, clear_dialog
+from storage.repositories.dialog_states import ConversationKey, load_dialog
 
 WAITING = TicketStatus.WAITING_FOR_CUSTOMER.value
+MENU_SIZE = 10  # tickets offered in "which request?"; more are named, not listed
+QUOTE_LENGTH = 60  # how much of an unsent held reply is quoted back
+QUIET_DIALOGS = frozenset({"followup", "idle"})  # slots that hold no input in progress
 
 
 class ReplyFlow:
@@ -49,15 +73,20 @@ class ReplyFlow:
     ) -> list[Notice] | None:
         """Free text with no dialog running: a reply if a ticket waits for one, else None."""
         waiting = await ticket_repo.waiting_tickets_of(
-            session, platform=actor.platform, requester_id=actor.user_id, status=WAITING
+            session,
+            platform=actor.platform,
+            requester_id=actor.user_id,
+            status=WAITING,
+            limit=MENU_SIZE + 1,
         )
         if not waiting:
             return None
         if len(waiting) == 1:
             return await self._attach(session, key, actor, waiting[0].id, text, follow=True)
-        numbers = [ticket.id for ticket in waiting]
+        shown = waiting[:MENU_SIZE]
+        numbers = [ticket.id for ticket in shown]
         await hold_reply(session, key=key, text=text, tickets=numbers, at=self.clock.now())
-        return [self._which(waiting, actor.locale)]
+        return [self._which(shown, actor.locale, more=len(waiting) > MENU_SIZE)]
 
     async def command(
         self, session: AsyncSession, command: Command, key: ConversationKey, actor: Actor
@@ -65,11 +94,20 @@ class ReplyFlow:
         """`/antwort N Text`: the answer to ticket N's question (or an addition to it)."""
         if command.ticket_id is None:
             raise ValueError("reply needs a ticket number")
+        now = self.clock.now()
         timeout = self.config.dialogs.timeout
-        # An intake in progress here stays; otherwise further free text follows ticket N.
-        busy = await intake_running(session, key=key, now=self.clock.now(), expires_after=timeout)
+        held = await stored_reply(session, key=key, now=now, expires_after=timeout)
+        if held is not None and held.expired:
+            await self._report_unsent(session, key, actor, held)
+        stored = await load_dialog(session, key=key)
+        running = (
+            stored is not None
+            and stored.dialog not in QUIET_DIALOGS
+            and stored.updated_at + timeout >= now
+        )
+        # A dialog running here (intake, form, draft, comment, held reply) keeps its slot.
         return await self._attach(
-            session, key, actor, command.ticket_id, command.text, follow=not busy
+            session, key, actor, command.ticket_id, command.text, follow=not running
         )
 
     async def turn(
@@ -80,26 +118,35 @@ class ReplyFlow:
         text: str,
         action_id: str | None,
     ) -> list[Notice] | None:
-        """The choice of ticket for a held reply (typed or a `reply:N` button)."""
+        """The choice of ticket for a held reply (typed or a `reply:N` button); more free
+        text for it; or, once it has expired, the notice that it was not sent."""
         if action_id is not None and not action_id.startswith(ACTION):
             return None
-        held = await held_reply(
-            session, key=key, now=self.clock.now(), expires_after=self.config.dialogs.timeout
-        )
+        now = self.clock.now()
+        timeout = self.config.dialogs.timeout
+        held = await stored_reply(session, key=key, now=now, expires_after=timeout)
         loc = actor.locale
         if held is None:
             # A stale button: the text it was for has expired (or was attached already).
             return None if action_id is None else [Notice(text=t("reply.expired", loc))]
-        if action_id is None and text.strip().casefold() in CANCEL_WORDS:
-            await clear_dialog(session, key=key)
+        cancel = action_id is None and text.strip().casefold() in CANCEL_WORDS
+        if held.expired:
+            await self._report_unsent(session, key, actor, held)
+            if action_id is not None or cancel or not text.strip() or names_a_number(text):
+                return []  # meant for the expired menu: the notice is the whole answer
+            return await self.route(session, key, actor, text)  # None: the engine goes on
+        if cancel:
+            await release_reply(session, key=key, held=held, at=now)
             return [Notice(text=t("cmd.cancelled", loc))]
         tickets = await self._tickets(session, held)
-        choices = self._choices(tickets, loc)
-        chosen = picked(held, choices, text=text, action_id=action_id)
-        if chosen is None:
+        chosen = picked(held, self._choices(tickets, loc), text=text, action_id=action_id)
+        if chosen is not None:
+            return await self._attach(session, key, actor, chosen, held.text, follow=True)
+        if action_id is not None or not text.strip() or names_a_number(text):
             again = self._which(tickets, loc)
             return [Notice(text=t("intake.not_understood", loc)), again]
-        return await self._attach(session, key, actor, chosen, held.text, follow=True)
+        await add_to_reply(session, key=key, held=held, text=text, at=now)
+        return [self._which(tickets, loc, lead="reply.added")]
 
     async def _attach(
         self,
@@ -121,6 +168,21 @@ class ReplyFlow:
             await start_followup(session, key=key, ticket_id=ticket.id, at=self.clock.now())
         return []  # the service told the requester (and the assignee)
 
+    async def _report_unsent(
+        self, session: AsyncSession, key: ConversationKey, actor: Actor, held: HeldReply
+    ) -> None:
+        """Free the slot of an expired held reply (compare-and-set), then tell the requester
+        that it was not sent and what it said; this notice goes out before any other answer
+        of this turn."""
+        now = self.clock.now()
+        await release_reply(session, key=key, held=held, at=now)
+        notice = Notice(
+            text=t("reply.not_sent", actor.locale, text=literal(quote(held.text))),
+            channel_safe=False,
+        )
+        direct = Target(actor.platform, "user", actor.user_id)
+        await notify.send(session, [Outgoing(direct, notice)], at=now)
+
     async def _tickets(self, session: AsyncSession, held: HeldReply) -> list[TicketRow]:
         rows = [await ticket_repo.get_ticket(session, ticket_id=n) for n in held.tickets]
         return [row for row in rows if row is not None]
@@ -139,11 +201,26 @@ class ReplyFlow:
             for ticket in tickets
         )
 
-    def _which(self, tickets: Sequence[TicketRow], locale: str) -> Notice:
-        """ "Which request is your answer for?", one button per waiting ticket."""
-        choices = self._choices(tickets, locale)
+    def _which(
+        self,
+        tickets: Sequence[TicketRow],
+        locale: str,
+        *,
+        more: bool = False,
+        lead: str | None = None,
+    ) -> Notice:
+        """ "Which request is your answer for?", one button per waiting ticket; after
+        `lead` (e.g. "added to your answer"), and naming /antwort when `more` wait."""
+        parts = [t(lead, locale)] if lead else []
+        parts.append(t("reply.which", locale))
+        if more:
+            parts.append(t("reply.more_waiting", locale))
         return Notice(
-            text=t("reply.which", locale),
-            choices=choices,
-            channel_safe=False,
+            text="\n".join(parts), choices=self._choices(tickets, locale), channel_safe=False
         )
+
+
+def quote(text: str) -> str:
+    """The beginning of a text, on one line, for quoting it back."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= QUOTE_LENGTH else flat[: QUOTE_LENGTH - 1].rstrip() + "…"

@@ -2,8 +2,12 @@
 
 The typed text is held in the conversation's dialog slot ("reply_pick": the text and the
 waiting ticket numbers), with the same compare-and-set as every dialog, until the requester
-picks a ticket (a button `reply:N`, the ticket number, or the menu number); it expires like
-every dialog. `picked` is pure.
+picks a ticket: a button `reply:N`, the menu position ("2" for the second line, as in every
+menu: `dialogs.choices.match_choice`), or a ticket number written as one ("Nr. 5", "Nr 5",
+"No. 5", "#5"). Further free text meanwhile is added to the held text (one text, the parts
+joined by a blank line). It expires like every dialog; an expired held reply is still read
+(`stored_reply`) so that the requester can be told it was not sent. `picked` and
+`names_a_number` are pure.
 """
 
 from __future__ import annotations
@@ -19,8 +23,10 @@ from dialogs.choices import match_choice
 from storage.repositories.dialog_states import ConversationKey, load_dialog, save_dialog
 
 REPLY_PICK = "reply_pick"
+IDLE = "idle"  # the slot after the held reply was sent, dropped or reported as not sent
 ACTION = "reply:"  # the button of ticket N is "reply:N"
 MAX_ID_DIGITS = 18
+PARTS_JOINED_BY = "\n\n"
 _NUMBER_WORDS = ("nr.", "nr", "no.", "no", "#")
 
 
@@ -30,6 +36,8 @@ class HeldReply:
 
     text: str
     tickets: tuple[int, ...]
+    version: int = 0  # the slot's version when read: the compare-and-set of every change
+    expired: bool = False
 
 
 async def hold_reply(
@@ -47,38 +55,87 @@ async def hold_reply(
     )
 
 
-async def held_reply(
+async def add_to_reply(
+    session: AsyncSession, *, key: ConversationKey, held: HeldReply, text: str, at: datetime
+) -> HeldReply:
+    """Append `text` to the held reply (a blank line between); the timeout starts anew.
+    Compare-and-set against the version `held` was read at."""
+    joined = f"{held.text}{PARTS_JOINED_BY}{text}"
+    version = await save_dialog(
+        session,
+        key=key,
+        seen_version=held.version,
+        dialog=REPLY_PICK,
+        state={"text": joined, "tickets": list(held.tickets)},
+        at=at,
+    )
+    return HeldReply(joined, held.tickets, version)
+
+
+async def release_reply(
+    session: AsyncSession, *, key: ConversationKey, held: HeldReply, at: datetime
+) -> None:
+    """The held reply is done with (sent, cancelled or reported as not sent): the slot goes
+    idle, compare-and-set against the version `held` was read at."""
+    await save_dialog(session, key=key, seen_version=held.version, dialog=IDLE, state={}, at=at)
+
+
+async def stored_reply(
     session: AsyncSession, *, key: ConversationKey, now: datetime, expires_after: timedelta
 ) -> HeldReply | None:
-    """The reply this conversation holds, unless there is none or it has expired."""
+    """The reply this conversation holds, running or expired (then `expired` is set); None
+    when the slot holds none."""
     stored = await load_dialog(session, key=key)
-    if stored is None or stored.dialog != REPLY_PICK or stored.updated_at + expires_after < now:
+    if stored is None or stored.dialog != REPLY_PICK:
         return None
     text, tickets = stored.state.get("text"), stored.state.get("tickets")
     if not isinstance(text, str) or not isinstance(tickets, list):
         return None
     numbers = tuple(number for number in tickets if isinstance(number, int))
-    return HeldReply(text, numbers) if numbers else None
+    expired = stored.updated_at + expires_after < now
+    return HeldReply(text, numbers, stored.version, expired) if numbers else None
+
+
+async def held_reply(
+    session: AsyncSession, *, key: ConversationKey, now: datetime, expires_after: timedelta
+) -> HeldReply | None:
+    """The reply this conversation holds, unless there is none or it has expired."""
+    held = await stored_reply(session, key=key, now=now, expires_after=expires_after)
+    return None if held is None or held.expired else held
+
+
+def ticket_number(text: str) -> int | None:
+    """ "Nr. 5", "Nr 5", "No. 5", "#5" -> 5: a number written as a ticket number; a bare
+    "5" is not one (it is a menu position)."""
+    typed = text.strip().casefold()
+    for word in _NUMBER_WORDS:
+        rest = typed.removeprefix(word).strip()
+        if typed.startswith(word) and _is_number(rest):
+            return int(rest)
+    return None
+
+
+def names_a_number(text: str) -> bool:
+    """Whether `text` is a menu position or a ticket number (a choice, right or wrong),
+    rather than more words of the reply."""
+    bare = text.strip().rstrip(".").strip()
+    return bare.isdecimal() or ticket_number(text) is not None
 
 
 def picked(
     held: HeldReply, choices: Sequence[Choice], *, text: str, action_id: str | None
 ) -> int | None:
-    """The ticket chosen: a pressed `reply:N`, a typed "12", "Nr. 12" or "#12" of a held
-    ticket, else a menu number or a word of a label; None when it names none of them."""
+    """The ticket chosen: a pressed `reply:N`, a typed ticket number ("Nr. 12", "#12") of
+    a held ticket, a menu position ("2") or a word of a label; None when it names none."""
     if action_id is not None:
         number = action_id.removeprefix(ACTION)
         if action_id.startswith(ACTION) and _is_number(number) and int(number) in held.tickets:
             return int(number)
         return None
-    typed = text.strip().casefold()
-    for word in _NUMBER_WORDS:
-        if typed.startswith(word) and _is_number(typed.removeprefix(word).strip()):
-            typed = typed.removeprefix(word).strip()
-            break
-    if _is_number(typed) and int(typed) in held.tickets:
-        return int(typed)  # the ticket number itself wins over the menu position
-    choice = match_choice(choices, text=text, action_id=None)
+    written = ticket_number(text)
+    if written is not None:
+        return written if written in held.tickets else None
+    choice = match_choice(choices, text=text, action_id=None)  # "2": the second line
     if choice is None:
         return None
     number = choice.id.removeprefix(ACTION)

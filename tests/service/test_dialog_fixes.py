@@ -3,14 +3,19 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import FrozenClock
 from bot.config.model import OrgConfig
+from bot.i18n import t
+from bot.replies import MENU_SIZE
 from dialogs.intake_states import AskDescription, AskHelped, AskTopic, IntakeState, dump_state
+from storage.models import SatisfactionRow
 from storage.repositories import audit
 from storage.repositories.dialog_states import ConversationKey, load_dialog, save_dialog
 from tests.harness import Harness, texts
@@ -77,11 +82,106 @@ async def test_with_two_questions_pending_the_bot_asks_which_request_the_reply_i
 async def test_the_ticket_can_be_chosen_by_typing_its_number(hotline: Harness) -> None:
     first, second = await _two_questions(hotline)
     await hotline.say(REQUESTER, "Kostenstelle 4711")
-    again = texts(await hotline.say(REQUESTER, "keine Ahnung"))
-    assert "nicht verstanden" in again and "Zu welchem Anliegen" in again
     await hotline.say(REQUESTER, f"Nr. {first}")
     assert await _replies(hotline, first) == ["Kostenstelle 4711"]
     assert await _status(hotline, second) == "waiting_for_customer"
+
+
+async def _two_questions_numbered_apart(hotline: Harness) -> tuple[int, int]:
+    """Two waiting tickets numbered 2 and 3: "2" (the menu's second line) is ticket 3,
+    while "Nr. 2" is ticket 2, so the two readings of a typed number differ."""
+    await hotline.file_request(REQUESTER, topic="haushalt", text="Ein älteres Anliegen")
+    first, second = await _two_questions(hotline)
+    assert (first, second) == (2, 3)
+    return first, second
+
+
+@pytest.mark.parametrize(
+    ("typed", "line"),
+    [("2", 2), ("2.", 2), ("1", 1), ("Nr. 2", 1), ("Nr 2", 1), ("#2", 1), ("No. 3", 2)],
+)
+async def test_a_bare_number_is_the_menu_line_and_nr_n_the_ticket(
+    hotline: Harness, typed: str, line: int
+) -> None:
+    first, second = await _two_questions_numbered_apart(hotline)
+    asked = texts(await hotline.say(REQUESTER, "Kostenstelle 4711"))
+    assert f"Nr. {first} · " in asked and f"Nr. {second} · " in asked
+    await hotline.say(REQUESTER, typed)
+    chosen, other = (first, second) if line == 1 else (second, first)
+    assert await _replies(hotline, chosen) == ["Kostenstelle 4711"]
+    assert await _replies(hotline, other) == []
+
+
+@pytest.mark.parametrize("typed", ["3", "Nr. 1", "#9"])
+async def test_a_number_naming_no_offered_ticket_asks_again_and_keeps_the_text(
+    hotline: Harness, typed: str
+) -> None:
+    first, second = await _two_questions_numbered_apart(hotline)
+    await hotline.say(REQUESTER, "Kostenstelle 4711")
+    again = texts(await hotline.say(REQUESTER, typed))
+    assert "nicht verstanden" in again and "Zu welchem Anliegen" in again
+    await hotline.say(REQUESTER, action_id=f"reply:{first}")
+    assert await _replies(hotline, first) == ["Kostenstelle 4711"]  # the number was no text
+    assert await _replies(hotline, second) == []
+
+
+async def test_an_answer_in_two_messages_is_held_as_one(hotline: Harness) -> None:
+    first, second = await _two_questions(hotline)
+    await hotline.say(REQUESTER, "Kostenstelle 4711")
+    added = texts(await hotline.say(REQUESTER, "und der Auftrag ist 815"))
+    assert t("reply.added", "de") in added and "Zu welchem Anliegen" in added
+    assert "nicht verstanden" not in added
+    assert [c.id for c in (await hotline.say(REQUESTER, "keine Ahnung"))[-1].choices] == [
+        f"reply:{first}",
+        f"reply:{second}",
+    ]
+    await hotline.say(REQUESTER, "2")
+    assert await _replies(hotline, second) == [
+        "Kostenstelle 4711\n\nund der Auftrag ist 815\n\nkeine Ahnung"
+    ]
+    assert await _replies(hotline, first) == []
+
+
+async def test_an_expired_held_reply_is_reported_as_not_sent(hotline: Harness) -> None:
+    first, second = await _two_questions(hotline)
+    long = "Kostenstelle 4711, Auftrag 815, " + "Belegnummer 12345 " * 8
+    await hotline.say(REQUESTER, long)
+    hotline.clock.advance(hotline.config.dialogs.timeout + timedelta(minutes=1))
+    told = await hotline.say(REQUESTER, "Welche Unterlagen brauchen Sie noch?")
+    assert told[0].text.startswith("Ihre frühere Antwort „Kostenstelle 4711, Auftrag 815, Beleg")
+    assert "…“ habe ich nicht verschickt" in told[0].text and len(told[0].text) < len(long) + 150
+    assert "Zu welchem Anliegen" in texts(told[1:])  # the new message is held as usual
+    await hotline.say(REQUESTER, f"Nr. {first}")
+    assert await _replies(hotline, first) == ["Welche Unterlagen brauchen Sie noch?"]
+    assert await _replies(hotline, second) == []
+
+
+@pytest.mark.parametrize("typed", [None, "Nr. {first}", "abbrechen"])
+async def test_a_choice_after_expiry_only_hears_that_the_reply_was_not_sent(
+    hotline: Harness, typed: str | None
+) -> None:
+    first, second = await _two_questions(hotline)
+    await hotline.say(REQUESTER, "Kostenstelle 4711")
+    hotline.clock.advance(hotline.config.dialogs.timeout + timedelta(minutes=1))
+    if typed is None:
+        told = await hotline.say(REQUESTER, action_id=f"reply:{first}")
+    else:
+        told = await hotline.say(REQUESTER, typed.format(first=first))
+    assert [n.text for n in told] == [t("reply.not_sent", "de", text="Kostenstelle 4711")]
+    assert await _replies(hotline, first) == await _replies(hotline, second) == []
+    assert "nicht verschickt" not in texts(await hotline.say(REQUESTER, "Hallo"))  # told once
+
+
+async def test_antwort_after_expiry_reports_the_unsent_reply_and_answers(
+    hotline: Harness,
+) -> None:
+    first, second = await _two_questions(hotline)
+    await hotline.say(REQUESTER, "Kostenstelle 4711", locale="en")
+    hotline.clock.advance(hotline.config.dialogs.timeout + timedelta(minutes=1))
+    told = await hotline.say(REQUESTER, f"/reply {second} 300 Euro", locale="en")
+    assert told[0].text == t("reply.not_sent", "en", text="Kostenstelle 4711")
+    assert await _replies(hotline, second) == ["300 Euro"]
+    assert await _replies(hotline, first) == []
 
 
 async def test_abbrechen_drops_the_held_reply(hotline: Harness) -> None:
@@ -100,6 +200,38 @@ async def test_antwort_answers_one_particular_ticket(hotline: Harness) -> None:
     assert await _replies(hotline, first) == ["Cost centre 4711"]
 
 
+async def test_antwort_leaves_a_running_rating_comment_in_place(hotline: Harness) -> None:
+    rated = await hotline.file_request(REQUESTER, topic="haushalt", text="Mittel fehlen")
+    asked = await hotline.file_request(REQUESTER, topic="debitoren", text="Forderung doppelt")
+    await _asked(hotline, DEBITOREN, asked, "Welcher Betrag?")
+    await hotline.say(HAUSHALT, f"/resolve {rated} Die Mittel sind gebucht.")
+    assert "anmerken" in texts(await hotline.say(REQUESTER, f"/bewertung {rated} 4"))
+    await hotline.say(REQUESTER, f"/antwort {asked} 300 Euro")
+    assert await _replies(hotline, asked) == ["300 Euro"]
+    thanks = texts(await hotline.say(REQUESTER, "Schnell und freundlich"))
+    assert "Kommentar ist angekommen" in thanks
+    async with hotline.sessions() as session:
+        rows = (await session.scalars(select(SatisfactionRow))).all()
+    assert [(row.ticket_id, row.score, row.comment) for row in rows] == [
+        (rated, 4, "Schnell und freundlich")
+    ]
+    infos = [e for e in await hotline.events(asked) if e.action == "customer_info"]
+    assert infos == []  # the comment did not go to the answered ticket
+
+
+async def test_antwort_leaves_a_held_reply_in_place(hotline: Harness) -> None:
+    third = await hotline.file_request(REQUESTER, topic="haushalt", text="Noch etwas")
+    first, second = await _two_questions(hotline)
+    await _asked(hotline, HAUSHALT, third, "Welcher Zeitraum?")
+    await hotline.dm(REQUESTER)
+    await hotline.say(REQUESTER, "Kostenstelle 4711")
+    await hotline.say(REQUESTER, f"/antwort {third} Januar bis März")
+    assert await _replies(hotline, third) == ["Januar bis März"]
+    await hotline.say(REQUESTER, action_id=f"reply:{first}")
+    assert await _replies(hotline, first) == ["Kostenstelle 4711"]
+    assert await _replies(hotline, second) == []
+
+
 async def test_the_question_back_names_the_antwort_command(hotline: Harness) -> None:
     ticket_id = await hotline.file_request(REQUESTER, topic="haushalt")
     await _asked(hotline, HAUSHALT, ticket_id, "Welche Kostenstelle?")
@@ -114,6 +246,21 @@ async def test_antwort_is_no_longer_a_staff_resolve(hotline: Harness) -> None:
     assert await _status(hotline, ticket_id) == "claimed"
     await hotline.say(HAUSHALT, f"/erledigt {ticket_id} Ist gebucht.")
     assert await _status(hotline, ticket_id) == "resolved"
+
+
+async def test_more_waiting_tickets_than_the_menu_holds_are_named(hotline: Harness) -> None:
+    waiting = [
+        await hotline.file_request(REQUESTER, topic="haushalt", text=f"Anliegen {n}")
+        for n in range(MENU_SIZE + 1)
+    ]
+    for ticket_id in waiting:
+        await _asked(hotline, HAUSHALT, ticket_id, "Welche Kostenstelle?")
+    await hotline.dm(REQUESTER)
+    asked = await hotline.say(REQUESTER, "Kostenstelle 4711")
+    assert [c.id for c in asked[-1].choices] == [f"reply:{n}" for n in waiting[:MENU_SIZE]]
+    assert t("reply.more_waiting", "de") in asked[-1].text
+    await hotline.say(REQUESTER, f"/antwort {waiting[-1]} Kostenstelle 0815")
+    assert await _replies(hotline, waiting[-1]) == ["Kostenstelle 0815"]
 
 
 async def test_help_lists_antwort_for_requesters(hotline: Harness) -> None:
