@@ -133,16 +133,26 @@ class InboxWorker:
 
     async def _give_up(self, payload: dict[str, Any], event_id: str, attempts: int) -> None:
         """Mark a failing event done and tell its sender, in one transaction (called while
-        its last failure is handled). If that fails too, the failure propagates: retried."""
-        async with self.sessions() as session, session.begin():
-            await inbox.mark_events_done(session, platform=self.platform, event_ids=[event_id])
-            if self.give_up is not None:
-                await self.give_up(session, payload, attempts)
+        its last failure is handled). If telling fails, the event is only marked done (a
+        broken apology must not block the inbox either); if marking fails too (the
+        database), the failure propagates: retried."""
+        told = "the sender is told"
+        try:
+            async with self.sessions() as session, session.begin():
+                await inbox.mark_events_done(session, platform=self.platform, event_ids=[event_id])
+                if self.give_up is not None:
+                    await self.give_up(session, payload, attempts)
+        except Exception:
+            log.exception("could not tell the sender of %s; marking it done only", event_id)
+            async with self.sessions() as session, session.begin():
+                await inbox.mark_events_done(session, platform=self.platform, event_ids=[event_id])
+            told = "the sender is NOT told"
         log.error(
-            "inbox event %s failed %d times in a row: given up (marked done, the sender is "
-            "told); it is NOT handled",
+            "inbox event %s failed %d times in a row: given up (marked done, %s); it is NOT "
+            "handled",
             event_id,
             attempts,
+            told,
             exc_info=True,
         )
         self._attempts.pop(event_id, None)

@@ -117,29 +117,55 @@ async def test_a_poison_event_is_given_up_and_the_next_one_is_handled(
 
 
 async def test_nothing_is_given_up_while_the_database_is_away(
-    sessions: Sessions, clock: FrozenClock, tmp_path: Path
+    sessions: Sessions, clock: FrozenClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The handler and the give-up both fail (the database): the event stays pending and is
     handled once the database is back, however many attempts that took."""
     made = adapter(sessions, clock, tmp_path)
     handled = asyncio.Event()
     failures = [0]
+    away = [True]
+    mark_events_done = inbox.mark_events_done
 
     async def handle(payload: dict[str, Any]) -> None:
-        if failures[0] < MAX_ATTEMPTS + 3:
+        away[0] = failures[0] < MAX_ATTEMPTS + 3
+        if away[0]:
             failures[0] += 1
             raise OSError("database is locked")
         handled.set()
 
-    async def give_up(session: AsyncSession, payload: dict[str, Any], attempts: int) -> None:
-        if failures[0] < MAX_ATTEMPTS + 3:
+    async def mark(session: AsyncSession, **kwargs: Any) -> None:
+        if away[0]:
             raise OSError("database is locked")
-        raise AssertionError("given up although the handler works again")
+        await mark_events_done(session, **kwargs)
 
+    monkeypatch.setattr(inbox, "mark_events_done", mark)
     made.inbox.handle = handle
-    made.inbox.give_up = give_up
     await store(sessions, clock, message("$late", ANNA))
     await run_until(made.inbox, handled)
+    assert failures[0] == MAX_ATTEMPTS + 3
     async with sessions() as session:
         assert (await session.scalars(select(InboxRow.done))).all() == [True]
         assert (await session.scalars(select(OutboxRow))).all() == []
+
+
+async def test_a_broken_apology_does_not_block_the_inbox_either(
+    sessions: Sessions, clock: FrozenClock, tmp_path: Path
+) -> None:
+    made = adapter(sessions, clock, tmp_path)
+    good = asyncio.Event()
+
+    async def handle(payload: dict[str, Any]) -> None:
+        if payload["inbound"]["event_id"] == "$poison":
+            raise KeyError("always")
+        good.set()
+
+    async def give_up(session: AsyncSession, payload: dict[str, Any], attempts: int) -> None:
+        raise ValueError("the apology itself is broken")
+
+    made.inbox.handle = handle
+    made.inbox.give_up = give_up
+    await store(sessions, clock, message("$poison", ANNA), message("$good", BERT))
+    await run_until(made.inbox, good)
+    async with sessions() as session:
+        assert list(await inbox.pending(session, platform="matrix")) == []
