@@ -42,61 +42,46 @@ The process runs in its own session with a parent-death signal (SIGKILL when the
 thread dies), so a killed test run leaves no emulator behind; start() from the event loop's
 (main) thread. ``--enable-events-recording`` is on: ``recorded_events()`` returns every
 bot -> connector request and playground -> bot request with its status code.
+
+``Playground`` is assembled from its parts: the process (playground_process.py), the event
+stream (playground_stream.py) and the events recording (playground_recording.py).
 """
 
 from __future__ import annotations
 
 import asyncio
-import atexit
 import contextlib
 import json
 import os
 import signal
 import subprocess
 import tempfile
-import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import aiohttp
 
-from tests.child_process import die_with_parent, resolve_prctl
 from tests.teams.playground_model import (
-    _FOREIGN_ENV,
-    _FOREIGN_ENV_PREFIXES,
     CONFIG_FILE,
     DEFAULT_USER,
-    LOG_FILE,
     PACKAGE_SPEC,
     PACKAGE_VERSION,
-    RECORDING_FILE,
-    STDIO_FILE,
     PlaygroundConfig,
     PlaygroundError,
     PlaygroundHTTPError,
-    Predicate,
     SentMessage,
     StreamEvent,
     default_config,
-    find_node,
     find_playground_dir,
     free_port,
     playground_missing_reason,
-    playground_version,
 )
-
-_running: set[Playground] = set()
-
-
-@atexit.register
-def _kill_leftovers() -> None:
-    for playground in list(_running):
-        playground.kill()
+from tests.teams.playground_recording import PlaygroundRecording
 
 
-class Playground:
+class Playground(PlaygroundRecording):
     """One m365agentsplayground process pointed at one bot endpoint, with a stream listener.
 
     ``config``: a full mock tenant (see ``default_config()``) written to the workdir as the
@@ -134,44 +119,6 @@ class Playground:
         self._changed: asyncio.Condition | None = None
         self._stream_error: BaseException | None = None
         self._config: PlaygroundConfig | None = None
-
-    # --- state ------------------------------------------------------------------------
-
-    @property
-    def port(self) -> int:
-        if self._port is None:
-            raise RuntimeError("Playground was never started")
-        return self._port
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def service_url(self) -> str:
-        """The connector URL the playground puts into every activity's serviceUrl."""
-        return f"{self.base_url}/_connector"
-
-    @property
-    def running(self) -> bool:
-        return self._process is not None and self._process.poll() is None
-
-    @property
-    def pid(self) -> int | None:
-        return self._process.pid if self._process is not None and self.running else None
-
-    @property
-    def version(self) -> str:
-        return playground_version(self.directory)
-
-    def log_tail(self, lines: int = 30) -> str:
-        parts: list[str] = []
-        for name in (STDIO_FILE, LOG_FILE):
-            path = self.workdir / name
-            if path.exists():
-                text = path.read_text(encoding="utf-8", errors="replace").splitlines()
-                parts.append(f"--- {path} (last {lines} lines)\n" + "\n".join(text[-lines:]))
-        return "\n".join(parts) or "(no log written)"
 
     # --- lifecycle ----------------------------------------------------------------------
 
@@ -242,41 +189,6 @@ class Playground:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 await asyncio.to_thread(process.wait, grace)
         self.kill()
-
-    async def settle(self, timeout: float = 1.0) -> bool:  # noqa: ASYNC109
-        """Wait until the playground has answered the bot's call for every streamed message.
-
-        It streams a message BEFORE answering the bot's POST; stopping in between makes the
-        bot's turn fail with 'Remote end closed connection'. True when nothing is pending.
-        """
-        deadline = time.monotonic() + timeout
-        waited = False
-        while True:
-            answered: set[str] = set()
-            for event in self.recorded_events():
-                body = (event.get("response") or {}).get("body")
-                if isinstance(body, dict):
-                    answered.update(str(body[key]) for key in ("id", "activityId") if key in body)
-            pending = [e for e in self.events if e.is_create and e.message_id not in answered]
-            if not pending:
-                if waited:
-                    await asyncio.sleep(0.02)  # recorded just before the answer goes out
-                return True
-            if time.monotonic() >= deadline:
-                return False
-            waited = True
-            await asyncio.sleep(0.02)
-
-    def kill(self) -> None:
-        """SIGKILL the process group at once (also used at interpreter exit)."""
-        process = self._process
-        if process is not None:
-            if process.poll() is None:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
-            self._process = None
-        _running.discard(self)
 
     async def __aenter__(self) -> Playground:
         await self.start()
@@ -482,191 +394,7 @@ class Playground:
         await self.send_activity(activity)
         return activity
 
-    def recorded_events(self) -> list[dict[str, Any]]:
-        """The events recording so far: dicts with ``direction`` ("User Application ->
-        Microsoft 365 Agents Playground" for the bot's connector calls, the reverse for
-        activities to the bot), ``activityName``, ``conversationId``, ``messageId``,
-        ``request`` ({method, url, headers, body}) and ``response`` ({statusCode, body})."""
-        path = self.workdir / RECORDING_FILE
-        if not path.exists():
-            return []
-        chunks = path.read_text(encoding="utf-8").split("\n---\n")
-        return [json.loads(chunk) for chunk in chunks if chunk.strip()]
-
-    def connector_calls(self) -> list[tuple[str, str, int]]:
-        """(method, path, status) of each bot -> playground connector request so far."""
-        calls: list[tuple[str, str, int]] = []
-        for event in self.recorded_events():
-            if str(event.get("direction", "")).startswith("User Application"):
-                request = event.get("request") or {}
-                response = event.get("response") or {}
-                calls.append(
-                    (
-                        str(request.get("method")),
-                        str(request.get("url")),
-                        int(response.get("statusCode") or 0),
-                    )
-                )
-        return calls
-
-    async def wait_for_connector_call(
-        self,
-        predicate: Callable[[tuple[str, str, int]], bool],
-        timeout: float = 5.0,  # noqa: ASYNC109
-    ) -> tuple[str, str, int]:
-        """The first ``connector_calls()`` entry matching `predicate`, polling the recording:
-        the playground streams a message BEFORE it records (and answers) the bot's call."""
-        deadline = time.monotonic() + timeout
-        while True:
-            calls = self.connector_calls()
-            for call in calls:
-                if predicate(call):
-                    return call
-            if time.monotonic() >= deadline:
-                self._fail(f"no matching connector call within {timeout} s: {calls}")
-            await asyncio.sleep(0.02)
-
-    # --- the stream -------------------------------------------------------------------
-
-    def mark(self) -> int:
-        """The current length of ``events``: pass it as ``after=`` to ignore older ones."""
-        return len(self.events)
-
-    async def wait_for(
-        self,
-        predicate: Predicate,
-        timeout: float = 10.0,  # noqa: ASYNC109 (a deadline per call is the point)
-        *,
-        after: int = 0,
-    ) -> StreamEvent:
-        """The first stream event at index >= `after` matching `predicate` (waits for it).
-
-        Raises PlaygroundError on timeout (listing the events seen) or when the stream or
-        the process died.
-        """
-        found = await self.collect(predicate, 1, timeout, after=after)
-        return found[0]
-
-    async def collect(
-        self,
-        predicate: Predicate,
-        count: int,
-        timeout: float = 10.0,  # noqa: ASYNC109
-        *,
-        after: int = 0,
-    ) -> list[StreamEvent]:
-        """The first `count` matching events at index >= `after` (waits for them)."""
-        changed = self._condition()
-        deadline = time.monotonic() + timeout
-        async with changed:
-            while True:
-                matches = [e for e in self.events[after:] if predicate(e)]
-                if len(matches) >= count:
-                    return matches[:count]
-                if self._stream_error is not None or not self.running:
-                    self._fail(
-                        f"the event stream ended ({self._stream_error!r}); "
-                        f"{len(matches)}/{count} matching events. {self._describe(after)}"
-                    )
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    self._fail(
-                        f"timed out after {timeout} s with {len(matches)}/{count} matching "
-                        f"events. {self._describe(after)}"
-                    )
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(changed.wait(), min(remaining, 0.5))
-
-    async def expect_none(
-        self, predicate: Predicate, within: float = 1.0, *, after: int = 0
-    ) -> None:
-        """Assert that no event at index >= `after` matches during `within` seconds."""
-        await asyncio.sleep(within)
-        matches = [e for e in self.events[after:] if predicate(e)]
-        if matches:
-            raise AssertionError(f"unexpected stream events: {[m.raw for m in matches]}")
-
-    def messages(self, conversation_id: str | None = None, *, after: int = 0) -> list[StreamEvent]:
-        """createMessage events (optionally in one conversation) from index `after` on."""
-        return [
-            e
-            for e in self.events[after:]
-            if e.is_create and (conversation_id is None or e.conversation_id == conversation_id)
-        ]
-
     # --- internals ----------------------------------------------------------------------
-
-    def _environment(self) -> dict[str, str]:
-        env = {
-            key: value
-            for key, value in os.environ.items()
-            if not key.startswith(_FOREIGN_ENV_PREFIXES) and key not in _FOREIGN_ENV
-        }
-        no_proxy = ",".join(
-            part for part in (env.get("NO_PROXY", ""), "127.0.0.1,localhost,::1") if part
-        )
-        env.update(
-            {
-                "TEAMSAPPTESTER_BROWSER": "none",  # otherwise it opens a browser and exits 1
-                "M365_AGENTS_PLAYGROUND_LOGFILE": str(self.workdir / LOG_FILE),
-                "M365_AGENTS_PLAYGROUND_RECORDING_FILE": str(self.workdir / RECORDING_FILE),
-                # Only read when present; a missing file means the built-in tenant.
-                "M365_AGENTS_PLAYGROUND_CONFIG_PATH": str(self.workdir / CONFIG_FILE),
-                "TEAMS_APP_TEST_TOOL_CONFIG_PATH": str(self.workdir / "no-legacy-config.yml"),
-                "APPLICATION_INSIGHTS_NO_STATSBEAT": "true",
-                "NO_PROXY": no_proxy,
-                "no_proxy": no_proxy,
-            }
-        )
-        return env
-
-    def _spawn(self, port: int) -> None:
-        node = find_node()
-        if node is None:
-            raise PlaygroundError("node is not installed")
-        command = [
-            node,
-            str(self.directory / "cli.js"),
-            *("-e", self.bot_endpoint),
-            *("-c", "msteams"),
-            *("-p", str(port)),
-            *("--service-url", f"http://127.0.0.1:{port}/_connector"),
-            "--enable-events-recording",
-            "--disable-telemetry",
-        ]
-        if self.personal_chat_id and self.config_file is None:
-            command += ["--conversation-id", self.personal_chat_id]
-        preexec: Callable[[], None] | None = None
-        prctl = resolve_prctl()
-        # PR_SET_PDEATHSIG fires when the spawning THREAD exits: only arm it from the main
-        # thread (an executor's worker thread would take the playground down with it).
-        if prctl is not None and threading.current_thread() is threading.main_thread():
-            preexec = die_with_parent(prctl, os.getpid())
-        (self.workdir / STDIO_FILE).write_bytes(b"")
-        with (self.workdir / STDIO_FILE).open("ab") as stdio:
-            self._process = subprocess.Popen(
-                command,
-                cwd=self.workdir,
-                env=self._environment(),
-                stdin=subprocess.DEVNULL,
-                stdout=stdio,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-                preexec_fn=preexec,
-            )
-        _running.add(self)
-
-    async def _wait_listening(self, deadline: float) -> int:
-        """The port from the playground's 'Listening on N' line (stdout when not a TTY)."""
-        path = self.workdir / STDIO_FILE
-        while time.monotonic() < deadline:
-            for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
-                if line.startswith("Listening on "):
-                    return int(line.removeprefix("Listening on ").strip())
-            if not self.running:
-                self._fail("the playground exited before listening")
-            await asyncio.sleep(0.02)
-        self._fail(f"no 'Listening on' within {self.startup_timeout} s")
 
     async def _wait_api(self, deadline: float) -> None:
         # /testConfig answers as soon as the routes are mounted (right after 'Listening');
@@ -685,40 +413,6 @@ class Playground:
             await asyncio.sleep(0.02)
         self._fail(f"the API did not answer within {self.startup_timeout} s")
 
-    async def _connect_stream(self) -> None:
-        assert self._session is not None
-        self._changed = asyncio.Condition()
-        self._stream_error = None
-        self._ws = await self._session.ws_connect(
-            f"ws://127.0.0.1:{self.port}/_ws_conversation/v1/conversations/stream",
-            timeout=aiohttp.ClientWSTimeout(ws_close=2),
-            heartbeat=None,
-        )
-        self._listener = asyncio.create_task(self._listen(self._ws), name="playground-stream")
-
-    async def _listen(self, ws: aiohttp.ClientWebSocketResponse) -> None:
-        changed = self._condition()
-        try:
-            async for frame in ws:
-                if frame.type != aiohttp.WSMsgType.TEXT:
-                    continue
-                event = StreamEvent(json.loads(frame.data), len(self.events), time.monotonic())
-                async with changed:
-                    self.events.append(event)
-                    changed.notify_all()
-            self._stream_error = ConnectionError("the playground closed the event stream")
-        except asyncio.CancelledError:
-            raise
-        except BaseException as error:
-            self._stream_error = error
-        async with changed:
-            changed.notify_all()
-
-    def _condition(self) -> asyncio.Condition:
-        if self._changed is None:
-            raise RuntimeError("Playground is not started")
-        return self._changed
-
     async def _request(self, method: str, path: str, body: Any = None) -> Any:
         if self._session is None:
             raise RuntimeError("Playground is not started")
@@ -732,13 +426,6 @@ class Playground:
             if response.status >= 300:
                 raise PlaygroundHTTPError(method, path, response.status, answer)
             return answer
-
-    def _describe(self, after: int) -> str:
-        seen = [e.raw for e in self.events[after:]][-10:]
-        return f"Last events: {json.dumps(seen)[:2000]}"
-
-    def _fail(self, reason: str) -> NoReturn:
-        raise PlaygroundError(f"{reason}\n{self.log_tail()}")
 
 
 # Re-exported for type annotations in tests.
