@@ -9,7 +9,8 @@ ends the holding; further free text meanwhile is added to the held text, and the
 so and asks again. `/antwort N Text` (`/reply N text`) answers ticket N directly; it takes
 over the conversation slot (further free text follows ticket N, `dialogs.followup`) only
 when no other dialog runs there (an intake, a form, a newsletter draft, a rating comment,
-a held reply), and otherwise leaves that dialog as it is.
+a held reply), and otherwise leaves that dialog as it is. Staff who may work on ticket N
+and type `/antwort N ...` out of habit are pointed to `/erledigt N Antwort`.
 
 When a held reply expires, its text is NOT sent anywhere: attaching it to a guessed ticket
 could hand the requester's words to the wrong team. Instead the requester's next message
@@ -30,8 +31,8 @@ from bot.domain.lifecycle import TicketStatus
 from bot.i18n import t
 from bot.markup import literal
 from bot.notices import Choice, Notice, Outgoing, Target
-from bot.service import feedback, notify
-from bot.service.actors import Actor
+from bot.service import feedback, notify, permissions
+from bot.service.actors import Actor, audit_action
 from bot.service.tickets import TicketService
 from dialogs.commands import Command
 from dialogs.followup import start_followup
@@ -94,6 +95,11 @@ class ReplyFlow:
         """`/antwort N Text`: the answer to ticket N's question (or an addition to it)."""
         if command.ticket_id is None:
             raise ValueError("reply needs a ticket number")
+        ticket = await self.service.get(session, command.ticket_id)
+        if not permissions.is_requester_of(actor, ticket) and (
+            permissions.worker_on(self.config, actor, ticket) is not None
+        ):
+            return await self._staff_hint(session, actor, ticket.id)
         now = self.clock.now()
         timeout = self.config.dialogs.timeout
         held = await stored_reply(session, key=key, now=now, expires_after=timeout)
@@ -182,6 +188,21 @@ class ReplyFlow:
         )
         direct = Target(actor.platform, "user", actor.user_id)
         await notify.send(session, [Outgoing(direct, notice)], at=now)
+
+    async def _staff_hint(
+        self, session: AsyncSession, actor: Actor, ticket_id: int
+    ) -> list[Notice]:
+        """Staff typed the requester's `/antwort N` for a ticket they work on: nothing is
+        done (audited as refused), and they learn the command they meant."""
+        await audit_action(
+            session,
+            actor,
+            "refused",
+            at=self.clock.now(),
+            ticket_id=ticket_id,
+            detail={"command": "reply", "reason": "reply.staff_use_resolve"},
+        )
+        return [Notice(text=t("reply.staff_use_resolve", actor.locale, id=ticket_id))]
 
     async def _tickets(self, session: AsyncSession, held: HeldReply) -> list[TicketRow]:
         rows = [await ticket_repo.get_ticket(session, ticket_id=n) for n in held.tickets]

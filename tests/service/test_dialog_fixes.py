@@ -242,8 +242,20 @@ async def test_antwort_is_no_longer_a_staff_resolve(hotline: Harness) -> None:
     ticket_id = await hotline.file_request(REQUESTER, topic="haushalt")
     await hotline.say(HAUSHALT, f"/claim {ticket_id}")
     answer = texts(await hotline.say(HAUSHALT, f"/antwort {ticket_id} Ist gebucht."))
-    assert f"Nr. {ticket_id} ist nicht Ihr Anliegen" in answer
+    assert answer.strip() == t("reply.staff_use_resolve", "de", id=ticket_id)
+    assert f"/erledigt {ticket_id} Ihre Antwort" in answer
+    english = texts(await hotline.say(HAUSHALT, f"!reply {ticket_id} Done.", locale="en"))
+    assert f"/resolve {ticket_id} your answer" in english
     assert await _status(hotline, ticket_id) == "claimed"
+    async with hotline.sessions() as session:
+        refused = await audit.entries(session, action="refused")
+    assert [(e.user_id, e.ticket_id, e.detail.get("command")) for e in refused] == [
+        (HAUSHALT, ticket_id, "reply"),
+        (HAUSHALT, ticket_id, "reply"),
+    ]
+    # Staff who may not work on the ticket still hear that it is not theirs.
+    other = texts(await hotline.say(DEBITOREN, f"/antwort {ticket_id} Ist gebucht."))
+    assert f"Nr. {ticket_id} ist nicht Ihr Anliegen" in other
     await hotline.say(HAUSHALT, f"/erledigt {ticket_id} Ist gebucht.")
     assert await _status(hotline, ticket_id) == "resolved"
 
