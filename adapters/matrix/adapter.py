@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.matrix import failed_events, media, render
 from adapters.matrix.errors import NOT_IN_ROOM, MatrixDeliveryError, backoff_delay, delivery_error
+from adapters.matrix.gaps import BackfillGaps
 from adapters.matrix.inbox_worker import InboxWorker
 from adapters.matrix.login import login
 from adapters.matrix.parse import PLATFORM, reaction_inbound
@@ -75,6 +76,7 @@ class MatrixAdapter:
         self._ready = asyncio.Event()  # set once the first sync is in: nio knows the rooms
         self._synced = asyncio.Event()  # pulsed after every sync (see _room_known)
         self.setup_error: MatrixSetupError | None = None  # ended a background start
+        self.backfill_gaps = BackfillGaps()  # kept across start attempts (see sync.py)
 
     async def start(self, on_inbound: InboundHandler) -> None:
         """Log in, catch up with the homeserver, start the loops. If the homeserver cannot
@@ -169,6 +171,7 @@ class MatrixAdapter:
             bot_names=tuple(name for name in ("Hotline", local, self.settings.user_id) if name),
             on_stored=self.inbox.stored,
             on_synced=self._pulse_synced,
+            gaps=self.backfill_gaps,
         )
         await self.rooms.resolve_channels()  # before catch-up: team rooms are no DMs
         await self.rooms.load_direct()

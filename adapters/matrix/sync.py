@@ -72,6 +72,7 @@ class SyncLoop:
         bot_names: tuple[str, ...],
         on_stored: Callable[[list[dict[str, Any]]], None],
         on_synced: Callable[[], None] = lambda: None,
+        gaps: BackfillGaps | None = None,
     ) -> None:
         self.client = client
         self.rooms = rooms
@@ -85,7 +86,9 @@ class SyncLoop:
         self._saved_at: float | None = None  # time.monotonic() of the last token write
         self.undecrypted = UndecryptedEvents(client)
         self._keys_arrived = True  # room keys came since the last decryption round
-        self.gaps = BackfillGaps()  # backfills put off (one room failing again and again)
+        # backfills put off (one room failing again and again); the adapter passes the same
+        # one to each start attempt, so failures of the catch-up sync count across them
+        self.gaps = gaps if gaps is not None else BackfillGaps()
         self.invites = Invites(client, rooms, allowed_homeservers)
 
     async def catch_up(self) -> None:

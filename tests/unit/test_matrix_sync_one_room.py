@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,9 +28,13 @@ from nio import (
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from adapters.matrix import adapter as adapter_module
+from adapters.matrix.adapter import MatrixAdapter
 from adapters.matrix.errors import HomeserverError
-from adapters.matrix.gaps import FAILED_SYNCS, STATE_KEY
+from adapters.matrix.gaps import FAILED_SYNCS, STATE_KEY, BackfillGaps
+from adapters.matrix.settings import MatrixSettings
 from bot.clock import FrozenClock
+from bot.config.loader import load_config
 from storage.models import InboxRow
 from storage.repositories import platform_state
 from tests.unit.test_matrix_sync_errors import ANNA, BOT, ROOM, Client, sync_loop, text
@@ -161,3 +166,39 @@ async def test_a_join_failing_again_and_again_is_logged_as_an_error(
     errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
     assert len(errors) == 1 and "!invited:localhost" in errors[0]
     assert loop.invites.pending["!invited:localhost"][2] == FAILED_SYNCS
+
+
+async def test_failures_of_the_catch_up_sync_count_across_start_attempts(
+    sessions: Sessions, clock: FrozenClock
+) -> None:
+    """Each start attempt makes a new sync loop; the adapter hands each the same gaps, so a
+    room failing the catch-up sync cannot keep the bot from starting at all."""
+    gaps = BackfillGaps()
+    for attempt in range(FAILED_SYNCS):
+        loop, _ = sync_loop(Client(busy()), sessions, clock)
+        loop.gaps = gaps
+        if attempt < FAILED_SYNCS - 1:
+            with pytest.raises(HomeserverError):
+                await loop._store(two_rooms("s1"), process_timeline=True)
+        else:
+            await loop._store(two_rooms("s1"), process_timeline=True)
+    assert await stored_ids(sessions) == ["$new", "$other"] and len(gaps) == 1
+
+
+async def test_the_adapter_hands_every_start_attempt_the_same_gaps(
+    sessions: Sessions, clock: FrozenClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = MatrixSettings("http://127.0.0.1:1", BOT, "t", ("localhost",), tmp_path)
+    made = MatrixAdapter(settings, load_config(None), sessions, clock)
+    given: list[Any] = []
+
+    def made_loop(*args: Any, **kwargs: Any) -> Any:
+        given.append(kwargs["gaps"])
+        raise RuntimeError("enough")
+
+    monkeypatch.setattr(adapter_module, "SyncLoop", made_loop)
+    for _ in range(2):
+        with pytest.raises(RuntimeError):
+            await made._catch_up(Client())
+    assert given == [made.backfill_gaps, made.backfill_gaps]
+    assert given[0] is given[1]
