@@ -5,8 +5,9 @@ always. While several wait, the bot asks which one ("Zu welchem Anliegen gehört
 Antwort?", one button per waiting ticket, at most `MENU_SIZE`; more waiting tickets are
 named as reachable with /antwort) and holds the text until the choice
 (`dialogs.reply_pick`). Only a choice (button, menu position, "Nr. 5"), or "abbrechen"
-ends the holding; further free text meanwhile is added to the held text, and the bot says
-so and asks again. `/antwort N Text` (`/reply N text`) answers ticket N directly; it takes
+ends the holding; further free text meanwhile is added to the held text (up to
+`HELD_MESSAGES` maximal messages; beyond, the part is refused with a notice), and the bot
+says so and asks again. `/antwort N Text` (`/reply N text`) answers ticket N directly; it takes
 over the conversation slot (further free text follows ticket N, `dialogs.followup`) only
 when no other dialog runs there (an intake, a form, a newsletter draft, a rating comment,
 a held reply), and otherwise leaves that dialog as it is. Staff who may work on ticket N
@@ -39,6 +40,7 @@ from dialogs.followup import start_followup
 from dialogs.intake import CANCEL_WORDS
 from dialogs.reply_pick import (
     ACTION,
+    PARTS_JOINED_BY,
     REPLY_PICK,
     HeldReply,
     add_to_reply,
@@ -55,6 +57,7 @@ from storage.repositories.dialog_states import ConversationKey, load_dialog
 WAITING = TicketStatus.WAITING_FOR_CUSTOMER.value
 MENU_SIZE = 10  # tickets offered in "which request?"; more are named, not listed
 QUOTE_LENGTH = 60  # how much of an unsent held reply is quoted back
+HELD_MESSAGES = 5  # a held reply grows to at most this many maximal messages
 QUIET_DIALOGS = frozenset({"followup", "idle"})  # slots that hold no input in progress
 
 
@@ -151,6 +154,9 @@ class ReplyFlow:
         if action_id is not None or not text.strip() or names_a_number(text):
             again = self._which(tickets, loc)
             return [Notice(text=t("intake.not_understood", loc)), again]
+        limit = HELD_MESSAGES * self.config.dialogs.max_message_length
+        if len(held.text) + len(PARTS_JOINED_BY) + len(text) > limit:
+            return [self._which(tickets, loc, lead="reply.held_full")]  # nothing is dropped
         await add_to_reply(session, key=key, held=held, text=text, at=now)
         return [self._which(tickets, loc, lead="reply.added")]
 

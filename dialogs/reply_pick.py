@@ -96,14 +96,6 @@ async def stored_reply(
     return HeldReply(text, numbers, stored.version, expired) if numbers else None
 
 
-async def held_reply(
-    session: AsyncSession, *, key: ConversationKey, now: datetime, expires_after: timedelta
-) -> HeldReply | None:
-    """The reply this conversation holds, unless there is none or it has expired."""
-    held = await stored_reply(session, key=key, now=now, expires_after=expires_after)
-    return None if held is None or held.expired else held
-
-
 def ticket_number(text: str) -> int | None:
     """ "Nr. 5", "Nr 5", "No. 5", "#5" -> 5: a number written as a ticket number; a bare
     "5" is not one (it is a menu position)."""

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.clock import FrozenClock
 from bot.config.model import OrgConfig
 from bot.i18n import t
-from bot.replies import MENU_SIZE
+from bot.replies import HELD_MESSAGES, MENU_SIZE
 from dialogs.intake_states import AskDescription, AskHelped, AskTopic, IntakeState, dump_state
 from storage.models import SatisfactionRow
 from storage.repositories import audit
@@ -140,6 +140,18 @@ async def test_an_answer_in_two_messages_is_held_as_one(hotline: Harness) -> Non
         "Kostenstelle 4711\n\nund der Auftrag ist 815\n\nkeine Ahnung"
     ]
     assert await _replies(hotline, first) == []
+
+
+async def test_a_held_reply_stops_growing_and_says_so(hotline: Harness) -> None:
+    first, _second = await _two_questions(hotline)
+    parts = [f"Teil {n} " + "x" * 1890 for n in range(HELD_MESSAGES + 1)]
+    assert "Zu welchem Anliegen" in texts(await hotline.say(REQUESTER, parts[0]))
+    for part in parts[1:HELD_MESSAGES]:
+        assert t("reply.added", "de") in texts(await hotline.say(REQUESTER, part))
+    full = texts(await hotline.say(REQUESTER, parts[-1]))
+    assert t("reply.held_full", "de") in full and "Zu welchem Anliegen" in full
+    await hotline.say(REQUESTER, action_id=f"reply:{first}")
+    assert await _replies(hotline, first) == ["\n\n".join(parts[:HELD_MESSAGES])]
 
 
 async def test_an_expired_held_reply_is_reported_as_not_sent(hotline: Harness) -> None:
