@@ -54,7 +54,8 @@ STAYS = "error.complaint_stays"  # complaints are not handed off, by anyone
 OWN = "error.rate_own_only"  # only the requester rates
 YOURS = "error.not_your_request"  # only the requester answers (/antwort N Text)
 BK = "newsletter.bk_only"  # only Team BK and admins send newsletters
-REFUSALS = (STAFF, LEADS, TEAM, STAYS, OWN, YOURS, BK)
+HINT = "reply.staff_use_resolve"  # staff on the ticket who type /antwort: use /erledigt
+REFUSALS = (STAFF, LEADS, TEAM, STAYS, OWN, YOURS, BK, HINT)
 
 #            requester agent other_agent team_lead other_lead dep_lead compl_mgr admin
 ALL = (Y, Y, Y, Y, Y, Y, Y, Y)
@@ -66,7 +67,8 @@ HANDOFF_C = (STAFF, TEAM, TEAM, TEAM, TEAM, TEAM, STAYS, STAYS)
 REOPEN_N = (Y, Y, TEAM, Y, TEAM, Y, TEAM, Y)
 REOPEN_C = (Y, TEAM, TEAM, TEAM, TEAM, TEAM, Y, Y)
 RATE = (Y, OWN, OWN, OWN, OWN, OWN, OWN, OWN)
-REPLY = (Y, YOURS, YOURS, YOURS, YOURS, YOURS, YOURS, YOURS)
+REPLY_N = (Y, HINT, YOURS, HINT, YOURS, HINT, YOURS, HINT)
+REPLY_C = (Y, YOURS, YOURS, YOURS, YOURS, YOURS, HINT, HINT)
 LEADS_ONLY = (LEADS, LEADS, LEADS, Y, Y, Y, LEADS, Y)
 OVERSIGHT = (LEADS, LEADS, LEADS, Y, Y, Y, Y, Y)
 ACK_N = (LEADS, LEADS, LEADS, Y, TEAM, Y, TEAM, Y)
@@ -226,12 +228,12 @@ ROWS: tuple[Row, ...] = (
         (said("csat.thanks_ask_comment"),),
         ms.rated,
     ),
-    Row("reply", "/antwort {t} Kostenstelle 4711", C, REPLY, (said("ticket.info_added"),)),
+    Row("reply", "/antwort {t} Kostenstelle 4711", C, REPLY_N, (said("ticket.info_added"),)),
     Row(
         "reply",
         "/antwort {t} Kostenstelle 4711",
         complaint("claimed"),
-        REPLY,
+        REPLY_C,
         (said("ticket.info_added"),),
     ),
     Row("workshops", "/workshops", ms.upcoming_workshop, ALL, (said("workshop.title"),)),
