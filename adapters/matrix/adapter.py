@@ -278,7 +278,7 @@ class MatrixAdapter:
         assert self.rooms is not None
         remembered = self.rooms.remembered_dm(user_id)
         room_id = await self.rooms.room_for_user(user_id)
-        if self.rooms.user_left(room_id, user_id):
+        if await self.rooms.user_left(room_id, user_id):
             if not self.rooms.may_reopen(user_id):
                 raise DeliveryError(
                     f"{user_id} left their DM {room_id}; no new DM before the hour is over",

@@ -20,6 +20,7 @@ from nio import (
     AsyncClient,
     JoinResponse,
     RoomCreateResponse,
+    RoomGetStateEventResponse,
     RoomPreset,
     RoomResolveAliasResponse,
 )
@@ -160,12 +161,22 @@ class RoomDirectory:
             for room, when in self._opened.values()
         )
 
-    def user_left(self, room_id: str, user_id: str) -> bool:
-        """Whether the user is known to have left the room (neither joined nor invited)."""
+    async def user_left(self, room_id: str, user_id: str) -> bool:
+        """Whether the user has left the room, declined its invite or was removed.
+
+        nio's view cannot tell a member who left from one whose invite it has not seen: a
+        sync can arrive while the homeserver is still creating a DM the bot opened (the
+        bot has joined, the invite follows). So an absence is confirmed with the user's
+        member state on the homeserver; no such state, or no answer, is not "left"."""
         room = self.client.rooms.get(room_id)
         if room is None or not room.users:
             return False
-        return user_id not in room.users and user_id not in room.invited_users
+        if user_id in room.users or user_id in room.invited_users:
+            return False
+        answer = await self.client.room_get_state_event(room_id, "m.room.member", user_id)
+        if not isinstance(answer, RoomGetStateEventResponse):
+            return False
+        return answer.content.get("membership") in ("leave", "ban")
 
     async def load_direct(self) -> None:
         """Read the bot's m.direct map at start: the rooms flagged as DMs (a failure is

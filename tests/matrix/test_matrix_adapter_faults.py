@@ -1,6 +1,6 @@
 """The Matrix adapter's fault handling against a real Synapse: an encrypted message whose key
-comes late (or never), the first post in a DM the bot has just opened, a requester who left
-their DM, a homeserver that is down when the bot starts."""
+comes late (or never), the first post in a DM the bot has just opened (and one seen half
+created), a requester who left their DM, a homeserver that is down when the bot starts."""
 
 from __future__ import annotations
 
@@ -102,6 +102,33 @@ async def test_the_first_post_in_a_dm_the_bot_opens_needs_no_retry(world: World)
     await wait_for_outbox(world.bot, within=30)
     rows = await world.bot.outbox_rows(target_kind="user", target_address=agent.user_id)
     assert rows and [(r.status, r.attempts) for r in rows] == [("delivered", 0)] * len(rows)
+
+
+async def test_a_dm_seen_half_created_is_not_taken_for_one_the_user_left(world: World) -> None:
+    """The bot's sync can arrive while Synapse still creates a DM the bot opened: the bot
+    has joined, the invite is not there yet. That room must not read as one the user left
+    (the notice would wait an hour); a declined invite must."""
+    adapter, agent = world.bot.adapter, world.agent
+    assert adapter.rooms is not None and adapter.client is not None
+    room_id = await adapter.rooms.new_dm(agent.user_id)
+
+    async def synced() -> bool:
+        room = adapter.client.rooms.get(room_id) if adapter.client else None
+        return room is not None and agent.user_id in room.invited_users
+
+    await eventually(synced, within=20, what="the bot syncs the DM it opened")
+    adapter.client.rooms[room_id].remove_member(agent.user_id)  # the view before the invite
+    assert not await adapter.rooms.user_left(room_id, agent.user_id)
+
+    await agent.sync_until(lambda: room_id in agent.client.invited_rooms)
+    declined = await agent.client.room_leave(room_id)
+    assert isinstance(declined, nio.RoomLeaveResponse), declined
+
+    async def left() -> bool:
+        assert adapter.rooms is not None
+        return await adapter.rooms.user_left(room_id, agent.user_id)
+
+    await eventually(left, within=20, what="the declined invite reads as left")
 
 
 async def test_a_requester_who_left_their_dm_is_written_to_in_a_new_one(world: World) -> None:

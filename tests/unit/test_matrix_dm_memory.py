@@ -58,7 +58,7 @@ class Directory:
     async def room_for_user(self, user_id: str) -> str:
         return self.remembered or self.stored
 
-    def user_left(self, room_id: str, user_id: str) -> bool:
+    async def user_left(self, room_id: str, user_id: str) -> bool:
         return self.left and room_id == self.stored
 
     async def new_dm(self, user_id: str) -> str:
