@@ -15,9 +15,9 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.matrix.parse import PLATFORM
-from bot.i18n import t
-from bot.notices import Notice, Target
-from storage.repositories import audit, outbox, profiles
+from adapters.matrix.sender_notice import tell_sender
+from bot.notices import Target
+from storage.repositories import audit
 
 log = logging.getLogger(__name__)
 
@@ -67,14 +67,11 @@ async def apologise(
             "attempts": attempts,
         },
     )
-    profile = await profiles.load_profile(session, platform=PLATFORM, user_id=sender)
-    text = t("error.internal", None if profile is None else profile.locale)
-    if target.kind == "channel":
-        text = f"{sender}: {text}"
-    await outbox.enqueue(
+    await tell_sender(
         session,
+        sender=sender,
         target=target,
-        payload=Notice(text=text).to_json(),
-        at=at,
+        key="error.internal",
         dedupe_key=f"matrix-failed:{event_id}",
+        at=at,
     )

@@ -144,22 +144,17 @@ class SyncLoop:
         """Key maintenance, encrypted events whose keys came, team rooms still unresolved.
         Each failure is logged and tried again after the next sync."""
         await self.crypto_housekeeping()
-        try:
-            await self.retry_undecrypted()
-        except Exception:
-            log.exception("retrying undecrypted events failed")
-        try:
-            await self.invites.retry()
-        except Exception:
-            log.exception("joining rooms again failed")
-        try:
-            await self.retry_gaps()
-        except Exception:
-            log.exception("fetching put-off backfills failed")
-        try:
-            await self.rooms.resolve_missing()
-        except Exception:
-            log.exception("resolving team rooms failed")
+        steps = (
+            (self.retry_undecrypted, "retrying undecrypted events"),
+            (self.invites.retry, "joining rooms again"),
+            (self.retry_gaps, "fetching put-off backfills"),
+            (self.rooms.resolve_missing, "resolving team rooms"),
+        )
+        for step, what in steps:
+            try:
+                await step()
+            except Exception:
+                log.exception("%s failed", what)
 
     async def retry_undecrypted(self) -> None:
         """Ask for missing keys; store events that can be read now (in the inbox, as if

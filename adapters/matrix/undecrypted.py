@@ -26,10 +26,8 @@ from typing import Any
 from nio import AsyncClient, EncryptionError, Event, LocalProtocolError, MegolmEvent
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from adapters.matrix.parse import PLATFORM
-from bot.i18n import t
-from bot.notices import Notice, Target
-from storage.repositories import outbox, profiles
+from adapters.matrix.sender_notice import tell_sender
+from bot.notices import Target
 
 log = logging.getLogger(__name__)
 STATE_KEY = "undecrypted"
@@ -185,14 +183,11 @@ async def enqueue_unreadable(
     session: AsyncSession, waiting: Waiting, target: Target, *, at: datetime
 ) -> None:
     """Ask the sender, in the outbox, to send the message again (in their language)."""
-    profile = await profiles.load_profile(session, platform=PLATFORM, user_id=waiting.sender)
-    text = t("error.undecryptable", None if profile is None else profile.locale)
-    if target.kind == "channel":
-        text = f"{waiting.sender}: {text}"
-    await outbox.enqueue(
+    await tell_sender(
         session,
+        sender=waiting.sender,
         target=target,
-        payload=Notice(text=text).to_json(),
-        at=at,
+        key="error.undecryptable",
         dedupe_key=f"matrix-undecryptable:{waiting.event_id}",
+        at=at,
     )
