@@ -126,7 +126,7 @@ class CardActions:
         stored = await load_dialog(session, key=pending_key(actor))
         if stored is None or stored.dialog != PENDING_ANSWER:
             return None
-        if stored.updated_at + self._expires_after < self.clock.now():
+        if stored.expired(self.clock.now(), self._expires_after):
             return None
         ticket, text = stored.state.get("ticket"), stored.state.get("text")
         if not isinstance(ticket, int):

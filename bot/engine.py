@@ -210,7 +210,7 @@ class Engine:
         stored = await load_dialog(session, key=conversation_key(inbound))
         if stored is None or stored.dialog in QUIET_DIALOGS:
             return False
-        running = stored.updated_at + self.config.dialogs.timeout >= self.clock.now()
+        running = not stored.expired(self.clock.now(), self.config.dialogs.timeout)
         return running and stored.updated_at >= than
 
     async def _run_command(

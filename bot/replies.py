@@ -112,7 +112,7 @@ class ReplyFlow:
         running = (
             stored is not None
             and stored.dialog not in QUIET_DIALOGS
-            and stored.updated_at + timeout >= now
+            and not stored.expired(now, timeout)
         )
         # A dialog running here (intake, form, draft, comment, held reply) keeps its slot.
         return await self._attach(

@@ -35,7 +35,7 @@ async def followup_ticket(
 ) -> int | None:
     """The ticket this conversation is following up on, unless that has expired."""
     stored = await load_dialog(session, key=key)
-    if stored is None or stored.dialog != FOLLOWUP or stored.updated_at + expires_after < now:
+    if stored is None or stored.dialog != FOLLOWUP or stored.expired(now, expires_after):
         return None
     ticket = stored.state.get("ticket")
     return ticket if isinstance(ticket, int) else None

@@ -92,7 +92,7 @@ async def stored_reply(
     if not isinstance(text, str) or not isinstance(tickets, list):
         return None
     numbers = tuple(number for number in tickets if isinstance(number, int))
-    expired = stored.updated_at + expires_after < now
+    expired = stored.expired(now, expires_after)
     return HeldReply(text, numbers, stored.version, expired) if numbers else None
 
 

@@ -116,7 +116,7 @@ class IntakeRunner:
         return True
 
     def _expired(self, stored: StoredDialog) -> bool:
-        return stored.updated_at + self.config.dialogs.timeout < self.clock.now()
+        return stored.expired(self.clock.now(), self.config.dialogs.timeout)
 
     def _context(self, actor: Actor, profile: StoredProfile | None) -> Context:
         group = profile.customer_group_id if profile else None

@@ -50,7 +50,7 @@ async def pending_comment(
 ) -> PendingComment | None:
     """The rating waiting for a comment in this conversation, unless that has expired."""
     stored = await load_dialog(session, key=key)
-    if stored is None or stored.dialog != COMMENT or stored.updated_at + expires_after < now:
+    if stored is None or stored.dialog != COMMENT or stored.expired(now, expires_after):
         return None
     ticket, score = stored.state.get("ticket"), stored.state.get("score")
     if not isinstance(ticket, int) or not isinstance(score, int):
@@ -75,7 +75,5 @@ async def intake_running(
     not be overwritten by a side conversation)."""
     stored = await load_dialog(session, key=key)
     return (
-        stored is not None
-        and stored.dialog == "intake"
-        and stored.updated_at + expires_after >= now
+        stored is not None and stored.dialog == "intake" and not stored.expired(now, expires_after)
     )

@@ -182,4 +182,4 @@ class NewsletterFlow:
         await self._save(session, key, dialog, state, None if stored is None else stored.version)
 
     def _expired(self, stored: StoredDialog) -> bool:
-        return stored.updated_at + self.config.dialogs.timeout < self.clock.now()
+        return stored.expired(self.clock.now(), self.config.dialogs.timeout)

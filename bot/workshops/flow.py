@@ -87,7 +87,7 @@ class WorkshopFlow:
         stored = await load_dialog(session, key=key)
         if stored is None or stored.dialog != FORM:
             return None
-        if stored.updated_at + self.config.dialogs.timeout < self.clock.now():
+        if stored.expired(self.clock.now(), self.config.dialogs.timeout):
             return None  # left too long: expired like every dialog, the message starts afresh
         progress = form.Progress.from_state(stored.state)
         if progress is None:

@@ -10,7 +10,7 @@ of a turn (read, insert, compare-and-set) are built once and run with parameters
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, delete, event, select, update
@@ -76,6 +76,10 @@ class StoredDialog:
     state: dict[str, Any]
     version: int
     updated_at: datetime
+
+    def expired(self, now: datetime, timeout: timedelta) -> bool:
+        """Whether the dialog was left longer than `timeout` (every dialog expires alike)."""
+        return self.updated_at + timeout < now
 
 
 _KNOWN = "hotline.dialog_states.known"
