@@ -1,7 +1,8 @@
 """The team card's buttons beyond claiming: "Weitergeben" (hand off) and "Erledigt" (resolve).
 
 A press on "Weitergeben" (`handoff:N`) answers the presser privately with one button per
-team (`handoff:N:TEAM`), so the handoff itself stays an ordinary, stateless command. A press
+team (`handoff:N:TEAM`), so the handoff itself stays an ordinary, stateless command (typing
+the team's number or name works too: bot/team_pick.py). A press
 on "Erledigt" (`resolve:N`) asks for the answer to the requester; the presser's next direct
 message is that answer. The pending answer is kept per person, not per conversation: the
 press happens in a team channel, the answer is typed in the direct chat.
@@ -24,6 +25,7 @@ from bot.notices import Choice, Notice
 from bot.service import permissions
 from bot.service.actors import Actor
 from bot.service.tickets import TicketService
+from bot.team_pick import remember_pick
 from dialogs.choices import match_choice
 from dialogs.control_words import is_back, is_cancel
 from storage.models import TicketRow
@@ -103,6 +105,9 @@ class CardActions:
             Choice(f"handoff:{ticket.id}:{team.id}", team.name.get(loc))
             for team in self.config.teams
             if team.id != ticket.team_id
+        )
+        await remember_pick(
+            session, actor, ticket_id=ticket.id, choices=choices, at=self.clock.now()
         )
         return Notice(
             title=t("ticket.title", loc, id=ticket.id),

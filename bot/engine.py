@@ -29,6 +29,7 @@ from bot.service import notify, permissions
 from bot.service.actors import Actor, audit_action
 from bot.service.feedback import status_label
 from bot.service.tickets import TicketService
+from bot.team_pick import cancel_pick, drop_pick, pending_pick, read_pick
 from dialogs.commands import Command, CommandError, command_from_action, is_command, parse_command
 from dialogs.control_words import is_cancel
 from dialogs.followup import followup_ticket, start_followup
@@ -168,6 +169,10 @@ class Engine:
             return await self._run_command(session, command, inbound, actor, profile)
         if not inbound.is_direct:
             return []  # team-channel chatter that is not addressed to the bot as a command
+        if inbound.action_id is None and inbound.text.strip():
+            picked = await self._typed_team_pick(session, inbound, actor, profile)
+            if picked is not None:
+                return picked
         owed_button = (inbound.action_id or "").startswith(OWED_PREFIX)
         if owed_button or (inbound.action_id is None and inbound.text.strip()):
             answer = await self._pending_answer(session, inbound, actor)
@@ -204,6 +209,32 @@ class Engine:
                 Notice(text=t("card.answer_not_sent", actor.locale, id=ticket_id, reason=reason))
             ]
 
+    async def _typed_team_pick(
+        self,
+        session: AsyncSession,
+        inbound: Inbound,
+        actor: Actor,
+        profile: StoredProfile | None,
+    ) -> list[Notice] | None:
+        """A staff member with an open "Weitergeben" picker typed a team's number or name
+        (or "abbrechen"); None when the message is about something else."""
+        if not self._staff(actor):
+            return None
+        lasts = self.config.dialogs.timeout
+        pick = await pending_pick(session, actor, now=self.clock.now(), lasts=lasts)
+        if pick is None:
+            return None
+        reply = None
+        if not await self._newer_dialog(session, inbound, pick.since):
+            reply = read_pick(pick, inbound.text, actor.locale)
+        if reply is None or not reply.keep:
+            await drop_pick(session, actor)
+        if reply is None:
+            return None
+        if reply.command is not None:
+            return await self._run_command(session, reply.command, inbound, actor, profile)
+        return [] if reply.notice is None else [reply.notice]
+
     async def _newer_dialog(self, session: AsyncSession, inbound: Inbound, than: datetime) -> bool:
         """Whether this chat has a running dialog (an intake, a form, ...) begun after `than`
         (or at the same moment: a frozen test clock)."""
@@ -221,6 +252,8 @@ class Engine:
         actor: Actor,
         profile: StoredProfile | None,
     ) -> list[Notice]:
+        if command.name != "cancel" and self._staff(actor):  # moved on from an open picker
+            await drop_pick(session, actor)
         savepoint = await session.begin_nested()
         try:
             return await self._command(session, command, inbound, actor, profile)
@@ -255,6 +288,11 @@ class Engine:
             answering = await self.commands.card_actions.cancel(session, actor)
             if answering is not None:
                 return [Notice(text=t("card.answer_cancelled", actor.locale, id=answering))]
+            if self._staff(actor):
+                now, lasts = self.clock.now(), self.config.dialogs.timeout
+                picking = await cancel_pick(session, actor, now=now, lasts=lasts)
+                if picking is not None:
+                    return [Notice(text=t("card.pick_cancelled", actor.locale, id=picking))]
             cancelled = await self.intake.cancel(session, key=key)
             if cancelled:
                 return [Notice(text=t("intake.cancelled", actor.locale))]

@@ -1,0 +1,114 @@
+"""The "Weitergeben" team picker answered by typing, as a plain-text client must: the team's
+number or name hands off, "abbrechen" keeps the ticket, anything else moves on."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.clock import FrozenClock
+from bot.config.model import OrgConfig
+from tests.harness import Harness, texts
+
+Sessions = async_sessionmaker[AsyncSession]
+REQUESTER = "schule.sonne"
+AGENT = "hh.schneider"  # Budget / Haushalt
+
+
+@pytest.fixture
+def hotline(config: OrgConfig, sessions: Sessions, clock: FrozenClock) -> Harness:
+    return Harness(config, sessions, clock)
+
+
+async def _picker(hotline: Harness) -> tuple[int, list[str]]:
+    """A ticket at Haushalt and the agent's open picker; the picker's team ids in order."""
+    ticket_id = await hotline.file_request(REQUESTER, topic="haushalt")
+    await hotline.dm(REQUESTER)
+    picker = await hotline.say(AGENT, action_id=f"handoff:{ticket_id}", channel="haushalt")
+    assert "Nummer oder seinen Namen" in texts(picker)
+    return ticket_id, [choice.id.rsplit(":", 1)[1] for choice in picker[-1].choices]
+
+
+@pytest.mark.parametrize("typed", ["2", "2.", "kreditoren", "FiBu – Kreditorenbuchhaltung"])
+async def test_a_typed_number_or_name_hands_off(hotline: Harness, typed: str) -> None:
+    ticket_id, teams = await _picker(hotline)
+    assert teams[1] == "kreditoren"
+    done = await hotline.say(AGENT, typed)
+    assert "Kreditoren" in texts(done)
+    ticket = await hotline.ticket(ticket_id)
+    assert (ticket.team_id, ticket.status) == ("kreditoren", "queued")
+    assert "weitergegeben" in texts(await hotline.dm(REQUESTER))
+    again = await hotline.say(AGENT, "3")  # the picker is used up
+    assert (await hotline.ticket(ticket_id)).team_id == "kreditoren"
+    assert "weitergegeben" not in texts(again)
+
+
+async def test_a_number_outside_the_list_asks_again_and_keeps_the_picker(
+    hotline: Harness,
+) -> None:
+    ticket_id, teams = await _picker(hotline)
+    answer = await hotline.say(AGENT, str(len(teams) + 1))
+    assert f"ein Team von 1 bis {len(teams)}" in texts(answer)
+    assert [c.id for c in answer[-1].choices][2] == f"handoff:{ticket_id}:{teams[2]}"
+    assert (await hotline.ticket(ticket_id)).team_id == "haushalt"
+    await hotline.say(AGENT, "3")
+    assert (await hotline.ticket(ticket_id)).team_id == teams[2]
+
+
+@pytest.mark.parametrize("word", ["abbrechen", "cancel", "/abbrechen"])
+async def test_the_picker_can_be_cancelled(hotline: Harness, word: str) -> None:
+    ticket_id, _ = await _picker(hotline)
+    answer = await hotline.say(AGENT, word)
+    assert f"Nr. {ticket_id} bleibt bei seinem Team" in texts(answer)
+    await hotline.say(AGENT, "2")
+    assert (await hotline.ticket(ticket_id)).team_id == "haushalt"
+
+
+async def test_other_text_moves_on_and_a_later_number_is_no_handoff(hotline: Harness) -> None:
+    ticket_id, _ = await _picker(hotline)
+    await hotline.say(AGENT, "Guten Morgen")
+    await hotline.say(AGENT, "2")
+    assert (await hotline.ticket(ticket_id)).team_id == "haushalt"
+
+
+async def test_a_pressed_team_button_or_another_command_forgets_the_picker(
+    hotline: Harness,
+) -> None:
+    ticket_id, _ = await _picker(hotline)
+    await hotline.say(AGENT, action_id=f"handoff:{ticket_id}:anlagen")
+    assert (await hotline.ticket(ticket_id)).team_id == "anlagen"
+    await hotline.say(AGENT, "2")
+    assert (await hotline.ticket(ticket_id)).team_id == "anlagen"
+
+    other, _ = await _picker(hotline)
+    await hotline.say(AGENT, "/queue")
+    await hotline.say(AGENT, "2")
+    assert (await hotline.ticket(other)).team_id == "haushalt"
+
+
+async def test_a_dialog_started_after_the_picker_wins(hotline: Harness) -> None:
+    ticket_id, _ = await _picker(hotline)
+    hotline.clock.advance(timedelta(seconds=1))
+    question = await hotline.say(AGENT, "/neu")
+    assert question[-1].choices, "the intake asks with a menu"
+    await hotline.say(AGENT, "2")  # the intake's menu, not the picker
+    assert (await hotline.ticket(ticket_id)).team_id == "haushalt"
+
+
+async def test_a_stale_picker_expires_with_the_dialog_timeout(
+    hotline: Harness, clock: FrozenClock
+) -> None:
+    ticket_id, _ = await _picker(hotline)
+    clock.advance(hotline.config.dialogs.timeout + timedelta(minutes=1))
+    await hotline.say(AGENT, "2")
+    assert (await hotline.ticket(ticket_id)).team_id == "haushalt"
+
+
+async def test_the_picker_is_per_person(hotline: Harness) -> None:
+    ticket_id, _ = await _picker(hotline)
+    await hotline.say("hh.weber", "2")  # a colleague's "2" is their own message
+    assert (await hotline.ticket(ticket_id)).team_id == "haushalt"
+    await hotline.say(AGENT, "2")
+    assert (await hotline.ticket(ticket_id)).team_id == "kreditoren"
