@@ -19,7 +19,6 @@ from aiohttp import web
 from botbuilder.core import TurnContext
 from botbuilder.schema import Activity
 from msrest.serialization import Deserializer
-from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.teams import render
@@ -39,7 +38,6 @@ from adapters.teams.turns import TurnRunner
 from bot.clock import Clock
 from bot.delivery import DeliveryError, InboundHandler
 from bot.notices import Notice, Target
-from storage.models import SentMessageRow
 from storage.repositories import sent_messages
 
 log = logging.getLogger(__name__)
@@ -253,13 +251,9 @@ class TeamsAdapter:
         if notice.card is None:
             return ref  # only cards are looked up again (to update them in place)
         async with self.sessions() as session, session.begin():
-            # TODO(storage): a sent_messages function to re-point a card at its new post,
-            # instead of this raw UPDATE (storage/ is not this adapter's to change).
             if replaced and original is not None:
-                await session.execute(
-                    update(SentMessageRow)
-                    .where(SentMessageRow.id == original.id)
-                    .values(message_ref=ref, choices={"ids": choices})
+                await sent_messages.repoint_card(
+                    session, row_id=original.id, message_ref=ref, choices=choices
                 )
             else:
                 await sent_messages.remember_post(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import SentMessageRow
@@ -74,6 +74,18 @@ async def update_choices(
     if row is not None:
         row.choices = {"ids": choices}
         await session.flush()
+
+
+async def repoint_card(
+    session: AsyncSession, *, row_id: int, message_ref: str, choices: list[str]
+) -> None:
+    """A card's post was gone (deleted, its conversation too) and was posted anew: the new
+    post is the one edited from now on, with the choices it shows."""
+    await session.execute(
+        update(SentMessageRow)
+        .where(SentMessageRow.id == row_id)
+        .values(message_ref=message_ref, choices={"ids": choices})
+    )
 
 
 async def remember_post(

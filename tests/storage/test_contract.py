@@ -336,3 +336,34 @@ async def test_a_message_id_is_unique_per_room_not_per_platform(
     assert first is not None and second is not None
     assert (first.message_ref, first.choices) == ("1700000000001", {"ids": ["claim:1"]})
     assert (second.message_ref, second.choices) == ("1700000000001", {"ids": ["resolve:2"]})
+
+
+async def test_a_card_posted_anew_is_repointed_at_its_new_post(
+    sessions: Sessions, clock: FrozenClock
+) -> None:
+    async with sessions() as session, session.begin():
+        await sent_messages.remember_post(
+            session,
+            platform="teams",
+            room="19:a@thread",
+            message_ref="1700000000001",
+            edited=False,
+            card="ticket-1",
+            choices=["claim:1"],
+            at=clock.now(),
+        )
+    async with sessions() as session, session.begin():
+        old = await sent_messages.card_message(
+            session, platform="teams", room="19:a@thread", card="ticket-1"
+        )
+        assert old is not None
+        await sent_messages.repoint_card(
+            session, row_id=old.id, message_ref="1700000000002", choices=["resolve:1"]
+        )
+    async with sessions() as session:
+        card = await sent_messages.card_message(
+            session, platform="teams", room="19:a@thread", card="ticket-1"
+        )
+        gone = await sent_messages.by_ref(session, platform="teams", message_ref="1700000000001")
+    assert card is not None and gone is None
+    assert (card.message_ref, card.choices) == ("1700000000002", {"ids": ["resolve:1"]})
