@@ -1,0 +1,109 @@
+"""Config validation of the SLA policies and the targets that use them.
+
+Policy durations and minimum remaining times (negative, zero), policy kinds and the keys
+each kind needs or does not use, misspelt keys, and unknown policies or levels in the
+default and per-level targets, each reported with key path and line.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.unit.config_validate_support import find, issues_of, mutate
+
+# (old text, new text, expected path, message fragment, line marker)
+CASES: list[tuple[str, str, str, str, str | None]] = [
+    # SLA policies and targets
+    (
+        "duration: 16h",
+        "duration: -16h",
+        "sla.policies.loesung.duration",
+        "must not be negative",
+        None,
+    ),
+    (
+        "min_remaining: 2h",
+        "min_remaining: -2h",
+        "sla.policies.reaktion.min_remaining",
+        "must not be negative",
+        None,
+    ),
+    (
+        "duration: 8h}",
+        "duration: 0}",
+        "sla.policies.aktualisierung.duration",
+        "greater than zero",
+        None,
+    ),
+    (
+        "{kind: working_hours, duration: 16h}",
+        "{kind: work_hours, duration: 16h}",
+        "sla.policies.loesung.kind",
+        "unknown policy kind 'work_hours'",
+        None,
+    ),
+    (
+        "{kind: working_hours, duration: 16h}",
+        "{kind: working_hours}",
+        "sla.policies.loesung",
+        "needs 'duration'",
+        None,
+    ),
+    (
+        "{kind: same_or_next_working_day, min_remaining: 2h}",
+        "{kind: same_or_next_working_day}",
+        "sla.policies.reaktion",
+        "needs 'min_remaining'",
+        None,
+    ),
+    (
+        "min_remaining: 2h}",
+        "min_remaining: 2h, duration: 4h}",
+        "sla.policies.reaktion.duration",
+        "not used",
+        None,
+    ),
+    (
+        "min_remaining: 2h",
+        "min_remaning: 2h",
+        "sla.policies.reaktion.min_remaning",
+        "did you mean 'min_remaining'",
+        None,
+    ),
+    (
+        "resolution: loesung",
+        "resolution: loesen",
+        "sla.default.resolution",
+        "unknown SLA policy 'loesen'",
+        None,
+    ),
+    (
+        "  by_level: {}",
+        "  by_level: {2: {update: schnell}}",
+        "sla.by_level.2.update",
+        "unknown SLA policy 'schnell'",
+        None,
+    ),
+    (
+        "  by_level: {}",
+        "  by_level: {4: {update: loesung}}",
+        "sla.by_level.4",
+        "levels are 1, 2 and 3",
+        None,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "path", "fragment", "marker"),
+    CASES,
+    ids=[f"{case[2]}:{case[3]}" for case in CASES],
+)
+def test_issue_names_path_and_line(
+    tmp_path: Path, old: str, new: str, path: str, fragment: str, marker: str | None
+) -> None:
+    text, line = mutate(old, new, marker)
+    issue = find(issues_of(tmp_path, text), path, fragment)
+    assert issue.line == line, str(issue)
