@@ -20,7 +20,7 @@ from dialogs.survey import (
     COMMENT,
     await_comment,
     close_comment,
-    intake_running,
+    input_running,
     is_skip,
     pending_comment,
 )
@@ -55,8 +55,9 @@ class CsatFlow:
             )
             return [Notice(text=t("csat.thanks", loc, score=score), ticket_id=ticket_id)]
         timeout = self.config.dialogs.timeout
-        if await intake_running(session, key=key, now=self.clock.now(), expires_after=timeout):
-            # A request is being entered here: keep it; the rating alone is stored.
+        if await input_running(session, key=key, now=self.clock.now(), expires_after=timeout):
+            # A request, a form or a held reply is in progress here: keep it; the rating
+            # alone is stored.
             return [Notice(text=t("csat.thanks_short", loc, score=score), ticket_id=ticket_id)]
         await await_comment(session, key=key, ticket_id=ticket_id, score=score, at=self.clock.now())
         text = t("csat.thanks_ask_comment", loc, score=score)

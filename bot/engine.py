@@ -50,6 +50,7 @@ DIALOG_COMMANDS = frozenset({"new", "cancel", *SHORTCUTS})
 MAX_NAME = 200
 # Dialog slots that hold no input in progress: nothing to cancel there.
 QUIET_DIALOGS = frozenset({"followup", "idle"})
+KEEP_HELD_REPLY = frozenset({"cancel", "reply"})  # drop it on purpose / leave it held
 
 
 class Engine:
@@ -254,9 +255,16 @@ class Engine:
     ) -> list[Notice]:
         if command.name != "cancel" and self._staff(actor):  # moved on from an open picker
             await drop_pick(session, actor)
+        key = conversation_key(inbound)
+        held = None
+        if inbound.is_direct and command.name not in KEEP_HELD_REPLY:
+            held = await self.replies.held(session, key)
         savepoint = await session.begin_nested()
         try:
-            return await self._command(session, command, inbound, actor, profile)
+            notices = await self._command(session, command, inbound, actor, profile)
+            if held is not None:
+                await self.replies.report_if_replaced(session, key, actor, held)
+            return notices
         except ConcurrentUpdate:
             raise
         except HotlineError as error:

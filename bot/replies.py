@@ -13,6 +13,9 @@ when no other dialog runs there (an intake, a form, a newsletter draft, a rating
 a held reply), and otherwise leaves that dialog as it is. Staff who may work on ticket N
 and type `/antwort N ...` out of habit are pointed to `/erledigt N Antwort`.
 
+A command that takes the slot over while a reply is held (/neu, a form, a rating comment;
+not /abbrechen, which drops it on purpose) gets the same "not sent" notice first.
+
 When a held reply expires, its text is NOT sent anywhere: attaching it to a guessed ticket
 could hand the requester's words to the wrong team. Instead the requester's next message
 (free text, a button, a number, or `/antwort`) is first answered with "your earlier answer
@@ -180,20 +183,37 @@ class ReplyFlow:
             await start_followup(session, key=key, ticket_id=ticket.id, at=self.clock.now())
         return []  # the service told the requester (and the assignee)
 
+    async def held(self, session: AsyncSession, key: ConversationKey) -> HeldReply | None:
+        """The reply this conversation holds (running or expired), if any."""
+        timeout = self.config.dialogs.timeout
+        return await stored_reply(session, key=key, now=self.clock.now(), expires_after=timeout)
+
+    async def report_if_replaced(
+        self, session: AsyncSession, key: ConversationKey, actor: Actor, held: HeldReply
+    ) -> None:
+        """A command took over the slot that held a reply (/neu, a form, a rating comment):
+        the held text was not sent, and the requester is told so, as on expiry."""
+        stored = await load_dialog(session, key=key)
+        if stored is None or stored.dialog != REPLY_PICK:
+            await self._tell_unsent(session, actor, held)
+
     async def _report_unsent(
         self, session: AsyncSession, key: ConversationKey, actor: Actor, held: HeldReply
     ) -> None:
         """Free the slot of an expired held reply (compare-and-set), then tell the requester
-        that it was not sent and what it said; this notice goes out before any other answer
-        of this turn."""
-        now = self.clock.now()
-        await release_reply(session, key=key, held=held, at=now)
+        that it was not sent and what it said."""
+        await release_reply(session, key=key, held=held, at=self.clock.now())
+        await self._tell_unsent(session, actor, held)
+
+    async def _tell_unsent(self, session: AsyncSession, actor: Actor, held: HeldReply) -> None:
+        """ "Your earlier answer '...' was not sent": into the outbox now, so it goes out
+        before any other answer of this turn."""
         notice = Notice(
             text=t("reply.not_sent", actor.locale, text=literal(quote(held.text))),
             channel_safe=False,
         )
         direct = Target(actor.platform, "user", actor.user_id)
-        await notify.send(session, [Outgoing(direct, notice)], at=now)
+        await notify.send(session, [Outgoing(direct, notice)], at=self.clock.now())
 
     async def _staff_hint(
         self, session: AsyncSession, actor: Actor, ticket_id: int

@@ -19,6 +19,7 @@ from storage.repositories.dialog_states import (
 )
 
 COMMENT = "csat_comment"
+NOT_INPUT = frozenset({COMMENT, "followup", "idle"})  # slots holding no input in progress
 SKIP_WORDS = frozenset({"nein", "no", "-", "danke", "nichts", "nothing"})
 
 
@@ -66,6 +67,20 @@ async def close_comment(session: AsyncSession, *, key: ConversationKey) -> None:
 def is_skip(text: str) -> bool:
     """'nein', '-' and friends decline the comment."""
     return text.strip().strip(".!").casefold() in SKIP_WORDS
+
+
+async def input_running(
+    session: AsyncSession, *, key: ConversationKey, now: datetime, expires_after: timedelta
+) -> bool:
+    """Whether this conversation is in the middle of something the user types into (a
+    request, a form, a draft, a reply waiting for its ticket), not just idle, following a
+    ticket, or waiting for a comment: that must not be overwritten by a rating's comment."""
+    stored = await load_dialog(session, key=key)
+    return (
+        stored is not None
+        and stored.dialog not in NOT_INPUT
+        and not stored.expired(now, expires_after)
+    )
 
 
 async def intake_running(
