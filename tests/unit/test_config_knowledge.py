@@ -1,7 +1,7 @@
 """The optional sections knowledge, roles and dialogs, and topic kinds.
 
 The sample ships all of them; each issue case changes one spot of the sample and checks
-the key path and line, like `test_config_validate`. Configs without the new sections
+the key path and line, like the `test_config_validate_*` modules. Configs without the new sections
 keep loading with the model's defaults, unless a topic is a complaint topic and nobody
 receives complaints.
 """
@@ -17,8 +17,8 @@ import yaml
 
 from bot.config.loader import check_config, load_config
 from bot.config.model import CustomerGroup, DialogSettings, Roles, Texts
+from tests.unit.config_validate_support import SAMPLE, TOPIC, find, issues_of, line_of, mutate
 from tests.unit.test_config_loader import MINIMAL, write
-from tests.unit.test_config_validate import SAMPLE, TOPIC, find, issues_of, line_of, mutate
 
 K = {entry["id"]: index for index, entry in enumerate(yaml.safe_load(SAMPLE)["knowledge"])}
 
