@@ -285,9 +285,9 @@ class MatrixAdapter:
                     retry_after=max(1.0, self.rooms.reopen_in(user_id)),
                 )
             log.info("%s left their DM %s: opening a new one", user_id, room_id)
-            return await self._post(await self.rooms.new_dm(user_id), notice, outbox_id)
+            return await self._post(await self.rooms.new_dm(user_id), notice, outbox_id, user_id)
         try:
-            return await self._post(room_id, notice, outbox_id)
+            return await self._post(room_id, notice, outbox_id, user_id)
         except MatrixDeliveryError as error:
             if not error.refused or self.rooms.just_opened(room_id):
                 raise
@@ -297,14 +297,16 @@ class MatrixAdapter:
             self.rooms.forget_dm(user_id)
             stored = await self.rooms.room_for_user(user_id)
             if stored != room_id:
-                return await self._post(stored, notice, outbox_id)
+                return await self._post(stored, notice, outbox_id, user_id)
         if not self.rooms.may_reopen(user_id):
             raise refusal
-        return await self._post(await self.rooms.new_dm(user_id), notice, outbox_id)
+        return await self._post(await self.rooms.new_dm(user_id), notice, outbox_id, user_id)
 
-    async def _post(self, room_id: str, notice: Notice, outbox_id: int) -> str:
+    async def _post(
+        self, room_id: str, notice: Notice, outbox_id: int, recipient: str | None = None
+    ) -> str:
         assert self.client is not None
-        await self._room_known(room_id)
+        await self._room_known(room_id, recipient)
         if notice.image is not None:
             source = await media.upload(self.client, room_id, notice.image)
             content = render.image_content(notice, notice.image, source)
@@ -362,16 +364,30 @@ class MatrixAdapter:
             return str(answer.event_id)
         raise delivery_error(f"room_send to {room_id}", answer)
 
-    async def _room_known(self, room_id: str) -> None:
-        """Wait (at most ROOM_WAIT_SECONDS) until the sync has shown the room: a DM the bot
-        has just created is not known to nio yet, and nio cannot encrypt for it."""
+    async def _room_known(self, room_id: str, member: str | None = None) -> None:
+        """Wait (at most ROOM_WAIT_SECONDS) until the sync has shown the room, and `member`
+        in it (joined or invited): a DM the bot has just created is not known to nio yet,
+        or known half created (the invite, even the encryption, not synced yet). nio
+        encrypts only for the members it knows: a message sent before would be unreadable
+        to the very person it is for, so it waits in the outbox instead."""
         assert self.client is not None
-        if room_id in self.client.rooms:
+        if self._shows(room_id, member):
             return
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(ROOM_WAIT_SECONDS):
-                while self.client is not None and room_id not in self.client.rooms:
+                while self.client is not None and not self._shows(room_id, member):
                     await self._synced.wait()
+        room = None if self.client is None else self.client.rooms.get(room_id)
+        if member is not None and room is not None and member not in room.users:
+            raise DeliveryError(
+                f"{member} is not shown in {room_id} yet (the invite not synced)",
+                retry_after=ROOM_WAIT_SECONDS,
+            )
+
+    def _shows(self, room_id: str, member: str | None) -> bool:
+        """Whether nio knows the room and, if given, `member` in it."""
+        room = None if self.client is None else self.client.rooms.get(room_id)
+        return room is not None and (member is None or member in room.users)
 
     def _pulse_synced(self) -> None:
         """A sync has been processed: wake whoever waits for a room to appear."""

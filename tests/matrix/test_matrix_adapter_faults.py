@@ -8,8 +8,11 @@ import uuid
 from datetime import timedelta
 
 import nio
+import pytest
 from nio.crypto.sessions import OutboundGroupSession
 
+from bot.delivery import DeliveryError
+from bot.notices import Notice, Target
 from tests.matrix.bot_fixture import Chat, eventually, ticket_number
 from tests.matrix.conftest import WorldFactory
 from tests.matrix.synapse import SynapseServer
@@ -79,6 +82,11 @@ async def test_a_message_whose_key_never_comes_is_answered_with_a_request_to_res
     loop.undecrypted.give_up_after = timedelta(seconds=2)  # 10 minutes in production
     await send_without_key(requester, dm, "Hallo")
 
+    async def kept() -> bool:  # before: nothing waiting would also read as "given up"
+        return await waiting_for_keys(world) == 1
+
+    await eventually(kept, within=20, what="the unreadable message is kept")
+
     async def given_up() -> bool:
         # the sync long-polls: something in a room of the bot makes it look again
         await world.agent.say(world.team_rooms["haushalt"], "Guten Morgen")
@@ -129,6 +137,34 @@ async def test_a_dm_seen_half_created_is_not_taken_for_one_the_user_left(world: 
         return await adapter.rooms.user_left(room_id, agent.user_id)
 
     await eventually(left, within=20, what="the declined invite reads as left")
+
+
+async def test_a_post_waits_until_the_recipient_shows_in_an_encrypted_dm(
+    synapse: SynapseServer, worlds: WorldFactory
+) -> None:
+    """nio encrypts only for the members it knows: posted into a DM seen half created (the
+    invite not synced), the message would be unreadable to the person it is for. It fails
+    with a retry instead, and is readable once the recipient shows."""
+    world = await worlds(synapse, encrypted_dms=True)
+    adapter, agent = world.bot.adapter, world.agent
+    assert adapter.rooms is not None and adapter.client is not None
+    room_id = await adapter.rooms.new_dm(agent.user_id)
+
+    async def synced() -> bool:
+        room = adapter.client.rooms.get(room_id) if adapter.client else None
+        return room is not None and room.encrypted and agent.user_id in room.invited_users
+
+    await eventually(synced, within=20, what="the bot syncs the encrypted DM it opened")
+    adapter.client.rooms[room_id].remove_member(agent.user_id)  # the view before the invite
+    target, notice = Target("matrix", "user", agent.user_id), Notice(text="Erste Nachricht")
+    with pytest.raises(DeliveryError, match="not shown"):
+        await adapter.send(target, notice, outbox_id=900001)
+
+    await agent.sync_until(lambda: room_id in agent.client.invited_rooms)
+    joined = await agent.client.join(room_id)
+    assert isinstance(joined, nio.JoinResponse), joined
+    await adapter.send(target, notice, outbox_id=900002)
+    await agent.expect(room_id, "Erste Nachricht")
 
 
 async def test_a_requester_who_left_their_dm_is_written_to_in_a_new_one(world: World) -> None:

@@ -86,7 +86,9 @@ def adapter(
     made.rooms = directory  # type: ignore[assignment]
     posted: list[str] = []
 
-    async def post(room_id: str, notice: Notice, outbox_id: int) -> str:
+    async def post(
+        room_id: str, notice: Notice, outbox_id: int, recipient: str | None = None
+    ) -> str:
         if room_id in directory.joined and directory.joins:
             refusing.discard(room_id)
         if room_id in refusing:
