@@ -378,11 +378,33 @@ class MatrixAdapter:
                 while self.client is not None and not self._shows(room_id, member):
                     await self._synced.wait()
         room = None if self.client is None else self.client.rooms.get(room_id)
-        if member is not None and room is not None and member not in room.users:
+        if member is None or room is None or member in room.users:
+            return
+        await self._member_shown(room_id, member)
+
+    async def _member_shown(self, room_id: str, member: str) -> None:
+        """The sync did not show `member` in time: ask the homeserver. Joined: nio's member
+        list is refreshed. Invited, or a DM this instance opened a moment ago: the sync is
+        behind, retried soon. No membership at all: refused, like a room that is not
+        ours, so the caller opens a new DM instead of retrying this one for ever."""
+        assert self.client is not None and self.rooms is not None
+        membership = await self.rooms.membership(room_id, member)
+        if membership == "join":
+            await self.client.joined_members(room_id)  # nio adds them to room.users
+            if self._shows(room_id, member):
+                if self.client.olm is not None and self.client.rooms[room_id].encrypted:
+                    # a room key made before was not shared with them: the next one is
+                    self.client.invalidate_outbound_session(room_id)
+                return
+        if membership in ("join", "invite") or self.rooms.just_opened(room_id):
             raise DeliveryError(
-                f"{member} is not shown in {room_id} yet (the invite not synced)",
+                f"{member} is not shown in {room_id} yet (the sync is behind)",
                 retry_after=ROOM_WAIT_SECONDS,
             )
+        raise MatrixDeliveryError(
+            f"{member} is not a member of {room_id} ({membership or 'never invited'})",
+            errcode=NOT_IN_ROOM,
+        )
 
     def _shows(self, room_id: str, member: str | None) -> bool:
         """Whether nio knows the room and, if given, `member` in it."""

@@ -173,10 +173,16 @@ class RoomDirectory:
             return False
         if user_id in room.users or user_id in room.invited_users:
             return False
+        return await self.membership(room_id, user_id) in ("leave", "ban")
+
+    async def membership(self, room_id: str, user_id: str) -> str | None:
+        """The user's membership in the room as the homeserver has it ("join", "invite",
+        "leave", "ban", ...); None when it has none, or did not answer."""
         answer = await self.client.room_get_state_event(room_id, "m.room.member", user_id)
         if not isinstance(answer, RoomGetStateEventResponse):
-            return False
-        return answer.content.get("membership") in ("leave", "ban")
+            return None
+        membership = answer.content.get("membership")
+        return membership if isinstance(membership, str) else None
 
     async def load_direct(self) -> None:
         """Read the bot's m.direct map at start: the rooms flagged as DMs (a failure is

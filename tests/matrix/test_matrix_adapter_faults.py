@@ -166,6 +166,35 @@ async def test_a_post_waits_until_the_recipient_shows_in_an_encrypted_dm(
     await adapter.send(target, notice, outbox_id=900002)
     await agent.expect(room_id, "Erste Nachricht")
 
+    # Joined, but missing from nio's view: its member list is fetched again after the wait.
+    adapter.client.rooms[room_id].remove_member(agent.user_id)
+    await adapter.send(target, Notice(text="Zweite Nachricht"), outbox_id=900003)
+    await agent.expect(room_id, "Zweite Nachricht")
+
+
+async def test_a_stored_dm_the_user_was_never_in_is_replaced_by_a_new_one(world: World) -> None:
+    """The database names a DM for the user that they were never invited to (the invite
+    was lost): after the wait it counts as refused and a new DM is opened, not retried
+    for ever."""
+    adapter, agent = world.bot.adapter, world.agent
+    assert adapter.rooms is not None and adapter.client is not None
+    created = await adapter.client.room_create(is_direct=True)
+    assert isinstance(created, nio.RoomCreateResponse), created
+    await adapter.rooms.remember_direct(agent.user_id, created.room_id)
+
+    async def synced() -> bool:
+        return adapter.client is not None and created.room_id in adapter.client.rooms
+
+    await eventually(synced, within=20, what="the bot syncs the room")
+    target = Target("matrix", "user", agent.user_id)
+    await adapter.send(target, Notice(text="Guten Tag"), outbox_id=900011)
+    await agent.sync_until(lambda: bool(agent.client.invited_rooms))
+    [new_dm] = list(agent.client.invited_rooms)
+    assert new_dm != created.room_id
+    joined = await agent.client.join(new_dm)
+    assert isinstance(joined, nio.JoinResponse), joined
+    await agent.expect(new_dm, "Guten Tag")
+
 
 async def test_a_requester_who_left_their_dm_is_written_to_in_a_new_one(world: World) -> None:
     requester, dm = await world.requester("schule", wait=True)
