@@ -32,7 +32,7 @@ from bot.service.tickets import TicketService
 from bot.team_pick import cancel_pick, drop_pick, pending_pick, read_pick
 from dialogs.commands import Command, CommandError, command_from_action, is_command, parse_command
 from dialogs.control_words import is_cancel
-from dialogs.followup import followup_ticket, start_followup
+from dialogs.followup import QUIET_DIALOGS, followup_ticket, start_followup
 from dialogs.intake import UserInput
 from dialogs.runner import IntakeRunner
 from storage.repositories import audit
@@ -49,7 +49,6 @@ SHORTCUTS = {"complaint": "complaint", "idea": "idea", "proposal": "round_table"
 DIALOG_COMMANDS = frozenset({"new", "cancel", *SHORTCUTS})
 MAX_NAME = 200
 # Dialog slots that hold no input in progress: nothing to cancel there.
-QUIET_DIALOGS = frozenset({"followup", "idle"})
 KEEP_HELD_REPLY = frozenset({"cancel", "reply"})  # drop it on purpose / leave it held
 
 
@@ -236,6 +235,17 @@ class Engine:
             return await self._run_command(session, reply.command, inbound, actor, profile)
         return [] if reply.notice is None else [reply.notice]
 
+    async def _cancel_card_actions(self, session: AsyncSession, actor: Actor) -> list[Notice]:
+        """/abbrechen drops both an owed "Erledigt" answer and an open team picker."""
+        if not self._staff(actor):
+            return []
+        loc, now, lasts = actor.locale, self.clock.now(), self.config.dialogs.timeout
+        answering = await self.commands.card_actions.cancel(session, actor)
+        picking = await cancel_pick(session, actor, now=now, lasts=lasts)
+        dropped = [] if answering is None else [t("card.answer_cancelled", loc, id=answering)]
+        dropped += [] if picking is None else [t("card.pick_cancelled", loc, id=picking)]
+        return [Notice(text=text) for text in dropped]
+
     async def _newer_dialog(self, session: AsyncSession, inbound: Inbound, than: datetime) -> bool:
         """Whether this chat has a running dialog (an intake, a form, ...) begun after `than`
         (or at the same moment: a frozen test clock)."""
@@ -253,14 +263,14 @@ class Engine:
         actor: Actor,
         profile: StoredProfile | None,
     ) -> list[Notice]:
-        if command.name != "cancel" and self._staff(actor):  # moved on from an open picker
-            await drop_pick(session, actor)
         key = conversation_key(inbound)
         held = None
         if inbound.is_direct and command.name not in KEEP_HELD_REPLY:
             held = await self.replies.held(session, key)
         savepoint = await session.begin_nested()
         try:
+            if command.name != "cancel" and self._staff(actor):
+                await drop_pick(session, actor)  # moved on; a refused command keeps it
             notices = await self._command(session, command, inbound, actor, profile)
             if held is not None:
                 await self.replies.report_if_replaced(session, key, actor, held)
@@ -293,14 +303,9 @@ class Engine:
                 session, key=key, actor=actor, profile=profile, user=UserInput(), restart=True
             )
         if command.name == "cancel":
-            answering = await self.commands.card_actions.cancel(session, actor)
-            if answering is not None:
-                return [Notice(text=t("card.answer_cancelled", actor.locale, id=answering))]
-            if self._staff(actor):
-                now, lasts = self.clock.now(), self.config.dialogs.timeout
-                picking = await cancel_pick(session, actor, now=now, lasts=lasts)
-                if picking is not None:
-                    return [Notice(text=t("card.pick_cancelled", actor.locale, id=picking))]
+            dropped = await self._cancel_card_actions(session, actor)
+            if dropped:
+                return dropped
             cancelled = await self.intake.cancel(session, key=key)
             if cancelled:
                 return [Notice(text=t("intake.cancelled", actor.locale))]

@@ -13,8 +13,9 @@ when no other dialog runs there (an intake, a form, a newsletter draft, a rating
 a held reply), and otherwise leaves that dialog as it is. Staff who may work on ticket N
 and type `/antwort N ...` out of habit are pointed to `/erledigt N Antwort`.
 
-A command that takes the slot over while a reply is held (/neu, a form, a rating comment;
-not /abbrechen, which drops it on purpose) gets the same "not sent" notice first.
+A command that takes the slot over while a reply is held (/neu, a form; not /abbrechen,
+which drops it on purpose) gets the same "not sent" notice first; a button of an older
+message (an intake menu) meanwhile is answered by asking again which request it is for.
 
 When a held reply expires, its text is NOT sent anywhere: attaching it to a guessed ticket
 could hand the requester's words to the wrong team. Instead the requester's next message
@@ -39,7 +40,7 @@ from bot.service import feedback, notify, permissions
 from bot.service.actors import Actor, audit_action
 from bot.service.tickets import TicketService
 from dialogs.commands import Command
-from dialogs.followup import start_followup
+from dialogs.followup import QUIET_DIALOGS, start_followup
 from dialogs.intake import CANCEL_WORDS
 from dialogs.reply_pick import (
     ACTION,
@@ -61,7 +62,6 @@ WAITING = TicketStatus.WAITING_FOR_CUSTOMER.value
 MENU_SIZE = 10  # tickets offered in "which request?"; more are named, not listed
 QUOTE_LENGTH = 60  # how much of an unsent held reply is quoted back
 HELD_MESSAGES = 5  # a held reply grows to at most this many maximal messages
-QUIET_DIALOGS = frozenset({"followup", "idle"})  # slots that hold no input in progress
 
 
 class ReplyFlow:
@@ -132,21 +132,27 @@ class ReplyFlow:
     ) -> list[Notice] | None:
         """The choice of ticket for a held reply (typed or a `reply:N` button); more free
         text for it; or, once it has expired, the notice that it was not sent."""
-        if action_id is not None and not action_id.startswith(ACTION):
-            return None
+        foreign = action_id is not None and not action_id.startswith(ACTION)
         now = self.clock.now()
         timeout = self.config.dialogs.timeout
         held = await stored_reply(session, key=key, now=now, expires_after=timeout)
         loc = actor.locale
         if held is None:
             # A stale button: the text it was for has expired (or was attached already).
-            return None if action_id is None else [Notice(text=t("reply.expired", loc))]
+            if action_id is None or foreign:
+                return None
+            return [Notice(text=t("reply.expired", loc))]
         cancel = action_id is None and text.strip().casefold() in CANCEL_WORDS
         if held.expired:
             await self._report_unsent(session, key, actor, held)
+            if foreign:
+                return None  # another dialog's button does what it does
             if action_id is not None or cancel or not text.strip() or names_a_number(text):
                 return []  # meant for the expired menu: the notice is the whole answer
             return await self.route(session, key, actor, text)  # None: the engine goes on
+        if foreign:  # an older message's button (a menu, a form): the reply stays held
+            tickets = await self._tickets(session, held)
+            return [Notice(text=t("intake.not_understood", loc)), self._which(tickets, loc)]
         if cancel:
             await release_reply(session, key=key, held=held, at=now)
             return [Notice(text=t("cmd.cancelled", loc))]

@@ -3,7 +3,7 @@
 The picker's buttons carry the whole handoff (`handoff:N:TEAM`), so a press needs no
 state. A plain-text client (Matrix without buttons, a terminal) has none to press: the
 picker is remembered per person, in its own slot beside the owed answer of "Erledigt",
-until it is answered, the person writes something else or uses a command, or it expires.
+until it is answered, the person writes something else or runs a command, or it expires.
 """
 
 from __future__ import annotations
@@ -51,11 +51,13 @@ class PickReply:
 
 
 def read_pick(pick: PendingPick, text: str, locale: str) -> PickReply | None:
-    """The typed answer to an open picker; None when the message is about something else
-    (the caller forgets the picker and handles the message as usual)."""
+    """The typed answer to an open picker: a number, a whole team name or a team id (a
+    handoff takes no confirmation, so no guessing from a word's beginning); None when the
+    message is about something else (the caller forgets the picker and handles it as
+    usual). A number outside the list asks again; the picker keeps its first time."""
     if is_cancel(text):
         return PickReply(notice=Notice(text=t("card.pick_cancelled", locale, id=pick.ticket_id)))
-    chosen = match_choice(pick.choices, text=text, action_id=None)
+    chosen = match_choice(pick.choices, text=text, action_id=None, prefix=False)
     if chosen is not None:
         return PickReply(command=command_from_action(chosen.id))
     typed = text.strip().rstrip(".").strip()
@@ -112,7 +114,8 @@ async def pending_pick(
 
 async def drop_pick(session: AsyncSession, actor: Actor) -> None:
     """Forget the person's open team picker (answered, passed by, or cancelled)."""
-    await clear_dialog(session, key=pick_key(actor))
+    if await load_dialog(session, key=pick_key(actor)) is not None:  # the usual case: none
+        await clear_dialog(session, key=pick_key(actor))
 
 
 async def cancel_pick(

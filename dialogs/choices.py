@@ -12,8 +12,11 @@ from bot.notices import Choice
 MAX_NUMBER_DIGITS = 9
 
 
-def match_choice(choices: Sequence[Choice], *, text: str, action_id: str | None) -> Choice | None:
-    """The chosen option, or None when the input matches none (or several) of them."""
+def match_choice(
+    choices: Sequence[Choice], *, text: str, action_id: str | None, prefix: bool = True
+) -> Choice | None:
+    """The chosen option, or None when the input matches none (or several) of them; with
+    `prefix` False only a number, a whole label or an id counts (no "Fi" for "FiBu ...")."""
     if action_id is not None:
         return next((c for c in choices if c.id == action_id), None)
     typed = text.strip().rstrip(".").strip().casefold()
@@ -25,8 +28,8 @@ def match_choice(choices: Sequence[Choice], *, text: str, action_id: str | None)
         index = int(typed) - 1
         return choices[index] if 0 <= index < len(choices) else None
     exact = [c for c in choices if typed in (c.label.casefold(), _short_id(c).casefold())]
-    if len(exact) == 1:
-        return exact[0]
+    if len(exact) == 1 or not prefix:
+        return exact[0] if len(exact) == 1 else None
     prefixed = [c for c in choices if c.label.casefold().startswith(typed)]
     return prefixed[0] if len(prefixed) == 1 else None
 

@@ -13,6 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.repositories.dialog_states import ConversationKey, load_dialog, save_dialog
 
 FOLLOWUP = "followup"
+# Slots that hold no input in progress: following a ticket, or nothing (after a dialog ended).
+QUIET_DIALOGS = frozenset({FOLLOWUP, "idle"})
 
 
 async def start_followup(

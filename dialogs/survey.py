@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dialogs.followup import QUIET_DIALOGS
 from storage.repositories.dialog_states import (
     ConversationKey,
     clear_dialog,
@@ -19,7 +20,7 @@ from storage.repositories.dialog_states import (
 )
 
 COMMENT = "csat_comment"
-NOT_INPUT = frozenset({COMMENT, "followup", "idle"})  # slots holding no input in progress
+NOT_INPUT = QUIET_DIALOGS | {COMMENT}  # slots holding no input in progress
 SKIP_WORDS = frozenset({"nein", "no", "-", "danke", "nichts", "nothing"})
 
 

@@ -1,8 +1,11 @@
 """A reply held while the bot asks which request it belongs to is never lost silently: a
 command that takes its place (/neu) says first that it was not sent; a command that only
-reports (/status), or a rating, leaves it held; /abbrechen drops it, as asked."""
+reports (/status), a refused command, a rating or an older message's button leaves it held;
+/abbrechen drops it, as asked."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -63,3 +66,29 @@ async def test_cancel_drops_the_held_reply_without_a_second_notice(hotline: Harn
     assert [n.text for n in told] == [t("cmd.cancelled", "de")]
     await hotline.say(REQUESTER, "1")
     assert await _replies(hotline, first) == await _replies(hotline, second) == []
+
+
+async def test_a_refused_command_leaves_the_reply_held(hotline: Harness) -> None:
+    first, _ = await _holding(hotline)
+    told = await hotline.say(REQUESTER, "/status 999")
+    assert "999" in texts(told) and "nicht verschickt" not in texts(told)
+    await hotline.say(REQUESTER, "1")
+    assert await _replies(hotline, first) == [HELD]
+
+
+async def test_an_older_button_asks_again_and_keeps_the_reply(hotline: Harness) -> None:
+    first, _ = await _holding(hotline)
+    told = await hotline.say(REQUESTER, action_id="topic:haushalt")  # an old intake menu
+    assert "Zu welchem Anliegen" in texts(told) and "nicht verschickt" not in texts(told)
+    await hotline.say(REQUESTER, "1")
+    assert await _replies(hotline, first) == [HELD]
+
+
+async def test_an_expired_held_reply_under_a_new_request_is_reported_once(
+    hotline: Harness,
+) -> None:
+    await _holding(hotline)
+    hotline.clock.advance(hotline.config.dialogs.timeout + timedelta(minutes=1))
+    told = await hotline.say(REQUESTER, "/neu")
+    assert [n.text for n in told].count(t("reply.not_sent", "de", text=HELD)) == 1
+    assert "nicht verschickt" not in texts(await hotline.say(REQUESTER, "1"))

@@ -31,7 +31,9 @@ async def _picker(hotline: Harness) -> tuple[int, list[str]]:
     return ticket_id, [choice.id.rsplit(":", 1)[1] for choice in picker[-1].choices]
 
 
-@pytest.mark.parametrize("typed", ["2", "2.", "kreditoren", "FiBu – Kreditorenbuchhaltung"])
+@pytest.mark.parametrize(
+    "typed", ["2", "2.", "kreditoren", "fibu – kreditorenbuchhaltung (gl 2.12)"]
+)
 async def test_a_typed_number_or_name_hands_off(hotline: Harness, typed: str) -> None:
     ticket_id, teams = await _picker(hotline)
     assert teams[1] == "kreditoren"
@@ -88,13 +90,59 @@ async def test_a_pressed_team_button_or_another_command_forgets_the_picker(
     assert (await hotline.ticket(other)).team_id == "haushalt"
 
 
-async def test_a_dialog_started_after_the_picker_wins(hotline: Harness) -> None:
+async def test_a_dialog_moved_on_after_the_picker_wins(hotline: Harness) -> None:
+    """An intake begun before the picker, answered by a button after it (a button keeps
+    the picker): the next typed number is the intake's, not a handoff."""
+    greeting = await hotline.say(AGENT, "Hallo")
+    group = greeting[-1].choices[0].id
+    assert group.startswith("group:")
     ticket_id, _ = await _picker(hotline)
     hotline.clock.advance(timedelta(seconds=1))
-    question = await hotline.say(AGENT, "/neu")
-    assert question[-1].choices, "the intake asks with a menu"
+    question = await hotline.say(AGENT, action_id=group)
+    assert question[-1].choices, "the intake asks for the topic with a menu"
     await hotline.say(AGENT, "2")  # the intake's menu, not the picker
     assert (await hotline.ticket(ticket_id)).team_id == "haushalt"
+
+
+@pytest.mark.parametrize("typed", ["Fi", "FiBu", "Anlagenbuch", "kred", "Kreditorenbuchhaltung"])
+async def test_the_beginning_of_a_name_hands_nothing_off(hotline: Harness, typed: str) -> None:
+    """A handoff takes no confirmation: only a number, a whole name or an id count."""
+    ticket_id, _ = await _picker(hotline)
+    await hotline.say(AGENT, typed)
+    assert (await hotline.ticket(ticket_id)).team_id == "haushalt"
+
+
+async def test_a_refused_command_keeps_the_picker(hotline: Harness) -> None:
+    ticket_id, _ = await _picker(hotline)
+    refused = await hotline.say(AGENT, "/status 999")
+    assert "999" in texts(refused)
+    await hotline.say(AGENT, "2")
+    assert (await hotline.ticket(ticket_id)).team_id == "kreditoren"
+
+
+async def test_a_typed_pick_for_a_ticket_resolved_meanwhile_is_explained(
+    hotline: Harness,
+) -> None:
+    ticket_id, _ = await _picker(hotline)
+    await hotline.say("hh.weber", f"/resolve {ticket_id} Schon erledigt.")
+    answer = await hotline.say(AGENT, "2")
+    assert "„erledigt“ nicht" in texts(answer)
+    ticket = await hotline.ticket(ticket_id)
+    assert (ticket.team_id, ticket.status) == ("haushalt", "resolved")
+    await hotline.say(AGENT, "3")  # the picker is gone
+    assert (await hotline.ticket(ticket_id)).team_id == "haushalt"
+
+
+async def test_cancel_drops_an_owed_answer_and_a_picker_together(hotline: Harness) -> None:
+    owed = await hotline.file_request(REQUESTER, topic="haushalt")
+    await hotline.say(AGENT, action_id=f"resolve:{owed}", channel="haushalt")
+    ticket_id, _ = await _picker(hotline)
+    answer = texts(await hotline.say(AGENT, "/abbrechen"))
+    assert f"Nr. {owed} bleibt offen" in answer
+    assert f"Nr. {ticket_id} bleibt bei seinem Team" in answer
+    await hotline.say(AGENT, "2")
+    assert (await hotline.ticket(ticket_id)).team_id == "haushalt"
+    assert (await hotline.ticket(owed)).status == "queued"
 
 
 async def test_a_stale_picker_expires_with_the_dialog_timeout(
