@@ -217,7 +217,8 @@ class Engine:
         profile: StoredProfile | None,
     ) -> list[Notice] | None:
         """A staff member with an open "Weitergeben" picker typed a team's number or name
-        (or "abbrechen"); None when the message is about something else."""
+        (or "abbrechen"); None when the message is about something else. A typed pick is
+        the picker's answer: it is gone even if the handoff is then refused."""
         if not self._staff(actor):
             return None
         lasts = self.config.dialogs.timeout

@@ -54,15 +54,21 @@ def read_pick(pick: PendingPick, text: str, locale: str) -> PickReply | None:
     """The typed answer to an open picker: a number, a whole team name or a team id (a
     handoff takes no confirmation, so no guessing from a word's beginning); None when the
     message is about something else (the caller forgets the picker and handles it as
-    usual). A number outside the list asks again; the picker keeps its first time."""
+    usual). A number outside the list, or a name's beginning, asks again; the picker keeps
+    its first time."""
     if is_cancel(text):
         return PickReply(notice=Notice(text=t("card.pick_cancelled", locale, id=pick.ticket_id)))
     chosen = match_choice(pick.choices, text=text, action_id=None, prefix=False)
     if chosen is not None:
         return PickReply(command=command_from_action(chosen.id))
+    guess = match_choice(pick.choices, text=text, action_id=None)
     typed = text.strip().rstrip(".").strip()
-    if typed.isdecimal() and len(typed) <= MAX_NUMBER_DIGITS:
-        hint = t("card.pick_out_of_range", locale, id=pick.ticket_id, count=len(pick.choices))
+    if guess is not None or (typed.isdecimal() and len(typed) <= MAX_NUMBER_DIGITS):
+        hint = (
+            t("card.pick_whole_name", locale, id=pick.ticket_id, team=guess.label)
+            if guess is not None
+            else t("card.pick_out_of_range", locale, id=pick.ticket_id, count=len(pick.choices))
+        )
         notice = Notice(
             text=hint, choices=pick.choices, ticket_id=pick.ticket_id, channel_safe=False
         )

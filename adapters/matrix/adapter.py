@@ -269,23 +269,19 @@ class MatrixAdapter:
 
     async def _send_to_user(self, user_id: str, notice: Notice, outbox_id: int) -> str:
         """Post in the user's DM. Refused there (the bot left or was removed), or the user
-        has left it: the DM another instance recorded, else a new DM (once per notice, and
-        once an hour per user at most, so a user who declines is not invited again and
-        again). A DM opened a moment ago that nio does not know yet is retried, not replaced.
-        A user who left the DM while no new one may be opened yet (they declined the last
-        one within the hour) is not written to: nobody reads that room; the notice waits
-        until a new DM may be opened."""
+        has left it: the DM another instance recorded, else a new DM in its place (at most
+        once an hour). A user who leaves (or shuts out the bot from) that replacement too
+        has declined: nothing more is sent, and no new invite, until they write again (the
+        notice fails for good, logged). A DM opened a moment ago that nio does not know yet
+        is retried, not replaced."""
         assert self.rooms is not None
         remembered = self.rooms.remembered_dm(user_id)
         room_id = await self.rooms.room_for_user(user_id)
         if await self.rooms.user_left(room_id, user_id):
-            if not self.rooms.may_reopen(user_id):
-                raise DeliveryError(
-                    f"{user_id} left their DM {room_id}; no new DM before the hour is over",
-                    retry_after=max(1.0, self.rooms.reopen_in(user_id)),
-                )
+            await self._may_replace(user_id, room_id, f"{user_id} left their DM {room_id}")
             log.info("%s left their DM %s: opening a new one", user_id, room_id)
-            return await self._post(await self.rooms.new_dm(user_id), notice, outbox_id, user_id)
+            new_room = await self.rooms.replace_dm(user_id)
+            return await self._post(new_room, notice, outbox_id, user_id)
         try:
             return await self._post(room_id, notice, outbox_id, user_id)
         except MatrixDeliveryError as error:
@@ -298,9 +294,24 @@ class MatrixAdapter:
             stored = await self.rooms.room_for_user(user_id)
             if stored != room_id:
                 return await self._post(stored, notice, outbox_id, user_id)
+        await self._may_replace(user_id, room_id, str(refusal))
+        return await self._post(await self.rooms.replace_dm(user_id), notice, outbox_id, user_id)
+
+    async def _may_replace(self, user_id: str, room_id: str, why: str) -> None:
+        """Raise unless a new DM may replace `room_id`: not when it is itself the
+        replacement (declined: for good, until the user writes), nor twice in an hour."""
+        assert self.rooms is not None
+        if await self.rooms.replaced_dm(user_id) == room_id:
+            raise DeliveryError(
+                f"{why}, the DM opened in place of an earlier one: declined, not invited "
+                "again until they write",
+                permanent=True,
+            )
         if not self.rooms.may_reopen(user_id):
-            raise refusal
-        return await self._post(await self.rooms.new_dm(user_id), notice, outbox_id, user_id)
+            raise DeliveryError(
+                f"{why}; no new DM before the hour is over",
+                retry_after=max(1.0, self.rooms.reopen_in(user_id)),
+            )
 
     async def _post(
         self, room_id: str, notice: Notice, outbox_id: int, recipient: str | None = None
@@ -393,10 +404,15 @@ class MatrixAdapter:
             await self.client.joined_members(room_id)  # nio adds them to room.users
             if self._shows(room_id, member):
                 if self.client.olm is not None and self.client.rooms[room_id].encrypted:
-                    # a room key made before was not shared with them: the next one is
+                    # a room key made before was not shared with them: the next one is,
+                    # once their devices are known
                     self.client.invalidate_outbound_session(room_id)
+                    if self.client.should_query_keys:
+                        await self.client.keys_query()
                 return
-        if membership in ("join", "invite") or self.rooms.just_opened(room_id):
+        if membership in ("join", "invite") or (
+            membership is None and self.rooms.just_opened(room_id)
+        ):
             raise DeliveryError(
                 f"{member} is not shown in {room_id} yet (the sync is behind)",
                 retry_after=ROOM_WAIT_SECONDS,

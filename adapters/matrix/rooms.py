@@ -26,7 +26,7 @@ from nio import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from adapters.matrix.errors import HomeserverError, delivery_error
+from adapters.matrix.errors import HomeserverError, delivery_error, errcode_of
 from adapters.matrix.parse import PLATFORM
 from bot.clock import Clock
 from bot.delivery import DeliveryError
@@ -69,6 +69,7 @@ class RoomDirectory:
         self._dms: dict[str, tuple[str, float]] = {}  # user id -> (DM room id, when read)
         self._direct_rooms: set[str] = set()  # flagged direct (invite or m.direct)
         self._opened: dict[str, tuple[str, float]] = {}  # user id -> (DM we opened, when)
+        self._wrote_in: set[str] = set()  # DMs a user has written in (since this start)
         self._resolved_at: float | None = None  # time.monotonic() of the last resolve round
 
     @property
@@ -177,12 +178,41 @@ class RoomDirectory:
 
     async def membership(self, room_id: str, user_id: str) -> str | None:
         """The user's membership in the room as the homeserver has it ("join", "invite",
-        "leave", "ban", ...); None when it has none, or did not answer."""
+        "leave", "ban", ...); None when it has none (or the bot may not see the room).
+        Any other failure (429, 5xx) raises a DeliveryError: unknown is not "never"."""
         answer = await self.client.room_get_state_event(room_id, "m.room.member", user_id)
         if not isinstance(answer, RoomGetStateEventResponse):
-            return None
+            if errcode_of(answer) in ("M_NOT_FOUND", "M_FORBIDDEN"):
+                return None
+            raise delivery_error(f"reading the membership of {user_id} in {room_id}", answer)
         membership = answer.content.get("membership")
         return membership if isinstance(membership, str) else None
+
+    async def replaced_dm(self, user_id: str) -> str | None:
+        """The DM the bot opened to replace one the user left or that refused the bot, until
+        the user writes again (then None): a user who leaves that one too has declined."""
+        async with self.sessions() as session:
+            value = await platform_state.get_value(
+                session, platform=PLATFORM, key=f"dm-replaced:{user_id}"
+            )
+        return value or None
+
+    async def replace_dm(self, user_id: str) -> str:
+        """Open a new DM in place of one the user left or that refused the bot; remembered
+        (in the database: any instance, any restart) until the user writes again."""
+        room_id = await self.new_dm(user_id)
+        await self._set_replaced(user_id, room_id)
+        return room_id
+
+    async def _set_replaced(self, user_id: str, room_id: str) -> None:
+        async with self.sessions() as session, session.begin():
+            await platform_state.set_value(
+                session,
+                platform=PLATFORM,
+                key=f"dm-replaced:{user_id}",
+                value=room_id,
+                at=self.clock.now(),
+            )
 
     async def load_direct(self) -> None:
         """Read the bot's m.direct map at start: the rooms flagged as DMs (a failure is
@@ -212,9 +242,10 @@ class RoomDirectory:
         """Read the user's DM from the database next time."""
         self._dms.pop(user_id, None)
 
-    async def remember_direct(self, user_id: str, room_id: str) -> None:
-        """The user wrote to us in this DM: answers and status messages go here."""
-        if self.remembered_dm(user_id) == room_id:
+    async def remember_direct(self, user_id: str, room_id: str, *, wrote: bool = True) -> None:
+        """The user wrote to us in this DM (or, `wrote` False, the bot opened it): answers
+        and status messages go here. A user who writes may be given a new DM again."""
+        if self.remembered_dm(user_id) == room_id and (not wrote or room_id in self._wrote_in):
             return
         async with self.sessions() as session, session.begin():
             known = await platform_state.get_value(session, platform=PLATFORM, key=f"dm:{user_id}")
@@ -226,7 +257,15 @@ class RoomDirectory:
                     value=room_id,
                     at=self.clock.now(),
                 )
+            replaced_key = f"dm-replaced:{user_id}"
+            replaced = await platform_state.get_value(session, platform=PLATFORM, key=replaced_key)
+            if wrote and replaced:
+                await platform_state.set_value(
+                    session, platform=PLATFORM, key=replaced_key, value="", at=self.clock.now()
+                )
         self._dms[user_id] = (room_id, time.monotonic())
+        if wrote:
+            self._wrote_in.add(room_id)
 
     async def room_for_channel(self, address: str) -> str:
         """The room id of a configured team channel."""
@@ -265,7 +304,7 @@ class RoomDirectory:
         self._direct_rooms.add(room_id)
         self._opened[user_id] = (room_id, time.monotonic())
         self.forget_dm(user_id)
-        await self.remember_direct(user_id, room_id)
+        await self.remember_direct(user_id, room_id, wrote=False)
         await self._mark_direct(user_id, room_id)
         return room_id
 

@@ -112,6 +112,16 @@ async def test_the_beginning_of_a_name_hands_nothing_off(hotline: Harness, typed
     assert (await hotline.ticket(ticket_id)).team_id == "haushalt"
 
 
+async def test_a_names_beginning_asks_for_the_whole_name_and_keeps_the_picker(
+    hotline: Harness,
+) -> None:
+    ticket_id, _ = await _picker(hotline)
+    asked = await hotline.say(AGENT, "Anlagenbuch")
+    assert "Meinten Sie „Anlagenbuchhaltung“?" in texts(asked) and asked[-1].choices
+    await hotline.say(AGENT, "anlagen")
+    assert (await hotline.ticket(ticket_id)).team_id == "anlagen"
+
+
 async def test_a_refused_command_keeps_the_picker(hotline: Harness) -> None:
     ticket_id, _ = await _picker(hotline)
     refused = await hotline.say(AGENT, "/status 999")

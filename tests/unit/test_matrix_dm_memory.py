@@ -35,8 +35,10 @@ class Directory:
         left: bool = False,
         joins: bool = False,
         opened: tuple[str, ...] = (),
+        replaced: str | None = None,
     ) -> None:
         self.remembered, self.stored, self.left, self.joins = remembered, stored, left, joins
+        self.replaced = replaced  # the DM opened in place of a left or refused one
         self.created: list[str] = list(opened)  # DMs this instance opened lately
         self.joined: list[str] = []
 
@@ -67,6 +69,13 @@ class Directory:
         self.created.append(room_id)
         self.remembered = self.stored = room_id
         return room_id
+
+    async def replaced_dm(self, user_id: str) -> str | None:
+        return self.replaced
+
+    async def replace_dm(self, user_id: str) -> str:
+        self.replaced = await self.new_dm(user_id)
+        return self.replaced
 
     async def room_for_channel(self, address: str) -> str:
         return address
@@ -161,7 +170,27 @@ async def test_a_requester_who_left_gets_a_new_dm_at_once(tmp_path: Path) -> Non
     directory = Directory(None, "!old:localhost", left=True)
     made, posted = adapter(directory, set(), tmp_path)
     await made._send(ANNA, Notice(text="Hallo"), 1)
-    assert posted == ["!new0:localhost"]
+    assert posted == ["!new0:localhost"] and directory.replaced == "!new0:localhost"
+
+
+async def test_a_user_who_leaves_the_replacement_too_has_declined(tmp_path: Path) -> None:
+    """No new invite every hour: the notice fails for good until the user writes again."""
+    directory = Directory(None, "!new0:localhost", left=True, replaced="!new0:localhost")
+    made, posted = adapter(directory, set(), tmp_path)
+    with pytest.raises(DeliveryError) as declined:
+        await made._send(ANNA, Notice(text="Hallo"), 1)
+    assert declined.value.permanent and "declined" in str(declined.value)
+    assert posted == [] and directory.created == []
+
+
+async def test_a_replacement_that_shuts_the_bot_out_is_not_replaced_again(
+    tmp_path: Path,
+) -> None:
+    directory = Directory(None, "!new0:localhost", replaced="!new0:localhost")
+    made, posted = adapter(directory, {"!new0:localhost"}, tmp_path)
+    with pytest.raises(DeliveryError) as declined:
+        await made._send(ANNA, Notice(text="Hallo"), 1)
+    assert declined.value.permanent and posted == [] and directory.created == []
 
 
 async def test_other_failures_in_a_dm_are_retried_in_the_same_dm(tmp_path: Path) -> None:

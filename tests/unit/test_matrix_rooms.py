@@ -1,6 +1,7 @@
 """The room directory against a homeserver that fails: m.direct is only taken as empty on a
 404 (a 500 must not make the bot erase every DM recorded there), a room_create 429 waits as
-long as asked, and a team room alias that failed to resolve at start is resolved again."""
+long as asked, a membership lookup that fails is no "never a member", and a team room
+alias that failed to resolve at start is resolved again."""
 
 from __future__ import annotations
 
@@ -10,7 +11,14 @@ import time
 from typing import Any
 
 import pytest
-from nio import JoinResponse, RoomCreateError, RoomResolveAliasError, RoomResolveAliasResponse
+from nio import (
+    JoinResponse,
+    RoomCreateError,
+    RoomGetStateEventError,
+    RoomGetStateEventResponse,
+    RoomResolveAliasError,
+    RoomResolveAliasResponse,
+)
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.matrix import rooms as rooms_module
@@ -44,6 +52,7 @@ class Client:
         self.aliases: dict[str, str] = {}
         self.resolved: list[str] = []
         self.joined: list[str] = []
+        self.member_state: Any = None
 
     async def send(self, method: str, path: str, **kwargs: Any) -> Answer:
         assert path.endswith("/account_data/m.direct")
@@ -66,6 +75,13 @@ class Client:
     async def join(self, room_id: str) -> Any:
         self.joined.append(room_id)
         return JoinResponse(room_id)
+
+    async def room_get_state_event(self, room_id: str, kind: str, state_key: str) -> Any:
+        return self.member_state
+
+
+def state_error(errcode: str) -> RoomGetStateEventError:
+    return RoomGetStateEventError.from_dict({"errcode": errcode, "error": "no"}, "!dm:localhost")
 
 
 def directory(client: Client, sessions: Sessions, clock: FrozenClock, **channels: str) -> Any:
@@ -146,3 +162,42 @@ async def test_a_new_dm_may_be_opened_again_once_the_hour_is_over(
     assert not rooms.may_reopen(ANNA) and rooms.reopen_in(ANNA) == 3000.0
     now[0] = 1000.0 + 3600
     assert rooms.may_reopen(ANNA) and rooms.reopen_in(ANNA) == 0.0
+
+
+@pytest.mark.parametrize(
+    ("answer", "membership"),
+    [
+        (RoomGetStateEventResponse({"membership": "leave"}, "m.room.member", "!dm", ANNA), "leave"),
+        (state_error("M_NOT_FOUND"), None),  # never a member
+        (state_error("M_FORBIDDEN"), None),  # the bot may not look: its send is refused next
+    ],
+)
+async def test_membership_as_the_homeserver_has_it(
+    sessions: Sessions, clock: FrozenClock, answer: Any, membership: str | None
+) -> None:
+    client = Client()
+    client.member_state = answer
+    assert await directory(client, sessions, clock).membership("!dm", ANNA) == membership
+
+
+async def test_a_failed_membership_lookup_is_retried_not_read_as_never(
+    sessions: Sessions, clock: FrozenClock
+) -> None:
+    client = Client()
+    client.member_state = state_error("M_LIMIT_EXCEEDED")
+    with pytest.raises(DeliveryError) as failed:
+        await directory(client, sessions, clock).membership("!dm", ANNA)
+    assert not failed.value.permanent
+
+
+async def test_a_user_who_writes_again_may_be_given_a_new_dm_again(
+    sessions: Sessions, clock: FrozenClock
+) -> None:
+    rooms = directory(Client(), sessions, clock)
+    await rooms.remember_direct(ANNA, "!b:localhost", wrote=False)  # what new_dm records
+    await rooms._set_replaced(ANNA, "!b:localhost")
+    assert await rooms.replaced_dm(ANNA) == "!b:localhost"
+    await rooms.remember_direct(ANNA, "!b:localhost", wrote=False)  # the bot posts there
+    assert await rooms.replaced_dm(ANNA) == "!b:localhost"
+    await rooms.remember_direct(ANNA, "!b:localhost")  # the user writes in it
+    assert await rooms.replaced_dm(ANNA) is None
