@@ -217,6 +217,42 @@ async def test_a_requester_who_left_their_dm_is_written_to_in_a_new_one(world: W
     await requester.expect(new_dm, "bearbeitet jetzt Ihr Anliegen", within=30)
 
 
+async def test_a_requester_who_declines_the_new_dm_too_is_not_invited_again(
+    world: World,
+) -> None:
+    """Left their DM, then declined the one the bot opened in its place: the next notice
+    fails for good (logged) instead of an invite every hour, until they write again."""
+    requester, dm = await world.requester("schule", wait=True)
+    number = ticket_number((await file_request(requester, dm)).body)
+    left = await requester.client.room_leave(dm)
+    assert isinstance(left, nio.RoomLeaveResponse), left
+    room, agent = world.team_rooms["haushalt"], world.agent
+    await agent.say(room, f"/claim {number}")
+    await requester.sync_until(lambda: bool(requester.client.invited_rooms), within=30)
+    [new_dm] = list(requester.client.invited_rooms)
+    declined = await requester.client.room_leave(new_dm)
+    assert isinstance(declined, nio.RoomLeaveResponse), declined
+
+    async def bot_saw_it() -> bool:
+        client = world.bot.adapter.client
+        shown = client.rooms.get(new_dm) if client else None
+        return shown is not None and requester.user_id not in shown.users
+
+    await eventually(bot_saw_it, within=20, what="the bot sees the invite declined")
+    await agent.say(room, f"/ask {number} Welche Schule genau?")
+    await agent.expect(room, f"Nr. {number}")
+
+    async def given_up() -> bool:
+        rows = await world.bot.outbox_rows(target_address=requester.user_id)
+        return bool(rows) and rows[-1].status == "failed"
+
+    await eventually(given_up, within=30, what="the question's notice is given up")
+    [last] = (await world.bot.outbox_rows(target_address=requester.user_id))[-1:]
+    assert "declined" in (last.last_error or "")
+    await requester.sync(timeout_ms=0)
+    assert set(requester.client.invited_rooms) <= {new_dm}, "no third invite"
+
+
 async def test_a_bot_started_while_the_homeserver_is_down_serves_once_it_is_up(
     private_synapse: SynapseServer, worlds: WorldFactory
 ) -> None:
