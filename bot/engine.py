@@ -48,7 +48,6 @@ SHORTCUTS = {"complaint": "complaint", "idea": "idea", "proposal": "round_table"
 # Commands that start or end a dialog: only in a DM (a channel must not see a complaint begin).
 DIALOG_COMMANDS = frozenset({"new", "cancel", *SHORTCUTS})
 MAX_NAME = 200
-# Dialog slots that hold no input in progress: nothing to cancel there.
 KEEP_HELD_REPLY = frozenset({"cancel", "reply"})  # drop it on purpose / leave it held
 
 
