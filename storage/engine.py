@@ -132,6 +132,11 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
         @event.listens_for(engine.sync_engine, "commit")
         @event.listens_for(engine.sync_engine, "rollback")
         def _sqlite_end(conn: Any) -> None:
+            if conn.invalidated:
+                # Invalidated (a turn cancelled mid-statement, e.g. at stop): its info cannot
+                # be read now, and raising here would replace the real error; the pool's
+                # checkin hook below ends its turn.
+                return
             _leave(conn.info)
 
         @event.listens_for(engine.sync_engine.pool, "checkin")

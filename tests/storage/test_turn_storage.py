@@ -1,5 +1,6 @@
-"""What a turn relies on from storage, beyond the contract: SQLite's in-process writer queue,
-dialog states remembered within a transaction, and the Teams references' upsert."""
+"""What a turn relies on from storage, beyond the contract: SQLite's in-process writer queue
+(also after a turn cancelled mid-statement), dialog states remembered within a transaction,
+and the Teams references' upsert."""
 
 from __future__ import annotations
 
@@ -51,6 +52,25 @@ async def test_sqlite_writers_queue_in_process_and_a_failed_one_frees_the_queue(
         count = await session.scalar(select(func.count()).select_from(InboundEventRow))
     assert count == 24
     await engine.dispose()
+
+
+async def test_a_turn_cancelled_mid_statement_ends_with_its_own_error(tmp_path: Path) -> None:
+    """A stop cancels a turn inside a statement and SQLAlchemy invalidates the connection:
+    the rollback must not raise an error of its own (it replaced the cancellation, and the
+    engine then answered the message with an apology instead of keeping it for the next
+    start), and the next writer must still get its turn."""
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'hotline.db'}")
+    await upgrade(engine)
+    try:
+        async with engine.connect() as conn:
+            await conn.begin()
+            await conn.execute(select(func.count()).select_from(InboundEventRow))
+            await conn.invalidate()
+            await conn.rollback()
+        async with asyncio.timeout(5), engine.begin() as conn:
+            await conn.execute(select(func.count()).select_from(InboundEventRow))
+    finally:
+        await engine.dispose()
 
 
 async def test_a_dialog_state_is_read_once_per_transaction_and_follows_its_writes(
