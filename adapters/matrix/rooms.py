@@ -165,14 +165,15 @@ class RoomDirectory:
     async def user_left(self, room_id: str, user_id: str) -> bool:
         """Whether the user has left the room, declined its invite or was removed.
 
-        nio's view cannot tell a member who left from one whose invite it has not seen: a
-        sync can arrive while the homeserver is still creating a DM the bot opened (the
-        bot has joined, the invite follows). So an absence is confirmed with the user's
-        member state on the homeserver; no such state, or no answer, is not "left"."""
+        A joined member, as nio shows them, has not left. Anything else is asked of the
+        homeserver: nio cannot tell a member who left from one whose invite it has not
+        seen (a sync can arrive while the homeserver still creates a DM the bot opened),
+        and a declined invite may reach the bot's sync only with a later event, so
+        "invited" can be stale. No member state at all is not "left"."""
         room = self.client.rooms.get(room_id)
         if room is None or not room.users:
             return False
-        if user_id in room.users or user_id in room.invited_users:
+        if user_id in room.users and user_id not in room.invited_users:
             return False
         return await self.membership(room_id, user_id) in ("leave", "ban")
 

@@ -232,13 +232,8 @@ async def test_a_requester_who_declines_the_new_dm_too_is_not_invited_again(
     [new_dm] = list(requester.client.invited_rooms)
     declined = await requester.client.room_leave(new_dm)
     assert isinstance(declined, nio.RoomLeaveResponse), declined
-
-    async def bot_saw_it() -> bool:
-        client = world.bot.adapter.client
-        shown = client.rooms.get(new_dm) if client else None
-        return shown is not None and requester.user_id not in shown.users
-
-    await eventually(bot_saw_it, within=20, what="the bot sees the invite declined")
+    # Synapse may not wake the bot's sync for a declined invite: the bot must not rely on
+    # it (its view still shows the requester invited) and asks the homeserver instead.
     await agent.say(room, f"/ask {number} Welche Schule genau?")
     await agent.expect(room, f"Nr. {number}")
 
