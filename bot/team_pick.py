@@ -43,7 +43,8 @@ class PendingPick:
 @dataclass(frozen=True)
 class PickReply:
     """What a typed message does to an open picker: hand off (`command`), or say something
-    (`notice`: cancelled, or a number outside the list); `keep` leaves the picker open."""
+    (`notice`: cancelled, a number outside the list, a name's beginning); `keep` leaves
+    the picker open."""
 
     command: Command | None = None
     notice: Notice | None = None
