@@ -197,8 +197,8 @@ class ReplyFlow:
     async def report_if_replaced(
         self, session: AsyncSession, key: ConversationKey, actor: Actor, held: HeldReply
     ) -> None:
-        """A command took over the slot that held a reply (/neu, a form, a rating comment):
-        the held text was not sent, and the requester is told so, as on expiry."""
+        """A command took over the slot that held a reply (/neu, a workshop form): the held
+        text was not sent, and the requester is told so, as on expiry."""
         stored = await load_dialog(session, key=key)
         if stored is None or stored.dialog != REPLY_PICK:
             await self._tell_unsent(session, actor, held)
