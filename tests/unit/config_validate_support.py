@@ -11,9 +11,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from bot.config.loader import ConfigIssue, check_config, default_config_path
+
+Case = tuple[str, str, str, str, str | None]  # old, new, key path, message fragment, marker
 
 SAMPLE = default_config_path().read_text(encoding="utf-8")
 _DATA: dict[str, Any] = yaml.safe_load(SAMPLE)
@@ -54,3 +57,23 @@ def find(issues: list[ConfigIssue], path: str, fragment: str) -> ConfigIssue:
         map(str, issues)
     )
     return found[0]
+
+
+def issue_cases(cases: list[Case], id_width: int | None = None) -> pytest.MarkDecorator:
+    """The parametrization of a module's `test_issue_names_path_and_line`: one test per
+    case, named by key path and message (cut to `id_width` characters)."""
+    return pytest.mark.parametrize(
+        ("old", "new", "path", "fragment", "marker"),
+        cases,
+        ids=[f"{case[2]}:{case[3][:id_width]}" for case in cases],
+    )
+
+
+def assert_issue_at(
+    tmp_path: Path, old: str, new: str, path: str, fragment: str, marker: str | None
+) -> None:
+    """Change one spot of the sample: the single matching issue names the key path and the
+    changed line."""
+    text, line = mutate(old, new, marker)
+    issue = find(issues_of(tmp_path, text), path, fragment)
+    assert issue.line == line, str(issue)

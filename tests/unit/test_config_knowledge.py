@@ -12,12 +12,20 @@ import re
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
 import yaml
 
 from bot.config.loader import check_config, load_config
 from bot.config.model import CustomerGroup, DialogSettings, Roles, Texts
-from tests.unit.config_validate_support import SAMPLE, TOPIC, find, issues_of, line_of, mutate
+from tests.unit.config_validate_support import (
+    SAMPLE,
+    TOPIC,
+    assert_issue_at,
+    find,
+    issue_cases,
+    issues_of,
+    line_of,
+    mutate,
+)
 from tests.unit.test_config_loader import MINIMAL, write
 
 K = {entry["id"]: index for index, entry in enumerate(yaml.safe_load(SAMPLE)["knowledge"])}
@@ -311,17 +319,11 @@ CASES: list[tuple[str, str, str, str, str | None]] = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("old", "new", "path", "fragment", "marker"),
-    CASES,
-    ids=[f"{case[2]}:{case[3][:40]}" for case in CASES],
-)
+@issue_cases(CASES, id_width=40)
 def test_issue_names_path_and_line(
     tmp_path: Path, old: str, new: str, path: str, fragment: str, marker: str | None
 ) -> None:
-    text, line = mutate(old, new, marker)
-    issue = find(issues_of(tmp_path, text), path, fragment)
-    assert issue.line == line, str(issue)
+    assert_issue_at(tmp_path, old, new, path, fragment, marker)
 
 
 def test_knowledge_must_be_a_list(tmp_path: Path) -> None:

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
-from tests.unit.config_validate_support import STEPS, find, issues_of, mutate
+from tests.unit.config_validate_support import (
+    STEPS,
+    assert_issue_at,
+    issue_cases,
+)
 
 # (old text, new text, expected path, message fragment, line marker)
 CASES: list[tuple[str, str, str, str, str | None]] = [
@@ -118,14 +120,8 @@ CASES: list[tuple[str, str, str, str, str | None]] = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("old", "new", "path", "fragment", "marker"),
-    CASES,
-    ids=[f"{case[2]}:{case[3]}" for case in CASES],
-)
+@issue_cases(CASES)
 def test_issue_names_path_and_line(
     tmp_path: Path, old: str, new: str, path: str, fragment: str, marker: str | None
 ) -> None:
-    text, line = mutate(old, new, marker)
-    issue = find(issues_of(tmp_path, text), path, fragment)
-    assert issue.line == line, str(issue)
+    assert_issue_at(tmp_path, old, new, path, fragment, marker)

@@ -12,18 +12,17 @@ import copy as copy_module
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from bot.config.validate import validate
 from bot.config.yaml_lines import load_yaml
 from tests.unit.config_validate_support import (
     SAMPLE,
     STEPS,
     TOPIC,
+    assert_issue_at,
     find,
+    issue_cases,
     issues_of,
     line_of,
-    mutate,
 )
 
 # (old text, new text, expected path, message fragment, line marker)
@@ -103,17 +102,11 @@ CASES: list[tuple[str, str, str, str, str | None]] = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("old", "new", "path", "fragment", "marker"),
-    CASES,
-    ids=[f"{case[2]}:{case[3]}" for case in CASES],
-)
+@issue_cases(CASES)
 def test_issue_names_path_and_line(
     tmp_path: Path, old: str, new: str, path: str, fragment: str, marker: str | None
 ) -> None:
-    text, line = mutate(old, new, marker)
-    issue = find(issues_of(tmp_path, text), path, fragment)
-    assert issue.line == line, str(issue)
+    assert_issue_at(tmp_path, old, new, path, fragment, marker)
 
 
 def test_all_errors_are_reported_at_once(tmp_path: Path) -> None:
