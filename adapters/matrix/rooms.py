@@ -194,9 +194,9 @@ class RoomDirectory:
         the user writes again (then None): a user who leaves that one too has declined."""
         async with self.sessions() as session:
             value = await platform_state.get_value(
-                session, platform=PLATFORM, key=f"dm-replaced:{user_id}"
+                session, platform=PLATFORM, key=_replaced_key(user_id)
             )
-        return value or None
+        return value or None  # "" once they wrote again
 
     async def replace_dm(self, user_id: str) -> str:
         """Open a new DM in place of one the user left or that refused the bot; remembered
@@ -207,12 +207,13 @@ class RoomDirectory:
 
     async def _set_replaced(self, user_id: str, room_id: str) -> None:
         async with self.sessions() as session, session.begin():
+            await self._put(session, _replaced_key(user_id), room_id)
+
+    async def _put(self, session: AsyncSession, key: str, value: str) -> None:
+        """Store a value unless it is stored already (no write for a repeated message)."""
+        if await platform_state.get_value(session, platform=PLATFORM, key=key) != value:
             await platform_state.set_value(
-                session,
-                platform=PLATFORM,
-                key=f"dm-replaced:{user_id}",
-                value=room_id,
-                at=self.clock.now(),
+                session, platform=PLATFORM, key=key, value=value, at=self.clock.now()
             )
 
     async def load_direct(self) -> None:
@@ -249,21 +250,10 @@ class RoomDirectory:
         if self.remembered_dm(user_id) == room_id and (not wrote or room_id in self._wrote_in):
             return
         async with self.sessions() as session, session.begin():
-            known = await platform_state.get_value(session, platform=PLATFORM, key=f"dm:{user_id}")
-            if known != room_id:
-                await platform_state.set_value(
-                    session,
-                    platform=PLATFORM,
-                    key=f"dm:{user_id}",
-                    value=room_id,
-                    at=self.clock.now(),
-                )
-            replaced_key = f"dm-replaced:{user_id}"
-            replaced = await platform_state.get_value(session, platform=PLATFORM, key=replaced_key)
-            if wrote and replaced:
-                await platform_state.set_value(
-                    session, platform=PLATFORM, key=replaced_key, value="", at=self.clock.now()
-                )
+            await self._put(session, f"dm:{user_id}", room_id)
+            replaced = _replaced_key(user_id)
+            if wrote and await platform_state.get_value(session, platform=PLATFORM, key=replaced):
+                await self._put(session, replaced, "")  # they wrote: they may be invited again
         self._dms[user_id] = (room_id, time.monotonic())
         if wrote:
             self._wrote_in.add(room_id)
@@ -354,3 +344,8 @@ class RoomDirectory:
                 )
                 if attempt + 1 < DIRECT_ATTEMPTS:
                     await asyncio.sleep(2**attempt)
+
+
+def _replaced_key(user_id: str) -> str:
+    """The platform-state key of the DM that replaced one the user left (see replace_dm)."""
+    return f"dm-replaced:{user_id}"
