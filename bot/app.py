@@ -12,9 +12,10 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.clock import Clock, SystemClock
-from bot.config.loader import load_config
+from bot.clock import SHIFT_ENV, Clock, clock_from_environ
+from bot.config.loader import ConfigError, load_config
 from bot.config.model import OrgConfig
+from bot.config.validate_base import ConfigIssue
 from bot.delivery import Adapter, OutboxSender
 from bot.engine import Engine
 from bot.escalation.digest import Digests
@@ -67,7 +68,11 @@ def build_app(
     config enables). Platform SDKs are imported only for the platforms actually served."""
     from adapters.local.adapter import LocalChatAdapter
 
-    clock = clock or SystemClock()
+    if clock is None:
+        try:
+            clock = clock_from_environ(environ)
+        except ValueError as error:
+            raise ConfigError([ConfigIssue(SHIFT_ENV, str(error), None)], "environment") from None
     config = config or load_config(config_path(config_file, environ))
     db = make_engine(url or database_url(environ))
     sessions = make_sessionmaker(db)

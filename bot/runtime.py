@@ -40,17 +40,13 @@ async def serve(app: App, stop: asyncio.Event | None = None) -> None:
     app.engine.on_outbox = wake.set
     app.jobs.sweeper.on_outbox = wake.set
     sender = asyncio.create_task(deliver_forever(app.sender, wake), name="outbox")
-    digest: asyncio.Task[int] | None = None
     try:
         for name, adapter in app.adapters.items():
             log.warning("starting %s adapter", name)
             await adapter.start(app.engine.handle)
         app.jobs.start()
-        digest = asyncio.create_task(app.jobs.catch_up_digest(), name="catch-up-digest")
         await stop.wait()
     finally:
-        if digest is not None:
-            digest.cancel()
         await app.jobs.stop()
         await stop_delivery(app.sender, sender, wake)
         await app.close()

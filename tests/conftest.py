@@ -31,6 +31,14 @@ def berlin(*args: int) -> datetime:
     return datetime(*args, tzinfo=BERLIN)  # type: ignore[misc]
 
 
+def world_day_start() -> datetime:
+    """Where the clock of a running test bot (its own process or a background task) starts:
+    Tuesday 24 Nov 2026, 08:30 in Berlin. Office hours have begun, the daily digest is 15
+    minutes away, the week's report was Monday's, no holiday is near. Never the real date:
+    a test run on a Monday must not receive the bot's own weekly report."""
+    return berlin(2026, 11, 24, 8, 30)
+
+
 @pytest.fixture(scope="session")
 def config() -> OrgConfig:
     """The embedded sample organisation."""

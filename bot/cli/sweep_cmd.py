@@ -15,7 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.cli.common import opened_app
-from bot.clock import Clock, FrozenClock, SystemClock
+from bot.clock import Clock, FrozenClock, clock_from_environ
 from storage.repositories import escalation as repo
 
 
@@ -30,7 +30,10 @@ def register(sub: Any) -> None:
 
 def _clock(at: str | None) -> Clock | str:
     if at is None:
-        return SystemClock()
+        try:
+            return clock_from_environ()
+        except ValueError as error:
+            return str(error)
     try:
         moment = datetime.fromisoformat(at)
     except ValueError:

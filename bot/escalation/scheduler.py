@@ -2,16 +2,17 @@
 
 The jobs are database sweeps, not a job per ticket, so any number of instances can run
 them side by side: the unique step keys and outbox keys make each message go out once.
+The daily jobs (digest, retention) are checks on the bot's own clock, not cron triggers on
+the machine's: a bot whose clock is injected (tests, demos) keeps its days consistent.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime
+from datetime import date, datetime, time
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.escalation.digest import Digests
@@ -23,7 +24,8 @@ from bot.workshops.jobs import WorkshopJobs
 
 log = logging.getLogger(__name__)
 WORKSHOP_INTERVAL = 300  # seconds: reminders and forms need no minute precision
-RETENTION_AT = (2, 30)  # at night: deleting is nobody's working-hours business
+DAILY_CHECK_INTERVAL = 60  # seconds: how often the daily jobs look at the clock
+RETENTION_AT = time(2, 30)  # at night: deleting is nobody's working-hours business
 
 
 class DeadlineJobs:
@@ -44,6 +46,9 @@ class DeadlineJobs:
         self.newsletters = newsletters
         self._running = asyncio.Lock()
         self._caught_up = False
+        self._looked = False  # the daily check ran at least once in this process
+        self._digest_day: date | None = None
+        self._retention_day: date | None = None
         self.scheduler: AsyncIOScheduler | None = None
 
     async def run_sweep(self) -> SweepReport | None:
@@ -109,15 +114,24 @@ class DeadlineJobs:
             log.exception("newsletter dispatch failed; the next round retries")
             return 0
 
-    async def catch_up_digest(self) -> int:
-        """At start: if today's digest time passed while the bot was down, send it now
-        (one digest, however long the bot was away; never twice thanks to its outbox key)."""
+    async def run_daily(self) -> None:
+        """Today's digest once its time has come, and the nightly retention, each once per
+        day and process (the outbox keys keep a second instance from sending twice).
+
+        A process that starts after the digest time sends today's digest at once if it is
+        office time (the bot was down at the usual time); in the evening it leaves it to
+        tomorrow morning's."""
         now = self.sweeper.clock.now().astimezone(self.digests.tz)
-        if now.time() < self.sweeper.config.escalation.digest_at:
-            return 0
-        if not self.digests.calendar.is_office_time(now):
-            return 0  # not in the evening: tomorrow morning's digest covers it
-        return await self.run_digest()
+        late_start = not self._looked
+        self._looked = True
+        today = now.date()
+        if self._digest_day != today and now.time() >= self.sweeper.config.escalation.digest_at:
+            self._digest_day = today
+            if not late_start or self.digests.calendar.is_office_time(now):
+                await self.run_digest()
+        if self._retention_day != today and now.time() >= RETENTION_AT:
+            self._retention_day = today
+            await self.run_retention()
 
     def start(self) -> AsyncIOScheduler:
         """Start the scheduler on the running event loop."""
@@ -132,14 +146,13 @@ class DeadlineJobs:
             coalesce=True,
             next_run_time=datetime.now(self.digests.tz),
         )
-        at = config.escalation.digest_at
         scheduler.add_job(
-            self.run_digest,
-            CronTrigger(hour=at.hour, minute=at.minute, timezone=str(self.digests.tz)),
-            id="daily-digest",
+            self.run_daily,
+            IntervalTrigger(seconds=DAILY_CHECK_INTERVAL),
+            id="daily",
             max_instances=1,
             coalesce=True,
-            misfire_grace_time=3600,
+            next_run_time=datetime.now(self.digests.tz),
         )
         scheduler.add_job(
             self.run_workshops,
@@ -155,19 +168,10 @@ class DeadlineJobs:
             max_instances=1,
             coalesce=True,
         )
-        scheduler.add_job(
-            self.run_retention,
-            CronTrigger(
-                hour=RETENTION_AT[0], minute=RETENTION_AT[1], timezone=str(self.digests.tz)
-            ),
-            id="retention",
-            max_instances=1,
-            coalesce=True,
-            misfire_grace_time=6 * 3600,
-        )
         scheduler.start()
         self.scheduler = scheduler
-        log.warning("deadline sweep every %ss, daily digest at %s", interval, at.strftime("%H:%M"))
+        at = config.escalation.digest_at.strftime("%H:%M")
+        log.warning("deadline sweep every %ss, daily digest at %s", interval, at)
         return scheduler
 
     async def stop(self) -> None:

@@ -6,11 +6,20 @@ import json
 import os
 import subprocess
 import sys
+from functools import cache
 from pathlib import Path
 
 import pytest
 
 from bot.cli.main import main
+from bot.clock import SHIFT_ENV, ShiftedClock
+from tests.conftest import world_day_start
+
+
+@cache
+def _clock_shift() -> str:
+    """One shift for every command of the run: the shells live on the test's day, in order."""
+    return str(ShiftedClock.starting_at(world_day_start()).offset.total_seconds())
 
 
 @pytest.mark.parametrize(
@@ -107,7 +116,7 @@ def test_check_config_accepts_sample_and_lists_every_error(
 
 
 def _cli(*args: str, data_dir: Path, stdin: str = "") -> str:
-    env = {**os.environ, "HOTLINE_DATA_DIR": str(data_dir)}
+    env = {**os.environ, "HOTLINE_DATA_DIR": str(data_dir), SHIFT_ENV: _clock_shift()}
     env.pop("HOTLINE_DATABASE_URL", None)
     env.pop("HOTLINE_CONFIG", None)
     done = subprocess.run(
@@ -174,7 +183,7 @@ def test_privacy_export_and_delete(tmp_path: Path) -> None:
         [sys.executable, "-m", "bot.cli.main", "privacy", "delete", "schule.sonne"],
         capture_output=True,
         text=True,
-        env={**os.environ, "HOTLINE_DATA_DIR": str(tmp_path)},
+        env={**os.environ, "HOTLINE_DATA_DIR": str(tmp_path), SHIFT_ENV: _clock_shift()},
         timeout=60,
         check=False,
     )
@@ -271,7 +280,7 @@ def test_workshops_import_reports_rows_and_updates_by_code(tmp_path: Path) -> No
         [sys.executable, "-m", "bot.cli.main", "workshops", "import", str(bad)],
         capture_output=True,
         text=True,
-        env={**os.environ, "HOTLINE_DATA_DIR": str(tmp_path)},
+        env={**os.environ, "HOTLINE_DATA_DIR": str(tmp_path), SHIFT_ENV: _clock_shift()},
         timeout=60,
         check=False,
     )

@@ -26,11 +26,13 @@ from sqlalchemy import func, select
 
 from adapters.matrix.adapter import MatrixAdapter
 from bot.app import App, build_app
+from bot.clock import Clock, ShiftedClock
 from bot.config.loader import load_config
 from bot.config.model import OrgConfig, PlatformConfig, SecretRef
 from bot.runtime import serve
 from storage.migrate import upgrade
 from storage.models import OutboxRow
+from tests.conftest import world_day_start
 
 TOKEN_ENV = "HOTLINE_TEST_MATRIX_TOKEN"
 ENCRYPTION_STATE: dict[str, Any] = {
@@ -96,6 +98,8 @@ class HotlineBot:
     config: OrgConfig
     data_dir: Path
     startup_timeout: float = 60.0
+    # One clock for every start: a restart continues the test's day, never the real date.
+    clock: Clock = field(default_factory=lambda: ShiftedClock.starting_at(world_day_start()))
     app: App | None = None
     starts: int = 0
     _stop: asyncio.Event | None = None
@@ -121,6 +125,7 @@ class HotlineBot:
         app = build_app(
             config=self.config,
             url=self.url,
+            clock=self.clock,
             environ={"HOTLINE_DATA_DIR": str(self.data_dir)},
             platforms=("matrix",),
         )

@@ -33,9 +33,11 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from bot.clock import SHIFT_ENV, ShiftedClock
 from bot.config.loader import default_config_path
 from storage.models import InboundEventRow, InboxRow, OutboxRow
 from tests.child_process import die_with_parent, resolve_prctl
+from tests.conftest import world_day_start
 
 TOKEN_ENV = "HOTLINE_MATRIX_ACCESS_TOKEN"  # the sample config's name for the token
 EXECUTABLE = Path(sys.executable).with_name("hotline-bot")
@@ -93,6 +95,8 @@ class BotProcess:
         self.log_path = data_dir / "bot.log"
         self.access_token = access_token
         self.starts = 0
+        # Every process starts on the test's day, a restart where the last one left off.
+        self.clock_shift = ShiftedClock.starting_at(world_day_start()).offset
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -113,6 +117,7 @@ class BotProcess:
             "HOTLINE_DATA_DIR": str(self.data_dir),
             "HOTLINE_CONFIG": str(self.config),
             TOKEN_ENV: self.access_token,
+            SHIFT_ENV: str(self.clock_shift.total_seconds()),
             "PYTHONUNBUFFERED": "1",
         }
         return env

@@ -60,8 +60,7 @@ async def test_serve_runs_the_sweep_at_start_and_on_its_interval(
         assert app.jobs.scheduler is not None
         assert {job.id for job in app.jobs.scheduler.get_jobs()} == {
             "deadline-sweep",
-            "daily-digest",
-            "retention",
+            "daily",
             "workshops",
             "newsletters",
         }
