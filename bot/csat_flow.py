@@ -6,15 +6,17 @@ service and, in the requester's own conversation, waits for one comment (or "nei
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.actions import ButtonAction
 from bot.clock import Clock
 from bot.config.model import OrgConfig
-from bot.domain.errors import NotRatable
 from bot.i18n import t
 from bot.notices import Notice
 from bot.service.actors import Actor
-from bot.service.satisfaction import SatisfactionService
+from bot.service.satisfaction import RATING, SCORES, SatisfactionService
 from dialogs.commands import Command
 from dialogs.survey import (
     COMMENT,
@@ -24,6 +26,8 @@ from dialogs.survey import (
     is_skip,
     pending_comment,
 )
+from storage.models import OpenPromptRow
+from storage.repositories import prompts
 from storage.repositories.dialog_states import ConversationKey
 
 
@@ -41,27 +45,110 @@ class CsatFlow:
     async def command(
         self, session: AsyncSession, command: Command, key: ConversationKey, actor: Actor
     ) -> list[Notice]:
-        """Store the rating; ask for a comment unless one came with the command."""
+        """ "/bewertung 12 4 [Kommentar]" rates or changes a rating on purpose; an old card's
+        button without a prompt id ("rate:12:4") answers the question once, like a new one."""
         if command.ticket_id is None:
             raise ValueError("rate needs a ticket number")
+        ticket_id, loc = command.ticket_id, actor.locale
         score_text, _, comment = command.text.partition(" ")
-        if not (score_text.isdecimal() and len(score_text) == 1):
-            raise NotRatable("score is not a number from 1 to 5", id=command.ticket_id)
-        ticket_id, score, loc = command.ticket_id, int(score_text), actor.locale
-        await self.service.rate(session, actor=actor, ticket_id=ticket_id, score=score)
-        if comment.strip():
-            await self.service.comment(
-                session, actor=actor, ticket_id=ticket_id, text=comment.strip()
-            )
-            return [Notice(text=t("csat.thanks", loc, score=score), ticket_id=ticket_id)]
+        score = _score(score_text)
+        if score is None:
+            return [Notice(text=t("csat.range", loc, id=ticket_id), channel_safe=False)]
+        if command.from_button:
+            await self.service.still_ratable_or_raise(session, actor, ticket_id)
+            already = await self.service.score_of(session, ticket_id)
+            if already is not None:
+                return [_already_rated(ticket_id, already, loc)]
+        return await self._rate(session, key, actor, ticket_id, score, comment.strip())
+
+    async def pressed(
+        self,
+        session: AsyncSession,
+        key: ConversationKey,
+        actor: Actor,
+        action: ButtonAction,
+        prompt: OpenPromptRow,
+    ) -> list[Notice]:
+        """A rating button of the question `prompt`: taken once, stale afterwards."""
+        loc, ticket_id = actor.locale, prompt.ticket_id
+        score = _score(action.arg(1) or "")
+        mine = (prompt.platform, prompt.user_id) == (actor.platform, actor.user_id)
+        if ticket_id is None or not mine or action.arg(0) != str(ticket_id) or score is None:
+            return [Notice(text=t("prompt.stale", loc), channel_safe=False)]
+        if prompt.closed_at is not None:
+            return await self._stale(session, prompt, ticket_id, loc)
+        return await self._rate(session, key, actor, ticket_id, score, "")
+
+    async def typed(
+        self,
+        session: AsyncSession,
+        key: ConversationKey,
+        actor: Actor,
+        text: str,
+        newer_than: datetime | None,
+    ) -> list[Notice] | None:
+        """A bare number typed while a rating question is the newest open question (newer
+        than `newer_than`, the running dialog's last step): it is the rating. A number out
+        of range asks again; other text (or no such question) is not for the rating."""
+        number = text.strip().rstrip(".")
+        if not number.isdecimal() or len(number) > 3:
+            return None
+        waiting = await prompts.typed_candidates(
+            session, platform=actor.platform, user_id=actor.user_id, now=self.clock.now()
+        )
+        prompt = next((row for row in waiting if row.kind == RATING), None)
+        if prompt is None or prompt.ticket_id is None:
+            return None
+        if newer_than is not None and prompt.created_at <= newer_than:
+            return None  # the dialog's question came later: the number is its answer
+        score = _score(number)
+        if score is None:
+            return [Notice(text=t("csat.typed_range", actor.locale, id=prompt.ticket_id))]
+        return await self._rate(session, key, actor, prompt.ticket_id, score, "")
+
+    async def _stale(
+        self, session: AsyncSession, prompt: OpenPromptRow, ticket_id: int, loc: str
+    ) -> list[Notice]:
+        if prompt.outcome == "reopened":
+            return [Notice(text=t("prompt.stale_reopened", loc, id=ticket_id), channel_safe=False)]
+        already = await self.service.score_of(session, ticket_id)
+        if already is None:
+            return [Notice(text=t("prompt.stale", loc), channel_safe=False)]
+        return [_already_rated(ticket_id, already, loc)]
+
+    async def _rate(
+        self,
+        session: AsyncSession,
+        key: ConversationKey,
+        actor: Actor,
+        ticket_id: int,
+        score: int,
+        comment: str,
+    ) -> list[Notice]:
+        """Store the rating; ask for a comment unless one came with it."""
+        loc = actor.locale
+        before = await self.service.rate(session, actor=actor, ticket_id=ticket_id, score=score)
+        notices: list[Notice] = []
+        if before is not None:
+            same = before == score
+            key_ = "csat.changed_same" if same else "csat.changed"
+            text = t(key_, loc, id=ticket_id, score=score, before=before)
+            notices.append(Notice(text=text, ticket_id=ticket_id, channel_safe=False))
+            if same and not comment:
+                return notices
+        if comment:
+            await self.service.comment(session, actor=actor, ticket_id=ticket_id, text=comment)
+            thanks = t("csat.thanks", loc, score=score)
+            return [*notices, Notice(text=thanks, ticket_id=ticket_id, channel_safe=False)]
         timeout = self.config.dialogs.timeout
         if await input_running(session, key=key, now=self.clock.now(), expires_after=timeout):
             # A request, a form or a held reply is in progress here: keep it; the rating
             # alone is stored.
-            return [Notice(text=t("csat.thanks_short", loc, score=score), ticket_id=ticket_id)]
+            thanks = t("csat.thanks_short", loc, score=score)
+            return [*notices, Notice(text=thanks, ticket_id=ticket_id, channel_safe=False)]
         await await_comment(session, key=key, ticket_id=ticket_id, score=score, at=self.clock.now())
         text = t("csat.thanks_ask_comment", loc, score=score)
-        return [Notice(text=text, ticket_id=ticket_id, channel_safe=False)]
+        return [*notices, Notice(text=text, ticket_id=ticket_id, channel_safe=False)]
 
     async def turn(
         self,
@@ -83,7 +170,21 @@ class CsatFlow:
         await close_comment(session, key=key)
         if not await self.service.still_ratable(session, actor, pending.ticket_id):
             return None  # reopened meanwhile: this text belongs to the request, not a rating
+        if await self.service.score_of(session, pending.ticket_id) != pending.score:
+            return None  # the rating changed since: this comment was asked for the old one
         if is_skip(text):
             return [Notice(text=t("csat.no_comment", actor.locale))]
         await self.service.comment(session, actor=actor, ticket_id=pending.ticket_id, text=text)
         return [Notice(text=t("csat.comment_thanks", actor.locale), ticket_id=pending.ticket_id)]
+
+
+def _score(text: str) -> int | None:
+    """A score from 1 to 5 as typed or carried by a button; None for anything else."""
+    text = text.strip()
+    return int(text) if text.isdecimal() and len(text) == 1 and int(text) in SCORES else None
+
+
+def _already_rated(ticket_id: int, score: int, locale: str) -> Notice:
+    return Notice(
+        text=t("csat.already_rated", locale, id=ticket_id, score=score), channel_safe=False
+    )

@@ -115,6 +115,7 @@ class Command:
     text: str = ""
     other_id: int | None = None  # the second number of "/zusammenfuehren 1 2"
     audience: Audience = Audience.EVERYONE
+    from_button: bool = False  # pressed on a card (answers it once), not typed on purpose
 
 
 @dataclass(frozen=True)
@@ -162,7 +163,7 @@ def command_from_action(action_id: str) -> Command | None:
     spec = next((s for s in SPECS if s.name == name), None)
     if spec is None or not _is_id(number):
         return None
-    base = Command(spec.name, ticket_id=int(number), audience=spec.audience)
+    base = Command(spec.name, ticket_id=int(number), audience=spec.audience, from_button=True)
     if not extra and spec.args in (Args.ID, Args.OPTIONAL_ID, Args.ID_OPTIONAL_TEXT):
         return base
     if spec.name == "handoff":  # "handoff:12" asks for the team, "handoff:12:kred" hands off

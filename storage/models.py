@@ -191,6 +191,24 @@ class DialogStateRow(Base):
     updated_at: Mapped[datetime]
 
 
+class OpenPromptRow(Base):
+    """A question the bot asked one person and still waits for (a rating, ...): its id is
+    what the question's buttons carry, so an answer to a closed one is known as stale."""
+
+    __tablename__ = "open_prompts"
+    __table_args__ = (Index(None, "platform", "user_id", "closed_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(32))
+    ticket_id: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime]
+    typed_until: Mapped[datetime]  # a typed answer counts until then; buttons while open
+    closed_at: Mapped[datetime | None]
+    outcome: Mapped[str | None] = mapped_column(String(32))
+
+
 class UserProfileRow(Base):
     """What the hotline remembers about a requester: customer group and language."""
 

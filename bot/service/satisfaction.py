@@ -4,8 +4,11 @@ a requester who is not satisfied can reopen instead."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import actions
 from bot.clock import Clock
 from bot.config.model import OrgConfig, Person
 from bot.domain.errors import NotRatable, RateOwnOnly
@@ -16,18 +19,37 @@ from bot.notices import Choice, Notice, Outgoing
 from bot.service import feedback, notify, permissions
 from bot.service.actors import Actor
 from storage.models import TicketRow
+from storage.repositories import prompts
 from storage.repositories import satisfaction as repo
 from storage.repositories import tickets as tickets_repo
 
 SCORES = range(1, 6)
 LOW = 2  # ratings at or below this reach the team lead
+RATING = "rating"  # the open prompt's kind
+TYPED_FOR = timedelta(days=1)  # a bare typed number still answers the question this long
 
 
-def survey(ticket: TicketRow) -> Notice:
+async def ask(session: AsyncSession, ticket: TicketRow, now: datetime) -> Notice:
+    """Open the rating prompt for a resolved ticket and return its question: its buttons
+    carry the prompt's id, so each is taken once."""
+    prompt = await prompts.open_prompt(
+        session,
+        platform=ticket.requester_platform,
+        user_id=ticket.requester_id,
+        kind=RATING,
+        ticket_id=ticket.id,
+        at=now,
+        typed_until=now + TYPED_FOR,
+    )
+    return survey(ticket, prompt.id)
+
+
+def survey(ticket: TicketRow, prompt_id: int | None) -> Notice:
     """The question sent with the answer: five rating buttons and 'reopen'."""
     loc = ticket.requester_locale
     choices = [
-        Choice(f"rate:{ticket.id}:{score}", t(f"csat.score.{score}", loc)) for score in SCORES
+        Choice(actions.rating(ticket.id, score, prompt_id), t(f"csat.score.{score}", loc))
+        for score in SCORES
     ]
     choices.append(Choice(f"reopen:{ticket.id}", t("button.reopen", loc)))
     return Notice(
@@ -47,15 +69,28 @@ class SatisfactionService:
 
     async def rate(
         self, session: AsyncSession, *, actor: Actor, ticket_id: int, score: int
-    ) -> TicketRow:
-        """The requester rates their resolved ticket (again: the latest rating counts)."""
+    ) -> int | None:
+        """The requester rates their resolved ticket; returns the score it had before (None:
+        first rating). Every open rating question of the ticket is answered by this."""
         ticket = await self._ratable(session, actor, ticket_id)
         if score not in SCORES:
             raise NotRatable("score out of range", id=ticket_id)
-        row = await repo.rate(session, ticket=ticket, score=score, at=self.clock.now())
-        if score <= LOW:
-            await self._tell_leads(session, ticket, "csat.low", score=row.score)
-        return ticket
+        existing = await repo.rating_of(session, ticket_id=ticket_id)
+        before = None if existing is None else existing.score
+        now = self.clock.now()
+        if before != score:
+            row = await repo.rate(session, ticket=ticket, score=score, at=now)
+            if score <= LOW:
+                await self._tell_leads(session, ticket, "csat.low", score=row.score)
+        await prompts.close_for_ticket(
+            session, kind=RATING, ticket_id=ticket_id, outcome="answered", at=now
+        )
+        return before
+
+    async def score_of(self, session: AsyncSession, ticket_id: int) -> int | None:
+        """The ticket's current rating, if any."""
+        row = await repo.rating_of(session, ticket_id=ticket_id)
+        return None if row is None else row.score
 
     async def comment(
         self, session: AsyncSession, *, actor: Actor, ticket_id: int, text: str
@@ -76,6 +111,13 @@ class SatisfactionService:
         except (NotRatable, RateOwnOnly):
             return False
         return True
+
+    async def still_ratable_or_raise(
+        self, session: AsyncSession, actor: Actor, ticket_id: int
+    ) -> None:
+        """Raise the refusal (not the requester, not resolved) before anything is said about
+        the ticket's rating."""
+        await self._ratable(session, actor, ticket_id)
 
     async def _ratable(self, session: AsyncSession, actor: Actor, ticket_id: int) -> TicketRow:
         ticket = await tickets_repo.get_ticket(session, ticket_id=ticket_id)

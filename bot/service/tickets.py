@@ -28,11 +28,11 @@ from bot.i18n import t
 from bot.i18n.formatting import format_moment
 from bot.markup import literal
 from bot.notices import Outgoing
-from bot.service import deadlines, feedback, notify, permissions
+from bot.service import deadlines, feedback, notify, permissions, satisfaction
 from bot.service.actors import Actor, display_name
-from bot.service.satisfaction import survey
 from bot.service.ticket_base import TicketServiceBase
 from storage.models import TicketRow
+from storage.repositories import prompts
 from storage.repositories import tickets as repo
 
 
@@ -219,7 +219,8 @@ class TicketService(TicketServiceBase):
         await self._record(session, ticket, Action.RESOLVE, before, actor, person, {"text": answer})
         await self._tell(session, ticket, "ticket.resolved", answer=literal(answer))
         target = feedback.requester_target(ticket)
-        await notify.send(session, [Outgoing(target, survey(ticket))], at=now)
+        question = await satisfaction.ask(session, ticket, now)
+        await notify.send(session, [Outgoing(target, question)], at=now)
         await self._update_card(session, ticket)
         return ticket
 
@@ -233,6 +234,13 @@ class TicketService(TicketServiceBase):
         ticket.resolved_at, ticket.assignee, ticket.first_responded_at = None, None, None
         ticket.queued_at = self.clock.now()
         deadlines.start_clocks(self.config, ticket, self.clock.now())
+        await prompts.close_for_ticket(
+            session,
+            kind=satisfaction.RATING,
+            ticket_id=ticket.id,
+            outcome="reopened",
+            at=self.clock.now(),
+        )
         await self._record(session, ticket, Action.REOPEN, before, actor, person, {"text": reason})
         await self._tell(session, ticket, "ticket.reopened")
         await self._post_card(session, ticket, note=literal(reason))

@@ -19,7 +19,8 @@ async def rating_of(session: AsyncSession, *, ticket_id: int) -> SatisfactionRow
 async def rate(
     session: AsyncSession, *, ticket: TicketRow, score: int, at: datetime
 ) -> SatisfactionRow:
-    """Store (or change) the rating of `ticket`; the comment is kept when the score changes."""
+    """Store (or change) the rating of `ticket`. A comment belongs to the score it was
+    written for: a changed score drops it."""
     row = await rating_of(session, ticket_id=ticket.id)
     if row is None:
         row = SatisfactionRow(
@@ -33,6 +34,8 @@ async def rate(
         )
         session.add(row)
     else:
+        if row.score != score:
+            row.comment = None
         row.score, row.rated_at = score, at
     await session.flush()
     return row

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select
 
 from bot.clock import FrozenClock
 from bot.config.model import OrgConfig
 from storage.models import SatisfactionRow
+from storage.repositories import prompts
 from tests.harness import Harness, texts
 from tests.service.sweep_support import Sessions
 
@@ -27,6 +30,13 @@ async def resolved(hotline: Harness) -> int:
     return ticket_id
 
 
+async def rating_prompt(hotline: Harness, ticket_id: int) -> int:
+    """The id of the open rating question of a ticket."""
+    async with hotline.sessions() as session:
+        [row] = await prompts.open_for_ticket(session, kind="rating", ticket_id=ticket_id)
+    return row.id
+
+
 async def ratings(hotline: Harness) -> list[tuple[int, int, str | None]]:
     async with hotline.sessions() as session:
         rows = (await session.scalars(select(SatisfactionRow))).all()
@@ -38,11 +48,12 @@ async def test_resolved_ticket_asks_for_a_rating_and_takes_a_comment(hotline: Ha
     told = await hotline.dm(REQUESTER)
     question = told[-1]
     assert "Wie zufrieden sind Sie" in question.text
+    prompt = await rating_prompt(hotline, ticket_id)
     assert [c.id for c in question.choices] == [
-        *(f"rate:{ticket_id}:{score}" for score in range(1, 6)),
+        *(f"rate:{ticket_id}:{score}@{prompt}" for score in range(1, 6)),
         f"reopen:{ticket_id}",
     ]
-    answer = await hotline.say(REQUESTER, action_id=f"rate:{ticket_id}:5")
+    answer = await hotline.say(REQUESTER, action_id=f"rate:{ticket_id}:5@{prompt}")
     assert "5 von 5" in texts(answer) and "anmerken" in texts(answer)
     thanks = await hotline.say(REQUESTER, "Schnell und freundlich, danke!")
     assert "Kommentar ist angekommen" in texts(thanks)
@@ -65,9 +76,10 @@ async def test_a_low_rating_reaches_the_team_lead_with_its_comment(hotline: Harn
 
 async def test_no_comment_and_rerating(hotline: Harness) -> None:
     ticket_id = await resolved(hotline)
-    await hotline.say(REQUESTER, action_id=f"rate:{ticket_id}:3")
+    await hotline.say(REQUESTER, action_id=f"rate:{ticket_id}:3")  # an old card's button
     assert "Bis zum nächsten Mal" in texts(await hotline.say(REQUESTER, "nein"))
-    await hotline.say(REQUESTER, f"/bewertung {ticket_id} 4")
+    changed = texts(await hotline.say(REQUESTER, f"/bewertung {ticket_id} 4"))
+    assert "ist jetzt 4 von 5 (vorher 3)" in changed
     assert await ratings(hotline) == [(ticket_id, 4, None)]
 
 
@@ -100,3 +112,100 @@ async def test_an_open_ticket_cannot_be_rated(hotline: Harness) -> None:
     ticket_id = await hotline.file_request(REQUESTER, topic="haushalt")
     answer = texts(await hotline.say(REQUESTER, f"/bewertung {ticket_id} 5"))
     assert "erledigte Anliegen" in answer
+
+
+# --- the rating is a prompt: typed, once, stale afterwards, changed only on purpose ---------
+
+
+async def test_a_typed_number_at_the_rating_question_is_the_rating(hotline: Harness) -> None:
+    """Repro: typing "4" at "Tippen Sie auf eine Zahl ..." started a new request."""
+    ticket_id = await resolved(hotline)
+    answer = texts(await hotline.say(REQUESTER, "4"))
+    assert "Danke für Ihre Bewertung (4 von 5)" in answer
+    assert "Worum geht es" not in answer and "Guten Tag" not in answer
+    assert await ratings(hotline) == [(ticket_id, 4, None)]
+    await hotline.say(REQUESTER, "Sehr hilfreich")
+    assert await ratings(hotline) == [(ticket_id, 4, "Sehr hilfreich")]
+    # The question is answered: the next number is not a rating any more.
+    again = texts(await hotline.say(REQUESTER, "5"))
+    assert "Bewertung" not in again
+    assert await ratings(hotline) == [(ticket_id, 4, "Sehr hilfreich")]
+
+
+async def test_a_typed_number_out_of_range_asks_again_with_the_range(hotline: Harness) -> None:
+    ticket_id = await resolved(hotline)
+    answer = texts(await hotline.say(REQUESTER, "9"))
+    assert f"Bitte eine Zahl von 1 bis 5 für Nr. {ticket_id}" in answer
+    assert "Guten Tag" not in answer
+    assert await ratings(hotline) == []
+    assert "1 von 5" in texts(await hotline.say(REQUESTER, "1"))
+    assert await ratings(hotline) == [(ticket_id, 1, None)]
+
+
+async def test_a_rating_is_given_once_from_its_question(hotline: Harness) -> None:
+    """Repro: a reaction 16 minutes later turned a 4 into a 2, kept the praise beside the 2
+    and alerted the team lead."""
+    ticket_id = await resolved(hotline)
+    prompt = await rating_prompt(hotline, ticket_id)
+    await hotline.say(REQUESTER, action_id=f"rate:{ticket_id}:4@{prompt}")
+    await hotline.say(REQUESTER, "Alles bestens")
+    await hotline.dm(TEAM_LEAD)
+    hotline.clock.advance(timedelta(minutes=16))
+    stale = texts(await hotline.say(REQUESTER, action_id=f"rate:{ticket_id}:2@{prompt}"))
+    assert "nicht mehr aktuell" in stale and "bereits mit 4 von 5 bewertet" in stale
+    assert f"/bewertung {ticket_id}" in stale  # how to change it on purpose
+    legacy = texts(await hotline.say(REQUESTER, action_id=f"rate:{ticket_id}:1"))
+    assert "bereits mit 4 von 5 bewertet" in legacy  # an old card without a prompt id, too
+    assert await ratings(hotline) == [(ticket_id, 4, "Alles bestens")]
+    assert await hotline.dm(TEAM_LEAD) == []
+
+
+async def test_changing_a_rating_on_purpose_says_what_it_replaces(hotline: Harness) -> None:
+    ticket_id = await resolved(hotline)
+    await hotline.say(REQUESTER, "4")
+    await hotline.say(REQUESTER, "Alles bestens")
+    await hotline.dm(TEAM_LEAD)
+    changed = texts(await hotline.say(REQUESTER, f"/bewertung {ticket_id} 2"))
+    assert "ist jetzt 2 von 5 (vorher 4)" in changed
+    assert await ratings(hotline) == [(ticket_id, 2, None)]  # the praise was for the 4
+    assert f"Nr. {ticket_id} wurde mit 2 von 5 bewertet" in texts(await hotline.dm(TEAM_LEAD))
+    await hotline.say(REQUESTER, "Doch zu langsam")
+    assert await ratings(hotline) == [(ticket_id, 2, "Doch zu langsam")]
+    same = texts(await hotline.say(REQUESTER, f"/bewertung {ticket_id} 2"))
+    assert "es bleibt dabei" in same
+    assert await ratings(hotline) == [(ticket_id, 2, "Doch zu langsam")]
+
+
+async def test_the_rating_question_of_a_reopened_request_is_stale(hotline: Harness) -> None:
+    ticket_id = await resolved(hotline)
+    prompt = await rating_prompt(hotline, ticket_id)
+    await hotline.say(REQUESTER, action_id=f"reopen:{ticket_id}")
+    stale = texts(await hotline.say(REQUESTER, action_id=f"rate:{ticket_id}:5@{prompt}"))
+    assert "nicht mehr aktuell" in stale and "wieder in Bearbeitung" in stale
+    assert await ratings(hotline) == []
+    assert (await hotline.ticket(ticket_id)).status == "reopened"
+
+
+async def test_a_number_goes_to_the_newest_question(hotline: Harness) -> None:
+    """An intake begun after the rating question takes the number; a rating question asked
+    after the intake's last question takes it."""
+    ticket_id = await resolved(hotline)
+    await hotline.say(REQUESTER, "/neu")  # the intake asks for the topic now
+    answer = await hotline.say(REQUESTER, "1")
+    assert await ratings(hotline) == []
+    assert "Bewertung" not in texts(answer)
+    await hotline.say(REQUESTER, "/abbrechen")
+    other = await hotline.file_request(REQUESTER, topic="haushalt")
+    await hotline.say(REQUESTER, "/neu")
+    hotline.clock.advance(timedelta(minutes=1))
+    await hotline.say(AGENT, f"/resolve {other} Erledigt.")
+    assert "Danke für Ihre Bewertung (3 von 5)" in texts(await hotline.say(REQUESTER, "3"))
+    assert await ratings(hotline) == [(other, 3, None)]
+    assert ticket_id != other
+
+
+async def test_a_prompt_id_nobody_issued_is_stale(hotline: Harness) -> None:
+    ticket_id = await resolved(hotline)
+    answer = texts(await hotline.say(REQUESTER, action_id=f"rate:{ticket_id}:5@999999"))
+    assert "nicht mehr aktuell" in answer
+    assert await ratings(hotline) == []

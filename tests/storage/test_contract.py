@@ -18,6 +18,7 @@ from storage.repositories import (
     local_chat,
     outbox,
     platform_state,
+    prompts,
     sent_messages,
     tickets,
 )
@@ -367,3 +368,60 @@ async def test_a_card_posted_anew_is_repointed_at_its_new_post(
         gone = await sent_messages.by_ref(session, platform="teams", message_ref="1700000000001")
     assert card is not None and gone is None
     assert (card.message_ref, card.choices) == ("1700000000002", {"ids": ["resolve:1"]})
+
+
+async def test_open_prompts_are_answered_once(sessions: Sessions, clock: FrozenClock) -> None:
+    """Typed answers go to the newest prompt still open for typing; a prompt closes once."""
+    now = clock.now()
+    async with sessions() as session, session.begin():
+        older = await prompts.open_prompt(
+            session,
+            platform="local",
+            user_id="anna",
+            kind="rating",
+            ticket_id=1,
+            at=now,
+            typed_until=now + timedelta(minutes=30),
+        )
+        newer = await prompts.open_prompt(
+            session,
+            platform="local",
+            user_id="anna",
+            kind="rating",
+            ticket_id=2,
+            at=now + timedelta(minutes=1),
+            typed_until=now + timedelta(minutes=31),
+        )
+        await prompts.open_prompt(
+            session,
+            platform="local",
+            user_id="bert",
+            kind="rating",
+            ticket_id=3,
+            at=now,
+            typed_until=now + timedelta(minutes=30),
+        )
+    async with sessions() as session, session.begin():
+        found = await prompts.typed_candidates(
+            session, platform="local", user_id="anna", now=now + timedelta(minutes=2)
+        )
+        assert [row.id for row in found] == [newer.id, older.id]
+        late = await prompts.typed_candidates(
+            session, platform="local", user_id="anna", now=now + timedelta(minutes=30, seconds=1)
+        )
+        assert [row.id for row in late] == [newer.id]  # the older one is for buttons only now
+        assert await prompts.close_prompt(session, prompt_id=newer.id, outcome="answered", at=now)
+        assert not await prompts.close_prompt(session, prompt_id=newer.id, outcome="x", at=now)
+        assert (
+            await prompts.close_for_ticket(
+                session, kind="rating", ticket_id=1, outcome="reopened", at=now
+            )
+            == 1
+        )
+    async with sessions() as session:
+        closed = await prompts.get_prompt(session, prompt_id=newer.id)
+        assert closed is not None and closed.outcome == "answered" and closed.closed_at == now
+        assert (
+            await prompts.typed_candidates(session, platform="local", user_id="anna", now=now) == []
+        )
+        assert await prompts.get_prompt(session, prompt_id=10**12) is None

@@ -1,0 +1,298 @@
+"""Where an inbound message goes: one declared table, read top to bottom.
+
+Each route looks at the turn and either answers it (a list of notices, possibly empty) or
+passes (None) to the next. The order is the rule book for typed answers and buttons:
+
+1. A button or reaction that names its prompt is that prompt's answer, or stale.
+2. A command (typed, or a command button such as "claim:12") runs as a command.
+3. In a team channel, nothing else is for the bot.
+4. Staff: a typed pick for an open "Weitergeben" picker; then the answer owed after
+   "Erledigt" (text, or its Senden/Ändern/Abbrechen buttons).
+5. A bare number while a rating question is newer than any running dialog rates.
+6. A side conversation that waits (rating comment, form, newsletter, held reply) takes its
+   buttons and text; with nothing running, any conversation's own button is offered to them.
+7. "abbrechen" with nothing running says there is nothing to cancel.
+8. Free text with nothing running: the answer to a question back, else an addition to the
+   request just filed (follow-up).
+9. A button that nothing above took and no dialog waits for is stale: answered, no change.
+10. Everything else is the intake: a new request, or the next step of the running one.
+
+Nothing here touches the transaction: the engine opens it, and commits only after a route
+has answered, so the answer and every change it made commit together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.actions import ButtonAction
+from bot.card_actions import OWED_PREFIX
+from bot.clock import Clock
+from bot.command_runner import CommandRunner, Turn, error_notice
+from bot.config.model import OrgConfig
+from bot.csat_flow import CsatFlow
+from bot.domain.errors import ConcurrentUpdate, HotlineError, NotAllowed
+from bot.domain.lifecycle import Action, TicketStatus, is_allowed
+from bot.i18n import t
+from bot.notices import Notice
+from bot.service import permissions
+from bot.service.satisfaction import RATING
+from bot.team_pick import drop_pick, pending_pick, read_pick
+from dialogs.commands import Command, CommandError, command_from_action, is_command, parse_command
+from dialogs.control_words import is_cancel
+from dialogs.followup import QUIET_DIALOGS, followup_ticket, start_followup
+from dialogs.intake import UserInput
+from dialogs.runner import INTAKE
+from storage.repositories import prompts
+from storage.repositories import tickets as ticket_repo
+from storage.repositories.dialog_states import StoredDialog, clear_dialog, load_dialog
+
+Answer = list[Notice] | None
+RouteStep = Callable[[Turn], Awaitable[Answer]]
+
+
+@dataclass(frozen=True)
+class Route:
+    """One row of the table: a name for logs and docs, and the step that may take the turn."""
+
+    name: str
+    take: RouteStep
+
+
+class Router:
+    """Offers a turn to each route in order; the first that answers has it."""
+
+    def __init__(self, config: OrgConfig, clock: Clock, runner: CommandRunner) -> None:
+        self.config = config
+        self.clock = clock
+        self.runner = runner
+        self.csat = next(flow for flow in runner.flows if isinstance(flow, CsatFlow))
+        self.routes: tuple[Route, ...] = (
+            Route("prompted_button", self._prompted_button),
+            Route("command", self._command),
+            Route("channel_chatter", self._channel_chatter),
+            Route("team_pick", self._team_pick),
+            Route("owed_answer", self._owed_answer),
+            Route("typed_rating", self._typed_rating),
+            Route("side_flow", self._side_flow),
+            Route("cancel_word", self._cancel_word),
+            Route("question_back", self._question_back),
+            Route("followup", self._followup),
+            Route("stale_button", self._stale_button),
+            Route("intake", self._intake),
+        )
+
+    async def route(self, turn: Turn) -> list[Notice]:
+        """The answer of the first route that takes the turn (the intake always does)."""
+        for route in self.routes:
+            answer = await route.take(turn)
+            if answer is not None:
+                return answer
+        raise AssertionError("the intake route takes every turn")
+
+    # --- 1. buttons that name their prompt ---------------------------------------------
+
+    async def _prompted_button(self, turn: Turn) -> Answer:
+        action = _action(turn)
+        if action is None or action.prompt is None:
+            return None
+        prompt = await prompts.get_prompt(turn.session, prompt_id=action.prompt)
+        if prompt is None or prompt.kind != RATING or action.verb != "rate":
+            return [_stale(turn)]
+        rate = Command("rate", ticket_id=prompt.ticket_id, from_button=True)
+        pressed = self.csat.pressed(turn.session, turn.key, turn.actor, action, prompt)
+        return await self.runner.guarded(turn, rate, pressed)
+
+    # --- 2. commands ---------------------------------------------------------------------
+
+    async def _command(self, turn: Turn) -> Answer:
+        inbound = turn.inbound
+        command: Command | CommandError | None = None
+        if inbound.action_id is not None:
+            command = command_from_action(inbound.action_id)
+        elif is_command(inbound.text):
+            command = parse_command(inbound.text, turn.actor.locale)
+        if command is None:
+            return None
+        if isinstance(command, CommandError):
+            # "/SAP/SRM hängt" inside a running intake is text, not a command
+            in_dialog = command.key == "cmd.unknown" and inbound.is_direct
+            if in_dialog and await self._intake_running(turn):
+                return None
+            return [Notice(text=t(command.key, turn.actor.locale, **command.args))]
+        return await self.runner.run(turn, command)
+
+    async def _channel_chatter(self, turn: Turn) -> Answer:
+        return None if turn.inbound.is_direct else []
+
+    # --- 4. staff: the team picker and the owed answer ---------------------------------------
+
+    async def _team_pick(self, turn: Turn) -> Answer:
+        """A staff member with an open "Weitergeben" picker typed a team's number or name
+        (or "abbrechen"). A typed pick is the picker's answer: it is gone even if the
+        handoff is then refused."""
+        if turn.inbound.action_id is not None or not turn.text or not self._staff(turn):
+            return None
+        lasts = self.config.dialogs.timeout
+        pick = await pending_pick(turn.session, turn.actor, now=self.clock.now(), lasts=lasts)
+        if pick is None:
+            return None
+        reply = None
+        if not await self._newer_dialog(turn, pick.since):
+            reply = read_pick(pick, turn.text, turn.actor.locale)
+        if reply is None or not reply.keep:
+            await drop_pick(turn.session, turn.actor)
+        if reply is None:
+            return None
+        if reply.command is not None:
+            return await self.runner.run(turn, reply.command)
+        return [] if reply.notice is None else [reply.notice]
+
+    async def _owed_answer(self, turn: Turn) -> Answer:
+        """A staff member pressed "Erledigt" on a card: this direct message is the answer,
+        unless a dialog in this chat started later (the latest question decides)."""
+        action_id = turn.inbound.action_id
+        if not ((action_id or "").startswith(OWED_PREFIX) or (action_id is None and turn.text)):
+            return None
+        card_actions = self.runner.commands.card_actions
+        owed = await card_actions.pending(turn.session, turn.actor)
+        if owed is None:
+            return None
+        if await self._newer_dialog(turn, owed.since):
+            await card_actions.cancel(turn.session, turn.actor)  # moved on: /neu, a form, ...
+            return None
+        savepoint = await turn.session.begin_nested()
+        try:
+            return await card_actions.handle(
+                turn.session, owed, turn.actor, turn.inbound.text, action_id
+            )
+        except ConcurrentUpdate:
+            raise
+        except HotlineError as error:  # e.g. a colleague resolved it meanwhile
+            await savepoint.rollback()
+            await card_actions.cancel(turn.session, turn.actor)
+            if isinstance(error, NotAllowed):
+                resolve = Command("resolve", ticket_id=owed.ticket_id)
+                await self.runner.audit_refusal(turn, resolve, error)
+            loc = turn.actor.locale
+            reason = error_notice(error, loc, staff=self._staff(turn)).text
+            return [Notice(text=t("card.answer_not_sent", loc, id=owed.ticket_id, reason=reason))]
+
+    # --- 5. a typed rating ---------------------------------------------------------------
+
+    async def _typed_rating(self, turn: Turn) -> Answer:
+        if turn.inbound.action_id is not None or not turn.text:
+            return None
+        running = await self._running(turn)
+        since = None if running is None else running.updated_at
+        typed = self.csat.typed(turn.session, turn.key, turn.actor, turn.text, since)
+        return await self.runner.guarded(turn, Command("rate"), typed)
+
+    # --- 6.-8. side conversations, the cancel word, questions back, follow-up -------------
+
+    async def _side_flow(self, turn: Turn) -> Answer:
+        if await self._intake_running(turn):
+            return None
+        stored = await load_dialog(turn.session, key=turn.key)
+        flows = self.runner.flows
+        busy = stored is not None and any(stored.dialog in flow.dialogs for flow in flows)
+        if not busy and turn.inbound.action_id is None:
+            return None  # plain text in a plain conversation goes straight on
+        for flow in flows:
+            savepoint = await turn.session.begin_nested()
+            try:
+                answer = await flow.turn(
+                    turn.session, turn.key, turn.actor, turn.text, turn.inbound.action_id
+                )
+            except ConcurrentUpdate:
+                raise
+            except HotlineError as error:
+                await savepoint.rollback()
+                await clear_dialog(turn.session, key=turn.key)  # the flow cannot go on
+                return [error_notice(error, turn.actor.locale, staff=self._staff(turn))]
+            if answer is not None:
+                return answer
+        return None
+
+    async def _cancel_word(self, turn: Turn) -> Answer:
+        if turn.inbound.action_id is not None or not is_cancel(turn.text):
+            return None
+        if await self._intake_running(turn):
+            return None
+        return [Notice(text=t("cmd.nothing_to_cancel", turn.actor.locale))]
+
+    async def _question_back(self, turn: Turn) -> Answer:
+        if turn.inbound.action_id is not None or not turn.text or await self._intake_running(turn):
+            return None
+        return await self.runner.replies.route(turn.session, turn.key, turn.actor, turn.text)
+
+    async def _followup(self, turn: Turn) -> Answer:
+        if turn.inbound.action_id is not None or not turn.text or await self._intake_running(turn):
+            return None
+        now, timeout = self.clock.now(), self.config.dialogs.timeout
+        ticket_id = await followup_ticket(
+            turn.session, key=turn.key, now=now, expires_after=timeout
+        )
+        if ticket_id is None or not await self._still_open(turn.session, ticket_id):
+            return None
+        service = self.runner.service
+        await service.add_info(turn.session, ticket_id=ticket_id, actor=turn.actor, text=turn.text)
+        await start_followup(turn.session, key=turn.key, ticket_id=ticket_id, at=now)
+        return []
+
+    # --- 9.-10. stale buttons and the intake --------------------------------------------
+
+    async def _stale_button(self, turn: Turn) -> Answer:
+        """A button no route took while no dialog waits for one: an old question's (an intake
+        answered long ago, a card from an earlier version). Answered, nothing changes. An
+        intake that expired keeps its own answer (it says so and starts afresh)."""
+        if turn.inbound.action_id is None or await self._intake_running(turn):
+            return None
+        stored = await load_dialog(turn.session, key=turn.key)
+        if stored is not None and stored.dialog == INTAKE:
+            return None  # expired: the intake says so itself
+        return [_stale(turn)]
+
+    async def _intake(self, turn: Turn) -> Answer:
+        user = UserInput(text=turn.inbound.text, action_id=turn.inbound.action_id)
+        return await self.runner.intake.turn(
+            turn.session, key=turn.key, actor=turn.actor, profile=turn.profile, user=user
+        )
+
+    # --- what the routes ask ---------------------------------------------------------------
+
+    async def _intake_running(self, turn: Turn) -> bool:
+        return await self.runner.intake.active_state(turn.session, turn.key) is not None
+
+    async def _running(self, turn: Turn) -> StoredDialog | None:
+        """The dialog this chat is in the middle of (not idle, not just following a ticket)."""
+        stored = await load_dialog(turn.session, key=turn.key)
+        if stored is None or stored.dialog in QUIET_DIALOGS:
+            return None
+        return None if stored.expired(self.clock.now(), self.config.dialogs.timeout) else stored
+
+    async def _newer_dialog(self, turn: Turn, than: datetime) -> bool:
+        """Whether this chat has a running dialog begun after `than` (or at the same moment:
+        a frozen test clock)."""
+        running = await self._running(turn)
+        return running is not None and running.updated_at >= than
+
+    async def _still_open(self, session: AsyncSession, ticket_id: int) -> bool:
+        ticket = await ticket_repo.get_ticket(session, ticket_id=ticket_id)
+        return ticket is not None and is_allowed(TicketStatus(ticket.status), Action.CUSTOMER_INFO)
+
+    def _staff(self, turn: Turn) -> bool:
+        return permissions.is_staff(self.config, turn.actor)
+
+
+def _action(turn: Turn) -> ButtonAction | None:
+    raw = turn.inbound.action_id
+    return None if raw is None else ButtonAction.decode(raw)
+
+
+def _stale(turn: Turn) -> Notice:
+    return Notice(text=t("prompt.stale", turn.actor.locale), channel_safe=False)

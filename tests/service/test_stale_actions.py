@@ -1,0 +1,67 @@
+"""Stale input is answered, never acted on: a button or reaction for a question that is
+answered, expired or unknown gets "nicht mehr aktuell", and nothing else changes."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.clock import FrozenClock
+from bot.config.model import OrgConfig
+from storage.models import TicketRow
+from tests.harness import Harness, texts
+
+Sessions = async_sessionmaker[AsyncSession]
+REQUESTER = "schule.sonne"
+AGENT = "hh.schneider"
+
+
+@pytest.fixture
+def hotline(config: OrgConfig, sessions: Sessions, clock: FrozenClock) -> Harness:
+    return Harness(config, sessions, clock)
+
+
+async def _tickets(hotline: Harness) -> int:
+    async with hotline.sessions() as session:
+        return int(await session.scalar(select(func.count()).select_from(TicketRow)) or 0)
+
+
+async def test_a_button_of_an_intake_answered_long_ago_starts_nothing(hotline: Harness) -> None:
+    """Repro: a reaction on an intake question answered 20 minutes ago started a new request."""
+    await hotline.file_request(REQUESTER, topic="haushalt")
+    hotline.clock.advance(timedelta(minutes=20))
+    answer = texts(await hotline.say(REQUESTER, action_id="topic:haushalt"))
+    assert "nicht mehr aktuell" in answer
+    assert "Guten Tag" not in answer and "Worum geht es" not in answer
+    assert await _tickets(hotline) == 1
+    # Typing still starts a new request as always.
+    assert "Guten Tag" in texts(await hotline.say(REQUESTER, "Hallo"))
+
+
+async def test_an_unknown_button_keeps_a_waiting_resolve_draft(hotline: Harness) -> None:
+    """Repro: a button value no current card carries started an intake and silently dropped
+    the resolve draft that waited for "Senden"."""
+    ticket_id = await hotline.file_request(REQUESTER, topic="haushalt")
+    await hotline.say(AGENT, action_id=f"resolve:{ticket_id}", channel="haushalt")
+    draft = await hotline.say(AGENT, "Die Mittel sind freigegeben.")
+    assert "Senden?" in texts(draft)
+    for stale in ("colour:blue", "topic:gibtesnicht", "rate:x:y@abc", "x" * 500):
+        answer = texts(await hotline.say(AGENT, action_id=stale))
+        assert "nicht mehr aktuell" in answer, stale
+        assert "Guten Tag" not in answer
+    done = await hotline.say(AGENT, action_id="owed:send")
+    assert f"Nr. {ticket_id} ist erledigt" in texts(done)
+    assert (await hotline.ticket(ticket_id)).status == "resolved"
+
+
+async def test_a_button_of_an_expired_intake_still_says_it_expired(hotline: Harness) -> None:
+    """An intake left longer than the timeout keeps its own answer: it says so, starts anew."""
+    await hotline.say(REQUESTER, "Hallo")
+    await hotline.say(REQUESTER, "1")
+    hotline.clock.advance(hotline.config.dialogs.timeout + timedelta(minutes=1))
+    answer = texts(await hotline.say(REQUESTER, action_id="topic:haushalt"))
+    assert "nicht mehr aktuell" not in answer
+    assert "Minuten" in answer  # "... nach 30 Minuten ohne Antwort ..."
