@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+STALE = "stale"  # what an adapter reports for an answer to a question no longer shown
 PROMPT_MARK = "@"
 SEPARATOR = ":"
 MAX_ENCODED = 200  # longer payloads are not ours (Teams allows more; nothing of ours is close)
@@ -54,6 +55,13 @@ class ButtonAction:
 def rating(ticket_id: int, score: int, prompt: int | None) -> str:
     """A rating button of the survey for `ticket_id`."""
     return ButtonAction("rate", (str(ticket_id), str(score)), prompt).encode()
+
+
+def stale(ticket_id: int | None = None) -> str:
+    """The payload an adapter reports for a choice its message no longer offers (a reaction
+    the card dropped), naming the card's ticket where the message was a ticket card."""
+    args = () if ticket_id is None else ("ticket", str(ticket_id))
+    return ButtonAction(STALE, args).encode()
 
 
 def without_prompt(raw: str) -> str:

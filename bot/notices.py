@@ -174,3 +174,19 @@ class Outgoing:
 
 
 _EMPTY = Inbound(platform="", conversation_id="", user_id="", event_id="")
+
+
+def ticket_card_key(ticket_id: int, entered_ms: int) -> str:
+    """The card key of a ticket's stay in a queue (a new queue entry is a new post)."""
+    return f"ticket-{ticket_id}-{entered_ms}"
+
+
+def ticket_of_card(card: str | None) -> int | None:
+    """The ticket a card key belongs to, or None for other cards (and no card)."""
+    if card is None:
+        return None
+    kind, _, rest = card.partition("-")
+    number = rest.partition("-")[0]
+    if kind != "ticket" or not number.isdecimal() or len(number) > 18:
+        return None
+    return int(number)

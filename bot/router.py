@@ -29,7 +29,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.actions import ButtonAction
+from bot.actions import STALE, ButtonAction
 from bot.card_actions import OWED_PREFIX
 from bot.clock import Clock
 from bot.command_runner import CommandRunner, Turn, error_notice
@@ -40,6 +40,8 @@ from bot.domain.lifecycle import Action, TicketStatus, is_allowed
 from bot.i18n import t
 from bot.notices import Notice
 from bot.service import permissions
+from bot.service.actors import display_name
+from bot.service.feedback import status_label
 from bot.service.satisfaction import RATING
 from bot.team_pick import drop_pick, pending_pick, read_pick
 from dialogs.commands import Command, CommandError, command_from_action, is_command, parse_command
@@ -98,6 +100,8 @@ class Router:
 
     async def _prompted_button(self, turn: Turn) -> Answer:
         action = _action(turn)
+        if action is not None and action.verb == STALE:
+            return [await self._stale_about(turn, action)]
         if action is None or action.prompt is None:
             return None
         prompt = await prompts.get_prompt(turn.session, prompt_id=action.prompt)
@@ -106,6 +110,24 @@ class Router:
         rate = Command("rate", ticket_id=prompt.ticket_id, from_button=True)
         pressed = self.csat.pressed(turn.session, turn.key, turn.actor, action, prompt)
         return await self.runner.guarded(turn, rate, pressed)
+
+    async def _stale_about(self, turn: Turn, action: ButtonAction) -> Notice:
+        """An answer to a question its message no longer offers (a reaction the card has
+        dropped): say where the ticket stands, to those who may see it."""
+        number = action.arg(1) if action.arg(0) == "ticket" else None
+        ticket = None
+        if number is not None and number.isdecimal() and len(number) <= 18:
+            ticket = await ticket_repo.get_ticket(turn.session, ticket_id=int(number))
+        if ticket is None or not permissions.may_view(self.config, turn.actor, ticket):
+            return _stale(turn)
+        loc, staff = turn.actor.locale, self._staff(turn)
+        if ticket.status == TicketStatus.CLAIMED.value and ticket.assignee is not None:
+            who = display_name(self.config, ticket.assignee)
+            text = t("prompt.stale_claimed", loc, id=ticket.id, who=who)
+        else:
+            status = status_label(ticket.status, loc, staff=staff)
+            text = t("prompt.stale_ticket", loc, id=ticket.id, status=status)
+        return Notice(text=text, channel_safe=False)
 
     # --- 2. commands ---------------------------------------------------------------------
 

@@ -37,10 +37,11 @@ from adapters.matrix.reactions import ReactionTasks
 from adapters.matrix.rooms import RoomDirectory
 from adapters.matrix.settings import MatrixSettings, MatrixSetupError
 from adapters.matrix.sync import SyncLoop
+from bot import actions
 from bot.clock import Clock
 from bot.config.model import OrgConfig
 from bot.delivery import DeliveryError, InboundHandler
-from bot.notices import Inbound, Notice, Target, inbound_from_json
+from bot.notices import Inbound, Notice, Target, inbound_from_json, ticket_of_card
 from storage.repositories import sent_messages
 
 log = logging.getLogger(__name__)
@@ -222,8 +223,13 @@ class MatrixAdapter:
                 session, platform=PLATFORM, message_ref=str(payload["reacts_to"])
             )
         if sent is None:
-            return None
-        choice = render.choice_for_reaction(list(sent.choices.get("ids", [])), str(payload["key"]))
+            return None  # not a message of ours
+        key = str(payload["key"])
+        choice = render.choice_for_reaction(list(sent.choices.get("ids", [])), key)
+        if choice is None and render.is_choice_reaction(key):
+            # A choice the message no longer offers (a claimed card's ✋, an answered
+            # question's number): answered as stale, never ignored.
+            choice = actions.stale(ticket_of_card(sent.card))
         return None if choice is None else reaction_inbound(payload, choice)
 
     async def send(self, target: Target, notice: Notice, *, outbox_id: int) -> str | None:

@@ -45,6 +45,13 @@ def reaction_keys(choices: Sequence[Choice]) -> list[str]:
     return keys
 
 
+def is_choice_reaction(key: str) -> bool:
+    """Whether a reaction is one the bot offers as a choice (a keycap, ✋, ↪️, ✅), not a 👍."""
+    normalised = key.replace("\ufe0f", "")
+    offered = (*KEYCAPS, *ACTION_REACTIONS.values())
+    return any(normalised == choice.replace("\ufe0f", "") for choice in offered)
+
+
 def choice_for_reaction(choice_ids: Sequence[str], key: str) -> str | None:
     """The choice id a reaction stands for, or None."""
     normalised = key.replace("\ufe0f", "")

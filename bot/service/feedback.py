@@ -13,7 +13,7 @@ from bot.domain.lifecycle import WORKABLE, TicketStatus
 from bot.i18n import t
 from bot.i18n.formatting import format_deadline
 from bot.markup import literal
-from bot.notices import Choice, Fact, Notice, Target
+from bot.notices import Choice, Fact, Notice, Target, ticket_card_key
 from storage.models import TicketRow
 
 
@@ -80,7 +80,7 @@ def to_requester(
 def card_key(ticket: TicketRow) -> str:
     """The card of the ticket's current stay in a queue: a new queue entry is a new post."""
     entered = ticket.queued_at or ticket.created_at
-    return f"ticket-{ticket.id}-{int(entered.timestamp() * 1000)}"
+    return ticket_card_key(ticket.id, int(entered.timestamp() * 1000))
 
 
 def ticket_card(
