@@ -12,15 +12,15 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.clock import SHIFT_ENV, Clock, clock_from_environ
 from bot.config.loader import ConfigError, load_config
 from bot.config.model import OrgConfig
 from bot.config.validate_base import ConfigIssue
+from bot.conversation.engine import Engine
 from bot.delivery import Adapter, OutboxSender
-from bot.engine import Engine
 from bot.escalation.digest import Digests
 from bot.escalation.scheduler import DeadlineJobs
 from bot.escalation.sweep import Sweeper
+from bot.kernel.clock import SHIFT_ENV, Clock, clock_from_environ
 from bot.newsletter.sending import NewsletterDispatcher
 from bot.service.privacy import PrivacyService
 from bot.workshops.jobs import WorkshopJobs

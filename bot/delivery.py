@@ -12,8 +12,8 @@ from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.clock import Clock
-from bot.notices import Inbound, Notice, Target
+from bot.kernel.clock import Clock
+from bot.kernel.notices import Inbound, Notice, Target
 from storage.models import OutboxRow
 from storage.repositories import outbox
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.notices import Choice
+from bot.kernel.notices import Choice
 
 MAX_NUMBER_DIGITS = 9
 

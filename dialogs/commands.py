@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from enum import Enum, StrEnum
 
 from bot.i18n import t
-from bot.markup import literal
+from bot.kernel.markup import literal
 
 
 class Args(Enum):

@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from bot.config.model import OrgConfig
+from bot.domain.requests import NewRequest
 from bot.i18n import t
-from bot.notices import Choice, Notice
-from bot.service.tickets import NewRequest
+from bot.kernel.notices import Choice, Notice
 from dialogs import intake_prompts as p
 from dialogs.choices import match_choice
 from dialogs.control_words import BACK_WORDS as BACK_WORDS  # re-exported

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from bot.config.model import KnowledgeEntry, OrgConfig, Topic
 from bot.i18n import t
-from bot.markup import literal
-from bot.notices import Choice, Fact, Notice
+from bot.kernel.markup import literal
+from bot.kernel.notices import Choice, Fact, Notice
 
 BACK = Choice("back", "")  # label filled per locale in `back_choice`
 NOT_LISTED = "answer:none"

@@ -15,9 +15,9 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.clock import FrozenClock
 from bot.config.loader import load_config
 from bot.config.model import OrgConfig
+from bot.kernel.clock import FrozenClock
 from storage.engine import make_engine, make_sessionmaker
 from storage.migrate import upgrade
 

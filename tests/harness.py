@@ -8,10 +8,10 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.clock import FrozenClock
 from bot.config.model import OrgConfig
-from bot.engine import Engine
-from bot.notices import Inbound, Notice
+from bot.conversation.engine import Engine
+from bot.kernel.clock import FrozenClock
+from bot.kernel.notices import Inbound, Notice
 from storage.models import OutboxRow, TicketEventRow, TicketRow
 
 _event_ids = itertools.count(1)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.local.parse import PLATFORM, channel_conversation, dm_conversation
-from bot.clock import Clock
 from bot.delivery import InboundHandler
-from bot.notices import Notice, Target
+from bot.kernel.clock import Clock
+from bot.kernel.notices import Notice, Target
 from storage.repositories import local_chat
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from bot.notices import Inbound
+from bot.kernel.notices import Inbound
 
 PLATFORM = "local"
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.markup import BOLD, to_plain, tokens
-from bot.notices import Notice
+from bot.kernel.markup import BOLD, to_plain, tokens
+from bot.kernel.notices import Notice
 
 
 def render_text(notice: Notice, *, channel: str | None = None, color: bool = False) -> str:

@@ -11,19 +11,31 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
-from typing import TextIO
+from typing import Protocol, TextIO
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.local.parse import channel_conversation, dm_conversation, parse_line
 from adapters.local.render import render_text
 from bot.config.model import OrgConfig
 from bot.delivery import OutboxSender
-from bot.engine import Engine
 from bot.i18n import t
-from bot.notices import Notice
+from bot.kernel.notices import Inbound, Notice
 from storage.repositories import local_chat
 
 POLL_SECONDS = 1.0
 log = logging.getLogger(__name__)
+
+
+class Engine(Protocol):
+    """What the shell needs of the bot's engine (the adapter layer never imports it): a turn
+    handler and the database it writes the answers to."""
+
+    sessions: async_sessionmaker[AsyncSession]
+
+    async def handle(self, inbound: Inbound) -> bool:
+        """Handle one inbound message once; False for a duplicate."""
+        ...
 
 
 class Shell:

@@ -37,11 +37,11 @@ from adapters.matrix.reactions import ReactionTasks
 from adapters.matrix.rooms import RoomDirectory
 from adapters.matrix.settings import MatrixSettings, MatrixSetupError
 from adapters.matrix.sync import SyncLoop
-from bot import actions
-from bot.clock import Clock
 from bot.config.model import OrgConfig
 from bot.delivery import DeliveryError, InboundHandler
-from bot.notices import Inbound, Notice, Target, inbound_from_json, ticket_of_card
+from bot.kernel import actions
+from bot.kernel.clock import Clock
+from bot.kernel.notices import Inbound, Notice, Target, inbound_from_json, ticket_of_card
 from storage.repositories import sent_messages
 
 log = logging.getLogger(__name__)

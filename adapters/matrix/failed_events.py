@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.matrix.parse import PLATFORM
 from adapters.matrix.sender_notice import tell_sender
-from bot.notices import Target
+from bot.kernel.notices import Target
 from storage.repositories import audit
 
 log = logging.getLogger(__name__)

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from adapters.matrix.errors import homeserver_error
 from adapters.matrix.parse import PLATFORM
 from adapters.matrix.settings import MatrixSettings, MatrixSetupError
-from bot.clock import Clock
+from bot.kernel.clock import Clock
 from storage.repositories import platform_state
 
 log = logging.getLogger(__name__)

@@ -10,7 +10,7 @@ from typing import Any
 from nio import AsyncClient, UploadResponse
 
 from bot.delivery import DeliveryError
-from bot.notices import Image
+from bot.kernel.notices import Image
 
 UPLOAD_TIMEOUT = 60.0  # seconds; nio itself waits for ever on uploads
 

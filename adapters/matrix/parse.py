@@ -13,7 +13,7 @@ from typing import Any
 
 from nio import Event, ReactionEvent, RoomMessageText
 
-from bot.notices import Inbound, inbound_to_json
+from bot.kernel.notices import Inbound, inbound_to_json
 
 PLATFORM = "matrix"
 

@@ -1,6 +1,6 @@
 """Matrix rendering: neutral notices become m.notice events with a plain body and safe HTML.
 
-User text is already escaped in the notice markup (bot.markup.literal), and everything is
+User text is already escaped in the notice markup (bot.kernel.markup.literal), and everything is
 HTML-escaped here, so nothing a requester types can inject markup. Choices become a
 numbered list plus reactions the bot adds itself, so users can tap or type. A notice with a
 picture becomes an m.image event with the notice as its caption.
@@ -13,8 +13,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from bot.markup import to_html, to_plain
-from bot.notices import Choice, Image, Notice
+from bot.kernel.markup import to_html, to_plain
+from bot.kernel.notices import Choice, Image, Notice
 
 KEYCAPS = ("1️⃣", "2️⃣", "3️⃣", "4️⃣", "5️⃣", "6️⃣", "7️⃣", "8️⃣", "9️⃣", "🔟")
 CLAIM_REACTION = "✋"

@@ -28,8 +28,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.matrix.errors import HomeserverError, delivery_error, errcode_of
 from adapters.matrix.parse import PLATFORM
-from bot.clock import Clock
 from bot.delivery import DeliveryError
+from bot.kernel.clock import Clock
 from storage.repositories import platform_state
 
 log = logging.getLogger(__name__)

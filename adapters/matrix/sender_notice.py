@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.matrix.parse import PLATFORM
 from bot.i18n import chosen_locale, t
-from bot.notices import Notice, Target
+from bot.kernel.notices import Notice, Target
 from storage.repositories import outbox, profiles
 
 

@@ -40,8 +40,8 @@ from adapters.matrix.invites import Invites
 from adapters.matrix.parse import PLATFORM, RoomContext, parse_event
 from adapters.matrix.rooms import RoomDirectory
 from adapters.matrix.undecrypted import STATE_KEY, UndecryptedEvents, Waiting, enqueue_unreadable
-from bot.clock import Clock
-from bot.notices import Target
+from bot.kernel.clock import Clock
+from bot.kernel.notices import Target
 from storage.repositories import inbox, platform_state
 
 log = logging.getLogger(__name__)

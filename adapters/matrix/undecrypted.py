@@ -27,7 +27,7 @@ from nio import AsyncClient, EncryptionError, Event, LocalProtocolError, MegolmE
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.matrix.sender_notice import tell_sender
-from bot.notices import Target
+from bot.kernel.notices import Target
 
 log = logging.getLogger(__name__)
 STATE_KEY = "undecrypted"

@@ -35,9 +35,9 @@ from adapters.teams.parse import (
 from adapters.teams.references import ReferenceStore
 from adapters.teams.settings import TeamsSettings
 from adapters.teams.turns import TurnRunner
-from bot.clock import Clock
 from bot.delivery import DeliveryError, InboundHandler
-from bot.notices import Notice, Target
+from bot.kernel.clock import Clock
+from bot.kernel.notices import Notice, Target
 from storage.repositories import sent_messages
 
 log = logging.getLogger(__name__)

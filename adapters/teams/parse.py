@@ -25,7 +25,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from bot.notices import Inbound
+from bot.kernel.notices import Inbound
 from dialogs.commands import as_command_word
 
 PLATFORM = "teams"

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.clock import Clock
+from bot.kernel.clock import Clock
 from storage.models import PlatformStateRow
 from storage.repositories import platform_state
 

@@ -1,6 +1,6 @@
 """Teams rendering: neutral notices become Markdown text messages or Adaptive Cards (1.5).
 
-Card text is Markdown in Teams; everything a user typed is escaped here (bot.markup marks
+Card text is Markdown in Teams; everything a user typed is escaped here (bot.kernel.markup marks
 it), so a requester cannot inject links, formatting or mentions. Buttons are
 Action.Submit carrying the stable choice id, so a press comes back like a typed answer.
 """
@@ -11,8 +11,8 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from bot.markup import BOLD, to_plain, tokens
-from bot.notices import Notice
+from bot.kernel.markup import BOLD, to_plain, tokens
+from bot.kernel.notices import Notice
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"

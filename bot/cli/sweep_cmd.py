@@ -15,7 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.cli.common import opened_app
-from bot.clock import Clock, FrozenClock, clock_from_environ
+from bot.kernel.clock import Clock, FrozenClock, clock_from_environ
 from storage.repositories import escalation as repo
 
 

@@ -16,7 +16,7 @@ from bot.config.model import Person
 from bot.domain.lifecycle import Action
 from bot.escalation.messages import SYSTEM_PLATFORM, SweepMessages
 from bot.escalation.plan import Item, deadlines
-from bot.notices import Notice, Outgoing, Target
+from bot.kernel.notices import Notice, Outgoing, Target
 from bot.service import notify, permissions
 from bot.service.actors import Actor
 from bot.service.ticket_base import TicketServiceBase

@@ -7,12 +7,12 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.clock import Clock
 from bot.config.model import OrgConfig
 from bot.domain.lifecycle import OPEN_STATUSES
 from bot.escalation.listing import ticket_lines
 from bot.i18n import t
-from bot.notices import Notice
+from bot.kernel.clock import Clock
+from bot.kernel.notices import Notice
 from bot.service import permissions
 from bot.service.actors import Actor
 from bot.service.permissions import Role

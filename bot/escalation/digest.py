@@ -20,15 +20,15 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.clock import Clock
 from bot.config.model import Level, OrgConfig, Person
 from bot.domain.lifecycle import OPEN_STATUSES
 from bot.escalation.actions import DeadlineActions
 from bot.escalation.listing import ticket_lines
 from bot.i18n import t
 from bot.i18n.formatting import format_moment
-from bot.markup import literal
-from bot.notices import Image, Notice, Outgoing
+from bot.kernel.clock import Clock
+from bot.kernel.markup import literal
+from bot.kernel.notices import Image, Notice, Outgoing
 from bot.reports import chart, render
 from bot.reports import service as reports
 from bot.reports.metrics import Report

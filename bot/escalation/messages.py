@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 from bot.config.model import DeadlineKind, OrgConfig
 from bot.i18n import t
 from bot.i18n.formatting import format_deadline, format_moment
-from bot.markup import literal
-from bot.notices import Choice, Fact, Notice
+from bot.kernel.markup import literal
+from bot.kernel.notices import Choice, Fact, Notice
 from bot.service import feedback
 from bot.service.actors import display_name
 from storage.models import TicketEventRow, TicketRow

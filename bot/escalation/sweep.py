@@ -19,11 +19,11 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from bot.clock import Clock
 from bot.config.model import OrgConfig
 from bot.domain.errors import ConcurrentUpdate
 from bot.escalation import plan
 from bot.escalation.actions import DeadlineActions
+from bot.kernel.clock import Clock
 from bot.sla.calendar import WorkingCalendar, calendar_for
 from storage.models import TicketRow
 from storage.repositories import escalation as repo

@@ -13,8 +13,8 @@ from typing import Any
 
 from bot.config.model import OrgConfig
 from bot.i18n import t
+from bot.kernel.notices import Choice, Notice
 from bot.newsletter.content import BODY_MIN, TITLE_LIMIT, group_names, recipient_notice
-from bot.notices import Choice, Notice
 from dialogs.choices import match_choice
 
 GROUP = "nlg:"

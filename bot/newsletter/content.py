@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from bot.config.model import OrgConfig
 from bot.domain.errors import NotAllowed
 from bot.i18n import t
-from bot.notices import Notice
+from bot.kernel.notices import Notice
 from bot.service import permissions
 from bot.service.actors import Actor
 

@@ -22,13 +22,13 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.clock import Clock
 from bot.config.model import OrgConfig
 from bot.i18n import t
-from bot.markup import literal
+from bot.kernel.clock import Clock
+from bot.kernel.markup import literal
+from bot.kernel.notices import Notice, Target
 from bot.newsletter.compose import Draft
 from bot.newsletter.content import recipient_notice
-from bot.notices import Notice, Target
 from bot.service.actors import Actor
 from bot.service.notify import enabled_platforms
 from storage.models import NewsletterRow

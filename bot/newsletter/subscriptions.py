@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config.model import OrgConfig
 from bot.i18n import t
-from bot.notices import Choice, Notice
+from bot.kernel.notices import Choice, Notice
 from bot.service.actors import Actor
 from storage.repositories import newsletter as repo
 

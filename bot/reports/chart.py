@@ -14,7 +14,7 @@ from pathlib import Path
 
 from bot.config.model import OrgConfig
 from bot.i18n import t
-from bot.notices import Image
+from bot.kernel.notices import Image
 from bot.reports.metrics import Report
 from bot.reports.render import period_label
 

@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.clock import Clock
 from bot.config.model import OrgConfig
+from bot.kernel.clock import Clock
 from bot.reports.metrics import Report, compute
 from bot.sla.calendar import calendar_for
 from storage.repositories.reports import period_rows

@@ -12,8 +12,8 @@ from bot.config.model import OrgConfig
 from bot.domain.lifecycle import WORKABLE, TicketStatus
 from bot.i18n import t
 from bot.i18n.formatting import format_deadline
-from bot.markup import literal
-from bot.notices import Choice, Fact, Notice, Target, ticket_card_key
+from bot.kernel.markup import literal
+from bot.kernel.notices import Choice, Fact, Notice, Target, ticket_card_key
 from storage.models import TicketRow
 
 

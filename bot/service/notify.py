@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config.model import OrgConfig, Person, Team
-from bot.notices import Notice, Outgoing, Target
+from bot.kernel.notices import Notice, Outgoing, Target
 from storage.repositories import outbox
 
 

@@ -10,9 +10,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.clock import Clock
 from bot.config.model import OrgConfig
 from bot.domain.lifecycle import OPEN_STATUSES, TicketStatus
+from bot.kernel.clock import Clock
 from bot.workshops.service import WorkshopService
 from storage.models import TicketRow
 from storage.repositories import audit, newsletter, satisfaction, workshops

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.clock import Clock
 from bot.config.model import OrgConfig
 from bot.domain.errors import ProposalNotFound, ProposalState
 from bot.i18n import t
-from bot.markup import literal
-from bot.notices import Notice, Outgoing, Target
+from bot.kernel.clock import Clock
+from bot.kernel.markup import literal
+from bot.kernel.notices import Notice, Outgoing, Target
 from bot.service import notify
 from bot.service.actors import Actor, audit_action
 from storage.models import ProposalRow

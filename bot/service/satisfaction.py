@@ -8,14 +8,14 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import actions
-from bot.clock import Clock
 from bot.config.model import OrgConfig, Person
 from bot.domain.errors import NotRatable, RateOwnOnly
 from bot.domain.lifecycle import TicketStatus
 from bot.i18n import t
-from bot.markup import literal
-from bot.notices import Choice, Notice, Outgoing
+from bot.kernel import actions
+from bot.kernel.clock import Clock
+from bot.kernel.markup import literal
+from bot.kernel.notices import Choice, Notice, Outgoing
 from bot.service import feedback, notify, permissions
 from bot.service.actors import Actor
 from storage.models import TicketRow

@@ -8,12 +8,12 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
-from bot.clock import Clock
 from bot.config.model import OrgConfig, Person
 from bot.domain.errors import ConcurrentUpdate, NotAllowed, NotYourRequest, TicketNotFound
 from bot.domain.lifecycle import Action, TicketStatus, next_status
 from bot.escalation import plan
-from bot.notices import Notice, Outgoing, Target
+from bot.kernel.clock import Clock
+from bot.kernel.notices import Notice, Outgoing, Target
 from bot.service import deadlines, feedback, notify, permissions
 from bot.service.actors import Actor
 from bot.sla.calendar import WorkingCalendar

@@ -8,7 +8,6 @@ enters notices only through `literal`, so it can never inject markup.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,27 +23,17 @@ from bot.domain.errors import (
     UnknownTeam,
 )
 from bot.domain.lifecycle import Action, TicketStatus
+from bot.domain.requests import NewRequest
 from bot.i18n import t
 from bot.i18n.formatting import format_moment
-from bot.markup import literal
-from bot.notices import Outgoing
+from bot.kernel.markup import literal
+from bot.kernel.notices import Outgoing
 from bot.service import deadlines, feedback, notify, permissions, satisfaction
 from bot.service.actors import Actor, display_name
 from bot.service.ticket_base import TicketServiceBase
 from storage.models import TicketRow
 from storage.repositories import prompts
 from storage.repositories import tickets as repo
-
-
-@dataclass(frozen=True)
-class NewRequest:
-    """What the intake collected."""
-
-    topic_id: str
-    customer_group_id: str | None
-    description: str
-    reference: str | None = None
-    anonymous: bool = False
 
 
 class TicketService(TicketServiceBase):

@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 
 import holidays
 
-from bot.clock import require_aware
 from bot.config.model import CalendarConfig, MonthDay, OfficeInterval, OrgConfig
+from bot.kernel.clock import require_aware
 
 _MAX_SEARCH_DAYS = 366
 _ZERO = timedelta(0)

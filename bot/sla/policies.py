@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from bot.clock import require_aware
 from bot.config.model import SlaPolicy
+from bot.kernel.clock import require_aware
 from bot.sla.calendar import WorkingCalendar
 
 _ZERO = timedelta(0)

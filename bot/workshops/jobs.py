@@ -12,11 +12,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.clock import Clock
 from bot.config.model import OrgConfig
 from bot.i18n import t
-from bot.markup import literal
-from bot.notices import Choice, Notice, Outgoing, Target
+from bot.kernel.clock import Clock
+from bot.kernel.markup import literal
+from bot.kernel.notices import Choice, Notice, Outgoing, Target
 from bot.service import notify
 from bot.sla.calendar import calendar_for
 from bot.workshops.service import when

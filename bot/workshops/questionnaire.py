@@ -15,8 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config.model import OrgConfig, WorkshopQuestion
 from bot.domain.errors import QuestionnaireClosed
 from bot.i18n import SUPPORTED, t
-from bot.markup import literal
-from bot.notices import Choice, Notice
+from bot.kernel.markup import literal
+from bot.kernel.notices import Choice, Notice
 from bot.service.actors import Actor
 from storage.models import WorkshopRow
 from storage.repositories import workshops as repo

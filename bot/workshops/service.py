@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.clock import Clock
 from bot.config.model import OrgConfig
 from bot.domain.errors import (
     NotTrainer,
@@ -20,8 +19,9 @@ from bot.domain.errors import (
     WorkshopUnavailable,
 )
 from bot.i18n import t
-from bot.markup import literal
-from bot.notices import Choice, Notice, Outgoing, Target
+from bot.kernel.clock import Clock
+from bot.kernel.markup import literal
+from bot.kernel.notices import Choice, Notice, Outgoing, Target
 from bot.service import notify, permissions
 from bot.service.actors import Actor
 from storage.models import WorkshopRegistrationRow, WorkshopRow

@@ -18,7 +18,7 @@ from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.notices import Target
+from bot.kernel.notices import Target
 from storage.models import OutboxRow
 from storage.repositories._dialect import supports_skip_locked
 

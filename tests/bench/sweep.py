@@ -23,9 +23,9 @@ from pathlib import Path
 from sqlalchemy import bindparam, delete, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.clock import FrozenClock
 from bot.config.loader import load_config
 from bot.escalation.sweep import Sweeper
+from bot.kernel.clock import FrozenClock
 from storage.engine import make_engine, make_sessionmaker
 from storage.migrate import upgrade
 from storage.models import EscalationStepRow, TicketRow, UtcDateTime

@@ -27,7 +27,7 @@ async def run(quick: bool) -> list[Row]:
 
     from adapters.teams.adapter import TeamsAdapter
     from adapters.teams.settings import TeamsSettings
-    from bot.clock import SystemClock
+    from bot.kernel.clock import SystemClock
     from tests.teams.connector_emulator import ConnectorEmulator
     from tests.teams.connector_faults import TCP_CLOSE_WAIT, sockets_to
 

@@ -72,8 +72,8 @@ async def _in_flight(
 
 async def run(quick: bool, stores: Sequence[str] = tuple(STORES)) -> list[Row]:
     """Sequential and 20-in-flight turns, hotline on each of `stores` vs stock botbuilder echo."""
-    from bot.clock import SystemClock
     from bot.config.loader import load_config
+    from bot.kernel.clock import SystemClock
     from tests.teams.bot_fixture import HotlineBot, teams_config
     from tests.teams.echo_bot import EchoBotServer
     from tests.teams.playground import free_port

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli.main import main
-from bot.clock import SHIFT_ENV, ShiftedClock
+from bot.kernel.clock import SHIFT_ENV, ShiftedClock
 from tests.conftest import world_day_start
 
 

@@ -13,9 +13,9 @@ from sqlalchemy import select
 
 from adapters.local.shell import Shell
 from bot.app import App, build_app
-from bot.clock import FrozenClock
 from bot.config.loader import load_config
 from bot.i18n import t
+from bot.kernel.clock import FrozenClock
 from bot.reports import service as reports
 from bot.reports.metrics import Share
 from storage.migrate import upgrade

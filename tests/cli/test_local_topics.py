@@ -11,10 +11,10 @@ import pytest
 
 from adapters.local.shell import Shell
 from bot.app import App, build_app
-from bot.clock import FrozenClock
 from bot.config.loader import load_config
 from bot.config.model import OrgConfig
 from bot.i18n.formatting import format_deadline
+from bot.kernel.clock import FrozenClock
 from bot.sla import calendar_for, due_at
 from dialogs.intake_prompts import Context, knowledge_for
 from storage.migrate import upgrade

@@ -26,9 +26,9 @@ from sqlalchemy import func, select
 
 from adapters.matrix.adapter import MatrixAdapter
 from bot.app import App, build_app
-from bot.clock import Clock, ShiftedClock
 from bot.config.loader import load_config
 from bot.config.model import OrgConfig, PlatformConfig, SecretRef
+from bot.kernel.clock import Clock, ShiftedClock
 from bot.runtime import serve
 from storage.migrate import upgrade
 from storage.models import OutboxRow

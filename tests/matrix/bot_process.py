@@ -33,8 +33,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from bot.clock import SHIFT_ENV, ShiftedClock
 from bot.config.loader import default_config_path
+from bot.kernel.clock import SHIFT_ENV, ShiftedClock
 from storage.models import InboundEventRow, InboxRow, OutboxRow
 from tests.child_process import die_with_parent, resolve_prctl
 from tests.conftest import world_day_start

@@ -12,7 +12,7 @@ import pytest
 from nio.crypto.sessions import OutboundGroupSession
 
 from bot.delivery import DeliveryError
-from bot.notices import Notice, Target
+from bot.kernel.notices import Notice, Target
 from tests.matrix.bot_fixture import Chat, eventually, ticket_number
 from tests.matrix.conftest import WorldFactory
 from tests.matrix.synapse import SynapseServer

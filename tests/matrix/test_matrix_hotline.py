@@ -15,7 +15,7 @@ import nio
 import pytest
 from sqlalchemy import select
 
-from bot.notices import Inbound
+from bot.kernel.notices import Inbound
 from storage.models import InboundEventRow, InboxRow, TicketRow
 from tests.matrix.bot_fixture import (
     Chat,

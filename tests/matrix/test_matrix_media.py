@@ -15,8 +15,8 @@ import pytest
 from nio.crypto.attachments import decrypt_attachment
 from PIL import Image as Pillow
 
-from bot.clock import FrozenClock
 from bot.escalation.digest import Digests
+from bot.kernel.clock import FrozenClock
 from tests.conftest import berlin
 from tests.matrix.bot_fixture import Chat, content, eventually
 from tests.matrix.conftest import WorldFactory

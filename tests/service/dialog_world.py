@@ -18,10 +18,10 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.card_actions import PENDING_ANSWER, pending_key
-from bot.clock import FrozenClock
 from bot.config.model import OrgConfig
-from bot.engine import Engine
+from bot.conversation.card_actions import PENDING_ANSWER, pending_key
+from bot.conversation.engine import Engine
+from bot.kernel.clock import FrozenClock
 from bot.newsletter.compose import STEPS, Draft
 from bot.service.actors import Actor
 from bot.workshops.questionnaire import Progress

@@ -14,8 +14,8 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from bot.domain.requests import NewRequest
 from bot.service.actors import Actor
-from bot.service.tickets import NewRequest
 from storage.models import (
     AuditLogRow,
     ProposalRow,

@@ -15,8 +15,8 @@ import sys
 from datetime import datetime
 from typing import Any
 
-from bot.clock import FrozenClock
 from bot.config.loader import load_config
+from bot.kernel.clock import FrozenClock
 from bot.newsletter import sending
 from bot.newsletter.sending import MIN_GAP, NewsletterDispatcher
 from storage.engine import database_url, make_engine, make_sessionmaker

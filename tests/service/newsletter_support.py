@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from bot.clock import FrozenClock
 from bot.config.model import OrgConfig
+from bot.kernel.clock import FrozenClock
 from bot.newsletter.sending import NewsletterDispatcher
 from storage.models import LocalMessageRow, NewsletterRow
 from storage.repositories import newsletter as repo

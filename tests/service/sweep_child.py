@@ -13,9 +13,9 @@ import os
 import sys
 from datetime import datetime
 
-from bot.clock import FrozenClock
 from bot.config.loader import load_config
 from bot.escalation.sweep import Sweeper
+from bot.kernel.clock import FrozenClock
 from storage.engine import database_url, make_engine, make_sessionmaker
 
 

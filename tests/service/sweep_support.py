@@ -8,11 +8,12 @@ from datetime import datetime
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.clock import FrozenClock
 from bot.config.model import OrgConfig
+from bot.domain.requests import NewRequest
 from bot.escalation.sweep import Sweeper, SweepReport
+from bot.kernel.clock import FrozenClock
 from bot.service.actors import Actor
-from bot.service.tickets import NewRequest, TicketService
+from bot.service.tickets import TicketService
 from storage.engine import make_engine
 from storage.models import EscalationStepRow, OutboxRow
 

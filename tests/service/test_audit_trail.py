@@ -14,9 +14,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.clock import FrozenClock
 from bot.config.model import OrgConfig
 from bot.i18n import t
+from bot.kernel.clock import FrozenClock
 from storage.repositories import audit
 from tests.harness import Harness
 from tests.service import matrix_support as ms

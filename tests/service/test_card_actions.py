@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.clock import FrozenClock
 from bot.config.model import OrgConfig
 from bot.i18n import t
+from bot.kernel.clock import FrozenClock
 from storage.repositories import audit
 from tests.harness import Harness, texts
 

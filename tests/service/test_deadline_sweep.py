@@ -13,9 +13,9 @@ from dataclasses import replace
 
 import pytest
 
-from bot.clock import FrozenClock
 from bot.config.model import OrgConfig
 from bot.escalation.sweep import Sweeper
+from bot.kernel.clock import FrozenClock
 from tests.conftest import berlin
 from tests.harness import Harness, texts
 from tests.service.sweep_support import Sessions, sweep_at

@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.clock import FrozenClock
 from bot.config.model import OrgConfig
+from bot.conversation.replies import HELD_MESSAGES, MENU_SIZE
 from bot.i18n import t
-from bot.replies import HELD_MESSAGES, MENU_SIZE
+from bot.kernel.clock import FrozenClock
 from dialogs.intake_states import AskDescription, AskHelped, AskTopic, IntakeState, dump_state
 from storage.models import SatisfactionRow
 from storage.repositories import audit

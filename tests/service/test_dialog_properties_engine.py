@@ -31,14 +31,14 @@ import pytest
 from hypothesis import HealthCheck, currently_in_test_context, event, given, settings
 from hypothesis import strategies as st
 
-from bot.card_actions import pending_key
-from bot.clock import FrozenClock
 from bot.config.loader import load_config
 from bot.config.model import OrgConfig
-from bot.engine import clean_text
+from bot.conversation.card_actions import pending_key
+from bot.conversation.engine import clean_text
 from bot.i18n import t
+from bot.kernel.clock import FrozenClock
+from bot.kernel.notices import Notice
 from bot.newsletter.compose import STEPS, Draft
-from bot.notices import Notice
 from bot.service.actors import Actor
 from bot.workshops.questionnaire import Progress
 from dialogs.commands import Command, is_command, parse_command

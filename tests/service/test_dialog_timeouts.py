@@ -17,10 +17,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 import bot.config
-from bot.clock import FrozenClock
 from bot.config.loader import load_config
 from bot.config.model import OrgConfig
 from bot.i18n import t
+from bot.kernel.clock import FrozenClock
 from storage.models import WorkshopFeedbackRow
 from storage.repositories import newsletter, satisfaction
 from tests.harness import Harness, texts

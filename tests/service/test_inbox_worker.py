@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.matrix import inbox_worker
 from adapters.matrix.inbox_worker import InboxWorker
-from bot.clock import FrozenClock
+from bot.kernel.clock import FrozenClock
 from storage.models import InboxRow
 from storage.repositories import inbox
 

@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.clock import FrozenClock
 from bot.config.loader import load_config
 from bot.config.model import OrgConfig
+from bot.kernel.clock import FrozenClock
 from bot.sla import calendar_for, due_at
 from storage.models import KnowledgeFeedbackRow, OutboxRow, ProposalRow, TicketRow
 from storage.repositories import audit

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from bot.clock import FrozenClock
 from bot.config.model import OrgConfig
+from bot.kernel.clock import FrozenClock
 from storage.models import AuditLogRow, NewsletterRow, NewsletterSubscriptionRow
 from storage.repositories import newsletter as repo
 from storage.repositories.dialog_states import ConversationKey, load_dialog

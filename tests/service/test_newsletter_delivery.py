@@ -16,8 +16,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.clock import FrozenClock
 from bot.config.model import OrgConfig
+from bot.kernel.clock import FrozenClock
 from bot.newsletter.sending import BATCH_SIZE, NewsletterDispatcher
 from storage.engine import make_sessionmaker
 from storage.models import NewsletterDeliveryRow, NewsletterRow

@@ -12,9 +12,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from adapters.local.adapter import LocalChatAdapter
-from bot.clock import FrozenClock
 from bot.delivery import DeliveryError, InboundHandler, OutboxSender, backoff
-from bot.notices import Notice, Target
+from bot.kernel.clock import FrozenClock
+from bot.kernel.notices import Notice, Target
 from storage.models import OutboxRow
 from storage.repositories import local_chat, outbox
 

@@ -21,9 +21,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.clock import FrozenClock
 from bot.config.model import OrgConfig
 from bot.i18n import _catalogue, t
+from bot.kernel.clock import FrozenClock
 from dialogs.commands import SPECS
 from storage.engine import make_engine, make_sessionmaker
 from storage.migrate import upgrade

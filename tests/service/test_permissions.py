@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.clock import FrozenClock
 from bot.config.model import OrgConfig
+from bot.kernel.clock import FrozenClock
 from bot.service.actors import Actor
 from bot.service.permissions import Role, roles_of
 from storage.repositories import audit

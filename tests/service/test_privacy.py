@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.clock import FrozenClock
 from bot.config.model import OrgConfig
+from bot.kernel.clock import FrozenClock
 from bot.service.privacy import PrivacyService, pseudonym
 from storage.models import (
     AuditLogRow,

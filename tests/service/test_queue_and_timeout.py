@@ -14,10 +14,10 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 import bot.config
-from bot.clock import FrozenClock
 from bot.config.loader import load_config
 from bot.config.model import OrgConfig
 from bot.i18n import t
+from bot.kernel.clock import FrozenClock
 from tests.conftest import berlin
 from tests.harness import Harness, texts
 

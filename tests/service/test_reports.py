@@ -8,13 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from bot.clock import FrozenClock
 from bot.config.model import OrgConfig
+from bot.domain.requests import NewRequest
+from bot.kernel.clock import FrozenClock
 from bot.reports import chart, render
 from bot.reports.service import build, month, period
 from bot.service.actors import Actor
 from bot.service.satisfaction import SatisfactionService
-from bot.service.tickets import NewRequest, TicketService
+from bot.service.tickets import TicketService
 from storage.models import ProposalRow
 from storage.repositories import proposals, workshops
 from tests.conftest import berlin

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from bot.clock import FrozenClock
 from bot.config.model import OrgConfig
+from bot.kernel.clock import FrozenClock
 from storage.models import AuditLogRow, ProposalRow
 from tests.harness import Harness, texts
 from tests.service.sweep_support import Sessions

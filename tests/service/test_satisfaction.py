@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.clock import FrozenClock
 from bot.config.model import OrgConfig
+from bot.kernel.clock import FrozenClock
 from storage.models import SatisfactionRow
 from storage.repositories import prompts
 from tests.harness import Harness, texts

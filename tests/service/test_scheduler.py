@@ -9,8 +9,8 @@ from datetime import time, timedelta
 from pathlib import Path
 
 from bot.app import build_app
-from bot.clock import FrozenClock
 from bot.config.model import OrgConfig
+from bot.kernel.clock import FrozenClock
 from bot.runtime import serve
 from storage.engine import make_engine, make_sessionmaker
 from storage.migrate import upgrade

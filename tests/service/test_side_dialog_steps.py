@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.clock import FrozenClock
 from bot.config.model import OrgConfig
 from bot.i18n import t
+from bot.kernel.clock import FrozenClock
 from storage.models import WorkshopFeedbackRow
 from storage.repositories import newsletter
 from tests.harness import Harness, texts

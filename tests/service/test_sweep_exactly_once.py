@@ -19,11 +19,11 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.local.adapter import LocalChatAdapter
-from bot.clock import FrozenClock
 from bot.config.model import OrgConfig
 from bot.delivery import OutboxSender
 from bot.escalation.digest import Digests
 from bot.escalation.sweep import Sweeper
+from bot.kernel.clock import FrozenClock
 from bot.reports import chart
 from storage.engine import make_sessionmaker
 from storage.models import LocalMessageRow, TicketRow

@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.clock import FrozenClock
 from bot.config.model import OrgConfig
+from bot.kernel.clock import FrozenClock
 from tests.harness import Harness, texts
 
 Sessions = async_sessionmaker[AsyncSession]

@@ -8,10 +8,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.clock import FrozenClock
 from bot.config.model import OrgConfig
-from bot.engine import Engine
-from bot.notices import Inbound
+from bot.conversation.engine import Engine
+from bot.kernel.clock import FrozenClock
+from bot.kernel.notices import Inbound
 from storage.repositories.dialog_states import ConversationKey, load_dialog
 from tests.conftest import berlin
 from tests.harness import Harness, texts

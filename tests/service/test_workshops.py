@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.clock import FrozenClock
 from bot.config.model import OrgConfig
+from bot.kernel.clock import FrozenClock
 from bot.newsletter.sending import NewsletterDispatcher
 from bot.workshops.jobs import WorkshopJobs
 from storage.models import WorkshopFeedbackRow, WorkshopRow

@@ -9,9 +9,9 @@ from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from bot.clock import FrozenClock
 from bot.domain.errors import ConcurrentUpdate
-from bot.notices import Target
+from bot.kernel.clock import FrozenClock
+from bot.kernel.notices import Target
 from storage.models import Base, TicketRow
 from storage.repositories import (
     inbound,

@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.teams.references import ReferenceStore
-from bot.clock import FrozenClock
 from bot.domain.errors import ConcurrentUpdate
+from bot.kernel.clock import FrozenClock
 from storage.engine import make_engine, make_sessionmaker
 from storage.migrate import upgrade
 from storage.models import InboundEventRow, PlatformStateRow

@@ -31,10 +31,10 @@ from sqlalchemy import select
 
 from adapters.teams.adapter import TeamsAdapter
 from bot.app import App, build_app
-from bot.clock import Clock
 from bot.config.loader import load_config
 from bot.config.model import OrgConfig, PlatformConfig, SecretRef
-from bot.notices import Inbound, Notice, Outgoing, Target
+from bot.kernel.clock import Clock
+from bot.kernel.notices import Inbound, Notice, Outgoing, Target
 from bot.runtime import deliver_forever
 from bot.service import notify
 from storage.migrate import upgrade

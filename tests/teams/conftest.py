@@ -120,7 +120,7 @@ async def secured_bot(
 ) -> AsyncIterator[HotlineBot]:
     """The bot with an app id: inbound tokens are checked against the local issuer."""
     from adapters.teams import auth
-    from bot.clock import FrozenClock
+    from bot.kernel.clock import FrozenClock
     from tests.teams.bot_fixture import AUTH_FETCH_TIMEOUT, HotlineBot, secured_config
     from tests.teams.stage import MONDAY_9
 
@@ -136,7 +136,7 @@ async def secured_bot(
 @pytest.fixture
 async def offline_bot(connector: ConnectorEmulator, tmp_path: Path) -> AsyncIterator[HotlineBot]:
     """The bot against the connector emulator; no sender loop: the test drives delivery."""
-    from bot.clock import FrozenClock
+    from bot.kernel.clock import FrozenClock
     from tests.teams.bot_fixture import HotlineBot
     from tests.teams.stage import MONDAY_9, hotline_config
 

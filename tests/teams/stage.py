@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-from bot.clock import FrozenClock
 from bot.config.loader import load_config
 from bot.config.model import OrgConfig
+from bot.kernel.clock import FrozenClock
 from tests.conftest import berlin
 from tests.teams.bot_fixture import HotlineBot, teams_config
 from tests.teams.conftest import PlaygroundFactory

@@ -18,7 +18,7 @@ import pytest
 
 from adapters.teams import auth
 from adapters.teams.auth import AuthError, AuthSettings, TokenValidator
-from bot.clock import FrozenClock
+from bot.kernel.clock import FrozenClock
 from tests.teams.bot_fixture import (
     AUTH_FETCH_TIMEOUT,
     SERVICE_URL,

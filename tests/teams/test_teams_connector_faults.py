@@ -18,9 +18,9 @@ import pytest
 from adapters.teams.adapter import TeamsAdapter
 from adapters.teams.connector import ConnectorClient, ConnectorError
 from adapters.teams.settings import TeamsSettings
-from bot.clock import FrozenClock
 from bot.delivery import DeliveryError
-from bot.notices import Notice, Target
+from bot.kernel.clock import FrozenClock
+from bot.kernel.notices import Notice, Target
 from tests.teams.bot_fixture import HotlineBot, activity_json, aware, outbox_row
 from tests.teams.connector_emulator import ConnectorEmulator
 from tests.teams.connector_faults import TCP_CLOSE_WAIT, TCP_ESTABLISHED, sockets_to

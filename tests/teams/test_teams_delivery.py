@@ -11,10 +11,10 @@ import aiohttp
 import pytest
 from sqlalchemy import select
 
-from bot.clock import FrozenClock
 from bot.config.loader import load_config
 from bot.config.model import SecretRef
-from bot.notices import Notice, Target
+from bot.kernel.clock import FrozenClock
+from bot.kernel.notices import Notice, Target
 from storage.models import OutboxRow, SentMessageRow
 from tests.teams.bot_fixture import HotlineBot, activity_json, teams_config
 from tests.teams.connector_emulator import ConnectorEmulator

@@ -16,7 +16,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.clock import FrozenClock
+from bot.kernel.clock import FrozenClock
 from tests.teams.bot_fixture import (
     SERVICE_URL,
     HotlineBot,

@@ -19,8 +19,8 @@ import aiohttp
 import pytest
 from sqlalchemy import delete, select
 
-from bot.clock import FrozenClock
-from bot.notices import Notice, Target
+from bot.kernel.clock import FrozenClock
+from bot.kernel.notices import Notice, Target
 from storage.models import PlatformStateRow
 from tests.teams.bot_fixture import HotlineBot, postgres_database
 from tests.teams.connector_emulator import ConnectorEmulator

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from bot.config.model import OrgConfig
-from bot.notices import Notice
+from bot.kernel.notices import Notice
 from dialogs.intake import Context, StepResult, UserInput, step
 from dialogs.intake_states import AskHelped, IntakeState
 

@@ -82,7 +82,7 @@ def test_checker_detects_platform_imports(source: str) -> None:
         "import sqlalchemy",
         "from . import nio",
         "from .nio import x",
-        "from bot.notices import Notice",
+        "from bot.kernel.notices import Notice",
         "import niobium",
         "import botbuilderx",
         "x = 'import nio'",
@@ -194,7 +194,7 @@ def run_probe(modules: list[str], tmp_path: Path, *extra_path: Path) -> dict[str
 def test_module_list_is_complete() -> None:
     names = module_names()
     for expected in (
-        "bot.engine",
+        "bot.conversation.engine",
         "bot.i18n.formatting",
         "dialogs.intake",
         "storage.engine",

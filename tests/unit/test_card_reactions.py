@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from adapters.matrix.render import choice_for_reaction, reaction_keys
-from bot.notices import Choice
+from bot.kernel.notices import Choice
 
 
 def test_card_actions_have_fixed_reactions_and_other_choices_keycaps() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.config.model import OrgConfig
-from bot.notices import Choice
+from bot.kernel.notices import Choice
 from dialogs.choices import match_choice, numbered
 
 HAUSHALT = Choice("topic:haushalt", "Budget / Haushaltsmittel")

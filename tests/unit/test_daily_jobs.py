@@ -11,9 +11,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.clock import SHIFT_ENV, FrozenClock, ShiftedClock, SystemClock, clock_from_environ
 from bot.config.model import OrgConfig
 from bot.escalation.scheduler import DeadlineJobs
+from bot.kernel.clock import SHIFT_ENV, FrozenClock, ShiftedClock, SystemClock, clock_from_environ
 from bot.sla import calendar_for
 from tests.conftest import berlin
 

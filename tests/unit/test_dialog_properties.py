@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from bot.config.loader import load_config
 from bot.config.model import OrgConfig
-from bot.notices import Choice
+from bot.kernel.notices import Choice
 from dialogs import intake_prompts as p
 from dialogs.intake import (
     Context,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from bot.config.model import OrgConfig
-from bot.service.tickets import NewRequest
+from bot.domain.requests import NewRequest
 from dialogs.intake import OpenTicket, RecordProposal, start_with_topic
 from dialogs.intake_states import AskAnonymous, AskDescription, AskTopic, Confirm
 from tests.unit.intake_support import (

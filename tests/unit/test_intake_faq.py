@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from bot.config.model import OrgConfig
-from bot.service.tickets import NewRequest
+from bot.domain.requests import NewRequest
 from dialogs.intake import OpenTicket, RecordAnswerFeedback
 from dialogs.intake_states import (
     AskDescription,

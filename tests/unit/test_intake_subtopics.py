@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from bot.config.model import OrgConfig
-from bot.service.tickets import NewRequest
+from bot.domain.requests import NewRequest
 from dialogs.intake import OpenTicket
 from dialogs.intake_states import (
     AskHelped,

@@ -10,8 +10,8 @@ from __future__ import annotations
 import pytest
 
 from bot.config.model import OrgConfig
-from bot.markup import to_html, to_plain
-from bot.service.tickets import NewRequest
+from bot.domain.requests import NewRequest
+from bot.kernel.markup import to_html, to_plain
 from dialogs.intake import OpenTicket, start, start_with_topic
 from dialogs.intake_states import (
     AskDescription,

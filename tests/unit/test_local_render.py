@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from adapters.local.parse import parse_line
 from adapters.local.render import render_text
-from bot.markup import literal
-from bot.notices import Choice, Fact, Image, Notice
+from bot.kernel.markup import literal
+from bot.kernel.notices import Choice, Fact, Image, Notice
 
 
 def test_plain_rendering_with_facts_and_choices() -> None:

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.markup import BOLD, literal, to_html, to_plain, tokens
+from bot.kernel.markup import BOLD, literal, to_html, to_plain, tokens
 
 SETTINGS = settings(max_examples=300, deadline=None)
 # Text rich in the characters that matter: stars, backslashes, HTML, newlines.

@@ -10,10 +10,10 @@ import pytest
 from adapters.matrix.adapter import CHANNEL_RETRY_SECONDS, MatrixAdapter
 from adapters.matrix.errors import NOT_IN_ROOM, MatrixDeliveryError
 from adapters.matrix.settings import MatrixSettings
-from bot.clock import FrozenClock
 from bot.config.loader import load_config
 from bot.delivery import DeliveryError
-from bot.notices import Notice, Target
+from bot.kernel.clock import FrozenClock
+from bot.kernel.notices import Notice, Target
 from tests.conftest import berlin
 
 ANNA = Target("matrix", "user", "@anna:localhost")

@@ -17,10 +17,10 @@ from adapters.matrix import inbox_worker
 from adapters.matrix.adapter import MatrixAdapter
 from adapters.matrix.inbox_worker import MAX_ATTEMPTS, InboxWorker
 from adapters.matrix.settings import MatrixSettings
-from bot.clock import FrozenClock
 from bot.config.loader import load_config
 from bot.i18n import t
-from bot.notices import Inbound, inbound_to_json
+from bot.kernel.clock import FrozenClock
+from bot.kernel.notices import Inbound, inbound_to_json
 from storage.models import AuditLogRow, InboxRow, OutboxRow
 from storage.repositories import inbox
 

@@ -16,8 +16,8 @@ from adapters.matrix.render import (
     message_content,
     reaction_keys,
 )
-from bot.markup import literal
-from bot.notices import Choice, Fact, Image, Notice
+from bot.kernel.markup import literal
+from bot.kernel.notices import Choice, Fact, Image, Notice
 
 BOT = "@hotline:localhost"
 CTX = RoomContext("!dm:localhost", True, None, BOT, ("Hotline", "hotline"))

@@ -23,8 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.matrix import rooms as rooms_module
 from adapters.matrix.rooms import RoomDirectory
-from bot.clock import FrozenClock
 from bot.delivery import DeliveryError
+from bot.kernel.clock import FrozenClock
 
 Sessions = async_sessionmaker[AsyncSession]
 ANNA = "@anna:localhost"

@@ -14,9 +14,9 @@ from nio import LocalProtocolError, RoomSendError, RoomSendResponse
 from adapters.matrix.adapter import MatrixAdapter
 from adapters.matrix.errors import MatrixDeliveryError
 from adapters.matrix.settings import MatrixSettings
-from bot.clock import FrozenClock
 from bot.config.loader import load_config
 from bot.delivery import DeliveryError
+from bot.kernel.clock import FrozenClock
 from tests.conftest import berlin
 
 ROOM = "!dm:localhost"

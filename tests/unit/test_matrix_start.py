@@ -18,10 +18,10 @@ from adapters.matrix import login as login_module
 from adapters.matrix.adapter import MatrixAdapter
 from adapters.matrix.login import DEVICE_ID, login
 from adapters.matrix.settings import MatrixSettings, MatrixSetupError
-from bot.clock import FrozenClock
 from bot.config.loader import load_config
 from bot.delivery import DeliveryError
-from bot.notices import Inbound, Notice, Target, inbound_to_json
+from bot.kernel.clock import FrozenClock
+from bot.kernel.notices import Inbound, Notice, Target, inbound_to_json
 from storage.repositories import platform_state
 
 Sessions = async_sessionmaker[AsyncSession]

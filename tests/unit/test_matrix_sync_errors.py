@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from adapters.matrix.errors import HomeserverError
 from adapters.matrix.rooms import RoomDirectory
 from adapters.matrix.sync import BACKFILL_PAGES, SyncLoop
-from bot.clock import FrozenClock
+from bot.kernel.clock import FrozenClock
 from storage.models import InboxRow
 from storage.repositories import platform_state
 

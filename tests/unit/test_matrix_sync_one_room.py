@@ -33,8 +33,8 @@ from adapters.matrix.adapter import MatrixAdapter
 from adapters.matrix.errors import HomeserverError
 from adapters.matrix.gaps import FAILED_SYNCS, STATE_KEY, BackfillGaps
 from adapters.matrix.settings import MatrixSettings
-from bot.clock import FrozenClock
 from bot.config.loader import load_config
+from bot.kernel.clock import FrozenClock
 from storage.models import InboxRow
 from storage.repositories import platform_state
 from tests.unit.test_matrix_sync_errors import ANNA, BOT, ROOM, Client, sync_loop, text

@@ -25,8 +25,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.matrix.rooms import RoomDirectory
 from adapters.matrix.sync import SyncLoop
-from bot.clock import FrozenClock
 from bot.i18n import t
+from bot.kernel.clock import FrozenClock
 from storage.models import InboxRow, OutboxRow
 from storage.repositories import platform_state
 

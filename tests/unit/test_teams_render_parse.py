@@ -14,8 +14,8 @@ from adapters.teams.parse import (
     strip_mentions,
 )
 from adapters.teams.render import activity, card, escape_markdown, to_markdown
-from bot.markup import literal
-from bot.notices import Choice, Fact, Image, Notice
+from bot.kernel.markup import literal
+from bot.kernel.notices import Choice, Fact, Image, Notice
 
 
 def _message(**overrides: Any) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
 A press on "Weitergeben" (`handoff:N`) answers the presser privately with one button per
 team (`handoff:N:TEAM`), so the handoff itself stays an ordinary, stateless command (typing
-the team's number or name works too: bot/team_pick.py). A press
+the team's number or name works too: bot/conversation/team_pick.py). A press
 on "Erledigt" (`resolve:N`) asks for the answer to the requester; the presser's next direct
 message is that answer. The pending answer is kept per person, not per conversation: the
 press happens in a team channel, the answer is typed in the direct chat.
@@ -15,17 +15,17 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.clock import Clock
 from bot.config.model import OrgConfig
+from bot.conversation.team_pick import remember_pick
 from bot.domain.errors import ComplaintStays, NotAllowed
 from bot.domain.lifecycle import Action, TicketStatus, next_status
 from bot.i18n import SUPPORTED, t
-from bot.markup import literal
-from bot.notices import Choice, Notice
+from bot.kernel.clock import Clock
+from bot.kernel.markup import literal
+from bot.kernel.notices import Choice, Notice
 from bot.service import permissions
 from bot.service.actors import Actor
 from bot.service.tickets import TicketService
-from bot.team_pick import remember_pick
 from dialogs.choices import match_choice
 from dialogs.control_words import is_back, is_cancel
 from storage.models import TicketRow

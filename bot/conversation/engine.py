@@ -2,7 +2,7 @@
 
 One inbound event is one transaction: the dedupe row, the dialog state (compare-and-set),
 the ticket changes and every answer commit together, or not at all. Where a message goes
-is decided in one place, `bot.router`.
+is decided in one place, `bot.conversation.router`.
 """
 
 from __future__ import annotations
@@ -15,21 +15,21 @@ from dataclasses import replace
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.clock import Clock
-from bot.command_handlers import CommandHandlers
-from bot.command_runner import CommandRunner, Turn
 from bot.config.model import OrgConfig
+from bot.conversation.command_handlers import CommandHandlers
+from bot.conversation.command_runner import CommandRunner, Turn
+from bot.conversation.flows import Flow, build_flows
+from bot.conversation.intake_runner import IntakeRunner
+from bot.conversation.replies import ReplyFlow
+from bot.conversation.router import Router
 from bot.domain.errors import ConcurrentUpdate
-from bot.flows import Flow, build_flows
 from bot.i18n import chosen_locale, normalise_locale, t
-from bot.notices import Inbound, Notice, Outgoing, Target
-from bot.replies import ReplyFlow
-from bot.router import Router
+from bot.kernel.clock import Clock
+from bot.kernel.notices import Inbound, Notice, Outgoing, Target
 from bot.service import notify
 from bot.service.actors import Actor
 from bot.service.tickets import TicketService
 from dialogs.commands import is_command
-from dialogs.runner import IntakeRunner
 from storage.repositories import audit
 from storage.repositories import inbound as inbound_repo
 from storage.repositories.dialog_states import ConversationKey

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.clock import Clock
 from bot.config.model import OrgConfig
+from bot.conversation.survey import intake_running
 from bot.domain.errors import NotTrainer, WorkshopNotFound, WorkshopUnavailable
 from bot.i18n import t
-from bot.notices import Notice
+from bot.kernel.clock import Clock
+from bot.kernel.notices import Notice
 from bot.service.actors import Actor
 from bot.workshops import questionnaire as form
 from bot.workshops.service import WorkshopService
 from dialogs.commands import Command
 from dialogs.control_words import is_back, is_cancel
-from dialogs.survey import intake_running
 from storage.repositories import workshops as repo
 from storage.repositories.dialog_states import (
     ConversationKey,

@@ -10,15 +10,8 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.actions import ButtonAction
-from bot.clock import Clock
 from bot.config.model import OrgConfig
-from bot.i18n import t
-from bot.notices import Notice
-from bot.service.actors import Actor
-from bot.service.satisfaction import RATING, SCORES, SatisfactionService
-from dialogs.commands import Command
-from dialogs.survey import (
+from bot.conversation.survey import (
     COMMENT,
     await_comment,
     close_comment,
@@ -26,6 +19,13 @@ from dialogs.survey import (
     is_skip,
     pending_comment,
 )
+from bot.i18n import t
+from bot.kernel.actions import ButtonAction
+from bot.kernel.clock import Clock
+from bot.kernel.notices import Notice
+from bot.service.actors import Actor
+from bot.service.satisfaction import RATING, SCORES, SatisfactionService
+from dialogs.commands import Command
 from storage.models import OpenPromptRow
 from storage.repositories import prompts
 from storage.repositories.dialog_states import ConversationKey

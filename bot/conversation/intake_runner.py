@@ -10,10 +10,10 @@ import logging
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.clock import Clock
 from bot.config.model import OrgConfig
 from bot.i18n import PLATFORM_LOCALE, t
-from bot.notices import Notice
+from bot.kernel.clock import Clock
+from bot.kernel.notices import Notice
 from bot.service.actors import Actor
 from bot.service.tickets import TicketService
 from dialogs.intake import (

@@ -4,11 +4,11 @@ Free text while exactly one of the requester's tickets waits for an answer answe
 always. While several wait, the bot asks which one ("Zu welchem Anliegen gehört Ihre
 Antwort?", one button per waiting ticket, at most `MENU_SIZE`; more waiting tickets are
 named as reachable with /antwort) and holds the text until the choice
-(`dialogs.reply_pick`). Only a choice (button, menu position, "Nr. 5"), or "abbrechen"
+(`bot.conversation.reply_pick`). Only a choice (button, menu position, "Nr. 5"), or "abbrechen"
 ends the holding; further free text meanwhile is added to the held text (up to
 `HELD_MESSAGES` maximal messages; beyond, the part is refused with a notice), and the bot
 says so and asks again. `/antwort N Text` (`/reply N text`) answers ticket N directly; it takes
-over the conversation slot (further free text follows ticket N, `dialogs.followup`) only
+over the conversation slot (further free text follows ticket N, `bot.conversation.followup`) only
 when no other dialog runs there (an intake, a form, a newsletter draft, a rating comment,
 a held reply), and otherwise leaves that dialog as it is. Staff who may work on ticket N
 and type `/antwort N ...` out of habit are pointed to `/erledigt N Antwort`.
@@ -30,19 +30,9 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.clock import Clock
 from bot.config.model import OrgConfig
-from bot.domain.lifecycle import TicketStatus
-from bot.i18n import t
-from bot.markup import literal
-from bot.notices import Choice, Notice, Outgoing, Target
-from bot.service import feedback, notify, permissions
-from bot.service.actors import Actor, audit_action
-from bot.service.tickets import TicketService
-from dialogs.commands import Command
-from dialogs.followup import QUIET_DIALOGS, start_followup
-from dialogs.intake import CANCEL_WORDS
-from dialogs.reply_pick import (
+from bot.conversation.followup import QUIET_DIALOGS, start_followup
+from bot.conversation.reply_pick import (
     ACTION,
     PARTS_JOINED_BY,
     REPLY_PICK,
@@ -54,6 +44,16 @@ from dialogs.reply_pick import (
     release_reply,
     stored_reply,
 )
+from bot.domain.lifecycle import TicketStatus
+from bot.i18n import t
+from bot.kernel.clock import Clock
+from bot.kernel.markup import literal
+from bot.kernel.notices import Choice, Notice, Outgoing, Target
+from bot.service import feedback, notify, permissions
+from bot.service.actors import Actor, audit_action
+from bot.service.tickets import TicketService
+from dialogs.commands import Command
+from dialogs.intake import CANCEL_WORDS
 from storage.models import TicketRow
 from storage.repositories import tickets as ticket_repo
 from storage.repositories.dialog_states import ConversationKey, load_dialog

@@ -29,26 +29,26 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.actions import STALE, ButtonAction
-from bot.card_actions import OWED_PREFIX
-from bot.clock import Clock
-from bot.command_runner import CommandRunner, Turn, error_notice
 from bot.config.model import OrgConfig
-from bot.csat_flow import CsatFlow
+from bot.conversation.card_actions import OWED_PREFIX
+from bot.conversation.command_runner import CommandRunner, Turn, error_notice
+from bot.conversation.csat_flow import CsatFlow
+from bot.conversation.followup import QUIET_DIALOGS, followup_ticket, start_followup
+from bot.conversation.intake_runner import INTAKE
+from bot.conversation.team_pick import drop_pick, pending_pick, read_pick
 from bot.domain.errors import ConcurrentUpdate, HotlineError, NotAllowed
 from bot.domain.lifecycle import Action, TicketStatus, is_allowed
 from bot.i18n import t
-from bot.notices import Notice
+from bot.kernel.actions import STALE, ButtonAction
+from bot.kernel.clock import Clock
+from bot.kernel.notices import Notice
 from bot.service import permissions
 from bot.service.actors import display_name
 from bot.service.feedback import status_label
 from bot.service.satisfaction import RATING
-from bot.team_pick import drop_pick, pending_pick, read_pick
 from dialogs.commands import Command, CommandError, command_from_action, is_command, parse_command
 from dialogs.control_words import is_cancel
-from dialogs.followup import QUIET_DIALOGS, followup_ticket, start_followup
 from dialogs.intake import UserInput
-from dialogs.runner import INTAKE
 from storage.repositories import prompts
 from storage.repositories import tickets as ticket_repo
 from storage.repositories.dialog_states import StoredDialog, clear_dialog, load_dialog

@@ -11,9 +11,9 @@ from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.clock import Clock
 from bot.config.model import OrgConfig
-from bot.notices import Notice
+from bot.kernel.clock import Clock
+from bot.kernel.notices import Notice
 from bot.service.actors import Actor
 from dialogs.commands import Command
 from storage.repositories.dialog_states import ConversationKey
@@ -46,8 +46,8 @@ class Flow(Protocol):
 
 def build_flows(config: OrgConfig, clock: Clock) -> list[Flow]:
     """Every flow, in the order the engine asks them."""
-    from bot.csat_flow import CsatFlow
-    from bot.newsletter.flow import NewsletterFlow
-    from bot.workshops.flow import WorkshopFlow
+    from bot.conversation.csat_flow import CsatFlow
+    from bot.conversation.newsletter_flow import NewsletterFlow
+    from bot.conversation.workshop_flow import WorkshopFlow
 
     return [CsatFlow(config, clock), WorkshopFlow(config, clock), NewsletterFlow(config, clock)]

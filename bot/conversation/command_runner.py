@@ -14,23 +14,23 @@ from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.clock import Clock
-from bot.command_handlers import CommandHandlers
 from bot.config.model import OrgConfig
+from bot.conversation.command_handlers import CommandHandlers
+from bot.conversation.flows import Flow
+from bot.conversation.followup import QUIET_DIALOGS
+from bot.conversation.intake_runner import IntakeRunner
+from bot.conversation.replies import ReplyFlow
+from bot.conversation.team_pick import cancel_pick, drop_pick
 from bot.domain.errors import ConcurrentUpdate, HotlineError, NotAllowed
-from bot.flows import Flow
 from bot.i18n import SUPPORTED, t
-from bot.notices import Inbound, Notice
-from bot.replies import ReplyFlow
+from bot.kernel.clock import Clock
+from bot.kernel.notices import Inbound, Notice
 from bot.service import permissions
 from bot.service.actors import Actor, audit_action
 from bot.service.feedback import status_label
 from bot.service.tickets import TicketService
-from bot.team_pick import cancel_pick, drop_pick
 from dialogs.commands import Command
-from dialogs.followup import QUIET_DIALOGS
 from dialogs.intake import UserInput
-from dialogs.runner import IntakeRunner
 from storage.repositories.dialog_states import ConversationKey, clear_dialog, load_dialog
 from storage.repositories.profiles import StoredProfile, save_profile
 

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import t
-from bot.notices import Choice, Notice
+from bot.kernel.notices import Choice, Notice
 from bot.service.actors import Actor
 from dialogs.choices import MAX_NUMBER_DIGITS, match_choice
 from dialogs.commands import Command, command_from_action

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dialogs.followup import QUIET_DIALOGS
+from bot.conversation.followup import QUIET_DIALOGS
 from storage.repositories.dialog_states import (
     ConversationKey,
     clear_dialog,

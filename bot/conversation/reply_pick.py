@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.notices import Choice
+from bot.kernel.notices import Choice
 from dialogs.choices import match_choice
 from storage.repositories.dialog_states import ConversationKey, load_dialog, save_dialog
 

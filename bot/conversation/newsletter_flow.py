@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.clock import Clock
 from bot.config.model import OrgConfig
 from bot.domain.errors import WorkshopUnavailable
 from bot.i18n import t
+from bot.kernel.clock import Clock
+from bot.kernel.notices import Notice
 from bot.newsletter import compose, subscriptions
 from bot.newsletter.content import BkOnly, may_send
 from bot.newsletter.sending import store_newsletter
-from bot.notices import Notice
 from bot.service.actors import Actor, audit_action
 from bot.service.notify import enabled_platforms
 from bot.workshops.invitation import invitation_draft

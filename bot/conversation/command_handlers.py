@@ -10,16 +10,16 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.card_actions import CardActions
-from bot.clock import Clock
 from bot.config.model import OrgConfig
+from bot.conversation.card_actions import CardActions
 from bot.domain.errors import LeadsOnly, NotAllowed, StaffOnly, UnknownTeam
 from bot.domain.lifecycle import OPEN_STATUSES
 from bot.escalation.commands import LeadCommands
 from bot.i18n import t
 from bot.i18n.formatting import format_deadline, format_moment
-from bot.markup import literal
-from bot.notices import Fact, Notice
+from bot.kernel.clock import Clock
+from bot.kernel.markup import literal
+from bot.kernel.notices import Fact, Notice
 from bot.reports import render
 from bot.reports import service as reports
 from bot.service import feedback, permissions
