@@ -46,6 +46,11 @@ from dialogs.intake_states import (
 MIN_DESCRIPTION_WORDS = 2
 MAX_REFERENCE = 255
 NO_REFERENCE = frozenset({"", "-", "–", "nein", "no", "keine", "none"})
+# "Don't know" is no number either: the request goes on without one.
+UNKNOWN_REFERENCE = frozenset(
+    {"weiß nicht", "weiss nicht", "unbekannt", "keine ahnung", "k. a.", "k.a.", "n/a"}
+    | {"don't know", "dont know", "unknown", "not known"}
+)
 
 
 @dataclass(frozen=True)
@@ -291,8 +296,16 @@ def _on_description(state: AskDescription, user: UserInput, ctx: Context) -> Ste
 
 
 def _on_reference(state: AskReference, user: UserInput, ctx: Context) -> StepResult:
+    """A document, order or invoice number has digits ("4500012345", "RE-2026-17"); a word
+    without any ("vielleicht") is asked again with what is allowed."""
     text = user.text.strip()
-    reference = None if text.casefold() in NO_REFERENCE else text[:MAX_REFERENCE]
+    folded = text.casefold().rstrip(".!")
+    if folded in NO_REFERENCE or folded in UNKNOWN_REFERENCE:
+        reference = None
+    elif any(char.isdigit() for char in text):
+        reference = text[:MAX_REFERENCE]
+    else:
+        return StepResult(state, (p.say("intake.reference_needs_digits", ctx),))
     return _confirm(Confirm(state.group, state.topic, state.description, reference), ctx)
 
 

@@ -218,9 +218,30 @@ def test_no_reference(config: OrgConfig, text: str) -> None:
 
 
 def test_long_reference_is_cut(config: OrgConfig) -> None:
-    result = say(AskReference("kern", "debitoren", DESCRIPTION), de(config), "R" * 300)
+    result = say(AskReference("kern", "debitoren", DESCRIPTION), de(config), "R1" * 150)
     assert isinstance(result.state, Confirm)
-    assert result.state.reference == "R" * 255
+    assert result.state.reference == ("R1" * 150)[:255]
+
+
+@pytest.mark.parametrize("text", ["vielleicht", "Rechnung vom Januar", "gibt es"])
+def test_a_reference_without_digits_is_asked_again(config: OrgConfig, text: str) -> None:
+    """Repro: "vielleicht" was accepted as a reference number."""
+    state = AskReference("kern", "debitoren", DESCRIPTION)
+    result = say(state, de(config), text)
+    assert result.state == state and not result.effects
+    assert "enthält Ziffern" in result.notices[0].text and "„-“" in result.notices[0].text
+
+
+@pytest.mark.parametrize("text", ["weiß nicht", "Unbekannt.", "don't know"])
+def test_an_unknown_reference_is_none(config: OrgConfig, text: str) -> None:
+    result = say(AskReference("kern", "debitoren", DESCRIPTION), de(config), text)
+    assert result.state == Confirm("kern", "debitoren", DESCRIPTION, None)
+
+
+@pytest.mark.parametrize("text", ["4500012345", "RE-2026-17", "Bestellung 4711"])
+def test_a_reference_with_digits_is_kept(config: OrgConfig, text: str) -> None:
+    result = say(AskReference("kern", "debitoren", DESCRIPTION), de(config), text)
+    assert result.state == Confirm("kern", "debitoren", DESCRIPTION, text)
 
 
 @pytest.mark.parametrize(
