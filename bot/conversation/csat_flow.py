@@ -19,6 +19,7 @@ from bot.conversation.survey import (
     is_skip,
     pending_comment,
 )
+from bot.domain.lifecycle import TicketStatus
 from bot.i18n import t
 from bot.kernel.actions import ButtonAction
 from bot.kernel.clock import Clock
@@ -28,6 +29,7 @@ from bot.service.satisfaction import RATING, SCORES, SatisfactionService
 from dialogs.commands import Command
 from storage.models import OpenPromptRow
 from storage.repositories import prompts
+from storage.repositories import tickets as ticket_repo
 from storage.repositories.dialog_states import ConversationKey
 
 
@@ -106,6 +108,16 @@ class CsatFlow:
             return [Notice(text=t("csat.typed_range", actor.locale, id=prompt.ticket_id))]
         return await self._rate(session, key, actor, prompt.ticket_id, score, "")
 
+    async def _asked_back_since(self, session: AsyncSession, actor: Actor, since: datetime) -> bool:
+        """Whether one of the requester's tickets was asked back after `since`."""
+        waiting = await ticket_repo.waiting_tickets_of(
+            session,
+            platform=actor.platform,
+            requester_id=actor.user_id,
+            status=TicketStatus.WAITING_FOR_CUSTOMER.value,
+        )
+        return any(row.paused_at is not None and row.paused_at > since for row in waiting)
+
     async def _stale(
         self, session: AsyncSession, prompt: OpenPromptRow, ticket_id: int, loc: str
     ) -> list[Notice]:
@@ -168,6 +180,8 @@ class CsatFlow:
         if pending is None:
             return None
         await close_comment(session, key=key)
+        if await self._asked_back_since(session, actor, pending.since):
+            return None  # a question back came after the comment question: it is the newer
         if not await self.service.still_ratable(session, actor, pending.ticket_id):
             return None  # reopened meanwhile: this text belongs to the request, not a rating
         if await self.service.score_of(session, pending.ticket_id) != pending.score:

@@ -30,6 +30,7 @@ class PendingComment:
 
     ticket_id: int
     score: int
+    since: datetime  # when the comment was asked for
 
 
 async def await_comment(
@@ -57,7 +58,7 @@ async def pending_comment(
     ticket, score = stored.state.get("ticket"), stored.state.get("score")
     if not isinstance(ticket, int) or not isinstance(score, int):
         return None
-    return PendingComment(ticket, score)
+    return PendingComment(ticket, score, stored.updated_at)
 
 
 async def close_comment(session: AsyncSession, *, key: ConversationKey) -> None:

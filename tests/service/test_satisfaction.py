@@ -209,3 +209,20 @@ async def test_a_prompt_id_nobody_issued_is_stale(hotline: Harness) -> None:
     answer = texts(await hotline.say(REQUESTER, action_id=f"rate:{ticket_id}:5@999999"))
     assert "nicht mehr aktuell" in answer
     assert await ratings(hotline) == []
+
+
+async def test_a_question_back_after_the_comment_question_gets_the_text(
+    hotline: Harness,
+) -> None:
+    """Noted by the team: the rating's comment prompt captured a reply meant for a question
+    back asked later. The newer question gets the text."""
+    other = await hotline.file_request(REQUESTER, topic="haushalt")
+    await hotline.say(AGENT, f"/claim {other}")
+    ticket_id = await resolved(hotline)
+    assert "anmerken" in texts(await hotline.say(REQUESTER, "4"))
+    hotline.clock.advance(timedelta(minutes=2))
+    await hotline.say(AGENT, f"/ask {other} Welche Kostenstelle?")
+    await hotline.say(REQUESTER, "Die Kostenstelle ist 4711")
+    assert await ratings(hotline) == [(ticket_id, 4, None)]
+    events = [event.action for event in await hotline.events(other)]
+    assert "customer_reply" in events, events
