@@ -107,6 +107,14 @@ class StepResult:
     effects: tuple[Effect, ...] = field(default_factory=tuple)
 
 
+INTAKE_VERBS = frozenset({"group", "topic", "answer", "confirm", "back"})
+
+
+def is_intake_action(action_id: str) -> bool:
+    """Whether a button belongs to the intake's questions (others belong elsewhere)."""
+    return action_id.partition(":")[0] in INTAKE_VERBS
+
+
 def start(ctx: Context) -> StepResult:
     """Greet and ask the first question (the group only if it is not known yet)."""
     greeting = p.say("intake.greeting", ctx)

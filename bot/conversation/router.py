@@ -10,11 +10,13 @@ passes (None) to the next. The order is the rule book for typed answers and butt
    "Erledigt" (text, or its Senden/Ändern/Abbrechen buttons).
 5. A bare number while a rating question is newer than any running dialog rates.
 6. A side conversation that waits (rating comment, form, newsletter, held reply) takes its
-   buttons and text; with nothing running, any conversation's own button is offered to them.
+   buttons and text; any button that is not the intake's is offered to them, also while
+   an intake runs (a side conversation's button never lands in the intake).
 7. "abbrechen" with nothing running says there is nothing to cancel.
 8. Free text with nothing running: the answer to a question back, else an addition to the
    request just filed (follow-up).
-9. A button that nothing above took and no dialog waits for is stale: answered, no change.
+9. A button that nothing above took is stale (answered, no change), unless it is one of the
+   running intake's own or an expired intake says so itself.
 10. Everything else is the intake: a new request, or the next step of the running one.
 
 Nothing here touches the transaction: the engine opens it, and commits only after a route
@@ -48,7 +50,7 @@ from bot.service.feedback import status_label
 from bot.service.satisfaction import RATING
 from dialogs.commands import Command, CommandError, command_from_action, is_command, parse_command
 from dialogs.control_words import is_cancel
-from dialogs.intake import UserInput
+from dialogs.intake import UserInput, is_intake_action
 from storage.repositories import prompts
 from storage.repositories import tickets as ticket_repo
 from storage.repositories.dialog_states import StoredDialog, clear_dialog, load_dialog
@@ -217,8 +219,9 @@ class Router:
     # --- 6.-8. side conversations, the cancel word, questions back, follow-up -------------
 
     async def _side_flow(self, turn: Turn) -> Answer:
-        if await self._intake_running(turn):
-            return None
+        action = turn.inbound.action_id
+        if await self._intake_running(turn) and (action is None or is_intake_action(action)):
+            return None  # the running intake's own input; other buttons are not its
         stored = await load_dialog(turn.session, key=turn.key)
         flows = self.runner.flows
         busy = stored is not None and any(stored.dialog in flow.dialogs for flow in flows)
@@ -272,8 +275,11 @@ class Router:
         """A button no route took while no dialog waits for one: an old question's (an intake
         answered long ago, a card from an earlier version). Answered, nothing changes. An
         intake that expired keeps its own answer (it says so and starts afresh)."""
-        if turn.inbound.action_id is None or await self._intake_running(turn):
+        action = turn.inbound.action_id
+        if action is None:
             return None
+        if await self._intake_running(turn):
+            return None if is_intake_action(action) else [_stale(turn)]
         stored = await load_dialog(turn.session, key=turn.key)
         if stored is not None and stored.dialog == INTAKE:
             return None  # expired: the intake says so itself

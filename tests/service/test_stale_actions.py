@@ -65,3 +65,24 @@ async def test_a_button_of_an_expired_intake_still_says_it_expired(hotline: Harn
     answer = texts(await hotline.say(REQUESTER, action_id="topic:haushalt"))
     assert "nicht mehr aktuell" not in answer
     assert "Minuten" in answer  # "... nach 30 Minuten ohne Antwort ..."
+
+
+async def test_another_conversations_button_never_lands_in_a_running_intake(
+    hotline: Harness,
+) -> None:
+    """Noted by the team: a button from a side conversation went to a running intake."""
+    await hotline.say(REQUESTER, "Hallo")
+    asked = texts(await hotline.say(REQUESTER, "1"))
+    assert "Worum geht es" in asked
+    for foreign in ("wsq:1:5", "colour:blue"):
+        answer = texts(await hotline.say(REQUESTER, action_id=foreign))
+        assert "nicht mehr aktuell" in answer, foreign
+        assert "nicht verstanden" not in answer
+    # The newsletter's own buttons are its business (a composer button without a draft
+    # says how to start one; a subscription button subscribes), never the intake's.
+    composer = texts(await hotline.say(REQUESTER, action_id="nlg:kern"))
+    assert "/newsletter" in composer and "nicht verstanden" not in composer
+    subscribed = texts(await hotline.say(REQUESTER, action_id="nl:sub:f4"))
+    assert "Sie erhalten jetzt den Newsletter" in subscribed
+    # The intake is where it was: the topic menu still answers.
+    assert "Hat Ihnen das geholfen" in texts(await hotline.say(REQUESTER, "haushalt"))
