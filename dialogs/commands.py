@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from enum import Enum, StrEnum
 
 from bot.i18n import t
+from bot.kernel.actions import ButtonAction
 from bot.kernel.markup import literal
 
 
@@ -158,8 +159,10 @@ def command_from_action(action_id: str) -> Command | None:
     """Buttons such as "claim:12", "reopen:12", "rate:12:4" or "handoff:12:kred" carry a
     command; other ids belong to dialogs. "handoff:12" and "resolve:12" come without the team
     or the answer: the handlers ask for it."""
-    name, _, value = action_id.partition(":")
-    number, _, extra = value.partition(":")
+    pressed = ButtonAction.decode(action_id)
+    if pressed is None or pressed.prompt is not None or len(pressed.args) > 2:
+        return None  # a prompt's button is that prompt's (the router's first route)
+    name, number, extra = pressed.verb, pressed.arg(0) or "", pressed.arg(1) or ""
     spec = next((s for s in SPECS if s.name == name), None)
     if spec is None or not _is_id(number):
         return None

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from bot.config.model import OrgConfig
 from bot.domain.requests import NewRequest
 from bot.i18n import t
+from bot.kernel.actions import ButtonAction
 from bot.kernel.notices import Choice, Notice
 from dialogs import intake_prompts as p
 from dialogs.choices import match_choice
@@ -112,7 +113,14 @@ INTAKE_VERBS = frozenset({"group", "topic", "answer", "confirm", "back"})
 
 def is_intake_action(action_id: str) -> bool:
     """Whether a button belongs to the intake's questions (others belong elsewhere)."""
-    return action_id.partition(":")[0] in INTAKE_VERBS
+    pressed = ButtonAction.decode(action_id)
+    return pressed is not None and pressed.verb in INTAKE_VERBS
+
+
+def _argument(choice_id: str) -> str:
+    """The id a menu button carries ("topic:haushalt" -> "haushalt")."""
+    pressed = ButtonAction.decode(choice_id)
+    return "" if pressed is None else ":".join(pressed.args)
 
 
 def start(ctx: Context) -> StepResult:
@@ -216,7 +224,7 @@ def _on_group(user: UserInput, ctx: Context) -> StepResult:
     choice = match_choice(p.group_choices(ctx), text=user.text, action_id=user.action_id)
     if choice is None:
         return _again(AskGroup(), p.ask_group(ctx), ctx)
-    group = choice.id.removeprefix("group:")
+    group = _argument(choice.id)
     return StepResult(AskTopic(group), (p.ask_topic(ctx),), (RememberGroup(group),))
 
 
@@ -226,7 +234,7 @@ def _on_topic(state: AskTopic, user: UserInput, ctx: Context) -> StepResult:
         return _again(state, p.ask_topic(ctx), ctx)
     if choice.id == "group:change":
         return StepResult(AskGroup(), (p.ask_group(ctx),))
-    topic = choice.id.removeprefix("topic:")
+    topic = _argument(choice.id)
     if ctx.config.subtopics(topic):
         return StepResult(AskSubtopic(state.group, topic), (p.ask_subtopic(topic, ctx),))
     return _topic_chosen(state.group, topic, ctx)
@@ -239,7 +247,7 @@ def _on_subtopic(state: AskSubtopic, user: UserInput, ctx: Context) -> StepResul
         return _again(state, p.ask_subtopic(state.parent, ctx), ctx)
     if choice.id == p.BACK.id:  # "zurück" typed as its number or a prefix of its label
         return back(state, ctx)
-    return _topic_chosen(state.group, choice.id.removeprefix("topic:"), ctx)
+    return _topic_chosen(state.group, _argument(choice.id), ctx)
 
 
 def _topic_chosen(group: str | None, topic_id: str, ctx: Context) -> StepResult:
@@ -266,7 +274,7 @@ def _on_pick_answer(state: PickAnswer, user: UserInput, ctx: Context) -> StepRes
         return StepResult(
             AskDescription(state.group, state.topic), (p.ask_description(topic, ctx),)
         )
-    entry = choice.id.removeprefix("answer:")
+    entry = _argument(choice.id)
     shown = AskHelped(state.group, state.topic, entry)
     return StepResult(shown, (p.show_answer(entry, state.group, ctx),))
 

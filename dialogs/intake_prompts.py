@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from bot.config.model import KnowledgeEntry, OrgConfig, Topic
 from bot.i18n import t
+from bot.kernel.actions import button
 from bot.kernel.markup import literal
 from bot.kernel.notices import Choice, Fact, Notice
 
@@ -35,14 +36,14 @@ def back_choice(ctx: Context) -> Choice:
 def group_choices(ctx: Context) -> tuple[Choice, ...]:
     """The customer groups."""
     return tuple(
-        Choice(f"group:{g.id}", g.name.get(ctx.locale)) for g in ctx.config.customer_groups
+        Choice(button("group", g.id), g.name.get(ctx.locale)) for g in ctx.config.customer_groups
     )
 
 
 def topic_choices(ctx: Context) -> tuple[Choice, ...]:
     """The topic menu, plus "change customer group"."""
     topics = tuple(
-        Choice(f"topic:{topic.id}", topic.name.get(ctx.locale))
+        Choice(button("topic", topic.id), topic.name.get(ctx.locale))
         for topic in ctx.config.top_level_topics()
     )
     return (*topics, Choice("group:change", t("intake.other_group", ctx.locale)))
@@ -51,15 +52,15 @@ def topic_choices(ctx: Context) -> tuple[Choice, ...]:
 def subtopic_choices(parent: str, ctx: Context) -> tuple[Choice, ...]:
     """A topic's sub-topics, "general" first, "back" last."""
     subs = ctx.config.subtopics(parent)
-    choices = [Choice(f"topic:{parent}", t("intake.general", ctx.locale))]
-    choices += [Choice(f"topic:{sub.id}", sub.name.get(ctx.locale)) for sub in subs]
+    choices = [Choice(button("topic", parent), t("intake.general", ctx.locale))]
+    choices += [Choice(button("topic", sub.id), sub.name.get(ctx.locale)) for sub in subs]
     return (*choices, back_choice(ctx))
 
 
 def answer_choices(topic: str, ctx: Context) -> tuple[Choice, ...]:
     """The FAQ questions for a topic, "my question is not listed", and "back"."""
     entries = knowledge_for(topic, ctx)
-    choices = [Choice(f"answer:{e.id}", e.question.get(ctx.locale)) for e in entries]
+    choices = [Choice(button("answer", e.id), e.question.get(ctx.locale)) for e in entries]
     choices.append(Choice(NOT_LISTED, t("intake.not_listed", ctx.locale)))
     return (*choices, back_choice(ctx))
 

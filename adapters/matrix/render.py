@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from bot.kernel.actions import ButtonAction
 from bot.kernel.markup import to_html, to_plain
 from bot.kernel.notices import Choice, Image, Notice
 
@@ -35,7 +36,9 @@ def reaction_keys(choices: Sequence[Choice]) -> list[str]:
     ticket; other choices get 1️⃣, 2️⃣, ..."""
     keys: list[str] = []
     for index, choice in enumerate(choices):
-        action, _, number = choice.id.partition(":")
+        pressed = ButtonAction.decode(choice.id)
+        action = "" if pressed is None else pressed.verb
+        number = "" if pressed is None or len(pressed.args) != 1 else pressed.args[0]
         if action in ACTION_REACTIONS and number.isdecimal():
             keys.append(ACTION_REACTIONS[action])
         elif index < len(KEYCAPS):

@@ -20,6 +20,7 @@ from bot.conversation.team_pick import remember_pick
 from bot.domain.errors import ComplaintStays, NotAllowed
 from bot.domain.lifecycle import Action, TicketStatus, next_status
 from bot.i18n import SUPPORTED, t
+from bot.kernel.actions import button
 from bot.kernel.clock import Clock
 from bot.kernel.markup import literal
 from bot.kernel.notices import Choice, Notice
@@ -102,7 +103,7 @@ class CardActions:
             raise ComplaintStays("complaints are not handed off", id=ticket.id)
         loc = actor.locale
         choices = tuple(
-            Choice(f"handoff:{ticket.id}:{team.id}", team.name.get(loc))
+            Choice(button("handoff", ticket.id, team.id), team.name.get(loc))
             for team in self.config.teams
             if team.id != ticket.team_id
         )

@@ -8,6 +8,7 @@ from bot.config.model import OrgConfig
 from bot.conversation.survey import intake_running
 from bot.domain.errors import NotTrainer, WorkshopNotFound, WorkshopUnavailable
 from bot.i18n import t
+from bot.kernel.actions import ButtonAction
 from bot.kernel.clock import Clock
 from bot.kernel.notices import Notice
 from bot.service.actors import Actor
@@ -92,7 +93,8 @@ class WorkshopFlow:
         progress = form.Progress.from_state(stored.state)
         if progress is None:
             return None
-        if action_id is not None and not action_id.startswith(f"wsq:{progress.workshop_id}:"):
+        pressed = None if action_id is None else ButtonAction.decode(action_id)
+        if action_id is not None and not _for_form(pressed, progress.workshop_id):
             return None
         loc = actor.locale
         if is_cancel(text):
@@ -160,3 +162,13 @@ class WorkshopFlow:
             await repo.registrations(session, workshop_id=row.id, statuses=("registered",))
         )
         return form.summary(self.config, row, forms, invited, actor.locale)
+
+
+def _for_form(pressed: ButtonAction | None, workshop_id: int) -> bool:
+    """Whether a button answers this workshop's form ("wsq:<workshop>:<value>")."""
+    return (
+        pressed is not None
+        and pressed.verb == form.FORM_BUTTON
+        and pressed.arg(0) == str(workshop_id)
+        and len(pressed.args) == 2
+    )

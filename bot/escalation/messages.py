@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from bot.config.model import DeadlineKind, OrgConfig
 from bot.i18n import t
 from bot.i18n.formatting import format_deadline, format_moment
+from bot.kernel.actions import button
 from bot.kernel.markup import literal
 from bot.kernel.notices import Choice, Fact, Notice
 from bot.service import feedback
@@ -68,7 +69,7 @@ class SweepMessages:
         return Notice(
             title=t("sweep.remind_channel.title", self.locale, id=ticket.id),
             text=t("sweep.remind_channel", self.locale, **values),
-            choices=(Choice(f"claim:{ticket.id}", t("button.claim", self.locale)),),
+            choices=(Choice(button("claim", ticket.id), t("button.claim", self.locale)),),
             ticket_id=ticket.id,
         )
 
@@ -88,7 +89,7 @@ class SweepMessages:
             title=t("sweep.breach_channel.title", self.locale, id=ticket.id),
             text=t("sweep.breach_lead", self.locale, **values),
             facts=self._facts(ticket),
-            choices=(Choice(f"history:{ticket.id}", t("button.history", self.locale)),),
+            choices=(Choice(button("history", ticket.id), t("button.history", self.locale)),),
             ticket_id=ticket.id,
             channel_safe=False,
         )
@@ -129,8 +130,8 @@ class SweepMessages:
             text="\n".join(lines),
             facts=self._facts(ticket),
             choices=(
-                Choice(f"ack:{ticket.id}", t("button.ack", loc)),
-                Choice(f"history:{ticket.id}", t("button.history", loc)),
+                Choice(button("ack", ticket.id), t("button.ack", loc)),
+                Choice(button("history", ticket.id), t("button.history", loc)),
             ),
             ticket_id=ticket.id,
             channel_safe=False,
@@ -155,7 +156,7 @@ class SweepMessages:
         return Notice(
             title=t("ticket.title", self.locale, id=ticket.id),
             text=t("sweep.lease_claimer", self.locale, **values, since=self.moment(since)),
-            choices=(Choice(f"claim:{ticket.id}", t("button.claim", self.locale)),),
+            choices=(Choice(button("claim", ticket.id), t("button.claim", self.locale)),),
             ticket_id=ticket.id,
             channel_safe=False,
         )

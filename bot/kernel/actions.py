@@ -52,6 +52,11 @@ class ButtonAction:
         return cls(verb, tuple(args), int(prompt_text) if prompt_text else None)
 
 
+def button(verb: str, *args: object, prompt: int | None = None) -> str:
+    """A button's payload: `button("claim", 12)` is "claim:12"."""
+    return ButtonAction(verb, tuple(str(arg) for arg in args), prompt).encode()
+
+
 def rating(ticket_id: int, score: int, prompt: int | None) -> str:
     """A rating button of the survey for `ticket_id`."""
     return ButtonAction("rate", (str(ticket_id), str(score)), prompt).encode()

@@ -12,6 +12,7 @@ from bot.config.model import OrgConfig
 from bot.domain.lifecycle import WORKABLE, TicketStatus
 from bot.i18n import t
 from bot.i18n.formatting import format_deadline
+from bot.kernel.actions import button
 from bot.kernel.markup import literal
 from bot.kernel.notices import Choice, Fact, Notice, Target, ticket_card_key
 from storage.models import TicketRow
@@ -122,11 +123,11 @@ def ticket_card(
         facts.append(Fact(t("fact.claim_hint", locale), f"/claim {ticket.id}"))
     choices: list[Choice] = []
     if claimable:
-        choices.append(Choice(f"claim:{ticket.id}", t("button.claim", locale)))
+        choices.append(Choice(button("claim", ticket.id), t("button.claim", locale)))
     if here and TicketStatus(ticket.status) in WORKABLE:
         if not ticket.confidential:
-            choices.append(Choice(f"handoff:{ticket.id}", t("button.handoff", locale)))
-        choices.append(Choice(f"resolve:{ticket.id}", t("button.resolve", locale)))
+            choices.append(Choice(button("handoff", ticket.id), t("button.handoff", locale)))
+        choices.append(Choice(button("resolve", ticket.id), t("button.resolve", locale)))
     return Notice(
         title=t(
             "card.title",

@@ -51,7 +51,7 @@ def survey(ticket: TicketRow, prompt_id: int | None) -> Notice:
         Choice(actions.rating(ticket.id, score, prompt_id), t(f"csat.score.{score}", loc))
         for score in SCORES
     ]
-    choices.append(Choice(f"reopen:{ticket.id}", t("button.reopen", loc)))
+    choices.append(Choice(actions.button("reopen", ticket.id), t("button.reopen", loc)))
     return Notice(
         text=t("csat.question", loc, id=ticket.id),
         choices=tuple(choices),

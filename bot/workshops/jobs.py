@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config.model import OrgConfig
 from bot.i18n import t
+from bot.kernel.actions import button
 from bot.kernel.clock import Clock
 from bot.kernel.markup import literal
 from bot.kernel.notices import Choice, Notice, Outgoing, Target
@@ -145,7 +146,7 @@ class WorkshopJobs:
             when=when(row, locale, self.tz),
             place=literal(row.place),
         )
-        unenrol = Choice(f"unenrol:{row.id}", t("workshop.button.unenrol", locale, id=row.id))
+        unenrol = Choice(button("unenrol", row.id), t("workshop.button.unenrol", locale, id=row.id))
         return Notice(text=text, choices=(unenrol,), channel_safe=False)
 
     def _invite(self, row: WorkshopRow, locale: str, key: str) -> Notice:
@@ -156,6 +157,6 @@ class WorkshopJobs:
             text=t(
                 key, locale, id=row.id, title=literal(row.title), closes=closes.strftime("%d.%m.%Y")
             ),
-            choices=(Choice(f"questionnaire:{row.id}", t("questionnaire.button", locale)),),
+            choices=(Choice(button("questionnaire", row.id), t("questionnaire.button", locale)),),
             channel_safe=False,
         )

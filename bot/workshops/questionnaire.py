@@ -15,11 +15,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config.model import OrgConfig, WorkshopQuestion
 from bot.domain.errors import QuestionnaireClosed
 from bot.i18n import SUPPORTED, t
+from bot.kernel.actions import button
 from bot.kernel.markup import literal
 from bot.kernel.notices import Choice, Notice
 from bot.service.actors import Actor
 from storage.models import WorkshopRow
 from storage.repositories import workshops as repo
+
+FORM_BUTTON = "wsq"  # a form answer: wsq:<workshop>:<value>
 
 SCALE = range(1, 6)
 SKIP_WORDS = frozenset({"-", "nein", "no", "nichts", "nothing"})
@@ -78,7 +81,7 @@ def ask(config: OrgConfig, row: WorkshopRow, index: int, locale: str) -> Notice:
     hint = t("questionnaire.text_hint", locale)
     if question.kind == "scale":
         choices = tuple(
-            Choice(f"wsq:{row.id}:{value}", t(f"questionnaire.scale.{value}", locale))
+            Choice(button(FORM_BUTTON, row.id, value), t(f"questionnaire.scale.{value}", locale))
             for value in SCALE
         )
         hint = t("questionnaire.scale_hint", locale)

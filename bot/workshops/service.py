@@ -19,6 +19,7 @@ from bot.domain.errors import (
     WorkshopUnavailable,
 )
 from bot.i18n import t
+from bot.kernel.actions import button
 from bot.kernel.clock import Clock
 from bot.kernel.markup import literal
 from bot.kernel.notices import Choice, Notice, Outgoing, Target
@@ -100,11 +101,11 @@ class WorkshopService:
             )
             if row.id in mine:
                 choices.append(
-                    Choice(f"unenrol:{row.id}", t("workshop.button.unenrol", loc, id=row.id))
+                    Choice(button("unenrol", row.id), t("workshop.button.unenrol", loc, id=row.id))
                 )
             else:
                 choices.append(
-                    Choice(f"enrol:{row.id}", t("workshop.button.enrol", loc, id=row.id))
+                    Choice(button("enrol", row.id), t("workshop.button.enrol", loc, id=row.id))
                 )
         return Notice(
             title=t("workshop.title", loc),
@@ -235,7 +236,9 @@ class WorkshopService:
                 place=literal(row.place),
             ),
             choices=(
-                Choice(f"unenrol:{row.id}", t("workshop.button.unenrol", lucky.locale, id=row.id)),
+                Choice(
+                    button("unenrol", row.id), t("workshop.button.unenrol", lucky.locale, id=row.id)
+                ),
             ),
             channel_safe=False,
         )
