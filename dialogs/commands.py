@@ -39,14 +39,26 @@ class Audience(StrEnum):
 
 @dataclass(frozen=True)
 class Spec:
-    """A command's canonical name, its aliases, argument shape, audience, and the catalogue
-    key of its usage line ("{cmd} Nr." in German, "{cmd} no." in English)."""
+    """One declaration per command: its canonical name, its aliases (the German one first),
+    argument shape, audience, and the catalogue key of its usage line ("{cmd} Nr." in
+    German, "{cmd} no." in English). Parsing, the permission check, /hilfe (one line per
+    command from `help.<name>`) and the Teams manifest's alias check are derived from it."""
 
     name: str
     aliases: tuple[str, ...]
     args: Args
     audience: Audience
     usage: str
+    english: str = ""  # the alias shown in English help, when it is not the name
+
+    @property
+    def summary(self) -> str:
+        """The catalogue key of the command's line in /hilfe."""
+        return f"help.{self.name}"
+
+    def shown_as(self, locale: str) -> str:
+        """The alias /hilfe shows in `locale`: the first (German) one, or the English one."""
+        return (self.english or self.name) if locale == "en" else self.aliases[0]
 
 
 E, S, L, OV = Audience.EVERYONE, Audience.STAFF, Audience.LEADS, Audience.OVERSIGHT
@@ -88,6 +100,7 @@ SPECS: tuple[Spec, ...] = (
         Args.ID,
         S,
         "usage.workshop_feedback",
+        english="workshopfeedback",
     ),
     Spec("questionnaire", ("fragebogen", "questionnaire"), Args.ID, E, "usage.questionnaire"),
     Spec("newsletter", ("newsletter", "rundbrief"), Args.OPTIONAL_TEXT, E, "usage.newsletter"),
@@ -153,6 +166,13 @@ def parse_command(text: str, locale: str = "de") -> Command | CommandError:
 def usage(spec: Spec, typed: str, locale: str) -> str:
     """The usage line of a command in `locale`, e.g. "/claim Nr." or "!uebernehmen no."."""
     return t(spec.usage, locale, cmd=typed)
+
+
+def help_line(spec: Spec, prefix: str, locale: str) -> str:
+    """The command's line in /hilfe: "/status [Nr.] – Stand Ihrer Anliegen"."""
+    typed = prefix + spec.shown_as(locale)
+    shown = typed if spec.usage == BARE else usage(spec, typed, locale)
+    return f"{shown} – {t(spec.summary, locale)}"
 
 
 def command_from_action(action_id: str) -> Command | None:

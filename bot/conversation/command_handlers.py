@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config.model import OrgConfig
 from bot.conversation.card_actions import CardActions
-from bot.domain.errors import LeadsOnly, NotAllowed, StaffOnly, UnknownTeam
+from bot.domain.errors import HotlineError, LeadsOnly, NotAllowed, StaffOnly, UnknownTeam
 from bot.domain.lifecycle import OPEN_STATUSES
 from bot.escalation.commands import LeadCommands
 from bot.i18n import t
@@ -27,7 +27,7 @@ from bot.service.actors import Actor, display_name
 from bot.service.permissions import Role
 from bot.service.round_table import RoundTable
 from bot.service.tickets import TicketService
-from dialogs.commands import Audience, Command
+from dialogs.commands import SPECS, Audience, Command, Spec, help_line
 from storage.models import TicketRow
 from storage.repositories import proposals
 from storage.repositories import tickets as repo
@@ -40,6 +40,14 @@ _DONE = {
     "resolve": "cmd.resolve_ok",
     "reopen": "cmd.reopen_ok",
 }
+
+
+# /hilfe's sections: which audiences, under which heading (None: no heading).
+HELP_SECTIONS: tuple[tuple[frozenset[Audience], str | None], ...] = (
+    (frozenset({Audience.EVERYONE}), None),
+    (frozenset({Audience.STAFF}), "cmd.help.staff"),
+    (frozenset({Audience.LEADS, Audience.OVERSIGHT}), "cmd.help.leads"),
+)
 
 
 class CommandHandlers:
@@ -144,12 +152,28 @@ class CommandHandlers:
         return Notice(text=t("cmd.merge_ok", actor.locale, keep=_id(command), drop=drop))
 
     def help(self, actor: Actor, prefix: str) -> Notice:
-        """The command list; staff also see the team commands."""
+        """The commands this person may use, one line each, generated from the command
+        declarations (dialogs/commands.py SPECS) and the same audience check that runs them:
+        everyone's first, then the teams', then the leads'."""
         loc = actor.locale
-        text = t("cmd.help.requester", loc, p=prefix)
-        if permissions.is_staff(self.config, actor):
-            text += "\n\n" + t("cmd.help.staff", loc, p=prefix)
-        return Notice(title=t("cmd.help", loc), text=text)
+        sections: list[str] = []
+        for audiences, heading in HELP_SECTIONS:
+            lines = [
+                help_line(spec, prefix, loc)
+                for spec in SPECS
+                if spec.audience in audiences and self._may_use(spec, actor)
+            ]
+            if lines:
+                title = [t(heading, loc)] if heading else []
+                sections.append("\n".join(title + lines))
+        return Notice(title=t("cmd.help", loc), text="\n\n".join(sections))
+
+    def _may_use(self, spec: Spec, actor: Actor) -> bool:
+        try:
+            self.check_audience(Command(spec.name, audience=spec.audience), actor)
+        except HotlineError:
+            return False
+        return True
 
     async def queue(self, session: AsyncSession, actor: Actor) -> Notice:
         """Open tickets of the actor's teams (plus complaints for their managers), urgent first."""

@@ -9,10 +9,12 @@ import pytest
 
 from bot.i18n import _catalogue, t
 from dialogs.commands import (
+    SPECS,
     Audience,
     Command,
     CommandError,
     command_from_action,
+    help_line,
     is_command,
     parse_command,
 )
@@ -447,3 +449,13 @@ def test_usage_is_in_the_users_language_with_the_alias_typed(
 
 def test_a_reply_button_is_no_command() -> None:
     assert command_from_action("reply:12") is None
+
+
+def test_every_declared_command_has_its_help_line_in_both_languages() -> None:
+    """/hilfe is generated from the declarations: a command without a line is a defect."""
+    for spec in SPECS:
+        for locale in ("de", "en"):
+            line = help_line(spec, "/", locale)
+            assert line.startswith("/" + spec.shown_as(locale)), line
+            assert " – " in line and "{" not in line
+    assert {spec.shown_as("en") for spec in SPECS} <= {a for s in SPECS for a in s.aliases}

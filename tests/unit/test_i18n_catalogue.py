@@ -13,6 +13,7 @@ import pytest
 from bot.config.model import TOPIC_KINDS, DeadlineKind, EscalationAction, TopicKind
 from bot.domain.lifecycle import Action, TicketStatus
 from bot.i18n import _catalogue, has, keys, normalise_locale, t
+from dialogs.commands import SPECS
 
 ROOT = Path(__file__).resolve().parents[2]
 CODE_DIRS = ("bot", "dialogs", "adapters")
@@ -48,6 +49,7 @@ F_STRING_EXPANSIONS: dict[str, tuple[str, ...]] = {
     "step.": get_args(DeadlineKind),  # t(f"step.{deadline}")
     "step.action.": (*get_args(EscalationAction), "repeat"),  # t(f"step.action.{step.action}")
     "sweep.escalation_reason.": get_args(DeadlineKind),  # t(f"sweep.escalation_reason.{deadline}")
+    "help.": tuple(spec.name for spec in SPECS),  # Spec.summary: f"help.{self.name}"
 }
 EXPANDED_KEYS = sorted(
     prefix + value for prefix, values in F_STRING_EXPANSIONS.items() for value in values
@@ -132,7 +134,7 @@ def test_the_scan_finds_the_keys_it_should() -> None:
     plain, templated = literal_t_keys()
     # Self-check of the regex: known call sites must be seen.
     # intake.greeting reaches t() through the intake's say("intake.greeting", ctx) helper.
-    assert {"intake.greeting", "cmd.help.requester", "channel.handoff_note"} <= plain
+    assert {"intake.greeting", "cmd.help", "channel.handoff_note"} <= plain
     assert {"intake.ask_group", "intake.too_short", "intake.cancelled"} <= plain
     assert {"status.{status}", "level.{ticket.level}"} <= templated
     assert {"intake.describe.{topic.kind}", "intake.confirm.{topic.kind}"} <= templated
