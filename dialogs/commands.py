@@ -50,6 +50,7 @@ class Spec:
     audience: Audience
     usage: str
     english: str = ""  # the alias shown in English help, when it is not the name
+    help_usage: bool = True  # False: /hilfe shows the bare command (its line explains more)
 
     @property
     def summary(self) -> str:
@@ -103,7 +104,14 @@ SPECS: tuple[Spec, ...] = (
         english="workshopfeedback",
     ),
     Spec("questionnaire", ("fragebogen", "questionnaire"), Args.ID, E, "usage.questionnaire"),
-    Spec("newsletter", ("newsletter", "rundbrief"), Args.OPTIONAL_TEXT, E, "usage.newsletter"),
+    Spec(
+        "newsletter",
+        ("newsletter", "rundbrief"),
+        Args.OPTIONAL_TEXT,
+        E,
+        "usage.newsletter",
+        help_usage=False,
+    ),
     Spec("rate", ("bewertung", "bewerten", "rate"), Args.ID_TEXT, E, "usage.rate"),
     Spec(
         "reopen",
@@ -171,8 +179,8 @@ def usage(spec: Spec, typed: str, locale: str) -> str:
 def help_line(spec: Spec, prefix: str, locale: str) -> str:
     """The command's line in /hilfe: "/status [Nr.] – Stand Ihrer Anliegen"."""
     typed = prefix + spec.shown_as(locale)
-    shown = typed if spec.usage == BARE else usage(spec, typed, locale)
-    return f"{shown} – {t(spec.summary, locale)}"
+    shown = typed if spec.usage == BARE or not spec.help_usage else usage(spec, typed, locale)
+    return f"{shown} – {t(spec.summary, locale, p=prefix)}"
 
 
 def command_from_action(action_id: str) -> Command | None:

@@ -20,7 +20,7 @@ from bot.conversation.team_pick import remember_pick
 from bot.domain.errors import ComplaintStays, NotAllowed
 from bot.domain.lifecycle import Action, TicketStatus, next_status
 from bot.i18n import SUPPORTED, t
-from bot.kernel.actions import button
+from bot.kernel.actions import ButtonAction, button
 from bot.kernel.clock import Clock
 from bot.kernel.markup import literal
 from bot.kernel.notices import Choice, Notice
@@ -57,19 +57,24 @@ OWED_PREFIX = "owed:"  # the buttons under a drafted answer
 SEND, EDIT, CANCEL = "owed:send", "owed:edit", "owed:cancel"
 
 
-def confirmation_choices(locale: str) -> tuple[Choice, ...]:
-    """Senden / Ändern / Abbrechen under a drafted answer."""
-    return (
-        Choice(SEND, t("button.send", locale)),
-        Choice(EDIT, t("button.edit", locale)),
-        Choice(CANCEL, t("button.cancel", locale)),
+def confirmation_choices(
+    locale: str, ticket_id: int | None = None, draft: int | None = None
+) -> tuple[Choice, ...]:
+    """Senden / Ändern / Abbrechen under a drafted answer; the buttons name the ticket and
+    the draft they were shown under ("owed:send:5:3"), so an older draft's are stale."""
+    about: tuple[object, ...] = () if ticket_id is None else (ticket_id, draft)
+    labels = ((SEND, "button.send"), (EDIT, "button.edit"), (CANCEL, "button.cancel"))
+    return tuple(
+        Choice(button(*choice.split(":"), *about), t(label, locale)) for choice, label in labels
     )
 
 
 def _confirmation(owed: PendingAnswer, text: str, action_id: str | None) -> str | None:
     """Which of Senden / Ändern / Abbrechen the message chose (typed, or a button), if any."""
     if action_id is not None:
-        return action_id if action_id in (SEND, EDIT, CANCEL) else None
+        pressed = ButtonAction.decode(action_id)
+        base = None if pressed is None else ButtonAction(pressed.verb, pressed.args[:1]).encode()
+        return base if base in (SEND, EDIT, CANCEL) else None
     if is_cancel(text):
         return CANCEL
     if owed.draft is None:
@@ -81,6 +86,15 @@ def _confirmation(owed: PendingAnswer, text: str, action_id: str | None) -> str 
         if chosen is not None:
             return chosen.id
     return None
+
+
+def _for_this_draft(owed: PendingAnswer, action_id: str | None) -> bool:
+    """Whether a Senden / Ändern / Abbrechen button was shown under the draft that waits now
+    (buttons of an older draft, or of another ticket's, are stale; typed words always fit)."""
+    pressed = None if action_id is None else ButtonAction.decode(action_id)
+    if pressed is None or len(pressed.args) != 3:
+        return True  # typed, or a button from before drafts were named
+    return pressed.args[1:] == (str(owed.ticket_id), str(owed.version))
 
 
 def pending_key(actor: Actor) -> ConversationKey:
@@ -152,6 +166,8 @@ class CardActions:
         "Senden" resolves the ticket with it; "Ändern"/"zurück" asks again, "abbrechen" (or
         "zurück" before any text) leaves the ticket open. Other text replaces the draft."""
         loc, number = actor.locale, owed.ticket_id
+        if not _for_this_draft(owed, action_id):
+            return [Notice(text=t("card.draft_stale", loc, id=number), channel_safe=False)]
         chosen = _confirmation(owed, text, action_id)
         if chosen == CANCEL or (owed.draft is None and action_id is None and is_back(text)):
             await clear_dialog(session, key=pending_key(actor))
@@ -165,8 +181,8 @@ class CardActions:
             await self._save(session, actor, {"ticket": number}, stored)
             return [self._prompt(number, actor)]
         await self._workable(session, number, actor, Action.RESOLVE)  # say so now, not later
-        await self._save(session, actor, {"ticket": number, "text": text.strip()}, stored)
-        return [self._confirm(number, text.strip(), actor)]
+        draft = await self._save(session, actor, {"ticket": number, "text": text.strip()}, stored)
+        return [self._confirm(number, text.strip(), actor, draft)]
 
     async def cancel(self, session: AsyncSession, actor: Actor) -> int | None:
         """Drop a pending answer (the /abbrechen command); the ticket it was for, if any."""
@@ -182,8 +198,8 @@ class CardActions:
         actor: Actor,
         state: dict[str, object],
         stored: StoredDialog | None,
-    ) -> None:
-        await save_dialog(
+    ) -> int:
+        return await save_dialog(
             session,
             key=pending_key(actor),
             seen_version=None if stored is None else stored.version,
@@ -196,12 +212,12 @@ class CardActions:
         text = t("card.answer_prompt", actor.locale, id=ticket_id)
         return Notice(text=text, ticket_id=ticket_id, channel_safe=False)
 
-    def _confirm(self, ticket_id: int, draft: str, actor: Actor) -> Notice:
+    def _confirm(self, ticket_id: int, draft: str, actor: Actor, version: int) -> Notice:
         loc = actor.locale
         return Notice(
             title=t("ticket.title", loc, id=ticket_id),
             text=t("card.answer_confirm", loc, id=ticket_id, answer=literal(draft)),
-            choices=confirmation_choices(loc),
+            choices=confirmation_choices(loc, ticket_id, version),
             ticket_id=ticket_id,
             channel_safe=False,
         )

@@ -67,7 +67,9 @@ async def test_erledigt_asks_for_the_answer_and_the_next_message_resolves(
     assert (await hotline.ticket(ticket_id)).status == "queued"  # nothing happens before it
     draft = await hotline.say(AGENT, "Die Mittel sind freigegeben.")
     assert "Die Mittel sind freigegeben." in texts(draft) and "Senden?" in texts(draft)
-    assert [c.id for c in draft[-1].choices] == ["owed:send", "owed:edit", "owed:cancel"]
+    ids = [c.id for c in draft[-1].choices]
+    assert [i.rsplit(":", 2)[0] for i in ids] == ["owed:send", "owed:edit", "owed:cancel"]
+    assert all(i.split(":")[2] == str(ticket_id) for i in ids)  # the draft's ticket
     assert (await hotline.ticket(ticket_id)).status == "queued"  # not before "Senden"
     assert await hotline.dm(REQUESTER) == []
     done = await hotline.say(AGENT, action_id="owed:send")
@@ -177,3 +179,20 @@ async def test_a_complaint_card_offers_no_handoff_and_refuses_one(hotline: Harne
     answer = await hotline.say("bk.berger", action_id=f"handoff:{ticket_id}")
     assert texts(answer) and not any(notice.choices for notice in answer)
     assert (await hotline.ticket(ticket_id)).team_id == "bk"
+
+
+async def test_an_older_drafts_senden_is_stale(hotline: Harness) -> None:
+    """The buttons name the draft they were shown under: "Senden" under a replaced draft
+    does not send the newer text the agent has not confirmed."""
+    ticket_id = await hotline.file_request(REQUESTER, topic="haushalt")
+    await hotline.say(AGENT, action_id=f"resolve:{ticket_id}", channel="haushalt")
+    first = await hotline.say(AGENT, "Erste Fassung.")
+    old_send = first[-1].choices[0].id
+    await hotline.say(AGENT, "Ändern")
+    second = await hotline.say(AGENT, "Zweite Fassung, richtig.")
+    stale = texts(await hotline.say(AGENT, action_id=old_send))
+    assert "nicht mehr aktuell" in stale and "früheren Entwurf" in stale
+    assert (await hotline.ticket(ticket_id)).status == "queued"
+    done = await hotline.say(AGENT, action_id=second[-1].choices[0].id)
+    assert f"Nr. {ticket_id} ist erledigt" in texts(done)
+    assert "Zweite Fassung, richtig." in texts(await hotline.dm(REQUESTER))

@@ -288,8 +288,10 @@ async def test_more_waiting_tickets_than_the_menu_holds_are_named(hotline: Harne
 
 
 async def test_help_lists_antwort_for_requesters(hotline: Harness) -> None:
-    assert "/antwort Nr. Text" in texts(await hotline.say(REQUESTER, "/hilfe"))
-    assert "/reply no. text" in texts(await hotline.say(REQUESTER, "/help", locale="en"))
+    german = texts(await hotline.say(REQUESTER, "/hilfe"))
+    assert "/antwort Nr. Ihre Antwort auf die Rückfrage – Rückfrage zu einem Anliegen" in german
+    english = texts(await hotline.say(REQUESTER, "/help", locale="en"))
+    assert "/reply no. your answer to the question – answer a question" in english
 
 
 # --- 2. a stored state naming removed configuration restarts politely -----------------------
