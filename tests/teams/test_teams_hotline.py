@@ -186,7 +186,7 @@ async def test_lead_who_never_wrote_gets_a_direct_message(stage: Stage) -> None:
     travels, and the department lead (who never wrote to the bot) gets a 1:1 chat opened
     in the tenant the requester's activities named."""
     pg, bot = stage.pg, stage.bot
-    clock = bot.kernel.clock
+    clock = bot.clock
     assert isinstance(clock, FrozenClock)
     number, _, _ = await stage.file_request("Haushaltssperre blockiert die Schulbücher")
     await bot.wait_outbox_idle()
@@ -302,7 +302,7 @@ async def test_429_is_retried_after_retry_after_and_delivered_once(
     offline_bot: HotlineBot, connector: ConnectorEmulator
 ) -> None:
     bot = offline_bot
-    clock = bot.kernel.clock
+    clock = bot.clock
     assert isinstance(clock, FrozenClock)
     text = "Erinnerung: Nr. 3 wird heute fällig."
     connector.fail_next(3, 429, retry_after=1)
@@ -341,7 +341,7 @@ async def test_connector_down_for_30_seconds_then_delivered_once(
     offline_bot: HotlineBot, connector: ConnectorEmulator
 ) -> None:
     bot = offline_bot
-    clock = bot.kernel.clock
+    clock = bot.clock
     assert isinstance(clock, FrozenClock)
     lead = Target("teams", "user", aad("leitung.hoffmann"))
     await bot.enqueue(lead, Notice(text="Vorher"))
@@ -376,7 +376,7 @@ async def test_card_update_is_retried_on_502_and_a_403_is_not(
     offline_bot: HotlineBot, connector: ConnectorEmulator
 ) -> None:
     bot = offline_bot
-    clock = bot.kernel.clock
+    clock = bot.clock
     assert isinstance(clock, FrozenClock)
     channel = Target("teams", "channel", TEAM)
     await bot.enqueue(channel, Notice(text="Ticket Nr. 9", card="ticket-9-haushalt"))

@@ -34,7 +34,7 @@ async def leads_stage(playground: PlaygroundFactory, tmp_path: Path) -> AsyncIte
 
 async def test_the_weekly_chart_reaches_the_leadership_channel(leads_stage: Stage) -> None:
     pg, bot = leads_stage.pg, leads_stage.bot
-    assert await Digests(bot.app.config, bot.app.sessions, bot.kernel.clock).weekly() == 1
+    assert await Digests(bot.app.config, bot.app.sessions, bot.clock).weekly() == 1
     bot._wake.set()  # as the scheduler's sweep does after writing to the outbox
 
     # What a member of the channel sees (the playground streams a message's text and its
