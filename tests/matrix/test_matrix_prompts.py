@@ -70,3 +70,22 @@ async def test_a_second_agent_reacting_on_a_claimed_card_is_told_who_has_it(
     async with app.sessions() as session:
         ticket = await session.get(TicketRow, number)
     assert ticket is not None and (ticket.status, ticket.assignee) == ("claimed", "hh.schneider")
+
+
+async def test_a_reaction_on_an_intake_question_answered_long_ago_starts_nothing(
+    world: World,
+) -> None:
+    """Repro: a reaction on an intake question answered 20 minutes ago started a request."""
+    requester, dm = await world.requester("schule")
+    await requester.say(dm, "Hallo")
+    groups = await requester.expect(dm, "Zu welcher Kundengruppe gehören Sie?")
+    await requester.sync_until(lambda: _bot_reacted(world, requester, dm, groups.event_id, "1️⃣"))
+    number = ticket_number((await file_request(requester, dm, greeted=True)).body)
+
+    await react(requester.client, dm, groups.event_id, "2️⃣")
+    stale = await requester.expect(dm, "nicht mehr aktuell")
+    assert "Guten Tag" not in stale.body
+    await requester.say(dm, f"/status {number}")
+    await requester.expect(dm, f"Nr. {number}")
+    greetings = [e for e in requester.notices(dm, world.bot_id) if "Guten Tag" in e.body]
+    assert len(greetings) == 1, "the old question's reaction started a new request"

@@ -54,3 +54,28 @@ async def test_a_typed_rating_counts_once_and_the_card_is_stale_afterwards(stage
         score = await bot.app.engine.router.csat.service.score_of(session, number)
     assert score == 4
     assert (await bot.ticket(number)).status == "resolved"
+
+
+async def test_a_button_no_card_carries_keeps_the_draft_waiting(stage: Stage) -> None:
+    """Repro: a button value from an older card version started an intake and dropped the
+    resolve draft waiting for "Senden"."""
+    pg, bot = stage.pg, stage.bot
+    number, _, post = await stage.file_request("Wie buche ich die Klassenfahrt?")
+    await click(pg, post, f"resolve:{number}", CAST[AGENT])
+    await wait_posted(pg, lambda p: f"requester of no. {number}" in p.text)
+    agent_dm = await _dm(bot, AGENT)
+    await _as_agent(stage, agent_dm, "Über Kostenstelle 4711.")
+    (draft,) = await wait_posted(pg, lambda p: "Send it?" in p.text)
+    mark = pg.mark()
+    await _as_agent(stage, agent_dm, action="colour:blue")
+    (stale,) = await wait_posted(pg, lambda p: "no longer current" in p.text)
+    assert stale.conversation_id == agent_dm and "Hello" not in stale.text
+    send = next(
+        action["data"]["action"]
+        for attachment in draft.body["attachments"]
+        for action in attachment["content"].get("actions", [])
+    )
+    assert send.startswith(f"owed:send:{number}:"), send  # the draft's own "Senden"
+    await _as_agent(stage, agent_dm, action=send)
+    await pg.wait_for(says("ist erledigt", PERSONAL_CHAT), after=mark)
+    assert (await bot.ticket(number)).status == "resolved"
