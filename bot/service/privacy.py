@@ -127,6 +127,16 @@ class PrivacyService:
                 }
                 for d in records["dialogs"]
             ],
+            "questions_asked": [
+                {
+                    "kind": q.kind,
+                    "ticket": q.ticket_id,
+                    "asked_at": _iso(q.created_at),
+                    "closed_at": _iso(q.closed_at),
+                    "outcome": q.outcome,
+                }
+                for q in records["questions"]
+            ],
             "proposals": [
                 {
                     "id": r.id,

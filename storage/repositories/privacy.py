@@ -23,6 +23,7 @@ from storage.models import (
     LocalMessageRow,
     NewsletterDeliveryRow,
     NewsletterRow,
+    OpenPromptRow,
     OutboxRow,
     ProposalRow,
     SatisfactionRow,
@@ -133,6 +134,8 @@ async def prune_transport(session: AsyncSession, *, cutoff: datetime) -> int:
         delete(InboxRow).where(InboxRow.done.is_(True), InboxRow.received_at < cutoff),
         delete(InboundEventRow).where(InboundEventRow.received_at < cutoff),
         delete(LocalMessageRow).where(LocalMessageRow.created_at < cutoff),
+        # Questions asked (a rating, ...): who was asked, answered or not; not a record.
+        delete(OpenPromptRow).where(OpenPromptRow.created_at < cutoff),
         # A message that failed is kept (text included) to be looked into, not for ever.
         delete(AuditLogRow).where(AuditLogRow.action == "inbound_failed", AuditLogRow.at < cutoff),
     )
@@ -174,6 +177,7 @@ async def person_records(
     queries = {
         "profiles": select(UserProfileRow).where(_person(UserProfileRow, platform, user_id)),
         "dialogs": select(DialogStateRow).where(_person(DialogStateRow, platform, user_id)),
+        "questions": select(OpenPromptRow).where(_person(OpenPromptRow, platform, user_id)),
         "knowledge_feedback": select(KnowledgeFeedbackRow).where(
             _person(KnowledgeFeedbackRow, platform, user_id)
         ),
@@ -192,7 +196,7 @@ async def forget_person(session: AsyncSession, *, platform: str | None, user_id:
     """Delete or anonymise every other record of the person; returns how many rows."""
     records = await person_records(session, platform=platform, user_id=user_id)
     count = 0
-    for kind in ("profiles", "dialogs", "messages_to_them", "audit"):
+    for kind in ("profiles", "dialogs", "questions", "messages_to_them", "audit"):
         for row in records[kind]:
             await session.delete(row)
             count += 1

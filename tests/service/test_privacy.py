@@ -15,6 +15,7 @@ from storage.models import (
     AuditLogRow,
     DialogStateRow,
     NewsletterRow,
+    OpenPromptRow,
     TicketEventRow,
     TicketRow,
     UserProfileRow,
@@ -127,6 +128,9 @@ async def test_export_holds_every_record_of_the_person_and_nothing_of_others(
     assert exported["profiles"] and exported["messages_to_them"]
     assert [(w["workshop"], w["status"]) for w in exported["workshops"]] == [(1, "registered")]
     assert [ticket["id"] for ticket in exported["tickets"]] == [mine]
+    assert [(q["kind"], q["ticket"], q["outcome"]) for q in exported["questions_asked"]] == [
+        ("rating", mine, "answered")
+    ]
     for foreign in ("Bobs Rechnung", BOB, "interne Notiz"):
         assert foreign not in dump
 
@@ -137,9 +141,11 @@ async def test_erasure_removes_the_person_and_leaves_others_alone(
     mine = await hotline.file_request(ALICE, topic="haushalt", text="Alices Frage zum Budget")
     own_complaint = await complaint(hotline, ALICE, "Alices Beschwerde über die Wartezeit")
     theirs = await hotline.file_request(BOB, topic="kreditoren", text="Bobs Rechnung offen")
+    answered = await hotline.file_request(ALICE, topic="haushalt", text="Alices zweite Frage")
+    await hotline.say(AGENT, f"/resolve {answered} Antwort an Alice")  # a rating question
 
     counts = await privacy.erase(user_id=ALICE)
-    assert counts["complaints_deleted"] == 1 and counts["tickets_anonymised"] == 1
+    assert counts["complaints_deleted"] == 1 and counts["tickets_anonymised"] == 2
     tickets = await stored(hotline)
     assert own_complaint not in tickets
     assert tickets[mine].requester_id == "anonym" and tickets[mine].status == "closed"
@@ -148,7 +154,14 @@ async def test_erasure_removes_the_person_and_leaves_others_alone(
     async with hotline.sessions() as session:
         left = [
             str({column.key: getattr(row, column.key) for column in model.__table__.columns})
-            for model in (TicketRow, TicketEventRow, UserProfileRow, AuditLogRow, DialogStateRow)
+            for model in (
+                TicketRow,
+                TicketEventRow,
+                UserProfileRow,
+                AuditLogRow,
+                DialogStateRow,
+                OpenPromptRow,
+            )
             for row in (await session.scalars(select(model))).all()
         ]
     assert any("Bobs Rechnung offen" in row for row in left)  # the scan sees the data
@@ -250,3 +263,21 @@ async def test_retention_forgets_who_received_old_newsletters(
             "f4"
         }  # consent stays until cancelled
         assert await session.get(NewsletterRow, letter.id) is not None
+
+
+async def test_retention_forgets_old_questions(hotline: Harness, privacy: PrivacyService) -> None:
+    """Who was asked what (a rating question) is transport, not a record: gone after 30 days."""
+    ticket_id = await hotline.file_request(ALICE, topic="haushalt")
+    await hotline.say(AGENT, f"/resolve {ticket_id} Erledigt.")
+
+    async def questions() -> int:
+        async with hotline.sessions() as session:
+            return len((await session.scalars(select(OpenPromptRow))).all())
+
+    assert await questions() == 1
+    hotline.clock.advance(timedelta(days=29))
+    await privacy.apply_retention()
+    assert await questions() == 1
+    hotline.clock.advance(timedelta(days=2))
+    await privacy.apply_retention()
+    assert await questions() == 0
