@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime, time
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -26,6 +27,7 @@ log = logging.getLogger(__name__)
 WORKSHOP_INTERVAL = 300  # seconds: reminders and forms need no minute precision
 DAILY_CHECK_INTERVAL = 60  # seconds: how often the daily jobs look at the clock
 RETENTION_AT = time(2, 30)  # at night: deleting is nobody's working-hours business
+RETENTION_UNTIL = time(8, 30)  # a bot down all night skips a day, it does not delete by day
 
 
 class DeadlineJobs:
@@ -116,22 +118,49 @@ class DeadlineJobs:
 
     async def run_daily(self) -> None:
         """Today's digest once its time has come, and the nightly retention, each once per
-        day and process (the outbox keys keep a second instance from sending twice).
+        day and process (the outbox keys keep a second instance from sending twice). A day
+        counts as done only when its job succeeded: a failure is retried at the next check.
 
-        A process that starts after the digest time sends today's digest at once if it is
-        office time (the bot was down at the usual time); in the evening it leaves it to
-        tomorrow morning's."""
+        A process that starts after the digest time sends today's digest at once while the
+        office day lasts (the bot was down at the usual time); after closing time it leaves
+        it to tomorrow morning's. Retention runs only in its night window, never by day."""
         now = self.sweeper.clock.now().astimezone(self.digests.tz)
         late_start = not self._looked
         self._looked = True
         today = now.date()
-        if self._digest_day != today and now.time() >= self.sweeper.config.escalation.digest_at:
+        digest_due = now.time() >= self.sweeper.config.escalation.digest_at
+        if self._digest_day != today and digest_due and await self._digest(now, late_start):
             self._digest_day = today
-            if not late_start or self.digests.calendar.is_office_time(now):
-                await self.run_digest()
-        if self._retention_day != today and now.time() >= RETENTION_AT:
+        in_window = RETENTION_AT <= now.time() < RETENTION_UNTIL
+        if self._retention_day != today and in_window and await self._retention():
             self._retention_day = today
-            await self.run_retention()
+
+    async def _digest(self, now: datetime, late_start: bool) -> bool:
+        """Send today's digest; True when the day is done (sent, or left to tomorrow)."""
+        if late_start and self._office_day_over(now):
+            return True
+        return await self._succeeded(self.digests.daily, "daily digest")
+
+    async def _retention(self) -> bool:
+        if self.privacy is None:
+            return True
+        return await self._succeeded(self.privacy.apply_retention, "retention job")
+
+    def _office_day_over(self, now: datetime) -> bool:
+        calendar = self.digests.calendar
+        return not calendar.is_working_day(now.date()) or now >= calendar.closing_time(now.date())
+
+    async def _succeeded(self, job: Callable[[], Awaitable[object]], name: str) -> bool:
+        """Run one daily job under the jobs' lock; False (logged) when it failed."""
+        async with self._running:
+            try:
+                done = await job()
+            except Exception:
+                log.exception("%s failed; the next check retries", name)
+                return False
+        if done and self.sweeper.on_outbox:
+            self.sweeper.on_outbox()
+        return True
 
     def start(self) -> AsyncIOScheduler:
         """Start the scheduler on the running event loop."""

@@ -3,8 +3,8 @@ catch-up only in office time, retention once per night; never the machine's date
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, time, timedelta
 from types import SimpleNamespace
 from typing import Any, cast
 from zoneinfo import ZoneInfo
@@ -26,8 +26,12 @@ class Counting:
     config: OrgConfig
     days: list[str] = field(default_factory=list)
     nights: list[str] = field(default_factory=list)
+    failing: int = 0  # how many of the next digests raise
 
     async def daily(self) -> int:
+        if self.failing:
+            self.failing -= 1
+            raise RuntimeError("database away")
         self.days.append(self.clock.now().astimezone(self.tz).strftime("%a %H:%M"))
         return 1
 
@@ -57,7 +61,7 @@ async def test_a_bot_up_before_the_digest_time_sends_it_once_when_the_time_comes
     clock = FrozenClock(berlin(2026, 11, 24, 7, 0))  # Tuesday, before 08:45
     jobs, counting = _jobs(config, clock)
     await jobs.run_daily()
-    assert counting.days == [] and counting.nights == ["Tue 07:00"]  # last night's, late
+    assert counting.days == [] and counting.nights == ["Tue 07:00"]  # still in the night window
     for minute in (44, 45, 46):
         clock.set(berlin(2026, 11, 24, 8, minute))
         await jobs.run_daily()
@@ -103,3 +107,38 @@ def test_a_shifted_clock_starts_where_it_is_told_and_runs_on() -> None:
     first = clock.now()
     assert timedelta(0) <= first - start < timedelta(seconds=60)
     assert clock.now() >= first and clock.now().tzinfo is not None
+
+
+async def test_retention_runs_in_its_night_window_only(config: OrgConfig) -> None:
+    clock = FrozenClock(berlin(2026, 11, 24, 10, 0))  # a deploy by day deletes nothing
+    jobs, counting = _jobs(config, clock)
+    await jobs.run_daily()
+    clock.set(berlin(2026, 11, 24, 23, 0))
+    await jobs.run_daily()
+    assert counting.nights == []
+    for hour, minute in ((2, 29), (2, 30), (3, 0), (8, 29)):
+        clock.set(berlin(2026, 11, 25, hour, minute))
+        await jobs.run_daily()
+    assert counting.nights == ["Wed 02:30"]
+
+
+async def test_a_failed_digest_is_retried_at_the_next_check(config: OrgConfig) -> None:
+    clock = FrozenClock(berlin(2026, 11, 24, 8, 0))
+    jobs, counting = _jobs(config, clock)
+    await jobs.run_daily()
+    counting.failing = 2
+    for minute in (45, 46, 47, 48):
+        clock.set(berlin(2026, 11, 24, 8, minute))
+        await jobs.run_daily()
+    assert counting.days == ["Tue 08:47"]
+
+
+async def test_a_digest_time_before_opening_still_catches_up_after_a_late_start(
+    config: OrgConfig,
+) -> None:
+    """digest_at 08:00 with the office opening 08:30: a bot started at 08:10 sends it."""
+    early = replace(config, escalation=replace(config.escalation, digest_at=time(8, 0)))
+    clock = FrozenClock(berlin(2026, 11, 24, 8, 10))
+    jobs, counting = _jobs(early, clock)
+    await jobs.run_daily()
+    assert counting.days == ["Tue 08:10"]
