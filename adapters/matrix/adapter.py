@@ -226,10 +226,13 @@ class MatrixAdapter:
             return None  # not a message of ours
         key = str(payload["key"])
         choice = render.choice_for_reaction(list(sent.choices.get("ids", [])), key)
-        if choice is None and render.is_choice_reaction(key):
-            # A choice the message no longer offers (a claimed card's ✋, an answered
-            # question's number): answered as stale, never ignored.
-            choice = actions.stale(ticket_of_card(sent.card))
+        ticket = ticket_of_card(sent.card)
+        offers = bool(sent.choices.get("ids")) or ticket is not None
+        if choice is None and offers and render.is_choice_reaction(key):
+            # A choice the message no longer offers (a claimed card's ✋, an old card's ✅,
+            # an answered question's number): answered as stale, never ignored. A ✅ on a
+            # plain notice that never offered anything is just a reaction.
+            choice = actions.stale(ticket)
         return None if choice is None else reaction_inbound(payload, choice)
 
     async def send(self, target: Target, notice: Notice, *, outbox_id: int) -> str | None:

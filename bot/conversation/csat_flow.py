@@ -79,7 +79,19 @@ class CsatFlow:
             return [Notice(text=t("prompt.stale", loc), channel_safe=False)]
         if prompt.closed_at is not None:
             return await self._stale(session, prompt, ticket_id, loc)
-        return await self._rate(session, key, actor, ticket_id, score, "")
+        return await self._rate(session, key, actor, ticket_id, score, "", prompt)
+
+    async def may_reopen(
+        self, session: AsyncSession, actor: Actor, prompt: OpenPromptRow
+    ) -> list[Notice] | None:
+        """The question's "Wieder öffnen" button: None when it may act (the question is open
+        and the presser's), else the stale answer."""
+        mine = (prompt.platform, prompt.user_id) == (actor.platform, actor.user_id)
+        if prompt.ticket_id is None or not mine:
+            return [Notice(text=t("prompt.stale", actor.locale), channel_safe=False)]
+        if prompt.closed_at is not None:
+            return await self._stale(session, prompt, prompt.ticket_id, actor.locale)
+        return None
 
     async def typed(
         self,
@@ -103,10 +115,12 @@ class CsatFlow:
             return None
         if newer_than is not None and prompt.created_at <= newer_than:
             return None  # the dialog's question came later: the number is its answer
+        if await self._asked_back_since(session, actor, prompt.created_at):
+            return None  # a question back came later: the number answers it
         score = _score(number)
         if score is None:
             return [Notice(text=t("csat.typed_range", actor.locale, id=prompt.ticket_id))]
-        return await self._rate(session, key, actor, prompt.ticket_id, score, "")
+        return await self._rate(session, key, actor, prompt.ticket_id, score, "", prompt)
 
     async def _asked_back_since(self, session: AsyncSession, actor: Actor, since: datetime) -> bool:
         """Whether one of the requester's tickets was asked back after `since`."""
@@ -121,7 +135,7 @@ class CsatFlow:
     async def _stale(
         self, session: AsyncSession, prompt: OpenPromptRow, ticket_id: int, loc: str
     ) -> list[Notice]:
-        if prompt.outcome == "reopened":
+        if prompt.outcome == "reopened" and not await self.service.is_settled(session, ticket_id):
             return [Notice(text=t("prompt.stale_reopened", loc, id=ticket_id), channel_safe=False)]
         already = await self.service.score_of(session, ticket_id)
         if already is None:
@@ -136,9 +150,18 @@ class CsatFlow:
         ticket_id: int,
         score: int,
         comment: str,
+        prompt: OpenPromptRow | None = None,
     ) -> list[Notice]:
-        """Store the rating; ask for a comment unless one came with it."""
+        """Store the rating; ask for a comment unless one came with it. An answer to
+        `prompt` first closes it with compare-and-set: of two answers racing on two
+        instances, the second is stale."""
         loc = actor.locale
+        if prompt is not None:
+            now = self.clock.now()
+            if not await prompts.close_prompt(
+                session, prompt_id=prompt.id, outcome="answered", at=now
+            ):
+                return await self._stale(session, prompt, ticket_id, loc)
         before = await self.service.rate(session, actor=actor, ticket_id=ticket_id, score=score)
         notices: list[Notice] = []
         if before is not None:

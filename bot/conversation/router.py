@@ -36,7 +36,7 @@ from bot.conversation.card_actions import OWED_PREFIX
 from bot.conversation.command_runner import CommandRunner, Turn, error_notice
 from bot.conversation.csat_flow import CsatFlow
 from bot.conversation.followup import QUIET_DIALOGS, followup_ticket, start_followup
-from bot.conversation.intake_runner import INTAKE
+from bot.conversation.intake_runner import IDLE, INTAKE
 from bot.conversation.team_pick import drop_pick, pending_pick, read_pick
 from bot.domain.errors import ConcurrentUpdate, HotlineError, NotAllowed
 from bot.domain.lifecycle import Action, TicketStatus, is_allowed
@@ -107,8 +107,12 @@ class Router:
         if action is None or action.prompt is None:
             return None
         prompt = await prompts.get_prompt(turn.session, prompt_id=action.prompt)
-        if prompt is None or prompt.kind != RATING or action.verb != "rate":
+        if prompt is None or prompt.kind != RATING or action.verb not in ("rate", "reopen"):
             return [_stale(turn)]
+        if action.verb == "reopen":  # the rating question's "Wieder öffnen"
+            refused = await self.csat.may_reopen(turn.session, turn.actor, prompt)
+            reopen = Command("reopen", ticket_id=prompt.ticket_id, from_button=True)
+            return refused if refused is not None else await self.runner.run(turn, reopen)
         rate = Command("rate", ticket_id=prompt.ticket_id, from_button=True)
         pressed = self.csat.pressed(turn.session, turn.key, turn.actor, action, prompt)
         return await self.runner.guarded(turn, rate, pressed)
@@ -186,7 +190,9 @@ class Router:
         owed = await card_actions.pending(turn.session, turn.actor)
         if owed is None:
             return None
-        if await self._newer_dialog(turn, owed.since):
+        if action_id is None and await self._newer_dialog(turn, owed.since):
+            # Typed text after a newer dialog began is that dialog's; a button names its
+            # draft and is answered by it (sent, or stale), never taken for a move on.
             await card_actions.cancel(turn.session, turn.actor)  # moved on: /neu, a form, ...
             return None
         savepoint = await turn.session.begin_nested()
@@ -209,10 +215,14 @@ class Router:
     # --- 5. a typed rating ---------------------------------------------------------------
 
     async def _typed_rating(self, turn: Turn) -> Answer:
-        if turn.inbound.action_id is not None or not turn.text:
+        if turn.inbound.action_id is not None or not _bare_number(turn.text):
             return None
-        running = await self._running(turn)
-        since = None if running is None else running.updated_at
+        # Any dialog step or follow-up newer than the rating question takes the number.
+        stored = await load_dialog(turn.session, key=turn.key)
+        since = None
+        if stored is not None and stored.dialog != IDLE:
+            expired = stored.expired(self.clock.now(), self.config.dialogs.timeout)
+            since = None if expired else stored.updated_at
         typed = self.csat.typed(turn.session, turn.key, turn.actor, turn.text, since)
         return await self.runner.guarded(turn, Command("rate"), typed)
 
@@ -281,8 +291,8 @@ class Router:
         if await self._intake_running(turn):
             return None if is_intake_action(action) else [_stale(turn)]
         stored = await load_dialog(turn.session, key=turn.key)
-        if stored is not None and stored.dialog == INTAKE:
-            return None  # expired: the intake says so itself
+        if stored is not None and stored.dialog == INTAKE and is_intake_action(action):
+            return None  # an expired intake's own button: the intake says so itself
         return [_stale(turn)]
 
     async def _intake(self, turn: Turn) -> Answer:
@@ -315,6 +325,12 @@ class Router:
 
     def _staff(self, turn: Turn) -> bool:
         return permissions.is_staff(self.config, turn.actor)
+
+
+def _bare_number(text: str) -> bool:
+    """A number and nothing else ("4", "4."): what a typed choice looks like."""
+    number = text.rstrip(".")
+    return number.isdecimal() and len(number) <= 3
 
 
 def _action(turn: Turn) -> ButtonAction | None:

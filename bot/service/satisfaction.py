@@ -51,7 +51,8 @@ def survey(ticket: TicketRow, prompt_id: int | None) -> Notice:
         Choice(actions.rating(ticket.id, score, prompt_id), t(f"csat.score.{score}", loc))
         for score in SCORES
     ]
-    choices.append(Choice(actions.button("reopen", ticket.id), t("button.reopen", loc)))
+    reopen = actions.button("reopen", ticket.id, prompt=prompt_id)
+    choices.append(Choice(reopen, t("button.reopen", loc)))
     return Notice(
         text=t("csat.question", loc, id=ticket.id),
         choices=tuple(choices),
@@ -86,6 +87,12 @@ class SatisfactionService:
             session, kind=RATING, ticket_id=ticket_id, outcome="answered", at=now
         )
         return before
+
+    async def is_settled(self, session: AsyncSession, ticket_id: int) -> bool:
+        """Whether the ticket is resolved or closed (again) now."""
+        ticket = await tickets_repo.get_ticket(session, ticket_id=ticket_id)
+        settled = (TicketStatus.RESOLVED.value, TicketStatus.CLOSED.value)
+        return ticket is not None and ticket.status in settled
 
     async def score_of(self, session: AsyncSession, ticket_id: int) -> int | None:
         """The ticket's current rating, if any."""

@@ -24,7 +24,7 @@ import asyncio
 import shutil
 import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -102,6 +102,8 @@ class Snapshot:
     prompts: dict[int, tuple[str | None, int | None]]  # id -> (outcome, ticket)
     dialogs: dict[tuple[str, str, str], tuple[int, str]]
     failures: int
+    asked_back: datetime | None  # the newest question back to the requester still waiting
+    rating_asked: datetime | None  # the newest rating question still open
 
 
 @pytest.fixture(scope="module")
@@ -168,6 +170,16 @@ class Conversations(RuleBasedStateMachine):
                 resolve_command = text.startswith("/resolve")
                 assert user in AGENTS and (owing or resolve_command), f"resolved by {what}"
                 _seen("ticket resolved")
+        typed_number = action is None and text.strip().isdecimal()
+        newer = before.asked_back is not None and (
+            before.rating_asked is None or before.asked_back > before.rating_asked
+        )
+        if typed_number and newer:
+            _seen("number typed for a question back")
+            scores = {number: score for number, (score, _) in after.ratings.items()}
+            assert scores == {n: score for n, (score, _) in before.ratings.items()}, (
+                f"{what} rated while a question back waited"
+            )
         for number, (score, _) in after.ratings.items():
             old = before.ratings.get(number)
             if old is None:
@@ -215,7 +227,16 @@ class Conversations(RuleBasedStateMachine):
             }
             failed = select(func.count()).where(AuditLogRow.action == "inbound_failed")
             failures = int(await session.scalar(failed) or 0)
-        return Snapshot(tickets, ratings, prompts, dialogs, failures)
+            asked_back = await session.scalar(
+                select(func.max(TicketRow.paused_at)).where(
+                    TicketRow.status == "waiting_for_customer",
+                    TicketRow.requester_id == REQUESTER,
+                )
+            )
+            rating_asked = await session.scalar(
+                select(func.max(OpenPromptRow.created_at)).where(OpenPromptRow.closed_at.is_(None))
+            )
+        return Snapshot(tickets, ratings, prompts, dialogs, failures, asked_back, rating_asked)
 
     async def _intake_confirming(self) -> bool:
         async with self.sessions() as session:
@@ -255,6 +276,11 @@ class Conversations(RuleBasedStateMachine):
     @rule(score=st.integers(0, 6), which=st.sampled_from(["resolved", "claimed"]))
     def requester_rates_on_purpose(self, score: int, which: str) -> None:
         self.send(REQUESTER, f"/bewertung {getattr(self.world, which)} {score}")
+
+    @rule(first=st.integers(1, 5), second=st.integers(1, 5))
+    def requester_rates_and_changes_it(self, first: int, second: int) -> None:
+        self.send(REQUESTER, f"/bewertung {self.world.resolved} {first}")
+        self.send(REQUESTER, f"/bewertung {self.world.resolved} {second}")
 
     @rule()
     def requester_files_a_request(self) -> None:
@@ -301,6 +327,12 @@ class Conversations(RuleBasedStateMachine):
     @rule(agent=st.sampled_from(AGENTS), which=st.sampled_from(["claimed", "second"]))
     def agent_asks_back(self, agent: str, which: str) -> None:
         self.send(agent, f"/ask {getattr(self.world, which)} Welche Kostenstelle?", channel=True)
+
+    @rule(number=st.sampled_from(["1", "3", "5"]), which=st.sampled_from(["claimed", "second"]))
+    def requester_answers_a_question_back_with_a_number(self, number: str, which: str) -> None:
+        self.clock.advance(timedelta(minutes=2))
+        self.send(AGENTS[1], f"/ask {getattr(self.world, which)} Wie viele?", channel=True)
+        self.send(REQUESTER, number)
 
     @rule(agent=st.sampled_from(AGENTS))
     def agent_reopens(self, agent: str) -> None:
@@ -357,6 +389,7 @@ def test_the_conversation_model_holds_under_interleaved_input(
     print("  " + ", ".join(f"{case}: {count}" for case, count in sorted(SEEN.items())))
     assert steps > 100, "the machine must really drive the engine"
     expected = {
+        "number typed for a question back",
         "ticket created",
         "ticket resolved",
         "rating given",

@@ -8,10 +8,13 @@ import pytest
 from sqlalchemy import select
 
 from bot.config.model import OrgConfig
+from bot.kernel.actions import ButtonAction
 from bot.kernel.clock import FrozenClock
 from storage.models import SatisfactionRow
 from storage.repositories import prompts
+from storage.repositories.dialog_states import ConversationKey
 from tests.harness import Harness, texts
+from tests.service import matrix_support as ms
 from tests.service.sweep_support import Sessions
 
 REQUESTER = "schule.sonne"
@@ -51,7 +54,7 @@ async def test_resolved_ticket_asks_for_a_rating_and_takes_a_comment(hotline: Ha
     prompt = await rating_prompt(hotline, ticket_id)
     assert [c.id for c in question.choices] == [
         *(f"rate:{ticket_id}:{score}@{prompt}" for score in range(1, 6)),
-        f"reopen:{ticket_id}",
+        f"reopen:{ticket_id}@{prompt}",
     ]
     answer = await hotline.say(REQUESTER, action_id=f"rate:{ticket_id}:5@{prompt}")
     assert "5 von 5" in texts(answer) and "anmerken" in texts(answer)
@@ -226,3 +229,59 @@ async def test_a_question_back_after_the_comment_question_gets_the_text(
     assert await ratings(hotline) == [(ticket_id, 4, None)]
     events = [event.action for event in await hotline.events(other)]
     assert "customer_reply" in events, events
+
+
+async def test_a_number_typed_for_a_question_back_is_not_a_rating(hotline: Harness) -> None:
+    """Review finding: with a rating question open, "3" typed after a question back on
+    another request rated the resolved one, and the question back went unanswered."""
+    other = await hotline.file_request(REQUESTER, topic="haushalt")
+    await hotline.say(AGENT, f"/claim {other}")
+    ticket_id = await resolved(hotline)
+    hotline.clock.advance(timedelta(minutes=2))
+    await hotline.say(AGENT, f"/ask {other} Wie viele Geräte?")
+    await hotline.say(REQUESTER, "3")
+    assert await ratings(hotline) == []
+    assert "customer_reply" in [event.action for event in await hotline.events(other)]
+    hotline.clock.advance(timedelta(minutes=1))
+    await hotline.say(REQUESTER, "2")  # more detail for the request just answered
+    assert await ratings(hotline) == []
+    prompt = await rating_prompt(hotline, ticket_id)  # the question is still open
+    assert "4 von 5" in texts(
+        await hotline.say(REQUESTER, action_id=f"rate:{ticket_id}:4@{prompt}")
+    )
+
+
+async def test_two_answers_racing_for_one_question_rate_once(hotline: Harness) -> None:
+    """Review finding: the question closes with compare-and-set; of two answers that both
+    read it open (two instances), the second is stale and changes nothing."""
+    ticket_id = await resolved(hotline)
+    prompt_id = await rating_prompt(hotline, ticket_id)
+    csat = hotline.engine.router.csat
+    async with hotline.sessions() as session:
+        seen = await prompts.get_prompt(session, prompt_id=prompt_id)  # read as open
+    assert seen is not None and seen.closed_at is None
+    await hotline.say(REQUESTER, action_id=f"rate:{ticket_id}:4@{prompt_id}")  # the first
+    async with hotline.sessions() as session, session.begin():
+        key = ConversationKey("local", f"user:{REQUESTER}", REQUESTER)
+        action = ButtonAction("rate", (str(ticket_id), "1"), prompt_id)
+        late = await csat.pressed(session, key, ms.requester(), action, seen)
+    assert "bereits mit 4 von 5 bewertet" in texts(late)
+    assert await ratings(hotline) == [(ticket_id, 4, None)]
+
+
+async def test_the_reopen_button_of_an_answered_question_is_stale(hotline: Harness) -> None:
+    ticket_id = await resolved(hotline)
+    prompt = await rating_prompt(hotline, ticket_id)
+    await hotline.say(REQUESTER, "5")
+    stale = texts(await hotline.say(REQUESTER, action_id=f"reopen:{ticket_id}@{prompt}"))
+    assert "nicht mehr aktuell" in stale
+    assert (await hotline.ticket(ticket_id)).status == "resolved"
+
+
+async def test_the_reopen_button_of_an_open_question_reopens(hotline: Harness) -> None:
+    ticket_id = await resolved(hotline)
+    prompt = await rating_prompt(hotline, ticket_id)
+    await hotline.say(REQUESTER, action_id=f"reopen:{ticket_id}@{prompt}")
+    assert (await hotline.ticket(ticket_id)).status == "reopened"
+    again = texts(await hotline.say(REQUESTER, action_id=f"reopen:{ticket_id}@{prompt}"))
+    assert "wieder in Bearbeitung" in again

@@ -86,3 +86,31 @@ async def test_another_conversations_button_never_lands_in_a_running_intake(
     assert "Sie erhalten jetzt den Newsletter" in subscribed
     # The intake is where it was: the topic menu still answers.
     assert "Hat Ihnen das geholfen" in texts(await hotline.say(REQUESTER, "haushalt"))
+
+
+async def test_a_foreign_button_after_an_expired_intake_starts_nothing(hotline: Harness) -> None:
+    """Review finding: a garbage or side button after the intake expired greeted anew."""
+    await hotline.say(REQUESTER, "Hallo")
+    await hotline.say(REQUESTER, "1")
+    hotline.clock.advance(hotline.config.dialogs.timeout + timedelta(minutes=1))
+    for foreign in ("wsq:1:5", "colour:blue"):
+        answer = texts(await hotline.say(REQUESTER, action_id=foreign))
+        assert "nicht mehr aktuell" in answer and "Guten Tag" not in answer, foreign
+
+
+async def test_an_old_drafts_button_after_a_newer_dialog_keeps_the_draft(
+    hotline: Harness,
+) -> None:
+    """Review finding: draft 1's Senden pressed after /neu dropped the waiting draft 2 and
+    said nothing had changed."""
+    ticket_id = await hotline.file_request(REQUESTER, topic="haushalt")
+    await hotline.say(AGENT, action_id=f"resolve:{ticket_id}", channel="haushalt")
+    first = await hotline.say(AGENT, "Erste Fassung.")
+    await hotline.say(AGENT, "Ändern")
+    second = await hotline.say(AGENT, "Zweite Fassung.")
+    await hotline.say(AGENT, "/neu")
+    stale = texts(await hotline.say(AGENT, action_id=first[-1].choices[0].id))
+    assert "früheren Entwurf" in stale
+    done = texts(await hotline.say(AGENT, action_id=second[-1].choices[0].id))
+    assert f"Nr. {ticket_id} ist erledigt" in done
+    assert "Zweite Fassung." in texts(await hotline.dm(REQUESTER))
