@@ -93,17 +93,15 @@ class CsatFlow:
             return await self._stale(session, prompt, prompt.ticket_id, actor.locale)
         return None
 
-    async def typed(
+    async def typed_question(
         self,
         session: AsyncSession,
-        key: ConversationKey,
         actor: Actor,
         text: str,
         newer_than: datetime | None,
-    ) -> list[Notice] | None:
-        """A bare number typed while a rating question is the newest open question (newer
-        than `newer_than`, the running dialog's last step): it is the rating. A number out
-        of range asks again; other text (or no such question) is not for the rating."""
+    ) -> OpenPromptRow | None:
+        """The rating question a bare typed number answers: the person's newest open one,
+        unless a dialog step (`newer_than`) or a question back came after it. Reads only."""
         number = text.strip().rstrip(".")
         if not number.isdecimal() or len(number) > 3:
             return None
@@ -117,10 +115,23 @@ class CsatFlow:
             return None  # the dialog's question came later: the number is its answer
         if await self._asked_back_since(session, actor, prompt.created_at):
             return None  # a question back came later: the number answers it
-        score = _score(number)
-        if score is None:
-            return [Notice(text=t("csat.typed_range", actor.locale, id=prompt.ticket_id))]
-        return await self._rate(session, key, actor, prompt.ticket_id, score, "", prompt)
+        return prompt
+
+    async def typed(
+        self,
+        session: AsyncSession,
+        key: ConversationKey,
+        actor: Actor,
+        text: str,
+        prompt: OpenPromptRow,
+    ) -> list[Notice]:
+        """The number typed for `prompt` (see `typed_question`): the rating, or, out of
+        range, the question again with the range."""
+        score = _score(text.strip().rstrip("."))
+        ticket_id = prompt.ticket_id
+        if score is None or ticket_id is None:
+            return [Notice(text=t("csat.typed_range", actor.locale, id=ticket_id))]
+        return await self._rate(session, key, actor, ticket_id, score, "", prompt)
 
     async def _asked_back_since(self, session: AsyncSession, actor: Actor, since: datetime) -> bool:
         """Whether one of the requester's tickets was asked back after `since`."""

@@ -223,8 +223,11 @@ class Router:
         if stored is not None and stored.dialog != IDLE:
             expired = stored.expired(self.clock.now(), self.config.dialogs.timeout)
             since = None if expired else stored.updated_at
-        typed = self.csat.typed(turn.session, turn.key, turn.actor, turn.text, since)
-        return await self.runner.guarded(turn, Command("rate"), typed)
+        prompt = await self.csat.typed_question(turn.session, turn.actor, turn.text, since)
+        if prompt is None:
+            return None  # no savepoint, no write: most numbers are a menu's
+        typed = self.csat.typed(turn.session, turn.key, turn.actor, turn.text, prompt)
+        return await self.runner.guarded(turn, Command("rate", ticket_id=prompt.ticket_id), typed)
 
     # --- 6.-8. side conversations, the cancel word, questions back, follow-up -------------
 
