@@ -8,7 +8,8 @@ passes (None) to the next. The order is the rule book for typed answers and butt
 3. In a team channel, nothing else is for the bot.
 4. Staff: a typed pick for an open "Weitergeben" picker; then the answer owed after
    "Erledigt" (text, or its Senden/Ändern/Abbrechen buttons).
-5. A bare number while a rating question is newer than any running dialog rates.
+5. A bare number rates when a rating question is the newest question: no dialog step,
+   follow-up or question back came after it.
 6. A side conversation that waits (rating comment, form, newsletter, held reply) takes its
    buttons and text; any button that is not the intake's is offered to them, also while
    an intake runs (a side conversation's button never lands in the intake).
