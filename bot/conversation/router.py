@@ -48,10 +48,11 @@ from bot.kernel.notices import Notice
 from bot.service import permissions
 from bot.service.actors import display_name
 from bot.service.feedback import status_label
-from bot.service.satisfaction import RATING
+from bot.service.satisfaction import RATING, REOPEN_POSITION
 from dialogs.commands import Command, CommandError, command_from_action, is_command, parse_command
 from dialogs.control_words import is_cancel
 from dialogs.intake import UserInput, is_intake_action
+from storage.models import OpenPromptRow
 from storage.repositories import prompts
 from storage.repositories import tickets as ticket_repo
 from storage.repositories.dialog_states import StoredDialog, clear_dialog, load_dialog
@@ -110,13 +111,17 @@ class Router:
         prompt = await prompts.get_prompt(turn.session, prompt_id=action.prompt)
         if prompt is None or prompt.kind != RATING or action.verb not in ("rate", "reopen"):
             return [_stale(turn)]
-        if action.verb == "reopen":  # the rating question's "Wieder öffnen"
-            refused = await self.csat.may_reopen(turn.session, turn.actor, prompt)
-            reopen = Command("reopen", ticket_id=prompt.ticket_id, from_button=True)
-            return refused if refused is not None else await self.runner.run(turn, reopen)
+        if action.verb == "reopen":
+            return await self._reopen_from(turn, prompt)
         rate = Command("rate", ticket_id=prompt.ticket_id, from_button=True)
         pressed = self.csat.pressed(turn.session, turn.key, turn.actor, action, prompt)
         return await self.runner.guarded(turn, rate, pressed)
+
+    async def _reopen_from(self, turn: Turn, prompt: OpenPromptRow) -> list[Notice]:
+        """The rating question's "Wieder öffnen", pressed or typed as its number."""
+        refused = await self.csat.may_reopen(turn.session, turn.actor, prompt)
+        reopen = Command("reopen", ticket_id=prompt.ticket_id, from_button=True)
+        return refused if refused is not None else await self.runner.run(turn, reopen)
 
     async def _stale_about(self, turn: Turn, action: ButtonAction) -> Notice:
         """An answer to a question its message no longer offers (a reaction the card has
@@ -219,14 +224,13 @@ class Router:
         if turn.inbound.action_id is not None or not _bare_number(turn.text):
             return None
         # Any dialog step or follow-up newer than the rating question takes the number.
-        stored = await load_dialog(turn.session, key=turn.key)
-        since = None
-        if stored is not None and stored.dialog != IDLE:
-            expired = stored.expired(self.clock.now(), self.config.dialogs.timeout)
-            since = None if expired else stored.updated_at
+        live = await self._live(turn, frozenset({IDLE}))
+        since = None if live is None else live.updated_at
         prompt = await self.csat.typed_question(turn.session, turn.actor, turn.text, since)
         if prompt is None:
             return None  # no savepoint, no write: most numbers are a menu's
+        if turn.text.rstrip(".") == str(REOPEN_POSITION):  # the question's last line
+            return await self._reopen_from(turn, prompt)
         typed = self.csat.typed(turn.session, turn.key, turn.actor, turn.text, prompt)
         return await self.runner.guarded(turn, Command("rate", ticket_id=prompt.ticket_id), typed)
 
@@ -312,8 +316,12 @@ class Router:
 
     async def _running(self, turn: Turn) -> StoredDialog | None:
         """The dialog this chat is in the middle of (not idle, not just following a ticket)."""
+        return await self._live(turn, QUIET_DIALOGS)
+
+    async def _live(self, turn: Turn, ignored: frozenset[str]) -> StoredDialog | None:
+        """The chat's stored dialog unless it is one of `ignored` or has expired."""
         stored = await load_dialog(turn.session, key=turn.key)
-        if stored is None or stored.dialog in QUIET_DIALOGS:
+        if stored is None or stored.dialog in ignored:
             return None
         return None if stored.expired(self.clock.now(), self.config.dialogs.timeout) else stored
 

@@ -12,6 +12,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime, time
+from typing import TypeVar
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
@@ -24,6 +25,7 @@ from bot.service.privacy import PrivacyService
 from bot.workshops.jobs import WorkshopJobs
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 WORKSHOP_INTERVAL = 300  # seconds: reminders and forms need no minute precision
 DAILY_CHECK_INTERVAL = 60  # seconds: how often the daily jobs look at the clock
 RETENTION_AT = time(2, 30)  # at night: deleting is nobody's working-hours business
@@ -70,25 +72,8 @@ class DeadlineJobs:
 
     async def run_digest(self) -> int:
         """Today's digest (sent once per lead and day, whichever instance gets there first)."""
-        async with self._running:
-            try:
-                sent = await self.digests.daily()
-                if sent and self.sweeper.on_outbox:
-                    self.sweeper.on_outbox()
-                return sent
-            except Exception:
-                log.exception("daily digest failed")
-                return 0
-
-    async def run_retention(self) -> dict[str, int]:
-        """The nightly data-protection job: retention periods from the config."""
-        if self.privacy is None:
-            return {}
-        try:
-            return await self.privacy.apply_retention()
-        except Exception:
-            log.exception("retention job failed; it runs again tomorrow night")
-            return {}
+        sent = await self._guarded(self.digests.daily, "daily digest")
+        return sent or 0
 
     async def run_workshops(self) -> int:
         """Workshop reminders and feedback forms (office hours only)."""
@@ -139,28 +124,29 @@ class DeadlineJobs:
         """Send today's digest; True when the day is done (sent, or left to tomorrow)."""
         if late_start and self._office_day_over(now):
             return True
-        return await self._succeeded(self.digests.daily, "daily digest")
+        return await self._guarded(self.digests.daily, "daily digest") is not None
 
     async def _retention(self) -> bool:
         if self.privacy is None:
             return True
-        return await self._succeeded(self.privacy.apply_retention, "retention job")
+        return await self._guarded(self.privacy.apply_retention, "retention job") is not None
 
     def _office_day_over(self, now: datetime) -> bool:
         calendar = self.digests.calendar
         return not calendar.is_working_day(now.date()) or now >= calendar.closing_time(now.date())
 
-    async def _succeeded(self, job: Callable[[], Awaitable[object]], name: str) -> bool:
-        """Run one daily job under the jobs' lock; False (logged) when it failed."""
+    async def _guarded(self, job: Callable[[], Awaitable[T]], name: str) -> T | None:
+        """Run one daily job under the jobs' lock; its result, or None (logged) when it
+        failed; the outbox is woken when it sent something."""
         async with self._running:
             try:
                 done = await job()
             except Exception:
                 log.exception("%s failed; the next check retries", name)
-                return False
+                return None
         if done and self.sweeper.on_outbox:
             self.sweeper.on_outbox()
-        return True
+        return done
 
     def start(self) -> AsyncIOScheduler:
         """Start the scheduler on the running event loop."""

@@ -27,6 +27,7 @@ SCORES = range(1, 6)
 LOW = 2  # ratings at or below this reach the team lead
 RATING = "rating"  # the open prompt's kind
 TYPED_FOR = timedelta(days=1)  # a bare typed number still answers the question this long
+REOPEN_POSITION = len(SCORES) + 1  # "Wieder öffnen" follows the scores in the question
 
 
 async def ask(session: AsyncSession, ticket: TicketRow, now: datetime) -> Notice:

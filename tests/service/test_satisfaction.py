@@ -285,3 +285,14 @@ async def test_the_reopen_button_of_an_open_question_reopens(hotline: Harness) -
     assert (await hotline.ticket(ticket_id)).status == "reopened"
     again = texts(await hotline.say(REQUESTER, action_id=f"reopen:{ticket_id}@{prompt}"))
     assert "wieder in Bearbeitung" in again
+
+
+async def test_the_last_line_of_the_rating_question_reopens_when_typed(hotline: Harness) -> None:
+    """Found walking the local chat: the question lists "6. Wieder öffnen", and typing 6
+    was refused as out of range."""
+    ticket_id = await resolved(hotline)
+    await hotline.say(REQUESTER, "6")
+    assert (await hotline.ticket(ticket_id)).status == "reopened"
+    assert await ratings(hotline) == []
+    again = texts(await hotline.say(REQUESTER, "7"))
+    assert "Bewertung" not in again and "6 öffnet" not in again  # the question is closed
