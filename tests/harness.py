@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config.model import OrgConfig
 from bot.conversation.engine import Engine
+from bot.kernel.actions import without_prompt
 from bot.kernel.clock import FrozenClock
 from bot.kernel.notices import Inbound, Notice
 from storage.models import OutboxRow, TicketEventRow, TicketRow
@@ -103,13 +104,11 @@ class Harness:
         parent = self.config.topic(topic).parent
         notices = await self.say(user, action_id=f"topic:{parent or topic}")
         for _ in range(3):  # sub-topic menu, FAQ menu, "did it help?"
-            ids = [c.id for c in notices[-1].choices] if notices else []
-            if f"topic:{topic}" in ids:
-                notices = await self.say(user, action_id=f"topic:{topic}")
-            elif "answer:none" in ids:
-                notices = await self.say(user, action_id="answer:none")
-            elif "confirm:no" in ids:
-                notices = await self.say(user, action_id="confirm:no")
+            offered = notices[-1:]
+            for wanted in (f"topic:{topic}", "answer:none", "confirm:no"):
+                if (pressed := button(offered, wanted)) is not None:
+                    notices = await self.say(user, action_id=pressed)
+                    break
         await self.say(user, text)
         kind = self.config.topic(topic).kind
         if kind == "request":
@@ -120,6 +119,17 @@ class Harness:
         ids = [n.ticket_id for n in answer if n.ticket_id is not None]
         assert ids, f"no ticket created: {[n.text for n in answer]}"
         return ids[-1]
+
+
+def plain_ids(notices: Sequence[Notice]) -> list[str]:
+    """The buttons offered, as their dialog knows them (without the prompt id they carry)."""
+    return [without_prompt(choice.id) for notice in notices for choice in notice.choices]
+
+
+def button(notices: Sequence[Notice], plain: str) -> str | None:
+    """The payload of the offered button that is `plain` once its prompt id is set aside:
+    what a client sends when the user presses it."""
+    return next((c.id for n in notices for c in n.choices if without_prompt(c.id) == plain), None)
 
 
 def texts(notices: list[Notice]) -> str:

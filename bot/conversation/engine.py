@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.config.model import OrgConfig
 from bot.conversation.command_handlers import CommandHandlers
 from bot.conversation.command_runner import CommandRunner, Turn
+from bot.conversation.dialog_prompts import Chat, record_questions, slot_version
 from bot.conversation.flows import Flow, build_flows
 from bot.conversation.intake_runner import IntakeRunner
 from bot.conversation.replies import ReplyFlow
@@ -98,8 +99,14 @@ class Engine:
                     )
                 ]
             else:
-                turn = Turn(session, inbound, actor, profile, conversation_key(inbound))
-                answers = await self.router.route(turn)
+                key = conversation_key(inbound)
+                chat = Chat(key, inbound.is_direct)
+                before = await slot_version(session, chat)
+                answers = await self.router.route(Turn(session, inbound, actor, profile, key))
+                lasts = self.config.dialogs.timeout
+                answers = await record_questions(
+                    session, chat, answers, before=before, now=now, lasts=lasts
+                )
             await notify.send(session, addressed(inbound, answers), at=now)
             return True
 

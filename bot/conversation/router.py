@@ -3,7 +3,9 @@
 Each route looks at the turn and either answers it (a list of notices, possibly empty) or
 passes (None) to the next. The order is the rule book for typed answers and buttons:
 
-1. A button or reaction that names its prompt is that prompt's answer, or stale.
+1. A button or reaction that names its prompt is that prompt's answer, or stale. A button
+   of the running dialog's open question goes on, read without its prompt id, to the
+   routes below (the dialog's own); one of an earlier question is stale.
 2. A command (typed, or a command button such as "claim:12") runs as a command.
 3. In a team channel, nothing else is for the bot.
 4. Staff: a typed pick for an open "Weitergeben" picker; then the answer owed after
@@ -27,7 +29,7 @@ has answered, so the answer and every change it made commit together.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -36,6 +38,7 @@ from bot.config.model import OrgConfig
 from bot.conversation.card_actions import OWED_PREFIX
 from bot.conversation.command_runner import CommandRunner, Turn, error_notice
 from bot.conversation.csat_flow import CsatFlow
+from bot.conversation.dialog_prompts import DIALOG, Chat, answers_open_question
 from bot.conversation.followup import QUIET_DIALOGS, followup_ticket, start_followup
 from bot.conversation.intake_runner import IDLE, INTAKE
 from bot.conversation.team_pick import drop_pick, pending_pick, read_pick
@@ -94,6 +97,7 @@ class Router:
 
     async def route(self, turn: Turn) -> list[Notice]:
         """The answer of the first route that takes the turn (the intake always does)."""
+        turn = await self._read_dialog_button(turn)
         for route in self.routes:
             answer = await route.take(turn)
             if answer is not None:
@@ -102,6 +106,18 @@ class Router:
 
     # --- 1. buttons that name their prompt ---------------------------------------------
 
+    async def _read_dialog_button(self, turn: Turn) -> Turn:
+        """A button of the running dialog's open question is read as the dialog's own, without
+        its prompt id, by the routes below; any other prompt's button stays as it came."""
+        action = _action(turn)
+        if action is None or action.prompt is None:
+            return turn
+        prompt = await prompts.get_prompt(turn.session, prompt_id=action.prompt)
+        if not answers_open_question(prompt, Chat(turn.key, turn.inbound.is_direct)):
+            return turn
+        plain = replace(action, prompt=None).encode()
+        return replace(turn, inbound=replace(turn.inbound, action_id=plain))
+
     async def _prompted_button(self, turn: Turn) -> Answer:
         action = _action(turn)
         if action is not None and action.verb == STALE:
@@ -109,6 +125,8 @@ class Router:
         if action is None or action.prompt is None:
             return None
         prompt = await prompts.get_prompt(turn.session, prompt_id=action.prompt)
+        if prompt is not None and prompt.kind == DIALOG:
+            return [await self._stale_question(turn)]  # an earlier question of a dialog
         if prompt is None or prompt.kind != RATING or action.verb not in ("rate", "reopen"):
             return [_stale(turn)]
         if action.verb == "reopen":
@@ -122,6 +140,13 @@ class Router:
         refused = await self.csat.may_reopen(turn.session, turn.actor, prompt)
         reopen = Command("reopen", ticket_id=prompt.ticket_id, from_button=True)
         return refused if refused is not None else await self.runner.run(turn, reopen)
+
+    async def _stale_question(self, turn: Turn) -> Notice:
+        """A button of a question the dialog has moved on from (or that ended): nothing
+        changes, and a dialog still running is pointed to its latest question."""
+        running = await self._running(turn)
+        key = "prompt.stale" if running is None else "prompt.stale_question"
+        return Notice(text=t(key, turn.actor.locale), channel_safe=False)
 
     async def _stale_about(self, turn: Turn, action: ButtonAction) -> Notice:
         """An answer to a question its message no longer offers (a reaction the card has

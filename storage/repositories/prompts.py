@@ -99,3 +99,38 @@ async def close_for_ticket(
         .values(closed_at=at, outcome=outcome)
     )
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def latest_open(
+    session: AsyncSession, *, platform: str, user_id: str, kind: str
+) -> OpenPromptRow | None:
+    """The person's newest open prompt of `kind`, if any."""
+    query = (
+        select(OpenPromptRow)
+        .where(
+            OpenPromptRow.platform == platform,
+            OpenPromptRow.user_id == user_id,
+            OpenPromptRow.kind == kind,
+            OpenPromptRow.closed_at.is_(None),
+        )
+        .order_by(OpenPromptRow.id.desc())
+        .limit(1)
+    )
+    return (await session.scalars(query)).first()
+
+
+async def close_all(
+    session: AsyncSession, *, platform: str, user_id: str, kind: str, outcome: str, at: datetime
+) -> int:
+    """Close every open prompt of `kind` the person has (they were superseded)."""
+    result = await session.execute(
+        update(OpenPromptRow)
+        .where(
+            OpenPromptRow.platform == platform,
+            OpenPromptRow.user_id == user_id,
+            OpenPromptRow.kind == kind,
+            OpenPromptRow.closed_at.is_(None),
+        )
+        .values(closed_at=at, outcome=outcome)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

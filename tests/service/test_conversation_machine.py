@@ -15,7 +15,8 @@ back words, and time passing. After every single input:
 - a button whose prompt was already closed (or never issued) changed no ticket, rating or
   dialog state;
 - an open rating question closed only by its requester's answer, or by the ticket being
-  reopened with the requester told.
+  reopened with the requester told; a dialog's question closed only when that person's
+  own dialog moved on.
 """
 
 from __future__ import annotations
@@ -99,7 +100,8 @@ class Snapshot:
 
     tickets: dict[int, tuple[str, str | None, str]]
     ratings: dict[int, tuple[int, str | None]]
-    prompts: dict[int, tuple[str | None, int | None]]  # id -> (outcome, ticket)
+    # id -> (outcome, ticket, kind, whose)
+    prompts: dict[int, tuple[str | None, int | None, str, str]]
     dialogs: dict[tuple[str, str, str], tuple[int, str]]
     failures: int
     asked_back: datetime | None  # the newest question back to the requester still waiting
@@ -193,10 +195,14 @@ class Conversations(RuleBasedStateMachine):
             assert after.tickets == before.tickets, f"stale {what} changed a ticket"
             assert after.ratings == before.ratings, f"stale {what} changed a rating"
             assert after.dialogs == before.dialogs, f"stale {what} changed a dialog"
-        for prompt, (outcome, ticket) in after.prompts.items():
-            if before.prompts.get(prompt, ("?", None))[0] is None and outcome is not None:
+        if stale and _kind_of(action, before) == "dialog":
+            _seen("earlier dialog question pressed")
+        for prompt, (outcome, ticket, kind, whose) in after.prompts.items():
+            if before.prompts.get(prompt, ("?",))[0] is None and outcome is not None:
                 _seen(f"prompt closed: {outcome}")
-                if outcome == "answered":
+                if kind == "dialog":  # the dialog moved on: its next message says where
+                    assert outcome == "moved_on" and user == whose, f"{what} closed {whose}'s"
+                elif outcome == "answered":
                     assert user == REQUESTER, f"{user} answered the requester's question"
                 else:
                     assert ticket is not None and after.tickets[ticket][0] == "reopened"
@@ -218,7 +224,7 @@ class Conversations(RuleBasedStateMachine):
                 for row in (await session.scalars(select(SatisfactionRow))).all()
             }
             prompts = {
-                row.id: (row.outcome, row.ticket_id)
+                row.id: (row.outcome, row.ticket_id, row.kind, row.user_id)
                 for row in (await session.scalars(select(OpenPromptRow))).all()
             }
             dialogs = {
@@ -234,7 +240,9 @@ class Conversations(RuleBasedStateMachine):
                 )
             )
             rating_asked = await session.scalar(
-                select(func.max(OpenPromptRow.created_at)).where(OpenPromptRow.closed_at.is_(None))
+                select(func.max(OpenPromptRow.created_at)).where(
+                    OpenPromptRow.closed_at.is_(None), OpenPromptRow.kind == "rating"
+                )
             )
         return Snapshot(tickets, ratings, prompts, dialogs, failures, asked_back, rating_asked)
 
@@ -268,9 +276,18 @@ class Conversations(RuleBasedStateMachine):
     def requester_presses_garbage(self, action: str) -> None:
         self.send(REQUESTER, action=action)
 
-    @rule(score=st.integers(0, 6), prompt=st.sampled_from([None, 1, 2, 999999]))
-    def requester_presses_a_rating(self, score: int, prompt: int | None) -> None:
-        action = ButtonAction("rate", (str(self.world.resolved), str(score)), prompt)
+    @rule(score=st.integers(0, 6), prompt=st.sampled_from([None, "rating", "first", 999999]))
+    def requester_presses_a_rating(self, score: int, prompt: str | int | None) -> None:
+        """A rating button naming the resolved ticket's rating question, the world's first
+        prompt (a question of the intake that filed it), an unknown one, or none."""
+        snapshot = self.loop.run_until_complete(self._snapshot())
+        if prompt == "rating":
+            rating = [n for n, (_, _, kind, _) in snapshot.prompts.items() if kind == "rating"]
+            prompt = min(rating, default=None)
+        elif prompt == "first":
+            prompt = min(snapshot.prompts, default=None)
+        number = prompt if isinstance(prompt, int) else None
+        action = ButtonAction("rate", (str(self.world.resolved), str(score)), number)
         self.send(REQUESTER, action=action.encode())
 
     @rule(score=st.integers(0, 6), which=st.sampled_from(["resolved", "claimed"]))
@@ -361,7 +378,16 @@ def _closed_prompt(action: str, before: Snapshot) -> bool:
     decoded = ButtonAction.decode(action)
     if decoded is None or decoded.prompt is None:
         return False
-    return before.prompts.get(decoded.prompt, ("never", None))[0] is not None
+    return before.prompts.get(decoded.prompt, ("never",))[0] is not None
+
+
+def _kind_of(action: str, before: Snapshot) -> str:
+    """The kind of prompt `action` names ("" for none or an unknown one)."""
+    decoded = ButtonAction.decode(action)
+    if decoded is None or decoded.prompt is None:
+        return ""
+    known = before.prompts.get(decoded.prompt)
+    return "" if known is None else known[2]
 
 
 MACHINE_SETTINGS = settings(
@@ -397,5 +423,7 @@ def test_the_conversation_model_holds_under_interleaved_input(
         "stale prompt pressed",
         "prompt closed: answered",
         "prompt closed: reopened",
+        "prompt closed: moved_on",
+        "earlier dialog question pressed",
     }
     assert expected <= SEEN.keys(), f"cases never exercised: {expected - SEEN.keys()}"

@@ -18,7 +18,7 @@ from dialogs.intake_states import AskDescription, AskHelped, AskTopic, IntakeSta
 from storage.models import SatisfactionRow
 from storage.repositories import audit
 from storage.repositories.dialog_states import ConversationKey, load_dialog, save_dialog
-from tests.harness import Harness, texts
+from tests.harness import Harness, plain_ids, texts
 
 Sessions = async_sessionmaker[AsyncSession]
 REQUESTER = "schule.sonne"
@@ -64,7 +64,7 @@ async def test_with_two_questions_pending_the_bot_asks_which_request_the_reply_i
     first, second = await _two_questions(hotline)
     asked = await hotline.say(REQUESTER, "Der Betrag ist 300 Euro")
     assert "Zu welchem Anliegen gehört Ihre Antwort?" in texts(asked)
-    assert [c.id for c in asked[-1].choices] == [f"reply:{first}", f"reply:{second}"]
+    assert plain_ids(asked[-1:]) == [f"reply:{first}", f"reply:{second}"]
     assert f"Nr. {second} · " in texts(asked)
     assert (await _status(hotline, first), await _status(hotline, second)) == (
         "waiting_for_customer",
@@ -131,7 +131,7 @@ async def test_an_answer_in_two_messages_is_held_as_one(hotline: Harness) -> Non
     added = texts(await hotline.say(REQUESTER, "und der Auftrag ist 815"))
     assert t("reply.added", "de") in added and "Zu welchem Anliegen" in added
     assert "nicht verstanden" not in added
-    assert [c.id for c in (await hotline.say(REQUESTER, "keine Ahnung"))[-1].choices] == [
+    assert plain_ids((await hotline.say(REQUESTER, "keine Ahnung"))[-1:]) == [
         f"reply:{first}",
         f"reply:{second}",
     ]
@@ -281,7 +281,7 @@ async def test_more_waiting_tickets_than_the_menu_holds_are_named(hotline: Harne
         await _asked(hotline, HAUSHALT, ticket_id, "Welche Kostenstelle?")
     await hotline.dm(REQUESTER)
     asked = await hotline.say(REQUESTER, "Kostenstelle 4711")
-    assert [c.id for c in asked[-1].choices] == [f"reply:{n}" for n in waiting[:MENU_SIZE]]
+    assert plain_ids(asked[-1:]) == [f"reply:{n}" for n in waiting[:MENU_SIZE]]
     assert t("reply.more_waiting", "de") in asked[-1].text
     await hotline.say(REQUESTER, f"/antwort {waiting[-1]} Kostenstelle 0815")
     assert await _replies(hotline, waiting[-1]) == ["Kostenstelle 0815"]

@@ -11,7 +11,7 @@ from bot.kernel.clock import FrozenClock
 from storage.models import AuditLogRow, NewsletterRow, NewsletterSubscriptionRow
 from storage.repositories import newsletter as repo
 from storage.repositories.dialog_states import ConversationKey, load_dialog
-from tests.harness import Harness, texts
+from tests.harness import Harness, plain_ids, texts
 from tests.service.newsletter_support import AUTHOR, compose, subscribe
 from tests.service.sweep_support import Sessions
 
@@ -36,12 +36,12 @@ async def test_subscribe_and_unsubscribe_by_button_number_and_word(
 ) -> None:
     menu = (await hotline.say(REQUESTER, "/newsletter"))[-1]
     assert "Sie erhalten zurzeit: keinen Newsletter" in menu.text
-    ids = [choice.id for choice in menu.choices]
+    ids = plain_ids([menu])
     assert ids[:3] == ["nl:sub:f1-f3", "nl:sub:f4", "nl:sub:kern"] and ids[-1] == "nl:done"
 
     answer = await hotline.say(REQUESTER, action_id="nl:sub:f4")  # a button
     assert "Newsletter für Dezentrale Einrichtungen F4" in texts(answer)
-    assert answer[-1].choices[1].id == "nl:unsub:f4"
+    assert plain_ids(answer[-1:])[1] == "nl:unsub:f4"
     await hotline.say(REQUESTER, "3")  # KERN, typed as its number
     assert await subscriptions(sessions, REQUESTER) == {"f4", "kern"}
     answer = await hotline.say(REQUESTER, "f4")  # typed as its word: unsubscribes
@@ -99,7 +99,7 @@ async def test_preview_shows_exactly_the_newsletter_and_the_recipient_count(
     assert newsletter.text.startswith("Bitte buchen Sie alle Rechnungen bis zum 15.12.\n\n")
     assert "Newsletter von Team BK für Dezentrale Einrichtungen F4" in newsletter.text
     assert "Empfänger: 2 " in confirm.text  # schule.a and schule.b; schule.c is KERN only
-    assert [c.id for c in confirm.choices] == ["nl:send", "back", "nl:cancel"]
+    assert plain_ids([confirm]) == ["nl:send", "back", "nl:cancel"]
 
     answer = await hotline.say(AUTHOR, "Ja, senden")
     assert "Newsletter Nr. 1 geht an 2 Empfänger" in texts(answer)

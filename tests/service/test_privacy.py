@@ -128,9 +128,11 @@ async def test_export_holds_every_record_of_the_person_and_nothing_of_others(
     assert exported["profiles"] and exported["messages_to_them"]
     assert [(w["workshop"], w["status"]) for w in exported["workshops"]] == [(1, "registered")]
     assert [ticket["id"] for ticket in exported["tickets"]] == [mine]
-    assert [(q["kind"], q["ticket"], q["outcome"]) for q in exported["questions_asked"]] == [
+    asked = [(q["kind"], q["ticket"], q["outcome"]) for q in exported["questions_asked"]]
+    assert [question for question in asked if question[0] == "rating"] == [
         ("rating", mine, "answered")
     ]
+    assert ("dialog", None, "moved_on") in asked  # the intake's questions
     for foreign in ("Bobs Rechnung", BOB, "interne Notiz"):
         assert foreign not in dump
 
@@ -274,10 +276,11 @@ async def test_retention_forgets_old_questions(hotline: Harness, privacy: Privac
         async with hotline.sessions() as session:
             return len((await session.scalars(select(OpenPromptRow))).all())
 
-    assert await questions() == 1
+    asked = await questions()
+    assert asked >= 1
     hotline.clock.advance(timedelta(days=29))
     await privacy.apply_retention()
-    assert await questions() == 1
+    assert await questions() == asked
     hotline.clock.advance(timedelta(days=2))
     await privacy.apply_retention()
     assert await questions() == 0
