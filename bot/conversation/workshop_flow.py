@@ -1,4 +1,5 @@
-"""The workshop commands and the feedback form, as a flow beside the intake."""
+"""The workshop commands, and the runner of the feedback form (dialogs/workshop_form.py):
+load, step, save with compare-and-set, carry out the effect."""
 
 from __future__ import annotations
 
@@ -8,14 +9,14 @@ from bot.config.model import OrgConfig
 from bot.conversation.survey import intake_running
 from bot.domain.errors import NotTrainer, WorkshopNotFound, WorkshopUnavailable
 from bot.i18n import t
-from bot.kernel.actions import ButtonAction
 from bot.kernel.clock import Clock
 from bot.kernel.notices import Notice
 from bot.service.actors import Actor
 from bot.workshops import questionnaire as form
 from bot.workshops.service import WorkshopService
+from dialogs import workshop_form as dialog
 from dialogs.commands import Command
-from dialogs.control_words import is_back, is_cancel
+from storage.models import WorkshopRow
 from storage.repositories import workshops as repo
 from storage.repositories.dialog_states import (
     ConversationKey,
@@ -65,16 +66,9 @@ class WorkshopFlow:
         if await intake_running(session, key=key, now=now, expires_after=timeout):
             return Notice(text=t("questionnaire.finish_request_first", actor.locale))
         stored = await load_dialog(session, key=key)
-        progress = form.Progress(row.id, 0, {})
-        await save_dialog(
-            session,
-            key=key,
-            seen_version=None if stored is None else stored.version,
-            dialog=FORM,
-            state=progress.to_state(),
-            at=self.clock.now(),
-        )
-        return form.ask(self.config, row, 0, actor.locale)
+        seen = None if stored is None else stored.version
+        notices = await self._carry_out(session, key, actor, row, seen, dialog.start(row.id))
+        return notices[0]
 
     async def turn(
         self,
@@ -90,54 +84,49 @@ class WorkshopFlow:
             return None
         if stored.expired(self.clock.now(), self.config.dialogs.timeout):
             return None  # left too long: expired like every dialog, the message starts afresh
-        progress = form.Progress.from_state(stored.state)
+        progress = dialog.Progress.from_state(stored.state)
         if progress is None:
             return None
-        pressed = None if action_id is None else ButtonAction.decode(action_id)
-        if action_id is not None and not _for_form(pressed, progress.workshop_id):
+        if action_id is not None and not dialog.is_form_button(progress, action_id):
             return None
-        loc = actor.locale
-        if is_cancel(text):
+        questions = self.config.workshops.questions
+        result = dialog.step(progress, questions, text, action_id)
+        if isinstance(result.effect, dialog.Cancelled):  # also when the form has closed
             await clear_dialog(session, key=key)
-            return [Notice(text=t("questionnaire.cancelled", loc, id=progress.workshop_id))]
+            workshop = progress.workshop_id
+            return [Notice(text=t("questionnaire.cancelled", actor.locale, id=workshop))]
         row = await form.check_may_answer(
             session, self.config, actor, progress.workshop_id, self.clock.now()
         )
-        questions = self.config.workshops.questions
-        if action_id is None and is_back(text):
-            index = max(progress.index - 1, 0)  # at the first question: ask it again
-            kept = {k: v for k, v in progress.answers.items() if k != questions[index].id}
+        return await self._carry_out(session, key, actor, row, stored.version, result)
+
+    async def _carry_out(
+        self,
+        session: AsyncSession,
+        key: ConversationKey,
+        actor: Actor,
+        row: WorkshopRow,
+        seen: int | None,
+        result: dialog.FormStep,
+    ) -> list[Notice]:
+        """Save the step's progress (compare-and-set) and do what its effect says."""
+        loc, effect = actor.locale, result.effect
+        if result.progress is None:
+            await clear_dialog(session, key=key)
+        else:
+            state = result.progress.to_state()
             await save_dialog(
-                session,
-                key=key,
-                seen_version=stored.version,
-                dialog=FORM,
-                state=form.Progress(row.id, index, kept).to_state(),
-                at=self.clock.now(),
+                session, key=key, seen_version=seen, dialog=FORM, state=state, at=self.clock.now()
             )
-            return [form.ask(self.config, row, index, loc)]
-        question = questions[progress.index]
-        answer = form.answer_of(question, text, action_id)
-        if answer is ...:
-            return [
-                Notice(text=t(f"questionnaire.invalid.{question.kind}", loc)),
-                form.ask(self.config, row, progress.index, loc),
-            ]
-        answers = {**progress.answers, question.id: answer}
-        if progress.index + 1 < len(questions):
-            following = form.Progress(row.id, progress.index + 1, answers)
-            await save_dialog(
-                session,
-                key=key,
-                seen_version=stored.version,
-                dialog=FORM,
-                state=following.to_state(),
-                at=self.clock.now(),
-            )
-            return [form.ask(self.config, row, following.index, loc)]
-        await self._finish(session, actor, row.id, answers)
-        await clear_dialog(session, key=key)
-        return [Notice(text=t("questionnaire.thanks", loc))]
+        if isinstance(effect, dialog.Ask):
+            asked = form.ask(self.config, row, effect.index, loc)
+            if effect.invalid is None:
+                return [asked]
+            return [Notice(text=t(f"questionnaire.invalid.{effect.invalid}", loc)), asked]
+        if isinstance(effect, dialog.Submit):
+            await self._finish(session, actor, row.id, effect.answers)
+            return [Notice(text=t("questionnaire.thanks", loc))]
+        return [Notice(text=t("questionnaire.cancelled", loc, id=row.id))]
 
     async def _finish(
         self, session: AsyncSession, actor: Actor, workshop_id: int, answers: dict[str, object]
@@ -162,13 +151,3 @@ class WorkshopFlow:
             await repo.registrations(session, workshop_id=row.id, statuses=("registered",))
         )
         return form.summary(self.config, row, forms, invited, actor.locale)
-
-
-def _for_form(pressed: ButtonAction | None, workshop_id: int) -> bool:
-    """Whether a button answers this workshop's form ("wsq:<workshop>:<value>")."""
-    return (
-        pressed is not None
-        and pressed.verb == form.FORM_BUTTON
-        and pressed.arg(0) == str(workshop_id)
-        and len(pressed.args) == 2
-    )

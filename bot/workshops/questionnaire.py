@@ -6,47 +6,21 @@ registration only records THAT they answered, so nobody answers twice.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config.model import OrgConfig, WorkshopQuestion
+from bot.config.model import OrgConfig
 from bot.domain.errors import QuestionnaireClosed
-from bot.i18n import SUPPORTED, t
+from bot.i18n import t
 from bot.kernel.actions import button
 from bot.kernel.markup import literal
 from bot.kernel.notices import Choice, Notice
 from bot.service.actors import Actor
+from dialogs.workshop_form import FORM_BUTTON, SCALE
 from storage.models import WorkshopRow
 from storage.repositories import workshops as repo
-
-FORM_BUTTON = "wsq"  # a form answer: wsq:<workshop>:<value>
-
-SCALE = range(1, 6)
-SKIP_WORDS = frozenset({"-", "nein", "no", "nichts", "nothing"})
-
-
-@dataclass(frozen=True)
-class Progress:
-    """Where a person is in the form: the workshop, the next question, the answers so far."""
-
-    workshop_id: int
-    index: int
-    answers: dict[str, Any]
-
-    def to_state(self) -> dict[str, Any]:
-        """As stored in the dialog slot."""
-        return {"workshop": self.workshop_id, "index": self.index, "answers": self.answers}
-
-    @classmethod
-    def from_state(cls, state: dict[str, Any]) -> Progress | None:
-        """Back from the dialog slot; None when it is not a form's state."""
-        workshop, index, answers = state.get("workshop"), state.get("index"), state.get("answers")
-        if not isinstance(workshop, int) or not isinstance(index, int):
-            return None
-        return cls(workshop, index, answers if isinstance(answers, dict) else {})
 
 
 def window_open(config: OrgConfig, row: WorkshopRow, now: datetime) -> bool:
@@ -97,29 +71,6 @@ def ask(config: OrgConfig, row: WorkshopRow, index: int, locale: str) -> Notice:
         choices=choices,
         channel_safe=False,
     )
-
-
-def answer_of(question: WorkshopQuestion, text: str, action_id: str | None) -> object:
-    """The answer a message gives to `question`; `...` (Ellipsis) when it gives none."""
-    value = (action_id or "").rsplit(":", 1)[-1] if action_id else text.strip()
-    if question.kind == "scale":
-        if value.isdecimal() and len(value) < 3:
-            return int(value) if int(value) in SCALE else ...
-        return _scale_word(value)
-    if not value:
-        return ...
-    return None if value.casefold() in SKIP_WORDS else value
-
-
-def _scale_word(typed: str) -> object:
-    """A point of the scale typed as its label ("4 – überwiegend") or word ("überwiegend")."""
-    wanted = typed.strip().rstrip(".").casefold()
-    for value in SCALE:
-        for locale in SUPPORTED:
-            label = t(f"questionnaire.scale.{value}", locale)
-            if wanted in (label.casefold(), label.split("–", 1)[-1].strip().casefold()):
-                return value
-    return ...
 
 
 def summary(

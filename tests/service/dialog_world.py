@@ -24,8 +24,8 @@ from bot.conversation.engine import Engine
 from bot.kernel.clock import FrozenClock
 from bot.newsletter.compose import STEPS, Draft
 from bot.service.actors import Actor
-from bot.workshops.questionnaire import Progress
 from dialogs.intake_states import IntakeState, dump_state
+from dialogs.workshop_form import Progress
 from storage.engine import make_engine, make_sessionmaker
 from storage.migrate import upgrade
 from storage.models import WorkshopRegistrationRow

@@ -40,9 +40,9 @@ from bot.kernel.clock import FrozenClock
 from bot.kernel.notices import Notice
 from bot.newsletter.compose import STEPS, Draft
 from bot.service.actors import Actor
-from bot.workshops.questionnaire import Progress
 from dialogs.commands import Command, is_command, parse_command
 from dialogs.intake_states import load_state
+from dialogs.workshop_form import Progress
 from storage.engine import make_engine, make_sessionmaker
 from storage.repositories import audit
 from storage.repositories.dialog_states import load_dialog
