@@ -23,6 +23,7 @@ from urllib.parse import unquote
 
 from bot.config.loader import load_config
 from bot.config.model import OrgConfig
+from bot.kernel.actions import without_prompt
 from bot.kernel.clock import FrozenClock
 from tests.conftest import berlin
 from tests.teams.bot_fixture import HotlineBot, teams_config
@@ -98,6 +99,11 @@ def actions(event: StreamEvent) -> list[str]:
     return [str((a.get("data") or {}).get("action")) for a in event.submit_actions()]
 
 
+def plain_actions(event: StreamEvent) -> list[str]:
+    """The card's buttons as their dialog knows them (without the question's prompt id)."""
+    return [without_prompt(action) for action in actions(event)]
+
+
 def says(fragment: str, conversation: str | None = None) -> Callable[[StreamEvent], bool]:
     def match(event: StreamEvent) -> bool:
         in_place = conversation is None or event.conversation_id == conversation
@@ -109,7 +115,8 @@ def says(fragment: str, conversation: str | None = None) -> Callable[[StreamEven
 def offers(action_id: str, conversation: str | None = None) -> Callable[[StreamEvent], bool]:
     def match(event: StreamEvent) -> bool:
         in_place = conversation is None or event.conversation_id == conversation
-        return event.is_create and in_place and action_id in actions(event)
+        offered = (*actions(event), *plain_actions(event))
+        return event.is_create and in_place and action_id in offered
 
     return match
 
@@ -178,7 +185,9 @@ async def click(pg: Playground, card: StreamEvent, action_id: str, user: str = R
     """`user` presses the card's button `action_id` (it must be on the card); returns the
     stream mark before the press."""
     ids = actions(card)
-    assert action_id in ids, f"no button {action_id!r} on the card: {ids}"
+    if action_id not in ids:  # named as the dialog knows it: press what the card carries
+        ids = plain_actions(card)
+    assert action_id in ids, f"no button {action_id!r} on the card: {actions(card)}"
     mark = pg.mark()
     await pg.submit_card(card, user_id=user, action=ids.index(action_id))
     return mark
