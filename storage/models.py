@@ -207,6 +207,7 @@ class OpenPromptRow(Base):
     typed_until: Mapped[datetime]  # a typed answer counts until then; buttons while open
     closed_at: Mapped[datetime | None]
     outcome: Mapped[str | None] = mapped_column(String(32))
+    held_text: Mapped[str | None] = mapped_column(Text)  # a message waiting for its question
 
 
 class UserProfileRow(Base):

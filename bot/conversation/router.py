@@ -10,8 +10,10 @@ passes (None) to the next. The order is the rule book for typed answers and butt
 3. In a team channel, nothing else is for the bot.
 4. Staff: a typed pick for an open "Weitergeben" picker; then the answer owed after
    "Erledigt" (text, or its Senden/Ändern/Abbrechen buttons).
-5. A bare number rates when a rating question is the newest question: no dialog step,
-   follow-up or question back came after it.
+5. Text while a dialog runs and a question back came after the dialog's latest step:
+   "Wozu gehört Ihre Nachricht?" (the text is held); a number answers that question while
+   it is open. Else a bare number rates when a rating question is the newest question: no
+   dialog step, follow-up or question back came after it.
 6. A side conversation that waits (rating comment, form, newsletter, held reply) takes its
    buttons and text; any button that is not the intake's is offered to them, also while
    an intake runs (a side conversation's button never lands in the intake).
@@ -42,6 +44,7 @@ from bot.conversation.dialog_prompts import DIALOG, Chat, answers_open_question
 from bot.conversation.followup import QUIET_DIALOGS, followup_ticket, start_followup
 from bot.conversation.intake_runner import IDLE, INTAKE
 from bot.conversation.team_pick import drop_pick, pending_pick, read_pick
+from bot.conversation.which_prompt import WHICH, Pick, WhichPrompt
 from bot.domain.errors import ConcurrentUpdate, HotlineError, NotAllowed
 from bot.domain.lifecycle import Action, TicketStatus, is_allowed
 from bot.i18n import t
@@ -80,12 +83,14 @@ class Router:
         self.clock = clock
         self.runner = runner
         self.csat = next(flow for flow in runner.flows if isinstance(flow, CsatFlow))
+        self.which = WhichPrompt(config, clock)
         self.routes: tuple[Route, ...] = (
             Route("prompted_button", self._prompted_button),
             Route("command", self._command),
             Route("channel_chatter", self._channel_chatter),
             Route("team_pick", self._team_pick),
             Route("owed_answer", self._owed_answer),
+            Route("which_message", self._which_message),
             Route("typed_rating", self._typed_rating),
             Route("side_flow", self._side_flow),
             Route("cancel_word", self._cancel_word),
@@ -127,6 +132,9 @@ class Router:
         prompt = await prompts.get_prompt(turn.session, prompt_id=action.prompt)
         if prompt is not None and prompt.kind == DIALOG:
             return [await self._stale_question(turn)]  # an earlier question of a dialog
+        if prompt is not None and prompt.kind == WHICH and _whose(prompt, turn):
+            pick = await self.which.pressed(turn.session, turn.actor, prompt, action)
+            return await self._carry_pick(turn, pick)
         if prompt is None or prompt.kind != RATING or action.verb not in ("rate", "reopen"):
             return [_stale(turn)]
         if action.verb == "reopen":
@@ -242,6 +250,40 @@ class Router:
             loc = turn.actor.locale
             reason = error_notice(error, loc, staff=self._staff(turn)).text
             return [Notice(text=t("card.answer_not_sent", loc, id=owed.ticket_id, reason=reason))]
+
+    # --- 5. "Wozu gehört Ihre Nachricht?", and a typed rating ----------------------------
+
+    async def _which_message(self, turn: Turn) -> Answer:
+        """Text while a dialog runs and a question back came after its latest step: the bot
+        asks where it belongs (and holds it); a typed answer to that question picks."""
+        inbound = turn.inbound
+        if inbound.action_id is not None or not inbound.is_direct or not turn.text:
+            return None
+        session, actor = turn.session, turn.actor
+        running = await self._running(turn)
+        prompt = await self.which.open_one(session, actor)
+        if prompt is not None:
+            tickets = await self.which.asked_back_since(session, actor, running)
+            pick = await self.which.typed(session, actor, prompt, turn.text, tickets)
+            return await self._carry_pick(turn, pick)
+        if running is None or not self.which.may_ask(turn.text, running):
+            return None
+        tickets = await self.which.asked_back_since(session, actor, running)
+        return await self.which.ask(session, actor, turn.text, tickets) if tickets else None
+
+    async def _carry_pick(self, turn: Turn, pick: Pick | list[Notice]) -> list[Notice]:
+        """The held text goes where the person said: the answer to a question back, or the
+        running dialog (as if typed now)."""
+        if isinstance(pick, list):
+            return pick
+        if pick.ticket_id is not None:
+            reply = Command("reply", ticket_id=pick.ticket_id, text=pick.text)
+            return await self.runner.run(turn, reply)
+        fed = replace(turn, inbound=replace(turn.inbound, text=pick.text, action_id=None))
+        answer = await self._side_flow(fed)
+        if answer is None:
+            answer = await self._intake(fed)
+        return answer or []
 
     # --- 5. a typed rating ---------------------------------------------------------------
 
@@ -368,6 +410,10 @@ def _bare_number(text: str) -> bool:
     """A number and nothing else ("4", "4."): what a typed choice looks like."""
     number = text.rstrip(".")
     return number.isdecimal() and len(number) <= 3
+
+
+def _whose(prompt: OpenPromptRow, turn: Turn) -> bool:
+    return prompt.platform == turn.actor.platform and prompt.user_id == turn.actor.user_id
 
 
 def _action(turn: Turn) -> ButtonAction | None:

@@ -134,6 +134,7 @@ class PrivacyService:
                     "asked_at": _iso(q.created_at),
                     "closed_at": _iso(q.closed_at),
                     "outcome": q.outcome,
+                    "held_text": q.held_text,
                 }
                 for q in records["questions"]
             ],

@@ -24,6 +24,7 @@ async def open_prompt(
     ticket_id: int | None,
     at: datetime,
     typed_until: datetime,
+    held_text: str | None = None,
 ) -> OpenPromptRow:
     """Record a question just asked; its id is known after this call (for the buttons)."""
     row = OpenPromptRow(
@@ -33,6 +34,7 @@ async def open_prompt(
         ticket_id=ticket_id,
         created_at=at,
         typed_until=typed_until,
+        held_text=held_text,
     )
     session.add(row)
     await session.flush()

@@ -195,6 +195,10 @@ class Conversations(RuleBasedStateMachine):
             assert after.tickets == before.tickets, f"stale {what} changed a ticket"
             assert after.ratings == before.ratings, f"stale {what} changed a rating"
             assert after.dialogs == before.dialogs, f"stale {what} changed a dialog"
+        if any(kind == "which" for _, _, kind, _ in after.prompts.values()) and not any(
+            kind == "which" for _, _, kind, _ in before.prompts.values()
+        ):
+            _seen("which question asked")
         if stale and _kind_of(action, before) == "dialog":
             _seen("earlier dialog question pressed")
         for prompt, (outcome, ticket, kind, whose) in after.prompts.items():
@@ -202,6 +206,8 @@ class Conversations(RuleBasedStateMachine):
                 _seen(f"prompt closed: {outcome}")
                 if kind == "dialog":  # the dialog moved on: its next message says where
                     assert outcome == "moved_on" and user == whose, f"{what} closed {whose}'s"
+                elif kind == "which":  # "Wozu gehört Ihre Nachricht?" answered by its person
+                    assert user == whose and outcome in ("reply", "dialog", "cancelled"), what
                 elif outcome == "answered":
                     assert user == REQUESTER, f"{user} answered the requester's question"
                 else:
@@ -351,6 +357,15 @@ class Conversations(RuleBasedStateMachine):
         self.send(AGENTS[1], f"/ask {getattr(self.world, which)} Wie viele?", channel=True)
         self.send(REQUESTER, number)
 
+    @rule(text=st.sampled_from(["Die Kostenstelle ist 4711", "abbrechen"]))
+    def requester_is_asked_back_while_writing(self, text: str) -> None:
+        """A question back arrives while the requester writes a new request."""
+        self.send(REQUESTER, "/neu")
+        self.send(REQUESTER, "1")
+        self.clock.advance(timedelta(minutes=2))
+        self.send(AGENTS[0], f"/ask {self.world.claimed} Welche Kostenstelle?", channel=True)
+        self.send(REQUESTER, text)
+
     @rule(agent=st.sampled_from(AGENTS))
     def agent_reopens(self, agent: str) -> None:
         self.send(agent, f"/reopen {self.world.resolved} Noch offen", channel=True)
@@ -424,6 +439,7 @@ def test_the_conversation_model_holds_under_interleaved_input(
         "prompt closed: answered",
         "prompt closed: reopened",
         "prompt closed: moved_on",
+        "which question asked",
         "earlier dialog question pressed",
     }
     assert expected <= SEEN.keys(), f"cases never exercised: {expected - SEEN.keys()}"

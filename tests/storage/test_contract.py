@@ -425,3 +425,54 @@ async def test_open_prompts_are_answered_once(sessions: Sessions, clock: FrozenC
             await prompts.typed_candidates(session, platform="local", user_id="anna", now=now) == []
         )
         assert await prompts.get_prompt(session, prompt_id=10**12) is None
+
+
+async def test_a_persons_questions_of_one_kind_are_found_and_closed_together(
+    sessions: Sessions, clock: FrozenClock
+) -> None:
+    """The running dialog's questions: the newest open one, and all closed when it moves on;
+    a held message comes back as it was written."""
+    now = clock.now()
+    held = "Kostenstelle 4711 – äöü ß\nzweite Zeile " + "x" * 3000
+    async with sessions() as session, session.begin():
+        ids = []
+        for user, kind, minute in (
+            ("anna", "dialog", 0),
+            ("anna", "dialog", 1),
+            ("bert", "dialog", 2),
+        ):
+            row = await prompts.open_prompt(
+                session,
+                platform="local",
+                user_id=user,
+                kind=kind,
+                ticket_id=None,
+                at=now + timedelta(minutes=minute),
+                typed_until=now + timedelta(minutes=30),
+            )
+            ids.append(row.id)
+        which = await prompts.open_prompt(
+            session,
+            platform="local",
+            user_id="anna",
+            kind="which",
+            ticket_id=7,
+            at=now,
+            typed_until=now + timedelta(minutes=30),
+            held_text=held,
+        )
+    async with sessions() as session, session.begin():
+        latest = await prompts.latest_open(session, platform="local", user_id="anna", kind="dialog")
+        assert latest is not None and latest.id == ids[1]
+        closed = await prompts.close_all(
+            session, platform="local", user_id="anna", kind="dialog", outcome="moved_on", at=now
+        )
+        assert closed == 2
+        assert (
+            await prompts.latest_open(session, platform="local", user_id="anna", kind="dialog")
+            is None
+        )
+        bert = await prompts.latest_open(session, platform="local", user_id="bert", kind="dialog")
+        assert bert is not None and bert.id == ids[2]
+        kept = await prompts.get_prompt(session, prompt_id=which.id)
+        assert kept is not None and kept.closed_at is None and kept.held_text == held
