@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from adapters.teams import icons
-from dialogs.commands import SPECS
+from dialogs.command_specs import SPECS
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "manifest"
 MANIFEST_FILE = "manifest.json"

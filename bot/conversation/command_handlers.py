@@ -27,7 +27,8 @@ from bot.service.actors import Actor, display_name
 from bot.service.permissions import Role
 from bot.service.round_table import RoundTable
 from bot.service.tickets import TicketService
-from dialogs.commands import SPECS, Audience, Command, Spec, help_line
+from dialogs.command_specs import SPECS, Audience, Spec
+from dialogs.commands import Command, help_line
 from storage.models import TicketRow
 from storage.repositories import proposals
 from storage.repositories import tickets as repo
