@@ -38,9 +38,10 @@ class Audience(StrEnum):
 @dataclass(frozen=True)
 class Spec:
     """One declaration per command: its canonical name, its aliases (the German one first),
-    argument shape, audience, and the catalogue key of its usage line ("{cmd} Nr." in
-    German, "{cmd} no." in English). Parsing, the permission check, /hilfe (one line per
-    command from `help.<name>`) and the Teams manifest's alias check are derived from it."""
+    argument shape, audience, whether it runs in a direct chat only, and the catalogue key
+    of its usage line ("{cmd} Nr." in German, "{cmd} no." in English). Parsing, the
+    permission checks, /hilfe (one line per command from `help.<name>`) and the Teams
+    manifest's alias check are derived from it."""
 
     name: str
     aliases: tuple[str, ...]
@@ -49,6 +50,9 @@ class Spec:
     usage: str
     english: str = ""  # the alias shown in English help, when it is not the name
     help_usage: bool = True  # False: /hilfe shows the bare command (its line explains more)
+    # Answered with "cmd.direct_only" in a channel: it starts, ends or answers a dialog kept
+    # in the person's direct chat, which a channel must not see (a complaint beginning).
+    direct_only: bool = False
 
     @property
     def summary(self) -> str:
@@ -64,15 +68,31 @@ E, S, L, OV = Audience.EVERYONE, Audience.STAFF, Audience.LEADS, Audience.OVERSI
 BARE = "usage.bare"  # commands without arguments: "/hilfe (ohne weitere Angaben)"
 SPECS: tuple[Spec, ...] = (
     Spec("help", ("hilfe", "help", "h", "?"), Args.NONE, E, BARE),
-    Spec("new", ("neu", "new", "start"), Args.NONE, E, BARE),
+    Spec("new", ("neu", "new", "start"), Args.NONE, E, BARE, direct_only=True),
     Spec("status", ("status",), Args.OPTIONAL_ID, E, "usage.status"),
     Spec("mine", ("meine", "mine", "my"), Args.NONE, E, BARE),
     Spec("history", ("verlauf", "history"), Args.ID, E, "usage.history"),
-    Spec("cancel", ("abbrechen", "cancel", "stop"), Args.NONE, E, BARE),
+    Spec("cancel", ("abbrechen", "cancel", "stop"), Args.NONE, E, BARE, direct_only=True),
     Spec("language", ("sprache", "language", "lang"), Args.WORD, E, "usage.language"),
-    Spec("complaint", ("beschwerde", "complaint"), Args.OPTIONAL_TEXT, E, "usage.complaint"),
-    Spec("idea", ("idee", "idea", "anregung", "suggestion"), Args.OPTIONAL_TEXT, E, "usage.idea"),
-    Spec("proposal", ("thema", "proposal"), Args.OPTIONAL_TEXT, E, "usage.proposal"),
+    Spec(
+        "complaint",
+        ("beschwerde", "complaint"),
+        Args.OPTIONAL_TEXT,
+        E,
+        "usage.complaint",
+        direct_only=True,
+    ),
+    Spec(
+        "idea",
+        ("idee", "idea", "anregung", "suggestion"),
+        Args.OPTIONAL_TEXT,
+        E,
+        "usage.idea",
+        direct_only=True,
+    ),
+    Spec(
+        "proposal", ("thema", "proposal"), Args.OPTIONAL_TEXT, E, "usage.proposal", direct_only=True
+    ),
     Spec("proposals", ("themen", "proposals"), Args.NONE, L, BARE),
     Spec("merge", ("zusammenfuehren", "zusammenführen", "merge"), Args.ID_ID, L, "usage.merge"),
     Spec("schedule", ("vormerken", "schedule"), Args.ID, L, "usage.schedule"),
@@ -88,11 +108,18 @@ SPECS: tuple[Spec, ...] = (
     Spec("note", ("note", "notiz"), Args.ID_TEXT, S, "usage.note"),
     Spec("resolve", ("resolve", "erledigt"), Args.ID_TEXT, S, "usage.resolve"),
     # the requester's answer to a question back on one particular request
-    Spec("reply", ("antwort", "reply"), Args.ID_TEXT, E, "usage.reply"),
-    Spec("workshops", ("workshops", "schulungen", "termine"), Args.NONE, E, BARE),
-    Spec("enrol", ("anmelden", "enrol"), Args.ID, E, "usage.enrol"),
-    Spec("unenrol", ("abmelden", "unenrol"), Args.ID, E, "usage.unenrol"),
-    Spec("participants", ("teilnehmer", "participants"), Args.ID, S, "usage.participants"),
+    Spec("reply", ("antwort", "reply"), Args.ID_TEXT, E, "usage.reply", direct_only=True),
+    Spec("workshops", ("workshops", "schulungen", "termine"), Args.NONE, E, BARE, direct_only=True),
+    Spec("enrol", ("anmelden", "enrol"), Args.ID, E, "usage.enrol", direct_only=True),
+    Spec("unenrol", ("abmelden", "unenrol"), Args.ID, E, "usage.unenrol", direct_only=True),
+    Spec(
+        "participants",
+        ("teilnehmer", "participants"),
+        Args.ID,
+        S,
+        "usage.participants",
+        direct_only=True,
+    ),
     Spec(
         "workshop_feedback",
         ("rueckmeldungen", "workshopfeedback"),
@@ -100,8 +127,16 @@ SPECS: tuple[Spec, ...] = (
         S,
         "usage.workshop_feedback",
         english="workshopfeedback",
+        direct_only=True,
     ),
-    Spec("questionnaire", ("fragebogen", "questionnaire"), Args.ID, E, "usage.questionnaire"),
+    Spec(
+        "questionnaire",
+        ("fragebogen", "questionnaire"),
+        Args.ID,
+        E,
+        "usage.questionnaire",
+        direct_only=True,
+    ),
     Spec(
         "newsletter",
         ("newsletter", "rundbrief"),
@@ -109,8 +144,11 @@ SPECS: tuple[Spec, ...] = (
         E,
         "usage.newsletter",
         help_usage=False,
+        direct_only=True,
     ),
-    Spec("rate", ("bewertung", "bewerten", "rate"), Args.ID_TEXT, E, "usage.rate"),
+    Spec(
+        "rate", ("bewertung", "bewerten", "rate"), Args.ID_TEXT, E, "usage.rate", direct_only=True
+    ),
     Spec(
         "reopen",
         ("reopen", "wiedereroeffnen", "oeffnen"),
