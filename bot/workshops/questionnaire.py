@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config.model import OrgConfig, WorkshopQuestion
 from bot.domain.errors import QuestionnaireClosed
 from bot.i18n import SUPPORTED, t
-from bot.kernel.actions import button
+from bot.kernel.actions import ButtonAction, button
 from bot.kernel.markup import literal
 from bot.kernel.notices import Choice, Notice
 from bot.service.actors import Actor
@@ -100,8 +100,12 @@ def ask(config: OrgConfig, row: WorkshopRow, index: int, locale: str) -> Notice:
 
 
 def answer_of(question: WorkshopQuestion, text: str, action_id: str | None) -> object:
-    """The answer a message gives to `question`; `...` (Ellipsis) when it gives none."""
-    value = (action_id or "").rsplit(":", 1)[-1] if action_id else text.strip()
+    """The answer a message gives to `question`; `...` (Ellipsis) when it gives none. A
+    button carries its value last ("wsq:<workshop>:<value>")."""
+    value = text.strip()
+    if action_id:
+        pressed = ButtonAction.decode(action_id)
+        value = pressed.args[-1] if pressed is not None and pressed.args else ""
     if question.kind == "scale":
         if value.isdecimal() and len(value) < 3:
             return int(value) if int(value) in SCALE else ...
