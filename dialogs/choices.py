@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from bot.kernel.actions import ButtonAction
 from bot.kernel.notices import Choice
 
 MAX_NUMBER_DIGITS = 9
@@ -40,5 +41,9 @@ def numbered(choices: Sequence[Choice]) -> str:
 
 
 def _short_id(choice: Choice) -> str:
-    """ "topic:haushalt" -> "haushalt": users may type the id's last part."""
-    return choice.id.rsplit(":", 1)[-1]
+    """ "topic:haushalt" -> "haushalt", "back" -> "back": users may type the last word of a
+    button's payload (bot/kernel/actions.py), its last argument or else its verb."""
+    pressed = ButtonAction.decode(choice.id)
+    if pressed is None:
+        return choice.id
+    return pressed.args[-1] if pressed.args else pressed.verb

@@ -7,120 +7,12 @@ command has a German and an English name.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from enum import Enum, StrEnum
 
 from bot.i18n import t
 from bot.kernel.actions import ButtonAction
 from bot.kernel.markup import literal
+from dialogs.command_specs import BARE, SPECS, Args, Audience, Spec
 
-
-class Args(Enum):
-    """The argument shapes commands take."""
-
-    NONE = "none"
-    OPTIONAL_ID = "[N]"
-    ID = "N"
-    ID_TEXT = "N text"
-    ID_OPTIONAL_TEXT = "N [text]"
-    ID_TEAM_TEXT = "N TEAM [text]"
-    ID_ID = "N M"
-    OPTIONAL_TEXT = "[text]"
-    WORD = "word"
-
-
-class Audience(StrEnum):
-    """Who may use a command."""
-
-    EVERYONE = "everyone"
-    STAFF = "staff"  # any team member, complaint manager or admin
-    LEADS = "leads"  # team leads, department leads and admins
-    OVERSIGHT = "oversight"  # the leads plus the complaint managers (escalations)
-
-
-@dataclass(frozen=True)
-class Spec:
-    """One declaration per command: its canonical name, its aliases (the German one first),
-    argument shape, audience, and the catalogue key of its usage line ("{cmd} Nr." in
-    German, "{cmd} no." in English). Parsing, the permission check, /hilfe (one line per
-    command from `help.<name>`) and the Teams manifest's alias check are derived from it."""
-
-    name: str
-    aliases: tuple[str, ...]
-    args: Args
-    audience: Audience
-    usage: str
-    english: str = ""  # the alias shown in English help, when it is not the name
-    help_usage: bool = True  # False: /hilfe shows the bare command (its line explains more)
-
-    @property
-    def summary(self) -> str:
-        """The catalogue key of the command's line in /hilfe."""
-        return f"help.{self.name}"
-
-    def shown_as(self, locale: str) -> str:
-        """The alias /hilfe shows in `locale`: the first (German) one, or the English one."""
-        return (self.english or self.name) if locale == "en" else self.aliases[0]
-
-
-E, S, L, OV = Audience.EVERYONE, Audience.STAFF, Audience.LEADS, Audience.OVERSIGHT
-BARE = "usage.bare"  # commands without arguments: "/hilfe (ohne weitere Angaben)"
-SPECS: tuple[Spec, ...] = (
-    Spec("help", ("hilfe", "help", "h", "?"), Args.NONE, E, BARE),
-    Spec("new", ("neu", "new", "start"), Args.NONE, E, BARE),
-    Spec("status", ("status",), Args.OPTIONAL_ID, E, "usage.status"),
-    Spec("mine", ("meine", "mine", "my"), Args.NONE, E, BARE),
-    Spec("history", ("verlauf", "history"), Args.ID, E, "usage.history"),
-    Spec("cancel", ("abbrechen", "cancel", "stop"), Args.NONE, E, BARE),
-    Spec("language", ("sprache", "language", "lang"), Args.WORD, E, "usage.language"),
-    Spec("complaint", ("beschwerde", "complaint"), Args.OPTIONAL_TEXT, E, "usage.complaint"),
-    Spec("idea", ("idee", "idea", "anregung", "suggestion"), Args.OPTIONAL_TEXT, E, "usage.idea"),
-    Spec("proposal", ("thema", "proposal"), Args.OPTIONAL_TEXT, E, "usage.proposal"),
-    Spec("proposals", ("themen", "proposals"), Args.NONE, L, BARE),
-    Spec("merge", ("zusammenfuehren", "zusammenführen", "merge"), Args.ID_ID, L, "usage.merge"),
-    Spec("schedule", ("vormerken", "schedule"), Args.ID, L, "usage.schedule"),
-    Spec("report", ("bericht", "report", "auswertung"), Args.OPTIONAL_TEXT, L, "usage.report"),
-    Spec("escalations", ("eskalationen", "escalations"), Args.NONE, OV, BARE),
-    Spec("overdue", ("ueberfaellig", "überfällig", "overdue"), Args.NONE, OV, BARE),
-    Spec("ack", ("ack", "kenntnis", "quittieren"), Args.ID, OV, "usage.ack"),
-    Spec("queue", ("queue", "warteschlange"), Args.NONE, S, BARE),
-    Spec("claim", ("claim", "uebernehmen", "übernehmen"), Args.ID, S, "usage.claim"),
-    Spec("unclaim", ("unclaim", "zurueckgeben", "zurückgeben"), Args.ID, S, "usage.unclaim"),
-    Spec("handoff", ("handoff", "abgabe", "weitergeben"), Args.ID_TEAM_TEXT, S, "usage.handoff"),
-    Spec("ask", ("ask", "rueckfrage", "rückfrage"), Args.ID_TEXT, S, "usage.ask"),
-    Spec("note", ("note", "notiz"), Args.ID_TEXT, S, "usage.note"),
-    Spec("resolve", ("resolve", "erledigt"), Args.ID_TEXT, S, "usage.resolve"),
-    # the requester's answer to a question back on one particular request
-    Spec("reply", ("antwort", "reply"), Args.ID_TEXT, E, "usage.reply"),
-    Spec("workshops", ("workshops", "schulungen", "termine"), Args.NONE, E, BARE),
-    Spec("enrol", ("anmelden", "enrol"), Args.ID, E, "usage.enrol"),
-    Spec("unenrol", ("abmelden", "unenrol"), Args.ID, E, "usage.unenrol"),
-    Spec("participants", ("teilnehmer", "participants"), Args.ID, S, "usage.participants"),
-    Spec(
-        "workshop_feedback",
-        ("rueckmeldungen", "workshopfeedback"),
-        Args.ID,
-        S,
-        "usage.workshop_feedback",
-        english="workshopfeedback",
-    ),
-    Spec("questionnaire", ("fragebogen", "questionnaire"), Args.ID, E, "usage.questionnaire"),
-    Spec(
-        "newsletter",
-        ("newsletter", "rundbrief"),
-        Args.OPTIONAL_TEXT,
-        E,
-        "usage.newsletter",
-        help_usage=False,
-    ),
-    Spec("rate", ("bewertung", "bewerten", "rate"), Args.ID_TEXT, E, "usage.rate"),
-    Spec(
-        "reopen",
-        ("reopen", "wiedereroeffnen", "oeffnen"),
-        Args.ID_OPTIONAL_TEXT,
-        E,
-        "usage.reopen",
-    ),
-)
 _BY_ALIAS = {alias: spec for spec in SPECS for alias in spec.aliases}
 PREFIXES = ("/", "!")
 MAX_ID_DIGITS = 18  # ticket ids are 64-bit integers; longer numbers cannot exist

@@ -168,7 +168,7 @@ def step(state: IntakeState, user: UserInput, ctx: Context) -> StepResult:
     typed = control_word(user.text)
     if user.action_id == "cancel" or (user.action_id is None and typed in CANCEL_WORDS):
         return StepResult(None, (p.say("intake.cancelled", ctx),))
-    if user.action_id == "back" or (user.action_id is None and typed in BACK_WORDS):
+    if user.action_id == p.BACK_BUTTON or (user.action_id is None and typed in BACK_WORDS):
         return back(state, ctx)
     if isinstance(state, AskGroup):
         return _on_group(user, ctx)
@@ -232,7 +232,7 @@ def _on_topic(state: AskTopic, user: UserInput, ctx: Context) -> StepResult:
     choice = match_choice(p.topic_choices(ctx), text=user.text, action_id=user.action_id)
     if choice is None:
         return _again(state, p.ask_topic(ctx), ctx)
-    if choice.id == "group:change":
+    if choice.id == p.OTHER_GROUP:
         return StepResult(AskGroup(), (p.ask_group(ctx),))
     topic = _argument(choice.id)
     if ctx.config.subtopics(topic):
@@ -289,7 +289,7 @@ def _on_helped(state: AskHelped, user: UserInput, ctx: Context) -> StepResult:
         return _again(state, p.show_answer(state.entry, state.group, ctx), ctx)
     if choice.id == p.BACK.id:
         return back(state, ctx)
-    helped = choice.id == "confirm:yes"
+    helped = choice.id == p.YES
     feedback = RecordAnswerFeedback(state.topic, state.group, state.entry, helped)
     if helped:
         return StepResult(None, (p.say("intake.glad_to_help", ctx),), (feedback,))
@@ -332,7 +332,7 @@ def _on_anonymous(state: AskAnonymous, user: UserInput, ctx: Context) -> StepRes
         return _again(state, _ask_anonymous(ctx), ctx)
     if choice.id == p.BACK.id:
         return back(state, ctx)
-    anonymous = choice.id == "confirm:yes"
+    anonymous = choice.id == p.YES
     return _confirm(Confirm(state.group, state.topic, state.description, anonymous=anonymous), ctx)
 
 
@@ -344,7 +344,7 @@ def _on_confirm(state: Confirm, user: UserInput, ctx: Context) -> StepResult:
         return _again(state, _confirm_notice(state, ctx), ctx)
     if choice.id == p.BACK.id:
         return back(state, ctx)
-    if choice.id == "confirm:no":
+    if choice.id == p.NO:
         return StepResult(None, (p.say("intake.cancelled", ctx),))
     topic = ctx.config.topic(state.topic)
     if topic.kind in ("idea", "round_table"):
@@ -377,9 +377,9 @@ def _yes_no_word(user: UserInput) -> Choice | None:
     """Plain "ja"/"nein"/"yes"/"no" answer every yes/no question, whatever its labels."""
     typed = user.text.strip().casefold().rstrip(".!")
     if user.action_id is None and typed in ("ja", "j", "yes", "y"):
-        return Choice("confirm:yes", typed)
+        return Choice(p.YES, typed)
     if user.action_id is None and typed in ("nein", "n", "no"):
-        return Choice("confirm:no", typed)
+        return Choice(p.NO, typed)
     return None
 
 

@@ -10,8 +10,13 @@ from bot.kernel.actions import button
 from bot.kernel.markup import literal
 from bot.kernel.notices import Choice, Fact, Notice
 
-BACK = Choice("back", "")  # label filled per locale in `back_choice`
-NOT_LISTED = "answer:none"
+# Button payloads (bot/kernel/actions.py) that carry no config id; the strings are those of
+# buttons already sent ("back", "answer:none", "group:change", "confirm:yes").
+BACK_BUTTON = button("back")
+BACK = Choice(BACK_BUTTON, "")  # label filled per locale in `back_choice`
+NOT_LISTED = button("answer", "none")
+OTHER_GROUP = button("group", "change")
+YES, NO = button("confirm", "yes"), button("confirm", "no")
 
 
 @dataclass(frozen=True)
@@ -30,7 +35,7 @@ def say(key: str, ctx: Context, **args: object) -> Notice:
 
 def back_choice(ctx: Context) -> Choice:
     """The "zurück" button offered in every menu after the first."""
-    return Choice("back", t("choice.back", ctx.locale))
+    return Choice(BACK_BUTTON, t("choice.back", ctx.locale))
 
 
 def group_choices(ctx: Context) -> tuple[Choice, ...]:
@@ -46,7 +51,7 @@ def topic_choices(ctx: Context) -> tuple[Choice, ...]:
         Choice(button("topic", topic.id), topic.name.get(ctx.locale))
         for topic in ctx.config.top_level_topics()
     )
-    return (*topics, Choice("group:change", t("intake.other_group", ctx.locale)))
+    return (*topics, Choice(OTHER_GROUP, t("intake.other_group", ctx.locale)))
 
 
 def subtopic_choices(parent: str, ctx: Context) -> tuple[Choice, ...]:
@@ -67,7 +72,7 @@ def answer_choices(topic: str, ctx: Context) -> tuple[Choice, ...]:
 
 def yes_no(ctx: Context, yes: str = "choice.yes", no: str = "choice.no") -> tuple[Choice, ...]:
     """Two buttons; their ids are stable whatever the labels say."""
-    return (Choice("confirm:yes", t(yes, ctx.locale)), Choice("confirm:no", t(no, ctx.locale)))
+    return (Choice(YES, t(yes, ctx.locale)), Choice(NO, t(no, ctx.locale)))
 
 
 def knowledge_for(topic: str, ctx: Context) -> tuple[KnowledgeEntry, ...]:

@@ -5,8 +5,9 @@ placeholders ``{{APP_ID}}`` (the Teams app id) and ``{{BOT_ID}}`` (the bot's Mic
 ID), and the localisation files ``de.json`` (default language) and ``en.json``. The icons
 come from :mod:`adapters.teams.icons`. Packaging fills in the ids and the valid domains,
 checks the invariants the JSON schema cannot see (icon sizes, files referenced and present,
-no placeholder left, every offered command known to the bot) and writes a zip whose files
-sit at its root, as Teams requires.
+no placeholder left, every offered command known to the bot, the command lists the ones
+generated from the command registry: adapters/teams/command_lists.py) and writes a zip
+whose files sit at its root, as Teams requires.
 
 The schema itself is checked by the tests (tests/teams/), offline, with the schema files
 from the npm package @microsoft/app-manifest.
@@ -23,7 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from adapters.teams import icons
-from dialogs.commands import SPECS
+from adapters.teams.command_lists import command_list_problems
+from dialogs.command_specs import SPECS
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "manifest"
 MANIFEST_FILE = "manifest.json"
@@ -180,6 +182,7 @@ def manifest_problems(
     problems += _icon_problems(manifest, icon_files)
     problems += _length_problems(manifest)
     problems += _command_problems("manifest.json", _command_titles(manifest))
+    problems += command_list_problems(manifest, localizations)
     problems += _domain_problems(manifest.get("validDomains", []))
     problems += _localization_problems(manifest, localizations)
     return problems

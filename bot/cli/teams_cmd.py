@@ -1,4 +1,6 @@
-"""`hotline-bot teams-package`: build the Microsoft Teams app package (a zip to upload)."""
+"""`hotline-bot teams-package`: build the Microsoft Teams app package (a zip to upload);
+`hotline-bot teams-manifest`: check or rewrite the manifest's command lists, which are
+generated from the command registry (dialogs/command_specs.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +10,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from adapters.teams.command_lists import stale_files
 from adapters.teams.package import (
+    LOCALIZATION_FILES,
+    MANIFEST_FILE,
     TEMPLATE_DIR,
     PackageError,
     build_package,
@@ -20,7 +25,7 @@ from adapters.teams.package import (
 
 
 def register(sub: Any) -> None:
-    """Add `teams-package`."""
+    """Add `teams-package` and `teams-manifest`."""
     parser = sub.add_parser(
         "teams-package",
         help="build the Microsoft Teams app package (manifest, icons, translations) as a zip",
@@ -53,6 +58,23 @@ def register(sub: Any) -> None:
         help="folder with manifest.json, de.json, en.json (default: the repository's manifest/)",
     )
     parser.set_defaults(handler=run_package)
+    manifest = sub.add_parser(
+        "teams-manifest",
+        help="check (or --write) the Teams manifest's command lists against the commands",
+        description=(
+            "The command lists of manifest.json, de.json and en.json are generated from the "
+            "command declarations (dialogs/command_specs.py: which menu, which place) and the "
+            "message catalogue (menu.<menu>.<name>). Without --write: list the files "
+            "that differ and exit 1. With --write: rewrite them, leaving all else as it is."
+        ),
+    )
+    manifest.add_argument("--write", action="store_true", help="rewrite the files that differ")
+    manifest.add_argument(
+        "--manifest-dir",
+        default=str(TEMPLATE_DIR),
+        help="folder with manifest.json, de.json, en.json (default: the repository's manifest/)",
+    )
+    manifest.set_defaults(handler=run_manifest)
 
 
 def run_package(args: argparse.Namespace) -> int:
@@ -79,6 +101,34 @@ def run_package(args: argparse.Namespace) -> int:
         print(f"teams-package: cannot write {out}: {error}", file=sys.stderr)
         return 1
     print(written.resolve())
+    return 0
+
+
+def run_manifest(args: argparse.Namespace) -> int:
+    """0 when the command lists are the generated ones (or were just written), 1 when a file
+    differs without --write or cannot be read or written."""
+    folder = Path(args.manifest_dir)
+    try:
+        stale = stale_files(folder, (MANIFEST_FILE, *LOCALIZATION_FILES))
+    except (OSError, ValueError) as error:
+        print(f"teams-manifest: cannot read {folder}: {error}", file=sys.stderr)
+        return 1
+    if not stale:
+        print(f"{folder}: the command lists are up to date")
+        return 0
+    if not args.write:
+        for name in stale:
+            print(f"{folder / name}: the command lists differ from the commands", file=sys.stderr)
+        print("run: hotline-bot teams-manifest --write", file=sys.stderr)
+        return 1
+    try:
+        for name, text in stale.items():
+            (folder / name).write_text(text, encoding="utf-8")
+    except OSError as error:
+        print(f"teams-manifest: cannot write: {error}", file=sys.stderr)
+        return 1
+    for name in stale:
+        print(folder / name)
     return 0
 
 

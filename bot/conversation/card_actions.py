@@ -20,7 +20,7 @@ from bot.conversation.team_pick import remember_pick
 from bot.domain.errors import ComplaintStays, NotAllowed
 from bot.domain.lifecycle import Action, TicketStatus, next_status
 from bot.i18n import SUPPORTED, t
-from bot.kernel.actions import ButtonAction, button
+from bot.kernel.actions import SEPARATOR, ButtonAction, button
 from bot.kernel.clock import Clock
 from bot.kernel.markup import literal
 from bot.kernel.notices import Choice, Notice
@@ -53,8 +53,10 @@ class PendingAnswer:
     version: int = 0
 
 
-OWED_PREFIX = "owed:"  # the buttons under a drafted answer
-SEND, EDIT, CANCEL = "owed:send", "owed:edit", "owed:cancel"
+OWED = "owed"  # the verb of the buttons under a drafted answer: "owed:send:5:3"
+OWED_PREFIX = OWED + SEPARATOR  # how the router tells them from other buttons
+SEND, EDIT, CANCEL = button(OWED, "send"), button(OWED, "edit"), button(OWED, "cancel")
+_LABELS = (("send", "button.send"), ("edit", "button.edit"), ("cancel", "button.cancel"))
 
 
 def confirmation_choices(
@@ -63,10 +65,7 @@ def confirmation_choices(
     """Senden / Ändern / Abbrechen under a drafted answer; the buttons name the ticket and
     the draft they were shown under ("owed:send:5:3"), so an older draft's are stale."""
     about: tuple[object, ...] = () if ticket_id is None else (ticket_id, draft)
-    labels = ((SEND, "button.send"), (EDIT, "button.edit"), (CANCEL, "button.cancel"))
-    return tuple(
-        Choice(button(*choice.split(":"), *about), t(label, locale)) for choice, label in labels
-    )
+    return tuple(Choice(button(OWED, word, *about), t(label, locale)) for word, label in _LABELS)
 
 
 def _confirmation(owed: PendingAnswer, text: str, action_id: str | None) -> str | None:

@@ -1,46 +1,36 @@
 """Carrying out parsed commands through the ticket service; answers are notices.
 
-Role checks happen here and in the service; a refusal raises a NotAllowed error, which
-the engine answers politely and writes to the audit log.
+Each command has its own handler, bound to its name in `handlers()` (the share of the
+command table, bot/conversation/command_table.py, that this module owns): the ticket
+commands, the leads' commands, /hilfe, and the read-only views of
+bot/conversation/ticket_views.py. The audience check runs before any handler (the runner
+calls `check_audience`); the service checks the rest, and a refusal raises a NotAllowed
+error, which the runner answers politely and writes to the audit log.
 """
 
 from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.config.model import OrgConfig
 from bot.conversation.card_actions import CardActions
-from bot.domain.errors import HotlineError, LeadsOnly, NotAllowed, StaffOnly, UnknownTeam
-from bot.domain.lifecycle import OPEN_STATUSES
+from bot.conversation.command_table import Handler, ticket_of
+from bot.conversation.ticket_views import TicketViews
+from bot.conversation.turn import Turn
+from bot.domain.errors import HotlineError, LeadsOnly, StaffOnly, UnknownTeam
 from bot.escalation.commands import LeadCommands
 from bot.i18n import t
-from bot.i18n.formatting import format_deadline, format_moment
 from bot.kernel.clock import Clock
 from bot.kernel.markup import literal
-from bot.kernel.notices import Fact, Notice
+from bot.kernel.notices import Notice
 from bot.reports import render
 from bot.reports import service as reports
-from bot.service import feedback, permissions
-from bot.service.actors import Actor, display_name
-from bot.service.permissions import Role
+from bot.service import permissions
+from bot.service.actors import Actor
 from bot.service.round_table import RoundTable
 from bot.service.tickets import TicketService
-from dialogs.commands import SPECS, Audience, Command, Spec, help_line
-from storage.models import TicketRow
-from storage.repositories import proposals
-from storage.repositories import tickets as repo
-
-_DONE = {
-    "claim": "cmd.claimed_ok",
-    "unclaim": "cmd.unclaimed_ok",
-    "ask": "cmd.ask_ok",
-    "note": "cmd.note_ok",
-    "resolve": "cmd.resolve_ok",
-    "reopen": "cmd.reopen_ok",
-}
-
+from dialogs.command_specs import SPECS, Audience, Spec
+from dialogs.commands import Command, help_line
 
 # /hilfe's sections: which audiences, under which heading (None: no heading).
 HELP_SECTIONS: tuple[tuple[frozenset[Audience], str | None], ...] = (
@@ -51,7 +41,8 @@ HELP_SECTIONS: tuple[tuple[frozenset[Audience], str | None], ...] = (
 
 
 class CommandHandlers:
-    """One method per ticket command; session and transaction belong to the caller."""
+    """One handler per ticket, lead and help command; session and transaction belong to the
+    caller."""
 
     def __init__(self, config: OrgConfig, service: TicketService, clock: Clock) -> None:
         self.config = config
@@ -61,6 +52,32 @@ class CommandHandlers:
         self.leads = LeadCommands(config, service, clock)
         self.round_table = RoundTable(config, clock)
         self.card_actions = CardActions(config, service, clock)
+        self.views = TicketViews(config, service, clock)
+
+    def handlers(self) -> dict[str, Handler]:
+        """This module's rows of the command table."""
+        views = self.views
+        return {
+            "help": self.help,
+            "status": views.status,
+            "mine": views.mine,
+            "history": views.history,
+            "queue": views.queue,
+            "proposals": views.proposals,
+            "merge": self.merge,
+            "schedule": self.schedule,
+            "report": self.report,
+            "escalations": self.escalations,
+            "overdue": self.overdue,
+            "ack": self.ack,
+            "claim": self.claim,
+            "unclaim": self.unclaim,
+            "handoff": self.handoff,
+            "ask": self.ask,
+            "note": self.note,
+            "resolve": self.resolve,
+            "reopen": self.reopen,
+        }
 
     def check_audience(self, command: Command, actor: Actor) -> None:
         """Raise StaffOnly or LeadsOnly when the actor's roles do not fit the command."""
@@ -71,102 +88,24 @@ class CommandHandlers:
         if command.audience is Audience.OVERSIGHT and not permissions.oversees(self.config, actor):
             raise LeadsOnly(command.name, command=command.name)
 
-    async def run(self, session: AsyncSession, command: Command, actor: Actor) -> list[Notice]:
-        """Execute a ticket or report command for `actor`; domain errors propagate."""
-        self.check_audience(command, actor)
-        if command.name == "help":
-            return [self.help(actor, command.prefix)]
-        if command.name == "queue":
-            return [await self.queue(session, actor)]
-        if command.name == "proposals":
-            return [await self.proposals(session, actor)]
-        if command.name == "report":
-            return [await self._report(session, command, actor)]
-        if command.name == "merge":
-            return [await self._merge(session, command, actor)]
-        if command.name == "schedule":
-            told = await self.round_table.schedule(session, actor=actor, proposal_id=_id(command))
-            text = t("cmd.schedule_ok", actor.locale, id=_id(command), count=told)
-            return [Notice(text=text)]
-        if command.name == "escalations":
-            return [await self.leads.escalations(session, actor)]
-        if command.name == "overdue":
-            return [await self.leads.overdue(session, actor)]
-        if command.name == "ack":
-            return [await self.leads.ack(session, actor, _id(command))]
-        if command.name == "mine" or (command.name == "status" and command.ticket_id is None):
-            return [await self.mine(session, actor, command.prefix)]
-        if command.name == "status":
-            return [await self.status(session, actor, _id(command))]
-        if command.name == "history":
-            return [await self.history(session, actor, _id(command))]
-        cards = self.card_actions
-        if command.name == "handoff" and command.team is None:  # the card's "Weitergeben"
-            return [await cards.pick_team(session, ticket_id=_id(command), actor=actor)]
-        if command.name == "resolve" and not command.text:  # the card's "Erledigt"
-            return [await cards.ask_answer(session, ticket_id=_id(command), actor=actor)]
-        return [await self._change(session, command, actor)]
+    # --- /hilfe ----------------------------------------------------------------------------
 
-    async def _change(self, session: AsyncSession, command: Command, actor: Actor) -> Notice:
-        ticket_id, svc, loc = _id(command), self.service, actor.locale
-        if command.name == "claim":
-            await svc.claim(session, ticket_id=ticket_id, actor=actor)
-        elif command.name == "unclaim":
-            await svc.unclaim(session, ticket_id=ticket_id, actor=actor)
-        elif command.name == "handoff":
-            team = self._team_id(command.team or "")
-            await svc.handoff(
-                session, ticket_id=ticket_id, actor=actor, team_id=team, reason=command.text
-            )
-            name = self.config.team(team).name.get(loc)
-            return Notice(text=t("cmd.handoff_ok", loc, id=ticket_id, team=name))
-        elif command.name == "ask":
-            await svc.ask(session, ticket_id=ticket_id, actor=actor, question=command.text)
-        elif command.name == "note":
-            await svc.note(session, ticket_id=ticket_id, actor=actor, text=command.text)
-        elif command.name == "resolve":
-            await svc.resolve(session, ticket_id=ticket_id, actor=actor, answer=command.text)
-        elif command.name == "reopen":
-            await svc.reopen(session, ticket_id=ticket_id, actor=actor, reason=command.text)
-        else:
-            raise ValueError(f"no handler for {command.name}")
-        return Notice(text=t(_DONE[command.name], loc, id=ticket_id), ticket_id=ticket_id)
-
-    async def _report(self, session: AsyncSession, command: Command, actor: Actor) -> Notice:
-        """/bericht [YYYY-MM]: the month's figures as a table in the lead's DM."""
-        today = self.clock.now().astimezone(self.tz).date()
-        try:
-            start, end = reports.month(self.config, command.text.strip() or None, today)
-        except ValueError:
-            return Notice(text=t("report.bad_month", actor.locale, p=command.prefix))
-        report = await reports.build(session, self.config, self.clock, start, end)
-        text = render.to_markdown(self.config, report, actor.locale)
-        return Notice(text=literal(text), channel_safe=False)
-
-    async def _merge(self, session: AsyncSession, command: Command, actor: Actor) -> Notice:
-        """/zusammenfuehren KEEP DROP: the second proposal becomes part of the first."""
-        drop = command.other_id
-        if drop is None:
-            raise ValueError("merge needs two numbers")
-        await self.round_table.merge(session, actor=actor, keep_id=_id(command), drop_id=drop)
-        return Notice(text=t("cmd.merge_ok", actor.locale, keep=_id(command), drop=drop))
-
-    def help(self, actor: Actor, prefix: str) -> Notice:
+    async def help(self, turn: Turn, command: Command) -> list[Notice]:
         """The commands this person may use, one line each, generated from the command
-        declarations (dialogs/commands.py SPECS) and the same audience check that runs them:
-        everyone's first, then the teams', then the leads'."""
-        loc = actor.locale
+        declarations (dialogs/command_specs.py SPECS) and the same audience check that runs
+        them: everyone's first, then the teams', then the leads'."""
+        actor, loc = turn.actor, turn.actor.locale
         sections: list[str] = []
         for audiences, heading in HELP_SECTIONS:
             lines = [
-                help_line(spec, prefix, loc)
+                help_line(spec, command.prefix, loc)
                 for spec in SPECS
                 if spec.audience in audiences and self._may_use(spec, actor)
             ]
             if lines:
                 title = [t(heading, loc)] if heading else []
                 sections.append("\n".join(title + lines))
-        return Notice(title=t("cmd.help", loc), text="\n\n".join(sections))
+        return [Notice(title=t("cmd.help", loc), text="\n\n".join(sections))]
 
     def _may_use(self, spec: Spec, actor: Actor) -> bool:
         try:
@@ -175,157 +114,101 @@ class CommandHandlers:
             return False
         return True
 
-    async def queue(self, session: AsyncSession, actor: Actor) -> Notice:
-        """Open tickets of the actor's teams (plus complaints for their managers), urgent first."""
+    # --- tickets ---------------------------------------------------------------------------
+
+    async def claim(self, turn: Turn, command: Command) -> list[Notice]:
+        """/claim N: the ticket is the actor's now."""
+        await self.service.claim(turn.session, ticket_id=ticket_of(command), actor=turn.actor)
+        return _done("cmd.claimed_ok", turn, command)
+
+    async def unclaim(self, turn: Turn, command: Command) -> list[Notice]:
+        """/unclaim N: back into the team's queue."""
+        await self.service.unclaim(turn.session, ticket_id=ticket_of(command), actor=turn.actor)
+        return _done("cmd.unclaimed_ok", turn, command)
+
+    async def handoff(self, turn: Turn, command: Command) -> list[Notice]:
+        """/handoff N TEAM [reason]; the card's "Weitergeben" (no team) asks for the team."""
+        session, actor, ticket_id = turn.session, turn.actor, ticket_of(command)
+        if command.team is None:
+            return [await self.card_actions.pick_team(session, ticket_id=ticket_id, actor=actor)]
+        team = self._team_id(command.team)
+        await self.service.handoff(
+            session, ticket_id=ticket_id, actor=actor, team_id=team, reason=command.text
+        )
         loc = actor.locale
-        teams = self.config.teams_of(actor.platform, actor.user_id)
-        names = [team.name.get(loc) for team in teams]
-        statuses = [s.value for s in OPEN_STATUSES]
-        rows = list(
-            await repo.team_queue(session, team_ids=[team.id for team in teams], statuses=statuses)
-        )
-        with_complaints = Role.COMPLAINT_MANAGER in permissions.roles_of(self.config, actor)
-        if with_complaints:
-            names.append(t("queue.complaints", loc))
-            rows += await repo.confidential_queue(session, statuses=statuses)
-            rows.sort(key=_urgency)
-        if not rows:
-            return Notice(text=t("cmd.queue_empty", loc, teams=", ".join(names)))
-        lines = [self._queue_line(row, loc) for row in rows]
-        return Notice(
-            channel_safe=not with_complaints,
-            title=t("cmd.queue_title", loc, teams=", ".join(names)),
-            text="\n".join(lines),
-        )
+        name = self.config.team(team).name.get(loc)
+        return [Notice(text=t("cmd.handoff_ok", loc, id=ticket_id, team=name))]
 
-    async def proposals(self, session: AsyncSession, actor: Actor) -> Notice:
-        """Ideas and round-table topics for the leads, newest first."""
-        loc = actor.locale
-        rows = await proposals.open_proposals(session)
-        if not rows:
-            return Notice(text=t("cmd.proposals_empty", loc))
-        merged = await proposals.merged_counts(session, ids=[row.id for row in rows])
-        lines = [
-            t(
-                "cmd.proposals_line",
-                loc,
-                id=row.id,
-                kind=t(f"proposal.kind.{row.kind}", loc),
-                date=format_moment(row.created_at, loc, self.tz),
-                text=literal(row.text),
-            )
-            + (t("cmd.proposals_merged", loc, count=merged[row.id]) if row.id in merged else "")
-            + (t("cmd.proposals_scheduled", loc) if row.status == "scheduled" else "")
-            for row in rows
-        ]
-        return Notice(
-            title=t("cmd.proposals_title", loc), text="\n".join(lines), channel_safe=False
+    async def ask(self, turn: Turn, command: Command) -> list[Notice]:
+        """/ask N question: the requester is asked, the deadline pauses."""
+        ticket_id = ticket_of(command)
+        await self.service.ask(
+            turn.session, ticket_id=ticket_id, actor=turn.actor, question=command.text
         )
+        return _done("cmd.ask_ok", turn, command)
 
-    async def mine(self, session: AsyncSession, actor: Actor, prefix: str) -> Notice:
-        """The actor's own requests, newest first."""
-        loc = actor.locale
-        rows = await repo.requester_tickets(
-            session, platform=actor.platform, requester_id=actor.user_id
+    async def note(self, turn: Turn, command: Command) -> list[Notice]:
+        """/note N text: an internal note."""
+        ticket_id = ticket_of(command)
+        await self.service.note(
+            turn.session, ticket_id=ticket_id, actor=turn.actor, text=command.text
         )
-        if not rows:
-            return Notice(text=t("cmd.mine_empty", loc, p=prefix))
-        lines = [
-            t(
-                "cmd.mine_line",
-                loc,
-                id=row.id,
-                status=feedback.status_label(row.status, loc, staff=False),
-                topic=feedback.topic_name(self.config, row.topic_id, loc),
-            )
-            for row in rows
-        ]
-        return Notice(title=t("cmd.mine_title", loc), text="\n".join(lines), channel_safe=False)
+        return _done("cmd.note_ok", turn, command)
 
-    async def status(self, session: AsyncSession, actor: Actor, ticket_id: int) -> Notice:
-        """One ticket in detail, for its requester or the staff who may work on it."""
-        ticket = await self.service.get(session, ticket_id)
-        if not permissions.may_view(self.config, actor, ticket):
-            raise NotAllowed("may not view", id=ticket_id)
-        return self._describe(ticket, actor)
+    async def resolve(self, turn: Turn, command: Command) -> list[Notice]:
+        """/resolve N answer; the card's "Erledigt" (no answer) asks for the answer."""
+        session, actor, ticket_id = turn.session, turn.actor, ticket_of(command)
+        if not command.text:
+            return [await self.card_actions.ask_answer(session, ticket_id=ticket_id, actor=actor)]
+        await self.service.resolve(session, ticket_id=ticket_id, actor=actor, answer=command.text)
+        return _done("cmd.resolve_ok", turn, command)
 
-    async def history(self, session: AsyncSession, actor: Actor, ticket_id: int) -> Notice:
-        """A ticket's audit trail: requesters see what was public, staff also internal notes."""
-        ticket = await self.service.get(session, ticket_id)
-        if not permissions.may_view(self.config, actor, ticket):
-            raise NotAllowed("may not view", id=ticket_id)
-        staff = permissions.worker_on(self.config, actor, ticket) is not None
-        loc = actor.locale
-        lines = []
-        for event in await repo.ticket_events(session, ticket_id=ticket_id):
-            if not (event.public or staff):
-                continue
-            who = (
-                display_name(self.config, event.actor_person)
-                if event.actor_person
-                else (t("fact.requester", loc))
-            )
-            line = t(f"history.{event.action}", loc)
-            text = event.data.get("text") or event.data.get("reason")
-            if text:
-                line += f": {literal(str(text))}"
-            moment = format_moment(event.at, loc, self.tz)
-            lines.append(f"{moment} · {literal(who)} · {line}")
-        return Notice(
-            title=t("cmd.history_title", loc, id=ticket_id),
-            text="\n".join(lines),
-            ticket_id=ticket_id,
-            channel_safe=False,
+    async def reopen(self, turn: Turn, command: Command) -> list[Notice]:
+        """/reopen N [reason]."""
+        ticket_id = ticket_of(command)
+        await self.service.reopen(
+            turn.session, ticket_id=ticket_id, actor=turn.actor, reason=command.text
         )
+        return _done("cmd.reopen_ok", turn, command)
 
-    def _describe(self, ticket: TicketRow, actor: Actor) -> Notice:
-        loc, now = actor.locale, self.clock.now()
-        staff = not permissions.is_requester_of(actor, ticket)
-        facts = [
-            Fact(t("fact.status", loc), feedback.status_label(ticket.status, loc, staff=staff)),
-            Fact(t("fact.topic", loc), feedback.topic_name(self.config, ticket.topic_id, loc)),
-            Fact(t("fact.team", loc), self.config.team(ticket.team_id).name.get(loc)),
-            Fact(t("fact.assignee", loc), display_name(self.config, ticket.assignee)),
-            Fact(t("fact.opened", loc), format_moment(ticket.created_at, loc, self.tz)),
-        ]
-        if staff:
-            facts.append(Fact(t("fact.requester", loc), self._requester(ticket, actor)))
-            if ticket.confidential:
-                wish = t("fact.yes" if ticket.anonymous else "fact.no", loc)
-                facts.append(Fact(t("fact.anonymous_wish", loc), wish))
-        if ticket.next_due_at is not None:
-            due = feedback.deadline_text(self.config, ticket, loc, now)
-            facts.append(Fact(t("fact.deadline", loc), due))
-        if ticket.reference:
-            facts.append(Fact(t("fact.reference", loc), literal(ticket.reference)))
-        return Notice(
-            title=t("cmd.status_title", loc, id=ticket.id),
-            text=literal(ticket.description),
-            facts=tuple(facts),
-            ticket_id=ticket.id,
-            channel_safe=False,  # a ticket's details go to the asker's DM, never a channel
-        )
+    # --- leads -----------------------------------------------------------------------------
 
-    def _requester(self, ticket: TicketRow, viewer: Actor) -> str:
-        roles = permissions.roles_of(self.config, viewer)
-        if ticket.anonymous and Role.COMPLAINT_MANAGER not in roles:
-            return t("fact.anonymous", viewer.locale)
-        return literal(ticket.requester_name or ticket.requester_id)
+    async def escalations(self, turn: Turn, command: Command) -> list[Notice]:
+        """/eskalationen."""
+        return [await self.leads.escalations(turn.session, turn.actor)]
 
-    def _queue_line(self, row: TicketRow, loc: str) -> str:
-        due = "-"
-        if row.next_due_at is not None:
-            due = format_deadline(row.next_due_at, loc, self.tz, self.clock.now())
-        who = "" if row.assignee is None else f" · {display_name(self.config, row.assignee)}"
-        return t(
-            "cmd.queue_line",
-            loc,
-            id=row.id,
-            status=feedback.status_label(row.status, loc, staff=True),
-            topic=feedback.topic_name(self.config, row.topic_id, loc),
-            due=due,
-            who=who,
-        )
+    async def overdue(self, turn: Turn, command: Command) -> list[Notice]:
+        """/ueberfaellig."""
+        return [await self.leads.overdue(turn.session, turn.actor)]
+
+    async def ack(self, turn: Turn, command: Command) -> list[Notice]:
+        """/ack N: an escalation taken note of, its repeats stop."""
+        return [await self.leads.ack(turn.session, turn.actor, ticket_of(command))]
+
+    async def schedule(self, turn: Turn, command: Command) -> list[Notice]:
+        """/vormerken N: the proposal goes onto the next round table."""
+        number, actor = ticket_of(command), turn.actor
+        told = await self.round_table.schedule(turn.session, actor=actor, proposal_id=number)
+        return [Notice(text=t("cmd.schedule_ok", actor.locale, id=number, count=told))]
+
+    async def merge(self, turn: Turn, command: Command) -> list[Notice]:
+        """/zusammenfuehren KEEP DROP: the second proposal becomes part of the first."""
+        keep, drop, actor = ticket_of(command), command.other_id, turn.actor
+        if drop is None:
+            raise ValueError("merge needs two numbers")
+        await self.round_table.merge(turn.session, actor=actor, keep_id=keep, drop_id=drop)
+        return [Notice(text=t("cmd.merge_ok", actor.locale, keep=keep, drop=drop))]
+
+    async def report(self, turn: Turn, command: Command) -> list[Notice]:
+        """/bericht [YYYY-MM]: the month's figures as a table in the lead's DM."""
+        today = self.clock.now().astimezone(self.tz).date()
+        try:
+            start, end = reports.month(self.config, command.text.strip() or None, today)
+        except ValueError:
+            return [Notice(text=t("report.bad_month", turn.actor.locale, p=command.prefix))]
+        report = await reports.build(turn.session, self.config, self.clock, start, end)
+        text = render.to_markdown(self.config, report, turn.actor.locale)
+        return [Notice(text=literal(text), channel_safe=False)]
 
     def _team_id(self, name: str) -> str:
         for team in self.config.teams:
@@ -336,12 +219,7 @@ class CommandHandlers:
         )
 
 
-def _urgency(row: TicketRow) -> tuple[bool, float, int]:
-    due = row.next_due_at
-    return (due is None, 0.0 if due is None else due.timestamp(), row.id)
-
-
-def _id(command: Command) -> int:
-    if command.ticket_id is None:
-        raise ValueError(f"{command.name} needs a ticket number")
-    return command.ticket_id
+def _done(key: str, turn: Turn, command: Command) -> list[Notice]:
+    """The confirmation of a ticket change ("Nr. 12 übernommen"), naming its ticket."""
+    ticket_id = ticket_of(command)
+    return [Notice(text=t(key, turn.actor.locale, id=ticket_id), ticket_id=ticket_id)]

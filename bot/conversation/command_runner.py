@@ -9,58 +9,37 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TypeVar
-
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config.model import OrgConfig
 from bot.conversation.command_handlers import CommandHandlers
+from bot.conversation.command_table import command_table, flow_handlers
+from bot.conversation.dialog_commands import DialogCommands
 from bot.conversation.flows import Flow
-from bot.conversation.followup import QUIET_DIALOGS
 from bot.conversation.intake_runner import IntakeRunner
 from bot.conversation.replies import ReplyFlow
-from bot.conversation.team_pick import cancel_pick, drop_pick
+from bot.conversation.team_pick import drop_pick
+from bot.conversation.turn import Turn as Turn  # re-exported: the router and engine use it
 from bot.domain.errors import ConcurrentUpdate, HotlineError, NotAllowed
-from bot.i18n import SUPPORTED, t
+from bot.i18n import t
 from bot.kernel.clock import Clock
-from bot.kernel.notices import Inbound, Notice
+from bot.kernel.notices import Notice
 from bot.service import permissions
 from bot.service.actors import Actor, audit_action
 from bot.service.feedback import status_label
 from bot.service.tickets import TicketService
 from dialogs.commands import Command
-from dialogs.intake import UserInput
-from storage.repositories.dialog_states import ConversationKey, clear_dialog, load_dialog
-from storage.repositories.profiles import StoredProfile, save_profile
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-# Commands that start the intake at a topic of this kind.
-SHORTCUTS = {"complaint": "complaint", "idea": "idea", "proposal": "round_table"}
-# Commands that start or end a dialog: only in a DM (a channel must not see a complaint begin).
-DIALOG_COMMANDS = frozenset({"new", "cancel", *SHORTCUTS})
 KEEP_HELD_REPLY = frozenset({"cancel", "reply"})  # drop it on purpose / leave it held
 
 
-@dataclass(frozen=True)
-class Turn:
-    """One inbound message being handled: who, where, and the transaction it runs in."""
-
-    session: AsyncSession
-    inbound: Inbound
-    actor: Actor
-    profile: StoredProfile | None
-    key: ConversationKey
-
-    @property
-    def text(self) -> str:
-        """The message text without surrounding blanks."""
-        return self.inbound.text.strip()
-
-
 class CommandRunner:
-    """Commands, the flows that own some of them, and the intake shortcuts (/beschwerde)."""
+    """Runs every command through one table (bot/conversation/command_table.py), bound
+    when the runner is built: the ticket commands, the dialog commands (/neu, /beschwerde)
+    and the flows' commands. A missing or surplus handler fails here, at the bot's start."""
 
     def __init__(
         self,
@@ -79,6 +58,12 @@ class CommandRunner:
         self.intake = intake
         self.replies = replies
         self.flows = flows
+        dialog_commands = DialogCommands(config, clock, intake, commands.card_actions)
+        self.table = command_table(
+            commands.handlers(),
+            dialog_commands.handlers(),
+            *(flow_handlers(flow) for flow in flows),
+        )
 
     async def run(self, turn: Turn, command: Command) -> list[Notice]:
         """Run `command`; a refusal is answered (privately, if it came from a button)."""
@@ -131,72 +116,15 @@ class CommandRunner:
         return permissions.is_staff(self.config, actor)
 
     async def _command(self, turn: Turn, command: Command) -> list[Notice]:
-        session, key, actor = turn.session, turn.key, turn.actor
-        flow_command = any(command.name in flow.commands for flow in self.flows)
-        if (command.name in DIALOG_COMMANDS or flow_command) and not turn.inbound.is_direct:
-            return [Notice(text=t("cmd.direct_only", actor.locale))]
-        if command.name == "new":
-            return await self.intake.turn(
-                session, key=key, actor=actor, profile=turn.profile, user=UserInput(), restart=True
-            )
-        if command.name == "cancel":
-            return await self._cancel(turn)
-        if command.name == "language":
-            return await self._language(session, actor, command.text)
-        for flow in self.flows:
-            if command.name in flow.commands:
-                self.commands.check_audience(command, actor)
-                return await flow.command(session, command, key, actor)
-        if command.name in SHORTCUTS:
-            topic = self._topic_of_kind(SHORTCUTS[command.name])
-            if topic is None:
-                return [Notice(text=t("cmd.not_offered", actor.locale))]
-            user = UserInput(text=command.text)
-            return await self.intake.turn(
-                session, key=key, actor=actor, profile=turn.profile, user=user, topic=topic
-            )
-        return await self.commands.run(session, command, actor)
-
-    async def _cancel(self, turn: Turn) -> list[Notice]:
-        """/abbrechen: an owed answer and a team picker first, else the running dialog."""
-        session, key, loc = turn.session, turn.key, turn.actor.locale
-        dropped = await self._cancel_card_actions(turn)
-        if dropped:
-            return dropped
-        if await self.intake.cancel(session, key=key):
-            return [Notice(text=t("intake.cancelled", loc))]
-        stored = await load_dialog(session, key=key)
-        if stored is not None and stored.dialog not in QUIET_DIALOGS:
-            await clear_dialog(session, key=key)  # a side conversation: draft, form, ...
-            return [Notice(text=t("cmd.cancelled", loc))]
-        return [Notice(text=t("cmd.nothing_to_cancel", loc))]
-
-    async def _cancel_card_actions(self, turn: Turn) -> list[Notice]:
-        """/abbrechen drops both an owed "Erledigt" answer and an open team picker."""
-        actor = turn.actor
-        if not self.is_staff(actor):
-            return []
-        loc, now, lasts = actor.locale, self.clock.now(), self.config.dialogs.timeout
-        answering = await self.commands.card_actions.cancel(turn.session, actor)
-        picking = await cancel_pick(turn.session, actor, now=now, lasts=lasts)
-        dropped = [] if answering is None else [t("card.answer_cancelled", loc, id=answering)]
-        dropped += [] if picking is None else [t("card.pick_cancelled", loc, id=picking)]
-        return [Notice(text=text) for text in dropped]
-
-    async def _language(self, session: AsyncSession, actor: Actor, language: str) -> list[Notice]:
-        if language not in SUPPORTED:
-            return [Notice(text=t("cmd.language_bad", actor.locale))]
-        await save_profile(
-            session,
-            platform=actor.platform,
-            user_id=actor.user_id,
-            at=self.clock.now(),
-            locale=language,
-        )
-        return [Notice(text=t("cmd.language_ok", language))]
-
-    def _topic_of_kind(self, kind: str) -> str | None:
-        return next((topic.id for topic in self.config.topics if topic.kind == kind), None)
+        """The command's row of the table: refused in a channel when it is direct-only,
+        then the audience check, then its handler."""
+        binding = self.table.get(command.name)
+        if binding is None:
+            raise ValueError(f"no handler for {command.name}")
+        if binding.spec.direct_only and not turn.inbound.is_direct:
+            return [Notice(text=t("cmd.direct_only", turn.actor.locale))]
+        self.commands.check_audience(command, turn.actor)
+        return await binding.handler(turn, command)
 
 
 def error_notice(error: HotlineError, locale: str, *, staff: bool = False) -> Notice:

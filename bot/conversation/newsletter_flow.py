@@ -14,7 +14,7 @@ from bot.i18n import t
 from bot.kernel.clock import Clock
 from bot.kernel.notices import Notice
 from bot.newsletter import compose, subscriptions
-from bot.newsletter.content import BkOnly, may_send
+from bot.newsletter.content import BkOnly, is_newsletter_button, may_send
 from bot.newsletter.sending import store_newsletter
 from bot.service.actors import Actor, audit_action
 from bot.service.notify import enabled_platforms
@@ -94,7 +94,7 @@ class NewsletterFlow:
             return await self._menu_input(session, key, actor, stored, text, action_id)
         if action_id == subscriptions.DONE:
             return [Notice(text=t("newsletter.closed", actor.locale))]
-        if action_id is not None and action_id.startswith(("nl:", compose.GROUP)):
+        if action_id is not None and is_newsletter_button(action_id):
             return [Notice(text=t("newsletter.usage", actor.locale))]  # a stale button
         return None
 

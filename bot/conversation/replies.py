@@ -33,15 +33,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config.model import OrgConfig
 from bot.conversation.followup import QUIET_DIALOGS, start_followup
 from bot.conversation.reply_pick import (
-    ACTION,
     PARTS_JOINED_BY,
     REPLY_PICK,
     HeldReply,
     add_to_reply,
     hold_reply,
+    is_reply_button,
     names_a_number,
     picked,
     release_reply,
+    reply_button,
     stored_reply,
 )
 from bot.domain.lifecycle import TicketStatus
@@ -132,7 +133,7 @@ class ReplyFlow:
     ) -> list[Notice] | None:
         """The choice of ticket for a held reply (typed or a `reply:N` button); more free
         text for it; or, once it has expired, the notice that it was not sent."""
-        foreign = action_id is not None and not action_id.startswith(ACTION)
+        foreign = action_id is not None and not is_reply_button(action_id)
         now = self.clock.now()
         timeout = self.config.dialogs.timeout
         held = await stored_reply(session, key=key, now=now, expires_after=timeout)
@@ -243,7 +244,7 @@ class ReplyFlow:
     def _choices(self, tickets: Sequence[TicketRow], locale: str) -> tuple[Choice, ...]:
         return tuple(
             Choice(
-                f"{ACTION}{ticket.id}",
+                reply_button(ticket.id),
                 t(
                     "reply.choice",
                     locale,

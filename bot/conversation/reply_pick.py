@@ -2,12 +2,12 @@
 
 The typed text is held in the conversation's dialog slot ("reply_pick": the text and the
 waiting ticket numbers), with the same compare-and-set as every dialog, until the requester
-picks a ticket: a button `reply:N`, the menu position ("2" for the second line, as in every
-menu: `dialogs.choices.match_choice`), or a ticket number written as one ("Nr. 5", "Nr 5",
-"No. 5", "#5"). Further free text meanwhile is added to the held text (one text, the parts
-joined by a blank line). It expires like every dialog; an expired held reply is still read
-(`stored_reply`) so that the requester can be told it was not sent. `picked` and
-`names_a_number` are pure.
+picks a ticket: a button `reply:N` (`reply_button`, a `ButtonAction`), the menu position
+("2" for the second line, as in every menu: `dialogs.choices.match_choice`), or a ticket
+number written as one ("Nr. 5", "Nr 5", "No. 5", "#5"). Further free text meanwhile is
+added to the held text (one text, the parts joined by a blank line). It expires like every
+dialog; an expired held reply is still read (`stored_reply`) so that the requester can be
+told it was not sent. `picked` and `names_a_number` are pure.
 """
 
 from __future__ import annotations
@@ -18,13 +18,14 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.kernel.actions import ButtonAction, button
 from bot.kernel.notices import Choice
 from dialogs.choices import match_choice
 from storage.repositories.dialog_states import ConversationKey, load_dialog, save_dialog
 
 REPLY_PICK = "reply_pick"
 IDLE = "idle"  # the slot after the held reply was sent, dropped or reported as not sent
-ACTION = "reply:"  # the button of ticket N is "reply:N"
+VERB = "reply"  # the button of ticket N is "reply:N"
 MAX_ID_DIGITS = 18
 PARTS_JOINED_BY = "\n\n"
 _NUMBER_WORDS = ("nr.", "nr", "no.", "no", "#")
@@ -96,6 +97,28 @@ async def stored_reply(
     return HeldReply(text, numbers, stored.version, expired) if numbers else None
 
 
+def reply_button(ticket_id: int) -> str:
+    """The payload of the "which request?" menu's button for `ticket_id`."""
+    return button(VERB, ticket_id)
+
+
+def is_reply_button(action_id: str) -> bool:
+    """Whether a button is one of a "which request?" menu's, whichever number it names (any
+    other is another dialog's)."""
+    pressed = ButtonAction.decode(action_id)
+    return pressed is not None and pressed.verb == VERB and bool(pressed.args)
+
+
+def button_ticket(action_id: str) -> int | None:
+    """The ticket number a `reply:N` button names; None for any other payload."""
+    pressed = ButtonAction.decode(action_id)
+    if pressed is None or pressed.verb != VERB or pressed.prompt is not None:
+        return None
+    if len(pressed.args) != 1 or not _is_number(pressed.args[0]):
+        return None
+    return int(pressed.args[0])
+
+
 def ticket_number(text: str) -> int | None:
     """ "Nr. 5", "Nr 5", "No. 5", "#5" -> 5: a number written as a ticket number; a bare
     "5" is not one (it is a menu position)."""
@@ -120,18 +143,16 @@ def picked(
     """The ticket chosen: a pressed `reply:N`, a typed ticket number ("Nr. 12", "#12") of
     a held ticket, a menu position ("2") or a word of a label; None when it names none."""
     if action_id is not None:
-        number = action_id.removeprefix(ACTION)
-        if action_id.startswith(ACTION) and _is_number(number) and int(number) in held.tickets:
-            return int(number)
-        return None
+        pressed = button_ticket(action_id)
+        return pressed if pressed in held.tickets else None
     written = ticket_number(text)
     if written is not None:
         return written if written in held.tickets else None
     choice = match_choice(choices, text=text, action_id=None)  # "2": the second line
     if choice is None:
         return None
-    number = choice.id.removeprefix(ACTION)
-    return int(number) if _is_number(number) and int(number) in held.tickets else None
+    number = button_ticket(choice.id)
+    return number if number in held.tickets else None
 
 
 def _is_number(value: str) -> bool:

@@ -13,12 +13,20 @@ from typing import Any
 
 from bot.config.model import OrgConfig
 from bot.i18n import t
+from bot.kernel.actions import ButtonAction, button
 from bot.kernel.notices import Choice, Notice
-from bot.newsletter.content import BODY_MIN, TITLE_LIMIT, group_names, recipient_notice
+from bot.newsletter.content import (
+    BODY_MIN,
+    GROUP_VERB,
+    TITLE_LIMIT,
+    VERB,
+    group_names,
+    recipient_notice,
+)
 from dialogs.choices import match_choice
 
-GROUP = "nlg:"
-NEXT, CANCEL, SEND, BACK = "nl:next", "nl:cancel", "nl:send", "back"
+NEXT, CANCEL, SEND = button(VERB, "next"), button(VERB, "cancel"), button(VERB, "send")
+BACK = button("back")  # the same "back" as the intake's
 STEPS = ("groups", "title", "body", "confirm")
 _SEPARATORS = re.compile(r"[,;\s]+")
 
@@ -98,9 +106,18 @@ def prompt(draft: Draft, ctx: Context) -> list[Notice]:
 def group_choices(draft: Draft, ctx: Context) -> tuple[Choice, ...]:
     """One toggle per customer group, ticked when chosen."""
     return tuple(
-        Choice(f"{GROUP}{g.id}", ("✓ " if g.id in draft.groups else "") + g.name.get(ctx.locale))
+        Choice(button(GROUP_VERB, g.id), ("✓ " if g.id in draft.groups else "") + label)
         for g in ctx.config.customer_groups
+        for label in (g.name.get(ctx.locale),)
     )
+
+
+def group_of(choice_id: str) -> str | None:
+    """The customer group a group toggle ("nlg:f4") carries; None for any other button."""
+    pressed = ButtonAction.decode(choice_id)
+    if pressed is None or pressed.verb != GROUP_VERB or len(pressed.args) != 1:
+        return None
+    return pressed.args[0]
 
 
 def _next(ctx: Context) -> Choice:
@@ -162,7 +179,8 @@ def _groups(draft: Draft, text: str, action_id: str | None, ctx: Context) -> Out
     picked = [single] if single is not None else _picks(options, text, action_id)
     if not picked:
         return _again(draft, ctx, t("newsletter.pick_bad", ctx.locale))
-    chosen = set(draft.groups) ^ {choice.id.removeprefix(GROUP) for choice in picked}
+    toggled = {group for choice in picked if (group := group_of(choice.id)) is not None}
+    chosen = set(draft.groups) ^ toggled
     ordered = tuple(g.id for g in ctx.config.customer_groups if g.id in chosen)
     return _to(replace(draft, groups=ordered), ctx)
 

@@ -1,4 +1,5 @@
-"""What a newsletter looks like to its recipients, and who may send one."""
+"""What a newsletter looks like to its recipients, who may send one, and the verbs of the
+newsletter conversations' buttons (shared by the subscriptions menu and the send dialog)."""
 
 from __future__ import annotations
 
@@ -7,12 +8,23 @@ from collections.abc import Sequence
 from bot.config.model import OrgConfig
 from bot.domain.errors import NotAllowed
 from bot.i18n import t
+from bot.kernel.actions import ButtonAction
 from bot.kernel.notices import Notice
 from bot.service import permissions
 from bot.service.actors import Actor
 
 TITLE_LIMIT = 200
 BODY_MIN = 10
+# Button payloads (bot/kernel/actions.py): "nl:sub:f4", "nl:done", "nl:send", ... and the
+# send dialog's group toggles "nlg:f4". The strings are those of buttons already sent.
+VERB = "nl"
+GROUP_VERB = "nlg"
+
+
+def is_newsletter_button(action_id: str) -> bool:
+    """Whether a button belongs to a newsletter conversation (its verb and an argument)."""
+    pressed = ButtonAction.decode(action_id)
+    return pressed is not None and pressed.verb in (VERB, GROUP_VERB) and bool(pressed.args)
 
 
 class BkOnly(NotAllowed):

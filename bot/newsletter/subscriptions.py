@@ -1,32 +1,56 @@
 """/newsletter: a person's subscriptions per customer group, toggled by button, number or word.
 
-The menu's buttons carry their action ("nl:sub:f4"), so they work whenever pressed; while the
-menu is open (a small dialog in the conversation's slot), typed numbers and words work too.
+The menu's buttons carry their action ("nl:sub:f4", a `ButtonAction`), so they work whenever
+pressed; while the menu is open (a small dialog in the conversation's slot), typed numbers and
+words work too.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config.model import OrgConfig
 from bot.i18n import t
+from bot.kernel.actions import ButtonAction, button
 from bot.kernel.notices import Choice, Notice
+from bot.newsletter.content import VERB
 from bot.service.actors import Actor
 from storage.repositories import newsletter as repo
 
-SUBSCRIBE = "nl:sub:"
-UNSUBSCRIBE = "nl:unsub:"
-DONE = "nl:done"
+SUBSCRIBE, UNSUBSCRIBE = "sub", "unsub"  # "nl:sub:f4", "nl:unsub:f4"
+DONE = button(VERB, "done")
+
+
+@dataclass(frozen=True)
+class Toggle:
+    """What a subscribe or unsubscribe button carries: which way, for which customer group."""
+
+    subscribe: bool
+    group_id: str
+
+    def encode(self) -> str:
+        """The button's payload."""
+        return button(VERB, SUBSCRIBE if self.subscribe else UNSUBSCRIBE, self.group_id)
+
+    @classmethod
+    def decode(cls, action_id: str) -> Toggle | None:
+        """The toggle a payload carries; None for any other button."""
+        pressed = ButtonAction.decode(action_id)
+        if pressed is None or pressed.verb != VERB or len(pressed.args) != 2:
+            return None
+        way, group_id = pressed.args
+        return cls(way == SUBSCRIBE, group_id) if way in (SUBSCRIBE, UNSUBSCRIBE) else None
 
 
 def menu_choices(config: OrgConfig, subscribed: set[str], locale: str) -> tuple[Choice, ...]:
     """One button per customer group (subscribe, or unsubscribe when subscribed), and done."""
     choices = [
-        Choice(f"{UNSUBSCRIBE}{group.id}", t("newsletter.unsubscribe", locale, group=name))
+        Choice(Toggle(False, group.id).encode(), t("newsletter.unsubscribe", locale, group=name))
         if group.id in subscribed
-        else Choice(f"{SUBSCRIBE}{group.id}", t("newsletter.subscribe", locale, group=name))
+        else Choice(Toggle(True, group.id).encode(), t("newsletter.subscribe", locale, group=name))
         for group in config.customer_groups
         for name in (group.name.get(locale),)
     ]
@@ -49,18 +73,18 @@ async def menu(session: AsyncSession, config: OrgConfig, actor: Actor) -> Notice
 
 def is_toggle(action_id: str) -> bool:
     """Whether a choice id subscribes or unsubscribes."""
-    return action_id.startswith((SUBSCRIBE, UNSUBSCRIBE))
+    return Toggle.decode(action_id) is not None
 
 
 async def toggle(
     session: AsyncSession, config: OrgConfig, actor: Actor, action_id: str, *, at: datetime
 ) -> list[Notice]:
     """Carry out "nl:sub:f4" / "nl:unsub:f4"; an unknown group is answered, not stored."""
-    subscribe = action_id.startswith(SUBSCRIBE)
-    group_id = action_id.removeprefix(SUBSCRIBE if subscribe else UNSUBSCRIBE)
+    pressed = Toggle.decode(action_id)
     groups = {group.id: group for group in config.customer_groups}
-    if group_id not in groups:
+    if pressed is None or pressed.group_id not in groups:
         return [await menu(session, config, actor)]
+    subscribe, group_id = pressed.subscribe, pressed.group_id
     who = {"platform": actor.platform, "user_id": actor.user_id, "group_id": group_id}
     if subscribe:
         await repo.subscribe(session, **who, locale=actor.locale, at=at)

@@ -50,6 +50,8 @@ F_STRING_EXPANSIONS: dict[str, tuple[str, ...]] = {
     "step.action.": (*get_args(EscalationAction), "repeat"),  # t(f"step.action.{step.action}")
     "sweep.escalation_reason.": get_args(DeadlineKind),  # t(f"sweep.escalation_reason.{deadline}")
     "help.": tuple(spec.name for spec in SPECS),  # Spec.summary: f"help.{self.name}"
+    # Spec.menu_text: f"menu.{menu.value}.{self.name}", the Teams command lists
+    "menu.": tuple(f"{place.menu.value}.{spec.name}" for spec in SPECS for place in spec.menus),
 }
 EXPANDED_KEYS = sorted(
     prefix + value for prefix, values in F_STRING_EXPANSIONS.items() for value in values

@@ -1,0 +1,201 @@
+"""The read-only commands: /status, /meine, /verlauf, /queue and /themen.
+
+Apart from the commands that change tickets (bot/conversation/command_handlers.py) because
+these only look: each checks who may see what and answers with a notice, mostly into the
+asker's direct chat, since a ticket's details never belong in a channel.
+"""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from bot.config.model import OrgConfig
+from bot.conversation.command_table import ticket_of
+from bot.conversation.turn import Turn
+from bot.domain.errors import NotAllowed
+from bot.domain.lifecycle import OPEN_STATUSES
+from bot.i18n import t
+from bot.i18n.formatting import format_deadline, format_moment
+from bot.kernel.clock import Clock
+from bot.kernel.markup import literal
+from bot.kernel.notices import Fact, Notice
+from bot.service import feedback, permissions
+from bot.service.actors import Actor, display_name
+from bot.service.permissions import Role
+from bot.service.tickets import TicketService
+from dialogs.commands import Command
+from storage.models import TicketRow
+from storage.repositories import proposals
+from storage.repositories import tickets as repo
+
+
+class TicketViews:
+    """One handler per read-only command; session and transaction belong to the caller."""
+
+    def __init__(self, config: OrgConfig, service: TicketService, clock: Clock) -> None:
+        self.config = config
+        self.service = service
+        self.clock = clock
+        self.tz = ZoneInfo(config.calendar.timezone)
+
+    async def status(self, turn: Turn, command: Command) -> list[Notice]:
+        """One ticket in detail, for its requester or the staff who may work on it; without
+        a number, the asker's own requests (as /meine)."""
+        if command.ticket_id is None:
+            return await self.mine(turn, command)
+        ticket = await self.service.get(turn.session, command.ticket_id)
+        if not permissions.may_view(self.config, turn.actor, ticket):
+            raise NotAllowed("may not view", id=command.ticket_id)
+        return [self._describe(ticket, turn.actor)]
+
+    async def mine(self, turn: Turn, command: Command) -> list[Notice]:
+        """The actor's own requests, newest first."""
+        actor, loc = turn.actor, turn.actor.locale
+        rows = await repo.requester_tickets(
+            turn.session, platform=actor.platform, requester_id=actor.user_id
+        )
+        if not rows:
+            return [Notice(text=t("cmd.mine_empty", loc, p=command.prefix))]
+        lines = [
+            t(
+                "cmd.mine_line",
+                loc,
+                id=row.id,
+                status=feedback.status_label(row.status, loc, staff=False),
+                topic=feedback.topic_name(self.config, row.topic_id, loc),
+            )
+            for row in rows
+        ]
+        return [Notice(title=t("cmd.mine_title", loc), text="\n".join(lines), channel_safe=False)]
+
+    async def history(self, turn: Turn, command: Command) -> list[Notice]:
+        """A ticket's audit trail: requesters see what was public, staff also internal notes."""
+        session, actor, ticket_id = turn.session, turn.actor, ticket_of(command)
+        ticket = await self.service.get(session, ticket_id)
+        if not permissions.may_view(self.config, actor, ticket):
+            raise NotAllowed("may not view", id=ticket_id)
+        staff = permissions.worker_on(self.config, actor, ticket) is not None
+        loc = actor.locale
+        lines = []
+        for event in await repo.ticket_events(session, ticket_id=ticket_id):
+            if not (event.public or staff):
+                continue
+            who = (
+                display_name(self.config, event.actor_person)
+                if event.actor_person
+                else (t("fact.requester", loc))
+            )
+            line = t(f"history.{event.action}", loc)
+            text = event.data.get("text") or event.data.get("reason")
+            if text:
+                line += f": {literal(str(text))}"
+            moment = format_moment(event.at, loc, self.tz)
+            lines.append(f"{moment} · {literal(who)} · {line}")
+        notice = Notice(
+            title=t("cmd.history_title", loc, id=ticket_id),
+            text="\n".join(lines),
+            ticket_id=ticket_id,
+            channel_safe=False,
+        )
+        return [notice]
+
+    async def queue(self, turn: Turn, command: Command) -> list[Notice]:
+        """Open tickets of the actor's teams (plus complaints for their managers), urgent first."""
+        session, actor, loc = turn.session, turn.actor, turn.actor.locale
+        teams = self.config.teams_of(actor.platform, actor.user_id)
+        names = [team.name.get(loc) for team in teams]
+        statuses = [s.value for s in OPEN_STATUSES]
+        rows = list(
+            await repo.team_queue(session, team_ids=[team.id for team in teams], statuses=statuses)
+        )
+        with_complaints = Role.COMPLAINT_MANAGER in permissions.roles_of(self.config, actor)
+        if with_complaints:
+            names.append(t("queue.complaints", loc))
+            rows += await repo.confidential_queue(session, statuses=statuses)
+            rows.sort(key=_urgency)
+        if not rows:
+            return [Notice(text=t("cmd.queue_empty", loc, teams=", ".join(names)))]
+        lines = [self._queue_line(row, loc) for row in rows]
+        notice = Notice(
+            channel_safe=not with_complaints,
+            title=t("cmd.queue_title", loc, teams=", ".join(names)),
+            text="\n".join(lines),
+        )
+        return [notice]
+
+    async def proposals(self, turn: Turn, command: Command) -> list[Notice]:
+        """Ideas and round-table topics for the leads, newest first."""
+        session, loc = turn.session, turn.actor.locale
+        rows = await proposals.open_proposals(session)
+        if not rows:
+            return [Notice(text=t("cmd.proposals_empty", loc))]
+        merged = await proposals.merged_counts(session, ids=[row.id for row in rows])
+        lines = [
+            t(
+                "cmd.proposals_line",
+                loc,
+                id=row.id,
+                kind=t(f"proposal.kind.{row.kind}", loc),
+                date=format_moment(row.created_at, loc, self.tz),
+                text=literal(row.text),
+            )
+            + (t("cmd.proposals_merged", loc, count=merged[row.id]) if row.id in merged else "")
+            + (t("cmd.proposals_scheduled", loc) if row.status == "scheduled" else "")
+            for row in rows
+        ]
+        title = t("cmd.proposals_title", loc)
+        return [Notice(title=title, text="\n".join(lines), channel_safe=False)]
+
+    def _describe(self, ticket: TicketRow, actor: Actor) -> Notice:
+        loc, now = actor.locale, self.clock.now()
+        staff = not permissions.is_requester_of(actor, ticket)
+        facts = [
+            Fact(t("fact.status", loc), feedback.status_label(ticket.status, loc, staff=staff)),
+            Fact(t("fact.topic", loc), feedback.topic_name(self.config, ticket.topic_id, loc)),
+            Fact(t("fact.team", loc), self.config.team(ticket.team_id).name.get(loc)),
+            Fact(t("fact.assignee", loc), display_name(self.config, ticket.assignee)),
+            Fact(t("fact.opened", loc), format_moment(ticket.created_at, loc, self.tz)),
+        ]
+        if staff:
+            facts.append(Fact(t("fact.requester", loc), self._requester(ticket, actor)))
+            if ticket.confidential:
+                wish = t("fact.yes" if ticket.anonymous else "fact.no", loc)
+                facts.append(Fact(t("fact.anonymous_wish", loc), wish))
+        if ticket.next_due_at is not None:
+            due = feedback.deadline_text(self.config, ticket, loc, now)
+            facts.append(Fact(t("fact.deadline", loc), due))
+        if ticket.reference:
+            facts.append(Fact(t("fact.reference", loc), literal(ticket.reference)))
+        return Notice(
+            title=t("cmd.status_title", loc, id=ticket.id),
+            text=literal(ticket.description),
+            facts=tuple(facts),
+            ticket_id=ticket.id,
+            channel_safe=False,  # a ticket's details go to the asker's DM, never a channel
+        )
+
+    def _requester(self, ticket: TicketRow, viewer: Actor) -> str:
+        roles = permissions.roles_of(self.config, viewer)
+        if ticket.anonymous and Role.COMPLAINT_MANAGER not in roles:
+            return t("fact.anonymous", viewer.locale)
+        return literal(ticket.requester_name or ticket.requester_id)
+
+    def _queue_line(self, row: TicketRow, loc: str) -> str:
+        due = "-"
+        if row.next_due_at is not None:
+            due = format_deadline(row.next_due_at, loc, self.tz, self.clock.now())
+        who = "" if row.assignee is None else f" · {display_name(self.config, row.assignee)}"
+        return t(
+            "cmd.queue_line",
+            loc,
+            id=row.id,
+            status=feedback.status_label(row.status, loc, staff=True),
+            topic=feedback.topic_name(self.config, row.topic_id, loc),
+            due=due,
+            who=who,
+        )
+
+
+def _urgency(row: TicketRow) -> tuple[bool, float, int]:
+    due = row.next_due_at
+    return (due is None, 0.0 if due is None else due.timestamp(), row.id)
