@@ -18,6 +18,7 @@ from bot.conversation.command_table import command_table, flow_handlers
 from bot.conversation.dialog_commands import DialogCommands
 from bot.conversation.flows import Flow
 from bot.conversation.intake_runner import IntakeRunner
+from bot.conversation.refusals import hidden_ticket, not_visible
 from bot.conversation.replies import ReplyFlow
 from bot.conversation.team_pick import drop_pick
 from bot.conversation.turn import Turn as Turn  # re-exported: the router and engine use it
@@ -94,7 +95,12 @@ class CommandRunner:
             await savepoint.rollback()
             if isinstance(error, NotAllowed):
                 await self.audit_refusal(turn, command, error)
-            notice = error_notice(error, turn.actor.locale, staff=self.is_staff(turn.actor))
+            staff = self.is_staff(turn.actor)
+            hidden = await hidden_ticket(turn.session, self.config, turn.actor, error)
+            if hidden is not None:
+                notice = not_visible(hidden, turn.actor.locale, staff=staff)
+            else:
+                notice = error_notice(error, turn.actor.locale, staff=staff)
             if turn.inbound.action_id is not None:  # a button press: answer that person only
                 notice = replace(notice, channel_safe=False)
             return [notice]

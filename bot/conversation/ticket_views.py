@@ -69,7 +69,8 @@ class TicketViews:
         return [Notice(title=t("cmd.mine_title", loc), text="\n".join(lines), channel_safe=False)]
 
     async def history(self, turn: Turn, command: Command) -> list[Notice]:
-        """A ticket's audit trail: requesters see what was public, staff also internal notes."""
+        """A ticket's audit trail: requesters see what was public, staff also internal notes
+        and the reasons given between staff (a handoff's "Grund" is never the requester's)."""
         session, actor, ticket_id = turn.session, turn.actor, ticket_of(command)
         ticket = await self.service.get(session, ticket_id)
         if not permissions.may_view(self.config, actor, ticket):
@@ -86,7 +87,7 @@ class TicketViews:
                 else (t("fact.requester", loc))
             )
             line = t(f"history.{event.action}", loc)
-            text = event.data.get("text") or event.data.get("reason")
+            text = event.data.get("text") or (event.data.get("reason") if staff else None)
             if text:
                 line += f": {literal(str(text))}"
             moment = format_moment(event.at, loc, self.tz)

@@ -55,24 +55,27 @@ OWN = "error.rate_own_only"  # only the requester rates
 YOURS = "error.not_your_request"  # only the requester answers (/antwort N Text)
 BK = "newsletter.bk_only"  # only Team BK and admins send newsletters
 HINT = "reply.staff_use_resolve"  # staff on the ticket who type /antwort: use /erledigt
-REFUSALS = (STAFF, LEADS, TEAM, STAYS, OWN, YOURS, BK, HINT)
+HIDDEN = "hidden:"  # refused, but worded as for a number that does not exist (a complaint)
+H_TEAM, H_OWN, H_YOURS = HIDDEN + TEAM, HIDDEN + OWN, HIDDEN + YOURS
+REFUSALS = (STAFF, LEADS, TEAM, STAYS, OWN, YOURS, BK, HINT, H_TEAM, H_OWN, H_YOURS)
 
 #            requester agent other_agent team_lead other_lead dep_lead compl_mgr admin
 ALL = (Y, Y, Y, Y, Y, Y, Y, Y)
 VIEW_N = (Y, Y, TEAM, Y, TEAM, Y, TEAM, Y)
-VIEW_C = (Y, TEAM, TEAM, TEAM, TEAM, TEAM, Y, Y)
+VIEW_C = (Y, H_TEAM, H_TEAM, H_TEAM, H_TEAM, H_TEAM, Y, Y)
 WORK_N = (STAFF, Y, TEAM, Y, TEAM, Y, TEAM, Y)
-WORK_C = (STAFF, TEAM, TEAM, TEAM, TEAM, TEAM, Y, Y)
-HANDOFF_C = (STAFF, TEAM, TEAM, TEAM, TEAM, TEAM, STAYS, STAYS)
+WORK_C = (STAFF, H_TEAM, H_TEAM, H_TEAM, H_TEAM, H_TEAM, Y, Y)
+HANDOFF_C = (STAFF, H_TEAM, H_TEAM, H_TEAM, H_TEAM, H_TEAM, STAYS, STAYS)
 REOPEN_N = (Y, Y, TEAM, Y, TEAM, Y, TEAM, Y)
-REOPEN_C = (Y, TEAM, TEAM, TEAM, TEAM, TEAM, Y, Y)
+REOPEN_C = (Y, H_TEAM, H_TEAM, H_TEAM, H_TEAM, H_TEAM, Y, Y)
 RATE = (Y, OWN, OWN, OWN, OWN, OWN, OWN, OWN)
+RATE_C = (Y, H_OWN, H_OWN, H_OWN, H_OWN, H_OWN, OWN, OWN)
 REPLY_N = (Y, HINT, YOURS, HINT, YOURS, HINT, YOURS, HINT)
-REPLY_C = (Y, YOURS, YOURS, YOURS, YOURS, YOURS, HINT, HINT)
+REPLY_C = (Y, H_YOURS, H_YOURS, H_YOURS, H_YOURS, H_YOURS, HINT, HINT)
 LEADS_ONLY = (LEADS, LEADS, LEADS, Y, Y, Y, LEADS, Y)
 OVERSIGHT = (LEADS, LEADS, LEADS, Y, Y, Y, Y, Y)
 ACK_N = (LEADS, LEADS, LEADS, Y, TEAM, Y, TEAM, Y)
-ACK_C = (LEADS, LEADS, LEADS, TEAM, TEAM, TEAM, Y, Y)
+ACK_C = (LEADS, LEADS, LEADS, H_TEAM, H_TEAM, H_TEAM, Y, Y)
 ANY_STAFF = (STAFF, Y, Y, Y, Y, Y, Y, Y)
 TRAINERS = (STAFF, TEAM, TEAM, Y, Y, Y, Y, Y)  # Team BK (trainer, coordinator) and leads
 SENDERS = (BK, BK, BK, BK, BK, BK, Y, Y)
@@ -224,7 +227,7 @@ ROWS: tuple[Row, ...] = (
         "rate",
         "/bewertung {t} 4",
         complaint("resolved"),
-        RATE,
+        RATE_C,
         (said("csat.thanks_ask_comment"),),
         ms.rated,
     ),
@@ -384,7 +387,9 @@ async def check_role(hotline: Harness, row: Row, role: str) -> str | None:
             except AssertionError as error:
                 return f"{role} ({user}): {text!r} had no effect ({error}); answered {answer!r}"
         return None
-    polite = t(expected, "de", id=subject)
+    reason = expected.removeprefix(HIDDEN)
+    shown = "error.not_visible_staff" if expected.startswith(HIDDEN) else expected
+    polite = t(shown, "de", id=subject)
     problems = []
     if [n.text for n in notices] != [polite]:
         problems.append(f"answer {[n.text for n in notices]!r}, expected {polite!r}")
@@ -393,7 +398,7 @@ async def check_role(hotline: Harness, row: Row, role: str) -> str | None:
     else:
         entry = refusals[0]
         seen = (entry.platform, entry.user_id, entry.detail.get("command"))
-        if seen != ("local", user, row.command) or entry.detail.get("reason") != expected:
+        if seen != ("local", user, row.command) or entry.detail.get("reason") != reason:
             problems.append(f"audit row {seen} {entry.detail}")
         if made.ticket and entry.ticket_id not in (None, made.ticket):
             problems.append(f"audit row names ticket {entry.ticket_id}")

@@ -97,7 +97,7 @@ async def test_only_the_owning_team_may_claim(hotline: Harness) -> None:
         await hotline.say(REQUESTER, f"/claim {ticket_id}")
     )
     assert (await hotline.ticket(ticket_id)).status == "queued"
-    assert "Ein Ticket Nr. 99 gibt es nicht" in texts(await hotline.say(AGENT, "/claim 99"))
+    assert "Nr. 99 kann ich Ihnen nicht zeigen" in texts(await hotline.say(AGENT, "/claim 99"))
 
 
 async def test_handoff_moves_ticket_to_other_team_and_level(hotline: Harness) -> None:
