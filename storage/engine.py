@@ -98,7 +98,11 @@ def _leave(info: dict[str, Any]) -> None:
 
 
 def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
-    """An async engine; SQLite gets WAL, a busy timeout and foreign keys, so shells can share it."""
+    """An async engine; SQLite gets WAL, a busy timeout and foreign keys, so shells can share it.
+
+    Statement parameters never appear in errors (hence never in logs): they carry message
+    texts, names and outbox payloads."""
+    kwargs.setdefault("hide_parameters", True)
     if ":memory:" not in url:
         kwargs.setdefault("pool_size", POOL_SIZE)
     if url.startswith("sqlite"):

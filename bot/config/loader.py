@@ -34,6 +34,11 @@ class ConfigError(Exception):
         super().__init__(f"{count} in config {source}:\n{lines}")
 
 
+# A whole city's organisation fits in a few hundred kilobytes (the sample: about 40 KB);
+# anything far larger is a mistake or an attack, and parsing it would block the start.
+MAX_CONFIG_BYTES = 2 * 1024 * 1024
+
+
 def default_config_path() -> Path:
     """The path of the sample config embedded in the package."""
     return Path(str(resources.files("bot.config").joinpath("sample.yaml")))
@@ -48,6 +53,10 @@ def _read(path: str | Path | None) -> tuple[OrgConfig | None, list[ConfigIssue],
         file = Path(path)
         source = str(file)
         try:
+            size = file.stat().st_size
+            if size > MAX_CONFIG_BYTES:
+                message = f"config file is {size:,} bytes; the limit is {MAX_CONFIG_BYTES:,}"
+                return None, [_issue(message, None, source)], source
             text = file.read_text(encoding="utf-8")
         except FileNotFoundError:
             return None, [_issue(f"config file not found: {file}", None, source)], source

@@ -20,6 +20,10 @@ KeyPath = tuple[str | int, ...]
 """A position in the data: mapping keys as str, list indices as int."""
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
+# Values built at most. Aliases let a few lines stand for billions of values ("billion
+# laughs": nine levels of ten aliases each); a real organisation's config has a few
+# thousand. Counting every value built, aliases included, stops such a file at once.
+MAX_VALUES = 200_000
 
 
 @dataclass(frozen=True)
@@ -105,11 +109,19 @@ def load_yaml(text: str) -> YamlDocument:
 class _Builder:
     """Walks composed nodes into plain data, filling the document's lines and problems."""
 
-    def __init__(self, doc: YamlDocument) -> None:
+    def __init__(self, doc: YamlDocument, budget: list[int] | None = None) -> None:
         self._doc = doc
         self._constructor = SafeConstructor()
+        self._budget = budget if budget is not None else [MAX_VALUES]  # shared with merges
 
     def build(self, node: Node, path: KeyPath) -> object:
+        self._budget[0] -= 1
+        if self._budget[0] < 0:
+            raise YamlSyntaxError(
+                f"the document expands to more than {MAX_VALUES:,} values; aliases (*name) "
+                "that repeat each other are not supported",
+                node.start_mark.line + 1,
+            )
         if isinstance(node, ScalarNode):
             return self._constructor.construct_object(node, deep=True)
         if isinstance(node, SequenceNode):
@@ -168,7 +180,7 @@ class _Builder:
                 )
             # A separate builder: the anchored mapping reports its own problems where
             # it is defined; here only its values and lines are borrowed.
-            sub = _Builder(YamlDocument(data=None))
+            sub = _Builder(YamlDocument(data=None), self._budget)
             built = sub._mapping(source, path)
             for sub_path, line in sub._doc.lines.items():
                 self._doc.lines.setdefault(sub_path, line)

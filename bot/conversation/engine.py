@@ -39,6 +39,9 @@ from storage.repositories.profiles import StoredProfile, load_profile
 log = logging.getLogger(__name__)
 MAX_RACE_RETRIES = 3
 MAX_NAME = 200
+# The stores keep ids in 255-character columns. No platform gives longer ones (Matrix caps
+# user and room ids at 255 bytes; Teams' ids are far shorter), so a longer one is forged.
+MAX_ID = 255
 
 
 class Engine:
@@ -66,7 +69,17 @@ class Engine:
         self.on_outbox = on_outbox
 
     async def handle(self, inbound: Inbound) -> bool:
-        """Process one inbound event exactly once; False if it was a duplicate."""
+        """Process one inbound event exactly once; False if it was a duplicate, or not a
+        platform's (an id longer than any platform gives: dropped alike on every store)."""
+        too_long = oversized_ids(inbound)
+        if too_long:
+            log.warning(
+                "dropped a %s event: %s longer than %d characters",
+                inbound.platform,
+                ", ".join(too_long),
+                MAX_ID,
+            )
+            return False
         inbound = replace(inbound, text=clean_text(inbound.text))
         for _attempt in range(MAX_RACE_RETRIES):
             try:
@@ -156,6 +169,17 @@ class Engine:
         locale = normalise_locale(chosen or inbound.locale)  # /sprache wins, else the platform
         name = inbound.display_name[:MAX_NAME] if inbound.display_name else None
         return Actor(inbound.platform, inbound.user_id, name, locale), profile
+
+
+def oversized_ids(inbound: Inbound) -> list[str]:
+    """The names of the event's ids that no store column (and no platform) holds."""
+    ids = {
+        "user_id": inbound.user_id,
+        "conversation_id": inbound.conversation_id,
+        "event_id": inbound.event_id,
+        "channel_id": inbound.channel_id or "",
+    }
+    return [name for name, value in ids.items() if len(value) > MAX_ID]
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -476,3 +477,15 @@ async def test_a_persons_questions_of_one_kind_are_found_and_closed_together(
         assert bert is not None and bert.id == ids[2]
         kept = await prompts.get_prompt(session, prompt_id=which.id)
         assert kept is not None and kept.closed_at is None and kept.held_text == held
+
+
+async def test_a_failed_statement_never_shows_its_parameters(sessions: Sessions) -> None:
+    """Repro (issue 14): a failing statement printed its parameters (the user's message, an
+    outbox payload) into the ERROR log through the exception's text."""
+    secret = "Mein Gehalt ist 4711 Euro"
+    with pytest.raises(DBAPIError) as failure:
+        async with sessions() as session, session.begin():
+            query = text("SELECT * FROM no_such_table WHERE x = :body")
+            await session.execute(query, {"body": secret})
+    assert secret not in str(failure.value)
+    assert "parameters hidden" in str(failure.value)

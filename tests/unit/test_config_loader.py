@@ -340,3 +340,37 @@ def test_format_path() -> None:
         "teams[0].members[1].ids.matrix"
     )
     assert format_path(()) == "(top level)"
+
+
+def billion_laughs(levels: int = 9) -> str:
+    """The classic alias bomb: each level repeats the one before ten times (10**9 values)."""
+    lines = ['a0: &a0 ["lol"]']
+    for level in range(1, levels + 1):
+        previous = ", ".join([f"*a{level - 1}"] * 10)
+        lines.append(f"a{level}: &a{level} [{previous}]")
+    return "\n".join(lines) + "\n"
+
+
+def test_an_alias_bomb_is_refused_not_expanded(tmp_path: Path) -> None:
+    """Repro (issue 14): a 9-level alias bomb kept check-config busy past 60 s at 3.4 GB."""
+    issues = check_config(write(tmp_path, billion_laughs()))
+    assert len(issues) == 1
+    assert "expands to more than 200,000 values" in issues[0].message
+    with pytest.raises(YamlSyntaxError):
+        load_yaml(billion_laughs())
+
+
+def test_ordinary_aliases_and_merges_still_work() -> None:
+    doc = load_yaml("base: &b {x: 1, y: 2}\nteam:\n  <<: *b\n  y: 3\nlist: [*b, *b]\n")
+    assert doc.data == {
+        "base": {"x": 1, "y": 2},
+        "team": {"x": 1, "y": 3},
+        "list": [{"x": 1, "y": 2}, {"x": 1, "y": 2}],
+    }
+
+
+def test_a_huge_config_file_is_refused_before_it_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "huge.yaml"
+    path.write_text("# padding\n" * 300_000, encoding="utf-8")  # about 3 MB of comments
+    issues = check_config(path)
+    assert len(issues) == 1 and "the limit is 2,097,152" in issues[0].message
