@@ -12,6 +12,7 @@ processes (a shell, the CLI) on the same file.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import sqlite3
 import weakref
@@ -36,6 +37,7 @@ SQLITE_BUSY_SECONDS = 30
 # transaction (a TCP connect, authentication and type set-up on PostgreSQL; a thread and the
 # pragmas on SQLite), which cost more than the turn itself at 20 turns in flight.
 POOL_SIZE = 20
+DRIVER_LOGGERS = ("aiosqlite", "asyncpg")
 _QUEUED = "hotline_writer_queue"  # connection info key: the queue whose turn this connection holds
 
 
@@ -103,6 +105,10 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     Statement parameters never appear in errors (hence never in logs): they carry message
     texts, names and outbox payloads."""
     kwargs.setdefault("hide_parameters", True)
+    for name in DRIVER_LOGGERS:  # they print each statement's parameters at DEBUG
+        driver_log = logging.getLogger(name)
+        if driver_log.level < logging.INFO:  # NOTSET too: a verbose root reaches them
+            driver_log.setLevel(logging.INFO)
     if ":memory:" not in url:
         kwargs.setdefault("pool_size", POOL_SIZE)
     if url.startswith("sqlite"):
