@@ -244,6 +244,22 @@ class LocalCursorRow(Base):
     last_message_id: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
+class LocalTypedRow(Base):
+    """A line typed into a local shell and not yet known to be handled: kept with its event
+    id, so a shell killed mid-turn sends it again at its next start (the engine's dedupe
+    then drops it if the turn had committed) and no line is lost or handled twice."""
+
+    __tablename__ = "local_typed"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)  # typing order
+    event_id: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[str] = mapped_column(String(255), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    locale: Mapped[str] = mapped_column(String(8))
+    display_name: Mapped[str | None] = mapped_column(String(255))
+    typed_at: Mapped[datetime]
+
+
 class ProposalRow(Base):
     """An idea or a round-table topic, collected for the leads."""
 

@@ -11,16 +11,20 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+from dataclasses import replace
+from datetime import datetime
 from typing import Protocol, TextIO
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from adapters.local.parse import channel_conversation, dm_conversation, parse_line
+from adapters.local.parse import PLATFORM, channel_conversation, dm_conversation, parse_line
 from adapters.local.render import render_text
 from bot.config.model import OrgConfig
 from bot.delivery import OutboxSender
 from bot.i18n import t
+from bot.kernel.clock import Clock, SystemClock
 from bot.kernel.notices import Inbound, Notice
+from storage.models import LocalTypedRow
 from storage.repositories import local_chat
 
 POLL_SECONDS = 1.0
@@ -51,8 +55,10 @@ class Shell:
         engine: Engine,
         sender: OutboxSender,
         out: TextIO = sys.stdout,
+        clock: Clock | None = None,
     ) -> None:
         self.user_id = user_id
+        self.clock: Clock = clock or SystemClock()
         self.display_name = display_name
         self.locale = locale
         self.engine = engine
@@ -60,6 +66,7 @@ class Shell:
         self.out = out
         self.color = out.isatty()
         self._showing = asyncio.Lock()  # the poller and a typed line must not print twice
+        self._unsent: list[Inbound] = []  # typed while the database could not take them
         channels = [
             t.channels["local"] for t in config.teams_of("local", user_id) if "local" in t.channels
         ]
@@ -68,17 +75,50 @@ class Shell:
         ]
 
     async def say(self, line: str) -> None:
-        """Send one typed line to the hotline and show whatever arrives."""
+        """Send one typed line to the hotline and show whatever arrives.
+
+        The line is journalled with its event id before its turn runs and forgotten once
+        the turn is handled, so a shell killed in between sends it again at its next start
+        (the engine drops it if the turn had committed): nothing lost, nothing doubled. If
+        the database cannot take the line at all, it waits in memory, in order, and goes
+        out with the next line or poll."""
         inbound = parse_line(
             line, user_id=self.user_id, display_name=self.display_name, locale=self.locale
         )
+        if inbound is not None:
+            self._unsent.append(inbound)
         try:
-            if inbound is not None:
-                await self.engine.handle(inbound)
+            await self.send_waiting()
             await self.show_new()
         except Exception:  # e.g. the database is gone: say so, never a stack trace
             log.exception("local chat turn failed")
-            self._print(Notice(text=t("error.internal", self.locale)), None)
+            self._print(Notice(text=t("local.kept", self.locale)), None)
+
+    async def send_waiting(self) -> int:
+        """Send what waits: lines journalled by an earlier run of this user's shell (killed
+        mid-turn), then lines typed while the database was away. Returns how many went."""
+        sent = 0
+        async with self.engine.sessions() as session:  # read, then let go before the turns
+            journalled = [
+                _inbound_of(row)
+                for row in await local_chat.typed_waiting(session, user_id=self.user_id)
+            ]
+        for inbound in journalled:
+            await self._handle(inbound, journalled=True)
+            sent += 1
+        while self._unsent:
+            await self._handle(self._unsent[0], journalled=False)
+            self._unsent.pop(0)
+            sent += 1
+        return sent
+
+    async def _handle(self, inbound: Inbound, *, journalled: bool) -> None:
+        if not journalled:
+            async with self.engine.sessions() as session, session.begin():
+                await local_chat.keep_typed(session, typed_row(inbound, self.clock.now()))
+        await self.engine.handle(inbound)  # a duplicate (already handled) returns False
+        async with self.engine.sessions() as session, session.begin():
+            await local_chat.forget_typed(session, event_id=inbound.event_id)
 
     async def show_new(self) -> int:
         """Deliver due local notices and print the unseen ones for this user; returns the count."""
@@ -112,6 +152,7 @@ class Shell:
 
     async def run_script(self, lines: TextIO) -> None:
         """Non-interactive mode: one message per input line."""
+        await self.send_waiting()
         await self.show_new()
         for line in lines:
             if line.strip():
@@ -123,6 +164,7 @@ class Shell:
         self.out.write(
             f"Hotline-Chat als {self.user_id}. Beenden mit Strg+D. /hilfe zeigt die Befehle.\n\n"
         )
+        await self.send_waiting()
         await self.show_new()
         poller = asyncio.create_task(self._poll())
         loop = asyncio.get_running_loop()
@@ -139,6 +181,7 @@ class Shell:
         while True:
             await asyncio.sleep(POLL_SECONDS)
             try:
+                await self.send_waiting()
                 shown = await self.show_new()
             except Exception:  # keep polling; the next round may work again
                 log.exception("polling the local chat failed")
@@ -146,6 +189,27 @@ class Shell:
             if shown:
                 self.out.write("> ")  # the input prompt was pushed up by the new messages
                 self.out.flush()
+
+
+def typed_row(inbound: Inbound, at: datetime) -> LocalTypedRow:
+    """The journal row of a line about to be sent."""
+    return LocalTypedRow(
+        event_id=inbound.event_id,
+        user_id=inbound.user_id,
+        text=inbound.text,
+        locale=inbound.locale,
+        display_name=inbound.display_name,
+        typed_at=at,
+    )
+
+
+def _inbound_of(row: LocalTypedRow) -> Inbound:
+    """The journalled line as it was first sent: same event id, same text."""
+    return replace(
+        parse_line(row.text, user_id=row.user_id, display_name=row.display_name, locale=row.locale)
+        or Inbound(PLATFORM, dm_conversation(row.user_id), row.user_id, row.event_id),
+        event_id=row.event_id,
+    )
 
 
 def _read_line() -> str | None:

@@ -35,6 +35,7 @@ def run(args: argparse.Namespace) -> int:
                 config=app.config,
                 engine=app.engine,
                 sender=app.sender,
+                clock=app.engine.clock,
             )
             if sys.stdin.isatty():
                 # Interactive: deadlines run as in the service (each open shell may sweep;

@@ -6,10 +6,10 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import LocalCursorRow, LocalMessageRow
+from storage.models import LocalCursorRow, LocalMessageRow, LocalTypedRow
 from storage.repositories._dialect import insert_ignoring_conflicts
 
 
@@ -60,3 +60,20 @@ async def set_cursor(session: AsyncSession, *, user_id: str, last_message_id: in
     else:
         row.last_message_id = max(row.last_message_id, last_message_id)
     await session.flush()
+
+
+async def keep_typed(session: AsyncSession, row: LocalTypedRow) -> None:
+    """Journal a typed line before its turn runs."""
+    session.add(row)
+    await session.flush()
+
+
+async def typed_waiting(session: AsyncSession, *, user_id: str) -> Sequence[LocalTypedRow]:
+    """The lines this user typed whose turn is not known to be handled, oldest first."""
+    query = select(LocalTypedRow).where(LocalTypedRow.user_id == user_id).order_by(LocalTypedRow.id)
+    return (await session.scalars(query)).all()
+
+
+async def forget_typed(session: AsyncSession, *, event_id: str) -> None:
+    """The line's turn is handled (or was a duplicate): drop it from the journal."""
+    await session.execute(delete(LocalTypedRow).where(LocalTypedRow.event_id == event_id))

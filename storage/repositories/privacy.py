@@ -21,6 +21,7 @@ from storage.models import (
     InboxRow,
     KnowledgeFeedbackRow,
     LocalMessageRow,
+    LocalTypedRow,
     NewsletterDeliveryRow,
     NewsletterRow,
     OpenPromptRow,
@@ -134,6 +135,7 @@ async def prune_transport(session: AsyncSession, *, cutoff: datetime) -> int:
         delete(InboxRow).where(InboxRow.done.is_(True), InboxRow.received_at < cutoff),
         delete(InboundEventRow).where(InboundEventRow.received_at < cutoff),
         delete(LocalMessageRow).where(LocalMessageRow.created_at < cutoff),
+        delete(LocalTypedRow).where(LocalTypedRow.typed_at < cutoff),  # a shell never restarted
         # Questions asked (a rating, ...): who was asked, answered or not; not a record.
         delete(OpenPromptRow).where(OpenPromptRow.created_at < cutoff),
         # A message that failed is kept (text included) to be looked into, not for ever.
@@ -220,5 +222,9 @@ async def forget_person(session: AsyncSession, *, platform: str | None, user_id:
     if platform in (None, "local"):
         result: Any = await session.execute(delete(LocalMessageRow).where(local))
         count += int(result.rowcount or 0)
+        typed: Any = await session.execute(
+            delete(LocalTypedRow).where(LocalTypedRow.user_id == user_id)
+        )
+        count += int(typed.rowcount or 0)
     await session.flush()
     return count
