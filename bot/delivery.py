@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -15,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.kernel.clock import Clock
 from bot.kernel.notices import Inbound, Notice, Target
 from storage.models import OutboxRow
-from storage.repositories import outbox
+from storage.repositories import instances, outbox
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +54,12 @@ class OutboxSender:
     """Delivers due outbox rows through the adapters; retries with backoff, never loses a row."""
 
     LEASE = timedelta(minutes=5)
+    # Every instance beats this often; one not seen for DEAD_AFTER has its rows taken over
+    # (a killed process's notices, a new ticket's team card included, wait seconds, not the
+    # whole lease). The beat runs in its own task (`beat_forever`), so a slow send (Teams:
+    # 30 s at most) never makes a live sender look dead.
+    HEARTBEAT = timedelta(seconds=10)
+    DEAD_AFTER = timedelta(seconds=30)
     BATCH = 10  # small, so that a slow platform cannot outlive the lease of a whole batch
     MAX_ATTEMPTS = 12
     MAX_BACKOFF = timedelta(hours=1)
@@ -62,11 +69,34 @@ class OutboxSender:
         sessions: async_sessionmaker[AsyncSession],
         adapters: Mapping[str, Adapter],
         clock: Clock,
+        instance_id: str | None = None,
     ) -> None:
         self.sessions = sessions
         self.adapters = adapters
         self.clock = clock
         self.stopping = False  # set by a graceful stop: finish the current row, release the rest
+        self.instance_id = instance_id or uuid.uuid4().hex
+        self._beaten_at: datetime | None = None
+
+    async def beat(self) -> None:
+        """Tell the other instances this one is alive (at most once per HEARTBEAT)."""
+        now = self.clock.now()
+        if self._beaten_at is not None and now - self._beaten_at < self.HEARTBEAT:
+            return
+        async with self.sessions() as session, session.begin():
+            if self._beaten_at is None:  # starting: forget instances gone for a day
+                await instances.forget_before(session, moment=now - timedelta(days=1))
+            await instances.beat(session, instance_id=self.instance_id, now=now)
+        self._beaten_at = now
+
+    async def beat_forever(self) -> None:
+        """Beat every HEARTBEAT until stopped; a failed beat (database away) is retried."""
+        while not self.stopping:
+            try:
+                await self.beat()
+            except Exception:
+                log.warning("heartbeat failed; retrying", exc_info=True)
+            await asyncio.sleep(self.HEARTBEAT.total_seconds())
 
     async def deliver_due(self, *, address: str | None = None, batch: int | None = None) -> int:
         """Deliver what is due now (optionally only to one address); returns how many succeeded.
@@ -75,15 +105,19 @@ class OutboxSender:
         go out side by side, so ten requesters at once do not queue behind each other."""
         delivered = 0
         batch = batch or self.BATCH
+        await self.beat()  # the shell and the CLI deliver without the beating task
         while True:
+            now = self.clock.now()
             async with self.sessions() as session, session.begin():
                 rows = await outbox.claim_due(
                     session,
                     platforms=list(self.adapters),
-                    now=self.clock.now(),
+                    now=now,
                     lease=self.LEASE,
                     limit=batch,
                     address=address,
+                    holder=self.instance_id,
+                    alive_since=now - self.DEAD_AFTER,
                 )
                 claimed = [_Claimed.of(row) for row in rows]
             if not claimed:

@@ -40,6 +40,7 @@ async def serve(app: App, stop: asyncio.Event | None = None) -> None:
     app.engine.on_outbox = wake.set
     app.jobs.sweeper.on_outbox = wake.set
     sender = asyncio.create_task(deliver_forever(app.sender, wake), name="outbox")
+    heartbeat = asyncio.create_task(app.sender.beat_forever(), name="heartbeat")
     try:
         for name, adapter in app.adapters.items():
             log.warning("starting %s adapter", name)
@@ -49,6 +50,9 @@ async def serve(app: App, stop: asyncio.Event | None = None) -> None:
     finally:
         await app.jobs.stop()
         await stop_delivery(app.sender, sender, wake)
+        heartbeat.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await heartbeat
         await app.close()
 
 

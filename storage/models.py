@@ -170,6 +170,7 @@ class OutboxRow(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime]
     lease_until: Mapped[datetime | None]
+    lease_holder: Mapped[str | None] = mapped_column(String(64))  # the instance leasing it
     delivered_at: Mapped[datetime | None]
     message_ref: Mapped[str | None] = mapped_column(String(255))
     last_error: Mapped[str | None] = mapped_column(Text)
@@ -242,6 +243,17 @@ class LocalCursorRow(Base):
 
     user_id: Mapped[str] = mapped_column(String(255), primary_key=True)
     last_message_id: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class InstanceRow(Base):
+    """A running bot process (or shell) and when it was last seen alive: the outbox rows it
+    leased go back to the others as soon as it stops beating, not when the lease ends."""
+
+    __tablename__ = "instances"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    started_at: Mapped[datetime]
+    seen_at: Mapped[datetime]
 
 
 class LocalTypedRow(Base):

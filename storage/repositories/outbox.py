@@ -14,12 +14,13 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.kernel.notices import Target
 from storage.models import OutboxRow
+from storage.repositories import instances
 from storage.repositories._dialect import supports_skip_locked
 
 PENDING = "pending"
@@ -92,18 +93,29 @@ async def claim_due(
     lease: timedelta,
     limit: int = 50,
     address: str | None = None,
+    holder: str | None = None,
+    alive_since: datetime | None = None,
 ) -> Sequence[OutboxRow]:
     """Lease up to `limit` due rows for these platforms (optionally one address), oldest first.
 
+    A row is free when its lease ran out, or (with `alive_since`) when the instance holding
+    it has not been seen since then: a killed sender's rows go back within seconds.
     One UPDATE ... RETURNING of the rows a subquery picks (FOR UPDATE SKIP LOCKED on
     PostgreSQL; SQLite holds its write lock for the whole transaction anyway)."""
+    free = [OutboxRow.lease_until.is_(None), OutboxRow.lease_until < now]
+    if alive_since is not None:
+        dead_holder = and_(
+            OutboxRow.lease_holder.is_not(None),
+            OutboxRow.lease_holder.not_in(instances.alive_since(alive_since)),
+        )
+        free.append(dead_holder)
     due = (
         select(OutboxRow.id)
         .where(
             OutboxRow.status == PENDING,
             OutboxRow.platform.in_(list(platforms)),
             OutboxRow.next_attempt_at <= now,
-            or_(OutboxRow.lease_until.is_(None), OutboxRow.lease_until < now),
+            or_(*free),
         )
         .order_by(OutboxRow.id)
         .limit(limit)
@@ -115,7 +127,7 @@ async def claim_due(
     statement = (
         update(OutboxRow)
         .where(OutboxRow.id.in_(due.scalar_subquery()))
-        .values(lease_until=now + lease)
+        .values(lease_until=now + lease, lease_holder=holder)
         .returning(OutboxRow)
         .execution_options(synchronize_session=False)
     )

@@ -275,3 +275,29 @@ async def test_a_late_sender_cannot_overwrite_a_delivered_row(
         )
     row_now = await _row(sessions)
     assert (row_now.status, row_now.message_ref) == ("delivered", "$b")
+
+
+async def test_a_killed_senders_batch_goes_out_within_seconds(
+    sessions: Sessions, clock: FrozenClock
+) -> None:
+    """Repro (issue 14): notices leased by a process killed mid-batch (a new ticket's team
+    card among them) waited the whole 5-minute lease. The live instance takes them over
+    once the dead one has missed its heartbeats for DEAD_AFTER."""
+    for text in ("Neues Ticket Nr. 1", "Neues Ticket Nr. 2"):
+        await _enqueue(sessions, clock, text)
+    killed = OutboxSender(sessions, {"matrix": FlakyAdapter([])}, clock, instance_id="killed")
+    await killed.beat()
+    async with sessions() as session, session.begin():  # it leased the batch, then died
+        now = clock.now()
+        leased = await outbox.claim_due(
+            session, platforms=["matrix"], now=now, lease=killed.LEASE, holder="killed"
+        )
+    assert len(leased) == 2
+    adapter = FlakyAdapter([])
+    survivor = OutboxSender(sessions, {"matrix": adapter}, clock, instance_id="survivor")
+    clock.advance(killed.DEAD_AFTER - timedelta(seconds=5))
+    assert await survivor.deliver_due() == 0  # the holder may still be sending
+    clock.advance(timedelta(seconds=6))
+    assert await survivor.deliver_due() == 2
+    assert [text for _, text, _ in adapter.sent] == ["Neues Ticket Nr. 1", "Neues Ticket Nr. 2"]
+    assert clock.now() - leased[0].created_at < killed.LEASE  # long before the lease ran out

@@ -16,6 +16,7 @@ from bot.kernel.notices import Target
 from storage.models import Base, TicketRow
 from storage.repositories import (
     inbound,
+    instances,
     local_chat,
     outbox,
     platform_state,
@@ -489,3 +490,71 @@ async def test_a_failed_statement_never_shows_its_parameters(sessions: Sessions)
             await session.execute(query, {"body": secret})
     assert secret not in str(failure.value)
     assert "parameters hidden" in str(failure.value)
+
+
+async def test_a_dead_instances_leases_go_back_before_they_run_out(
+    sessions: Sessions, clock: FrozenClock
+) -> None:
+    """Repro (issue 14): notices leased by a killed process waited the whole 5-minute lease.
+    Now a row whose holder has not beaten for 30 s is free for the others."""
+    target, lease, dead_after = Target("local", "user", "anna"), timedelta(minutes=5), 30
+    start = clock.now()
+
+    async def claim(holder: str) -> list[int]:
+        now = clock.now()
+        async with sessions() as session, session.begin():
+            await instances.beat(session, instance_id=holder, now=now)
+            rows = await outbox.claim_due(
+                session,
+                platforms=["local"],
+                now=now,
+                lease=lease,
+                holder=holder,
+                alive_since=now - timedelta(seconds=dead_after),
+            )
+        return [row.payload["n"] for row in rows]
+
+    async with sessions() as session, session.begin():
+        for number in range(2):
+            await outbox.enqueue(session, target=target, payload={"n": number}, at=start)
+    assert await claim("killed") == [0, 1]
+    clock.advance(timedelta(seconds=20))
+    assert await claim("other") == []  # the holder may still be sending
+    clock.advance(timedelta(seconds=11))  # 31 s without a beat: the holder is gone
+    assert await claim("other") == [0, 1]
+    clock.advance(timedelta(seconds=31))
+    assert await claim("third") == [0, 1]  # "other" has not beaten since it claimed: gone too
+    async with sessions() as session, session.begin():
+        await instances.beat(session, instance_id="alive", now=clock.now())
+        await outbox.enqueue(session, target=target, payload={"n": 2}, at=clock.now())
+    clock.advance(timedelta(seconds=31))  # "third" is gone as well
+    assert await claim("alive") == [0, 1, 2]
+    clock.advance(timedelta(seconds=25))
+    async with sessions() as session, session.begin():
+        await instances.beat(session, instance_id="alive", now=clock.now())
+    clock.advance(timedelta(seconds=25))
+    assert await claim("fourth") == []  # "alive" beat 25 s ago
+
+
+async def test_rows_leased_without_a_holder_wait_for_their_lease(
+    sessions: Sessions, clock: FrozenClock
+) -> None:
+    """Rows leased before holders were recorded (an older version) keep the lease rule."""
+    target = Target("local", "user", "bert")
+    async with sessions() as session, session.begin():
+        await outbox.enqueue(session, target=target, payload={"n": 0}, at=clock.now())
+        await outbox.claim_due(
+            session, platforms=["local"], now=clock.now(), lease=timedelta(minutes=5)
+        )
+    clock.advance(timedelta(minutes=1))
+    now = clock.now()
+    async with sessions() as session, session.begin():
+        rows = await outbox.claim_due(
+            session,
+            platforms=["local"],
+            now=now,
+            lease=timedelta(minutes=5),
+            holder="new",
+            alive_since=now - timedelta(seconds=30),
+        )
+    assert rows == []
