@@ -263,7 +263,13 @@ class Router:
         running = await self._running(turn)
         prompt = await self.which.open_one(session, actor)
         if prompt is not None:
-            tickets = await self.which.asked_back_since(session, actor, running)
+            # The lines as they were shown (the dialog's step has not moved since); with the
+            # dialog gone, only the request the question was first about.
+            tickets = (
+                await self.which.asked_back_since(session, actor, running)
+                if running is not None
+                else [number for number in (prompt.ticket_id,) if number is not None]
+            )
             pick = await self.which.typed(session, actor, prompt, turn.text, tickets)
             return await self._carry_pick(turn, pick)
         if running is None or not self.which.may_ask(turn.text, running):
