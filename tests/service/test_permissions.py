@@ -110,5 +110,6 @@ async def test_command_permissions(
     else:
         assert len(refusals) == 1 and refusals[0].user_id == who, answer
         assert "Sehr unfreundlich" not in answer
-        polite = ("nur", "Mitarbeitende", "Leitungen", "Beschwerdemanagement")
+        # "nicht zeigen": a ticket the person may not see is not confirmed to exist
+        polite = ("nur", "Mitarbeitende", "Leitungen", "Beschwerdemanagement", "nicht zeigen")
         assert any(word in answer for word in polite), answer
