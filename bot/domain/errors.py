@@ -7,7 +7,7 @@ class HotlineError(Exception):
     """Base of every error the core reports to a user; `key` names a catalogue message."""
 
     key = "error.generic"
-    about_ticket = True  # False: its "id" names a workshop, not a ticket (audit log)
+    about_ticket = True  # False: its "id" names a workshop or proposal, not a ticket
 
     def __init__(self, detail: str = "", **args: object) -> None:
         super().__init__(detail or self.key)
@@ -114,18 +114,21 @@ class ProposalNotFound(HotlineError):
     """No proposal with that number."""
 
     key = "error.proposal_not_found"
+    about_ticket = False
 
 
 class ProposalState(HotlineError):
     """The proposal cannot be merged or scheduled in its current state."""
 
     key = "error.proposal_state"
+    about_ticket = False
 
 
 class WorkshopUnavailable(HotlineError):
     """A workshop that does not exist, has started, was cancelled, or is for other groups."""
 
     key = "error.workshop_unavailable"
+    about_ticket = False
 
 
 class WorkshopNotFound(HotlineError):
@@ -151,3 +154,4 @@ class QuestionnaireClosed(HotlineError):
     """No feedback form to fill in for this workshop (not attended, done, or closed)."""
 
     key = "error.questionnaire_closed"
+    about_ticket = False

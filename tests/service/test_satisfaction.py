@@ -99,7 +99,8 @@ async def test_the_requester_can_reopen_instead(hotline: Harness) -> None:
     [
         (REQUESTER, "/bewertung {id} 7", "mit einer Zahl von 1 bis 5"),
         (REQUESTER, "/bewertung {id} gut", "mit einer Zahl von 1 bis 5"),
-        ("schule.mond", "/bewertung {id} 5", "nur Ihre eigenen Anliegen"),  # not the requester
+        # not the requester: another person's number is not even confirmed to exist
+        ("schule.mond", "/bewertung {id} 5", "nicht zu Ihren Anliegen"),
     ],
 )
 async def test_bad_ratings_are_answered_politely(

@@ -182,7 +182,7 @@ async def test_complaint_goes_to_complaint_managers_only(hotline: Harness) -> No
         assert secret in texts(await hotline.dm(manager))
     ordinary_agent = "bk.schmidt"
     refused = texts(await hotline.say(ordinary_agent, f"/status {ticket_id}"))
-    assert secret not in refused and "nur" in refused
+    assert secret not in refused and "nicht zeigen" in refused  # not even confirmed to exist
     assert secret not in texts(await hotline.say(ordinary_agent, "/queue"))
     manager_queue = texts(await hotline.say("bk.berger", "/queue"))
     assert f"Nr. {ticket_id}" in manager_queue and secret not in manager_queue
