@@ -67,6 +67,7 @@ class Shell:
         self.color = out.isatty()
         self._showing = asyncio.Lock()  # the poller and a typed line must not print twice
         self._unsent: list[Inbound] = []  # typed while the database could not take them
+        self._sending = asyncio.Lock()
         channels = [
             t.channels["local"] for t in config.teams_of("local", user_id) if "local" in t.channels
         ]
@@ -96,21 +97,23 @@ class Shell:
 
     async def send_waiting(self) -> int:
         """Send what waits: lines journalled by an earlier run of this user's shell (killed
-        mid-turn), then lines typed while the database was away. Returns how many went."""
-        sent = 0
-        async with self.engine.sessions() as session:  # read, then let go before the turns
-            journalled = [
-                _inbound_of(row)
-                for row in await local_chat.typed_waiting(session, user_id=self.user_id)
-            ]
-        for inbound in journalled:
-            await self._handle(inbound, journalled=True)
-            sent += 1
-        while self._unsent:
-            await self._handle(self._unsent[0], journalled=False)
-            self._unsent.pop(0)
-            sent += 1
-        return sent
+        mid-turn), then lines typed while the database was away. Returns how many went.
+        One round at a time: the poller and a typed line must not send the same line."""
+        async with self._sending:
+            sent = 0
+            async with self.engine.sessions() as session:  # read, let go before the turns
+                journalled = [
+                    _inbound_of(row)
+                    for row in await local_chat.typed_waiting(session, user_id=self.user_id)
+                ]
+            for inbound in journalled:
+                await self._handle(inbound, journalled=True)
+                sent += 1
+            while self._unsent:
+                await self._handle(self._unsent[0], journalled=False)
+                self._unsent.pop(0)
+                sent += 1
+            return sent
 
     async def _handle(self, inbound: Inbound, *, journalled: bool) -> None:
         if not journalled:
