@@ -12,15 +12,11 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from bot.domain.errors import ConcurrentUpdate
 from bot.kernel.clock import FrozenClock
-from bot.kernel.notices import Target
 from storage.models import Base, TicketRow
 from storage.repositories import (
     inbound,
-    instances,
     local_chat,
-    outbox,
     platform_state,
-    prompts,
     sent_messages,
     tickets,
 )
@@ -82,77 +78,6 @@ async def test_old_inbound_events_are_pruned(sessions: Sessions, clock: FrozenCl
             session, platform="x", event_id="1", received_at=clock.now()
         )
     assert pruned == 1 and fresh
-
-
-async def test_outbox_claims_leases_and_delivers(sessions: Sessions, clock: FrozenClock) -> None:
-    target = Target("local", "user", "anna")
-    async with sessions() as session, session.begin():
-        for number in range(3):
-            await outbox.enqueue(session, target=target, payload={"n": number}, at=clock.now())
-    async with sessions() as session, session.begin():
-        rows = await outbox.claim_due(
-            session, platforms=["local"], now=clock.now(), lease=timedelta(minutes=1), limit=2
-        )
-        claimed = [row.payload["n"] for row in rows]
-        ids = [row.id for row in rows]
-    assert claimed == [0, 1]
-    async with sessions() as session, session.begin():
-        leased_again = await outbox.claim_due(
-            session, platforms=["local"], now=clock.now(), lease=timedelta(minutes=1)
-        )
-        assert [row.payload["n"] for row in leased_again] == [2]
-        await outbox.mark_delivered(session, outbox_id=ids[0], at=clock.now(), message_ref="m1")
-        await outbox.mark_failed(
-            session, outbox_id=ids[1], error="boom", retry_at=clock.now() + timedelta(seconds=30)
-        )
-    clock.advance(timedelta(minutes=2))
-    async with sessions() as session, session.begin():
-        again = await outbox.claim_due(
-            session, platforms=["local"], now=clock.now(), lease=timedelta(minutes=1)
-        )
-        assert sorted(row.payload["n"] for row in again) == [1, 2]
-        assert {row.payload["n"]: row.attempts for row in again}[1] == 1
-        assert await outbox.pending_count(session) == 2
-
-
-async def test_outbox_platform_filter_and_dedupe_key(
-    sessions: Sessions, clock: FrozenClock
-) -> None:
-    async with sessions() as session, session.begin():
-        for _ in range(2):
-            await outbox.enqueue(
-                session,
-                target=Target("matrix", "channel", "!room:x"),
-                payload={"a": 1},
-                at=clock.now(),
-                dedupe_key="reminder:7:first_response",
-            )
-        await outbox.enqueue(
-            session, target=Target("local", "user", "anna"), payload={}, at=clock.now()
-        )
-    async with sessions() as session, session.begin():
-        rows = await outbox.claim_due(
-            session, platforms=["matrix"], now=clock.now(), lease=timedelta(minutes=1)
-        )
-        assert len(rows) == 1
-        assert await outbox.pending_count(session, platform="local") == 1
-
-
-async def test_failed_for_good_is_not_retried(sessions: Sessions, clock: FrozenClock) -> None:
-    async with sessions() as session, session.begin():
-        await outbox.enqueue(
-            session, target=Target("local", "user", "a"), payload={}, at=clock.now()
-        )
-    async with sessions() as session, session.begin():
-        (row,) = await outbox.claim_due(
-            session, platforms=["local"], now=clock.now(), lease=timedelta(minutes=1)
-        )
-        await outbox.mark_failed(session, outbox_id=row.id, error="gone", retry_at=None)
-    clock.advance(timedelta(days=1))
-    async with sessions() as session, session.begin():
-        assert not await outbox.claim_due(
-            session, platforms=["local"], now=clock.now(), lease=timedelta(minutes=1)
-        )
 
 
 async def test_dialog_state_compare_and_set(sessions: Sessions, clock: FrozenClock) -> None:
@@ -372,114 +297,6 @@ async def test_a_card_posted_anew_is_repointed_at_its_new_post(
     assert (card.message_ref, card.choices) == ("1700000000002", {"ids": ["resolve:1"]})
 
 
-async def test_open_prompts_are_answered_once(sessions: Sessions, clock: FrozenClock) -> None:
-    """Typed answers go to the newest prompt still open for typing; a prompt closes once."""
-    now = clock.now()
-    async with sessions() as session, session.begin():
-        older = await prompts.open_prompt(
-            session,
-            platform="local",
-            user_id="anna",
-            kind="rating",
-            ticket_id=1,
-            at=now,
-            typed_until=now + timedelta(minutes=30),
-        )
-        newer = await prompts.open_prompt(
-            session,
-            platform="local",
-            user_id="anna",
-            kind="rating",
-            ticket_id=2,
-            at=now + timedelta(minutes=1),
-            typed_until=now + timedelta(minutes=31),
-        )
-        await prompts.open_prompt(
-            session,
-            platform="local",
-            user_id="bert",
-            kind="rating",
-            ticket_id=3,
-            at=now,
-            typed_until=now + timedelta(minutes=30),
-        )
-    async with sessions() as session, session.begin():
-        found = await prompts.typed_candidates(
-            session, platform="local", user_id="anna", now=now + timedelta(minutes=2)
-        )
-        assert [row.id for row in found] == [newer.id, older.id]
-        late = await prompts.typed_candidates(
-            session, platform="local", user_id="anna", now=now + timedelta(minutes=30, seconds=1)
-        )
-        assert [row.id for row in late] == [newer.id]  # the older one is for buttons only now
-        assert await prompts.close_prompt(session, prompt_id=newer.id, outcome="answered", at=now)
-        assert not await prompts.close_prompt(session, prompt_id=newer.id, outcome="x", at=now)
-        assert (
-            await prompts.close_for_ticket(
-                session, kind="rating", ticket_id=1, outcome="reopened", at=now
-            )
-            == 1
-        )
-    async with sessions() as session:
-        closed = await prompts.get_prompt(session, prompt_id=newer.id)
-        assert closed is not None and closed.outcome == "answered" and closed.closed_at == now
-        assert (
-            await prompts.typed_candidates(session, platform="local", user_id="anna", now=now) == []
-        )
-        assert await prompts.get_prompt(session, prompt_id=10**12) is None
-
-
-async def test_a_persons_questions_of_one_kind_are_found_and_closed_together(
-    sessions: Sessions, clock: FrozenClock
-) -> None:
-    """The running dialog's questions: the newest open one, and all closed when it moves on;
-    a held message comes back as it was written."""
-    now = clock.now()
-    held = "Kostenstelle 4711 – äöü ß\nzweite Zeile " + "x" * 3000
-    async with sessions() as session, session.begin():
-        ids = []
-        for user, kind, minute in (
-            ("anna", "dialog", 0),
-            ("anna", "dialog", 1),
-            ("bert", "dialog", 2),
-        ):
-            row = await prompts.open_prompt(
-                session,
-                platform="local",
-                user_id=user,
-                kind=kind,
-                ticket_id=None,
-                at=now + timedelta(minutes=minute),
-                typed_until=now + timedelta(minutes=30),
-            )
-            ids.append(row.id)
-        which = await prompts.open_prompt(
-            session,
-            platform="local",
-            user_id="anna",
-            kind="which",
-            ticket_id=7,
-            at=now,
-            typed_until=now + timedelta(minutes=30),
-            held_text=held,
-        )
-    async with sessions() as session, session.begin():
-        latest = await prompts.latest_open(session, platform="local", user_id="anna", kind="dialog")
-        assert latest is not None and latest.id == ids[1]
-        closed = await prompts.close_all(
-            session, platform="local", user_id="anna", kind="dialog", outcome="moved_on", at=now
-        )
-        assert closed == 2
-        assert (
-            await prompts.latest_open(session, platform="local", user_id="anna", kind="dialog")
-            is None
-        )
-        bert = await prompts.latest_open(session, platform="local", user_id="bert", kind="dialog")
-        assert bert is not None and bert.id == ids[2]
-        kept = await prompts.get_prompt(session, prompt_id=which.id)
-        assert kept is not None and kept.closed_at is None and kept.held_text == held
-
-
 async def test_a_failed_statement_never_shows_its_parameters(sessions: Sessions) -> None:
     """Repro (issue 14): a failing statement printed its parameters (the user's message, an
     outbox payload) into the ERROR log through the exception's text."""
@@ -490,71 +307,3 @@ async def test_a_failed_statement_never_shows_its_parameters(sessions: Sessions)
             await session.execute(query, {"body": secret})
     assert secret not in str(failure.value)
     assert "parameters hidden" in str(failure.value)
-
-
-async def test_a_dead_instances_leases_go_back_before_they_run_out(
-    sessions: Sessions, clock: FrozenClock
-) -> None:
-    """Repro (issue 14): notices leased by a killed process waited the whole 5-minute lease.
-    Now a row whose holder has not beaten for 30 s is free for the others."""
-    target, lease, dead_after = Target("local", "user", "anna"), timedelta(minutes=5), 30
-    start = clock.now()
-
-    async def claim(holder: str) -> list[int]:
-        now = clock.now()
-        async with sessions() as session, session.begin():
-            await instances.beat(session, instance_id=holder, now=now)
-            rows = await outbox.claim_due(
-                session,
-                platforms=["local"],
-                now=now,
-                lease=lease,
-                holder=holder,
-                alive_since=now - timedelta(seconds=dead_after),
-            )
-        return [row.payload["n"] for row in rows]
-
-    async with sessions() as session, session.begin():
-        for number in range(2):
-            await outbox.enqueue(session, target=target, payload={"n": number}, at=start)
-    assert await claim("killed") == [0, 1]
-    clock.advance(timedelta(seconds=20))
-    assert await claim("other") == []  # the holder may still be sending
-    clock.advance(timedelta(seconds=11))  # 31 s without a beat: the holder is gone
-    assert await claim("other") == [0, 1]
-    clock.advance(timedelta(seconds=31))
-    assert await claim("third") == [0, 1]  # "other" has not beaten since it claimed: gone too
-    async with sessions() as session, session.begin():
-        await instances.beat(session, instance_id="alive", now=clock.now())
-        await outbox.enqueue(session, target=target, payload={"n": 2}, at=clock.now())
-    clock.advance(timedelta(seconds=31))  # "third" is gone as well
-    assert await claim("alive") == [0, 1, 2]
-    clock.advance(timedelta(seconds=25))
-    async with sessions() as session, session.begin():
-        await instances.beat(session, instance_id="alive", now=clock.now())
-    clock.advance(timedelta(seconds=25))
-    assert await claim("fourth") == []  # "alive" beat 25 s ago
-
-
-async def test_rows_leased_without_a_holder_wait_for_their_lease(
-    sessions: Sessions, clock: FrozenClock
-) -> None:
-    """Rows leased before holders were recorded (an older version) keep the lease rule."""
-    target = Target("local", "user", "bert")
-    async with sessions() as session, session.begin():
-        await outbox.enqueue(session, target=target, payload={"n": 0}, at=clock.now())
-        await outbox.claim_due(
-            session, platforms=["local"], now=clock.now(), lease=timedelta(minutes=5)
-        )
-    clock.advance(timedelta(minutes=1))
-    now = clock.now()
-    async with sessions() as session, session.begin():
-        rows = await outbox.claim_due(
-            session,
-            platforms=["local"],
-            now=now,
-            lease=timedelta(minutes=5),
-            holder="new",
-            alive_since=now - timedelta(seconds=30),
-        )
-    assert rows == []
