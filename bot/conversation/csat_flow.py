@@ -135,13 +135,14 @@ class CsatFlow:
 
     async def _asked_back_since(self, session: AsyncSession, actor: Actor, since: datetime) -> bool:
         """Whether one of the requester's tickets was asked back after `since`."""
-        waiting = await ticket_repo.waiting_tickets_of(
+        newer = await ticket_repo.asked_back_after(
             session,
             platform=actor.platform,
             requester_id=actor.user_id,
             status=TicketStatus.WAITING_FOR_CUSTOMER.value,
+            moment=since,
         )
-        return any(row.paused_at is not None and row.paused_at > since for row in waiting)
+        return bool(newer)
 
     async def _stale(
         self, session: AsyncSession, prompt: OpenPromptRow, ticket_id: int, loc: str

@@ -65,21 +65,17 @@ class WhichPrompt:
         self.clock = clock
 
     async def asked_back_since(
-        self, session: AsyncSession, actor: Actor, dialog: StoredDialog | None
+        self, session: AsyncSession, actor: Actor, dialog: StoredDialog
     ) -> list[int]:
-        """The requester's tickets asked back after the running dialog's latest step (with
-        no dialog running any more: every ticket that waits for their answer)."""
-        waiting = await ticket_repo.waiting_tickets_of(
+        """The requester's tickets asked back after the running dialog's latest step."""
+        newer = await ticket_repo.asked_back_after(
             session,
             platform=actor.platform,
             requester_id=actor.user_id,
             status=TicketStatus.WAITING_FOR_CUSTOMER.value,
+            moment=dialog.updated_at,
         )
-        return [
-            row.id
-            for row in waiting
-            if dialog is None or (row.paused_at is not None and row.paused_at > dialog.updated_at)
-        ][:MAX_TICKETS]
+        return newer[:MAX_TICKETS]
 
     @staticmethod
     def may_ask(text: str, dialog: StoredDialog | None) -> bool:

@@ -71,6 +71,24 @@ async def waiting_tickets_of(
     return (await session.scalars(query)).all()
 
 
+async def asked_back_after(
+    session: AsyncSession, *, platform: str, requester_id: str, status: str, moment: datetime
+) -> list[int]:
+    """The requester's tickets in `status` (waiting for their answer) that were asked after
+    `moment`, oldest number first: the questions back newer than some other question."""
+    query = (
+        select(TicketRow.id)
+        .where(
+            TicketRow.requester_platform == platform,
+            TicketRow.requester_id == requester_id,
+            TicketRow.status == status,
+            TicketRow.paused_at > moment,
+        )
+        .order_by(TicketRow.id)
+    )
+    return list((await session.scalars(query)).all())
+
+
 async def due_before(
     session: AsyncSession, *, moment: datetime, limit: int = 500
 ) -> Sequence[TicketRow]:
