@@ -183,7 +183,9 @@ class ReplyFlow:
         """Give `text` to the ticket: its answer if it waits for one, else an addition."""
         ticket = await self.service.get(session, ticket_id)
         if ticket.status == WAITING:
-            await self.service.customer_reply(session, ticket_id=ticket.id, actor=actor, text=text)
+            await self.service.customer_reply(
+                session, ticket_id=ticket.id, actor=actor, text=text, followed=follow
+            )
         else:
             await self.service.add_info(session, ticket_id=ticket.id, actor=actor, text=text)
         if follow:

@@ -154,9 +154,17 @@ class TicketService(TicketServiceBase):
         return ticket
 
     async def customer_reply(
-        self, session: AsyncSession, *, ticket_id: int, actor: Actor, text: str
+        self,
+        session: AsyncSession,
+        *,
+        ticket_id: int,
+        actor: Actor,
+        text: str,
+        followed: bool = True,
     ) -> TicketRow:
-        """The requester answered a question back: the clock resumes, the assignee hears of it."""
+        """The requester answered a question back: the clock resumes, the assignee hears of it.
+        `followed`: their further messages go to this ticket (no other dialog holds the chat),
+        which the thanks then says."""
         ticket = await self.get(session, ticket_id)
         self._require_requester(ticket, actor)
         before = self._move(ticket, Action.CUSTOMER_REPLY)
@@ -164,7 +172,8 @@ class TicketService(TicketServiceBase):
         deadlines.resume_clocks(self.config, ticket, now)
         data = {"text": text}
         await self._record(session, ticket, Action.CUSTOMER_REPLY, before, actor, None, data)
-        await self._tell(session, ticket, "ticket.reply_received")
+        thanks = "ticket.reply_received" if followed else "ticket.reply_received_dialog_goes_on"
+        await self._tell(session, ticket, thanks)
         await self._update_card(session, ticket)
         if ticket.assignee is not None:
             dm = feedback.to_staff(

@@ -79,6 +79,9 @@ async def test_a_text_after_a_newer_question_back_is_held_and_asked_about(
     assert (await hotline.ticket(first)).status == "waiting_for_customer"
     answered = await hotline.say(REQUESTER, action_id=button(asked, f"which:reply:{first}"))
     assert "nicht verstanden" not in texts(answered)
+    # The request being written keeps the chat: the thanks does not promise to add more to it.
+    assert "Ihre laufende Eingabe geht weiter" in texts(answered)
+    assert "Weitere Nachrichten ergänze ich" not in texts(answered)
     assert await replies(hotline, first) == ["Kostenstelle 4711"]
     assert (await hotline.ticket(first)).status != "waiting_for_customer"
     stale = texts(await hotline.say(REQUESTER, action_id=button(asked, "which:dialog")))
