@@ -100,6 +100,8 @@ def build_app(
     if "teams" in platforms:
         from adapters.teams.adapter import TeamsAdapter
         from adapters.teams.settings import teams_settings
+        from adapters.teams.spool import Spool
 
-        adapters["teams"] = TeamsAdapter(teams_settings(config), sessions, clock)
+        spool = Spool(data_dir(environ) / "teams-spool")  # kept while the database is away
+        adapters["teams"] = TeamsAdapter(teams_settings(config), sessions, clock, spool=spool)
     return app

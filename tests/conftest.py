@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -20,6 +20,7 @@ from bot.config.model import OrgConfig
 from bot.kernel.clock import FrozenClock
 from storage.engine import make_engine, make_sessionmaker
 from storage.migrate import upgrade
+from tests.private_postgres import PrivatePostgres, binaries, private_postgres
 
 BERLIN = ZoneInfo("Europe/Berlin")
 PG_URL_ENV = "HOTLINE_TEST_PG_URL"
@@ -115,3 +116,16 @@ async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[As
 def sessions(db: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """Sessions on the parametrized database."""
     return make_sessionmaker(db)
+
+
+@pytest.fixture(scope="module")
+def private_pg() -> Iterator[PrivatePostgres]:
+    """A PostgreSQL server of the module's own, which its tests may stop and start (the
+    shared one must never stop). Skips where the server binaries are missing; CI fails."""
+    if binaries() is None:
+        reason = "no PostgreSQL server binaries (apt-get install postgresql) for outage tests"
+        if os.environ.get(PG_REQUIRED_ENV) == "1":
+            pytest.fail(reason, pytrace=False)
+        pytest.skip(reason)
+    with private_postgres() as server:
+        yield server

@@ -12,8 +12,8 @@ An event whose handling fails is tried again (from the table, with backoff), but
 forever: events are handled in order, so one that always fails would hold up everybody's.
 After MAX_ATTEMPTS failures in a row (counted in memory) it is given up: marked done and,
 in the same transaction, the sender is apologised to through the outbox (`give_up`); an
-error names the event. That write needs the database, so while the database is away
-nothing is given up: the handling and the give-up fail alike and are simply retried.
+error names the event. Failures because the database is away do not count: the event is
+not at fault, and it is tried again every second until the database is back.
 """
 
 from __future__ import annotations
@@ -26,12 +26,14 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from storage.outage import is_unavailable
 from storage.repositories import inbox
 
 log = logging.getLogger(__name__)
 Handler = Callable[[dict[str, Any]], Awaitable[None]]
 GiveUp = Callable[[AsyncSession, dict[str, Any], int], Awaitable[None]]
 RETRY_SECONDS = 1.0
+OUTAGE_RETRY_SECONDS = 1.0  # while the database is away: its return is noticed this soon
 MAX_ATTEMPTS = 5  # failures of one event before it is given up (about 15 s of backoff)
 RESCAN_SECONDS = 5.0  # the table is read again after this long without a wake-up
 MARK_DELAY = 0.2  # seconds before handled events are marked done
@@ -86,13 +88,20 @@ class InboxWorker:
                 await self.drain()
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.exception("handling the inbox failed; retrying in %.0f s", delay)
+            except Exception as error:
                 self._fresh.clear()  # all stored: the table has them
                 self._rescan = True
+                self._wake.set()
+                if is_unavailable(error):  # look again soon: replies wait for the database
+                    log.warning(
+                        "database unavailable; handling the inbox again in %.0f s",
+                        OUTAGE_RETRY_SECONDS,
+                    )
+                    await asyncio.sleep(OUTAGE_RETRY_SECONDS)
+                    continue
+                log.exception("handling the inbox failed; retrying in %.0f s", delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 30.0)
-                self._wake.set()
                 continue
             delay = RETRY_SECONDS
 
@@ -120,7 +129,9 @@ class InboxWorker:
                 await self.handle(payload)
             except asyncio.CancelledError:
                 raise
-            except Exception:
+            except Exception as error:
+                if is_unavailable(error):  # not the event's fault: it does not count
+                    raise
                 attempts = self._attempts.get(event_id, 0) + 1
                 self._attempts[event_id] = attempts
                 if attempts < MAX_ATTEMPTS:

@@ -42,6 +42,7 @@ from adapters.matrix.rooms import RoomDirectory
 from adapters.matrix.undecrypted import STATE_KEY, UndecryptedEvents, Waiting, enqueue_unreadable
 from bot.kernel.clock import Clock
 from bot.kernel.notices import Target
+from storage.outage import StoreUnavailable, is_unavailable
 from storage.repositories import inbox, platform_state
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,7 @@ SYNC_TOKEN = "sync_token"
 TOKEN_SAVE_SECONDS = 30.0
 BACKFILL_PAGES = 20  # of 100 events: at most 2,000 events per room and sync
 MAX_DELAY = 60.0  # seconds between attempts while the homeserver fails
+OUTAGE_RETRY_SECONDS = 1.0  # while the database is away
 
 
 class SyncLoop:
@@ -125,6 +127,10 @@ class SyncLoop:
                 await self._store(response, process_timeline=True)
             except asyncio.CancelledError:
                 raise
+            except StoreUnavailable:  # the same events come again with the same token
+                log.warning("database unavailable; syncing again in %.0f s", OUTAGE_RETRY_SECONDS)
+                await asyncio.sleep(OUTAGE_RETRY_SECONDS)
+                continue
             except (aiohttp.ClientError, OSError, TimeoutError) as error:  # the server is away
                 wait = backoff_delay(delay, error)  # HomeserverError: retry_after_ms counts
                 log.warning("sync failed (%s); retrying in %.1f s", error, wait)
@@ -251,6 +257,29 @@ class SyncLoop:
         ):
             self.since = response.next_batch
             return
+        try:
+            await self._write(response, payloads, waiting_changed, gaps_changed)
+        except Exception as error:  # told apart from the homeserver's OSErrors: polled often
+            if is_unavailable(error):
+                raise StoreUnavailable("sync not stored") from error
+            raise
+        self.since = response.next_batch
+        self._saved_at = time.monotonic()
+        if waiting_changed:
+            self.undecrypted.changed = False
+        if gaps_changed:
+            self.gaps.changed = False
+        if payloads:
+            self.on_stored(payloads)
+
+    async def _write(
+        self,
+        response: SyncResponse,
+        payloads: list[dict[str, Any]],
+        waiting_changed: bool,
+        gaps_changed: bool,
+    ) -> None:
+        """The events, the waiting lists and the token that moves past them: one transaction."""
         async with self.sessions() as session, session.begin():
             for payload in payloads:
                 await inbox.put(
@@ -283,14 +312,6 @@ class SyncLoop:
                 value=response.next_batch,
                 at=self.clock.now(),
             )
-        self.since = response.next_batch
-        self._saved_at = time.monotonic()
-        if waiting_changed:
-            self.undecrypted.changed = False
-        if gaps_changed:
-            self.gaps.changed = False
-        if payloads:
-            self.on_stored(payloads)
 
     def _token_due(self, response: SyncResponse) -> bool:
         """Whether a sync without events to store must still write its token: the first

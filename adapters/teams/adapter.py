@@ -10,6 +10,7 @@ never wrote to the bot (which needs the tenant id).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from typing import Any
@@ -34,16 +35,19 @@ from adapters.teams.parse import (
 )
 from adapters.teams.references import ReferenceStore
 from adapters.teams.settings import TeamsSettings
+from adapters.teams.spool import KeptActivities, Spool
 from adapters.teams.turns import TurnRunner
 from bot.delivery import DeliveryError, InboundHandler
 from bot.kernel.clock import Clock
 from bot.kernel.notices import Notice, Target
+from storage.outage import is_unavailable
 from storage.repositories import sent_messages
 
 log = logging.getLogger(__name__)
 DEFAULT_REFERENCE = "ref:default"
 DEFAULT_FIELDS = ("service_url", "tenant_id", "bot_id", "bot_name")
 NO_TENANT_RETRY_SECONDS = 300
+RETRY_AFTER_SECONDS = 10  # asked of the caller when an activity can be neither run nor kept
 
 
 # msrest's Model.deserialize, without building a new Deserializer (a scan of every
@@ -66,6 +70,10 @@ def _malformed(body: dict[str, Any]) -> str | None:
     return None
 
 
+def _accepted(body: dict[str, Any]) -> web.Response:
+    return web.Response(status=201 if body.get("type") == "message" else 200)
+
+
 def _json(raw: bytes) -> Any:
     """The request body as JSON; None when it is not JSON at all."""
     try:
@@ -84,6 +92,8 @@ class TeamsAdapter:
         settings: TeamsSettings,
         sessions: async_sessionmaker[AsyncSession],
         clock: Clock,
+        *,
+        spool: Spool | None = None,
     ) -> None:
         self.settings = settings
         self.sessions = sessions
@@ -93,6 +103,9 @@ class TeamsAdapter:
         self.validator: TokenValidator | None = None
         self.turns = TurnRunner(settings.app_id, settings.app_password)
         self.references = ReferenceStore(sessions, clock)
+        # Without a spool, an activity that finds the database away is answered 503.
+        self.kept = KeptActivities(spool, self._turn) if spool is not None else None
+        self._replayer: asyncio.Task[None] | None = None
         self._on_inbound: InboundHandler | None = None
         self._runner: web.AppRunner | None = None
         app_id = "" if settings.anonymous else settings.app_id
@@ -127,12 +140,18 @@ class TeamsAdapter:
             )
             self.validator = TokenValidator(auth, self.http)
             self.validator.prefetch()  # the first request need not wait for Microsoft's keys
+        if self.kept is not None:
+            self._replayer = asyncio.create_task(self.kept.run(), name="teams-spool")
 
     async def stop(self) -> None:
         """Stop serving and close connections."""
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        if self._replayer is not None:
+            self._replayer.cancel()
+            await asyncio.gather(self._replayer, return_exceptions=True)
+            self._replayer = None
         if self.validator is not None:
             await self.validator.close()
         if self.http is not None:
@@ -181,8 +200,28 @@ class TeamsAdapter:
         async def turn(_context: TurnContext) -> None:
             await self._turn(body)  # the JSON as received: no msrest serialize round trip
 
-        await self.turns.run(activity, claims, turn)
-        return web.Response(status=201 if body.get("type") == "message" else 200)
+        if self.kept is not None and self.kept.waiting:  # in order, behind what waits
+            return self._keep(body)
+        try:
+            await self.turns.run(activity, claims, turn)
+        except Exception as error:
+            if not is_unavailable(error):
+                raise
+            return self._keep(body)
+        return _accepted(body)
+
+    def _keep(self, body: dict[str, Any]) -> web.Response:
+        """The database is away (or activities kept earlier wait): keep this one on disk
+        and acknowledge it; without a spool, or when the disk refuses, ask for a retry."""
+        if self.kept is not None:
+            try:
+                self.kept.keep(body)
+            except OSError as error:
+                log.error("database unavailable and the spool refused an activity: %s", error)
+            else:
+                log.warning("database unavailable: an activity is kept, answered when it is back")
+                return _accepted(body)
+        return web.Response(status=503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
 
     async def _turn(self, activity: dict[str, Any]) -> None:
         await self._remember(activity)

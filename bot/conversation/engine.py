@@ -31,6 +31,7 @@ from bot.service import notify
 from bot.service.actors import Actor
 from bot.service.tickets import TicketService
 from dialogs.commands import is_command
+from storage.outage import StoreUnavailable, is_unavailable
 from storage.repositories import audit
 from storage.repositories import inbound as inbound_repo
 from storage.repositories.dialog_states import ConversationKey
@@ -70,7 +71,10 @@ class Engine:
 
     async def handle(self, inbound: Inbound) -> bool:
         """Process one inbound event exactly once; False if it was a duplicate, or not a
-        platform's (an id longer than any platform gives: dropped alike on every store)."""
+        platform's (an id longer than any platform gives: dropped alike on every store).
+
+        Raises StoreUnavailable, and apologises for nothing, when the database cannot be
+        reached: the event is not handled, and the adapter keeps it for later."""
         too_long = oversized_ids(inbound)
         if too_long:
             log.warning(
@@ -87,7 +91,9 @@ class Engine:
             except (ConcurrentUpdate, IntegrityError):
                 log.info("lost a race on %s/%s, retrying", inbound.platform, inbound.event_id)
                 continue
-            except Exception:
+            except Exception as error:
+                if is_unavailable(error):  # not handled, not apologised for: keep it
+                    raise StoreUnavailable(inbound.event_id) from error
                 log.exception("inbound %s/%s failed", inbound.platform, inbound.event_id)
                 handled = await self._apologise(inbound)
             if handled:
@@ -152,7 +158,9 @@ class Engine:
                 )
                 notice = Notice(text=t("error.internal", actor.locale))
                 await notify.send(session, addressed(inbound, [notice]), at=self.clock.now())
-        except Exception:
+        except Exception as error:
+            if is_unavailable(error):
+                raise StoreUnavailable(inbound.event_id) from error
             log.exception(
                 "could not even apologise for %s; the platform may redeliver", inbound.event_id
             )

@@ -4,6 +4,8 @@ each event handed over once per process and nothing lost when handling fails."""
 from __future__ import annotations
 
 import asyncio
+import time
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select
@@ -13,6 +15,7 @@ from adapters.matrix import inbox_worker
 from adapters.matrix.inbox_worker import InboxWorker
 from bot.kernel.clock import FrozenClock
 from storage.models import InboxRow
+from storage.outage import StoreUnavailable
 from storage.repositories import inbox
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -44,16 +47,26 @@ async def done(sessions: Sessions) -> dict[str, bool]:
 
 
 class Engine:
-    """Records what it was handed; fails while `failing` is set."""
+    """Records what it was handed; raises `failing` while it is set."""
 
     def __init__(self) -> None:
         self.handled: list[str] = []
-        self.failing = False
+        self.calls = 0
+        self.failing: Exception | None = None
 
     async def __call__(self, payload: dict[str, Any]) -> None:
-        if self.failing:
-            raise OSError("database is locked")
+        self.calls += 1
+        if self.failing is not None:
+            raise self.failing
         self.handled.append(payload["inbound"]["event_id"])
+
+
+async def until(condition: Callable[[], bool], what: str) -> None:
+    """Wait (at most 10 s) until `condition` holds."""
+    deadline = time.monotonic() + 10
+    while not condition():
+        assert time.monotonic() < deadline, f"{what} not reached"
+        await asyncio.sleep(0.01)
 
 
 async def test_backlog_first_then_fresh_events_each_once_and_marked_later(
@@ -70,8 +83,10 @@ async def test_backlog_first_then_fresh_events_each_once_and_marked_later(
     await worker.drain()  # fresh, from memory
     assert engine.handled[-1] == "$next"
     assert (await done(sessions))["$next"] is False  # marked a moment later, off the answer's path
-    await asyncio.sleep(inbox_worker.MARK_DELAY + 0.2)
-    assert (await done(sessions))["$next"] is True
+    deadline = time.monotonic() + 10
+    while not (await done(sessions))["$next"]:
+        assert time.monotonic() < deadline, "$next never marked done"
+        await asyncio.sleep(0.02)
 
 
 async def test_a_failure_loses_nothing_and_doubles_nothing(
@@ -83,19 +98,48 @@ async def test_a_failure_loses_nothing_and_doubles_nothing(
     running = asyncio.create_task(worker.run())
     try:
         worker.stored(await store(sessions, clock, "$a"))
-        await asyncio.sleep(0.1)
-        engine.failing = True
+        await until(lambda: engine.handled == ["$a"], "$a handled")
+        engine.failing = RuntimeError("a broken turn")
         worker.stored(await store(sessions, clock, "$b", "$c"))
-        await asyncio.sleep(0.1)
+        await until(lambda: engine.calls >= 3, "a failed attempt and its retry")
         assert engine.handled == ["$a"]
-        engine.failing = False  # the retry reads the table: $b and $c, in order
-        await asyncio.sleep(0.5)
+        engine.failing = None  # the retry reads the table: $b and $c, in order
+        await until(lambda: len(engine.handled) == 3, "the retry")
         assert engine.handled == ["$a", "$b", "$c"]
     finally:
         running.cancel()
         await asyncio.gather(running, return_exceptions=True)
     await worker.close()
     assert await done(sessions) == {"$a": True, "$b": True, "$c": True}
+
+
+async def test_a_database_outage_never_gives_an_event_up(
+    sessions: Sessions, clock: FrozenClock, monkeypatch: Any
+) -> None:
+    """Failures because the database is away are not the event's: however many there are,
+    the event is handled once the database is back, and its sender gets no apology."""
+    monkeypatch.setattr(inbox_worker, "OUTAGE_RETRY_SECONDS", 0.01)
+    given_up: list[str] = []
+
+    async def give_up(_session: AsyncSession, payload: dict[str, Any], _attempts: int) -> None:
+        given_up.append(payload["inbound"]["event_id"])
+
+    engine = Engine()
+    engine.failing = StoreUnavailable("$kept")
+    worker = InboxWorker(sessions, "matrix", engine, give_up)
+    running = asyncio.create_task(worker.run())
+    try:
+        worker.stored(await store(sessions, clock, "$kept"))
+        attempts = 3 * inbox_worker.MAX_ATTEMPTS
+        await until(lambda: engine.calls >= attempts, f"{attempts} attempts")
+        engine.failing = None
+        await until(lambda: engine.handled == ["$kept"], "$kept handled")
+    finally:
+        running.cancel()
+        await asyncio.gather(running, return_exceptions=True)
+    await worker.close()
+    assert given_up == []
+    assert await done(sessions) == {"$kept": True}
 
 
 async def test_a_restart_hands_over_what_was_handled_but_not_marked(

@@ -160,7 +160,11 @@ class HotlineBot:
         bot.runtime.serve runs it; serve itself would take over SIGINT/SIGTERM)."""
         self.workdir.mkdir(parents=True, exist_ok=True)
         app = build_app(
-            config=self.config, url=self.database_url, clock=self.clock, platforms=("teams",)
+            config=self.config,
+            url=self.database_url,
+            clock=self.clock,
+            platforms=("teams",),
+            environ={"HOTLINE_DATA_DIR": str(self.workdir)},  # the spool lives here
         )
         self._app = app
         await upgrade(app.db)
