@@ -25,6 +25,7 @@ from bot.i18n import t
 from bot.kernel.clock import Clock, SystemClock
 from bot.kernel.notices import Inbound, Notice
 from storage.models import LocalTypedRow
+from storage.outage import is_unavailable
 from storage.repositories import local_chat
 
 POLL_SECONDS = 1.0
@@ -88,12 +89,34 @@ class Shell:
         )
         if inbound is not None:
             self._unsent.append(inbound)
+        await self.exchange()
+
+    async def exchange(self) -> None:
+        """Send what waits and show what arrived. If the database is gone, say that the
+        typed lines are kept (never a stack trace)."""
         try:
             await self.send_waiting()
             await self.show_new()
-        except Exception:  # e.g. the database is gone: say so, never a stack trace
-            log.exception("local chat turn failed")
-            self._print(Notice(text=t("local.kept", self.locale)), None)
+        except Exception as error:
+            if is_unavailable(error):
+                log.warning("database unavailable: %d typed lines wait", len(self._unsent))
+            else:
+                log.exception("local chat turn failed")
+            if self._unsent:
+                self._print(Notice(text=t("local.kept", self.locale)), None)
+
+    async def finish(self) -> None:
+        """The input has ended: lines still waiting for the database go out once it is back
+        (tried every POLL_SECONDS), with their answers; ending the input never drops one."""
+        while self._unsent:
+            await asyncio.sleep(POLL_SECONDS)
+            try:
+                await self.send_waiting()
+                await self.show_new()
+            except Exception as error:
+                if not is_unavailable(error):
+                    log.exception("local chat turn failed; %d lines not sent", len(self._unsent))
+                    return
 
     async def send_waiting(self) -> int:
         """Send what waits: lines journalled by an earlier run of this user's shell (killed
@@ -155,20 +178,19 @@ class Shell:
 
     async def run_script(self, lines: TextIO) -> None:
         """Non-interactive mode: one message per input line."""
-        await self.send_waiting()
-        await self.show_new()
+        await self.exchange()
         for line in lines:
             if line.strip():
                 self.out.write(f"> {line.strip()}\n")
             await self.say(line)
+        await self.finish()
 
     async def run_interactive(self) -> None:
         """Terminal mode: read lines while polling for new messages."""
         self.out.write(
             f"Hotline-Chat als {self.user_id}. Beenden mit Strg+D. /hilfe zeigt die Befehle.\n\n"
         )
-        await self.send_waiting()
-        await self.show_new()
+        await self.exchange()
         poller = asyncio.create_task(self._poll())
         loop = asyncio.get_running_loop()
         try:
@@ -179,6 +201,7 @@ class Shell:
                 await self.say(line)
         finally:
             poller.cancel()
+        await self.finish()
 
     async def _poll(self) -> None:
         while True:

@@ -101,13 +101,14 @@ class HotlineBot:
     # One clock for every start: a restart continues the test's day, never the real date.
     clock: Clock = field(default_factory=lambda: ShiftedClock.starting_at(world_day_start()))
     app: App | None = None
+    database_url: str | None = None  # None: a SQLite file in the data dir
     starts: int = 0
     _stop: asyncio.Event | None = None
     _task: asyncio.Task[None] | None = None
 
     @property
     def url(self) -> str:
-        return f"sqlite+aiosqlite:///{self.data_dir / 'hotline.db'}"
+        return self.database_url or f"sqlite+aiosqlite:///{self.data_dir / 'hotline.db'}"
 
     @property
     def adapter(self) -> MatrixAdapter:

@@ -90,6 +90,7 @@ async def make_world(
     encrypted_rooms: bool = False,
     join_team_rooms: bool = True,
     by_alias: bool = False,
+    database_url: str | None = None,
 ) -> World:
     """Register bot and agent, create the team rooms (bot invited), start the bot.
 
@@ -132,7 +133,7 @@ async def make_world(
         encrypt_direct_rooms=encrypted_dms,
     )
     set_env(TOKEN_ENV, bot_user.access_token)
-    bot = HotlineBot(config, data_dir)
+    bot = HotlineBot(config, data_dir, database_url=database_url)
     await bot.start()
     if join_team_rooms:
         for room_id in rooms.values():
