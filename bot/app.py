@@ -40,6 +40,7 @@ class App:
     sender: OutboxSender
     jobs: DeadlineJobs
     adapters: dict[str, Adapter] = field(default_factory=dict)
+    data_dir: Path | None = None  # where local state lives (the instance id, the Teams spool)
 
     async def close(self) -> None:
         """Stop adapters and close the database pool."""
@@ -86,7 +87,7 @@ def build_app(
         WorkshopJobs(config, sessions, clock),
         NewsletterDispatcher(config, sessions, clock),
     )
-    app = App(config, db, sessions, engine, sender, jobs, adapters)
+    app = App(config, db, sessions, engine, sender, jobs, adapters, data_dir(environ))
     if platforms is None:
         platforms = tuple(name for name, p in config.platforms.items() if p.enabled)
     if "local" in platforms:

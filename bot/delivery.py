@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.kernel.clock import Clock
 from bot.kernel.notices import Inbound, Notice, Target
+from storage.instance_id import InstanceId
 from storage.models import OutboxRow
 from storage.repositories import instances, outbox
 
@@ -77,6 +78,14 @@ class OutboxSender:
         self.stopping = False  # set by a graceful stop: finish the current row, release the rest
         self.instance_id = instance_id or uuid.uuid4().hex
         self._beaten_at: datetime | None = None
+        self._resume_before: datetime | None = None
+
+    def take_identity(self, identity: InstanceId) -> None:
+        """Lease under the instance's kept id. When it is `resumed`, the process that held it
+        before is dead (its lock was free), so the first beat takes back at once what that
+        process had leased, instead of waiting DEAD_AFTER for its heartbeat to age."""
+        self.instance_id = identity.value
+        self._resume_before = self.clock.now() + self.LEASE if identity.resumed else None
 
     async def beat(self) -> None:
         """Tell the other instances this one is alive (at most once per HEARTBEAT)."""
@@ -86,6 +95,13 @@ class OutboxSender:
         async with self.sessions() as session, session.begin():
             if self._beaten_at is None:  # starting: forget instances gone for a day
                 await instances.forget_before(session, moment=now - timedelta(days=1))
+                if self._resume_before is not None:  # leases from before: not this life's
+                    taken = await outbox.release_leases(
+                        session, holder=self.instance_id, leased_until_before=self._resume_before
+                    )
+                    if taken:
+                        log.warning("took back %d notices a crash left leased", taken)
+                    self._resume_before = None
             await instances.beat(session, instance_id=self.instance_id, now=now)
         self._beaten_at = now
 

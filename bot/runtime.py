@@ -10,6 +10,8 @@ import signal
 
 from bot.app import App
 from bot.delivery import OutboxSender
+from storage.instance_id import claim_instance_id
+from storage.outage import is_unavailable
 
 log = logging.getLogger(__name__)
 POLL_SECONDS = 1.0
@@ -22,8 +24,11 @@ async def deliver_forever(sender: OutboxSender, wake: asyncio.Event) -> None:
     while not sender.stopping:
         try:
             await sender.deliver_due()
-        except Exception:  # the database may be briefly unreachable: keep going
-            log.exception("outbox delivery round failed")
+        except Exception as error:  # the database may be briefly unreachable: keep going
+            if is_unavailable(error):
+                log.warning("database unavailable; outbox delivery waits for it")
+            else:
+                log.exception("outbox delivery round failed")
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(wake.wait(), timeout=POLL_SECONDS)
         wake.clear()
@@ -36,6 +41,9 @@ async def serve(app: App, stop: asyncio.Event | None = None) -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(signum, stop.set)
+    identity = claim_instance_id(app.data_dir) if app.data_dir is not None else None
+    if identity is not None:
+        app.sender.take_identity(identity)
     wake = asyncio.Event()
     app.engine.on_outbox = wake.set
     app.jobs.sweeper.on_outbox = wake.set
@@ -54,6 +62,8 @@ async def serve(app: App, stop: asyncio.Event | None = None) -> None:
         with contextlib.suppress(asyncio.CancelledError):
             await heartbeat
         await app.close()
+        if identity is not None:
+            identity.release()
 
 
 async def stop_delivery(

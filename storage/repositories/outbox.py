@@ -190,6 +190,24 @@ async def postpone(
     )
 
 
+async def release_leases(
+    session: AsyncSession, *, holder: str, leased_until_before: datetime
+) -> int:
+    """Free the pending rows `holder` leased until before `leased_until_before` (the leases
+    of its previous life, all of which end before the earliest this life can take)."""
+    result = await session.execute(
+        update(OutboxRow)
+        .where(
+            OutboxRow.status == PENDING,
+            OutboxRow.lease_holder == holder,
+            OutboxRow.lease_until < leased_until_before,
+        )
+        .values(lease_until=None, lease_holder=None)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 def _lease(leased_until: datetime | None) -> list[Any]:
     return [] if leased_until is None else [OutboxRow.lease_until == leased_until]
 

@@ -6,6 +6,7 @@ import asyncio
 import random
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -15,6 +16,7 @@ from adapters.local.adapter import LocalChatAdapter
 from bot.delivery import DeliveryError, InboundHandler, OutboxSender, backoff
 from bot.kernel.clock import FrozenClock
 from bot.kernel.notices import Notice, Target
+from storage.instance_id import claim_instance_id
 from storage.models import OutboxRow
 from storage.repositories import local_chat, outbox
 
@@ -301,3 +303,42 @@ async def test_a_killed_senders_batch_goes_out_within_seconds(
     assert await survivor.deliver_due() == 2
     assert [text for _, text, _ in adapter.sent] == ["Neues Ticket Nr. 1", "Neues Ticket Nr. 2"]
     assert clock.now() - leased[0].created_at < killed.LEASE  # long before the lease ran out
+
+
+async def test_a_restarted_instance_takes_back_its_own_leases_at_once(
+    sessions: Sessions, clock: FrozenClock, tmp_path: Path
+) -> None:
+    """The same instance started again (its id kept in the data directory) need not wait
+    DEAD_AFTER for its previous life: that life's leases go back at the first beat, while a
+    lease this life takes is never released by it."""
+    for text in ("Antwort 1", "Antwort 2"):
+        await _enqueue(sessions, clock, text)
+    first = claim_instance_id(tmp_path)
+    assert not first.resumed
+    await OutboxSender(sessions, {}, clock, instance_id=first.value).beat()  # alive
+    async with sessions() as session, session.begin():  # leased, then killed -9
+        await outbox.claim_due(
+            session,
+            platforms=["matrix"],
+            now=clock.now(),
+            lease=timedelta(minutes=5),
+            holder=first.value,
+        )
+    first.release()  # the process is gone: the lock on the id file with it
+    clock.advance(timedelta(seconds=1))  # the restart
+    again = claim_instance_id(tmp_path)
+    assert (again.value, again.resumed) == (first.value, True)
+    adapter = FlakyAdapter([])
+    restarted = OutboxSender(sessions, {"matrix": adapter}, clock)
+    restarted.take_identity(again)
+    assert await restarted.deliver_due() == 2  # no DEAD_AFTER wait
+    assert [text for _, text, _ in adapter.sent] == ["Antwort 1", "Antwort 2"]
+    again.release()
+
+
+def test_a_live_instance_id_is_never_shared(tmp_path: Path) -> None:
+    held = claim_instance_id(tmp_path)
+    second = claim_instance_id(tmp_path)  # a second shell on the same data directory
+    assert second.value != held.value and not second.resumed
+    held.release()
+    assert claim_instance_id(tmp_path).value == held.value
