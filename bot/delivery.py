@@ -79,6 +79,10 @@ class OutboxSender:
         self.instance_id = instance_id or uuid.uuid4().hex
         self._beaten_at: datetime | None = None
         self._resume_before: datetime | None = None
+        # What a round cut off by the database left behind, settled at the next round:
+        self._unrecorded: dict[int, tuple[datetime | None, str | None]] = {}  # sent, not marked
+        self._orphans: dict[int, datetime | None] = {}  # leased, never tried: hand back
+        self._lost_claims: list[datetime] = []  # lease ends of claims whose commit failed
 
     def take_identity(self, identity: InstanceId) -> None:
         """Lease under the instance's kept id. When it is `resumed`, the process that held it
@@ -122,8 +126,34 @@ class OutboxSender:
         delivered = 0
         batch = batch or self.BATCH
         await self.beat()  # the shell and the CLI deliver without the beating task
+        await self._settle()
         while True:
-            now = self.clock.now()
+            claimed = await self._claim(batch, address)
+            if not claimed:
+                return delivered
+            chains: dict[Target, list[_Claimed]] = {}
+            for row in claimed:
+                chains.setdefault(row.target, []).append(row)
+            unsettled = {row.id: row.leased_until for row in claimed}
+            results = await asyncio.gather(
+                *(self._deliver_chain(chain, unsettled) for chain in chains.values()),
+                return_exceptions=True,
+            )
+            for result in results:  # every chain has finished; now report what broke
+                if isinstance(result, BaseException):
+                    self._orphans.update(
+                        (key, lease)
+                        for key, lease in unsettled.items()
+                        if key not in self._unrecorded
+                    )
+                    raise result
+                delivered += result
+            if len(claimed) < batch or self.stopping:
+                return delivered
+
+    async def _claim(self, batch: int, address: str | None) -> list[_Claimed]:
+        now = self.clock.now()
+        try:
             async with self.sessions() as session, session.begin():
                 rows = await outbox.claim_due(
                     session,
@@ -135,24 +165,36 @@ class OutboxSender:
                     holder=self.instance_id,
                     alive_since=now - self.DEAD_AFTER,
                 )
-                claimed = [_Claimed.of(row) for row in rows]
-            if not claimed:
-                return delivered
-            chains: dict[Target, list[_Claimed]] = {}
-            for row in claimed:
-                chains.setdefault(row.target, []).append(row)
-            results = await asyncio.gather(
-                *(self._deliver_chain(chain) for chain in chains.values()), return_exceptions=True
-            )
-            for result in results:  # every chain has finished; now report what broke
-                if isinstance(result, BaseException):
-                    raise result
-                delivered += result
-            if len(claimed) < batch or self.stopping:
-                return delivered
+                return [_Claimed.of(row) for row in rows]
+        except Exception:  # the commit may have happened: its leases end exactly then
+            self._lost_claims.append(now + self.LEASE)
+            raise
 
-    async def _deliver_chain(self, rows: list[_Claimed]) -> int:
-        """One recipient's rows in order; after a failure the rest wait for the failed one."""
+    async def _settle(self) -> None:
+        """After a round the database cut off: record the sends it could not record (never
+        send them again), and hand back the rows it had leased but not tried, instead of
+        leaving them leased for the whole LEASE while this instance lives on."""
+        if not (self._unrecorded or self._orphans or self._lost_claims):
+            return
+        now = self.clock.now()
+        async with self.sessions() as session, session.begin():
+            for key, (lease, ref) in self._unrecorded.items():
+                await outbox.mark_delivered(
+                    session, outbox_id=key, at=now, message_ref=ref, leased_until=lease
+                )
+            for key, lease in self._orphans.items():
+                await outbox.postpone(session, outbox_id=key, until=now, leased_until=lease)
+            for lease_end in self._lost_claims:
+                await outbox.release_claim(session, holder=self.instance_id, lease_until=lease_end)
+        self._unrecorded.clear()
+        self._orphans.clear()
+        self._lost_claims.clear()
+
+    async def _deliver_chain(
+        self, rows: list[_Claimed], unsettled: dict[int, datetime | None]
+    ) -> int:
+        """One recipient's rows in order; after a failure the rest wait for the failed one.
+        Each row whose outcome is recorded leaves `unsettled`."""
         delivered = 0
         blocked = False
         retry_at: datetime | None = None
@@ -165,6 +207,7 @@ class OutboxSender:
                 ok, retry_at = await self._deliver_one(row)
                 delivered += int(ok)
                 blocked = not ok
+            unsettled.pop(row.id, None)
         return delivered
 
     async def _deliver_one(self, row: _Claimed) -> tuple[bool, datetime | None]:
@@ -176,14 +219,18 @@ class OutboxSender:
         except Exception as error:  # an adapter bug must not lose the notice
             log.exception("delivery of outbox row %s failed", row.id)
             return False, await self._failed(row, repr(error), None, False)
-        async with self.sessions() as session, session.begin():
-            await outbox.mark_delivered(
-                session,
-                outbox_id=row.id,
-                at=self.clock.now(),
-                message_ref=ref,
-                leased_until=row.leased_until,
-            )
+        try:
+            async with self.sessions() as session, session.begin():
+                await outbox.mark_delivered(
+                    session,
+                    outbox_id=row.id,
+                    at=self.clock.now(),
+                    message_ref=ref,
+                    leased_until=row.leased_until,
+                )
+        except Exception:  # sent: it must never go out again, only be recorded
+            self._unrecorded[row.id] = (row.leased_until, ref)
+            raise
         return True, None
 
     async def _failed(

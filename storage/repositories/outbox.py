@@ -208,6 +208,22 @@ async def release_leases(
     return int(getattr(result, "rowcount", 0) or 0)
 
 
+async def release_claim(session: AsyncSession, *, holder: str, lease_until: datetime) -> int:
+    """Free the rows one claim of `holder` leased (their lease ends at `lease_until`): the
+    claim's commit failed, so its sender never learned which rows they were."""
+    result = await session.execute(
+        update(OutboxRow)
+        .where(
+            OutboxRow.status == PENDING,
+            OutboxRow.lease_holder == holder,
+            OutboxRow.lease_until == lease_until,
+        )
+        .values(lease_until=None, lease_holder=None)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 def _lease(leased_until: datetime | None) -> list[Any]:
     return [] if leased_until is None else [OutboxRow.lease_until == leased_until]
 
