@@ -91,7 +91,10 @@ class TicketRow(Base):
 
 
 class TicketEventRow(Base):
-    """One line of a ticket's audit trail: who, when, what, from which platform."""
+    """One line of a ticket's audit trail: who, when, what, from which platform, and for whom.
+
+    `audience` (bot/domain/audience.py) says who may read the event, all of it: staff-only
+    words never sit in a requester-audience event but in an event of their own."""
 
     __tablename__ = "ticket_events"
 
@@ -104,7 +107,7 @@ class TicketEventRow(Base):
     actor_platform: Mapped[str] = mapped_column(String(16))
     actor_id: Mapped[str] = mapped_column(String(255))
     actor_person: Mapped[str | None] = mapped_column(String(128))
-    public: Mapped[bool] = mapped_column(Boolean, default=True)
+    audience: Mapped[str] = mapped_column(String(24))
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 

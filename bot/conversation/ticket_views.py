@@ -7,6 +7,7 @@ asker's direct chat, since a ticket's details never belong in a channel.
 
 from __future__ import annotations
 
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.config.model import OrgConfig
@@ -14,6 +15,7 @@ from bot.conversation.command_table import ticket_of
 from bot.conversation.turn import Turn
 from bot.domain.errors import NotAllowed
 from bot.domain.lifecycle import OPEN_STATUSES
+from bot.escalation.messages import SYSTEM_PLATFORM
 from bot.i18n import t
 from bot.i18n.formatting import format_deadline, format_moment
 from bot.kernel.clock import Clock
@@ -24,9 +26,10 @@ from bot.service.actors import Actor, display_name
 from bot.service.permissions import Role
 from bot.service.tickets import TicketService
 from dialogs.commands import Command
-from storage.models import TicketRow
-from storage.repositories import proposals
+from storage.models import TicketEventRow, TicketRow
+from storage.repositories import proposals, trail
 from storage.repositories import tickets as repo
+from storage.repositories.trail import RequesterEvent
 
 
 class TicketViews:
@@ -69,29 +72,20 @@ class TicketViews:
         return [Notice(title=t("cmd.mine_title", loc), text="\n".join(lines), channel_safe=False)]
 
     async def history(self, turn: Turn, command: Command) -> list[Notice]:
-        """A ticket's audit trail: requesters see what was public, staff also internal notes
-        and the reasons given between staff (a handoff's "Grund" is never the requester's)."""
+        """A ticket's audit trail. Staff who may work on it see every event; anyone else
+        (its requester) sees only the requester's trail, read through the one query that
+        selects nothing else (a handoff's reason, a note, an escalation never reach it)."""
         session, actor, ticket_id = turn.session, turn.actor, ticket_of(command)
         ticket = await self.service.get(session, ticket_id)
         if not permissions.may_view(self.config, actor, ticket):
             raise NotAllowed("may not view", id=ticket_id)
-        staff = permissions.worker_on(self.config, actor, ticket) is not None
         loc = actor.locale
-        lines = []
-        for event in await repo.ticket_events(session, ticket_id=ticket_id):
-            if not (event.public or staff):
-                continue
-            who = (
-                display_name(self.config, event.actor_person)
-                if event.actor_person
-                else (t("fact.requester", loc))
-            )
-            line = t(f"history.{event.action}", loc)
-            text = event.data.get("text") or (event.data.get("reason") if staff else None)
-            if text:
-                line += f": {literal(str(text))}"
-            moment = format_moment(event.at, loc, self.tz)
-            lines.append(f"{moment} · {literal(who)} · {line}")
+        if permissions.worker_on(self.config, actor, ticket) is not None:
+            events = await trail.ticket_events(session, ticket_id=ticket_id)
+            lines = [self._staff_line(event, loc) for event in events]
+        else:
+            mine = await trail.requester_events(session, ticket_id=ticket_id)
+            lines = [self._requester_line(event, loc) for event in mine]
         notice = Notice(
             title=t("cmd.history_title", loc, id=ticket_id),
             text="\n".join(lines),
@@ -174,6 +168,29 @@ class TicketViews:
             ticket_id=ticket.id,
             channel_safe=False,  # a ticket's details go to the asker's DM, never a channel
         )
+
+    def _requester_line(self, event: RequesterEvent, loc: str) -> str:
+        if event.staff_person:
+            who = display_name(self.config, event.staff_person)
+        else:
+            who = t("fact.requester" if event.by_requester else "fact.hotline_bot", loc)
+        return self._line(event.at, who, t(f"history.{event.action}", loc), event.text, loc)
+
+    def _staff_line(self, event: TicketEventRow, loc: str) -> str:
+        if event.actor_person:
+            who = display_name(self.config, event.actor_person)
+        elif event.actor_platform == SYSTEM_PLATFORM:
+            who = t("fact.hotline_bot", loc)
+        else:
+            who = t("fact.requester", loc)
+        about = event.data.get("about")  # a note with an action's staff-only words
+        key = f"history.note_about.{about}" if about else f"history.{event.action}"
+        text = event.data.get("text")
+        return self._line(event.at, who, t(key, loc), None if text is None else str(text), loc)
+
+    def _line(self, at: datetime, who: str, what: str, text: str | None, loc: str) -> str:
+        said = f": {literal(text)}" if text else ""
+        return f"{format_moment(at, loc, self.tz)} · {literal(who)} · {what}{said}"
 
     def _requester(self, ticket: TicketRow, viewer: Actor) -> str:
         roles = permissions.roles_of(self.config, viewer)

@@ -26,7 +26,8 @@ class TicketStatus(StrEnum):
 
 
 class Action(StrEnum):
-    """Everything that can happen to a ticket; each appends one audit event."""
+    """Everything that can happen to a ticket; each appends one audit event (and staff-only
+    words given with it, such as a handoff's reason, one note more: bot/domain/audience.py)."""
 
     QUEUE = "queue"
     CLAIM = "claim"

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config.model import Person
+from bot.domain.audience import EventAudience, internal
 from bot.domain.lifecycle import Action
 from bot.escalation.messages import SYSTEM_PLATFORM, SweepMessages
 from bot.escalation.plan import Item, deadlines
@@ -22,7 +23,7 @@ from bot.service.actors import Actor
 from bot.service.ticket_base import TicketServiceBase
 from storage.models import TicketRow
 from storage.repositories import escalation as steps_repo
-from storage.repositories import tickets as tickets_repo
+from storage.repositories import trail
 
 SWEEP_ACTOR = Actor(platform=SYSTEM_PLATFORM, user_id="deadline-sweep", display_name="Hotline-Bot")
 
@@ -90,7 +91,7 @@ class DeadlineActions(TicketServiceBase):
                 notify.channel_targets(self.config, self.config.team(ticket.team_id)), notice
             )
             to = {"channel": ticket.team_id}
-        await self._audit(session, ticket, Action.REMIND, item, quiet, to)
+        await self._audit(session, ticket, Action.REMIND, item, quiet, to, leads=False)
 
     async def _notify_lead(
         self, session: AsyncSession, ticket: TicketRow, item: Item, send: _Sender, *, quiet: bool
@@ -108,7 +109,8 @@ class DeadlineActions(TicketServiceBase):
             await send(
                 self._people(team.lead_people()), self.messages.breach_lead(ticket, now, due)
             )
-        await self._audit(session, ticket, Action.REMIND, item, quiet, {"leads": ticket.team_id})
+        to = {"leads": ticket.team_id}
+        await self._audit(session, ticket, Action.REMIND, item, quiet, to, leads=True)
 
     async def _escalate(
         self, session: AsyncSession, ticket: TicketRow, item: Item, send: _Sender, *, quiet: bool
@@ -121,7 +123,7 @@ class DeadlineActions(TicketServiceBase):
             ticket.escalated_at, ticket.escalation_repeats = now, 0
             ticket.escalation_acked_at = ticket.escalation_acked_by = None
             ticket.escalation_step = item.step.id if item.step else None
-        events = await tickets_repo.ticket_events(session, ticket_id=ticket.id)
+        events = await trail.ticket_events(session, ticket_id=ticket.id)  # for the leads
         deadline = item.step.deadline if item.step else None
         notice = self.messages.escalation(
             ticket,
@@ -137,7 +139,7 @@ class DeadlineActions(TicketServiceBase):
             channel = notify.channel_targets(self.config, team)
             await send(channel, self.messages.escalation_channel(ticket))
         data = {"level": ticket.escalation_level, "repeat": item.repeat}
-        await self._audit(session, ticket, Action.ESCALATE, item, quiet, data)
+        await self._audit(session, ticket, Action.ESCALATE, item, quiet, data, leads=True)
 
     async def _release(self, session: AsyncSession, ticket: TicketRow, send: _Sender) -> None:
         """The claim lease ran out: back to the queue, a handover note, a word to the claimer."""
@@ -145,8 +147,17 @@ class DeadlineActions(TicketServiceBase):
         since = ticket.worked_at or ticket.updated_at
         before = self._move(ticket, Action.UNCLAIM)
         ticket.assignee = None
-        data = {"was": previous, "reason": "claim_lease"}
-        await self._record(session, ticket, Action.UNCLAIM, before, SWEEP_ACTOR, None, data)
+        data = {"was": previous, "reason": "claim_lease"}  # the requester hears of it, too
+        await self._record(
+            session,
+            ticket,
+            Action.UNCLAIM,
+            before,
+            SWEEP_ACTOR,
+            None,
+            data,
+            audience=EventAudience.REQUESTER,
+        )
         await self._tell(session, ticket, "ticket.unclaimed")
         if not ticket.confidential:
             note = self.messages.lease_channel_note(ticket, previous, since)
@@ -164,11 +175,16 @@ class DeadlineActions(TicketServiceBase):
         item: Item,
         quiet: bool,
         data: dict[str, Any],
+        *,
+        leads: bool,
     ) -> None:
+        """A sweep step's event: for the team (a reminder) or the leads (a breach notice, an
+        escalation); a complaint's for its managers. Never the requester's."""
         step = item.step.id if item.step else item.kind
         details = {"step": step, "missed": quiet, **data}
+        audience = internal(confidential=ticket.confidential, leads=leads)
         await self._record(
-            session, ticket, action, ticket.status, SWEEP_ACTOR, None, details, public=False
+            session, ticket, action, ticket.status, SWEEP_ACTOR, None, details, audience=audience
         )
 
     def escalation_readers(self, ticket: TicketRow) -> tuple[Person, ...]:

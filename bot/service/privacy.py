@@ -15,9 +15,8 @@ from bot.domain.lifecycle import OPEN_STATUSES, TicketStatus
 from bot.kernel.clock import Clock
 from bot.workshops.service import WorkshopService
 from storage.models import TicketRow
-from storage.repositories import audit, newsletter, satisfaction, workshops
+from storage.repositories import audit, newsletter, satisfaction, trail, workshops
 from storage.repositories import privacy as repo
-from storage.repositories import tickets as tickets_repo
 
 TRANSPORT_DAYS = 30  # delivered notices and raw inbound events: copies, kept for a month
 SYSTEM = "system"
@@ -194,7 +193,8 @@ class PrivacyService:
             await seats.fill_seats(session, row)
 
     async def _ticket(self, session: AsyncSession, ticket: TicketRow) -> dict[str, Any]:
-        events = await tickets_repo.ticket_events(session, ticket_id=ticket.id)
+        # The requester's trail only: what staff wrote among themselves is not theirs.
+        events = await trail.requester_events(session, ticket_id=ticket.id)
         rating = await satisfaction.rating_of(session, ticket_id=ticket.id)
         return {
             "id": ticket.id,
@@ -206,11 +206,7 @@ class PrivacyService:
             "description": ticket.description,
             "reference": ticket.reference,
             "anonymous_complaint": ticket.anonymous,
-            "history": [
-                {"at": _iso(e.at), "action": e.action, "text": e.data.get("text")}
-                for e in events
-                if e.public
-            ],
+            "history": [{"at": _iso(e.at), "action": e.action, "text": e.text} for e in events],
             "rating": None
             if rating is None
             else {"score": rating.score, "comment": rating.comment},

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
 from bot.config.model import OrgConfig, Person
+from bot.domain.audience import EventAudience, internal
 from bot.domain.errors import ConcurrentUpdate, NotAllowed, NotYourRequest, TicketNotFound
 from bot.domain.lifecycle import Action, TicketStatus, next_status
 from bot.escalation import plan
@@ -19,6 +20,7 @@ from bot.service.actors import Actor
 from bot.sla.calendar import WorkingCalendar
 from storage.models import TicketRow
 from storage.repositories import tickets as repo
+from storage.repositories import trail
 
 
 class TicketServiceBase:
@@ -73,14 +75,15 @@ class TicketServiceBase:
         person: Person | None,
         data: dict[str, Any],
         *,
-        public: bool = True,
+        audience: EventAudience,
     ) -> None:
+        """Append the action's event for `audience`: `data` must hold nothing beyond it."""
         worked = person is not None and action is not Action.ACKNOWLEDGE
         if worked or action in (Action.CLAIM, Action.CUSTOMER_REPLY):
             ticket.worked_at = self.clock.now()  # activity: the claim lease starts again
         self._reschedule(ticket)
         await self._flush(session)
-        await repo.append_event(
+        await trail.append_event(
             session,
             ticket_id=ticket.id,
             at=self.clock.now(),
@@ -90,8 +93,36 @@ class TicketServiceBase:
             actor_platform=actor.platform,
             actor_id=actor.user_id,
             actor_person=None if person is None else person.id,
-            public=public,
+            audience=audience,
             data=data,
+        )
+
+    async def _staff_note(
+        self,
+        session: AsyncSession,
+        ticket: TicketRow,
+        actor: Actor,
+        person: Person,
+        *,
+        about: Action,
+        text: str,
+    ) -> None:
+        """Staff-only words given with an action (a handoff's reason): a note of their own
+        for the team (a complaint's managers), right after the action's event."""
+        if not text:
+            return
+        await trail.append_event(
+            session,
+            ticket_id=ticket.id,
+            at=self.clock.now(),
+            action=Action.NOTE.value,
+            from_status=ticket.status,
+            to_status=ticket.status,
+            actor_platform=actor.platform,
+            actor_id=actor.user_id,
+            actor_person=person.id,
+            audience=internal(confidential=ticket.confidential),
+            data={"text": text, "about": about.value},
         )
 
     def _reschedule(self, ticket: TicketRow) -> None:

@@ -3,7 +3,9 @@
 Each operation checks the state machine and the actor's role, moves the SLA clocks,
 appends to the audit trail, and writes the resulting notices into the outbox, all in the
 caller's session. The caller commits; the outbox sender delivers afterwards. User text
-enters notices only through `literal`, so it can never inject markup.
+enters notices only through `literal`, so it can never inject markup. Each event names
+its audience (bot/domain/audience.py): an action's own event is the requester's and holds
+only what they may see; staff-only words go into a note of their own (`_staff_note`).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.domain.audience import EventAudience, internal
 from bot.domain.errors import (
     AlreadyAcknowledged,
     AlreadyClaimed,
@@ -34,6 +37,8 @@ from bot.service.ticket_base import TicketServiceBase
 from storage.models import TicketRow
 from storage.repositories import prompts
 from storage.repositories import tickets as repo
+
+REQUESTER = EventAudience.REQUESTER  # the action's own event: the requester sees it
 
 
 class TicketService(TicketServiceBase):
@@ -69,7 +74,9 @@ class TicketService(TicketServiceBase):
         before = self._move(ticket, Action.QUEUE)
         deadlines.start_clocks(self.config, ticket, now)
         data = {"team": team.id, "anonymous": ticket.anonymous}
-        await self._record(session, ticket, Action.QUEUE, before, requester, None, data)
+        await self._record(
+            session, ticket, Action.QUEUE, before, requester, None, data, audience=REQUESTER
+        )
         await self._tell(
             session, ticket, "ticket.queued_complaint" if ticket.confidential else "ticket.queued"
         )
@@ -87,7 +94,9 @@ class TicketService(TicketServiceBase):
         now = self.clock.now()
         deadlines.record_first_response(ticket, now)
         deadlines.touch_update_clock(self.config, ticket, now)
-        await self._record(session, ticket, Action.CLAIM, before, actor, person, {})
+        await self._record(
+            session, ticket, Action.CLAIM, before, actor, person, {}, audience=REQUESTER
+        )
         await self._tell(session, ticket, "ticket.claimed", agent=person.display_name)
         await self._update_card(session, ticket)
         return ticket
@@ -97,8 +106,9 @@ class TicketService(TicketServiceBase):
         ticket, person = await self._for_worker(session, ticket_id, actor)
         before = self._move(ticket, Action.UNCLAIM)
         previous, ticket.assignee = ticket.assignee, None
+        data = {"was": previous}  # whom the requester was told had it
         await self._record(
-            session, ticket, Action.UNCLAIM, before, actor, person, {"was": previous}
+            session, ticket, Action.UNCLAIM, before, actor, person, data, audience=REQUESTER
         )
         await self._tell(session, ticket, "ticket.unclaimed")
         await self._update_card(session, ticket)
@@ -126,8 +136,11 @@ class TicketService(TicketServiceBase):
         if ticket.paused_at is not None:  # handed off while waiting: the clocks run again
             deadlines.resume_clocks(self.config, ticket, self.clock.now())
         deadlines.restart_reaction(self.config, ticket, self.clock.now())
-        data = {"from_team": source.id, "to_team": target.id, "reason": reason}
-        await self._record(session, ticket, Action.HANDOFF, before, actor, person, data)
+        data = {"from_team": source.id, "to_team": target.id}
+        await self._record(
+            session, ticket, Action.HANDOFF, before, actor, person, data, audience=REQUESTER
+        )
+        await self._staff_note(session, ticket, actor, person, about=Action.HANDOFF, text=reason)
         await self._tell(session, ticket, "ticket.handed_off", level=int(target.level))
         await self._update_card(session, ticket, channel_team=source.id, card=source_card)
         locale = self.config.default_locale
@@ -148,7 +161,10 @@ class TicketService(TicketServiceBase):
         deadlines.record_first_response(ticket, now)
         deadlines.touch_update_clock(self.config, ticket, now)  # a public reply
         deadlines.pause_clocks(self.config, ticket, now)
-        await self._record(session, ticket, Action.ASK, before, actor, person, {"text": question})
+        data = {"text": question}  # sent to the requester
+        await self._record(
+            session, ticket, Action.ASK, before, actor, person, data, audience=REQUESTER
+        )
         await self._tell(session, ticket, "ticket.asked", question=literal(question))
         await self._update_card(session, ticket)
         return ticket
@@ -171,7 +187,9 @@ class TicketService(TicketServiceBase):
         now = self.clock.now()
         deadlines.resume_clocks(self.config, ticket, now)
         data = {"text": text}
-        await self._record(session, ticket, Action.CUSTOMER_REPLY, before, actor, None, data)
+        await self._record(
+            session, ticket, Action.CUSTOMER_REPLY, before, actor, None, data, audience=REQUESTER
+        )
         thanks = "ticket.reply_received" if followed else "ticket.reply_received_dialog_goes_on"
         await self._tell(session, ticket, thanks)
         await self._update_card(session, ticket)
@@ -190,8 +208,9 @@ class TicketService(TicketServiceBase):
         ticket = await self.get(session, ticket_id)
         self._require_requester(ticket, actor)
         before = self._move(ticket, Action.CUSTOMER_INFO)
+        data = {"text": text}
         await self._record(
-            session, ticket, Action.CUSTOMER_INFO, before, actor, None, {"text": text}
+            session, ticket, Action.CUSTOMER_INFO, before, actor, None, data, audience=REQUESTER
         )
         await self._tell(session, ticket, "ticket.info_added")
         if ticket.assignee is not None:
@@ -214,7 +233,10 @@ class TicketService(TicketServiceBase):
         ticket.resolved_at = now
         deadlines.record_first_response(ticket, now)
         deadlines.stop_clocks(ticket)
-        await self._record(session, ticket, Action.RESOLVE, before, actor, person, {"text": answer})
+        data = {"text": answer}  # sent to the requester
+        await self._record(
+            session, ticket, Action.RESOLVE, before, actor, person, data, audience=REQUESTER
+        )
         await self._tell(session, ticket, "ticket.resolved", answer=literal(answer))
         target = feedback.requester_target(ticket)
         question = await satisfaction.ask(session, ticket, now)
@@ -239,7 +261,13 @@ class TicketService(TicketServiceBase):
             outcome="reopened",
             at=self.clock.now(),
         )
-        await self._record(session, ticket, Action.REOPEN, before, actor, person, {"text": reason})
+        # The requester's own reason is theirs to see; a staff member's is for staff.
+        data = {"text": reason} if person is None else {}
+        await self._record(
+            session, ticket, Action.REOPEN, before, actor, person, data, audience=REQUESTER
+        )
+        if person is not None:
+            await self._staff_note(session, ticket, actor, person, about=Action.REOPEN, text=reason)
         await self._tell(session, ticket, "ticket.reopened")
         await self._post_card(session, ticket, note=literal(reason))
         return ticket
@@ -251,7 +279,9 @@ class TicketService(TicketServiceBase):
         before = self._move(ticket, Action.CLOSE)
         ticket.closed_at = self.clock.now()
         deadlines.stop_clocks(ticket)
-        await self._record(session, ticket, Action.CLOSE, before, actor, person, {})
+        await self._record(
+            session, ticket, Action.CLOSE, before, actor, person, {}, audience=REQUESTER
+        )
         return ticket
 
     async def withdraw(self, session: AsyncSession, *, ticket_id: int, actor: Actor) -> TicketRow:
@@ -261,7 +291,9 @@ class TicketService(TicketServiceBase):
         before = self._move(ticket, Action.WITHDRAW)
         ticket.closed_at = self.clock.now()
         deadlines.stop_clocks(ticket)
-        await self._record(session, ticket, Action.WITHDRAW, before, actor, None, {})
+        await self._record(
+            session, ticket, Action.WITHDRAW, before, actor, None, {}, audience=REQUESTER
+        )
         await self._tell(session, ticket, "ticket.withdrawn")
         await self._update_card(session, ticket)
         return ticket
@@ -273,7 +305,10 @@ class TicketService(TicketServiceBase):
         ticket, person = await self._for_worker(session, ticket_id, actor)
         before = self._move(ticket, Action.NOTE)
         data = {"text": text}
-        await self._record(session, ticket, Action.NOTE, before, actor, person, data, public=False)
+        audience = internal(confidential=ticket.confidential)
+        await self._record(
+            session, ticket, Action.NOTE, before, actor, person, data, audience=audience
+        )
         return ticket
 
     async def acknowledge(
@@ -297,7 +332,8 @@ class TicketService(TicketServiceBase):
         before = self._move(ticket, Action.ACKNOWLEDGE)
         ticket.escalation_acked_at, ticket.escalation_acked_by = self.clock.now(), person.id
         data = {"level": ticket.escalation_level}
+        audience = internal(confidential=ticket.confidential, leads=True)
         await self._record(
-            session, ticket, Action.ACKNOWLEDGE, before, actor, person, data, public=False
+            session, ticket, Action.ACKNOWLEDGE, before, actor, person, data, audience=audience
         )
         return ticket

@@ -1,15 +1,14 @@
-"""Tickets and their audit trail. Functions never commit: the caller owns the transaction."""
+"""Tickets (the audit trail is in trail.py). Never commits: the caller owns the transaction."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import TicketEventRow, TicketRow
+from storage.models import TicketRow
 
 
 async def add_ticket(session: AsyncSession, *, row: TicketRow) -> TicketRow:
@@ -98,48 +97,6 @@ async def due_before(
         .where(TicketRow.next_due_at <= moment)
         .order_by(TicketRow.next_due_at)
         .limit(limit)
-    )
-    return (await session.scalars(query)).all()
-
-
-async def append_event(
-    session: AsyncSession,
-    *,
-    ticket_id: int,
-    at: datetime,
-    action: str,
-    from_status: str | None,
-    to_status: str,
-    actor_platform: str,
-    actor_id: str,
-    actor_person: str | None,
-    public: bool,
-    data: dict[str, Any],
-) -> TicketEventRow:
-    """Append one line to the ticket's audit trail."""
-    row = TicketEventRow(
-        ticket_id=ticket_id,
-        at=at,
-        action=action,
-        from_status=from_status,
-        to_status=to_status,
-        actor_platform=actor_platform,
-        actor_id=actor_id,
-        actor_person=actor_person,
-        public=public,
-        data=data,
-    )
-    session.add(row)
-    await session.flush()
-    return row
-
-
-async def ticket_events(session: AsyncSession, *, ticket_id: int) -> Sequence[TicketEventRow]:
-    """The audit trail of a ticket, oldest first."""
-    query = (
-        select(TicketEventRow)
-        .where(TicketEventRow.ticket_id == ticket_id)
-        .order_by(TicketEventRow.at, TicketEventRow.id)
     )
     return (await session.scalars(query)).all()
 

@@ -217,9 +217,11 @@ async def asked(hotline: Harness, made: Made, _user: str) -> None:
 
 
 async def noted(hotline: Harness, made: Made, user: str) -> None:
-    """The ticket's newest event is the user's internal note."""
+    """The ticket's newest event is the user's internal note, for the team (a complaint's
+    for its managers)."""
     last = (await hotline.events(made.ticket))[-1]
-    assert (last.action, last.actor_id, last.public) == ("note", user, False)
+    staff = "complaint_managers" if (await stored(hotline, made)).confidential else "team"
+    assert (last.action, last.actor_id, last.audience) == ("note", user, staff)
 
 
 async def resolved(hotline: Harness, made: Made, _user: str) -> None:

@@ -1,5 +1,7 @@
 """Every ticket action writes exactly one audit event: the right action, from and to status,
-the acting platform user (and the staff member behind them), and the moment it happened.
+the acting platform user (and the staff member behind them), the moment it happened, and
+its audience. Staff-only words given with an action (a handoff's reason, a staff member's
+reason for reopening) are one more event: a note for the team, right after it.
 
 The action is done through the engine, as a user would (a command, or the requester's
 reply typed into the chat); the set-up goes through the ticket service. SQLite and
@@ -35,8 +37,15 @@ class Case:
     text: str  # {t}: the ticket number
     from_status: str
     to_status: str
-    public: bool = True
+    audience: str = "requester"
     data: tuple[tuple[str, object], ...] = ()  # entries the event's data must hold
+    note: str | None = None  # the staff-only words that must follow in a team note
+    id: str = ""  # the case's name when the action is not enough
+
+    @property
+    def name(self) -> str:
+        """The parametrize id."""
+        return self.id or self.action
 
     @property
     def person(self) -> str | None:
@@ -54,7 +63,8 @@ CASES = (
         "/handoff {t} ccc SRM-Frage",
         "claimed",
         "queued",
-        data=(("from_team", "haushalt"), ("to_team", "ccc"), ("reason", "SRM-Frage")),
+        data=(("from_team", "haushalt"), ("to_team", "ccc"), ("reason", None)),
+        note="SRM-Frage",
     ),
     Case(
         "ask",
@@ -81,7 +91,7 @@ CASES = (
         "/note {t} intern: Rücksprache",
         "claimed",
         "claimed",
-        public=False,
+        audience="team",
         data=(("text", "intern: Rücksprache"),),
     ),
     Case(
@@ -103,13 +113,24 @@ CASES = (
         data=(("text", "Geld ist nicht da"),),
     ),
     Case(
+        "reopen",
+        "resolved",
+        AGENT,
+        "/reopen {t} Kollegin hat falsch gebucht",
+        "resolved",
+        "reopened",
+        data=(("text", None),),
+        note="Kollegin hat falsch gebucht",
+        id="reopen_by_staff",
+    ),
+    Case(
         "acknowledge",
         "escalated",
         LEAD,
         "/ack {t}",
         "queued",
         "queued",
-        public=False,
+        audience="leads",
         data=(("level", 1),),
     ),
 )
@@ -124,7 +145,7 @@ async def prepare(hotline: Harness, state: str) -> int:
     return ticket_id
 
 
-@pytest.mark.parametrize("case", CASES, ids=[case.action for case in CASES])
+@pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
 async def test_each_action_leaves_exactly_one_event(
     case: Case, config: OrgConfig, sessions: Sessions, clock: FrozenClock
 ) -> None:
@@ -136,7 +157,7 @@ async def test_each_action_leaves_exactly_one_event(
     after = await hotline.events(ticket_id)
     assert [event.id for event in after[: len(before)]] == [event.id for event in before]
     new = after[len(before) :]
-    assert [event.action for event in new] == [case.action]
+    assert [event.action for event in new] == [case.action] + ["note"] * (case.note is not None)
     event = new[0]
     assert (event.from_status, event.to_status) == (case.from_status, case.to_status)
     assert (event.actor_platform, event.actor_id, event.actor_person) == (
@@ -145,9 +166,17 @@ async def test_each_action_leaves_exactly_one_event(
         case.person,
     )
     assert event.at == clock.now()
-    assert event.public is case.public
+    assert event.audience == case.audience
     for key, value in case.data:
         assert event.data.get(key) == value, (key, event.data)
+    if case.note is not None:
+        note = new[1]
+        assert (note.audience, note.data) == ("team", {"text": case.note, "about": case.action})
+        assert (note.actor_person, note.at, note.to_status) == (
+            case.person,
+            clock.now(),
+            case.to_status,
+        )
     ticket = await hotline.ticket(ticket_id)
     assert ticket.status == case.to_status
     async with sessions() as session:

@@ -166,9 +166,9 @@ async def test_internal_note_never_reaches_requester(hotline: Harness) -> None:
     await hotline.say(AGENT, f"/note {ticket_id} Rückruf bei Kämmerei nötig")
     assert await hotline.dm(REQUESTER) == []
     note = (await hotline.events(ticket_id))[-1]
-    assert (note.action, note.public, note.actor_platform, note.actor_id) == (
+    assert (note.action, note.audience, note.actor_platform, note.actor_id) == (
         "note",
-        False,
+        "team",
         "local",
         AGENT,
     )

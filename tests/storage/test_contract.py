@@ -155,30 +155,6 @@ async def test_queue_is_ordered_by_deadline(sessions: Sessions, clock: FrozenClo
     assert sorted(row.id for row in due_now) == [3, 4, 5]
 
 
-async def test_audit_trail_keeps_order_and_data(sessions: Sessions, clock: FrozenClock) -> None:
-    async with sessions() as session, session.begin():
-        row = await tickets.add_ticket(session, row=_ticket(clock))
-        for action in ("queue", "claim", "note"):
-            await tickets.append_event(
-                session,
-                ticket_id=row.id,
-                at=clock.now(),
-                action=action,
-                from_status=None,
-                to_status="queued",
-                actor_platform="local",
-                actor_id="anna",
-                actor_person=None,
-                public=action != "note",
-                data={"text": action},
-            )
-            clock.advance(timedelta(seconds=1))
-        events = await tickets.ticket_events(session, ticket_id=row.id)
-    assert [e.action for e in events] == ["queue", "claim", "note"]
-    assert [e.public for e in events] == [True, True, False]
-    assert events[2].data == {"text": "note"}
-
-
 async def test_profiles_and_local_chat(sessions: Sessions, clock: FrozenClock) -> None:
     async with sessions() as session, session.begin():
         await save_profile(

@@ -1,0 +1,100 @@
+"""A ticket's audit trail: appending events, the staff's full view, the requester's view.
+
+Every requester-facing rendering (their /verlauf, the privacy export) reads the trail only
+through `requester_events`: it selects requester-audience rows and, of those, only the
+columns a requester may see, into a small record. Staff views read `ticket_events`.
+Functions never commit: the caller owns the transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.domain.audience import EventAudience
+from storage.models import TicketEventRow, TicketRow
+
+
+@dataclass(frozen=True)
+class RequesterEvent:
+    """One line of the trail as its requester may see it."""
+
+    at: datetime
+    action: str
+    text: str | None  # the question asked, the answer, the requester's own words
+    staff_person: str | None  # the staff member who acted (named to the requester anyway)
+    by_requester: bool  # False with no staff person: the bot acted (a claim lease ran out)
+
+
+async def append_event(
+    session: AsyncSession,
+    *,
+    ticket_id: int,
+    at: datetime,
+    action: str,
+    from_status: str | None,
+    to_status: str,
+    actor_platform: str,
+    actor_id: str,
+    actor_person: str | None,
+    audience: EventAudience,
+    data: dict[str, Any],
+) -> TicketEventRow:
+    """Append one line to the ticket's audit trail, readable by `audience`."""
+    row = TicketEventRow(
+        ticket_id=ticket_id,
+        at=at,
+        action=action,
+        from_status=from_status,
+        to_status=to_status,
+        actor_platform=actor_platform,
+        actor_id=actor_id,
+        actor_person=actor_person,
+        audience=EventAudience(audience).value,
+        data=data,
+    )
+    session.add(row)
+    await session.flush()
+    return row
+
+
+async def ticket_events(session: AsyncSession, *, ticket_id: int) -> Sequence[TicketEventRow]:
+    """The whole audit trail of a ticket, oldest first: for staff only."""
+    query = (
+        select(TicketEventRow)
+        .where(TicketEventRow.ticket_id == ticket_id)
+        .order_by(TicketEventRow.at, TicketEventRow.id)
+    )
+    return (await session.scalars(query)).all()
+
+
+async def requester_events(session: AsyncSession, *, ticket_id: int) -> list[RequesterEvent]:
+    """The trail as the ticket's requester may see it, oldest first: requester-audience
+    events only, and of each only its moment, action, text and who acted."""
+    event, ticket = TicketEventRow, TicketRow
+    by_requester = and_(
+        event.actor_person.is_(None),
+        event.actor_platform == ticket.requester_platform,
+        event.actor_id == ticket.requester_id,
+    )
+    query = (
+        select(
+            event.at,
+            event.action,
+            event.data["text"].as_string(),
+            event.actor_person,
+            by_requester,
+        )
+        .join(ticket, ticket.id == event.ticket_id)
+        .where(event.ticket_id == ticket_id, event.audience == EventAudience.REQUESTER.value)
+        .order_by(event.at, event.id)
+    )
+    return [
+        RequesterEvent(at, action, text, person, bool(mine))
+        for at, action, text, person, mine in (await session.execute(query)).all()
+    ]
