@@ -49,12 +49,11 @@ async def scan(sessions: async_sessionmaker[AsyncSession], needle: str) -> set[s
     return found
 
 
-async def unscanned_tables(sessions: async_sessionmaker[AsyncSession]) -> set[str]:
-    """Tables in the database that the models (and so `scan`) do not know."""
+async def database_tables(sessions: async_sessionmaker[AsyncSession]) -> set[str]:
+    """The tables the database holds (its own schema, as migrated)."""
     async with sessions() as session:
         connection = await session.connection()
-        names = await connection.run_sync(lambda sync: set(inspect(sync).get_table_names()))
-    return names - set(Base.metadata.tables) - {"alembic_version"}
+        return set(await connection.run_sync(lambda sync: inspect(sync).get_table_names()))
 
 
 def _text(value: Any) -> str:
@@ -91,7 +90,7 @@ async def write_everywhere(
         await hotline.say(DEBITOREN, f"/resolve {second} Erledigt.")
     await _half_written(hotline, who, f"Entwurf {marker}")
     await _typed_not_sent(hotline, who, f"Getippt {marker}")
-    await _deliver_local(hotline)
+    await deliver_local(hotline)
     await _transport(hotline, who, marker, about=first)
     if adapter_state:
         await _adapter_state(hotline, who, marker)
@@ -124,7 +123,7 @@ async def _typed_not_sent(hotline: Harness, who: str, text: str) -> None:
         await local_chat.keep_typed(session, typed_row(line, hotline.clock.now()))
 
 
-async def _deliver_local(hotline: Harness) -> None:
+async def deliver_local(hotline: Harness) -> None:
     """Every local notice delivered: cards and messages land in the local chat."""
     adapters = {"local": LocalChatAdapter(hotline.sessions, hotline.clock)}
     await OutboxSender(hotline.sessions, adapters, hotline.clock).deliver_due()
