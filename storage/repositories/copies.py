@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Text, cast, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.domain.lifecycle import Action
 from bot.kernel.notices import ticket_card_prefix, ticket_of_card
 from storage.models import InboxRow, LocalMessageRow, OutboxRow, SentMessageRow, TicketEventRow
 
@@ -66,7 +67,7 @@ async def handoff_teams(session: AsyncSession, *, ids: Sequence[int]) -> dict[in
     teams: dict[int, set[str]] = {}
     for chunk in _chunks(ids):
         query = select(TicketEventRow.ticket_id, TicketEventRow.data).where(
-            TicketEventRow.ticket_id.in_(chunk), TicketEventRow.action == "handoff"
+            TicketEventRow.ticket_id.in_(chunk), TicketEventRow.action == Action.HANDOFF.value
         )
         for ticket_id, data in await session.execute(query):
             named = (data.get("from_team"), data.get("to_team"))

@@ -1,5 +1,6 @@
-"""Taking a card back in the local chat: what it showed in that conversation goes, the
-retract notice takes its place; where it was never shown nothing is posted (SQLite, PG)."""
+"""Taking a card back: in the local chat what it showed in that conversation goes and the
+retract notice takes its place (nothing where it was never shown); an erased ticket's cards
+are taken back in every team channel it was queued in (SQLite, PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,12 @@ from dataclasses import replace
 from sqlalchemy import select
 
 from adapters.local.adapter import LocalChatAdapter
+from bot.config.model import OrgConfig
 from bot.kernel.clock import FrozenClock
 from bot.kernel.notices import Notice, Target
-from storage.models import LocalMessageRow
+from bot.service.privacy import PrivacyService
+from storage.models import LocalMessageRow, OutboxRow
+from tests.harness import Harness
 from tests.service.sweep_support import Sessions
 
 CARD = "ticket-7-1700000000000"
@@ -49,3 +53,25 @@ def test_the_retract_flag_travels_through_the_outbox() -> None:
     notice = Notice(text="gelöscht", card=CARD, retract=True)
     assert Notice.from_json(notice.to_json()) == notice
     assert "retract" not in Notice(text="x").to_json()  # older rows read as before
+
+
+async def test_a_handed_off_tickets_cards_are_taken_back_in_both_teams_channels(
+    config: OrgConfig, sessions: Sessions, clock: FrozenClock
+) -> None:
+    hotline = Harness(config, sessions, clock)
+    number = await hotline.file_request("schule.sonne", topic="haushalt", text="Mittel fehlen")
+    await hotline.say("hh.schneider", f"/handoff {number} kreditoren Rechnung betroffen")
+    async with sessions() as session:
+        keys = {
+            (row.target_address, row.payload["card"])
+            for row in (await session.scalars(select(OutboxRow))).all()
+            if row.payload.get("card")
+        }
+    assert {channel for channel, _ in keys} == {"haushalt", "kreditoren"}
+    await PrivacyService(config, sessions, clock).erase(user_id="schule.sonne")
+    async with sessions() as session:
+        rows = (await session.scalars(select(OutboxRow))).all()
+    about = [row for row in rows if row.payload.get("ticket_id") == number]
+    assert all(row.payload.get("retract") for row in about)  # the rest went with the ticket
+    taken_back = {(row.target_address, row.payload["card"]) for row in about}
+    assert taken_back >= keys  # each card where it was posted (elsewhere: a no-op)
