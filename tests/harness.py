@@ -39,10 +39,11 @@ class Harness:
         channel: str | None = None,
         event_id: str | None = None,
         locale: str = "de",
+        platform: str = "local",
     ) -> list[Notice]:
         """`user` types `text` (in their DM, or in a team channel); returns the new DM notices."""
         inbound = Inbound(
-            platform="local",
+            platform=platform,
             conversation_id=f"channel:{channel}" if channel else f"user:{user}",
             user_id=user,
             event_id=event_id or f"ev{next(_event_ids)}",

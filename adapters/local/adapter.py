@@ -27,13 +27,21 @@ class LocalChatAdapter:
         """Nothing to release."""
 
     async def send(self, target: Target, notice: Notice, *, outbox_id: int) -> str | None:
-        """Store the message; a repeated outbox id is ignored, so a retry never doubles it."""
+        """Store the message; a repeated outbox id is ignored, so a retry never doubles it.
+        A card taken back (`retract`) has its earlier posts deleted, and only where it was
+        shown is the notice left in their place."""
         conversation = (
             dm_conversation(target.address)
             if target.kind == "user"
             else channel_conversation(target.address)
         )
         async with self.sessions() as session, session.begin():
+            if notice.retract and notice.card is not None:
+                taken = await local_chat.take_back_card(
+                    session, conversation=conversation, card=notice.card
+                )
+                if not taken:
+                    return None
             await local_chat.post_message(
                 session,
                 conversation=conversation,

@@ -2,8 +2,9 @@
 
 Outbound: each outbox row is sent with the transaction id "hotline-<outbox id>", so a
 retried send is deduplicated by the homeserver. Cards (ticket posts) are edited in place
-with m.replace; pictures are uploaded first (adapters/matrix/media.py; a retry uploads again,
-and the homeserver keeps an unused copy). Inbound: the sync loop stores events in the inbox;
+with m.replace, and redacted with their edits when taken back (retract.py); pictures are
+uploaded first (adapters/matrix/media.py; a retry uploads again, and the homeserver keeps
+an unused copy). Inbound: the sync loop stores events in the inbox;
 a worker (inbox_worker.py) hands them to the engine in order, which deduplicates them by
 event id; an engine failure propagates, so the worker retries the event from the table, up
 to inbox_worker.MAX_ATTEMPTS times; then the event is given up and its sender gets the
@@ -27,7 +28,7 @@ import aiohttp
 from nio import AsyncClient, LocalProtocolError, RoomSendResponse
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from adapters.matrix import failed_events, media, render
+from adapters.matrix import failed_events, media, render, retract
 from adapters.matrix.errors import NOT_IN_ROOM, MatrixDeliveryError, backoff_delay, delivery_error
 from adapters.matrix.gaps import BackfillGaps
 from adapters.matrix.inbox_worker import InboxWorker
@@ -254,7 +255,13 @@ class MatrixAdapter:
         except (aiohttp.ClientError, TimeoutError, OSError) as error:
             raise DeliveryError(f"homeserver unreachable: {error!r}") from error
 
-    async def _send(self, target: Target, notice: Notice, outbox_id: int) -> str:
+    async def _send(self, target: Target, notice: Notice, outbox_id: int) -> str | None:
+        if notice.retract and notice.card is not None:  # erased: see retract.py
+            assert self.client is not None and self.rooms is not None
+            txn = f"hotline-{outbox_id}"
+            return await retract.retract_card(
+                self.client, self.sessions, self.rooms, target, notice, txn, self._room_send
+            )
         if target.kind == "channel":
             return await self._send_to_channel(target.address, notice, outbox_id)
         return await self._send_to_user(target.address, notice, outbox_id)

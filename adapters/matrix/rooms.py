@@ -250,7 +250,7 @@ class RoomDirectory:
         if self.remembered_dm(user_id) == room_id and (not wrote or room_id in self._wrote_in):
             return
         async with self.sessions() as session, session.begin():
-            await self._put(session, f"dm:{user_id}", room_id)
+            await self._put(session, platform_state.person_key(platform_state.DM, user_id), room_id)
             replaced = _replaced_key(user_id)
             if wrote and await platform_state.get_value(session, platform=PLATFORM, key=replaced):
                 await self._put(session, replaced, "")  # they wrote: they may be invited again
@@ -270,15 +270,19 @@ class RoomDirectory:
 
     async def room_for_user(self, user_id: str) -> str:
         """The user's DM room with the bot, created (is_direct, trusted private) if needed."""
+        return await self.known_dm(user_id) or await self.new_dm(user_id)
+
+    async def known_dm(self, user_id: str) -> str | None:
+        """The user's DM room with the bot if one is known (None: never opens one)."""
         remembered = self.remembered_dm(user_id)
         if remembered is not None:
             return remembered
         async with self.sessions() as session:
-            known = await platform_state.get_value(session, platform=PLATFORM, key=f"dm:{user_id}")
+            key = platform_state.person_key(platform_state.DM, user_id)
+            known = await platform_state.get_value(session, platform=PLATFORM, key=key)
         if known is not None:
             self._dms[user_id] = (known, time.monotonic())
-            return known
-        return await self.new_dm(user_id)
+        return known
 
     async def new_dm(self, user_id: str) -> str:
         """Open a new DM with the user (is_direct, trusted private) and remember it; the
@@ -348,4 +352,4 @@ class RoomDirectory:
 
 def _replaced_key(user_id: str) -> str:
     """The platform-state key of the DM that replaced one the user left (see replace_dm)."""
-    return f"dm-replaced:{user_id}"
+    return platform_state.person_key(platform_state.DM_REPLACED, user_id)

@@ -41,7 +41,7 @@ from bot.delivery import DeliveryError, InboundHandler
 from bot.kernel.clock import Clock
 from bot.kernel.notices import Notice, Target
 from storage.outage import is_unavailable
-from storage.repositories import sent_messages
+from storage.repositories import platform_state, sent_messages
 
 log = logging.getLogger(__name__)
 DEFAULT_REFERENCE = "ref:default"
@@ -251,7 +251,8 @@ class TeamsAdapter:
                 {**reference, "conversation_id": channel}
             )
         elif kind == "personal" and user_key(activity):
-            values[f"ref:user:{user_key(activity)}"] = json.dumps(reference)
+            key = platform_state.person_key(platform_state.TEAMS_USER, user_key(activity))
+            values[key] = json.dumps(reference)
         await self.references.put(values)
 
     # -- outbound ----------------------------------------------------------------
@@ -264,6 +265,8 @@ class TeamsAdapter:
         one updated from then on."""
         if self.connector is None:
             raise DeliveryError("Teams adapter not started", retry_after=5)
+        if notice.retract and notice.card is not None:
+            return await self._retract(target, notice)
         reference = await self._reference(target)
         service_url, conversation = reference["service_url"], reference["conversation_id"]
         activity = render.activity(notice)
@@ -306,6 +309,40 @@ class TeamsAdapter:
                     at=self.clock.now(),
                 )
         return ref
+
+    async def _retract(self, target: Target, notice: Notice) -> str | None:
+        """Take a card back (its ticket's data was erased): replaced in place by the notice
+        (Teams shows users no earlier version of a bot's message). Where it was never shown,
+        or is gone, nothing is sent, and no 1:1 chat is opened for it."""
+        assert self.connector is not None and notice.card is not None
+        person = platform_state.person_key(platform_state.TEAMS_USER, target.address)
+        if target.kind == "user" and await self.references.get(person) is None:
+            return None
+        reference = await self._reference(target)
+        service_url, conversation = reference["service_url"], reference["conversation_id"]
+        async with self.sessions() as session:
+            original = await sent_messages.card_message(
+                session, platform=PLATFORM, room=conversation, card=notice.card
+            )
+        if original is None:
+            return None
+        try:
+            await self.connector.update(
+                service_url, conversation, original.message_ref, render.activity(notice)
+            )
+        except ConnectorError as error:
+            if error.status != 404:
+                raise
+            return None  # deleted in Teams already
+        async with self.sessions() as session, session.begin():
+            await sent_messages.update_choices(
+                session,
+                platform=PLATFORM,
+                room=conversation,
+                message_ref=original.message_ref,
+                choices=[],
+            )
+        return original.message_ref
 
     async def _reference(self, target: Target) -> dict[str, Any]:
         """Where to post for `target`: its stored reference (a group chat is addressed like a

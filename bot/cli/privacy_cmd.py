@@ -1,8 +1,10 @@
 """`hotline-bot privacy export|delete USER` and `privacy retention`: data protection at hand.
 
 export prints everything stored about a requester as JSON (Art. 15 DSGVO); delete erases it
-(Art. 17), after `--yes`; retention applies the configured periods once (the service runs it
-every night). Each is recorded in the audit log.
+(Art. 17), after `--yes`, with every copy of their text; retention applies the configured
+periods once (the service runs it every night). Each is recorded in the audit log. The cards
+of erased tickets are taken back from Matrix and Teams through the outbox: the running
+service delivers them ("cards_retracted" says how many were queued).
 """
 
 from __future__ import annotations

@@ -84,6 +84,10 @@ class Notice:
     card: str | None = None  # a later notice with the same card replaces this one where possible
     mentions: tuple[str, ...] = ()  # person ids named in the text (rendered as pills)
     image: Image | None = None  # sent as a picture; title and text become its caption
+    # With `card`: take back what this card showed in the target's conversation (the
+    # platform's strongest means: Matrix redacts the post and its edits) and leave this
+    # notice in its place; where the card was never shown, nothing is sent (data erasure).
+    retract: bool = False
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict, for the outbox."""
@@ -99,6 +103,8 @@ class Notice:
         }
         if self.image is not None:
             data["image"] = self.image.to_json()
+        if self.retract:
+            data["retract"] = True
         return data
 
     @classmethod
@@ -114,6 +120,7 @@ class Notice:
             card=data.get("card"),
             mentions=tuple(str(m) for m in data.get("mentions", ())),
             image=Image.from_json(data["image"]) if data.get("image") else None,
+            retract=bool(data.get("retract", False)),
         )
 
 
@@ -178,7 +185,12 @@ _EMPTY = Inbound(platform="", conversation_id="", user_id="", event_id="")
 
 def ticket_card_key(ticket_id: int, entered_ms: int) -> str:
     """The card key of a ticket's stay in a queue (a new queue entry is a new post)."""
-    return f"ticket-{ticket_id}-{entered_ms}"
+    return f"{ticket_card_prefix(ticket_id)}{entered_ms}"
+
+
+def ticket_card_prefix(ticket_id: int) -> str:
+    """How every card key of the ticket begins."""
+    return f"ticket-{ticket_id}-"
 
 
 def ticket_of_card(card: str | None) -> int | None:

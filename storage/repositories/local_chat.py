@@ -31,6 +31,17 @@ async def post_message(
     await session.execute(insert_ignoring_conflicts(session, LocalMessageRow, values))
 
 
+async def take_back_card(session: AsyncSession, *, conversation: str, card: str) -> int:
+    """Delete what a card showed in a conversation (every post of it); returns how many."""
+    result: Any = await session.execute(
+        delete(LocalMessageRow).where(
+            LocalMessageRow.conversation == conversation,
+            LocalMessageRow.payload["card"].as_string() == card,
+        )
+    )
+    return int(result.rowcount or 0)
+
+
 async def messages_after(
     session: AsyncSession, *, conversations: Iterable[str], after_id: int
 ) -> Sequence[LocalMessageRow]:

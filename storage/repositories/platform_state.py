@@ -5,11 +5,22 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import PlatformStateRow
+
+# Keys that name one person ("<kind>:<user id>"); an erasure of the person deletes them.
+DM = "dm"  # Matrix: the person's DM room with the bot
+DM_REPLACED = "dm-replaced"  # Matrix: the DM opened in place of one they left
+TEAMS_USER = "ref:user"  # Teams: the reference of their 1:1 chat (with their name)
+PERSON_KINDS = (DM, DM_REPLACED, TEAMS_USER)
+
+
+def person_key(kind: str, user_id: str) -> str:
+    """The key of a fact about one person."""
+    return f"{kind}:{user_id}"
 
 
 async def get_value(session: AsyncSession, *, platform: str, key: str) -> str | None:
@@ -37,3 +48,13 @@ async def set_value(
             index_elements=["platform", "key"], set_={"value": value, "updated_at": at}
         )
     )
+
+
+async def forget_person(session: AsyncSession, *, platform: str | None, user_id: str) -> int:
+    """Delete the facts kept about one person (their next message stores what is needed)."""
+    keys = [person_key(kind, user_id) for kind in PERSON_KINDS]
+    condition: Any = PlatformStateRow.key.in_(keys)
+    if platform is not None:
+        condition = condition & (PlatformStateRow.platform == platform)
+    result: Any = await session.execute(delete(PlatformStateRow).where(condition))
+    return int(result.rowcount or 0)

@@ -1,4 +1,5 @@
-"""Data protection in storage: what a person left behind, and removing it. Never commits.
+"""Data protection in storage: retention of tickets, feedback and transport copies. Never
+commits. What one person left behind is in `person_data`, copies of text in `copies`.
 
 "Anonymise" keeps a record for the statistics (topic, team, times) and removes what
 identifies or quotes the person; "delete" removes the record.
@@ -10,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
@@ -26,12 +27,9 @@ from storage.models import (
     NewsletterRow,
     OpenPromptRow,
     OutboxRow,
-    ProposalRow,
     SatisfactionRow,
     TicketEventRow,
     TicketRow,
-    UserProfileRow,
-    WorkshopRegistrationRow,
 )
 
 ANONYMOUS = "anonym"
@@ -127,12 +125,15 @@ async def prune_newsletter_deliveries(session: AsyncSession, *, cutoff: datetime
 
 
 async def prune_transport(session: AsyncSession, *, cutoff: datetime) -> int:
-    """Delivered notices, handled inbound events and the local chat's messages older than
-    `cutoff`: transport copies, not records (they hold message text)."""
+    """Notices, inbound events, the local chat's messages and unfinished dialogs older than
+    `cutoff`: transport copies, not records (they hold message text). A notice or event still
+    waiting after so long (its platform switched off) is stale and goes too."""
     removed = 0
     statements = (
-        delete(OutboxRow).where(OutboxRow.status == "delivered", OutboxRow.created_at < cutoff),
-        delete(InboxRow).where(InboxRow.done.is_(True), InboxRow.received_at < cutoff),
+        delete(OutboxRow).where(OutboxRow.created_at < cutoff),  # delivered, failed, waiting
+        delete(InboxRow).where(InboxRow.received_at < cutoff),
+        # A request half written (or any dialog) and abandoned: the text typed so far.
+        delete(DialogStateRow).where(DialogStateRow.updated_at < cutoff),
         delete(InboundEventRow).where(InboundEventRow.received_at < cutoff),
         delete(LocalMessageRow).where(LocalMessageRow.created_at < cutoff),
         delete(LocalTypedRow).where(LocalTypedRow.typed_at < cutoff),  # a shell never restarted
@@ -145,86 +146,3 @@ async def prune_transport(session: AsyncSession, *, cutoff: datetime) -> int:
         result: Any = await session.execute(statement)
         removed += int(result.rowcount or 0)
     return removed
-
-
-async def person_tickets(
-    session: AsyncSession, *, platform: str | None, user_id: str
-) -> Sequence[TicketRow]:
-    """Every ticket the person filed (on one platform, or on all)."""
-    query = select(TicketRow).where(TicketRow.requester_id == user_id)
-    if platform is not None:
-        query = query.where(TicketRow.requester_platform == platform)
-    return (await session.scalars(query.order_by(TicketRow.id))).all()
-
-
-def _person(model: Any, platform: str | None, user_id: str, column: str = "user_id") -> Any:
-    condition = getattr(model, column) == user_id
-    if platform is not None:
-        condition = condition & (model.platform == platform)
-    return condition
-
-
-async def person_records(
-    session: AsyncSession, *, platform: str | None, user_id: str
-) -> dict[str, list[Any]]:
-    """Everything else stored about the person, by kind (rows)."""
-    proposals = select(ProposalRow).where(ProposalRow.requester_id == user_id)
-    if platform is not None:
-        proposals = proposals.where(ProposalRow.requester_platform == platform)
-    sent = select(OutboxRow).where(
-        OutboxRow.target_kind == "user", OutboxRow.target_address == user_id
-    )
-    if platform is not None:
-        sent = sent.where(OutboxRow.platform == platform)
-    queries = {
-        "profiles": select(UserProfileRow).where(_person(UserProfileRow, platform, user_id)),
-        "dialogs": select(DialogStateRow).where(_person(DialogStateRow, platform, user_id)),
-        "questions": select(OpenPromptRow).where(_person(OpenPromptRow, platform, user_id)),
-        "knowledge_feedback": select(KnowledgeFeedbackRow).where(
-            _person(KnowledgeFeedbackRow, platform, user_id)
-        ),
-        "proposals": proposals,
-        "messages_to_them": sent,
-        "workshops": select(WorkshopRegistrationRow).where(
-            _person(WorkshopRegistrationRow, platform, user_id)
-        ),
-        # Their own traces in the audit log: refusals, and messages that failed (with text).
-        "audit": select(AuditLogRow).where(_person(AuditLogRow, platform, user_id)),
-    }
-    return {kind: list((await session.scalars(query)).all()) for kind, query in queries.items()}
-
-
-async def forget_person(session: AsyncSession, *, platform: str | None, user_id: str) -> int:
-    """Delete or anonymise every other record of the person; returns how many rows."""
-    records = await person_records(session, platform=platform, user_id=user_id)
-    count = 0
-    for kind in ("profiles", "dialogs", "questions", "messages_to_them", "audit"):
-        for row in records[kind]:
-            await session.delete(row)
-            count += 1
-    for row in records["knowledge_feedback"]:
-        row.user_id = ANONYMOUS
-        count += 1
-    for row in records["proposals"]:
-        row.requester_id, row.requester_name = ANONYMOUS, None
-        count += 1
-    for registration in records["workshops"]:
-        # One anonymous row per seat (the workshop still counts it); a waiting place goes.
-        if registration.status == "waiting":
-            registration.status = "cancelled"
-        registration.user_id = f"{ANONYMOUS}-{registration.id}"
-        registration.display_name = None
-        count += 1
-    local = or_(
-        LocalMessageRow.conversation == f"user:{user_id}",
-        LocalMessageRow.conversation.like(f"user:{user_id}:%"),
-    )
-    if platform in (None, "local"):
-        result: Any = await session.execute(delete(LocalMessageRow).where(local))
-        count += int(result.rowcount or 0)
-        typed: Any = await session.execute(
-            delete(LocalTypedRow).where(LocalTypedRow.user_id == user_id)
-        )
-        count += int(typed.rowcount or 0)
-    await session.flush()
-    return count

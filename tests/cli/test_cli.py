@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from functools import cache
@@ -188,8 +189,13 @@ def test_privacy_export_and_delete(tmp_path: Path) -> None:
         check=False,
     )
     assert refused.returncode == 2 and "--yes" in refused.stderr
+    database = sqlite3.connect(tmp_path / "hotline.db")
+    chat = "select payload from local_messages where payload like '%Lernmittel%'"
+    assert database.execute(chat).fetchall(), "the shell's chat holds the request"
     erased = json.loads(_cli("privacy", "delete", "schule.sonne", "--yes", data_dir=tmp_path))
-    assert erased["tickets_anonymised"] == 1
+    assert erased["tickets_anonymised"] == 1 and erased["cards_retracted"] == 1
+    assert database.execute(chat).fetchall() == []  # the team channel's card too
+    database.close()
     again = json.loads(_cli("privacy", "export", "schule.sonne", data_dir=tmp_path))
     assert again["tickets"] == [] and again["profiles"] == []
 

@@ -1,8 +1,9 @@
 """Outbound edge cases of the Teams adapter against the local Bot Connector: the tenant a 1:1
-chat needs, and a card Teams no longer has."""
+chat needs, a card Teams no longer has, and a card taken back (its ticket erased)."""
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -14,7 +15,7 @@ from sqlalchemy import select
 from bot.config.loader import load_config
 from bot.config.model import SecretRef
 from bot.kernel.clock import FrozenClock
-from bot.kernel.notices import Notice, Target
+from bot.kernel.notices import Choice, Notice, Target
 from storage.models import OutboxRow, SentMessageRow
 from tests.teams.bot_fixture import HotlineBot, activity_json, teams_config
 from tests.teams.connector_emulator import ConnectorEmulator
@@ -159,4 +160,36 @@ async def test_a_card_teams_no_longer_has_is_posted_anew_and_updated_from_then_o
     (update,) = connector.updates(TEAM)
     assert update.activity_id == second.activity_id
     assert connector.requests[-1].status == 200
+    assert all(row.status == "delivered" for row in await _rows(bot))
+
+
+async def test_a_card_taken_back_is_replaced_in_place_and_never_posted_anew(
+    anonymous_bot: HotlineBot, connector: ConnectorEmulator
+) -> None:
+    bot = anonymous_bot
+    channel = Target("teams", "channel", TEAM)
+    card = Notice(text="Mittel fehlen", card="ticket-9-haushalt", choices=(Choice("c", "Nehmen"),))
+    await bot.enqueue(channel, card)
+    assert await bot.app.sender.deliver_due() == 1
+    (posted,) = connector.sent(TEAM)
+    erased = Notice(text="Die Angaben wurden gelöscht.", card="ticket-9-haushalt", retract=True)
+    await bot.enqueue(channel, erased)
+    elsewhere = Target("teams", "channel", "19:never-shown@thread.tacv2")
+    await bot.enqueue(elsewhere, erased)  # the card was never posted there
+    await bot.enqueue(LEAD, erased)  # nor to a person the bot has no chat with
+    assert await bot.app.sender.deliver_due() == 3
+    (update,) = connector.updates(TEAM)
+    assert update.activity_id == posted.activity_id
+    shown = update.body["attachments"][0]["content"]
+    assert "gelöscht" in json.dumps(shown, ensure_ascii=False) and "Mittel" not in str(shown)
+    assert [r.kind for r in connector.requests] == ["send", "update"]  # no post, no new chat
+    async with bot.app.sessions() as session:
+        (row,) = (await session.scalars(select(SentMessageRow))).all()
+    assert row.choices == {"ids": []}
+
+    # Deleted in Teams meanwhile: nothing is posted in its place.
+    connector.fail_next(1, 404, match=lambda request: request.kind == "update")
+    await bot.enqueue(channel, erased)
+    assert await bot.app.sender.deliver_due() == 1
+    assert [r.kind for r in connector.requests][-1] == "update"
     assert all(row.status == "delivered" for row in await _rows(bot))
