@@ -1,9 +1,11 @@
 """Matrix parsing: nio events become neutral inbound messages (or reactions to resolve).
 
 Only m.text from other users counts: the bot's own events and m.notice (the convention for
-bot messages) are ignored, so bots never answer bots. Edits (m.relates_to rel_type m.replace,
-body "* new text") are ignored too: the original message was answered already, and a
-correction of it would otherwise be answered as a second message.
+bot messages) are ignored, so bots never answer bots. Edits (m.relates_to rel_type
+m.replace, body "* new text") are ignored too: the original message was answered already,
+and a correction of it would otherwise be answered as a second message. A user of a
+homeserver that is not allowed is not served: their messages, reactions and encrypted
+events become a "foreign" payload naming only sender and room, no text (foreign.py).
 """
 
 from __future__ import annotations
@@ -11,11 +13,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from nio import Event, ReactionEvent, RoomMessageText
+from nio import Event, MegolmEvent, ReactionEvent, RoomMessageText
 
 from bot.kernel.notices import Inbound, inbound_to_json
 
 PLATFORM = "matrix"
+FOREIGN = "foreign"  # the payload kind of an event from a homeserver that is not allowed
+# What a user does to be served; from a foreign server, refused (other events: ignored).
+ADDRESSED = (RoomMessageText, ReactionEvent, MegolmEvent)
 
 
 @dataclass(frozen=True)
@@ -27,12 +32,21 @@ class RoomContext:
     channel: str | None  # the configured team channel address, for team rooms
     bot_user_id: str
     bot_names: tuple[str, ...]  # display name and localpart, to strip "Hotline: /claim 3"
+    allowed_homeservers: tuple[str, ...] | None = None  # None: every user is served
+
+    def serves(self, user_id: str) -> bool:
+        """Whether the user's homeserver (after the first colon) is an allowed one."""
+        if self.allowed_homeservers is None:
+            return True
+        return user_id.partition(":")[2] in self.allowed_homeservers
 
 
 def parse_event(event: Event, ctx: RoomContext) -> dict[str, Any] | None:
     """An inbox payload for a message or reaction, or None for anything to ignore."""
     if event.sender == ctx.bot_user_id:
         return None
+    if not ctx.serves(event.sender):
+        return foreign_payload(event, ctx) if isinstance(event, ADDRESSED) else None
     if isinstance(event, RoomMessageText):
         if is_edit(event):
             return None
@@ -58,6 +72,18 @@ def parse_event(event: Event, ctx: RoomContext) -> dict[str, Any] | None:
             "channel": ctx.channel,
         }
     return None
+
+
+def foreign_payload(event: Event, ctx: RoomContext) -> dict[str, Any]:
+    """What is kept of an event from a homeserver that is not allowed: who, where; no text."""
+    return {
+        "kind": FOREIGN,
+        "room_id": ctx.room_id,
+        "sender": event.sender,
+        "event_id": event.event_id,
+        "is_direct": ctx.is_direct,
+        "channel": ctx.channel,
+    }
 
 
 def is_edit(event: Event) -> bool:
