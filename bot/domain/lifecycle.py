@@ -43,6 +43,10 @@ class Action(StrEnum):
     ACKNOWLEDGE = "acknowledge"  # a lead has taken note of an escalation
     NOTE = "note"
     WITHDRAW = "withdraw"
+    # The requester edited the message that gave the description: while nobody has
+    # claimed the ticket the description follows the edit; later, it is a note for the team.
+    DESCRIPTION_EDIT = "description_edit"
+    EDIT_NOTE = "edit_note"
 
 
 S = TicketStatus
@@ -76,6 +80,8 @@ RULES: dict[Action, Rule] = {
     Action.ACKNOWLEDGE: Rule(WORKABLE | {S.RESOLVED}, None),
     Action.NOTE: Rule(frozenset(TicketStatus) - {S.CLOSED}, None),
     Action.WITHDRAW: Rule(OPEN_STATUSES, S.CLOSED),
+    Action.DESCRIPTION_EDIT: Rule(frozenset({S.NEW, S.QUEUED}), None),
+    Action.EDIT_NOTE: Rule(frozenset(TicketStatus) - {S.NEW, S.QUEUED, S.CLOSED}, None),
 }
 
 

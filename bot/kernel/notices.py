@@ -141,6 +141,10 @@ class Inbound:
     is_direct: bool = True
     display_name: str | None = None
     channel_id: str | None = None  # the team channel, when not direct
+    # An edit of an earlier message of the sender's (the platform's event id of it); `text`
+    # is its new text. Never a new message; the core decides whether it matters
+    # (bot/conversation/revisions.py).
+    edits: str | None = None
 
 
 def inbound_to_json(inbound: Inbound) -> dict[str, Any]:
@@ -157,6 +161,7 @@ def inbound_to_json(inbound: Inbound) -> dict[str, Any]:
         "is_direct": inbound.is_direct,
         "display_name": inbound.display_name,
         "channel_id": inbound.channel_id,
+        "edits": inbound.edits,
     }
 
 

@@ -58,6 +58,8 @@ EXPECTED: dict[Action, dict[TicketStatus, TicketStatus]] = {
         WAITING: CLOSED,
         REOPENED: CLOSED,
     },
+    Action.DESCRIPTION_EDIT: {NEW: NEW, QUEUED: QUEUED},
+    Action.EDIT_NOTE: {CLAIMED: CLAIMED, WAITING: WAITING, RESOLVED: RESOLVED, REOPENED: REOPENED},
 }
 
 EXPECTED_OPEN = {
@@ -83,8 +85,8 @@ def test_the_table_covers_every_action_and_status() -> None:
     # A new Action or TicketStatus must be added to the table above on purpose.
     assert set(EXPECTED) == set(Action)
     assert set(EXPECTED_OPEN) == set(TicketStatus)
-    assert len(ALL_PAIRS) == len(TicketStatus) * len(Action) == 105
-    assert len(LEGAL) == 41
+    assert len(ALL_PAIRS) == len(TicketStatus) * len(Action) == 119
+    assert len(LEGAL) == 47
 
 
 @pytest.mark.parametrize("pair", LEGAL, ids=_id)

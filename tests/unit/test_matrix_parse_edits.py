@@ -1,10 +1,14 @@
-"""An edited message (m.replace) is not a new message: it is not answered a second time."""
+"""Edits (m.replace) become neutral changes to an earlier message: never a new message; the
+core decides whether they matter."""
 
 from __future__ import annotations
 
-from nio import RoomMessageText
+from typing import Any
+
+from nio import Event, RoomMessageText
 
 from adapters.matrix.parse import RoomContext, parse_event
+from bot.kernel.notices import inbound_from_json
 
 CTX = RoomContext("!dm:localhost", True, None, "@hotline:localhost", ("Hotline",))
 
@@ -21,16 +25,35 @@ def _text(content: dict[str, object]) -> RoomMessageText:
     )
 
 
-def test_an_edit_is_ignored() -> None:
+def _parsed(event: Event) -> Any:
+    payload = parse_event(event, CTX)
+    assert payload is not None and payload["kind"] == "message"
+    return inbound_from_json(payload["inbound"])
+
+
+def test_an_edit_names_the_edited_event_and_carries_the_new_text() -> None:
     edit = _text(
         {
             "msgtype": "m.text",
-            "body": "* /status 12",
-            "m.new_content": {"msgtype": "m.text", "body": "/status 12"},
+            "body": "* Drucker im Raum 3 druckt nicht",
+            "m.new_content": {"msgtype": "m.text", "body": "Drucker im Raum 4 druckt nicht"},
             "m.relates_to": {"rel_type": "m.replace", "event_id": "$original"},
         }
     )
-    assert parse_event(edit, CTX) is None
+    inbound = _parsed(edit)
+    assert (inbound.event_id, inbound.edits) == ("$edit", "$original")
+    assert inbound.text == "Drucker im Raum 4 druckt nicht"
+
+
+def test_an_edit_without_new_content_falls_back_to_its_body() -> None:
+    edit = _text(
+        {
+            "msgtype": "m.text",
+            "body": "* Hotline: neuer Text hier",
+            "m.relates_to": {"rel_type": "m.replace", "event_id": "$original"},
+        }
+    )
+    assert _parsed(edit).text == "neuer Text hier"
 
 
 def test_a_reply_is_still_a_message() -> None:
@@ -41,5 +64,5 @@ def test_a_reply_is_still_a_message() -> None:
             "m.relates_to": {"m.in_reply_to": {"event_id": "$question"}},
         }
     )
-    payload = parse_event(reply, CTX)
-    assert payload is not None and payload["inbound"]["text"] == "Antwort"
+    inbound = _parsed(reply)
+    assert inbound.text == "Antwort" and inbound.edits is None
