@@ -40,9 +40,11 @@ class Harness:
         event_id: str | None = None,
         locale: str = "de",
         edits: str | None = None,
+        redacts: str | None = None,
     ) -> list[Notice]:
         """`user` types `text` (in their DM, or in a team channel); returns the new DM notices.
-        With `edits` the message is an edit of that event (`text` its new text)."""
+        With `edits` the message is an edit of that event (`text` its new text), with
+        `redacts` the deletion of that event."""
         inbound = Inbound(
             platform="local",
             conversation_id=f"channel:{channel}" if channel else f"user:{user}",
@@ -54,6 +56,7 @@ class Harness:
             is_direct=channel is None,
             channel_id=channel,
             edits=edits,
+            redacts=redacts,
         )
         await self.engine.handle(inbound)
         return await self.dm(user)

@@ -3,8 +3,9 @@
 Only m.text from other users counts: the bot's own events and m.notice (the convention for
 bot messages) are ignored, so bots never answer bots. An edit (m.relates_to rel_type
 m.replace) becomes an Inbound naming the edited event (`edits`) with the new text from
-m.new_content: the core decides whether it matters (only a request's description does).
-A user of a homeserver
+m.new_content, and a redaction (m.room.redaction; `redacts` at the top level or, from
+room version 11 on, in the content) one naming the deleted event (`redacts`): the core
+decides whether they matter (only a request's description does). A user of a homeserver
 that is not allowed is not served: their messages, reactions and encrypted events become
 a "foreign" payload naming only sender and room, no text (foreign.py).
 """
@@ -53,6 +54,9 @@ def parse_event(event: Event, ctx: RoomContext) -> dict[str, Any] | None:
         body = event.body if edits is None else new_body(event)
         text = strip_bot_mention(strip_reply_fallback(body), ctx.bot_names)
         return _message(event, ctx, text=text, edits=edits)
+    redacts = redacted_event(event)
+    if redacts is not None:
+        return _message(event, ctx, text="", redacts=redacts)
     if isinstance(event, ReactionEvent):
         return {
             "kind": "reaction",
@@ -113,6 +117,15 @@ def new_body(event: Event) -> str:
         return str(new["body"])
     body = str(_content(event).get("body", ""))
     return body[2:] if body.startswith("* ") else body
+
+
+def redacted_event(event: Event) -> str | None:
+    """The id of the event a redaction deletes, or None (not a redaction). nio parses one
+    with `redacts` only in its content (room version 11 and later) as a BadEvent."""
+    if event.source.get("type") != "m.room.redaction":
+        return None
+    redacts = event.source.get("redacts") or _content(event).get("redacts")
+    return redacts if isinstance(redacts, str) and redacts else None
 
 
 def reaction_inbound(payload: dict[str, Any], action_id: str) -> Inbound:

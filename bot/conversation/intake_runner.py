@@ -109,10 +109,10 @@ class IntakeRunner:
         actor: Actor,
         profile: StoredProfile | None,
         event_id: str,
-        text: str,
+        text: str | None,
     ) -> list[Notice] | None:
-        """The message `event_id` was edited to `text`: the running intake follows if that
-        message gave its description; None if it did not (or none runs)."""
+        """The message `event_id` was edited to `text` (None: deleted): the running intake
+        follows if that message gave its description; None if it did not (or none runs)."""
         stored = await load_dialog(session, key=key)
         if stored is None or stored.dialog != INTAKE or self._expired(stored):
             return None

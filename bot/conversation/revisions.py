@@ -1,9 +1,9 @@
-"""Edits of earlier messages (Inbound.edits).
+"""Edits and deletions of earlier messages (Inbound.edits, Inbound.redacts).
 
 Only the message that gave a request's description counts, and only in the requester's
 direct chat: while the request is being written the intake follows it
 (dialogs/intake_revisions.py), once filed the ticket does (bot/service/ticket_revisions.py).
-An edit of any other message (a menu answer, a command, a follow-up, a reply
+An edit or deletion of any other message (a menu answer, a command, a follow-up, a reply
 to a question back, anything in a team channel) changes nothing and is not answered: the
 original was handled when it came, and answering the correction as if typed again would
 run it twice. A description handed over with its command (/beschwerde text) or held by
@@ -22,20 +22,20 @@ from storage.repositories import tickets as ticket_repo
 
 
 class Revisions:
-    """The router's first route: takes every edit, answers most with silence."""
+    """The router's first route: takes every edit and deletion, answers most with silence."""
 
     def __init__(self, config: OrgConfig, clock: Clock, intake: IntakeRunner) -> None:
         self.intake = intake
         self.tickets = TicketRevisions(config, clock)
 
     async def take(self, turn: Turn) -> list[Notice] | None:
-        """None for a new message; else the answer to the edit (often none)."""
+        """None for a new message; else the answer to the edit or deletion (often none)."""
         inbound = turn.inbound
-        original = inbound.edits
+        original = inbound.edits or inbound.redacts
         if original is None:
             return None
-        text = turn.text
-        if not inbound.is_direct or not text:
+        text = None if inbound.redacts is not None else turn.text
+        if not inbound.is_direct or text == "":
             return []
         session, actor = turn.session, turn.actor
         answer = await self.intake.revise(
@@ -48,5 +48,8 @@ class Revisions:
         )
         if ticket is None:
             return []
-        await self.tickets.edit_description(session, ticket=ticket, actor=actor, text=text)
+        if text is None:
+            await self.tickets.delete_description(session, ticket=ticket, actor=actor)
+        else:
+            await self.tickets.edit_description(session, ticket=ticket, actor=actor, text=text)
         return []  # the requester is told by the ticket service (their DM, through the outbox)

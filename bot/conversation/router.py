@@ -3,9 +3,9 @@
 Each route looks at the turn and either answers it (a list of notices, possibly empty) or
 passes (None) to the next. The order is the rule book for typed answers and buttons:
 
-0. An edit of an earlier message is never a new message: the request being written or
-   the ticket follows it if that message gave the description, else nothing happens
-   (bot/conversation/revisions.py).
+0. An edit or deletion of an earlier message is never a new message: the request being
+   written or the ticket follows it if that message gave the description, else nothing
+   happens (bot/conversation/revisions.py).
 1. A button or reaction that names its prompt is that prompt's answer, or stale. A button
    of the running dialog's open question goes on, read without its prompt id, to the
    routes below (the dialog's own); one of an earlier question is stale.

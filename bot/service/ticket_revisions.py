@@ -1,4 +1,4 @@
-"""The requester edits the message that gave a ticket's description.
+"""The requester edits or deletes the message that gave a ticket's description.
 
 While nobody has claimed the ticket (new, queued), an edit replaces the description: the
 card in the team's queue is updated (through the outbox: edited in place where the
@@ -6,7 +6,9 @@ platform can) and the edit is recorded (without the text: the ticket holds it). 
 is claimed or beyond, the team may have acted on the old text, so the description stays
 and the edit goes to the team as a note ("Der Absender hat seine Nachricht bearbeitet:
 ..."): to whoever has the ticket, else into its queue; recorded with its text. A closed
-ticket takes no edits. The requester is told what happened.
+ticket takes no edits. A deletion removes the description in every status, closed
+included (the sender took it back: privacy), and the texts of earlier edit notes with it;
+the card then reads "vom Absender gelöscht". The requester is told what happened.
 """
 
 from __future__ import annotations
@@ -21,10 +23,11 @@ from bot.service import feedback, notify
 from bot.service.actors import Actor
 from bot.service.ticket_base import TicketServiceBase
 from storage.models import TicketRow
+from storage.repositories import tickets as repo
 
 
 class TicketRevisions(TicketServiceBase):
-    """Edits of a ticket's description by its requester."""
+    """Edits and deletions of a ticket's description by its requester."""
 
     async def edit_description(
         self, session: AsyncSession, *, ticket: TicketRow, actor: Actor, text: str
@@ -52,6 +55,19 @@ class TicketRevisions(TicketServiceBase):
             outgoing = self._queue_targets(ticket, replace(note, channel_safe=True))
         await notify.send(session, outgoing, at=self.clock.now())
         return True
+
+    async def delete_description(
+        self, session: AsyncSession, *, ticket: TicketRow, actor: Actor
+    ) -> None:
+        """Remove the description (and the texts of edit notes) from the ticket and card."""
+        self._require_requester(ticket, actor)
+        before = self._move(ticket, Action.DESCRIPTION_DELETE)
+        ticket.description = ""
+        ticket.description_event = None
+        await repo.drop_event_texts(session, ticket_id=ticket.id, actions=[Action.EDIT_NOTE.value])
+        await self._record(session, ticket, Action.DESCRIPTION_DELETE, before, actor, None, {})
+        await self._tell(session, ticket, "ticket.description_deleted")
+        await self._refresh_card(session, ticket)
 
     async def _refresh_card(self, session: AsyncSession, ticket: TicketRow) -> None:
         """The card shows the description now held: the team channel's card, or for a

@@ -119,6 +119,21 @@ async def by_description_event(
     return (await session.scalars(query)).first()
 
 
+async def drop_event_texts(session: AsyncSession, *, ticket_id: int, actions: Iterable[str]) -> int:
+    """Remove the "text" from these events of the ticket (what a deleted message said);
+    returns how many lost it."""
+    query = select(TicketEventRow).where(
+        TicketEventRow.ticket_id == ticket_id, TicketEventRow.action.in_(list(actions))
+    )
+    dropped = 0
+    for event in (await session.scalars(query)).all():
+        if "text" in event.data:
+            event.data = {k: v for k, v in event.data.items() if k != "text"}
+            dropped += 1
+    await session.flush()
+    return dropped
+
+
 async def append_event(
     session: AsyncSession,
     *,

@@ -1,5 +1,5 @@
-"""Edits (m.replace) of a request's description, on Synapse: the ticket and the team's card
-follow; edits of other messages are not answered."""
+"""Edits (m.replace) and redactions of a request's description, on Synapse: the ticket and
+the team's card follow; edits of other messages are not answered."""
 
 from __future__ import annotations
 
@@ -51,7 +51,7 @@ async def file_with_description(chat: Chat, dm: str) -> tuple[int, str, str]:
     return ticket_number(confirmation.body), description, hello
 
 
-async def test_an_edit_of_the_description_reaches_ticket_and_card(
+async def test_an_edit_and_a_redaction_of_the_description_reach_ticket_and_card(
     world: World,
 ) -> None:
     requester, dm = await world.requester("schule", wait=True)
@@ -66,11 +66,17 @@ async def test_an_edit_of_the_description_reaches_ticket_and_card(
     edited = await world.agent.expect(room, NEW, edits=True)
     assert content(edited)["m.relates_to"]["event_id"] == card.event_id
     assert OLD not in content(edited)["m.new_content"]["body"]
+
+    redacted = await requester.client.room_redact(dm, description)
+    assert isinstance(redacted, nio.RoomRedactResponse), redacted
+    await requester.expect(dm, "ich habe sie auch aus dem Ticket entfernt")
+    gone = await world.agent.expect(room, "(vom Absender gelöscht)", edits=True)
+    assert NEW not in content(gone)["m.new_content"]["body"]
     await wait_for_outbox(world.bot, within=20)
-    # One answer to the requester after the confirmation: the greeting's edit got none.
+    # Exactly two answers to the requester after the confirmation: the greeting's edit got none.
     after = [n.body for n in requester.notices(dm)]
     confirmation_at = max(i for i, body in enumerate(after) if "eingegangen" in body)
-    assert len(after[confirmation_at + 1 :]) == 1, after[confirmation_at + 1 :]
+    assert len(after[confirmation_at + 1 :]) == 2, after[confirmation_at + 1 :]
 
     assert world.bot.app is not None
     async with world.bot.app.sessions() as session:
@@ -80,5 +86,5 @@ async def test_an_edit_of_the_description_reaches_ticket_and_card(
                 select(TicketEventRow.action).where(TicketEventRow.ticket_id == number)
             )
         ).all()
-    assert ticket is not None and ticket.description == NEW
-    assert list(events) == ["queue", "description_edit"]
+    assert ticket is not None and ticket.description == ""
+    assert list(events) == ["queue", "description_edit", "description_delete"]

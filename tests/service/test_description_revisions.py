@@ -1,6 +1,6 @@
-"""Edits of the message that gave a request's description, through the engine, on SQLite
-and PostgreSQL: followed while the request is written or unclaimed, a note for the team once
-claimed; other messages' edits change nothing."""
+"""Edits and deletions of the message that gave a request's description, through the engine,
+on SQLite and PostgreSQL: followed while the request is written or unclaimed, a note for the
+team once claimed, removed everywhere when deleted; other messages' edits change nothing."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ REQUESTER = "schule.sonne"
 AGENT = "hh.schneider"
 OLD = "Mittel für Schulbücher fehlen im Budget"
 NEW = "Mittel für Tablets fehlen im Budget"
+DELETED = "(vom Absender gelöscht)"
 
 
 @pytest.fixture
@@ -41,6 +42,21 @@ async def test_an_edit_while_writing_goes_into_the_ticket(hotline: Harness) -> N
     assert "eingegangen" in confirmation
     ticket = await hotline.ticket(1)
     assert (ticket.description, ticket.description_event) == (NEW, "$desc")
+
+
+async def test_a_deletion_while_writing_asks_for_the_description_again(hotline: Harness) -> None:
+    await hotline.say(REQUESTER, "Hallo")
+    await hotline.say(REQUESTER, "1")
+    await hotline.say(REQUESTER, action_id="topic:haushalt")
+    await hotline.say(REQUESTER, "nein")
+    await hotline.say(REQUESTER, OLD, event_id="$desc")
+    answer = texts(await hotline.say(REQUESTER, redacts="$desc"))
+    assert "ich habe sie verworfen" in answer and "Bitte beschreiben Sie" in answer
+    await hotline.say(REQUESTER, NEW, event_id="$again")
+    await hotline.say(REQUESTER, "-")
+    await hotline.say(REQUESTER, "ja")
+    ticket = await hotline.ticket(1)
+    assert (ticket.description, ticket.description_event) == (NEW, "$again")
 
 
 async def test_an_edit_while_unclaimed_updates_description_card_and_trail(
@@ -83,6 +99,7 @@ async def test_edits_of_other_messages_or_by_others_change_nothing_silently(
     await hotline.dm(REQUESTER)
     before = await hotline.ticket(number)
     assert await hotline.say(REQUESTER, "Guten Tag", edits="$hello") == []
+    assert await hotline.say(REQUESTER, "", redacts="$hello") == []
     assert await hotline.say(AGENT, NEW, edits="$d") == []  # not the sender
     assert await hotline.say(REQUESTER, NEW, edits="$d", channel="haushalt") == []
     after = await hotline.ticket(number)
@@ -90,10 +107,31 @@ async def test_edits_of_other_messages_or_by_others_change_nothing_silently(
     assert await hotline.channel("haushalt") == [] and await hotline.dm(REQUESTER) == []
     async with sessions() as session:  # each was still seen once: a redelivery is a no-op
         seen = await session.scalar(select(func.count()).select_from(InboundEventRow))
-    assert seen and seen >= 3
+    assert seen and seen >= 4
 
 
-async def test_a_closed_ticket_takes_no_edit(hotline: Harness) -> None:
+async def test_a_deletion_removes_the_text_from_ticket_card_status_and_notes(
+    hotline: Harness,
+) -> None:
+    number = await hotline.file_request(REQUESTER, topic="haushalt", text=OLD, event_id="$d")
+    await hotline.say(AGENT, f"/claim {number}")
+    await hotline.say(REQUESTER, NEW, edits="$d")  # a note with the edited text
+    await hotline.channel("haushalt")
+    await hotline.dm(REQUESTER)
+    told = await hotline.say(REQUESTER, redacts="$d")
+    assert "ich habe sie auch aus dem Ticket entfernt" in texts(told)
+    ticket = await hotline.ticket(number)
+    assert (ticket.description, ticket.description_event) == ("", None)
+    (card,) = await hotline.channel("haushalt")
+    assert DELETED in card.text and OLD not in card.text
+    events = await hotline.events(number)
+    assert events[-1].action == "description_delete"
+    assert all(NEW not in str(e.data) and OLD not in str(e.data) for e in events)
+    status = texts(await hotline.say(AGENT, f"/status {number}"))
+    assert DELETED in status and OLD not in status
+
+
+async def test_a_closed_ticket_takes_no_edit_but_loses_a_deleted_text(hotline: Harness) -> None:
     number = await hotline.file_request(REQUESTER, topic="haushalt", text=OLD, event_id="$d")
     await hotline.say(AGENT, f"/resolve {number} Erledigt, danke.")
     service = TicketService(hotline.config, hotline.clock)
@@ -105,6 +143,9 @@ async def test_a_closed_ticket_takes_no_edit(hotline: Harness) -> None:
     assert await hotline.say(REQUESTER, NEW, edits="$d") == []
     assert (await hotline.ticket(number)).description == OLD
     assert await hotline.dm(AGENT) == []
+    await hotline.say(REQUESTER, redacts="$d")
+    closed = await hotline.ticket(number)
+    assert (closed.status, closed.description) == ("closed", "")
 
 
 async def test_a_complaints_edit_updates_the_managers_private_card_only(

@@ -1,4 +1,4 @@
-"""The intake follows an edit of the message that gave the description."""
+"""The intake follows an edit or deletion of the message that gave the description."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from tests.unit.intake_support import (
     ASK_ANONYMOUS_DE,
     ASK_REFERENCE_DE,
     COMPLAINT,
+    DESCRIBE_DE,
     DESCRIPTION,
     de,
 )
@@ -57,6 +58,16 @@ def test_a_too_short_edit_keeps_the_description(config: OrgConfig) -> None:
     result = revise_description(waiting, "$d", "Hilfe", de(config))
     assert result is not None and result.state == waiting
     assert "ich behalte die bisherige" in result.notices[0].text
+
+
+def test_a_deletion_discards_the_description_and_asks_for_it_again(config: OrgConfig) -> None:
+    waiting = Confirm("kern", "debitoren", DESCRIPTION, "RE-1", description_event="$d")
+    result = revise_description(waiting, "$d", None, de(config))
+    assert result is not None and result.state == AskDescription("kern", "debitoren")
+    assert [n.text for n in result.notices] == [
+        "Sie haben Ihre Beschreibung gelöscht; ich habe sie verworfen.",
+        DESCRIBE_DE["request"],
+    ]
 
 
 def test_other_messages_and_states_without_a_description_are_not_the_dialogs(

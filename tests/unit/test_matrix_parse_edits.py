@@ -1,5 +1,5 @@
-"""Edits (m.replace) become neutral changes to an earlier message: never a new message; the
-core decides whether they matter."""
+"""Edits (m.replace) and redactions become neutral changes to an earlier message: never a
+new message; the core decides whether they matter."""
 
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ def test_an_edit_names_the_edited_event_and_carries_the_new_text() -> None:
         }
     )
     inbound = _parsed(edit)
-    assert (inbound.event_id, inbound.edits) == ("$edit", "$original")
+    assert (inbound.event_id, inbound.edits, inbound.redacts) == ("$edit", "$original", None)
     assert inbound.text == "Drucker im Raum 4 druckt nicht"
 
 
@@ -66,3 +66,25 @@ def test_a_reply_is_still_a_message() -> None:
     )
     inbound = _parsed(reply)
     assert inbound.text == "Antwort" and inbound.edits is None
+
+
+def test_redactions_of_every_room_version_name_the_deleted_event() -> None:
+    base = {"type": "m.room.redaction", "sender": "@anna:localhost", "origin_server_ts": 1}
+    old = Event.parse_event({**base, "event_id": "$r1", "redacts": "$gone", "content": {}})
+    new = Event.parse_event({**base, "event_id": "$r2", "content": {"redacts": "$gone"}})
+    for event in (old, new):
+        inbound = _parsed(event)
+        assert (inbound.redacts, inbound.edits, inbound.text) == ("$gone", None, "")
+
+
+def test_the_bots_own_redaction_is_ignored() -> None:
+    own = Event.parse_event(
+        {
+            "type": "m.room.redaction",
+            "sender": "@hotline:localhost",
+            "event_id": "$r",
+            "origin_server_ts": 1,
+            "content": {"redacts": "$x"},
+        }
+    )
+    assert parse_event(own, CTX) is None
