@@ -61,6 +61,7 @@ async def test_a_user_of_a_server_no_longer_allowed_is_refused_once_and_not_serv
     first = await chat.say(dm, SECRET)
     refusal = await chat.expect(dm, REFUSAL_DE)
     assert REFUSAL_EN in refusal.body and synapse.server_name in refusal.body
+    assert refusal.source["content"]["m.mentions"] == {}  # a plain notice pings nobody
     second = await chat.say(dm, "1")
     reaction = await react(chat.client, dm, refusal.event_id, "1️⃣")
     foreign = {first, second, reaction}
