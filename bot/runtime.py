@@ -51,9 +51,10 @@ async def serve(app: App, stop: asyncio.Event | None = None) -> None:
     heartbeat = asyncio.create_task(app.sender.beat_forever(), name="heartbeat")
     try:
         for name, adapter in app.adapters.items():
-            log.warning("starting %s adapter", name)
-            await adapter.start(app.engine.handle)
+            log.info("starting %s adapter", name)
+            await adapter.start(app.engine.handle)  # a setup error (bad token) ends here
         app.jobs.start()
+        log.warning("hotline serving %s", ", ".join(app.adapters))
         await stop.wait()
     finally:
         await app.jobs.stop()

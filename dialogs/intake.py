@@ -7,7 +7,7 @@ transaction. "zurück"/"back" and "abbrechen"/"cancel" work at every step.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from bot.config.model import OrgConfig
 from bot.domain.requests import NewRequest
@@ -93,10 +93,12 @@ Effect = RememberGroup | OpenTicket | RecordProposal | RecordAnswerFeedback
 
 @dataclass(frozen=True)
 class UserInput:
-    """What the user sent: text, or the id of a pressed button."""
+    """What the user sent: text, or the id of a pressed button; `event_id` names the
+    platform's message (kept with a description, so an edit of it can be followed)."""
 
     text: str = ""
     action_id: str | None = None
+    event_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -211,11 +213,12 @@ def back(state: IntakeState, ctx: Context) -> StepResult:
             AskDescription(state.group, state.topic), (p.ask_description(topic, ctx),)
         )
     topic = ctx.config.topic(state.topic)
+    held = (state.group, state.topic, state.description, state.description_event)
     if topic.kind == "complaint":
-        previous: IntakeState = AskAnonymous(state.group, state.topic, state.description)
-        return StepResult(previous, (_ask_anonymous(ctx),))
+        previous: IntakeState = AskAnonymous(*held)
+        return StepResult(previous, (ask_anonymous(ctx),))
     if topic.kind == "request":
-        previous = AskReference(state.group, state.topic, state.description)
+        previous = AskReference(*held)
         return StepResult(previous, (p.say("intake.ask_reference", ctx),))
     return StepResult(AskDescription(state.group, state.topic), (p.ask_description(topic, ctx),))
 
@@ -303,12 +306,12 @@ def _on_description(state: AskDescription, user: UserInput, ctx: Context) -> Ste
     if len(text.split()) < MIN_DESCRIPTION_WORDS:
         return StepResult(state, (p.say("intake.too_short", ctx),))
     topic = ctx.config.topic(state.topic)
+    held = (state.group, state.topic, text, user.event_id)
     if topic.kind == "complaint":
-        return StepResult(AskAnonymous(state.group, state.topic, text), (_ask_anonymous(ctx),))
+        return StepResult(AskAnonymous(*held), (ask_anonymous(ctx),))
     if topic.kind == "request":
-        asked = AskReference(state.group, state.topic, text)
-        return StepResult(asked, (p.say("intake.ask_reference", ctx),))
-    return _confirm(Confirm(state.group, state.topic, text), ctx)
+        return StepResult(AskReference(*held), (p.say("intake.ask_reference", ctx),))
+    return _confirm(Confirm(*held[:3], description_event=user.event_id), ctx)
 
 
 def _on_reference(state: AskReference, user: UserInput, ctx: Context) -> StepResult:
@@ -322,18 +325,20 @@ def _on_reference(state: AskReference, user: UserInput, ctx: Context) -> StepRes
         reference = text[:MAX_REFERENCE]
     else:
         return StepResult(state, (p.say("intake.reference_needs_digits", ctx),))
-    return _confirm(Confirm(state.group, state.topic, state.description, reference), ctx)
+    confirm = Confirm(state.group, state.topic, state.description, reference)
+    return _confirm(replace(confirm, description_event=state.description_event), ctx)
 
 
 def _on_anonymous(state: AskAnonymous, user: UserInput, ctx: Context) -> StepResult:
     choices = (*p.yes_no(ctx, "choice.anonymous", "choice.named"), p.back_choice(ctx))
     choice = match_choice(choices, text=user.text, action_id=user.action_id) or _yes_no_word(user)
     if choice is None:
-        return _again(state, _ask_anonymous(ctx), ctx)
+        return _again(state, ask_anonymous(ctx), ctx)
     if choice.id == p.BACK.id:
         return back(state, ctx)
     anonymous = choice.id == p.YES
-    return _confirm(Confirm(state.group, state.topic, state.description, anonymous=anonymous), ctx)
+    confirm = Confirm(state.group, state.topic, state.description, anonymous=anonymous)
+    return _confirm(replace(confirm, description_event=state.description_event), ctx)
 
 
 def _on_confirm(state: Confirm, user: UserInput, ctx: Context) -> StepResult:
@@ -341,7 +346,7 @@ def _on_confirm(state: Confirm, user: UserInput, ctx: Context) -> StepResult:
     choice = match_choice(choices, text=user.text, action_id=user.action_id)
     choice = choice or _yes_no_word(user)
     if choice is None:
-        return _again(state, _confirm_notice(state, ctx), ctx)
+        return _again(state, confirm_notice(state, ctx), ctx)
     if choice.id == p.BACK.id:
         return back(state, ctx)
     if choice.id == p.NO:
@@ -352,21 +357,26 @@ def _on_confirm(state: Confirm, user: UserInput, ctx: Context) -> StepResult:
             None, (), (RecordProposal(topic.kind, topic.id, state.group, state.description),)
         )
     request = NewRequest(
-        state.topic, state.group, state.description, state.reference, state.anonymous
+        state.topic,
+        state.group,
+        state.description,
+        state.reference,
+        state.anonymous,
+        source_event=state.description_event,
     )
     return StepResult(None, (), (OpenTicket(request),))
 
 
 def _confirm(state: Confirm, ctx: Context) -> StepResult:
-    return StepResult(state, (_confirm_notice(state, ctx),))
+    return StepResult(state, (confirm_notice(state, ctx),))
 
 
-def _confirm_notice(state: Confirm, ctx: Context) -> Notice:
+def confirm_notice(state: Confirm, ctx: Context) -> Notice:
     topic = ctx.config.topic(state.topic)
     return p.ask_confirm(topic, state.group, state.description, state.reference, ctx)
 
 
-def _ask_anonymous(ctx: Context) -> Notice:
+def ask_anonymous(ctx: Context) -> Notice:
     return Notice(
         text=t("intake.ask_anonymous", ctx.locale),
         choices=(*p.yes_no(ctx, "choice.anonymous", "choice.named"), p.back_choice(ctx)),

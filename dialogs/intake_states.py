@@ -1,4 +1,9 @@
-"""The intake dialog's typed states, and their (de)serialisation for the dialog store."""
+"""The intake dialog's typed states, and their (de)serialisation for the dialog store.
+
+The states that hold a description also hold `description_event`: the platform's id of
+the message it was typed in (None when not known, e.g. given with /beschwerde), so an edit
+or deletion of that message can change the description (bot/conversation/revisions.py).
+"""
 
 from __future__ import annotations
 
@@ -58,6 +63,7 @@ class AskReference:
     group: str | None
     topic: str
     description: str
+    description_event: str | None = None
 
 
 @dataclass(frozen=True)
@@ -67,6 +73,7 @@ class AskAnonymous:
     group: str | None
     topic: str
     description: str
+    description_event: str | None = None
 
 
 @dataclass(frozen=True)
@@ -78,6 +85,7 @@ class Confirm:
     description: str
     reference: str | None = None
     anonymous: bool = False
+    description_event: str | None = None
 
 
 IntakeState = (
@@ -102,6 +110,8 @@ STATE_TYPES: tuple[type[IntakeState], ...] = (
     AskAnonymous,
     Confirm,
 )
+# Fields a state stored by an earlier version lacks; every other missing field is garbage.
+ADDED_LATER = frozenset({"description_event"})
 _KINDS: dict[str, type[IntakeState]] = {cls.__name__: cls for cls in STATE_TYPES}
 
 
@@ -121,6 +131,8 @@ def load_state(data: object) -> IntakeState | None:
     values: dict[str, Any] = {}
     for spec in fields(cls):
         if spec.name not in data:
+            if spec.name in ADDED_LATER:
+                continue  # a state stored before the field existed: its default
             return None
         value = data[spec.name]
         if not _fits(value, str(hints[spec.name])):

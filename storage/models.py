@@ -44,6 +44,10 @@ class TicketRow(Base):
     # A complaint's requester may stay anonymous towards the team concerned.
     anonymous: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     description: Mapped[str] = mapped_column(Text)
+    # The platform's id of the requester's message that gave the description (None: not
+    # known): an edit or deletion of that message changes the description. Looked up with
+    # the requester (ix_tickets_requester), who has few tickets.
+    description_event: Mapped[str | None] = mapped_column(String(255))
     reference: Mapped[str | None] = mapped_column(String(255))
     requester_platform: Mapped[str] = mapped_column(String(16))
     requester_id: Mapped[str] = mapped_column(String(255))

@@ -40,8 +40,12 @@ class Harness:
         event_id: str | None = None,
         locale: str = "de",
         platform: str = "local",
+        edits: str | None = None,
+        redacts: str | None = None,
     ) -> list[Notice]:
-        """`user` types `text` (in their DM, or in a team channel); returns the new DM notices."""
+        """`user` types `text` (in their DM, or in a team channel); returns the new DM notices.
+        With `edits` the message is an edit of that event (`text` its new text), with
+        `redacts` the deletion of that event."""
         inbound = Inbound(
             platform=platform,
             conversation_id=f"channel:{channel}" if channel else f"user:{user}",
@@ -52,6 +56,8 @@ class Harness:
             locale=locale,
             is_direct=channel is None,
             channel_id=channel,
+            edits=edits,
+            redacts=redacts,
         )
         await self.engine.handle(inbound)
         return await self.dm(user)
@@ -96,9 +102,16 @@ class Harness:
             return list((await session.scalars(query.order_by(TicketEventRow.id))).all())
 
     async def file_request(
-        self, user: str, *, topic: str, text: str = "Bitte um Hilfe beim Beleg", group: str = "1"
+        self,
+        user: str,
+        *,
+        topic: str,
+        text: str = "Bitte um Hilfe beim Beleg",
+        group: str = "1",
+        event_id: str | None = None,
     ) -> int:
-        """Walk the whole intake (declining first-level answers); returns the ticket number."""
+        """Walk the whole intake (declining first-level answers); returns the ticket number.
+        `event_id`: the description message's id."""
         notices = await self.say(user, "Hallo")
         if any(c.id.startswith("group:") for n in notices for c in n.choices[:1]):
             await self.say(user, group)
@@ -110,7 +123,7 @@ class Harness:
                 if (pressed := button(offered, wanted)) is not None:
                     notices = await self.say(user, action_id=pressed)
                     break
-        await self.say(user, text)
+        await self.say(user, text, event_id=event_id)
         kind = self.config.topic(topic).kind
         if kind == "request":
             await self.say(user, "-")

@@ -28,12 +28,12 @@ import aiohttp
 from nio import AsyncClient, LocalProtocolError, RoomSendResponse
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from adapters.matrix import failed_events, media, render, retract
+from adapters.matrix import failed_events, foreign, media, render, retract
 from adapters.matrix.errors import NOT_IN_ROOM, MatrixDeliveryError, backoff_delay, delivery_error
 from adapters.matrix.gaps import BackfillGaps
 from adapters.matrix.inbox_worker import InboxWorker
 from adapters.matrix.login import login
-from adapters.matrix.parse import PLATFORM, reaction_inbound
+from adapters.matrix.parse import FOREIGN, PLATFORM, reaction_inbound
 from adapters.matrix.reactions import ReactionTasks
 from adapters.matrix.rooms import RoomDirectory
 from adapters.matrix.settings import MatrixSettings, MatrixSetupError
@@ -200,6 +200,9 @@ class MatrixAdapter:
 
     async def _handle_stored(self, payload: dict[str, Any]) -> None:
         assert self._on_inbound is not None and self.rooms is not None
+        if payload["kind"] == FOREIGN:  # a user of a server not allowed: never the engine's
+            await foreign.refuse(self.sessions, self.rooms, payload, at=self.clock.now())
+            return
         inbound = await self._inbound(payload)
         if inbound is None:
             return

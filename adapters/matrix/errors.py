@@ -8,6 +8,8 @@ that hint: the outbox through DeliveryError.retry_after, the loops through Homes
 
 from __future__ import annotations
 
+import logging
+
 from bot.delivery import DeliveryError
 
 # The homeserver will give the same answer again: the outbox stops retrying the notice.
@@ -89,3 +91,24 @@ def backoff_delay(delay: float, error: BaseException) -> float:
     """How long to wait before the next attempt: `delay`, or longer if the server said so."""
     hint = getattr(error, "retry_after", None)
     return delay if hint is None else max(delay, float(hint))
+
+
+class ErrorAnswerNoise(logging.Filter):
+    """nio logs a WARNING ("Error validating response: ...") for every error answer it
+    parses (it tries the success schema first); the callers here log each error answer
+    with its context, or end with one clean line (a bad token). Demoted to DEBUG."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno == logging.WARNING and record.getMessage().startswith(
+            "Error validating response"
+        ):
+            record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+            return logging.getLogger().isEnabledFor(logging.DEBUG)
+        return True
+
+
+def quiet_error_answers() -> None:
+    """Install ErrorAnswerNoise on nio's response logger (once)."""
+    nio_log = logging.getLogger("nio.responses")
+    if not any(isinstance(f, ErrorAnswerNoise) for f in nio_log.filters):
+        nio_log.addFilter(ErrorAnswerNoise())

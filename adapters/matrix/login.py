@@ -13,7 +13,7 @@ import logging
 from nio import AsyncClient, AsyncClientConfig, WhoamiResponse
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from adapters.matrix.errors import homeserver_error
+from adapters.matrix.errors import homeserver_error, quiet_error_answers
 from adapters.matrix.parse import PLATFORM
 from adapters.matrix.settings import MatrixSettings, MatrixSetupError
 from bot.kernel.clock import Clock
@@ -25,6 +25,7 @@ DEVICE_ID = "device_id"
 
 def new_client(settings: MatrixSettings) -> AsyncClient:
     """An nio client for the bot, with its E2E store, not logged in yet."""
+    quiet_error_answers()
     settings.store_dir.mkdir(parents=True, exist_ok=True)
     client_config = AsyncClientConfig(
         encryption_enabled=True,
@@ -48,7 +49,11 @@ async def device_of_token(client: AsyncClient, settings: MatrixSettings) -> str:
     answer = await client.whoami()
     if not isinstance(answer, WhoamiResponse):
         if getattr(answer, "status_code", None) == "M_UNKNOWN_TOKEN":
-            raise MatrixSetupError(f"the Matrix access token is not valid: {answer}")
+            said = getattr(answer, "message", None) or "M_UNKNOWN_TOKEN"
+            raise MatrixSetupError(
+                f"the Matrix access token is not valid ({settings.homeserver} says: {said}); "
+                f"create a new one for {settings.user_id}"
+            )
         raise homeserver_error("whoami", answer)
     if answer.user_id != settings.user_id:
         raise MatrixSetupError(

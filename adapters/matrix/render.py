@@ -1,7 +1,9 @@
 """Matrix rendering: neutral notices become m.notice events with a plain body and safe HTML.
 
 User text is already escaped in the notice markup (bot.kernel.markup.literal), and everything is
-HTML-escaped here, so nothing a requester types can inject markup. Choices become a
+HTML-escaped here, so nothing a requester types can inject markup. Every event the bot sends
+sets `m.mentions` (empty, or the people a notice names on purpose), so nothing a requester
+types can ping the team room ("@room") or a person (their name or id) either. Choices become a
 numbered list plus reactions the bot adds itself, so users can tap or type. A notice with a
 picture becomes an m.image event with the notice as its caption.
 """
@@ -99,8 +101,10 @@ def message_content(notice: Notice, mentions: Sequence[Mention] = ()) -> dict[st
         "format": "org.matrix.custom.html",
         "formatted_body": "".join(markup),
     }
-    if mentions:
-        content["m.mentions"] = {"user_ids": sorted({m.user_id for m in mentions})}
+    # Always set (Matrix 1.7 intentional mentions): only the people named on purpose are
+    # pinged, never a room or a person a requester's text happens to name ("@room", ids).
+    named = sorted({m.user_id for m in mentions})
+    content["m.mentions"] = {"user_ids": named} if named else {}
     return content
 
 
@@ -117,6 +121,7 @@ def image_content(notice: Notice, image: Image, source: Mapping[str, Any]) -> di
         "format": "org.matrix.custom.html",
         "formatted_body": caption["formatted_body"],
         "filename": image.name,
+        "m.mentions": {},  # the caption names nobody on purpose
         "info": {
             "mimetype": image.mime,
             "size": len(image.data),

@@ -7,7 +7,9 @@ page the homeserver refuses for now fails the whole sync, which is retried from 
 token; after FAILED_SYNCS such syncs in a row for the same room, that room's gap is put off
 (gaps.py) and the rest is stored, so one room cannot make the bot deaf to all. An invite
 whose join fails for now is skipped and joined again after the next syncs.
-Encrypted events nio cannot decrypt yet wait for their keys (undecrypted.py). Error answers
+Encrypted events nio cannot decrypt yet wait for their keys (undecrypted.py). Events of
+users whose homeserver is not allowed are stored only as text-free "foreign" payloads
+(parse.py, foreign.py). Error answers
 (429 with retry_after_ms, 5xx) are waited out as the homeserver asks.
 """
 
@@ -327,10 +329,12 @@ class SyncLoop:
             channel=self.rooms.channel_of(room_id),
             bot_user_id=self.client.user_id,
             bot_names=self.bot_names,
+            allowed_homeservers=self.allowed_homeservers,
         )
         payloads = []
         for event in events:
-            if isinstance(event, MegolmEvent):  # kept until its key comes (or answered)
+            if isinstance(event, MegolmEvent) and ctx.serves(event.sender):
+                # kept until its key comes (or answered); a foreign one is refused unread
                 self.undecrypted.add(room_id, event, self.clock.now())
                 continue
             payload = parse_event(event, ctx)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sys
 from dataclasses import replace
 from typing import Any
@@ -13,8 +12,6 @@ from bot.app import build_app, config_path
 from bot.config.loader import ConfigError, load_config
 from bot.config.model import OrgConfig, PlatformConfig
 from storage.migrate import is_up_to_date
-
-log = logging.getLogger("hotline")
 
 
 def register(sub: Any) -> None:
@@ -62,8 +59,11 @@ def run(args: argparse.Namespace) -> int:
             )
             await app.close()
             return 2
-        log.warning("hotline serving %s", ", ".join(app.adapters))
-        await serve(app)
+        try:
+            await serve(app)  # closes the app however it ends
+        except (MatrixSetupError, TeamsSetupError) as error:  # e.g. a revoked access token
+            print(error, file=sys.stderr)
+            return 2
         return 0
 
     return asyncio.run(_go())

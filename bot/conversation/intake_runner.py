@@ -30,6 +30,7 @@ from dialogs.intake import (
     step,
 )
 from dialogs.intake_prompts import Context
+from dialogs.intake_revisions import revise_description
 from dialogs.intake_states import IntakeState, dump_state, load_state
 from storage.models import ProposalRow
 from storage.repositories import proposals
@@ -99,6 +100,36 @@ class IntakeRunner:
             at=self.clock.now(),
         )
         return notices
+
+    async def revise(
+        self,
+        session: AsyncSession,
+        *,
+        key: ConversationKey,
+        actor: Actor,
+        profile: StoredProfile | None,
+        event_id: str,
+        text: str | None,
+    ) -> list[Notice] | None:
+        """The message `event_id` was edited to `text` (None: deleted): the running intake
+        follows if that message gave its description; None if it did not (or none runs)."""
+        stored = await load_dialog(session, key=key)
+        if stored is None or stored.dialog != INTAKE or self._expired(stored):
+            return None
+        state = load_state(stored.state)
+        ctx = self._context(actor, profile)
+        result = None if state is None else revise_description(state, event_id, text, ctx)
+        if result is None or result.state is None:
+            return None
+        await save_dialog(
+            session,
+            key=key,
+            seen_version=stored.version,
+            dialog=INTAKE,
+            state=dump_state(result.state),
+            at=self.clock.now(),
+        )
+        return list(result.notices)
 
     async def cancel(self, session: AsyncSession, *, key: ConversationKey) -> bool:
         """End a running intake; True if there was one."""

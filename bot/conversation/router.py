@@ -3,6 +3,9 @@
 Each route looks at the turn and either answers it (a list of notices, possibly empty) or
 passes (None) to the next. The order is the rule book for typed answers and buttons:
 
+0. An edit or deletion of an earlier message is never a new message: the request being
+   written or the ticket follows it if that message gave the description, else nothing
+   happens (bot/conversation/revisions.py).
 1. A button or reaction that names its prompt is that prompt's answer, or stale. A button
    of the running dialog's open question goes on, read without its prompt id, to the
    routes below (the dialog's own); one of an earlier question is stale.
@@ -43,6 +46,7 @@ from bot.conversation.csat_flow import CsatFlow
 from bot.conversation.dialog_prompts import DIALOG, Chat, answers_open_question
 from bot.conversation.followup import QUIET_DIALOGS, followup_ticket, start_followup
 from bot.conversation.intake_runner import IDLE, INTAKE
+from bot.conversation.revisions import Revisions
 from bot.conversation.team_pick import drop_pick, pending_pick, read_pick
 from bot.conversation.which_prompt import WHICH, Pick, WhichPrompt
 from bot.domain.errors import ConcurrentUpdate, HotlineError, NotAllowed
@@ -84,7 +88,9 @@ class Router:
         self.runner = runner
         self.csat = next(flow for flow in runner.flows if isinstance(flow, CsatFlow))
         self.which = WhichPrompt(config, clock)
+        self.revisions = Revisions(config, clock, runner.intake)
         self.routes: tuple[Route, ...] = (
+            Route("revision", self.revisions.take),
             Route("prompted_button", self._prompted_button),
             Route("command", self._command),
             Route("channel_chatter", self._channel_chatter),
@@ -377,7 +383,8 @@ class Router:
         return [_stale(turn)]
 
     async def _intake(self, turn: Turn) -> Answer:
-        user = UserInput(text=turn.inbound.text, action_id=turn.inbound.action_id)
+        inbound = turn.inbound
+        user = UserInput(text=inbound.text, action_id=inbound.action_id, event_id=inbound.event_id)
         return await self.runner.intake.turn(
             turn.session, key=turn.key, actor=turn.actor, profile=turn.profile, user=user
         )

@@ -163,7 +163,7 @@ class TicketViews:
             facts.append(Fact(t("fact.reference", loc), literal(ticket.reference)))
         return Notice(
             title=t("cmd.status_title", loc, id=ticket.id),
-            text=literal(ticket.description),
+            text=feedback.description_markup(ticket, loc),
             facts=tuple(facts),
             ticket_id=ticket.id,
             channel_safe=False,  # a ticket's details go to the asker's DM, never a channel

@@ -44,6 +44,12 @@ class Action(StrEnum):
     ACKNOWLEDGE = "acknowledge"  # a lead has taken note of an escalation
     NOTE = "note"
     WITHDRAW = "withdraw"
+    # The requester edited or deleted the message that gave the description: while nobody
+    # has claimed the ticket the description follows the edit; later, the edit is a note
+    # for the team. A deletion removes the text in any status (privacy), closed included.
+    DESCRIPTION_EDIT = "description_edit"
+    EDIT_NOTE = "edit_note"
+    DESCRIPTION_DELETE = "description_delete"
 
 
 S = TicketStatus
@@ -77,6 +83,9 @@ RULES: dict[Action, Rule] = {
     Action.ACKNOWLEDGE: Rule(WORKABLE | {S.RESOLVED}, None),
     Action.NOTE: Rule(frozenset(TicketStatus) - {S.CLOSED}, None),
     Action.WITHDRAW: Rule(OPEN_STATUSES, S.CLOSED),
+    Action.DESCRIPTION_EDIT: Rule(frozenset({S.NEW, S.QUEUED}), None),
+    Action.EDIT_NOTE: Rule(frozenset(TicketStatus) - {S.NEW, S.QUEUED, S.CLOSED}, None),
+    Action.DESCRIPTION_DELETE: Rule(frozenset(TicketStatus), None),
 }
 
 

@@ -15,3 +15,4 @@ class NewRequest:
     description: str
     reference: str | None = None
     anonymous: bool = False
+    source_event: str | None = None  # the platform's id of the message with the description

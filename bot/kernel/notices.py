@@ -148,6 +148,11 @@ class Inbound:
     is_direct: bool = True
     display_name: str | None = None
     channel_id: str | None = None  # the team channel, when not direct
+    # A change to an earlier message of the sender's (the platform's event id of it): an
+    # edit (`text` is its new text) or a deletion. Never a new message; the core decides
+    # whether it matters (bot/conversation/revisions.py).
+    edits: str | None = None
+    redacts: str | None = None
 
 
 def inbound_to_json(inbound: Inbound) -> dict[str, Any]:
@@ -164,6 +169,8 @@ def inbound_to_json(inbound: Inbound) -> dict[str, Any]:
         "is_direct": inbound.is_direct,
         "display_name": inbound.display_name,
         "channel_id": inbound.channel_id,
+        "edits": inbound.edits,
+        "redacts": inbound.redacts,
     }
 
 

@@ -78,6 +78,14 @@ def to_requester(
     )
 
 
+def description_markup(ticket: TicketRow, locale: str) -> str:
+    """The description as notice markup. Only its sender's deletion (or anonymisation)
+    empties it, the intake never does; a deleted one reads "(vom Absender gelöscht)"."""
+    if ticket.description or ticket.anonymised_at is not None:
+        return literal(ticket.description)
+    return t("ticket.description_deleted_mark", locale)
+
+
 def card_key(ticket: TicketRow) -> str:
     """The card of the ticket's current stay in a queue: a new queue entry is a new post."""
     entered = ticket.queued_at or ticket.created_at
@@ -103,7 +111,7 @@ def ticket_card(
     """
     locale = config.default_locale
     here = channel_team is None or channel_team == ticket.team_id
-    description = literal(ticket.description)
+    description = description_markup(ticket, locale)
     if ticket.confidential and not private:
         description = t("channel.confidential", locale, id=ticket.id)
     status_line = _card_status(config, ticket, here, locale)

@@ -61,6 +61,7 @@ class TicketService(TicketServiceBase):
             confidential=topic.is_confidential,
             anonymous=request.anonymous and topic.is_confidential,
             description=request.description,
+            description_event=request.source_event,
             reference=request.reference,
             requester_platform=requester.platform,
             requester_id=requester.user_id,

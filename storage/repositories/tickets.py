@@ -101,6 +101,23 @@ async def due_before(
     return (await session.scalars(query)).all()
 
 
+async def by_description_event(
+    session: AsyncSession, *, platform: str, requester_id: str, event_id: str
+) -> TicketRow | None:
+    """The requester's ticket whose description came from the message `event_id`."""
+    query = (
+        select(TicketRow)
+        .where(
+            TicketRow.requester_platform == platform,
+            TicketRow.requester_id == requester_id,
+            TicketRow.description_event == event_id,
+        )
+        .order_by(TicketRow.id.desc())
+        .limit(1)
+    )
+    return (await session.scalars(query)).first()
+
+
 async def count_open(session: AsyncSession, *, statuses: Iterable[str]) -> int:
     """How many tickets are in these statuses."""
     query = select(func.count()).select_from(TicketRow).where(TicketRow.status.in_(list(statuses)))

@@ -8,7 +8,7 @@ Functions never commit: the caller owns the transaction.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -98,3 +98,18 @@ async def requester_events(session: AsyncSession, *, ticket_id: int) -> list[Req
         RequesterEvent(at, action, text, person, bool(mine))
         for at, action, text, person, mine in (await session.execute(query)).all()
     ]
+
+
+async def drop_event_texts(session: AsyncSession, *, ticket_id: int, actions: Iterable[str]) -> int:
+    """Remove the "text" from these events of the ticket (what a deleted message said);
+    returns how many lost it."""
+    query = select(TicketEventRow).where(
+        TicketEventRow.ticket_id == ticket_id, TicketEventRow.action.in_(list(actions))
+    )
+    dropped = 0
+    for event in (await session.scalars(query)).all():
+        if "text" in event.data:
+            event.data = {k: v for k, v in event.data.items() if k != "text"}
+            dropped += 1
+    await session.flush()
+    return dropped

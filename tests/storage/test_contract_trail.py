@@ -138,11 +138,11 @@ async def test_migration_0018_gives_old_events_an_audience_and_moves_staff_words
         config.attributes["connection"] = connection
         command.downgrade(config, "0017")
 
-    async with db.begin() as connection:
-        await connection.run_sync(_downgrade)
-    async with sessions() as session, session.begin():
+    async with sessions() as session, session.begin():  # tickets as the model has them now
         ordinary = (await tickets.add_ticket(session, row=_ticket(clock))).id
         complaint = (await tickets.add_ticket(session, row=_ticket(clock, confidential=True))).id
+    async with db.begin() as connection:
+        await connection.run_sync(_downgrade)
     reason = '{"from_team": "haushalt", "to_team": "ccc", "reason": "Kunde nervt"}'
     async with db.begin() as connection:
         for statement in (

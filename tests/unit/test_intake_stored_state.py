@@ -53,6 +53,8 @@ SERIAL_STATES: list[IntakeState] = [
     Confirm("kern", "beschwerde", COMPLAINT, None, anonymous=True),
     Confirm(None, "beschwerde", COMPLAINT, None, anonymous=False),
     Confirm("kern", "idee", "Ideen mit Ümlauten und 🙂 Emoji"),
+    Confirm("kern", "debitoren", DESCRIPTION, "RE-1", description_event="$ev:1"),
+    AskAnonymous("kern", "beschwerde", COMPLAINT, "$ev:2"),
 ]
 
 
@@ -75,7 +77,16 @@ def test_dump_state_is_flat_json() -> None:
         "description": "a b",
         "reference": None,
         "anonymous": True,
+        "description_event": None,
     }
+
+
+def test_a_state_stored_before_description_events_loads_without_one() -> None:
+    old = {"kind": "AskReference", "group": None, "topic": "debitoren", "description": "a b"}
+    assert load_state(old) == AskReference(None, "debitoren", "a b")
+    assert load_state({**old, "description_event": "$e1"}) == AskReference(
+        None, "debitoren", "a b", "$e1"
+    )
 
 
 def test_every_state_type_is_covered() -> None:

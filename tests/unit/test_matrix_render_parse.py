@@ -112,6 +112,21 @@ def test_an_edit_keeps_its_mentions_in_the_new_content_and_pings_nobody() -> Non
     assert edit["m.mentions"] == {}  # the edit itself notifies no one again
 
 
+def test_user_text_naming_a_room_or_a_person_mentions_nobody() -> None:
+    typed = literal("@room bitte @hh.weber:stadt.example und Martin Schneider informieren")
+    card = message_content(Notice(title="Ticket Nr. 3", text=typed, facts=(Fact("a", typed),)))
+    assert "@room" in card["body"] and card["m.mentions"] == {}
+    claimed = message_content(
+        Notice(text=f"Übernommen von Martin Schneider.\n\n{typed}", mentions=("hh.schneider",)),
+        [Mention("Martin Schneider", "@hh.schneider:stadt.example")],
+    )
+    assert claimed["m.mentions"] == {"user_ids": ["@hh.schneider:stadt.example"]}  # only him
+    edit = edit_content("$card", card)
+    assert edit["m.mentions"] == {} and edit["m.new_content"]["m.mentions"] == {}
+    picture = image_content(Notice(text=typed, image=CHART), CHART, {"url": "mxc://x/y"})
+    assert picture["m.mentions"] == {}
+
+
 def test_reaction_keys_and_back() -> None:
     choices = [Choice("claim:7", "Übernehmen"), Choice("a", "A"), Choice("b", "B")]
     assert reaction_keys(choices) == [CLAIM_REACTION, KEYCAPS[1], KEYCAPS[2]]
