@@ -29,6 +29,7 @@ class Harness:
         self.clock = clock
         self.engine = Engine(config, sessions, clock)
         self._seen: dict[tuple[str, str], int] = {}
+        self.names: dict[str, str] = {}  # display names the platform reports, per user
 
     async def say(
         self,
@@ -51,6 +52,7 @@ class Harness:
             locale=locale,
             is_direct=channel is None,
             channel_id=channel,
+            display_name=self.names.get(user),
         )
         await self.engine.handle(inbound)
         return await self.dm(user)
@@ -95,7 +97,13 @@ class Harness:
             return list((await session.scalars(query.order_by(TicketEventRow.id))).all())
 
     async def file_request(
-        self, user: str, *, topic: str, text: str = "Bitte um Hilfe beim Beleg", group: str = "1"
+        self,
+        user: str,
+        *,
+        topic: str,
+        text: str = "Bitte um Hilfe beim Beleg",
+        group: str = "1",
+        reference: str = "-",
     ) -> int:
         """Walk the whole intake (declining first-level answers); returns the ticket number."""
         notices = await self.say(user, "Hallo")
@@ -112,7 +120,7 @@ class Harness:
         await self.say(user, text)
         kind = self.config.topic(topic).kind
         if kind == "request":
-            await self.say(user, "-")
+            await self.say(user, reference)
         elif kind == "complaint":
             await self.say(user, action_id="confirm:no")  # not anonymous
         answer = await self.say(user, "ja")

@@ -8,14 +8,17 @@ correction of it would otherwise be answered as a second message.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
 from nio import Event, ReactionEvent, RoomMessageText
 
+from bot.kernel import limits
 from bot.kernel.notices import Inbound, inbound_to_json
 
 PLATFORM = "matrix"
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,20 @@ def parse_event(event: Event, ctx: RoomContext) -> dict[str, Any] | None:
             "channel": ctx.channel,
         }
     return None
+
+
+def too_long(event: Event, room_id: str) -> bool:
+    """Whether the event's ids are longer than any homeserver gives (the length policy):
+    such an event is ignored before anything of it is stored, encrypted or not."""
+    ids = {  # an UnknownBadEvent has neither: nothing too long (and nothing parsed) there
+        "user_id": str(getattr(event, "sender", None) or ""),
+        "conversation_id": room_id,
+        "event_id": str(getattr(event, "event_id", None) or ""),
+    }
+    oversized = limits.oversized_ids(ids)
+    if oversized:
+        log.warning("ignored a Matrix event: %s too long", ", ".join(oversized))
+    return bool(oversized)
 
 
 def is_edit(event: Event) -> bool:

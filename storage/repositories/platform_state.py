@@ -1,4 +1,7 @@
-"""Key/value facts per platform that must survive restarts (sync token, device id, DM rooms)."""
+"""Key/value facts per platform that must survive restarts (sync token, device id, DM rooms).
+
+Keys are built from platform ids ("dm:<user id>", "ref:user:<id>"), so one may be longer
+than the column: it is stored as its digest (`stored_key`), the same on every store."""
 
 from __future__ import annotations
 
@@ -9,7 +12,13 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.kernel import limits
 from storage.models import PlatformStateRow
+
+
+def stored_key(key: str) -> str:
+    """The key as stored: itself, or its digest when longer than the column."""
+    return limits.stored_key("state_key", key)
 
 
 async def get_value(session: AsyncSession, *, platform: str, key: str) -> str | None:
@@ -17,7 +26,7 @@ async def get_value(session: AsyncSession, *, platform: str, key: str) -> str | 
     which an upsert by `set_value` does not update)."""
     value = await session.scalar(
         select(PlatformStateRow.value).where(
-            PlatformStateRow.platform == platform, PlatformStateRow.key == key
+            PlatformStateRow.platform == platform, PlatformStateRow.key == stored_key(key)
         )
     )
     return None if value is None else str(value)
@@ -30,7 +39,7 @@ async def set_value(
     dialect = session.get_bind().dialect.name
     module: Any = postgresql if dialect == "postgresql" else sqlite
     statement = module.insert(PlatformStateRow).values(
-        platform=platform, key=key, value=value, updated_at=at
+        platform=platform, key=stored_key(key), value=value, updated_at=at
     )
     await session.execute(
         statement.on_conflict_do_update(
