@@ -13,6 +13,7 @@ from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.kernel import limits
 from bot.kernel.clock import Clock
 from bot.kernel.notices import Inbound, Notice, Target
 from storage.instance_id import InstanceId
@@ -225,7 +226,7 @@ class OutboxSender:
                     session,
                     outbox_id=row.id,
                     at=self.clock.now(),
-                    message_ref=ref,
+                    message_ref=ref if limits.fits("message_ref", ref) else None,
                     leased_until=row.leased_until,
                 )
         except Exception:  # sent: it must never go out again, only be recorded

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from bot.config.model import OrgConfig
 from bot.domain.requests import NewRequest
 from bot.i18n import t
+from bot.kernel import limits
 from bot.kernel.actions import ButtonAction
 from bot.kernel.notices import Choice, Notice
 from dialogs import intake_prompts as p
@@ -45,7 +46,7 @@ from dialogs.intake_states import (
 )
 
 MIN_DESCRIPTION_WORDS = 2
-MAX_REFERENCE = 255
+MAX_REFERENCE = limits.limit("reference")
 NO_REFERENCE = frozenset({"", "-", "–", "nein", "no", "keine", "none"})
 # "Don't know" is no number either: the request goes on without one.
 UNKNOWN_REFERENCE = frozenset(

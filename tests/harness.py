@@ -29,6 +29,7 @@ class Harness:
         self.clock = clock
         self.engine = Engine(config, sessions, clock)
         self._seen: dict[tuple[str, str], int] = {}
+        self.names: dict[str, str] = {}  # display names the platform reports, per user
 
     async def say(
         self,
@@ -58,6 +59,7 @@ class Harness:
             channel_id=channel,
             edits=edits,
             redacts=redacts,
+            display_name=self.names.get(user),
         )
         await self.engine.handle(inbound)
         return await self.dm(user)
@@ -109,6 +111,7 @@ class Harness:
         text: str = "Bitte um Hilfe beim Beleg",
         group: str = "1",
         event_id: str | None = None,
+        reference: str = "-",
     ) -> int:
         """Walk the whole intake (declining first-level answers); returns the ticket number.
         `event_id`: the description message's id."""
@@ -126,7 +129,7 @@ class Harness:
         await self.say(user, text, event_id=event_id)
         kind = self.config.topic(topic).kind
         if kind == "request":
-            await self.say(user, "-")
+            await self.say(user, reference)
         elif kind == "complaint":
             await self.say(user, action_id="confirm:no")  # not anonymous
         answer = await self.say(user, "ja")

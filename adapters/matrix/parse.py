@@ -12,17 +12,20 @@ a "foreign" payload naming only sender and room, no text (foreign.py).
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
 from nio import Event, MegolmEvent, ReactionEvent, RoomMessageText
 
+from bot.kernel import limits
 from bot.kernel.notices import Inbound, inbound_to_json
 
 PLATFORM = "matrix"
 FOREIGN = "foreign"  # the payload kind of an event from a homeserver that is not allowed
 # What a user does to be served; from a foreign server, refused (other events: ignored).
 ADDRESSED = (RoomMessageText, ReactionEvent, MegolmEvent)
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,20 @@ def _message(event: Event, ctx: RoomContext, **fields: Any) -> dict[str, Any]:
         **fields,
     )
     return {"kind": "message", "inbound": inbound_to_json(inbound)}
+
+
+def too_long(event: Event, room_id: str) -> bool:
+    """Whether the event's ids are longer than any homeserver gives (the length policy):
+    such an event is ignored before anything of it is stored, encrypted or not."""
+    ids = {  # an UnknownBadEvent has neither: nothing too long (and nothing parsed) there
+        "user_id": str(getattr(event, "sender", None) or ""),
+        "conversation_id": room_id,
+        "event_id": str(getattr(event, "event_id", None) or ""),
+    }
+    oversized = limits.oversized_ids(ids)
+    if oversized:
+        log.warning("ignored a Matrix event: %s too long", ", ".join(oversized))
+    return bool(oversized)
 
 
 def _content(event: Event) -> dict[str, Any]:

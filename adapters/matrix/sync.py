@@ -39,7 +39,7 @@ from adapters.matrix.gaps import FAILED_SYNCS, BackfillGaps, Gap
 from adapters.matrix.gaps import STATE_KEY as GAPS_KEY
 from adapters.matrix.inbox_worker import event_id_of
 from adapters.matrix.invites import Invites
-from adapters.matrix.parse import PLATFORM, RoomContext, parse_event
+from adapters.matrix.parse import PLATFORM, RoomContext, parse_event, too_long
 from adapters.matrix.rooms import RoomDirectory
 from adapters.matrix.undecrypted import STATE_KEY, UndecryptedEvents, Waiting, enqueue_unreadable
 from bot.kernel.clock import Clock
@@ -333,6 +333,8 @@ class SyncLoop:
         )
         payloads = []
         for event in events:
+            if too_long(event, room_id):
+                continue
             if isinstance(event, MegolmEvent) and ctx.serves(event.sender):
                 # kept until its key comes (or answered); a foreign one is refused unread
                 self.undecrypted.add(room_id, event, self.clock.now())

@@ -25,11 +25,12 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from bot.kernel import limits
 from bot.kernel.notices import Inbound
 from dialogs.commands import as_command_word
 
 PLATFORM = "teams"
-EVENT_ID_LIMIT = 255  # the inbox's event_id column
+EVENT_ID_LIMIT = limits.limit("event_id")  # longer keys are hashed
 _AT_TAG = re.compile(r"<at(?:\s[^>]*)?>(.*?)</at>", re.IGNORECASE | re.DOTALL)
 
 

@@ -71,7 +71,12 @@ def _upsert(session: AsyncSession, values: Mapping[str, str], at: datetime) -> A
     """INSERT ... ON CONFLICT DO UPDATE of each key's value (SQLite and PostgreSQL)."""
     module: Any = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     rows = [
-        {"platform": PLATFORM, "key": key, "value": value, "updated_at": at}
+        {
+            "platform": PLATFORM,
+            "key": platform_state.stored_key(key),
+            "value": value,
+            "updated_at": at,
+        }
         for key, value in values.items()
     ]
     statement = module.insert(PlatformStateRow).values(rows)

@@ -8,6 +8,7 @@ import sys
 from typing import Any
 
 from bot.cli.common import opened_app
+from bot.kernel import limits
 
 
 def register(sub: Any) -> None:
@@ -24,13 +25,18 @@ def run(args: argparse.Namespace) -> int:
     """Run the shell until end of input."""
     from adapters.local.shell import Shell
 
+    if not limits.fits("local_user_id", args.user):
+        most = limits.limit("local_user_id")
+        print(f"--as: a local user id has at most {most} characters", file=sys.stderr)
+        return 2
+
     async def _go() -> int:
         async with opened_app(config_file=args.config) as app:
             if app is None:
                 return 2
             shell = Shell(
                 user_id=args.user,
-                display_name=args.name,
+                display_name=limits.cut("display_name", args.name),
                 locale=args.locale,
                 config=app.config,
                 engine=app.engine,

@@ -15,6 +15,7 @@ from datetime import time, timedelta
 from bot.config.durations import parse_duration
 from bot.config.model import Texts
 from bot.config.yaml_lines import KeyPath, format_path, line_of
+from bot.kernel import limits
 
 ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]*")
 _CLOCK = re.compile(r"(\d{1,2}):(\d{2})")
@@ -131,7 +132,8 @@ class Checker:
         return value
 
     def ident(self, value: object, path: KeyPath, what: str = "id") -> str | None:
-        """An id: lowercase ASCII letters, digits, '.', '_' or '-'."""
+        """An id: lowercase ASCII letters, digits, '.', '_' or '-', as long as the stores'
+        columns allow (the length policy, `bot.kernel.limits`)."""
         article = "an" if what[:1] in "aeiou" else "a"
         text = self.string(value, path, f"{article} {what} (a non-empty string)")
         if text is not None and not ID_PATTERN.fullmatch(text):
@@ -139,6 +141,10 @@ class Checker:
                 path,
                 f"invalid {what} {text!r}: use lowercase ASCII letters, digits, '.', '_' or '-'",
             )
+            return None
+        if text is not None and not limits.fits("config_id", text):
+            most = limits.limit("config_id")
+            self.report(path, f"{what} too long: at most {most} characters, found {len(text)}")
             return None
         return text
 

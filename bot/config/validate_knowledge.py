@@ -22,10 +22,11 @@ from bot.config.model import (
 )
 from bot.config.validate_base import Checker, Ids, known, unknown_key
 from bot.config.yaml_lines import KeyPath
+from bot.kernel import limits
 
 DEFAULT_ANSWER = "default"
 MIN_MESSAGE_LENGTH = 100
-MAX_MESSAGE_LENGTH = 20000
+MAX_MESSAGE_LENGTH = limits.limit("text")
 _URL = re.compile(r"https?://[^\s/?#]+\S*")
 
 

@@ -8,6 +8,7 @@ from functools import lru_cache
 from bot.config.model import PLATFORMS, PlatformConfig, SecretRef
 from bot.config.validate_base import Checker, known
 from bot.config.yaml_lines import KeyPath
+from bot.kernel import limits
 
 # Settings each platform understands besides `enabled` (extend here when adapters grow).
 PLATFORM_KEYS: dict[str, tuple[str, ...]] = {
@@ -131,6 +132,12 @@ def check_platform_ids(
             continue
         text = ck.string(value, id_path, f"a {platform} id")
         if text is None:
+            ok = False
+            continue
+        field = "local_user_id" if platform == "local" else "config_platform_id"
+        if not limits.fits(field, text):
+            most = limits.limit(field)
+            ck.report(id_path, f"{platform} id too long: at most {most} characters")
             ok = False
             continue
         if platform == "matrix":

@@ -25,6 +25,7 @@ from bot.conversation.replies import ReplyFlow
 from bot.conversation.router import Router
 from bot.domain.errors import ConcurrentUpdate
 from bot.i18n import chosen_locale, normalise_locale, t
+from bot.kernel import limits
 from bot.kernel.clock import Clock
 from bot.kernel.notices import Inbound, Notice, Outgoing, Target
 from bot.service import notify
@@ -39,10 +40,6 @@ from storage.repositories.profiles import StoredProfile, load_profile
 
 log = logging.getLogger(__name__)
 MAX_RACE_RETRIES = 3
-MAX_NAME = 200
-# The stores keep ids in 255-character columns. No platform gives longer ones (Matrix caps
-# user and room ids at 255 bytes; Teams' ids are far shorter), so a longer one is forged.
-MAX_ID = 255
 
 
 class Engine:
@@ -71,20 +68,20 @@ class Engine:
 
     async def handle(self, inbound: Inbound) -> bool:
         """Process one inbound event exactly once; False if it was a duplicate, or not a
-        platform's (an id longer than any platform gives: dropped alike on every store).
+        platform's (an id longer than any platform gives: dropped alike on every store;
+        the other fields are made to fit, see `bot.kernel.limits`).
 
         Raises StoreUnavailable, and apologises for nothing, when the database cannot be
         reached: the event is not handled, and the adapter keeps it for later."""
         too_long = oversized_ids(inbound)
         if too_long:
-            log.warning(
-                "dropped a %s event: %s longer than %d characters",
-                inbound.platform,
-                ", ".join(too_long),
-                MAX_ID,
-            )
+            log.warning("dropped a %s event: %s too long", inbound.platform, ", ".join(too_long))
             return False
-        inbound = replace(inbound, text=clean_text(inbound.text))
+        inbound = replace(
+            inbound,
+            text=clean_text(inbound.text),
+            display_name=limits.cut("display_name", inbound.display_name),
+        )
         for _attempt in range(MAX_RACE_RETRIES):
             try:
                 handled = await self._handle_once(inbound)
@@ -175,19 +172,13 @@ class Engine:
         profile = await load_profile(session, platform=inbound.platform, user_id=inbound.user_id)
         chosen = chosen_locale(profile.locale) if profile else None
         locale = normalise_locale(chosen or inbound.locale)  # /sprache wins, else the platform
-        name = inbound.display_name[:MAX_NAME] if inbound.display_name else None
+        name = inbound.display_name or None
         return Actor(inbound.platform, inbound.user_id, name, locale), profile
 
 
 def oversized_ids(inbound: Inbound) -> list[str]:
     """The names of the event's ids that no store column (and no platform) holds."""
-    ids = {
-        "user_id": inbound.user_id,
-        "conversation_id": inbound.conversation_id,
-        "event_id": inbound.event_id,
-        "channel_id": inbound.channel_id or "",
-    }
-    return [name for name, value in ids.items() if len(value) > MAX_ID]
+    return limits.oversized_ids({name: getattr(inbound, name) for name in limits.INBOUND_IDS})
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")

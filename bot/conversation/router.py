@@ -200,7 +200,12 @@ class Router:
         return await self.runner.run(turn, command)
 
     async def _channel_chatter(self, turn: Turn) -> Answer:
-        return None if turn.inbound.is_direct else []
+        """Talk in a team channel is not for the bot; a button pressed there that no route
+        before took (not a command's, not an open question's) is no card's of ours: stale,
+        answered in the presser's DM, never silently dropped."""
+        if turn.inbound.is_direct:
+            return None
+        return [] if turn.inbound.action_id is None else [_stale(turn)]
 
     # --- 4. staff: the team picker and the owed answer ---------------------------------------
 

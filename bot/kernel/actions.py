@@ -13,10 +13,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.kernel import limits
+
 STALE = "stale"  # what an adapter reports for an answer to a question no longer shown
 PROMPT_MARK = "@"
 SEPARATOR = ":"
-MAX_ENCODED = 200  # longer payloads are not ours (Teams allows more; nothing of ours is close)
+MAX_ENCODED = limits.limit("action_id")  # longer payloads are not ours: not decoded
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ import yaml
 
 from bot.config.durations import parse_duration
 from bot.config.model import OrgConfig
+from bot.kernel import limits
 
 TOPICS = (
     "beschaffung",
@@ -112,6 +113,9 @@ class _Row:
         for field in REQUIRED:
             if not self.text(field):
                 self.fail(field, "missing")
+        for field, policy in (("code", "workshop_code"), ("place", "workshop_place")):
+            if not limits.fits(policy, self.text(field)):
+                self.fail(field, f"longer than {limits.limit(policy)} characters")
         if self.errors:
             return None
         topic = self.text("topic").lower()

@@ -18,6 +18,7 @@ from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.kernel import limits
 from bot.kernel.notices import Target
 from storage.models import OutboxRow
 from storage.repositories import instances
@@ -70,14 +71,15 @@ async def enqueue(
     at: datetime,
     dedupe_key: str | None = None,
 ) -> None:
-    """Add a notice for `target`; a repeated `dedupe_key` is silently ignored."""
+    """Add a notice for `target`; a repeated `dedupe_key` is silently ignored (a key longer
+    than its column is stored as its digest: built from platform ids, it may be)."""
     values = {
         "created_at": at,
         "platform": target.platform,
         "target_kind": target.kind,
         "target_address": target.address,
         "payload": payload,
-        "dedupe_key": dedupe_key,
+        "dedupe_key": None if dedupe_key is None else limits.stored_key("dedupe_key", dedupe_key),
         "status": PENDING,
         "attempts": 0,
         "next_attempt_at": at,

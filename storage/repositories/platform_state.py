@@ -1,4 +1,7 @@
-"""Key/value facts per platform that must survive restarts (sync token, device id, DM rooms)."""
+"""Key/value facts per platform that must survive restarts (sync token, device id, DM rooms).
+
+Keys are built from platform ids ("dm:<user id>", "ref:user:<id>"), so one may be longer
+than the column: it is stored as its digest (`stored_key`), the same on every store."""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.kernel import limits
 from storage.models import PlatformStateRow
 
 # Keys that name one person ("<kind>:<user id>"); an erasure of the person deletes them.
@@ -23,12 +27,17 @@ def person_key(kind: str, user_id: str) -> str:
     return f"{kind}:{user_id}"
 
 
+def stored_key(key: str) -> str:
+    """The key as stored: itself, or its digest when longer than the column."""
+    return limits.stored_key("state_key", key)
+
+
 async def get_value(session: AsyncSession, *, platform: str, key: str) -> str | None:
     """The stored value, or None (read from the database, never from the session's cache,
     which an upsert by `set_value` does not update)."""
     value = await session.scalar(
         select(PlatformStateRow.value).where(
-            PlatformStateRow.platform == platform, PlatformStateRow.key == key
+            PlatformStateRow.platform == platform, PlatformStateRow.key == stored_key(key)
         )
     )
     return None if value is None else str(value)
@@ -41,7 +50,7 @@ async def set_value(
     dialect = session.get_bind().dialect.name
     module: Any = postgresql if dialect == "postgresql" else sqlite
     statement = module.insert(PlatformStateRow).values(
-        platform=platform, key=key, value=value, updated_at=at
+        platform=platform, key=stored_key(key), value=value, updated_at=at
     )
     await session.execute(
         statement.on_conflict_do_update(

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.kernel import limits
 from storage.models import SentMessageRow
 from storage.repositories._dialect import insert_ignoring_conflicts
 
@@ -80,7 +81,9 @@ async def repoint_card(
     session: AsyncSession, *, row_id: int, message_ref: str, choices: list[str]
 ) -> None:
     """A card's post was gone (deleted, its conversation too) and was posted anew: the new
-    post is the one edited from now on, with the choices it shows."""
+    post is the one edited from now on, with the choices it shows (if its id fits)."""
+    if not limits.fits("message_ref", message_ref):
+        return
     await session.execute(
         update(SentMessageRow)
         .where(SentMessageRow.id == row_id)
@@ -99,7 +102,11 @@ async def remember_post(
     choices: list[str],
     at: datetime,
 ) -> None:
-    """After posting (or editing, `edited`) a message: record it, or its new choices."""
+    """After posting (or editing, `edited`) a message: record it, or its new choices. A
+    platform id longer than the columns is not recorded (the length policy): that card is
+    posted anew next time instead of edited, and reactions to it are not read."""
+    if not (limits.fits("message_ref", message_ref) and limits.fits("conversation_id", room)):
+        return
     if edited:
         await update_choices(
             session, platform=platform, room=room, message_ref=message_ref, choices=choices

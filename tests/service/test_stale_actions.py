@@ -114,3 +114,15 @@ async def test_an_old_drafts_button_after_a_newer_dialog_keeps_the_draft(
     done = texts(await hotline.say(AGENT, action_id=second[-1].choices[0].id))
     assert f"Nr. {ticket_id} ist erledigt" in done
     assert "Zweite Fassung." in texts(await hotline.dm(REQUESTER))
+
+
+@pytest.mark.parametrize("payload", ["topic:haushalt", "claim", "edit@5", "\x00"])
+async def test_a_button_no_card_offers_in_a_channel_is_answered_stale(
+    hotline: Harness, payload: str
+) -> None:
+    """Fuzz finding (issue 14): a forged or garbage button pressed in a team channel went
+    the way of channel chatter and got no answer at all."""
+    answer = texts(await hotline.say(AGENT, action_id=payload, channel="haushalt"))
+    assert "nicht mehr aktuell" in answer
+    assert await hotline.channel("haushalt") == []  # nothing posted into the channel
+    assert await _tickets(hotline) == 0

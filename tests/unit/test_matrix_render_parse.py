@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import pytest
-from nio import ReactionEvent, RoomMessageNotice, RoomMessageText
+from nio import ReactionEvent, RoomMessageNotice, RoomMessageText, UnknownBadEvent
 
-from adapters.matrix.parse import RoomContext, parse_event, strip_bot_mention, strip_reply_fallback
+from adapters.matrix.parse import (
+    RoomContext,
+    parse_event,
+    strip_bot_mention,
+    strip_reply_fallback,
+    too_long,
+)
 from adapters.matrix.render import (
     CLAIM_REACTION,
     KEYCAPS,
@@ -147,6 +153,21 @@ def test_text_from_a_user_becomes_inbound() -> None:
         "!dm:localhost",
     )
     assert inbound["event_id"] == "$1" and inbound["is_direct"] is True
+
+
+@pytest.mark.parametrize("field", ["sender", "event_id", "room"])
+def test_ids_longer_than_the_policy_are_ignored_before_storing(field: str) -> None:
+    """Matrix caps ids at 255 bytes: a longer one is no homeserver's (bot.kernel.limits)."""
+    at_limit = {"sender": "@" + "a" * 254, "event_id": "$" + "e" * 254, "room": "!" + "r" * 254}
+    assert not too_long(
+        _text_event("x", at_limit["sender"], at_limit["event_id"]), at_limit["room"]
+    )
+    longer = {**at_limit, field: at_limit[field] + "x"}
+    assert too_long(_text_event("x", longer["sender"], longer["event_id"]), longer["room"])
+
+
+def test_an_event_without_ids_is_not_too_long() -> None:
+    assert not too_long(UnknownBadEvent({"type": "m.room.message"}), "!r:localhost")  # type: ignore[arg-type]
 
 
 def test_own_events_and_notices_are_ignored() -> None:
