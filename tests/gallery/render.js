@@ -36,14 +36,14 @@ async function main() {
     const results = [];
     for (const item of job.items) {
       const result = await page.evaluate(renderItem, item);
+      const stage = await page.$("#stage > .frame");
+      await stage.screenshot({ path: item.png });  // before any click scrolls a button row
       result.submitted = [];
       for (let index = 0; index < result.buttons.length; index++) {
         if (result.buttons[index].overflow) continue;
         await page.click(`#stage [data-gallery-button="${index}"]`);
         result.submitted.push(await page.evaluate(() => window.gallerySubmitted.pop() ?? null));
       }
-      const stage = await page.$("#stage > .frame");
-      await stage.screenshot({ path: item.png });
       results.push({ slug: item.slug, view: item.view, ...result });
     }
     fs.writeFileSync(job.results, JSON.stringify(results, null, 1));
@@ -98,29 +98,38 @@ function renderItem(item) {
   caption.textContent = item.caption || "";
   frame.appendChild(caption);
   frame.appendChild(body);
-  const frameBox = frame.getBoundingClientRect();
+  // The message column: the card (Teams) or the frame; what crosses it is cut off or
+  // scrolls sideways in the client.
+  const columnBox = body.getBoundingClientRect();
+  const inButton = (element) => element.closest("button, [role=button]") !== null;
   const tooWide = [];
-  for (const element of frame.querySelectorAll("*")) {
+  for (const element of body.querySelectorAll("*")) {
     const box = element.getBoundingClientRect();
-    if (box.width > 0 && box.right > frameBox.right + 1 && element.textContent.trim()) {
+    if (box.width > 0 && box.right > columnBox.right + 1 && element.textContent.trim()
+        && !inButton(element)) {
       tooWide.push(element.textContent.trim().slice(0, 80));
     }
   }
   const buttons = [];
-  frame.querySelectorAll("button, [role=button]").forEach((element) => {
+  body.querySelectorAll("button, [role=button]").forEach((element) => {
     if (element.offsetParent === null) return;  // not shown
     const overflow = element.classList.contains("ac-overflow-button")
       || element.getAttribute("aria-haspopup") === "true"
       || element.textContent.trim() === "...";
+    const box = element.getBoundingClientRect();
     element.setAttribute("data-gallery-button", String(buttons.length));
-    buttons.push({ title: element.textContent.trim(), overflow });
+    buttons.push({
+      title: element.textContent.trim(),
+      overflow,
+      cutOff: box.right > columnBox.right + 1 || box.left < columnBox.left - 1,
+    });
   });
   return {
     text: body.innerText,
     html: frame.innerHTML.length,
     buttons,
     tooWide: tooWide.slice(0, 5),
-    scrollOverflow: frame.scrollWidth > frame.clientWidth + 1,
+    scrollOverflow: body.scrollWidth > body.clientWidth + 1,
     errors,
   };
 }

@@ -82,8 +82,11 @@ def _slugify(text: str) -> str:
 
 
 async def collect(workdir: Path) -> list[Entry]:
-    """Every situation of the gallery, in the order a week at the hotline brings them."""
-    engine = make_engine(f"sqlite+aiosqlite:///{workdir / 'gallery.db'}")
+    """Every situation of the gallery, in the order a week at the hotline brings them (in a
+    fresh database file in `workdir`)."""
+    database = workdir / "gallery.db"
+    database.unlink(missing_ok=True)
+    engine = make_engine(f"sqlite+aiosqlite:///{database}")
     try:
         await upgrade(engine)
         sessions = make_sessionmaker(engine)
@@ -193,7 +196,7 @@ async def _workshops(
     async with hotline.sessions() as session, session.begin():
         row, _ = await workshops.upsert(session, values=values, at=clock.now())
         workshop = row.id
-    await hotline.say(REQUESTER, "/bericht")
+    await hotline.say(DEPARTMENT_LEAD, "/bericht")
     await out.take("report command")
     await hotline.say(REQUESTER, "/workshops")
     await out.take("workshop listing")
