@@ -4,7 +4,6 @@ local chat show it, into DIR (one PNG each and index.html)."""
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 import time
 from pathlib import Path
@@ -22,7 +21,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"gallery: cannot render: {problem}", file=sys.stderr)
         return 2
     started = time.monotonic()
-    shown = asyncio.run(build(args.out))
+    shown = build(args.out)
     took = time.monotonic() - started
     print(f"gallery: {len(shown)} pictures in {args.out / 'index.html'} ({took:.1f} s)")
     return 0

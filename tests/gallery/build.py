@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import html
 import json
 from dataclasses import dataclass
@@ -21,10 +22,13 @@ class Shown:
     dom: dict[str, Any]  # render.js's measurements: text, buttons, submitted, tooWide, ...
 
 
-async def build(out: Path) -> list[Shown]:
-    """Render the whole gallery into `out` (PNGs, index.html, measurements.json)."""
+def build(out: Path) -> list[Shown]:
+    """Render the whole gallery into `out` (PNGs, index.html, measurements.json); runs its
+    own event loop for the engine."""
     out.mkdir(parents=True, exist_ok=True)
-    entries = await collect(out)
+    database = out / "gallery.db"
+    database.unlink(missing_ok=True)
+    entries = asyncio.run(collect(database))
     made = items(entries, out)
     measured = browser.render([item.job for item in made], out)
     shown = [Shown(item, dom) for item, dom in zip(made, measured, strict=True)]

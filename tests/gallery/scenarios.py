@@ -81,11 +81,9 @@ def _slugify(text: str) -> str:
     return "-".join(part for part in keep.split("-") if part)[:40]
 
 
-async def collect(workdir: Path) -> list[Entry]:
+async def collect(database: Path) -> list[Entry]:
     """Every situation of the gallery, in the order a week at the hotline brings them (in a
-    fresh database file in `workdir`)."""
-    database = workdir / "gallery.db"
-    database.unlink(missing_ok=True)
+    new SQLite file at `database`)."""
     engine = make_engine(f"sqlite+aiosqlite:///{database}")
     try:
         await upgrade(engine)
@@ -120,7 +118,9 @@ async def _intake_and_ticket(hotline: Harness, out: Collector, clock: FrozenCloc
         if pressed is not None:
             await say(REQUESTER, action_id=pressed)
             offered = await out.take("intake declined answer")
-    await say(REQUESTER, "Mittel für das Projekt Nr. 1 fehlen (Kostenstelle 4711-A)! Bitte um Rückruf.")
+    await say(
+        REQUESTER, "Mittel für das Projekt Nr. 1 fehlen (Kostenstelle 4711-A)! Bitte um Rückruf."
+    )
     await out.take("intake description")
     await say(REQUESTER, "Bitte um Rückruf")
     await out.take("intake invalid reference")

@@ -9,7 +9,7 @@ strict marker turns that into a failure, and the fixer removes the marker.
 
 from __future__ import annotations
 
-import asyncio
+import itertools
 import os
 import re
 from pathlib import Path
@@ -35,8 +35,7 @@ ACTIONS_TEAMS = pytest.mark.xfail(
 )
 RAW_MARKDOWN = pytest.mark.xfail(
     strict=True,
-    reason="issue 15: the weekly report is Markdown source (# headings, | tables |) shown "
-    "as text",
+    reason="issue 15: the weekly report is Markdown source (# headings, | tables |) shown as text",
 )
 ESCAPES_TEAMS = pytest.mark.xfail(
     strict=True,
@@ -53,7 +52,7 @@ def gallery(tmp_path_factory: pytest.TempPathFactory) -> list[Shown]:
             pytest.fail(f"{problem} ({browser.REQUIRE_ENV}=1)", pytrace=False)
         pytest.skip(problem)
     out = Path(os.environ.get("HOTLINE_GALLERY_OUT") or tmp_path_factory.mktemp("gallery"))
-    return asyncio.run(build(out))
+    return build(out)
 
 
 def shown_in(gallery: list[Shown], view: str) -> list[Shown]:
@@ -125,7 +124,7 @@ def test_line_breaks_where_intended(gallery: list[Shown], view: str) -> None:
     for one in shown_in(gallery, view):
         for paragraph in one.item.entry.notice.text.split("\n\n"):
             lines = [to_plain(line).strip() for line in paragraph.split("\n") if line.strip()]
-            for before, after in zip(lines, lines[1:], strict=False):
+            for before, after in itertools.pairwise(lines):
                 run_together = re.escape(before[-12:]) + r"[ \t]+" + re.escape(after[:12])
                 if re.search(run_together, one.dom["text"]):
                     joined.append((one.item.name, f"{before[-12:]} | {after[:12]}"))
