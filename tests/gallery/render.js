@@ -15,6 +15,8 @@
 const fs = require("fs");
 const path = require("path");
 
+const VIEWPORT = { width: 900, height: 1600 };  // taller items take a (slower) full-page shot
+
 async function main() {
   const job = JSON.parse(fs.readFileSync(process.argv[2], "utf8"));
   const { chromium } = require(path.join(job.nodeModules, "playwright-core"));
@@ -23,7 +25,7 @@ async function main() {
     args: ["--no-sandbox", "--disable-gpu", "--font-render-hinting=none"],
   });
   try {
-    const page = await browser.newPage({ viewport: { width: 900, height: 600 } });
+    const page = await browser.newPage({ viewport: VIEWPORT });
     await page.setContent(`<!doctype html><html><head><meta charset="utf-8">
       <style>${job.css}</style></head><body><div id="stage"></div></body></html>`);
     await page.addScriptTag({
@@ -36,14 +38,9 @@ async function main() {
     const results = [];
     for (const item of job.items) {
       const result = await page.evaluate(renderItem, item);
-      const stage = await page.$("#stage > .frame");
-      await stage.screenshot({ path: item.png });  // before any click scrolls a button row
-      result.submitted = [];
-      for (let index = 0; index < result.buttons.length; index++) {
-        if (result.buttons[index].overflow) continue;
-        await page.click(`#stage [data-gallery-button="${index}"]`);
-        result.submitted.push(await page.evaluate(() => window.gallerySubmitted.pop() ?? null));
-      }
+      const tall = result.box.height > VIEWPORT.height;
+      await page.screenshot({ path: item.png, clip: result.box, fullPage: tall });
+      result.submitted = await page.evaluate(pressButtons);  // after the picture
       results.push({ slug: item.slug, view: item.view, ...result });
     }
     fs.writeFileSync(job.results, JSON.stringify(results, null, 1));
@@ -63,6 +60,19 @@ function setUp(hostConfig) {
     result.outputHtml = md.render(text);
     result.didProcess = true;
   };
+}
+
+// In the page: press every visible button but the overflow menu, one after the other, as a
+// user's click would (the button's own click handler); what the card submitted for each.
+function pressButtons() {
+  const submitted = [];
+  for (const element of document.querySelectorAll("#stage [data-gallery-button]")) {
+    if (element.getAttribute("data-gallery-overflow") === "true") continue;
+    window.gallerySubmitted = [];
+    element.click();
+    submitted.push(window.gallerySubmitted.length ? window.gallerySubmitted[0] : null);
+  }
+  return submitted;
 }
 
 // In the page: render one item into #stage and measure it.
@@ -118,13 +128,16 @@ function renderItem(item) {
       || element.textContent.trim() === "...";
     const box = element.getBoundingClientRect();
     element.setAttribute("data-gallery-button", String(buttons.length));
+    element.setAttribute("data-gallery-overflow", String(overflow));
     buttons.push({
       title: element.textContent.trim(),
       overflow,
       cutOff: box.right > columnBox.right + 1 || box.left < columnBox.left - 1,
     });
   });
+  const frameBox = frame.getBoundingClientRect();
   return {
+    box: { x: frameBox.x, y: frameBox.y, width: frameBox.width, height: frameBox.height },
     text: body.innerText,
     html: frame.innerHTML.length,
     buttons,

@@ -32,6 +32,7 @@ AGENT = "hh.weber"  # team Haushalt
 TEAM_LEAD = "hh.schneider"
 DEPARTMENT_LEAD = "leitung.hoffmann"
 SECOND_REQUESTER = "kita.mond"
+THIRD_REQUESTER = "hort.stern"
 AUTHOR = "bk.yilmaz"  # Team BK: writes newsletters
 TRAINER_TEAM_MEMBER = "bk.schmidt"
 
@@ -96,6 +97,8 @@ async def collect(database: Path) -> list[Entry]:
         await _deadlines(hotline, out, clock, Sweeper(config, sessions, clock))
         await _workshops(hotline, out, clock, WorkshopJobs(config, sessions, clock))
         await _newsletter(hotline, out, clock)
+        await _complaint_and_proposals(hotline, out)
+        await _requester_views(hotline, out)
         await _digests(out, clock, Digests(config, sessions, clock))
         await _errors(hotline, out)
         return out.entries
@@ -231,6 +234,36 @@ async def _newsletter(hotline: Harness, out: Collector, clock: FrozenClock) -> N
     await out.take("newsletter title")
     await hotline.say(AUTHOR, "Bitte buchen Sie alle Rechnungen bis zum 15.12.\n\nDanke!")
     await out.take("newsletter preview")
+
+
+async def _complaint_and_proposals(hotline: Harness, out: Collector) -> None:
+    await hotline.file_request(THIRD_REQUESTER, topic="beschwerde", text="Sehr unfreundlich!")
+    await out.take("complaint filed")
+    for user in (REQUESTER, THIRD_REQUESTER):
+        offered = await hotline.say(user, "Hallo")
+        await hotline.say(user, action_id=button(offered, "topic:runder_tisch"))
+        await hotline.say(user, "Vordrucke für Barauslagen vereinfachen")
+        await hotline.say(user, "ja")
+    await out.take("round table proposals")
+    await hotline.say(DEPARTMENT_LEAD, "/themen")
+    await out.take("round table listing")
+    await hotline.say(DEPARTMENT_LEAD, "/zusammenfuehren 1 2")
+    await out.take("round table merged")
+
+
+async def _requester_views(hotline: Harness, out: Collector) -> None:
+    await hotline.say(REQUESTER, "/meine")
+    await out.take("own requests")
+    await hotline.say(REQUESTER, "/status 1")
+    await out.take("request status")
+    await hotline.say(REQUESTER, "/reopen 1 Noch nicht gebucht")
+    await out.take("reopened")
+    await hotline.say(REQUESTER, "/sprache en")
+    await out.take("language english")
+    await hotline.say(REQUESTER, "/help")
+    await out.take("help in english")
+    await hotline.say(REQUESTER, "/sprache de")
+    await out.take("language german")
 
 
 async def _digests(out: Collector, clock: FrozenClock, digests: Digests) -> None:
