@@ -57,7 +57,9 @@ def render(jobs: list[dict[str, Any]], workdir: Path) -> list[dict[str, Any]]:
         "chromium": chromium(),
         "nodeModules": str(node_modules()),
         "hostConfig": json.loads((HERE / "teams-host-config.json").read_text("utf-8")),
-        "css": (HERE / "style.css").read_text("utf-8"),
+        # The renderer's own stylesheet (buttons, inputs), then the client columns.
+        "css": (node_modules() / "adaptivecards/dist/adaptivecards.css").read_text("utf-8")
+        + (HERE / "style.css").read_text("utf-8"),
         "items": jobs,
         "results": str(results),
     }

@@ -133,6 +133,8 @@ function renderItem(item) {
       title: element.textContent.trim(),
       overflow,
       cutOff: box.right > columnBox.right + 1 || box.left < columnBox.left - 1,
+      truncated: [element, ...element.querySelectorAll("*")].some(  // "Bele…"
+        (part) => part.scrollWidth > part.clientWidth + 1),
     });
   });
   const frameBox = frame.getBoundingClientRect();

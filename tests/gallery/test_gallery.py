@@ -31,7 +31,7 @@ LINE_BREAKS_TEAMS = pytest.mark.xfail(
 ACTIONS_TEAMS = pytest.mark.xfail(
     strict=True,
     reason="issue 15: the customer-group card has 8 buttons and the topic card 16; Teams shows "
-    "6 and the horizontal row is cut off at the card's edge",
+    "6 in one row, every title cut to a few letters (B…, Bele…); so are the rating card's 6",
 )
 RAW_MARKDOWN = pytest.mark.xfail(
     strict=True,
@@ -137,12 +137,12 @@ def test_line_breaks_where_intended(gallery: list[Shown], view: str) -> None:
 
 
 @ACTIONS_TEAMS
-def test_at_most_six_primary_actions_all_visible_in_teams(gallery: list[Shown]) -> None:
+def test_at_most_six_primary_actions_all_readable_in_teams(gallery: list[Shown]) -> None:
     crowded = []
     for one in shown_in(gallery, "teams"):
         actions = one.item.job.get("card", {}).get("actions", [])
         buttons = one.dom["buttons"]
-        hidden = [b["title"] for b in buttons if b["overflow"] or b["cutOff"]]
+        hidden = [b["title"] for b in buttons if b["overflow"] or b["cutOff"] or b["truncated"]]
         if len(actions) > 6 or hidden or len(buttons) != len(actions):
             crowded.append((one.item.name, len(actions), hidden[:3]))
     assert crowded == []
