@@ -1,0 +1,155 @@
+// Renders the gallery's items in ONE headless Chromium page and reports what it shows.
+//
+//   node render.js JOB.json
+//
+// JOB: {"chromium": path, "nodeModules": dir, "hostConfig": {...}, "css": "...",
+//       "items": [{"slug", "view": "teams-card"|"teams-text"|"matrix"|"local",
+//                  "caption": str, "card"?: {...}, "markdown"?: str, "html"?: str,
+//                  "text"?: str, "png": path}], "results": path}
+// Teams cards are rendered by Microsoft's Adaptive Cards renderer (npm adaptivecards) with
+// markdown-it as its Markdown processor, as Teams' web client does; Teams text messages go
+// through markdown-it alone. Every visible button is clicked and the data the card submits
+// is recorded. Results: per item the visible text (innerText), the buttons, the overflow
+// menu, and any element wider than the message column.
+"use strict";
+const fs = require("fs");
+const path = require("path");
+
+const VIEWPORT = { width: 900, height: 1600 };  // taller items take a (slower) full-page shot
+
+async function main() {
+  const job = JSON.parse(fs.readFileSync(process.argv[2], "utf8"));
+  const { chromium } = require(path.join(job.nodeModules, "playwright-core"));
+  const browser = await chromium.launch({
+    executablePath: job.chromium,
+    args: ["--no-sandbox", "--disable-gpu", "--font-render-hinting=none"],
+  });
+  try {
+    const page = await browser.newPage({ viewport: VIEWPORT });
+    await page.setContent(`<!doctype html><html><head><meta charset="utf-8">
+      <style>${job.css}</style></head><body><div id="stage"></div></body></html>`);
+    await page.addScriptTag({
+      path: path.join(job.nodeModules, "markdown-it/dist/browser/markdown-it.umd.min.js"),
+    });
+    await page.addScriptTag({
+      path: path.join(job.nodeModules, "adaptivecards/dist/adaptivecards.min.js"),
+    });
+    await page.evaluate(setUp, job.hostConfig);
+    const results = [];
+    for (const item of job.items) {
+      const result = await page.evaluate(renderItem, item);
+      const tall = result.box.height > VIEWPORT.height;
+      await page.screenshot({ path: item.png, clip: result.box, fullPage: tall });
+      result.submitted = await page.evaluate(pressButtons);  // after the picture
+      results.push({ slug: item.slug, view: item.view, ...result });
+    }
+    fs.writeFileSync(job.results, JSON.stringify(results, null, 1));
+  } finally {
+    await browser.close();
+  }
+}
+
+// In the page: the renderer's settings (Teams' host config, markdown-it as Teams uses it).
+function setUp(hostConfig) {
+  const md = window.markdownit();
+  window.galleryMarkdown = md;
+  window.galleryHost = new AdaptiveCards.HostConfig(hostConfig);
+  window.gallerySubmitted = [];
+  AdaptiveCards.GlobalSettings.allowMoreThanMaxActionsInOverflowMenu = true;
+  AdaptiveCards.AdaptiveCard.onProcessMarkdown = (text, result) => {
+    result.outputHtml = md.render(text);
+    result.didProcess = true;
+  };
+}
+
+// In the page: press every visible button but the overflow menu, one after the other, as a
+// user's click would (the button's own click handler); what the card submitted for each.
+function pressButtons() {
+  const submitted = [];
+  for (const element of document.querySelectorAll("#stage [data-gallery-button]")) {
+    if (element.getAttribute("data-gallery-overflow") === "true") continue;
+    window.gallerySubmitted = [];
+    element.click();
+    submitted.push(window.gallerySubmitted.length ? window.gallerySubmitted[0] : null);
+  }
+  return submitted;
+}
+
+// In the page: render one item into #stage and measure it.
+function renderItem(item) {
+  const stage = document.getElementById("stage");
+  stage.innerHTML = "";
+  const frame = document.createElement("div");
+  frame.className = `frame ${item.view}`;
+  stage.appendChild(frame);
+  const errors = [];
+  let body = document.createElement("div");
+  body.className = "body";
+  if (item.view === "teams-card") {
+    const card = new AdaptiveCards.AdaptiveCard();
+    card.hostConfig = window.galleryHost;
+    card.onExecuteAction = (action) => window.gallerySubmitted.push(action.data ?? null);
+    card.parse(item.card);
+    for (const error of card.validateProperties().failures || []) {
+      for (const e of error.errors || []) errors.push(e.message);
+    }
+    body = card.render();
+  } else if (item.markdown !== undefined) {
+    body.innerHTML = window.galleryMarkdown.render(item.markdown);  // a Teams text message
+  } else if (item.html !== undefined) {
+    body.innerHTML = item.html;  // Matrix formatted_body, as Element inserts it
+  } else {
+    const pre = document.createElement("pre");
+    pre.textContent = item.text;
+    body.appendChild(pre);
+  }
+  const caption = document.createElement("div");
+  caption.className = "caption";
+  caption.textContent = item.caption || "";
+  frame.appendChild(caption);
+  frame.appendChild(body);
+  // The message column: the card (Teams) or the frame; what crosses it is cut off or
+  // scrolls sideways in the client.
+  const columnBox = body.getBoundingClientRect();
+  const inButton = (element) => element.closest("button, [role=button]") !== null;
+  const tooWide = [];
+  for (const element of body.querySelectorAll("*")) {
+    const box = element.getBoundingClientRect();
+    if (box.width > 0 && box.right > columnBox.right + 1 && element.textContent.trim()
+        && !inButton(element)) {
+      tooWide.push(element.textContent.trim().slice(0, 80));
+    }
+  }
+  const buttons = [];
+  body.querySelectorAll("button, [role=button]").forEach((element) => {
+    if (element.offsetParent === null) return;  // not shown
+    const overflow = element.classList.contains("ac-overflow-button")
+      || element.getAttribute("aria-haspopup") === "true"
+      || element.textContent.trim() === "...";
+    const box = element.getBoundingClientRect();
+    element.setAttribute("data-gallery-button", String(buttons.length));
+    element.setAttribute("data-gallery-overflow", String(overflow));
+    buttons.push({
+      title: element.textContent.trim(),
+      overflow,
+      cutOff: box.right > columnBox.right + 1 || box.left < columnBox.left - 1,
+      truncated: [element, ...element.querySelectorAll("*")].some(  // "Bele…"
+        (part) => part.scrollWidth > part.clientWidth + 1),
+    });
+  });
+  const frameBox = frame.getBoundingClientRect();
+  return {
+    box: { x: frameBox.x, y: frameBox.y, width: frameBox.width, height: frameBox.height },
+    text: body.innerText,
+    html: frame.innerHTML.length,
+    buttons,
+    tooWide: tooWide.slice(0, 5),
+    scrollOverflow: body.scrollWidth > body.clientWidth + 1,
+    errors,
+  };
+}
+
+main().catch((error) => {
+  console.error(error && error.stack ? error.stack : String(error));
+  process.exit(1);
+});
