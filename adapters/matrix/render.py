@@ -15,7 +15,7 @@ from typing import Any
 
 from bot.kernel.actions import ButtonAction
 from bot.kernel.markup import to_html, to_plain
-from bot.kernel.notices import Choice, Image, Notice
+from bot.kernel.notices import Choice, Image, Notice, Table
 
 KEYCAPS = ("1️⃣", "2️⃣", "3️⃣", "4️⃣", "5️⃣", "6️⃣", "7️⃣", "8️⃣", "9️⃣", "🔟")
 CLAIM_REACTION = "✋"
@@ -83,6 +83,9 @@ def message_content(notice: Notice, mentions: Sequence[Mention] = ()) -> dict[st
             for f in notice.facts
         )
         markup.append(f"<table>{rows}</table>")
+    for table in notice.tables:
+        plain += ["", *table.lines()]
+        markup.append(table_html(table))
     if notice.choices:
         keys = reaction_keys(notice.choices)
         plain += [
@@ -102,6 +105,22 @@ def message_content(notice: Notice, mentions: Sequence[Mention] = ()) -> dict[st
     if mentions:
         content["m.mentions"] = {"user_ids": sorted({m.user_id for m in mentions})}
     return content
+
+
+def table_html(table: Table) -> str:
+    """A table as HTML: its title as a heading, a header row, figures right-aligned."""
+
+    def cell(tag: str, index: int, text: str) -> str:
+        align = "" if index == 0 else ' align="right"'
+        return f"<{tag}{align}>{html.escape(text)}</{tag}>"
+
+    head = "".join(cell("th", i, c) for i, c in enumerate(table.columns))
+    body = "".join(
+        "<tr>" + "".join(cell("td", i, c) for i, c in enumerate(row)) + "</tr>"
+        for row in table.rows
+    )
+    title = f"<h4>{html.escape(table.title)}</h4>" if table.title else ""
+    return f"{title}<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
 def image_content(notice: Notice, image: Image, source: Mapping[str, Any]) -> dict[str, Any]:

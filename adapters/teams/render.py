@@ -12,7 +12,7 @@ from functools import lru_cache
 from typing import Any
 
 from bot.kernel.markup import BOLD, to_plain, tokens
-from bot.kernel.notices import Notice
+from bot.kernel.notices import Notice, Table
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
@@ -57,6 +57,8 @@ def card(notice: Notice) -> dict[str, Any]:
                 ],
             }
         )
+    for table in notice.tables:
+        body += table_elements(table)
     content: dict[str, Any] = {
         "type": "AdaptiveCard",
         "$schema": SCHEMA,
@@ -71,6 +73,44 @@ def card(notice: Notice) -> dict[str, Any]:
     return content
 
 
+def table_elements(table: Table) -> list[dict[str, Any]]:
+    """A table as an Adaptive Card `Table` (1.5) under its title. Cells are RichTextBlocks of
+    plain text runs: TextRuns are not Markdown, so nothing needs escaping and "1. Level"
+    stays a label instead of becoming a numbered list. Terse on purpose: a Teams message
+    may not exceed about 28 KB."""
+
+    def row(cells: tuple[str, ...], header: bool = False) -> dict[str, Any]:
+        runs = [{"type": "TextRun", "text": c, "weight": "Bolder"} if header else c for c in cells]
+        return {
+            "type": "TableRow",
+            "cells": [
+                {"type": "TableCell", "items": [{"type": "RichTextBlock", "inlines": [r]}]}
+                for r in runs
+            ],
+        }
+
+    elements: list[dict[str, Any]] = []
+    if table.title:
+        title = {"type": "TextRun", "text": table.title, "weight": "Bolder"}
+        elements.append({"type": "RichTextBlock", "inlines": [title], "spacing": "Medium"})
+    elements.append(
+        {
+            "type": "Table",
+            "columns": [
+                {
+                    "width": 3 if i == 0 else 1,
+                    "horizontalCellContentAlignment": "Left" if i == 0 else "Right",
+                }
+                for i in range(len(table.columns))
+            ],
+            "firstRowAsHeader": True,
+            "showGridLines": False,
+            "rows": [row(table.columns, header=True), *(row(r) for r in table.rows)],
+        }
+    )
+    return elements
+
+
 def plain_text(notice: Notice) -> str:
     """The text fallback (notifications, clients without cards): title and text, plain."""
     parts = [to_plain(notice.title)] if notice.title else []
@@ -82,7 +122,7 @@ def plain_text(notice: Notice) -> str:
 def is_plain(notice: Notice) -> bool:
     """A notice with nothing but a title and text: no facts, buttons or picture, and no card
     key (a card that is updated in place stays a card)."""
-    return not (notice.facts or notice.choices or notice.image or notice.card)
+    return not (notice.facts or notice.choices or notice.image or notice.card or notice.tables)
 
 
 def markdown_text(notice: Notice) -> str:

@@ -102,9 +102,8 @@ class Digests:
             trend = await reports.build(session, self.config, self.clock, trend_start, end)
         week = last_monday.isocalendar()
         label = f"{week.year}-W{week.week:02d}"
-        text = Notice(
-            title=t("digest.weekly_title", self.locale),
-            text=literal(render.to_markdown(self.config, report)),
+        text = render.to_notice(
+            self.config, report, self.locale, title=t("digest.weekly_title", self.locale)
         )
         picture = await asyncio.to_thread(self._chart, trend, f"wochenbericht-{label}.png")
         async with self.sessions() as session, session.begin():
