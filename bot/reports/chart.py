@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 CHAT_LIMIT = 20_000  # bytes of PNG; base64 makes 27 KB of it, inside Teams' message limit
-_WIDTH, _TOP, _ROW = 8.0, 4.2, 1.6  # inches: the width, the hotline panel, a row of teams
+_WIDTH, _TOP, _ROW = 8.0, 4.5, 1.6  # inches: the width, the hotline panel, a row of teams
 _COLUMNS = 3  # team panels per row
 _DPI = 100
 _PALETTE = 32
