@@ -31,10 +31,34 @@ def to_markdown(markup: str) -> str:
     return "".join("**" if token is BOLD else escape_markdown(token) for token in tokens(markup))
 
 
+def rich_text(markup: str, **style: str) -> dict[str, Any]:
+    """Notice markup as a RichTextBlock: TextRuns are plain text, never Markdown, so nothing
+    needs a backslash escape (which some Teams clients show); **bold** becomes a bold run."""
+    runs: list[dict[str, Any]] = []
+    bold = False
+    for token in tokens(markup):
+        if token is BOLD:
+            bold = not bold
+        else:
+            runs.append(
+                {
+                    "type": "TextRun",
+                    "text": token,
+                    **style,
+                    **({"weight": "Bolder"} if bold else {}),
+                }
+            )
+    return {"type": "RichTextBlock", "inlines": runs}
+
+
 def card(notice: Notice) -> dict[str, Any]:
     """The Adaptive Card for a notice."""
     body: list[dict[str, Any]] = []
-    if notice.title:
+    if notice.tables:  # a report: its words as plain text runs, like its table cells
+        if notice.title:
+            body.append(rich_text(notice.title, size="Medium", weight="Bolder"))
+        body += [rich_text(p) for p in notice.text.split("\n\n") if p.strip()]
+    elif notice.title:
         body.append(
             {
                 "type": "TextBlock",
@@ -44,7 +68,7 @@ def card(notice: Notice) -> dict[str, Any]:
                 "wrap": True,
             }
         )
-    for paragraph in notice.text.split("\n\n"):
+    for paragraph in () if notice.tables else notice.text.split("\n\n"):
         if paragraph.strip():
             body.append({"type": "TextBlock", "text": to_markdown(paragraph), "wrap": True})
     if notice.facts:

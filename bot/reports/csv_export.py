@@ -24,12 +24,13 @@ from bot.config.model import OrgConfig
 from bot.i18n import t
 from bot.reports.breakdown import Deadlines
 from bot.reports.metrics import Report, Share
+from bot.reports.render import decimal
 
 Row = tuple[str, ...]
 
 
 def _number(value: float | None, digits: int) -> str:
-    return "" if value is None else f"{value:.{digits}f}".replace(".", ",")
+    return "" if value is None else decimal(value, digits, "de")
 
 
 def _count(section: str, group: str, figure: str, n: int, loc: str) -> Row:

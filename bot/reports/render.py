@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from datetime import timedelta
+from decimal import ROUND_HALF_UP, Decimal
 
 from bot.config.model import OrgConfig
 from bot.i18n import t
@@ -19,7 +20,8 @@ from bot.reports.metrics import Report, Share
 
 def decimal(value: float, digits: int, loc: str) -> str:
     """A number with `digits` decimals: decimal comma in German, point in English."""
-    text = f"{value:.{digits}f}"
+    exact = Decimal(repr(value)).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
+    text = f"{exact:f}"  # 1.25 -> "1.3", as people round (float formatting would say 1.2)
     return text if loc == "en" else text.replace(".", ",")
 
 
