@@ -115,16 +115,15 @@ def rows(config: OrgConfig, report: Report, loc: str) -> Iterator[Row]:
 
 def header(loc: str) -> Row:
     """The header row."""
-    keys = (
-        "section",
-        "csv_group",
-        "figure",
-        "value",
-        "csv_unit",
-        "csv_numerator",
-        "csv_denominator",
+    return (
+        t("report.section", loc),
+        t("report.csv_group", loc),
+        t("report.figure", loc),
+        t("report.value", loc),
+        t("report.csv_unit", loc),
+        t("report.csv_numerator", loc),
+        t("report.csv_denominator", loc),
     )
-    return tuple(t(f"report.{key}", loc) for key in keys)
 
 
 def to_csv(config: OrgConfig, report: Report, locale: str | None = None) -> bytes:

@@ -63,7 +63,6 @@ def _totals(report: Report, loc: str) -> Table:
 def _deadlines(title: str, first: str, figures: Mapping[str, Deadlines], loc: str) -> Table | None:
     if not figures:
         return None
-    keys = ("col_tickets", "col_first_response", "col_resolution", "col_median", "col_p90")
     rows = tuple(
         (
             name,
@@ -75,7 +74,15 @@ def _deadlines(title: str, first: str, figures: Mapping[str, Deadlines], loc: st
         )
         for name, d in figures.items()
     )
-    return Table((first, *(t(f"report.{key}", loc) for key in keys)), rows, title)
+    columns = (
+        first,
+        t("report.col_tickets", loc),
+        t("report.col_first_response", loc),
+        t("report.col_resolution", loc),
+        t("report.col_median", loc),
+        t("report.col_p90", loc),
+    )
+    return Table(columns, rows, title)
 
 
 def tables(config: OrgConfig, report: Report, locale: str | None = None) -> tuple[Table, ...]:
