@@ -99,37 +99,30 @@ def card(notice: Notice) -> dict[str, Any]:
 
 def table_elements(table: Table) -> list[dict[str, Any]]:
     """A table as an Adaptive Card `Table` (1.5) under its title. Cells are RichTextBlocks of
-    plain text runs: TextRuns are not Markdown, so nothing needs escaping and "1. Level"
-    stays a label instead of becoming a numbered list. Terse on purpose: a Teams message
-    may not exceed about 28 KB."""
+    plain text: inlines are not Markdown, so nothing needs escaping and "1. Level" stays a
+    label instead of becoming a numbered list. Terse on purpose (the header row is bold by
+    `firstRowAsHeader`, alignment is set once): a Teams message may not exceed about 28 KB."""
 
-    def row(cells: tuple[str, ...], header: bool = False) -> dict[str, Any]:
-        runs = [{"type": "TextRun", "text": c, "weight": "Bolder"} if header else c for c in cells]
-        return {
-            "type": "TableRow",
-            "cells": [
-                {"type": "TableCell", "items": [{"type": "RichTextBlock", "inlines": [r]}]}
-                for r in runs
-            ],
-        }
+    def row(cells: tuple[str, ...]) -> dict[str, Any]:
+        items = [
+            {"type": "TableCell", "items": [{"type": "RichTextBlock", "inlines": [c]}]}
+            for c in cells
+        ]
+        return {"type": "TableRow", "cells": items}
 
     elements: list[dict[str, Any]] = []
     if table.title:
         title = {"type": "TextRun", "text": table.title, "weight": "Bolder"}
         elements.append({"type": "RichTextBlock", "inlines": [title], "spacing": "Medium"})
+    first = {"width": 3, "horizontalCellContentAlignment": "Left"}
     elements.append(
         {
             "type": "Table",
-            "columns": [
-                {
-                    "width": 3 if i == 0 else 1,
-                    "horizontalCellContentAlignment": "Left" if i == 0 else "Right",
-                }
-                for i in range(len(table.columns))
-            ],
+            "columns": [first, *({"width": 1} for _ in table.columns[1:])],
+            "horizontalCellContentAlignment": "Right",
             "firstRowAsHeader": True,
             "showGridLines": False,
-            "rows": [row(table.columns, header=True), *(row(r) for r in table.rows)],
+            "rows": [row(table.columns), *(row(r) for r in table.rows)],
         }
     )
     return elements

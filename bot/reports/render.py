@@ -111,28 +111,8 @@ def _all_tables(config: OrgConfig, report: Report, loc: str) -> Iterator[Table |
         tuple((groups.get(k, k), str(n)) for k, n in report.by_group.items()),
         t("report.by_group", loc),
     )
-    moved = [*report.handoffs_by_team, *report.escalations_by_team]
-    yield Table(
-        (t("report.team", loc), t("report.col_handoffs", loc), t("report.col_escalations", loc)),
-        tuple(
-            (
-                teams.get(k, k),
-                str(report.handoffs_by_team.get(k, 0)),
-                str(report.escalations_by_team.get(k, 0)),
-            )
-            for k in dict.fromkeys(moved)
-        ),
-        t("report.handoffs_escalations", loc),
-    )
+    yield _per_team(report, teams, loc)
     mean, answers = t("report.col_mean", loc), t("report.col_answers", loc)
-    yield Table(
-        (t("report.team", loc), mean, answers),
-        tuple(
-            (teams.get(k, k), decimal(avg, 2, loc), str(n))
-            for k, (avg, n) in report.csat_by_team.items()
-        ),
-        t("report.csat_by_team", loc),
-    )
     questions = {q.id: q.text.get(loc) for q in config.workshops.questions}
     yield Table(
         (t("report.question", loc), mean, answers),
@@ -142,6 +122,32 @@ def _all_tables(config: OrgConfig, report: Report, loc: str) -> Iterator[Table |
         ),
         t("report.workshops", loc, forms=report.workshop_forms),
     )
+
+
+def _per_team(report: Report, teams: Mapping[str, str], loc: str) -> Table:
+    """Handoffs, escalations and satisfaction in one table: one row per team, so a long
+    team name is written once (a Teams message has room for about 28 KB)."""
+    keys = [*report.handoffs_by_team, *report.escalations_by_team, *report.csat_by_team]
+    columns = (
+        t("report.team", loc),
+        t("report.col_handoffs", loc),
+        t("report.col_escalations", loc),
+        t("report.col_mean", loc),
+        t("report.col_answers", loc),
+    )
+    rows = []
+    for key in dict.fromkeys(keys):
+        average, answers = report.csat_by_team.get(key, (None, 0))
+        rows.append(
+            (
+                teams.get(key, key),
+                str(report.handoffs_by_team.get(key, 0)),
+                str(report.escalations_by_team.get(key, 0)),
+                "-" if average is None else decimal(average, 2, loc),
+                str(answers),
+            )
+        )
+    return Table(columns, tuple(rows), t("report.per_team", loc))
 
 
 def to_notice(

@@ -151,10 +151,9 @@ def test_teams_shows_the_report_as_card_tables_without_escapes(
     tables = _tables(card)
     assert len(tables) == len(notice.tables) >= 5
     assert not [text for text in _strings(card) if "\\" in text]
-    level = next(
-        t for t in tables if t["rows"][0]["cells"][0]["items"][0]["inlines"][0]["text"] == "Level"
-    )
-    cells = [[c["items"][0]["inlines"][0] for c in row["cells"]] for row in level["rows"][1:]]
+    rows = [[[c["items"][0]["inlines"][0] for c in r["cells"]] for r in t["rows"]] for t in tables]
+    [level] = [table for table in rows if table[0][0] == "Level"]
+    cells = level[1:]
     assert cells[1] == ["2. Level (Fachteam)", "2", "50,0 % (1/2)", "50,0 % (1/2)", "1,3", "6,0"]
     assert "Vertraulicher Inhalt" not in json.dumps(card)
 
