@@ -108,17 +108,14 @@ def message_content(notice: Notice, mentions: Sequence[Mention] = ()) -> dict[st
 
 
 def table_html(table: Table) -> str:
-    """A table as HTML: its title as a heading, a header row, figures right-aligned."""
+    """A table as HTML: its title as a heading, then a header row and the rows. Only tags
+    and no attributes: the Matrix spec's HTML subset lists no alignment, clients strip it."""
 
-    def cell(tag: str, index: int, text: str) -> str:
-        align = "" if index == 0 else ' align="right"'
-        return f"<{tag}{align}>{html.escape(text)}</{tag}>"
+    def cells(tag: str, texts: tuple[str, ...]) -> str:
+        return "".join(f"<{tag}>{html.escape(text)}</{tag}>" for text in texts)
 
-    head = "".join(cell("th", i, c) for i, c in enumerate(table.columns))
-    body = "".join(
-        "<tr>" + "".join(cell("td", i, c) for i, c in enumerate(row)) + "</tr>"
-        for row in table.rows
-    )
+    head = cells("th", table.columns)
+    body = "".join(f"<tr>{cells('td', row)}</tr>" for row in table.rows)
     title = f"<h4>{html.escape(table.title)}</h4>" if table.title else ""
     return f"{title}<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 

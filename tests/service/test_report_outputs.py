@@ -166,7 +166,7 @@ def test_matrix_and_local_chat_show_the_report_as_tables(
     html = content["formatted_body"]
     assert html.count("<table>") == len(notice.tables)
     assert "<th>Level</th>" in html and "\\" not in html and "|" not in html
-    assert '<td align="right">50,0 % (1/2)</td>' in html
+    assert "<td>2. Level (Fachteam)</td><td>2</td><td>50,0 % (1/2)</td>" in html
     row = "2. Level (Fachteam)         2       50,0 % (1/2)     50,0 % (1/2)            1,3"
     assert f"\n{row}          6,0\n" in content["body"]  # the plain fallback, aligned
     text = render_text(notice)
