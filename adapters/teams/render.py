@@ -54,10 +54,10 @@ def rich_text(markup: str, **style: str) -> dict[str, Any]:
 def card(notice: Notice) -> dict[str, Any]:
     """The Adaptive Card for a notice."""
     body: list[dict[str, Any]] = []
-    if notice.tables:  # a report: its words as plain text runs, like its table cells
+    if notice.tables:  # a report or digest: its words as plain text runs, like its cells
         if notice.title:
             body.append(rich_text(notice.title, size="Medium", weight="Bolder"))
-        body += [rich_text(p) for p in notice.text.split("\n\n") if p.strip()]
+        body += [rich_text(line) for line in notice.text.split("\n") if line.strip()]
     elif notice.title:
         body.append(
             {

@@ -180,7 +180,8 @@ async def test_the_daily_digest_goes_once_to_each_lead_on_working_days(
         await other_db.dispose()
     lead = await hotline.dm("hh.schneider")
     assert len(lead) == 1 and lead[0].title == "Tagesüberblick 01.12.2026"
-    assert "Haushalt" in lead[0].text and "2 offen, 2 überfällig, 0 eskaliert" in lead[0].text
+    assert lead[0].tables[0].columns == ("Team", "Offen", "Überfällig", "Eskaliert")
+    assert lead[0].tables[0].rows == (("Budget / Haushalt", "2", "2", "0"),)
     assert "Kreditoren" not in lead[0].text  # only the lead's own team
     leadership = await hotline.dm("leitung.hoffmann")
     assert len(leadership) == 1 and "Kreditoren" in leadership[0].text
