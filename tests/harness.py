@@ -150,7 +150,8 @@ def button(notices: Sequence[Notice], plain: str) -> str | None:
 
 
 def texts(notices: list[Notice]) -> str:
-    """All text of some notices (title, text, facts, choice labels), for `in` assertions."""
+    """All text of some notices (title, text, facts, choice labels, table lines), for `in`
+    assertions."""
     return "\n".join(
         " ".join(
             [
@@ -158,6 +159,7 @@ def texts(notices: list[Notice]) -> str:
                 n.text,
                 *(f"{f.label}: {f.value}" for f in n.facts),
                 *(c.label for c in n.choices),
+                *(f"\n{line}" for table in n.tables for line in table.lines()),
             ]
         )
         for n in notices

@@ -17,7 +17,7 @@ from typing import Any
 
 from bot.kernel.actions import ButtonAction
 from bot.kernel.markup import to_html, to_plain
-from bot.kernel.notices import Choice, Image, Notice
+from bot.kernel.notices import Choice, Image, Notice, Table
 
 KEYCAPS = ("1️⃣", "2️⃣", "3️⃣", "4️⃣", "5️⃣", "6️⃣", "7️⃣", "8️⃣", "9️⃣", "🔟")
 CLAIM_REACTION = "✋"
@@ -85,6 +85,9 @@ def message_content(notice: Notice, mentions: Sequence[Mention] = ()) -> dict[st
             for f in notice.facts
         )
         markup.append(f"<table>{rows}</table>")
+    for table in notice.tables:
+        plain += ["", *table.lines()]
+        markup.append(table_html(table))
     if notice.choices:
         keys = reaction_keys(notice.choices)
         plain += [
@@ -106,6 +109,19 @@ def message_content(notice: Notice, mentions: Sequence[Mention] = ()) -> dict[st
     named = sorted({m.user_id for m in mentions})
     content["m.mentions"] = {"user_ids": named} if named else {}
     return content
+
+
+def table_html(table: Table) -> str:
+    """A table as HTML: its title as a heading, then a header row and the rows. Only tags
+    and no attributes: the Matrix spec's HTML subset lists no alignment, clients strip it."""
+
+    def cells(tag: str, texts: tuple[str, ...]) -> str:
+        return "".join(f"<{tag}>{html.escape(text)}</{tag}>" for text in texts)
+
+    head = cells("th", table.columns)
+    body = "".join(f"<tr>{cells('td', row)}</tr>" for row in table.rows)
+    title = f"<h4>{html.escape(table.title)}</h4>" if table.title else ""
+    return f"{title}<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
 def image_content(notice: Notice, image: Image, source: Mapping[str, Any]) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from functools import lru_cache
 from typing import Any
 
 from bot.kernel.markup import BOLD, to_plain, tokens
-from bot.kernel.notices import Notice
+from bot.kernel.notices import Notice, Table
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
@@ -31,10 +31,34 @@ def to_markdown(markup: str) -> str:
     return "".join("**" if token is BOLD else escape_markdown(token) for token in tokens(markup))
 
 
+def rich_text(markup: str, **style: str) -> dict[str, Any]:
+    """Notice markup as a RichTextBlock: TextRuns are plain text, never Markdown, so nothing
+    needs a backslash escape (which some Teams clients show); **bold** becomes a bold run."""
+    runs: list[dict[str, Any]] = []
+    bold = False
+    for token in tokens(markup):
+        if token is BOLD:
+            bold = not bold
+        else:
+            runs.append(
+                {
+                    "type": "TextRun",
+                    "text": token,
+                    **style,
+                    **({"weight": "Bolder"} if bold else {}),
+                }
+            )
+    return {"type": "RichTextBlock", "inlines": runs}
+
+
 def card(notice: Notice) -> dict[str, Any]:
     """The Adaptive Card for a notice."""
     body: list[dict[str, Any]] = []
-    if notice.title:
+    if notice.tables:  # a report or digest: its words as plain text runs, like its cells
+        if notice.title:
+            body.append(rich_text(notice.title, size="Medium", weight="Bolder"))
+        body += [rich_text(line) for line in notice.text.split("\n") if line.strip()]
+    elif notice.title:
         body.append(
             {
                 "type": "TextBlock",
@@ -44,7 +68,7 @@ def card(notice: Notice) -> dict[str, Any]:
                 "wrap": True,
             }
         )
-    for paragraph in notice.text.split("\n\n"):
+    for paragraph in () if notice.tables else notice.text.split("\n\n"):
         if paragraph.strip():
             body.append({"type": "TextBlock", "text": to_markdown(paragraph), "wrap": True})
     if notice.facts:
@@ -57,6 +81,8 @@ def card(notice: Notice) -> dict[str, Any]:
                 ],
             }
         )
+    for table in notice.tables:
+        body += table_elements(table)
     content: dict[str, Any] = {
         "type": "AdaptiveCard",
         "$schema": SCHEMA,
@@ -71,6 +97,37 @@ def card(notice: Notice) -> dict[str, Any]:
     return content
 
 
+def table_elements(table: Table) -> list[dict[str, Any]]:
+    """A table as an Adaptive Card `Table` (1.5) under its title. Cells are RichTextBlocks of
+    plain text: inlines are not Markdown, so nothing needs escaping and "1. Level" stays a
+    label instead of becoming a numbered list. Terse on purpose (the header row is bold by
+    `firstRowAsHeader`, alignment is set once): a Teams message may not exceed about 28 KB."""
+
+    def row(cells: tuple[str, ...]) -> dict[str, Any]:
+        items = [
+            {"type": "TableCell", "items": [{"type": "RichTextBlock", "inlines": [c]}]}
+            for c in cells
+        ]
+        return {"type": "TableRow", "cells": items}
+
+    elements: list[dict[str, Any]] = []
+    if table.title:
+        title = {"type": "TextRun", "text": table.title, "weight": "Bolder"}
+        elements.append({"type": "RichTextBlock", "inlines": [title], "spacing": "Medium"})
+    first = {"width": 3, "horizontalCellContentAlignment": "Left"}
+    elements.append(
+        {
+            "type": "Table",
+            "columns": [first, *({"width": 1} for _ in table.columns[1:])],
+            "horizontalCellContentAlignment": "Right",
+            "firstRowAsHeader": True,
+            "showGridLines": False,
+            "rows": [row(table.columns), *(row(r) for r in table.rows)],
+        }
+    )
+    return elements
+
+
 def plain_text(notice: Notice) -> str:
     """The text fallback (notifications, clients without cards): title and text, plain."""
     parts = [to_plain(notice.title)] if notice.title else []
@@ -82,7 +139,7 @@ def plain_text(notice: Notice) -> str:
 def is_plain(notice: Notice) -> bool:
     """A notice with nothing but a title and text: no facts, buttons or picture, and no card
     key (a card that is updated in place stays a card)."""
-    return not (notice.facts or notice.choices or notice.image or notice.card)
+    return not (notice.facts or notice.choices or notice.image or notice.card or notice.tables)
 
 
 def markdown_text(notice: Notice) -> str:

@@ -1,5 +1,6 @@
 """`hotline-bot report --from DAY --to DAY [--format md|csv|png] [--out FILE]`: the evaluation
-of a period for admins (Markdown to read, CSV for further analysis, a PNG chart per week)."""
+of a period for admins (Markdown to read, CSV for a spreadsheet, a PNG chart per week).
+The CSV's columns are described in bot/reports/csv_export.py."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from typing import Any
 
 from bot.cli.common import opened_app
 from bot.config.model import OrgConfig
-from bot.reports import chart, render
+from bot.reports import chart, csv_export, render
 from bot.reports.metrics import Report
 from bot.reports.service import build, period
 
@@ -63,11 +64,15 @@ def run(args: argparse.Namespace) -> int:
         if args.format == "png":
             chart.to_png(config, report, Path(args.out))
             return 0
-        text = (render.to_csv if args.format == "csv" else render.to_markdown)(config, report)
-        if args.out:
-            Path(args.out).write_text(text, encoding="utf-8")
+        if args.format == "csv":
+            data = csv_export.to_csv(config, report)  # UTF-8 with BOM, for Excel
         else:
-            sys.stdout.write(text)
+            data = render.to_markdown(config, report).encode("utf-8")
+        if args.out:
+            Path(args.out).write_bytes(data)
+        else:
+            sys.stdout.buffer.write(data)
+            sys.stdout.flush()
     except OSError as error:
         print(f"cannot write {args.out}: {error.strerror or error}", file=sys.stderr)
         return 2

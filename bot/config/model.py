@@ -314,6 +314,9 @@ class SlaConfig:
     policies: Mapping[str, SlaPolicy]
     default: SlaTargets
     by_level: Mapping[Level, SlaTargets] = field(default_factory=dict)
+    # The share of deadlines (percent) the department means to keep: the target line of the
+    # report chart. The concept names no figure; 90 is the default until the leads set one.
+    compliance_target: int = 90
 
     def targets_for(self, level: Level) -> SlaTargets:
         """The deadline policies that apply at a hotline level."""

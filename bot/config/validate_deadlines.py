@@ -32,7 +32,9 @@ assert set(POLICY_PARAMETERS) == set(get_args(PolicyKind))
 def check_sla(ck: Checker, raw: object, path: KeyPath) -> SlaConfig | None:
     """The SLA config, or None when it has issues (all of them reported)."""
     start = len(ck.issues)
-    node = ck.mapping(raw, path, required=("policies", "default"), optional=("by_level",))
+    node = ck.mapping(
+        raw, path, required=("policies", "default"), optional=("by_level", "compliance_target")
+    )
     if node is None:
         return None
     policies = (
@@ -53,9 +55,17 @@ def check_sla(ck: Checker, raw: object, path: KeyPath) -> SlaConfig | None:
         targets = _targets(ck, value, level_path, names, fallback=default)
         if targets is not None:
             by_level[Level(int(key))] = targets
+    target = 90
+    if "compliance_target" in node:
+        value = ck.integer(node["compliance_target"], (*path, "compliance_target"), minimum=1)
+        if value is not None and value > 100:
+            ck.report((*path, "compliance_target"), f"a percentage up to 100, found {value}")
+        target = value or target
     if len(ck.issues) > start or default is None:
         return None
-    return SlaConfig(policies=policies, default=default, by_level=by_level)
+    return SlaConfig(
+        policies=policies, default=default, by_level=by_level, compliance_target=target
+    )
 
 
 def _policies(ck: Checker, raw: object, path: KeyPath) -> dict[str, SlaPolicy]:

@@ -207,8 +207,7 @@ class CommandHandlers:
         except ValueError:
             return [Notice(text=t("report.bad_month", turn.actor.locale, p=command.prefix))]
         report = await reports.build(turn.session, self.config, self.clock, start, end)
-        text = render.to_markdown(self.config, report, turn.actor.locale)
-        return [Notice(text=literal(text), channel_safe=False)]
+        return [render.to_notice(self.config, report, turn.actor.locale, channel_safe=False)]
 
     def _team_id(self, name: str) -> str:
         for team in self.config.teams:

@@ -28,7 +28,7 @@ from bot.i18n import t
 from bot.i18n.formatting import format_moment
 from bot.kernel.clock import Clock
 from bot.kernel.markup import literal
-from bot.kernel.notices import Image, Notice, Outgoing
+from bot.kernel.notices import Image, Notice, Outgoing, Table
 from bot.reports import chart, render
 from bot.reports import service as reports
 from bot.reports.metrics import Report
@@ -102,9 +102,8 @@ class Digests:
             trend = await reports.build(session, self.config, self.clock, trend_start, end)
         week = last_monday.isocalendar()
         label = f"{week.year}-W{week.week:02d}"
-        text = Notice(
-            title=t("digest.weekly_title", self.locale),
-            text=literal(render.to_markdown(self.config, report)),
+        text = render.to_notice(
+            self.config, report, self.locale, title=t("digest.weekly_title", self.locale)
         )
         picture = await asyncio.to_thread(self._chart, trend, f"wochenbericht-{label}.png")
         async with self.sessions() as session, session.begin():
@@ -174,11 +173,18 @@ class Digests:
         rows = [(team, stats.get(team.id, (0, 0, 0))) for team in mine]
         if not any(numbers[0] for _, numbers in rows):
             return None
-        lines = [
-            t("digest.team_line", loc, team=team.name.get(loc), open=n, overdue=o, escalated=e)
-            for team, (n, o, e) in rows
-            if n
-        ]
+        counts = Table(
+            columns=(
+                t("digest.col_team", loc),
+                t("digest.col_open", loc),
+                t("digest.col_overdue", loc),
+                t("digest.col_escalated", loc),
+            ),
+            rows=tuple(
+                (team.name.get(loc), str(n), str(o), str(e)) for team, (n, o, e) in rows if n
+            ),
+        )
+        lines: list[str] = []
         sees_complaints = person.id in self.config.roles.complaint_managers
         overdue = await repo.overdue_open(session, team_ids=teams, statuses=_OPEN, now=now)
         escalated = await repo.escalated_open(session, team_ids=teams, statuses=_OPEN)
@@ -188,8 +194,9 @@ class Digests:
                 lines += ["", t(key, loc), *ticket_lines(self.config, visible, now, loc)]
         return Notice(
             title=t("digest.title", loc, date=now.astimezone(self.tz).strftime("%d.%m.%Y")),
-            text="\n".join(lines),
+            text="\n".join(lines).strip(),
             channel_safe=False,
+            tables=(counts,),  # open, overdue and escalated per team, readable as a table
         )
 
     async def catch_up(self, *, limit: int = 2000) -> int:

@@ -31,6 +31,50 @@ class Fact:
 
 
 @dataclass(frozen=True)
+class Table:
+    """Figures in rows and columns with a header row (the reports): readable in chat without
+    a picture. Cells are plain text, not markup, so renderers show them as they are; the
+    first column names the row, the others hold the figures (right-aligned)."""
+
+    columns: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    title: str | None = None
+
+    def lines(self) -> list[str]:
+        """The table as aligned plain-text lines (terminals, plain-text fallbacks): the title,
+        the header, then the rows; the first column left-aligned, figures right-aligned."""
+        grid = [self.columns, *self.rows]
+        widths = [
+            max(len(row[i]) if i < len(row) else 0 for row in grid)
+            for i in range(len(self.columns))
+        ]
+        out = [self.title] if self.title else []
+        for row in grid:
+            cells = [
+                (cell.ljust if i == 0 else cell.rjust)(widths[i]) for i, cell in enumerate(row)
+            ]
+            out.append("  ".join(cells).rstrip())
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return {
+            "columns": list(self.columns),
+            "rows": [list(r) for r in self.rows],
+            "title": self.title,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Table:
+        """Inverse of `to_json`."""
+        return cls(
+            columns=tuple(str(c) for c in data["columns"]),
+            rows=tuple(tuple(str(c) for c in row) for row in data["rows"]),
+            title=data.get("title"),
+        )
+
+
+@dataclass(frozen=True)
 class Image:
     """A picture that travels with a notice (the weekly chart): the bytes and how to show them.
 
@@ -88,6 +132,7 @@ class Notice:
     # platform's strongest means: Matrix redacts the post and its edits) and leave this
     # notice in its place; where the card was never shown, nothing is sent (data erasure).
     retract: bool = False
+    tables: tuple[Table, ...] = ()  # shown after the facts (Adaptive Card Table, HTML table)
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict, for the outbox."""
@@ -105,6 +150,8 @@ class Notice:
             data["image"] = self.image.to_json()
         if self.retract:
             data["retract"] = True
+        if self.tables:
+            data["tables"] = [table.to_json() for table in self.tables]
         return data
 
     @classmethod
@@ -121,6 +168,7 @@ class Notice:
             mentions=tuple(str(m) for m in data.get("mentions", ())),
             image=Image.from_json(data["image"]) if data.get("image") else None,
             retract=bool(data.get("retract", False)),
+            tables=tuple(Table.from_json(table) for table in data.get("tables", ())),
         )
 
 

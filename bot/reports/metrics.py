@@ -12,29 +12,18 @@ Complaints are counted, never quoted.
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from bot.config.model import Level, OrgConfig
+from bot.reports.breakdown import Deadlines, grouped, percentile, response_hours
+from bot.reports.shares import Share as Share
+from bot.reports.shares import first_response_share, resolution_share
 from bot.sla.calendar import WorkingCalendar
 from storage.models import TicketRow
 from storage.repositories.reports import PeriodRows
-
-
-@dataclass(frozen=True)
-class Share:
-    """`hits` out of `total`."""
-
-    hits: int
-    total: int
-
-    @property
-    def rate(self) -> float | None:
-        """hits / total, None without a total."""
-        return None if self.total == 0 else self.hits / self.total
 
 
 @dataclass(frozen=True)
@@ -74,6 +63,11 @@ class Report:
     # Workshop feedback forms answered in the period: mean and count per scale question.
     workshop_scales: dict[str, tuple[float, int]] = field(default_factory=dict)
     workshop_forms: int = 0
+    # Deadlines per hotline level and per team (where the ticket is now), see breakdown.py.
+    deadlines_by_level: dict[int, Deadlines] = field(default_factory=dict)
+    deadlines_by_team: dict[str, Deadlines] = field(default_factory=dict)
+    # The weekly figures of each team that had tickets in the period (config order).
+    team_weeks: dict[str, tuple[Week, ...]] = field(default_factory=dict)
 
 
 def compute(
@@ -96,11 +90,8 @@ def compute(
     )
     helped = sum(1 for f in rows.first_level if f.helped)
     reacted = dict(rows.first_reactions)
-    hours = sorted(
-        calendar.working_time_between(t.created_at, reacted[t.id]).total_seconds() / 3600
-        for t in tickets
-        if t.id in reacted
-    )
+    hours = response_hours(tickets, reacted, calendar)
+    team_order = [team.id for team in config.teams]
     ticket_team = {t.id: t.team_id for t in tickets}
     scores = [r.score for r in rows.ratings]
     return Report(
@@ -114,8 +105,8 @@ def compute(
         first_contact=Share(helped + resolved_first, helped + len(tickets)),
         first_response=first_response_share(tickets, now),
         resolution=resolution_share(tickets, now),
-        response_hours_median=_percentile(hours, 0.5),
-        response_hours_p90=_percentile(hours, 0.9),
+        response_hours_median=percentile(hours, 0.5),
+        response_hours_p90=percentile(hours, 0.9),
         handoffs_by_team=_count(str(e.data.get("from_team", "-")) for e in rows.handoffs),
         escalations_by_team=_count(ticket_team[s.ticket_id] for s in rows.escalations),
         complaints=sum(1 for t in tickets if t.confidential),
@@ -133,37 +124,14 @@ def compute(
             if isinstance(value := form.answers.get(question.id), int)
         ),
         workshop_forms=len(rows.workshop_forms),
+        deadlines_by_level=grouped(tickets, lambda t: t.level, (1, 2, 3), reacted, calendar, now),
+        deadlines_by_team=grouped(tickets, lambda t: t.team_id, team_order, reacted, calendar, now),
+        team_weeks={
+            team: _weeks([t for t in tickets if t.team_id == team], now, start, end)
+            for team in [*team_order, *sorted({t.team_id for t in tickets} - set(team_order))]
+            if any(t.team_id == team for t in tickets)
+        },
     )
-
-
-def first_response_share(tickets: Iterable[TicketRow], now: datetime) -> Share:
-    """Reacted by the deadline, out of those reacted or overdue at `now`."""
-    hits = total = 0
-    for t in tickets:
-        due = t.first_response_due_at
-        if due is None:
-            continue
-        if t.first_responded_at is not None:
-            total += 1
-            hits += t.first_responded_at <= due
-        elif due < now and t.paused_at is None:
-            total += 1
-    return Share(hits, total)
-
-
-def resolution_share(tickets: Iterable[TicketRow], now: datetime) -> Share:
-    """Resolved by the deadline, out of those resolved or overdue at `now`."""
-    hits = total = 0
-    for t in tickets:
-        due = t.resolution_due_at
-        if due is None:
-            continue
-        if t.resolved_at is not None:
-            total += 1
-            hits += t.resolved_at <= due
-        elif due < now and t.status != "closed" and t.paused_at is None:
-            total += 1  # overdue; a ticket waiting for the customer has its clock stopped
-    return Share(hits, total)
 
 
 def _weeks(
@@ -192,10 +160,3 @@ def _averages(pairs: Iterable[tuple[str, int]]) -> dict[str, tuple[float, int]]:
     for key, value in pairs:
         sums.setdefault(key, []).append(value)
     return {key: (sum(v) / len(v), len(v)) for key, v in sorted(sums.items())}
-
-
-def _percentile(ordered: Sequence[float], fraction: float) -> float | None:
-    if not ordered:
-        return None
-    rank = max(1, math.ceil(fraction * len(ordered)))
-    return ordered[rank - 1]

@@ -1,24 +1,39 @@
-"""A report as Markdown (chat and files) or CSV (further analysis); the chart is in chart.py."""
+"""A report for people to read: tables in a chat notice (Adaptive Card Table in Teams, HTML
+table in Matrix, aligned text locally) or Markdown for a file. The CSV for spreadsheets is
+in csv_export.py, the chart in chart.py.
+
+Figures are formatted for the reader's language: "50,0 % (2/4)" in German, "50.0 % (2/4)"
+in English; "-" where nothing was due."""
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import timedelta
+from decimal import ROUND_HALF_UP, Decimal
 
 from bot.config.model import OrgConfig
 from bot.i18n import t
+from bot.kernel.notices import Notice, Table
+from bot.reports.breakdown import Deadlines
 from bot.reports.metrics import Report, Share
 
 
-def _percent(share: Share) -> str:
+def decimal(value: float, digits: int, loc: str) -> str:
+    """A number with `digits` decimals: decimal comma in German, point in English."""
+    exact = Decimal(repr(value)).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
+    text = f"{exact:f}"  # 1.25 -> "1.3", as people round (float formatting would say 1.2)
+    return text if loc == "en" else text.replace(".", ",")
+
+
+def share_text(share: Share, loc: str) -> str:
+    """ "50,0 % (2/4)", or "-" with nothing due."""
     rate = share.rate
-    return "-" if rate is None else f"{rate * 100:.1f} % ({share.hits}/{share.total})"
+    return "-" if rate is None else f"{decimal(rate * 100, 1, loc)} % ({share.hits}/{share.total})"
 
 
-def _hours(value: float | None) -> str:
-    return "-" if value is None else f"{value:.1f}"
+def hours_text(value: float | None, loc: str) -> str:
+    """Office hours with one decimal, or "-"."""
+    return "-" if value is None else decimal(value, 1, loc)
 
 
 def period_label(report: Report) -> str:
@@ -27,63 +42,149 @@ def period_label(report: Report) -> str:
     return f"{report.start.date():%d.%m.%Y} – {last:%d.%m.%Y}"
 
 
-def _figures(config: OrgConfig, report: Report, loc: str) -> Iterator[tuple[str, str, str]]:
-    """(section, key, value) for every figure; the one source of Markdown and CSV."""
-    yield "total", t("report.tickets", loc), str(report.tickets)
-    yield "total", t("report.first_contact", loc), _percent(report.first_contact)
-    yield "total", t("report.first_response", loc), _percent(report.first_response)
-    yield "total", t("report.resolution", loc), _percent(report.resolution)
-    yield "total", t("report.response_median", loc), _hours(report.response_hours_median)
-    yield "total", t("report.response_p90", loc), _hours(report.response_hours_p90)
-    yield "total", t("report.complaints", loc), str(report.complaints)
-    yield "total", t("report.ideas", loc), str(report.ideas)
-    yield "total", t("report.round_table", loc), str(report.round_table)
-    csat = "-" if report.csat_average is None else f"{report.csat_average:.2f}"
-    yield "total", t("report.csat", loc), f"{csat} ({report.csat_count})"
-    names = {team.id: team.name.get(loc) for team in config.teams}
+def _totals(report: Report, loc: str) -> Table:
+    csat = "-" if report.csat_average is None else decimal(report.csat_average, 2, loc)
+    rows = (
+        (t("report.tickets", loc), str(report.tickets)),
+        (t("report.first_contact", loc), share_text(report.first_contact, loc)),
+        (t("report.first_response", loc), share_text(report.first_response, loc)),
+        (t("report.resolution", loc), share_text(report.resolution, loc)),
+        (t("report.response_median", loc), hours_text(report.response_hours_median, loc)),
+        (t("report.response_p90", loc), hours_text(report.response_hours_p90, loc)),
+        (t("report.complaints", loc), str(report.complaints)),
+        (t("report.ideas", loc), str(report.ideas)),
+        (t("report.round_table", loc), str(report.round_table)),
+        (t("report.csat", loc), f"{csat} ({report.csat_count})"),
+    )
+    columns = (t("report.figure", loc), t("report.value", loc))
+    return Table(columns, rows, t("report.totals", loc))
+
+
+def _deadlines(title: str, first: str, figures: Mapping[str, Deadlines], loc: str) -> Table | None:
+    if not figures:
+        return None
+    rows = tuple(
+        (
+            name,
+            str(d.tickets),
+            share_text(d.first_response, loc),
+            share_text(d.resolution, loc),
+            hours_text(d.hours_median, loc),
+            hours_text(d.hours_p90, loc),
+        )
+        for name, d in figures.items()
+    )
+    columns = (
+        first,
+        t("report.col_tickets", loc),
+        t("report.col_first_response", loc),
+        t("report.col_resolution", loc),
+        t("report.col_median", loc),
+        t("report.col_p90", loc),
+    )
+    return Table(columns, rows, title)
+
+
+def tables(config: OrgConfig, report: Report, locale: str | None = None) -> tuple[Table, ...]:
+    """Every figure of the report as tables; breakdowns without figures are left out."""
+    loc = locale or config.default_locale
+    return tuple(table for table in _all_tables(config, report, loc) if table and table.rows)
+
+
+def _all_tables(config: OrgConfig, report: Report, loc: str) -> Iterator[Table | None]:
+    teams = {team.id: team.name.get(loc) for team in config.teams}
     topics = {topic.id: topic.name.get(loc) for topic in config.topics}
     groups = {group.id: group.name.get(loc) for group in config.customer_groups}
-    for key, count in report.by_topic.items():
-        yield t("report.by_topic", loc), topics.get(key, key), str(count)
-    for key, count in report.by_group.items():
-        yield t("report.by_group", loc), groups.get(key, key), str(count)
-    for key, count in report.by_team.items():
-        yield t("report.by_team", loc), names.get(key, key), str(count)
-    for level, count in report.by_level.items():
-        yield t("report.by_level", loc), t(f"level.{level}", loc), str(count)
-    for key, count in report.handoffs_by_team.items():
-        yield t("report.handoffs", loc), names.get(key, key), str(count)
-    for key, count in report.escalations_by_team.items():
-        yield t("report.escalations", loc), names.get(key, key), str(count)
-    for key, (average, count) in report.csat_by_team.items():
-        yield t("report.csat_by_team", loc), names.get(key, key), f"{average:.2f} ({count})"
+    count = t("report.col_tickets", loc)
+    yield _totals(report, loc)
+    levels = {t(f"level.{k}", loc): d for k, d in report.deadlines_by_level.items()}
+    yield _deadlines(t("report.deadlines_by_level", loc), t("report.level", loc), levels, loc)
+    by_team = {teams.get(k, k): d for k, d in report.deadlines_by_team.items()}
+    yield _deadlines(t("report.deadlines_by_team", loc), t("report.team", loc), by_team, loc)
+    yield Table(
+        (t("report.topic", loc), count),
+        tuple((topics.get(k, k), str(n)) for k, n in report.by_topic.items()),
+        t("report.by_topic", loc),
+    )
+    yield Table(
+        (t("report.group", loc), count),
+        tuple((groups.get(k, k), str(n)) for k, n in report.by_group.items()),
+        t("report.by_group", loc),
+    )
+    yield _per_team(report, teams, loc)
+    mean, answers = t("report.col_mean", loc), t("report.col_answers", loc)
     questions = {q.id: q.text.get(loc) for q in config.workshops.questions}
-    section = t("report.workshops", loc, forms=report.workshop_forms)
-    for key, (average, count) in report.workshop_scales.items():
-        yield section, questions.get(key, key), f"{average:.2f} ({count})"
+    yield Table(
+        (t("report.question", loc), mean, answers),
+        tuple(
+            (questions.get(k, k), decimal(avg, 2, loc), str(n))
+            for k, (avg, n) in report.workshop_scales.items()
+        ),
+        t("report.workshops", loc, forms=report.workshop_forms),
+    )
+
+
+def _per_team(report: Report, teams: Mapping[str, str], loc: str) -> Table:
+    """Handoffs, escalations and satisfaction in one table: one row per team, so a long
+    team name is written once (a Teams message has room for about 28 KB)."""
+    keys = [*report.handoffs_by_team, *report.escalations_by_team, *report.csat_by_team]
+    columns = (
+        t("report.team", loc),
+        t("report.col_handoffs", loc),
+        t("report.col_escalations", loc),
+        t("report.col_mean", loc),
+        t("report.col_answers", loc),
+    )
+    rows = []
+    for key in dict.fromkeys(keys):
+        average, answers = report.csat_by_team.get(key, (None, 0))
+        rows.append(
+            (
+                teams.get(key, key),
+                str(report.handoffs_by_team.get(key, 0)),
+                str(report.escalations_by_team.get(key, 0)),
+                "-" if average is None else decimal(average, 2, loc),
+                str(answers),
+            )
+        )
+    return Table(columns, tuple(rows), t("report.per_team", loc))
+
+
+def to_notice(
+    config: OrgConfig,
+    report: Report,
+    locale: str | None = None,
+    title: str | None = None,
+    *,
+    channel_safe: bool = True,
+) -> Notice:
+    """The report as a chat notice: a title, one line on how to read it, then the tables
+    (readable without the chart). The weekly report goes to the leadership channel; a lead's
+    own /bericht answer is marked not channel-safe, as before."""
+    loc = locale or config.default_locale
+    period = period_label(report)
+    heading = f"{title}: {period}" if title else t("report.title", loc, period=period)
+    return Notice(
+        title=heading,
+        text=t("report.intro", loc),
+        tables=tables(config, report, loc),
+        channel_safe=channel_safe,
+    )
 
 
 def to_markdown(config: OrgConfig, report: Report, locale: str | None = None) -> str:
-    """The report as Markdown: a headline, the totals, then one table per breakdown."""
+    """The report as a Markdown file: a headline, then one table per breakdown."""
     loc = locale or config.default_locale
-    lines = [f"# {t('report.title', loc, period=period_label(report))}", ""]
-    section = None
-    for group, key, value in _figures(config, report, loc):
-        if group != section:
-            section = group
-            if group != "total":
-                lines += ["", f"## {group}", ""]
-            lines += [f"| {t('report.figure', loc)} | {t('report.value', loc)} |", "|---|---|"]
-        lines.append(f"| {key} | {value} |")
+    lines = [f"# {t('report.title', loc, period=period_label(report))}", "", t("report.intro", loc)]
+    for table in tables(config, report, loc):
+        lines += ["", f"## {table.title}", ""]
+        lines.append(_md_row(table.columns))
+        lines.append(
+            "|" + "|".join("---" if i == 0 else "---:" for i in range(len(table.columns))) + "|"
+        )
+        lines += [_md_row(row) for row in table.rows]
     return "\n".join(lines) + "\n"
 
 
-def to_csv(config: OrgConfig, report: Report, locale: str | None = None) -> str:
-    """The report as CSV rows: section; figure; value (semicolon, as German Excel expects)."""
-    loc = locale or config.default_locale
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";")
-    writer.writerow([t("report.section", loc), t("report.figure", loc), t("report.value", loc)])
-    for row in _figures(config, report, loc):
-        writer.writerow(row)
-    return out.getvalue()
+def _md_row(cells: tuple[str, ...]) -> str:
+    return "| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |"

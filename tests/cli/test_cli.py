@@ -217,7 +217,7 @@ def test_report_command_writes_markdown_csv_and_png(tmp_path: Path) -> None:
         str(csv_file),
         data_dir=tmp_path,
     )
-    assert csv_file.read_text(encoding="utf-8").startswith("Bereich;Kennzahl;Wert")
+    assert csv_file.read_bytes().startswith(b"\xef\xbb\xbfBereich;Gruppe;Kennzahl;Wert;Einheit")
     png = tmp_path / "chart.png"
     _cli(
         "report",

@@ -109,4 +109,4 @@ async def test_the_leads_report_counts_helped_answers_against_tickets(app: App) 
     first_contact = next(
         line for line in report.splitlines() if t("report.first_contact", "de") in line
     )
-    assert "50.0 % (1/2)" in first_contact.replace("\\", ""), first_contact
+    assert "50,0 % (1/2)" in first_contact, first_contact

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import struct
 from datetime import date
 from pathlib import Path
@@ -12,118 +13,17 @@ from bot.config.model import OrgConfig
 from bot.domain.requests import NewRequest
 from bot.kernel.clock import FrozenClock
 from bot.reports import chart, render
+from bot.reports.breakdown import Deadlines
+from bot.reports.metrics import Share
 from bot.reports.service import build, month, period
 from bot.service.actors import Actor
-from bot.service.satisfaction import SatisfactionService
 from bot.service.tickets import TicketService
-from storage.models import ProposalRow
-from storage.repositories import proposals, workshops
 from tests.conftest import berlin
 from tests.harness import Harness, texts
+from tests.service.report_seed import ALICE, BK, BOB, HH, seed_november
 from tests.service.sweep_support import Sessions
 
-ALICE = Actor("local", "schule.sonne", "Schule Sonne")
-BOB = Actor("local", "kita.mond", "Kita Mond")
-BK = Actor("local", "bk.schmidt")
-HH = Actor("local", "hh.weber")
-
-
-async def seed_november(config: OrgConfig, sessions: Sessions, clock: FrozenClock) -> None:
-    """Four requests, three first-level answers, an idea and two ratings in November 2026,
-    and one request in December (outside the period)."""
-    service, ratings = TicketService(config, clock), SatisfactionService(config, clock)
-
-    async def step(moment: tuple[int, ...], action: object) -> object:
-        clock.set(berlin(*moment))
-        async with sessions() as session, session.begin():
-            return await action(session)  # type: ignore[operator]
-
-    def open_(actor: Actor, topic: str) -> object:
-        request = NewRequest(
-            topic_id=topic, customer_group_id="f1-f3", description="Vertraulicher Inhalt"
-        )
-        return lambda s: service.open_ticket(s, requester=actor, request=request)
-
-    # 1: Team BK answers at once (first contact, all in time, 0.5 office hours).
-    t1 = await step((2026, 11, 2, 9, 0), open_(ALICE, "belegstand"))
-    await step((2026, 11, 2, 9, 30), lambda s: service.claim(s, ticket_id=t1.id, actor=BK))
-    await step(
-        (2026, 11, 2, 10, 0), lambda s: service.resolve(s, ticket_id=t1.id, actor=BK, answer="a")
-    )
-    # 2: budget team reacts a day late (6.0 office hours), resolves in time.
-    t2 = await step((2026, 11, 3, 9, 0), open_(BOB, "haushalt"))
-    await step((2026, 11, 4, 9, 0), lambda s: service.claim(s, ticket_id=t2.id, actor=HH))
-    await step(
-        (2026, 11, 4, 10, 0), lambda s: service.resolve(s, ticket_id=t2.id, actor=HH, answer="b")
-    )
-    # 3: BK hands off, budget reacts in time (1.25 office hours), never resolved.
-    t3 = await step((2026, 11, 5, 9, 0), open_(ALICE, "belegstand"))
-    await step(
-        (2026, 11, 5, 9, 15),
-        lambda s: service.handoff(
-            s, ticket_id=t3.id, actor=BK, team_id="haushalt", reason="Budget"
-        ),
-    )
-    await step((2026, 11, 5, 10, 15), lambda s: service.claim(s, ticket_id=t3.id, actor=HH))
-    # 4: a complaint nobody touched.
-    await step((2026, 11, 6, 9, 0), open_(BOB, "beschwerde"))
-    # Ratings, first-level answers, an idea, two workshop feedback forms.
-    await step(
-        (2026, 11, 1, 9, 0),
-        lambda s: workshops.upsert(
-            s,
-            values={
-                "code": "w1",
-                "title": "W",
-                "topic": "haushalt",
-                "starts_at": berlin(2026, 11, 19, 9, 0),
-                "ends_at": berlin(2026, 11, 19, 12, 0),
-                "place": "R",
-                "seats": 5,
-                "groups": [],
-                "trainer_team": "bk",
-            },
-            at=clock.now(),
-        ),
-    )
-    ws = 1  # the first workshop of a fresh database
-    await step(
-        (2026, 11, 9, 9, 0), lambda s: ratings.rate(s, actor=ALICE, ticket_id=t1.id, score=5)
-    )
-    await step((2026, 11, 9, 9, 5), lambda s: ratings.rate(s, actor=BOB, ticket_id=t2.id, score=2))
-    for helped in (True, True, False):
-        await step(
-            (2026, 11, 10, 11, 0),
-            lambda s, h=helped: proposals.record_answer_feedback(
-                s,
-                at=clock.now(),
-                platform="local",
-                user_id="x",
-                topic_id="haushalt",
-                customer_group_id="f4",
-                entry_id="e",
-                helped=h,
-            ),
-        )
-    idea = ProposalRow(
-        kind="idea",
-        text="Kalender",
-        topic_id="idee",
-        customer_group_id=None,
-        requester_platform="local",
-        requester_id="x",
-        requester_name=None,
-        created_at=berlin(2026, 11, 12, 9, 0),
-    )
-    await step((2026, 11, 12, 9, 0), lambda s: proposals.add_proposal(s, row=idea))
-    for answers in ({"inhalte": 5, "gesamt": 4}, {"inhalte": 3, "gesamt": 4, "anmerkungen": "gut"}):
-        await step(
-            (2026, 11, 20, 12, 0),
-            lambda s, a=answers: workshops.add_feedback(
-                s, workshop_id=ws, answers=a, at=clock.now()
-            ),
-        )
-    await step((2026, 12, 1, 9, 0), open_(ALICE, "haushalt"))  # December: not in November
+KRED = Actor("local", "kred.wagner")
 
 
 async def test_the_november_report_matches_the_figures_worked_out_by_hand(
@@ -151,10 +51,43 @@ async def test_the_november_report_matches_the_figures_worked_out_by_hand(
 
     markdown = render.to_markdown(config, report)
     assert "Auswertung der Hotline 01.11.2026 – 30.11.2026" in markdown
-    assert "| Beim ersten Kontakt gelöst | 50.0 % (3/6) |" in markdown
+    assert "| Beim ersten Kontakt gelöst | 50,0 % (3/6) |" in markdown
     assert "Vertraulicher Inhalt" not in markdown  # no ticket text, no complaint content
-    csv_text = render.to_csv(config, report)
-    assert "total;Reaktionsfrist eingehalten;50.0 % (2/4)" in csv_text
+    assert render.to_markdown(config, report, "en").count("50.0 % (3/6)") == 1
+
+
+async def test_deadlines_and_response_times_per_level_and_per_team(
+    config: OrgConfig, sessions: Sessions, clock: FrozenClock
+) -> None:
+    """The November seed plus a ticket for the accounts-payable team (level 2 like budget):
+    the level sums both teams, each team keeps its own figures. A ticket counts where it is
+    now, so #3 (handed from BK to budget) is budget's and level 2's."""
+    await seed_november(config, sessions, clock)
+    service = TicketService(config, clock)
+    request = NewRequest(topic_id="kreditoren", customer_group_id="f1-f3", description="x")
+    clock.set(berlin(2026, 11, 16, 9, 0))
+    async with sessions() as session, session.begin():
+        fifth = await service.open_ticket(session, requester=ALICE, request=request)
+    clock.set(berlin(2026, 11, 16, 9, 45))  # reacted after 0.75 office hours, never resolved
+    async with sessions() as session, session.begin():
+        await service.claim(session, ticket_id=fifth.id, actor=KRED)
+    clock.set(berlin(2026, 12, 2, 9, 0))
+    start, end = period(config, date(2026, 11, 1), date(2026, 11, 30))
+    async with sessions() as session:
+        report = await build(session, config, clock, start, end)
+    bk = Deadlines(2, Share(1, 2), Share(1, 2), 0.5, 0.5)  # #1 in time, the complaint #4 not
+    assert report.deadlines_by_level == {
+        1: bk,
+        2: Deadlines(3, Share(2, 3), Share(1, 3), 1.25, 6.0),  # #2 late, #3 and #5 in time
+    }
+    assert report.deadlines_by_team == {  # config order: bk, kreditoren, ..., haushalt
+        "bk": bk,
+        "kreditoren": Deadlines(1, Share(1, 1), Share(0, 1), 0.75, 0.75),
+        "haushalt": Deadlines(2, Share(1, 2), Share(1, 2), 1.25, 6.0),
+    }
+    assert list(report.deadlines_by_team) == ["bk", "kreditoren", "haushalt"]
+    assert [w.opened for w in report.team_weeks["kreditoren"]] == [0, 0, 0, 1, 0, 0]
+    assert list(report.team_weeks) == ["bk", "kreditoren", "haushalt"]
 
 
 def png_title(path: Path) -> str:
@@ -196,7 +129,8 @@ async def test_leads_ask_for_the_month_in_chat(
     clock.set(berlin(2026, 12, 2, 9, 0))
     hotline = Harness(config, sessions, clock)
     answer = texts(await hotline.say("leitung.hoffmann", "/bericht 2026-11"))
-    assert "Anliegen (Tickets) | 4" in answer
+    assert re.search(r"\nAnliegen \(Tickets\) +4\b", answer), answer
+    assert "Fristen je Team" in answer
     assert "mit einer" not in answer
     assert "2026-11" in texts(await hotline.say("leitung.hoffmann", "/bericht November"))
     refused = texts(await hotline.say("schule.sonne", "/bericht"))

@@ -180,7 +180,8 @@ async def test_the_daily_digest_goes_once_to_each_lead_on_working_days(
         await other_db.dispose()
     lead = await hotline.dm("hh.schneider")
     assert len(lead) == 1 and lead[0].title == "Tagesüberblick 01.12.2026"
-    assert "Haushalt" in lead[0].text and "2 offen, 2 überfällig, 0 eskaliert" in lead[0].text
+    assert lead[0].tables[0].columns == ("Team", "Offen", "Überfällig", "Eskaliert")
+    assert lead[0].tables[0].rows == (("Budget / Haushalt", "2", "2", "0"),)
     assert "Kreditoren" not in lead[0].text  # only the lead's own team
     leadership = await hotline.dm("leitung.hoffmann")
     assert len(leadership) == 1 and "Kreditoren" in leadership[0].text
@@ -268,16 +269,18 @@ async def test_the_weekly_report_goes_to_the_leadership_channel_once(
     await digests.daily()
     await digests.daily()
     posted = await hotline.channel("leitung")
-    titles = ["Wochenbericht der Hotline", "Wochenbericht: Verlauf der letzten Wochen"]
+    titles = [
+        "Wochenbericht der Hotline: 30.11.2026 – 06.12.2026",
+        "Wochenbericht: Verlauf der letzten Wochen",
+    ]
     assert [notice.title for notice in posted] == titles
-    assert "30.11.2026 – 06.12.2026" in posted[0].text
-    assert "| Anliegen (Tickets) | 2 |" in posted[0].text
+    assert posted[0].tables[0].rows[0] == ("Anliegen (Tickets)", "2")  # a table, not Markdown
     # The chart: eight weeks up to last Sunday, small enough for a Teams message, and in words.
     picture = posted[1].image
     assert picture is not None and posted[0].image is None
     assert picture.data.startswith(b"\x89PNG\r\n\x1a\n") and picture.mime == "image/png"
     assert len(picture.data) <= chart.CHAT_LIMIT
-    assert (picture.width, picture.height) == (800, 450)
+    assert (picture.width, picture.height) == (800, 610)  # the hotline and one team panel
     assert picture.name == "wochenbericht-2026-W49.png"
     assert "12.10.2026 – 06.12.2026" in picture.alt
     assert "KW 42: 0 neue Anliegen" in picture.alt
@@ -300,4 +303,6 @@ async def test_a_chart_that_cannot_be_drawn_does_not_cost_the_weekly_figures(
     clock.set(berlin(2026, 12, 7, 8, 45))  # Monday
     assert await Digests(config, sessions, clock).weekly() == 1
     posted = await Harness(config, sessions, clock).channel("leitung")
-    assert [notice.title for notice in posted] == ["Wochenbericht der Hotline"]
+    assert [notice.title for notice in posted] == [
+        "Wochenbericht der Hotline: 30.11.2026 – 06.12.2026"
+    ]

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.unit.config_validate_support import assert_issue_at, issue_cases
+from bot.config.loader import load_config
+from tests.unit.config_validate_support import assert_issue_at, issue_cases, mutate
 
 # (old text, new text, expected path, message fragment, line marker)
 CASES: list[tuple[str, str, str, str, str | None]] = [
@@ -91,7 +92,28 @@ CASES: list[tuple[str, str, str, str, str | None]] = [
         "levels are 1, 2 and 3",
         None,
     ),
+    (
+        "compliance_target: 90",
+        "compliance_target: 120",
+        "sla.compliance_target",
+        "a percentage up to 100",
+        None,
+    ),
+    (
+        "compliance_target: 90",
+        "compliance_target: 0",
+        "sla.compliance_target",
+        "at least 1",
+        None,
+    ),
 ]
+
+
+def test_the_compliance_target_is_read_and_defaults_to_90(tmp_path: Path) -> None:
+    path = tmp_path / "hotline.yaml"
+    for line, target in (("  compliance_target: 75", 75), ("", 90)):
+        path.write_text(mutate("  compliance_target: 90", line)[0], encoding="utf-8")
+        assert load_config(path).sla.compliance_target == target
 
 
 @issue_cases(CASES)
