@@ -34,10 +34,6 @@ ACTIONS_TEAMS = pytest.mark.xfail(
     "show 6 plus an overflow menu; in a 432 px card every title of a row of 3 to 6 buttons is "
     "cut (B…, Bele…, 5 – se…, Ja, anonym b…)",
 )
-RAW_MARKDOWN = pytest.mark.xfail(
-    strict=True,
-    reason="issue 15: the weekly report is Markdown source (# headings, | tables |) shown as text",
-)
 ESCAPES_TEAMS = pytest.mark.xfail(
     strict=True,
     reason="issue 15: Teams text escapes characters that cannot format (Nr\\. 1, Tag\\!, "
@@ -183,9 +179,7 @@ def test_text_stays_within_the_message_column(gallery: list[Shown], view: str) -
     assert [entry for entry in wide if entry[1]] == []
 
 
-@pytest.mark.parametrize(
-    "view", [pytest.param("teams", marks=RAW_MARKDOWN), pytest.param("matrix", marks=RAW_MARKDOWN)]
-)
+@pytest.mark.parametrize("view", ["teams", "matrix"])
 def test_no_markdown_source_is_visible(gallery: list[Shown], view: str) -> None:
     source = re.compile(r"\*\*|^#{1,6} |^\|.*\|$|\|-{3}", re.MULTILINE)
     seen = [
