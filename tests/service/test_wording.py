@@ -77,7 +77,6 @@ async def test_the_handoff_card_carries_the_last_question_and_its_answer(
 
 async def test_after_a_claim_the_resolution_deadline_is_named_as_such(hotline: Harness) -> None:
     number = await hotline.file_request(REQUESTER, topic="haushalt")
-    assert "Antwort spätestens" in texts(await hotline.dm(REQUESTER))
     (card,) = await hotline.channel("haushalt")
     assert "Antwort spätestens" in facts(card)
     await hotline.say(AGENT, f"/claim {number}")

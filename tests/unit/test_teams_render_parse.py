@@ -15,6 +15,7 @@ from adapters.teams.parse import (
     strip_mentions,
 )
 from adapters.teams.render import activity, card
+from bot.i18n import t
 from bot.kernel.markup import literal
 from bot.kernel.notices import Choice, Fact, Image, Notice
 
@@ -245,3 +246,11 @@ def test_a_choice_set_submit_comes_back_as_the_picked_choice() -> None:
     picked = parse_activity(_message(text=None, value={"action": "topic:t8@57"}))
     assert picked is not None and picked.action_id == "topic:t8@57"
     assert parse_activity(_message(text=None, value={"action": ""})) is None  # nothing picked
+
+
+def test_a_staff_card_of_catalogue_words_needs_no_escape_at_all() -> None:
+    notice = Notice(
+        text=t("card.queued", "de", agent="-"),
+        facts=tuple(Fact(t("fact.level", "de"), t(f"level.{n}", "de")) for n in (1, 2, 3)),
+    )
+    assert "\\" not in str(card(notice))
