@@ -129,8 +129,9 @@ def _team(
         return None
     team_id = ids.add(node["id"], (*path, "id")) if "id" in node else None
     name = ck.texts(node["name"], (*path, "name")) if "name" in node else None
-    public = node.get("public_name")
-    public_name = ck.texts(public, (*path, "public_name")) if public is not None else None
+    public_name = None
+    if "public_name" in node:
+        public_name = ck.texts(node["public_name"], (*path, "public_name"))
     level = _level(ck, node.get("level"), (*path, "level")) if "level" in node else None
     levels.append(level)
     channels = check_platform_ids(ck, node.get("channels") or {}, (*path, "channels"), rooms=True)
