@@ -134,7 +134,7 @@ def ask_confirm(
 ) -> Notice:
     """Summary and "shall I send it?"; complaints and proposals say where they go."""
     config, locale = ctx.config, ctx.locale
-    team = config.team(topic.team).name.get(locale)
+    team = config.team(topic.team).shown_to_requesters(locale)
     facts = [Fact(t("fact.topic", locale), topic.name.get(locale))]
     if group is not None:
         facts.insert(

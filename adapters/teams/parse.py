@@ -3,7 +3,9 @@
 Channel and group-chat messages reach the bot only when they @mention it; that mention
 (the `mention` entity naming the bot, the activity's recipient) is removed before the text
 is parsed, while other people's mentions stay as their names. Card buttons (Action.Submit)
-come back as the same inbound events as typed answers, carrying the choice id.
+come back as the same inbound events as typed answers, carrying the choice id; so does the
+submit of a long list's choice set (its input is named "action", adapters/teams/render.py),
+and a submit with nothing picked is ignored.
 
 Every field is read defensively: a part that is not a JSON object where one is expected
 counts as missing (the endpoint answers 400 for a malformed activity, never 500).
@@ -93,8 +95,8 @@ def parse_activity(activity: dict[str, Any]) -> Inbound | None:
         return None  # not a message, or nobody to answer
     value = activity.get("value")
     action_id = None
-    if isinstance(value, dict) and isinstance(value.get("action"), str):
-        action_id = value["action"]
+    if isinstance(value, dict) and isinstance(value.get("action"), str) and value["action"]:
+        action_id = value["action"]  # a button's data, or the pick of a long list's choice set
     direct = conversation_type(activity) == "personal"
     raw = activity.get("text")
     typed = strip_mentions(raw if isinstance(raw, str) else "", bot_mentions(activity))

@@ -1,34 +1,24 @@
 """Teams rendering: neutral notices become Markdown text messages or Adaptive Cards (1.5).
 
-Card text is Markdown in Teams; everything a user typed is escaped here (bot.kernel.markup marks
-it), so a requester cannot inject links, formatting or mentions. Buttons are
+Card text is Markdown in Teams; what a user typed is escaped where it would format
+(adapters/teams/markdown.py), so a requester cannot inject links or formatting. Buttons are
 Action.Submit carrying the stable choice id, so a press comes back like a typed answer.
 """
 
 from __future__ import annotations
 
-import re
-from functools import lru_cache
 from typing import Any
 
-from bot.kernel.markup import BOLD, to_plain, tokens
-from bot.kernel.notices import Notice, Table
+from adapters.teams.markdown import escape_text, paragraphs, to_markdown
+from bot.kernel.markup import BOLD, literal, to_plain, tokens
+from bot.kernel.notices import Choice, Notice, Table
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 CARD_VERSION = "1.5"  # the newest version Teams renders everywhere
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~])")
-
-
-def escape_markdown(text: str) -> str:
-    """Backslash-escape every character Teams' Markdown could interpret."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
-
-
-@lru_cache(maxsize=1024)  # the same catalogue texts and choice labels, turn after turn
-def to_markdown(markup: str) -> str:
-    """Notice markup to Teams Markdown: **bold** kept, all literal text escaped."""
-    return "".join("**" if token is BOLD else escape_markdown(token) for token in tokens(markup))
+MAX_BUTTONS = 6  # Teams shows six actions on a card and hides the rest in an overflow menu
+CHOICE_INPUT = "action"  # the choice set's input id: a pick comes back like a button's data
+SUBMIT_TITLE = "OK"
 
 
 def rich_text(markup: str, **style: str) -> dict[str, Any]:
@@ -52,7 +42,8 @@ def rich_text(markup: str, **style: str) -> dict[str, Any]:
 
 
 def card(notice: Notice) -> dict[str, Any]:
-    """The Adaptive Card for a notice."""
+    """The Adaptive Card for a notice: every line of text its own TextBlock (a single line
+    break inside a TextBlock does not show), the lines of a paragraph set close together."""
     body: list[dict[str, Any]] = []
     if notice.tables:  # a report or digest: its words as plain text runs, like its cells
         if notice.title:
@@ -68,15 +59,16 @@ def card(notice: Notice) -> dict[str, Any]:
                 "wrap": True,
             }
         )
-    for paragraph in () if notice.tables else notice.text.split("\n\n"):
-        if paragraph.strip():
-            body.append({"type": "TextBlock", "text": to_markdown(paragraph), "wrap": True})
+    for paragraph in () if notice.tables else paragraphs(notice.text):
+        for index, line in enumerate(paragraph):
+            block = {"type": "TextBlock", "text": line, "wrap": True}
+            body.append(block | {"spacing": "None"} if index else block)
     if notice.facts:
         body.append(
             {
                 "type": "FactSet",
                 "facts": [
-                    {"title": escape_markdown(to_plain(f.label)), "value": to_markdown(f.value)}
+                    {"title": escape_text(to_plain(f.label)), "value": to_markdown(f.value)}
                     for f in notice.facts
                 ],
             }
@@ -89,7 +81,10 @@ def card(notice: Notice) -> dict[str, Any]:
         "version": CARD_VERSION,
         "body": body,
     }
-    if notice.choices:
+    if len(notice.choices) > MAX_BUTTONS:
+        body += _choice_set(notice.choices)
+        content["actions"] = [{"type": "Action.Submit", "title": SUBMIT_TITLE}]
+    elif notice.choices:
         content["actions"] = [
             {"type": "Action.Submit", "title": to_plain(c.label), "data": {"action": c.id}}
             for c in notice.choices
@@ -128,6 +123,30 @@ def table_elements(table: Table) -> list[dict[str, Any]]:
     return elements
 
 
+def _choice_set(choices: tuple[Choice, ...]) -> list[dict[str, Any]]:
+    """A long list of options: numbered in the text (a typed number always works) and
+    offered as one compact choice set whose value is the picked option's id. The input's
+    id is "action", so the submitted data is `{"action": <choice id>}`, exactly what a
+    button sends (prompt stamp included): nothing downstream can tell the two apart."""
+    numbered = "\n".join(
+        f"{number}. {escape_text(to_plain(c.label))}" for number, c in enumerate(choices, 1)
+    )
+    return [
+        {"type": "TextBlock", "text": numbered, "wrap": True},
+        {
+            "type": "Input.ChoiceSet",
+            "id": CHOICE_INPUT,
+            "style": "compact",
+            "isRequired": True,
+            "errorMessage": "Bitte eine Auswahl treffen. / Please pick one.",
+            "choices": [
+                {"title": f"{number}. {to_plain(c.label)}", "value": c.id}
+                for number, c in enumerate(choices, 1)
+            ],
+        },
+    ]
+
+
 def plain_text(notice: Notice) -> str:
     """The text fallback (notifications, clients without cards): title and text, plain."""
     parts = [to_plain(notice.title)] if notice.title else []
@@ -144,8 +163,8 @@ def is_plain(notice: Notice) -> bool:
 
 def markdown_text(notice: Notice) -> str:
     """A plain notice as a Teams Markdown message: the title bold, then the paragraphs."""
-    parts = [f"**{escape_markdown(to_plain(notice.title))}**"] if notice.title else []
-    parts += [to_markdown(p) for p in notice.text.split("\n\n") if p.strip()]
+    parts = [to_markdown("**" + literal(to_plain(notice.title)) + "**")] if notice.title else []
+    parts += [line for paragraph in paragraphs(notice.text) for line in paragraph]
     return "\n\n".join(parts)
 
 

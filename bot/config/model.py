@@ -87,6 +87,11 @@ class Team:
     leads: tuple[str, ...]  # person ids; every lead is also in `members`
     closure_days: tuple[date, ...] = ()
     escalation_policy: str | None = None
+    public_name: Texts | None = None  # what requesters read: no internal codes like "GL 2.12"
+
+    def shown_to_requesters(self, locale: str) -> str:
+        """The team's name as requesters read it (`public_name`, else `name`)."""
+        return (self.public_name or self.name).get(locale)
 
     def person_for(self, platform: str, user_id: str) -> Person | None:
         """The member behind a platform user id, if any."""

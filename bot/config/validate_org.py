@@ -121,7 +121,7 @@ def _team(
     levels: list[Level | None],
 ) -> Team | None:
     required = ("id", "name", "level", "members", "leads")
-    optional = ("channels", "closure_days", "escalation_policy")
+    optional = ("channels", "closure_days", "escalation_policy", "public_name")
     start = len(ck.issues)
     node = ck.mapping(raw, path, required=required, optional=optional)
     if node is None:
@@ -129,6 +129,9 @@ def _team(
         return None
     team_id = ids.add(node["id"], (*path, "id")) if "id" in node else None
     name = ck.texts(node["name"], (*path, "name")) if "name" in node else None
+    public_name = None
+    if "public_name" in node:
+        public_name = ck.texts(node["public_name"], (*path, "public_name"))
     level = _level(ck, node.get("level"), (*path, "level")) if "level" in node else None
     levels.append(level)
     channels = check_platform_ids(ck, node.get("channels") or {}, (*path, "channels"), rooms=True)
@@ -161,6 +164,7 @@ def _team(
         leads=leads,
         closure_days=tuple(d for d in closures or () if isinstance(d, date)),
         escalation_policy=str(policy) if policy is not None else None,
+        public_name=public_name,
     )
 
 

@@ -189,7 +189,13 @@ class CommandHandlers:
         """/vormerken N: the proposal goes onto the next round table."""
         number, actor = ticket_of(command), turn.actor
         told = await self.round_table.schedule(turn.session, actor=actor, proposal_id=number)
-        return [Notice(text=t("cmd.schedule_ok", actor.locale, id=number, count=told))]
+        if told == 0:
+            text = t("cmd.schedule_ok_none", actor.locale, id=number)
+        elif told == 1:
+            text = t("cmd.schedule_ok_one", actor.locale, id=number)
+        else:
+            text = t("cmd.schedule_ok", actor.locale, id=number, count=told)
+        return [Notice(text=text)]
 
     async def merge(self, turn: Turn, command: Command) -> list[Notice]:
         """/zusammenfuehren KEEP DROP: the second proposal becomes part of the first."""

@@ -147,7 +147,7 @@ class TicketViews:
         facts = [
             Fact(t("fact.status", loc), feedback.status_label(ticket.status, loc, staff=staff)),
             Fact(t("fact.topic", loc), feedback.topic_name(self.config, ticket.topic_id, loc)),
-            Fact(t("fact.team", loc), self.config.team(ticket.team_id).name.get(loc)),
+            Fact(t("fact.team", loc), self._team_name(ticket, loc, staff=staff)),
             Fact(t("fact.assignee", loc), display_name(self.config, ticket.assignee)),
             Fact(t("fact.opened", loc), format_moment(ticket.created_at, loc, self.tz)),
         ]
@@ -158,7 +158,7 @@ class TicketViews:
                 facts.append(Fact(t("fact.anonymous_wish", loc), wish))
         if ticket.next_due_at is not None:
             due = feedback.deadline_text(self.config, ticket, loc, now)
-            facts.append(Fact(t("fact.deadline", loc), due))
+            facts.append(Fact(feedback.deadline_label(ticket, loc, now), due))
         if ticket.reference:
             facts.append(Fact(t("fact.reference", loc), literal(ticket.reference)))
         return Notice(
@@ -168,6 +168,10 @@ class TicketViews:
             ticket_id=ticket.id,
             channel_safe=False,  # a ticket's details go to the asker's DM, never a channel
         )
+
+    def _team_name(self, ticket: TicketRow, loc: str, *, staff: bool) -> str:
+        team = self.config.team(ticket.team_id)
+        return team.name.get(loc) if staff else team.shown_to_requesters(loc)
 
     def _requester_line(self, event: RequesterEvent, loc: str) -> str:
         if event.staff_person:

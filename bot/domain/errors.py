@@ -99,9 +99,21 @@ class AlreadyAcknowledged(HotlineError):
 
 
 class NotRatable(HotlineError):
-    """A rating for a ticket that is not resolved, or a score outside 1-5."""
+    """A rating for a ticket that is not resolved (yet)."""
 
     key = "error.not_ratable"
+
+
+class ScoreOutOfRange(NotRatable):
+    """A rating outside 1-5."""
+
+    key = "error.score_out_of_range"
+
+
+class NoRatingYet(NotRatable):
+    """A comment on a rating that was never given."""
+
+    key = "error.no_rating_yet"
 
 
 class RateOwnOnly(NotAllowed):

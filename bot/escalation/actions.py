@@ -62,7 +62,10 @@ class DeadlineActions(TicketServiceBase):
             return False
         send = _Sender(session, item.key, now, quiet)
         if item.kind == "interim":
-            await self._tell(session, ticket, "ticket.interim")
+            claimed = ticket.assignee is not None  # nobody "works on it" before a claim
+            await self._tell(
+                session, ticket, "ticket.interim" if claimed else "ticket.interim_unclaimed"
+            )
         elif item.kind == "lease":
             await self._release(session, ticket, send)
         elif item.kind == "repeat" or action == "escalate":

@@ -17,6 +17,8 @@ from bot.kernel.markup import literal
 from bot.kernel.notices import Choice, Fact, Notice, Target, ticket_card_key
 from storage.models import TicketRow
 
+CONTACT_PLATFORMS = ("teams", "matrix", "local")
+
 
 def requester_target(ticket: TicketRow) -> Target:
     """The requester's DM on the platform they wrote from."""
@@ -39,9 +41,49 @@ def deadline_text(config: OrgConfig, ticket: TicketRow, locale: str, now: dateti
     return format_deadline(min(ahead), locale, _tz(config), now)
 
 
+def answer_is_due(ticket: TicketRow, now: datetime) -> bool:
+    """Whether the deadline that `deadline_text` names is the first answer's (else it is
+    the resolution's: once someone has answered, "Antwort spätestens" would be wrong)."""
+    first = ticket.first_response_due_at if ticket.first_responded_at is None else None
+    if first is None:
+        return False
+    resolution = ticket.resolution_due_at
+    if resolution is None or resolution <= now:
+        return True  # the only one ahead, or both passed ("so bald wie möglich"): still owed
+    return now < first <= resolution
+
+
+def due_sentence(
+    config: OrgConfig, ticket: TicketRow, locale: str, now: datetime, *, expected: bool = False
+) -> str:
+    """The sentence saying what is due when (" Antwort spätestens morgen, 15:30 Uhr."), with
+    its leading space; empty while no deadline runs (waiting for the requester)."""
+    when = deadline_text(config, ticket, locale, now)
+    if when == "-":
+        return ""
+    answer = answer_is_due(ticket, now)
+    if when == t("deadline.asap", locale):
+        return t("due.answer_asap" if answer else "due.resolution_asap", locale)
+    if expected:
+        key = "due.expected_answer" if answer else "due.expected_resolution"
+    else:
+        key = "due.answer" if answer else "due.resolution"
+    return t(key, locale, deadline=when)
+
+
+def deadline_label(ticket: TicketRow, locale: str, now: datetime) -> str:
+    """The fact label for `deadline_text`: "Antwort spätestens" or "Erledigung bis"."""
+    return t("fact.deadline" if answer_is_due(ticket, now) else "fact.resolution_due", locale)
+
+
 def team_name(config: OrgConfig, team_id: str, locale: str) -> str:
-    """A team's display name in `locale`."""
+    """A team's display name in `locale` (for staff)."""
     return config.team(team_id).name.get(locale)
+
+
+def public_team_name(config: OrgConfig, team_id: str, locale: str) -> str:
+    """A team's name as requesters read it: no internal codes."""
+    return config.team(team_id).shown_to_requesters(locale)
 
 
 def topic_name(config: OrgConfig, topic_id: str, locale: str) -> str:
@@ -62,8 +104,14 @@ def to_requester(
 ) -> Notice:
     """A status message to the requester: `key` from the catalogue plus the ticket's facts."""
     locale = ticket.requester_locale
-    team = team_name(config, ticket.team_id, locale)
-    values = {"id": ticket.id, "team": team, "deadline": deadline_text(config, ticket, locale, now)}
+    team = public_team_name(config, ticket.team_id, locale)
+    values: dict[str, object] = {
+        "id": ticket.id,
+        "team": team,
+        "deadline": deadline_text(config, ticket, locale, now),
+        "due": due_sentence(config, ticket, locale, now),
+        "expected": due_sentence(config, ticket, locale, now, expected=True),
+    }
     values.update(args)
     return Notice(
         title=t("ticket.title", locale, id=ticket.id),
@@ -125,10 +173,11 @@ def ticket_card(
         Fact(t("fact.level", locale), t(f"level.{ticket.level}", locale)),
     ]
     if here and ticket.next_due_at is not None:
-        facts.append(Fact(t("fact.deadline", locale), deadline_text(config, ticket, locale, now)))
+        label = deadline_label(ticket, locale, now)
+        facts.append(Fact(label, deadline_text(config, ticket, locale, now)))
+    if here and not ticket.anonymous and (private or not ticket.confidential):
+        facts += _requester_facts(ticket, locale)
     claimable = here and ticket.status in ("queued", "reopened")
-    if claimable:
-        facts.append(Fact(t("fact.claim_hint", locale), f"/claim {ticket.id}"))
     choices: list[Choice] = []
     if claimable:
         choices.append(Choice(button("claim", ticket.id), t("button.claim", locale)))
@@ -151,6 +200,18 @@ def ticket_card(
         card=card or card_key(ticket),
         mentions=(ticket.assignee,) if ticket.assignee and here else (),
     )
+
+
+def _requester_facts(ticket: TicketRow, locale: str) -> list[Fact]:
+    """Who asked and how to reach them, so the team can call back when asked to."""
+    name = literal(ticket.requester_name or ticket.requester_id)
+    platform = ticket.requester_platform
+    key = f"card.contact.{platform}" if platform in CONTACT_PLATFORMS else "card.contact.other"
+    address = literal(ticket.requester_id if platform == "matrix" else name)
+    return [
+        Fact(t("fact.requester", locale), name),
+        Fact(t("fact.contact", locale), t(key, locale, address=address, id=ticket.id)),
+    ]
 
 
 def _card_status(config: OrgConfig, ticket: TicketRow, here: bool, locale: str) -> str:
@@ -181,3 +242,22 @@ def to_staff(config: OrgConfig, ticket: TicketRow, key: str, **args: object) -> 
         ticket_id=ticket.id,
         channel_safe=False,
     )
+
+
+def handoff_note(
+    config: OrgConfig, from_team: str, reason: str, *, question: str | None, answer: str | None
+) -> str:
+    """The note on the card a handoff posts in the new team's channel: who gave it, why
+    (only when a reason was given), and the last question back with its answer."""
+    locale = config.default_locale
+    team = config.team(from_team).name.get(locale)
+    if reason:
+        note = t("channel.handoff_note", locale, team=team, reason=literal(reason))
+    else:
+        note = t("channel.handoff_note_plain", locale, team=team)
+    if question is not None:
+        said = literal(answer) if answer else t("channel.handoff_unanswered", locale)
+        note += "\n\n" + t(
+            "channel.handoff_question", locale, question=literal(question), answer=said
+        )
+    return note

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config.model import OrgConfig, Person
-from bot.domain.errors import NotRatable, RateOwnOnly
+from bot.domain.errors import NoRatingYet, NotRatable, RateOwnOnly, ScoreOutOfRange
 from bot.domain.lifecycle import TicketStatus
 from bot.i18n import t
 from bot.kernel import actions
@@ -76,7 +76,7 @@ class SatisfactionService:
         first rating). Every open rating question of the ticket is answered by this."""
         ticket = await self._ratable(session, actor, ticket_id)
         if score not in SCORES:
-            raise NotRatable("score out of range", id=ticket_id)
+            raise ScoreOutOfRange("score out of range", id=ticket_id)
         existing = await repo.rating_of(session, ticket_id=ticket_id)
         before = None if existing is None else existing.score
         now = self.clock.now()
@@ -107,7 +107,7 @@ class SatisfactionService:
         ticket = await self._ratable(session, actor, ticket_id)
         row = await repo.rating_of(session, ticket_id=ticket_id)
         if row is None:
-            raise NotRatable("no rating to comment on", id=ticket_id)
+            raise NoRatingYet("no rating to comment on", id=ticket_id)
         row.comment = text
         if row.score <= LOW:
             await self._tell_leads(session, ticket, "csat.low_comment", text=literal(text))

@@ -27,7 +27,6 @@ from bot.domain.errors import (
 )
 from bot.domain.lifecycle import Action, TicketStatus
 from bot.domain.requests import NewRequest
-from bot.i18n import t
 from bot.i18n.formatting import format_moment
 from bot.kernel.markup import literal
 from bot.kernel.notices import Outgoing
@@ -35,7 +34,7 @@ from bot.service import deadlines, feedback, notify, permissions, satisfaction
 from bot.service.actors import Actor, display_name
 from bot.service.ticket_base import TicketServiceBase
 from storage.models import TicketRow
-from storage.repositories import prompts
+from storage.repositories import prompts, trail
 from storage.repositories import tickets as repo
 
 REQUESTER = EventAudience.REQUESTER  # the action's own event: the requester sees it
@@ -144,9 +143,10 @@ class TicketService(TicketServiceBase):
         await self._staff_note(session, ticket, actor, person, about=Action.HANDOFF, text=reason)
         await self._tell(session, ticket, "ticket.handed_off", level=int(target.level))
         await self._update_card(session, ticket, channel_team=source.id, card=source_card)
-        locale = self.config.default_locale
-        reason_text = literal(reason) if reason else "-"
-        note = t("channel.handoff_note", locale, team=source.name.get(locale), reason=reason_text)
+        question, answer = await _last_question(session, ticket.id)
+        note = feedback.handoff_note(
+            self.config, source.id, reason, question=question, answer=answer
+        )
         await self._post_card(session, ticket, note=note)
         return ticket
 
@@ -338,3 +338,18 @@ class TicketService(TicketServiceBase):
             session, ticket, Action.ACKNOWLEDGE, before, actor, person, data, audience=audience
         )
         return ticket
+
+
+async def _last_question(session: AsyncSession, ticket_id: int) -> tuple[str | None, str | None]:
+    """The last question back to the requester and their answer to it (None: none yet), so
+    the team a ticket is handed to does not ask again. The answer is the requester's first
+    message after the question: their reply, or what they added once it was handed on."""
+    question = answer = None
+    said = (Action.CUSTOMER_REPLY.value, Action.CUSTOMER_INFO.value)
+    for event in await trail.ticket_events(session, ticket_id=ticket_id):
+        text = event.data.get("text")
+        if event.action == Action.ASK.value:
+            question, answer = (str(text) if text is not None else None), None
+        elif event.action in said and question is not None and answer is None:
+            answer = str(text) if text is not None else None
+    return question, answer

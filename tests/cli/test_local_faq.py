@@ -100,7 +100,7 @@ async def test_the_leads_report_counts_helped_answers_against_tickets(app: App) 
         NOT_HELPED,
         ["Hallo", "1", "formulare", "nein", "Das Formular X fehlt ganz", "-", "ja"],
     )
-    assert "bei Team BK" in filed and "eingegangen" in filed
+    assert "bei Kundenbetreuung und Buchhaltung" in filed and "eingegangen" in filed
     async with app.sessions() as session:
         helped = [row.helped for row in (await session.scalars(select(KnowledgeFeedbackRow)))]
         assert len((await session.scalars(select(TicketRow))).all()) == 1

@@ -73,4 +73,5 @@ async def test_topic_through_the_local_chat(app: App, topic_id: str) -> None:
     if topic.kind == "complaint":
         assert "vertraulich beim Beschwerdemanagement eingegangen" in printed
     else:
-        assert f"bei {team.name.de} eingegangen. Antwort spätestens {deadline}." in printed
+        name = team.shown_to_requesters("de")  # requesters read no internal team codes
+        assert f"bei {name} eingegangen. Antwort spätestens {deadline}." in printed

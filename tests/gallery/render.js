@@ -64,13 +64,25 @@ function setUp(hostConfig) {
 
 // In the page: press every visible button but the overflow menu, one after the other, as a
 // user's click would (the button's own click handler); what the card submitted for each.
+// A card with a choice set (a compact select) has one submit: it is pressed once per option,
+// with that option picked, so every entry is the list of what one button submitted.
 function pressButtons() {
   const submitted = [];
+  const select = document.querySelector("#stage select");
+  const picks = select ? [...select.options].filter((o) => o.value).map((o) => o.value) : [null];
   for (const element of document.querySelectorAll("#stage [data-gallery-button]")) {
     if (element.getAttribute("data-gallery-overflow") === "true") continue;
-    window.gallerySubmitted = [];
-    element.click();
-    submitted.push(window.gallerySubmitted.length ? window.gallerySubmitted[0] : null);
+    const sent = [];
+    for (const pick of picks) {
+      if (pick !== null) {
+        select.value = pick;
+        select.dispatchEvent(new Event("change"));
+      }
+      window.gallerySubmitted = [];
+      element.click();
+      sent.push(window.gallerySubmitted.length ? window.gallerySubmitted[0] : null);
+    }
+    submitted.push(sent);
   }
   return submitted;
 }
@@ -112,12 +124,22 @@ function renderItem(item) {
   // scrolls sideways in the client.
   const columnBox = body.getBoundingClientRect();
   const inButton = (element) => element.closest("button, [role=button]") !== null;
+  // Text that crosses the column: every laid-out line of every text node, and the box that
+  // holds it.
   const tooWide = [];
-  for (const element of body.querySelectorAll("*")) {
-    const box = element.getBoundingClientRect();
-    if (box.width > 0 && box.right > columnBox.right + 1 && element.textContent.trim()
-        && !inButton(element)) {
-      tooWide.push(element.textContent.trim().slice(0, 80));
+  const walker = document.createTreeWalker(body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const parent = node.parentElement;
+    if (!node.textContent.trim() || !parent || inButton(parent) || parent.closest("select")) {
+      continue;
+    }
+    const range = document.createRange();
+    range.selectNodeContents(node);
+    const crosses = (r) => r.width > 0 && r.right > columnBox.right + 1;
+    // Both: a list item's box reaches past its words, and pre-wrap's trailing spaces hang
+    // past a line's end; a word that does not fit pushes both the text and its box out.
+    if ([...range.getClientRects()].some(crosses) && crosses(parent.getBoundingClientRect())) {
+      tooWide.push(parent.textContent.trim().slice(0, 80));
     }
   }
   const buttons = [];

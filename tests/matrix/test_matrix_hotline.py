@@ -106,11 +106,12 @@ async def test_full_flow_in_a_plain_dm(world: World) -> None:
         "Thema: Budget / Haushaltsmittel",
         "Kundengruppe: Dezentrale Einrichtungen F1–F3",
         "Antwort spätestens: ",
-        f"Übernehmen: /claim {number}",
+        "Übernehmen",  # the ✋ choice, no longer repeated as a "/claim N" fact
         DESCRIPTION,
     ):
         assert text in body
-    for text in ("Budget / Haushaltsmittel", "Antwort spätestens", f"/claim {number}"):
+    assert f"Übernehmen: /claim {number}" not in body
+    for text in ("Budget / Haushaltsmittel", "Antwort spätestens", "Übernehmen"):
         assert html.escape(text) in formatted
     assert content(card)["msgtype"] == "m.notice"
 
@@ -295,7 +296,7 @@ async def test_handoff_while_the_homeserver_is_down_arrives_once(
     # The sync loop is back too: the CCC colleague claims by command in the team room.
     await srm.say(ccc, f"/claim {number}")
     await srm.expect(ccc, "Übernommen von Thomas Schulz", edits=True, within=60)
-    await requester.expect(dm, "Thomas Schulz (SRM-Kompetenzcenter (CCC)) bearbeitet jetzt")
+    await requester.expect(dm, "Thomas Schulz (SRM-Kompetenzcenter) bearbeitet jetzt")
 
     await asyncio.sleep(2.0)  # settle: a duplicate would be here by now
     history = await room_history(srm.client, ccc)

@@ -145,7 +145,7 @@ ROWS: tuple[Row, ...] = (
         "/vormerken {p}",
         ms.two_proposals,
         LEADS_ONLY,
-        (said("cmd.schedule_ok"),),
+        (said("cmd.schedule_ok_one"),),  # one proposer each
         ms.scheduled,
     ),
     Row("report", "/bericht", ms.nothing, LEADS_ONLY, (said("report.title"),)),

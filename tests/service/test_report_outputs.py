@@ -58,7 +58,7 @@ def test_the_csv_is_one_number_per_cell_for_a_german_spreadsheet(
     assert table["Gesamt", "", "Anliegen (Tickets)"] == ("4", "Anzahl", "", "")
     median = table["Gesamt", "", "Reaktionszeit, Median (Arbeitsstunden)"]
     assert median == ("1,25", "Std.", "", "")
-    level2 = "2. Level (Fachteam)"
+    level2 = "Fachteam (2. Level)"
     assert table["Level", level2, "Reaktionsfrist eingehalten"] == ("50,0", "%", "1", "2")
     p90 = table["Level", level2, "Reaktionszeit, 90. Perzentil (Arbeitsstunden)"]
     assert p90 == ("6,00", "Std.", "", "")
@@ -154,7 +154,7 @@ def test_teams_shows_the_report_as_card_tables_without_escapes(
     rows = [[[c["items"][0]["inlines"][0] for c in r["cells"]] for r in t["rows"]] for t in tables]
     [level] = [table for table in rows if table[0][0] == "Level"]
     cells = level[1:]
-    assert cells[1] == ["2. Level (Fachteam)", "2", "50,0 % (1/2)", "50,0 % (1/2)", "1,3", "6,0"]
+    assert cells[1] == ["Fachteam (2. Level)", "2", "50,0 % (1/2)", "50,0 % (1/2)", "1,3", "6,0"]
     assert "Vertraulicher Inhalt" not in json.dumps(card)
 
 
@@ -166,8 +166,8 @@ def test_matrix_and_local_chat_show_the_report_as_tables(
     html = content["formatted_body"]
     assert html.count("<table>") == len(notice.tables)
     assert "<th>Level</th>" in html and "\\" not in html and "|" not in html
-    assert "<td>2. Level (Fachteam)</td><td>2</td><td>50,0 % (1/2)</td>" in html
-    row = "2. Level (Fachteam)         2       50,0 % (1/2)     50,0 % (1/2)            1,3"
+    assert "<td>Fachteam (2. Level)</td><td>2</td><td>50,0 % (1/2)</td>" in html
+    row = "Fachteam (2. Level)         2       50,0 % (1/2)     50,0 % (1/2)            1,3"
     assert f"\n{row}          6,0\n" in content["body"]  # the plain fallback, aligned
     text = render_text(notice)
     assert f"\n  {row}          6,0\n" in text

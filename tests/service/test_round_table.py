@@ -41,7 +41,7 @@ async def test_merge_duplicates_then_schedule_tells_every_proposer(hotline: Harn
     assert "Nr. 2 " not in listing and "Nr. 3 " in listing
 
     scheduled = texts(await hotline.say(LEAD, "/vormerken 1"))
-    assert "2 Vorschlagende sind informiert" in scheduled
+    assert "2 Personen, die ihn vorgeschlagen haben, sind informiert" in scheduled
     for proposer in ("schule.sonne", "schule.mond"):
         told = texts(await hotline.dm(proposer))
         assert "Tagesordnung des nächsten Runden Tischs" in told

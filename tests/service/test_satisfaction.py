@@ -115,7 +115,7 @@ async def test_bad_ratings_are_answered_politely(
 async def test_an_open_ticket_cannot_be_rated(hotline: Harness) -> None:
     ticket_id = await hotline.file_request(REQUESTER, topic="haushalt")
     answer = texts(await hotline.say(REQUESTER, f"/bewertung {ticket_id} 5"))
-    assert "erledigte Anliegen" in answer
+    assert "ist noch nicht erledigt" in answer
 
 
 # --- the rating is a prompt: typed, once, stale afterwards, changed only on purpose ---------

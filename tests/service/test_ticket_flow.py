@@ -58,7 +58,8 @@ async def test_requester_is_told_number_team_and_deadline(hotline: Harness) -> N
     await hotline.say(REQUESTER, "Welche Kostenstelle für Schulbücher?")
     await hotline.say(REQUESTER, "-")
     answer = texts(await hotline.say(REQUESTER, "1"))
-    assert "Nr. 1" in answer and "Team BK" in answer and "heute, 15:30 Uhr" in answer
+    assert "Nr. 1" in answer and "Kundenbetreuung und Buchhaltung" in answer
+    assert "heute, 15:30 Uhr" in answer and "GL 2.11" not in answer
 
 
 async def test_claim_notifies_requester_and_channel(hotline: Harness) -> None:

@@ -71,8 +71,8 @@ def aad(person_id: str) -> str:
 
 
 def unescape(markdown: str) -> str:
-    """Card text as a user reads it (render.py backslash-escapes Markdown)."""
-    return re.sub(r"\\(.)", r"\1", markdown)
+    """Card text as a user reads it (a backslash before punctuation is a Markdown escape)."""
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown)
 
 
 def plain(event: StreamEvent) -> str:
@@ -96,7 +96,20 @@ def facts(event: StreamEvent) -> dict[str, str]:
 
 
 def actions(event: StreamEvent) -> list[str]:
-    return [str((a.get("data") or {}).get("action")) for a in event.submit_actions()]
+    """The card's buttons, then the options of its choice set (a long list)."""
+    buttons = [str((a.get("data") or {}).get("action")) for a in event.submit_actions()]
+    return [b for b in buttons if b != "None"] + list(choice_set(event))
+
+
+def choice_set(event: StreamEvent) -> dict[str, str]:
+    """The options of the card's Input.ChoiceSet: value -> title."""
+    return {
+        str(option["value"]): str(option["title"])
+        for card in event.cards
+        for block in card.get("body", [])
+        if block.get("type") == "Input.ChoiceSet"
+        for option in block.get("choices", [])
+    }
 
 
 def plain_actions(event: StreamEvent) -> list[str]:
@@ -189,7 +202,13 @@ async def click(pg: Playground, card: StreamEvent, action_id: str, user: str = R
         ids = plain_actions(card)
     assert action_id in ids, f"no button {action_id!r} on the card: {actions(card)}"
     mark = pg.mark()
-    await pg.submit_card(card, user_id=user, action=ids.index(action_id))
+    chosen = actions(card)[ids.index(action_id)]
+    if chosen in choice_set(card):  # picked from the list, then the one submit button
+        (submit,) = card.submit_actions()
+        value = {**(submit.get("data") or {}), "action": chosen}
+        await pg.submit_card(card, value, user_id=user)
+    else:
+        await pg.submit_card(card, user_id=user, action=ids.index(action_id))
     return mark
 
 

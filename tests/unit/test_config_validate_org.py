@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bot.config.loader import load_config
 from tests.unit.config_validate_support import (
     TEAM,
     TOPIC,
@@ -99,6 +100,13 @@ CASES: list[tuple[str, str, str, str, str | None]] = [
         "missing required key 'leads'",
         "  - id: kreditoren",
     ),
+    (
+        '      de: "Kundenbetreuung und Buchhaltung"\n      en: "Customer care and accounting"\n',
+        "",
+        "teams[0].public_name",
+        "a name: a string or a mapping",
+        "    public_name:",
+    ),
     ("    level: 1\n", "    level: 4\n", "teams[0].level", "level must be 1, 2 or 3", None),
     ("    level: 1\n", "    level: 2\n", "teams", "no level-1 team", "\nteams:"),
     ("    level: 3\n", "    level: 2\n", "teams", "no level-3 team", "\nteams:"),
@@ -110,3 +118,13 @@ def test_issue_names_path_and_line(
     tmp_path: Path, old: str, new: str, path: str, fragment: str, marker: str | None
 ) -> None:
     assert_issue_at(tmp_path, old, new, path, fragment, marker)
+
+
+def test_requesters_read_the_public_name_staff_the_full_one() -> None:
+    config = load_config(None)
+    bk, haushalt = config.team("bk"), config.team("haushalt")
+    assert bk.shown_to_requesters("de") == "Kundenbetreuung und Buchhaltung"
+    assert bk.shown_to_requesters("en") == "Customer care and accounting"
+    assert bk.name.get("de") == "Team BK – Kundenbetreuung und Buchhaltung (GL 2.11)"
+    assert haushalt.public_name is None
+    assert haushalt.shown_to_requesters("de") == "Budget / Haushalt"

@@ -192,7 +192,7 @@ def test_the_answer_did_not_help(config: OrgConfig, text: str, action: str | Non
     result = say(result.state, ctx, DESCRIPTION)
     result = say(result.state, ctx, "BANF 10004711")
     (confirm,) = result.notices
-    assert ("Team", "SRM-Kompetenzcenter (CCC)") in facts(confirm)
+    assert ("Team", "SRM-Kompetenzcenter") in facts(confirm)
     result = say(result.state, ctx, "ja")
     assert result.effects == (
         OpenTicket(NewRequest("srm.bestellung", "f4", DESCRIPTION, "BANF 10004711")),

@@ -246,7 +246,7 @@ NOT_UNDERSTOOD_CASES: list[tuple[IntakeState, str]] = [
     (AskAnonymous("kern", "beschwerde", COMPLAINT), ASK_ANONYMOUS_DE),
     (
         Confirm("kern", "debitoren", DESCRIPTION, None),
-        "Soll ich das so an FiBu – Debitorenbuchhaltung (GL 2.12) weitergeben?\n\n" + DESCRIPTION,
+        "Soll ich das so an Debitorenbuchhaltung weitergeben?\n\n" + DESCRIPTION,
     ),
 ]
 

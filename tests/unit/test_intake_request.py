@@ -166,12 +166,12 @@ def test_happy_path_creates_the_ticket(config: OrgConfig) -> None:
     assert result.state == Confirm("kern", "debitoren", DESCRIPTION, "RE-2026-4711")
     (confirm,) = result.notices
     assert confirm.text == (
-        "Soll ich das so an FiBu – Debitorenbuchhaltung (GL 2.12) weitergeben?\n\n" + DESCRIPTION
+        "Soll ich das so an Debitorenbuchhaltung weitergeben?\n\n" + DESCRIPTION
     )
     assert facts(confirm) == [
         ("Kundengruppe", "Kernbereich Verwaltung (KERN)"),
         ("Thema", "Debitoren / Forderungen, Einnahmen"),
-        ("Team", "FiBu – Debitorenbuchhaltung (GL 2.12)"),
+        ("Team", "Debitorenbuchhaltung"),
         ("Referenz", "RE-2026-4711"),
     ]
     assert choice_ids(confirm) == YES_NO_BACK

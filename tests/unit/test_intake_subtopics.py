@@ -84,7 +84,7 @@ def test_subtopic_routes_to_its_own_team(config: OrgConfig) -> None:
     assert facts(confirm) == [
         ("Kundengruppe", "Kernbereich Verwaltung (KERN)"),
         ("Thema", "Kassenbuch-Abschluss"),
-        ("Team", "elKabu-Systemteam (ZIB)"),
+        ("Team", "elKabu-Systemteam"),
     ]
     final = say(result.state, de(config), "ja")
     assert final.effects == (OpenTicket(NewRequest("elkabu.abschluss", "kern", DESCRIPTION, None)),)

@@ -97,7 +97,7 @@ def test_english_locale_speaks_english(config: OrgConfig) -> None:
 
 
 def test_markup_in_the_description_is_escaped(config: OrgConfig) -> None:
-    question = "Soll ich das so an FiBu – Debitorenbuchhaltung (GL 2.12) weitergeben?"
+    question = "Soll ich das so an Debitorenbuchhaltung weitergeben?"
     result = say(AskReference("kern", "debitoren", MARKUP), de(config), "*RE*\\1")
     (confirm,) = result.notices
     assert confirm.text == question + "\n\n" + "\\*\\*fett\\*\\* <b>x</b> \\\\"

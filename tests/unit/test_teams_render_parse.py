@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from adapters.teams.markdown import escape_text, to_markdown
 from adapters.teams.parse import (
     EVENT_ID_LIMIT,
     bot_mentions,
@@ -13,7 +14,8 @@ from adapters.teams.parse import (
     reference_of,
     strip_mentions,
 )
-from adapters.teams.render import activity, card, escape_markdown, to_markdown
+from adapters.teams.render import activity, card
+from bot.i18n import t
 from bot.kernel.markup import literal
 from bot.kernel.notices import Choice, Fact, Image, Notice
 
@@ -43,8 +45,8 @@ def test_card_has_title_text_facts_and_submit_buttons() -> None:
     content = card(notice)
     assert content["version"] == "1.5" and content["type"] == "AdaptiveCard"
     texts = [block["text"] for block in content["body"] if block["type"] == "TextBlock"]
-    assert texts[0] == "Ticket Nr\\. 4"
-    assert texts[2] == "Zweiter \\[Klick\\]\\(http://evil\\) \\*x\\* \\<b\\>"
+    assert texts[0] == "Ticket Nr. 4"
+    assert texts[2] == "Zweiter \\[Klick](http://evil) \\*x\\* \\<b>"
     assert content["body"][-1] == {
         "type": "FactSet",
         "facts": [{"title": "Team", "value": "Team BK"}],
@@ -54,16 +56,16 @@ def test_card_has_title_text_facts_and_submit_buttons() -> None:
     ]
 
 
-def test_bold_survives_and_everything_else_is_escaped() -> None:
+def test_bold_survives_and_user_stars_are_escaped() -> None:
     assert to_markdown("**Frist** 15:30 " + literal("**a**")) == "**Frist** 15:30 \\*\\*a\\*\\*"
-    assert escape_markdown("1. Punkt") == "1\\. Punkt"
+    assert escape_text("1. Punkt") == "1\\. Punkt"
 
 
 def test_a_plain_notice_is_one_markdown_text_message_without_a_card() -> None:
     message = activity(Notice(title="Eskalation", text="Nur **Text**.\n\n" + literal("1. *x*")))
     assert message == {
         "type": "message",
-        "text": "**Eskalation**\n\nNur **Text**\\.\n\n1\\. \\*x\\*",
+        "text": "**Eskalation**\n\nNur **Text**.\n\n1\\. \\*x\\*",
         "textFormat": "markdown",
     }
 
@@ -225,3 +227,30 @@ def test_reference_has_what_proactive_messages_need() -> None:
 
 def test_strip_mentions_keeps_plain_text() -> None:
     assert strip_mentions("<at>Hotline</at>&nbsp;queue", ["<at>Hotline</at>"]) == "queue"
+
+
+def test_more_than_six_choices_become_one_numbered_choice_set() -> None:
+    choices = tuple(Choice(f"topic:t{n}@57", f"Thema {n}") for n in range(1, 9))
+    content = card(Notice(text="Welches Thema?", choices=choices))
+    assert content["actions"] == [{"type": "Action.Submit", "title": "OK"}]
+    numbered, choice_set = content["body"][-2:]
+    assert numbered["text"].split("\n") == [f"{n}. Thema {n}" for n in range(1, 9)]
+    assert choice_set["type"] == "Input.ChoiceSet" and choice_set["style"] == "compact"
+    assert choice_set["id"] == "action" and choice_set["isRequired"] is True
+    assert choice_set["choices"][7] == {"title": "8. Thema 8", "value": "topic:t8@57"}
+    # Six or fewer stay buttons.
+    assert len(card(Notice(text="?", choices=choices[:6]))["actions"]) == 6
+
+
+def test_a_choice_set_submit_comes_back_as_the_picked_choice() -> None:
+    picked = parse_activity(_message(text=None, value={"action": "topic:t8@57"}))
+    assert picked is not None and picked.action_id == "topic:t8@57"
+    assert parse_activity(_message(text=None, value={"action": ""})) is None  # nothing picked
+
+
+def test_a_staff_card_of_catalogue_words_needs_no_escape_at_all() -> None:
+    notice = Notice(
+        text=t("card.queued", "de", agent="-"),
+        facts=tuple(Fact(t("fact.level", "de"), t(f"level.{n}", "de")) for n in (1, 2, 3)),
+    )
+    assert "\\" not in str(card(notice))
