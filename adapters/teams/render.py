@@ -19,6 +19,11 @@ CARD_VERSION = "1.5"  # the newest version Teams renders everywhere
 MAX_BUTTONS = 6  # Teams shows six actions on a card and hides the rest in an overflow menu
 CHOICE_INPUT = "action"  # the choice set's input id: a pick comes back like a button's data
 SUBMIT_TITLE = "OK"
+# One row of buttons (actionsOrientation horizontal, as Teams' host config has it): when the
+# titles do not fit, each button goes on a line of its own (an ActionSet each) instead.
+ROW_PX = 400
+CHAR_PX = 8.0  # an average character of Segoe UI 14 px, rounded up
+BUTTON_PADDING_PX = 36  # padding and spacing around one button's title
 
 
 def rich_text(markup: str, **style: str) -> dict[str, Any]:
@@ -81,14 +86,14 @@ def card(notice: Notice) -> dict[str, Any]:
         "version": CARD_VERSION,
         "body": body,
     }
+    buttons = [_submit(c) for c in notice.choices]
     if len(notice.choices) > MAX_BUTTONS:
         body += _choice_set(notice.choices)
         content["actions"] = [{"type": "Action.Submit", "title": SUBMIT_TITLE}]
+    elif notice.choices and not fits_one_row(notice.choices):
+        body += [{"type": "ActionSet", "actions": [button]} for button in buttons]
     elif notice.choices:
-        content["actions"] = [
-            {"type": "Action.Submit", "title": to_plain(c.label), "data": {"action": c.id}}
-            for c in notice.choices
-        ]
+        content["actions"] = buttons
     return content
 
 
@@ -121,6 +126,18 @@ def table_elements(table: Table) -> list[dict[str, Any]]:
         }
     )
     return elements
+
+
+def _submit(choice: Choice) -> dict[str, Any]:
+    return {"type": "Action.Submit", "title": to_plain(choice.label), "data": {"action": choice.id}}
+
+
+def fits_one_row(choices: tuple[Choice, ...]) -> bool:
+    """Whether the buttons fit side by side on a card without cutting a title: Teams gives
+    each button of a row the same share of the card (about 400 px at 14 px Segoe UI), and
+    cuts what does not fit ("Ja, anonym b…"). Estimated from the longest title, generously."""
+    longest = max(len(to_plain(choice.label)) for choice in choices)
+    return len(choices) * (longest * CHAR_PX + BUTTON_PADDING_PX) <= ROW_PX
 
 
 def _choice_set(choices: tuple[Choice, ...]) -> list[dict[str, Any]]:

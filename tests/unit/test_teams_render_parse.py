@@ -238,8 +238,13 @@ def test_more_than_six_choices_become_one_numbered_choice_set() -> None:
     assert choice_set["type"] == "Input.ChoiceSet" and choice_set["style"] == "compact"
     assert choice_set["id"] == "action" and choice_set["isRequired"] is True
     assert choice_set["choices"][7] == {"title": "8. Thema 8", "value": "topic:t8@57"}
-    # Six or fewer stay buttons.
-    assert len(card(Notice(text="?", choices=choices[:6]))["actions"]) == 6
+    # Six or fewer stay buttons: in one row where their titles fit, else one per line.
+    short = tuple(Choice(f"n:{n}", str(n)) for n in range(1, 7))
+    assert len(card(Notice(text="?", choices=short))["actions"]) == 6
+    stacked = card(Notice(text="?", choices=choices[:6]))
+    assert "actions" not in stacked
+    rows = [block for block in stacked["body"] if block["type"] == "ActionSet"]
+    assert [row["actions"][0]["data"]["action"] for row in rows] == [c.id for c in choices[:6]]
 
 
 def test_a_choice_set_submit_comes_back_as_the_picked_choice() -> None:
