@@ -12,6 +12,9 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 TargetKind = Literal["user", "channel"]
+# "message": a user wrote or pressed something; "joined": the bot was added to the
+# conversation (Teams install, a Matrix DM invite the bot accepted): the core may greet.
+InboundKind = Literal["message", "joined"]
 
 
 @dataclass(frozen=True)
@@ -192,7 +195,7 @@ class Inbound:
     text: str = ""
     action_id: str | None = None
     payload: Mapping[str, Any] = field(default_factory=dict)
-    locale: str = "de"
+    locale: str = "de"  # "" when the platform gives none (Matrix): the core guesses
     is_direct: bool = True
     display_name: str | None = None
     channel_id: str | None = None  # the team channel, when not direct
@@ -201,6 +204,7 @@ class Inbound:
     # whether it matters (bot/conversation/revisions.py).
     edits: str | None = None
     redacts: str | None = None
+    kind: InboundKind = "message"
 
 
 def inbound_to_json(inbound: Inbound) -> dict[str, Any]:
@@ -219,6 +223,7 @@ def inbound_to_json(inbound: Inbound) -> dict[str, Any]:
         "channel_id": inbound.channel_id,
         "edits": inbound.edits,
         "redacts": inbound.redacts,
+        "kind": inbound.kind,
     }
 
 

@@ -1,0 +1,76 @@
+"""Installing the app greets once (issue 15): personal scope and a team, through the local
+Bot Connector. Teams sends installationUpdate and conversationUpdate for one install and
+may redeliver either; one welcome reaches the conversation."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import aiohttp
+
+from tests.teams.bot_fixture import HotlineBot, activity_json
+from tests.teams.connector_emulator import ConnectorEmulator
+
+BOT = {"id": "28:hotline", "name": "Hotline"}
+
+
+def _install(connector: ConnectorEmulator, **overrides: Any) -> dict[str, Any]:
+    body = activity_json(serviceUrl=connector.service_url, text=None, **overrides)
+    body.pop("text")
+    return body
+
+
+async def _post(bot: HotlineBot, *bodies: dict[str, Any]) -> None:
+    async with aiohttp.ClientSession() as http:
+        for body in bodies:
+            async with http.post(bot.endpoint, json=body) as answer:
+                assert answer.status in (200, 201), await answer.text()
+
+
+def _shown(connector: ConnectorEmulator, conversation: str) -> list[str]:
+    return [
+        json.dumps(a.body, ensure_ascii=False)
+        for a in connector.activities
+        if a.conversation_id == conversation and a.kind in ("send", "reply")
+    ]
+
+
+async def test_personal_install_is_greeted_once(
+    connector: ConnectorEmulator, offline_bot: HotlineBot
+) -> None:
+    install = _install(connector, id="inst-1", type="installationUpdate", action="add")
+    update = _install(
+        connector, id="conv-1", type="conversationUpdate", membersAdded=[{"id": BOT["id"]}]
+    )
+    await _post(offline_bot, install, update, install)  # and a redelivery
+    await offline_bot.app.sender.deliver_due()
+    (welcome,) = _shown(connector, "a:personal-1")
+    assert "Hotline der Abteilung Finanzen" in welcome and "/hilfe" in welcome
+    assert "/language en" in welcome
+    # the first message afterwards is answered as usual (the welcome took no event of it)
+    await _post(offline_bot, activity_json(serviceUrl=connector.service_url, id="m-1"))
+    await offline_bot.app.sender.deliver_due()
+    assert len(_shown(connector, "a:personal-1")) == 2
+
+
+async def test_team_install_greets_the_channel_and_ignores_other_members(
+    connector: ConnectorEmulator, offline_bot: HotlineBot
+) -> None:
+    channel = "19:general@thread.tacv2"
+    team = {
+        "conversation": {"id": channel, "conversationType": "channel", "tenantId": "t"},
+        "channelData": {"tenant": {"id": "t"}, "team": {"id": channel}},
+    }
+    someone = _install(
+        connector, id="c-0", type="conversationUpdate", membersAdded=[{"id": "29:new"}], **team
+    )
+    added = _install(
+        connector, id="c-1", type="conversationUpdate", membersAdded=[{"id": BOT["id"]}], **team
+    )
+    install = _install(connector, id="i-1", type="installationUpdate", action="add", **team)
+    await _post(offline_bot, someone, added, install)
+    await offline_bot.app.sender.deliver_due()
+    (welcome,) = _shown(connector, channel)
+    assert "in diesem Kanal" in welcome
+    assert _shown(connector, "a:personal-1") == []  # the installer's DM stays quiet
