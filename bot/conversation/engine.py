@@ -23,6 +23,7 @@ from bot.conversation.flows import Flow, build_flows
 from bot.conversation.intake_runner import IntakeRunner
 from bot.conversation.replies import ReplyFlow
 from bot.conversation.router import Router
+from bot.conversation.threads import threaded
 from bot.conversation.welcome import welcome_key, welcome_notice
 from bot.domain.errors import ConcurrentUpdate
 from bot.i18n import GUESSED_PREFIX, chosen_locale, guessed_locale, normalise_locale, t
@@ -127,6 +128,7 @@ class Engine:
                 answers = await record_questions(
                     session, chat, answers, before=before, now=now, lasts=lasts
                 )
+            answers = [threaded(self.config, inbound, n, actor.locale) for n in answers]
             await notify.send(session, addressed(inbound, answers), at=now)
             return True
 

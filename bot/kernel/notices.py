@@ -136,6 +136,10 @@ class Notice:
     # notice in its place; where the card was never shown, nothing is sent (data erasure).
     retract: bool = False
     tables: tuple[Table, ...] = ()  # shown after the facts (Adaptive Card Table, HTML table)
+    # In the thread of this ticket's card, where the target's conversation shows that card
+    # (Teams: a reply to the card's post; Matrix: an m.thread under it); where it does not
+    # (never posted, or erased), the notice goes to the conversation itself.
+    thread: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict, for the outbox."""
@@ -155,6 +159,8 @@ class Notice:
             data["retract"] = True
         if self.tables:
             data["tables"] = [table.to_json() for table in self.tables]
+        if self.thread is not None:
+            data["thread"] = self.thread
         return data
 
     @classmethod
@@ -172,6 +178,7 @@ class Notice:
             image=Image.from_json(data["image"]) if data.get("image") else None,
             retract=bool(data.get("retract", False)),
             tables=tuple(Table.from_json(table) for table in data.get("tables", ())),
+            thread=data.get("thread"),
         )
 
 

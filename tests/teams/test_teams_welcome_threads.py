@@ -1,16 +1,19 @@
-"""Installing the app greets once (issue 15): personal scope and a team, through the local
-Bot Connector. Teams sends installationUpdate and conversationUpdate for one install and
-may redeliver either; one welcome reaches the conversation."""
+"""Issue 15 through the local Bot Connector: installing the app greets once (personal
+scope and a team; Teams sends installationUpdate and conversationUpdate for one install and
+may redeliver either), and replies about a ticket go into its card's thread."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 import aiohttp
 
+from bot.kernel.notices import Notice, Target, ticket_card_key
 from tests.teams.bot_fixture import HotlineBot, activity_json
 from tests.teams.connector_emulator import ConnectorEmulator
+from tests.teams.stage import TEAM
 
 BOT = {"id": "28:hotline", "name": "Hotline"}
 
@@ -74,3 +77,28 @@ async def test_team_install_greets_the_channel_and_ignores_other_members(
     (welcome,) = _shown(connector, channel)
     assert "in diesem Kanal" in welcome
     assert _shown(connector, "a:personal-1") == []  # the installer's DM stays quiet
+
+
+# --- replies about a ticket go under its card (issue 15) ---------------------------------
+
+
+async def test_a_reply_about_a_ticket_goes_into_its_cards_thread(
+    connector: ConnectorEmulator, offline_bot: HotlineBot
+) -> None:
+    channel = Target("teams", "channel", TEAM)
+    card = Notice(text="Karte", title="Nr. 5", ticket_id=5, card=ticket_card_key(5, 1))
+    await offline_bot.enqueue(channel, card)
+    await offline_bot.app.sender.deliver_due()
+    (posted,) = [a for a in connector.activities if a.kind == "send"]
+    assert posted.conversation_id == TEAM
+    ack = Notice(text="Julia Weber: Sie haben Nr. 5 übernommen.", ticket_id=5, thread=5)
+    await offline_bot.enqueue(channel, ack)
+    await offline_bot.enqueue(channel, replace(ack, ticket_id=6, thread=6))  # no card of 6
+    await offline_bot.app.sender.deliver_due()
+    sent = [a for a in connector.activities if a.kind == "send"][1:]
+    assert [a.conversation_id for a in sent] == [f"{TEAM};messageid={posted.activity_id}", TEAM]
+    # the card itself is still updated in place, not in its own thread
+    await offline_bot.enqueue(channel, replace(card, text="Karte, übernommen"))
+    await offline_bot.app.sender.deliver_due()
+    (updated,) = [a for a in connector.activities if a.kind == "update"]
+    assert (updated.conversation_id, updated.activity_id) == (TEAM, posted.activity_id)
