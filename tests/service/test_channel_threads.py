@@ -55,3 +55,15 @@ def test_thread_survives_the_outbox() -> None:
     notice = Notice(text="x", ticket_id=3, thread=3)
     assert Notice.from_json(notice.to_json()) == notice
     assert "thread" not in Notice(text="x").to_json()  # rows written before stay the same
+
+
+async def test_a_refusal_about_a_ticket_goes_into_its_thread_too(
+    hotline: Harness, config: OrgConfig
+) -> None:
+    number = await hotline.file_request(REQUESTER, topic=_request_topic(config))
+    await hotline.say("hh.weber", f"/claim {number}", channel="haushalt")
+    await hotline.channel("haushalt")
+    await hotline.say("hh.schneider", f"/claim {number}", channel="haushalt")
+    (refusal,) = [n for n in await hotline.channel("haushalt") if n.card is None]
+    assert refusal.thread == number and refusal.text.startswith("Martin Schneider: ")
+    assert refusal.mentions == ("hh.schneider",)
