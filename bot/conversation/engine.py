@@ -26,7 +26,14 @@ from bot.conversation.router import Router
 from bot.conversation.threads import threaded
 from bot.conversation.welcome import welcome_key, welcome_notice
 from bot.domain.errors import ConcurrentUpdate
-from bot.i18n import GUESSED_PREFIX, chosen_locale, guessed_locale, normalise_locale, t
+from bot.i18n import (
+    GUESSED_PREFIX,
+    PLATFORM_LOCALE,
+    chosen_locale,
+    guessed_locale,
+    normalise_locale,
+    t,
+)
 from bot.i18n.detect import guess_language
 from bot.kernel import limits
 from bot.kernel.clock import Clock
@@ -146,7 +153,7 @@ class Engine:
         if not await self._first_time(session, welcome):
             return False
         actor, profile = await self._requester(session, inbound)
-        known = bool(inbound.locale) or (profile is not None and profile.locale != "auto")
+        known = bool(inbound.locale) or (profile is not None and profile.locale != PLATFORM_LOCALE)
         notice = welcome_notice(actor.locale, direct=inbound.is_direct, locale_known=known)
         await notify.send(session, addressed(inbound, [notice]), at=self.clock.now())
         return True

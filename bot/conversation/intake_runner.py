@@ -62,6 +62,22 @@ def _carried(stored: StoredDialog | None) -> Draft | None:
     return text, event if isinstance(event, str) else None
 
 
+def _revised_draft(
+    data: dict[str, object], state: IntakeState, event_id: str, text: str | None
+) -> dict[str, object] | None:
+    """The stored intake after the kept first message `event_id` was edited to `text` (None:
+    deleted), whether still carried or already offered; None if it is not that message."""
+    if isinstance(state, AskDescription) and state.draft is not None:
+        if state.draft_event != event_id:
+            return None
+        kept = None if text is None else replace(state, draft=text.strip())
+        return dump_state(kept or replace(state, draft=None, draft_event=None))
+    if data.get(FIRST_EVENT) != event_id:
+        return None
+    rest = {k: v for k, v in data.items() if k not in (FIRST_MESSAGE, FIRST_EVENT)}
+    return rest if text is None else {**rest, FIRST_MESSAGE: text.strip(), FIRST_EVENT: event_id}
+
+
 def _offer_draft(
     result: StepResult, draft: Draft | None, ctx: Context
 ) -> tuple[StepResult, Draft | None]:
@@ -154,6 +170,18 @@ class IntakeRunner:
         state = load_state(stored.state)
         ctx = self._context(actor, profile)
         result = None if state is None else revise_description(state, event_id, text, ctx)
+        if result is None and state is not None:
+            data = _revised_draft(stored.state, state, event_id, text)
+            if data is not None:  # the first message, kept for later: follows quietly
+                await save_dialog(
+                    session,
+                    key=key,
+                    seen_version=stored.version,
+                    dialog=INTAKE,
+                    state=data,
+                    at=self.clock.now(),
+                )
+                return []
         if result is None or result.state is None:
             return None
         await save_dialog(

@@ -153,3 +153,22 @@ async def test_a_new_description_replaces_the_offer(hotline: Harness, config: Or
 async def test_a_greeting_alone_is_not_kept(hotline: Harness, config: OrgConfig) -> None:
     notices = await _to_description(hotline, "Hallo", _request_topic(config))
     assert button(notices, "confirm:draft") is None  # type: ignore[arg-type]
+
+
+async def test_an_edited_first_message_is_offered_as_edited(
+    hotline: Harness, config: OrgConfig
+) -> None:
+    first = "Unsere Rechnung 4711 wurde doppelt gebucht"
+    await hotline.say(REQUESTER, first, event_id="first")
+    await hotline.say(REQUESTER, first.replace("4711", "4712"), edits="first")
+    notices = await hotline.say(REQUESTER, "1")
+    topic = _request_topic(config)
+    notices = await hotline.say(REQUESTER, action_id=button(notices, f"topic:{topic}"))
+    for _ in range(3):
+        pressed = button(notices[-1:], "answer:none") or button(notices[-1:], "confirm:no")
+        if pressed is None:
+            break
+        notices = await hotline.say(REQUESTER, action_id=pressed)
+    assert "4712" in notices[-1].text and "4711" not in notices[-1].text
+    await hotline.say(REQUESTER, "", redacts="first")  # deleted: no longer offered
+    assert "etwas knapp" in texts(await hotline.say(REQUESTER, "ja"))
