@@ -5,15 +5,13 @@ A statistical detector (langdetect, lingua) is much larger than the question: th
 only tells German from English, and only once, on someone's first message, so the short
 word lists below decide well enough; anything undecided stays German (the hotline's
 language) and is asked again on the next message. A menu number ("2") or "ja" decides
-nothing in favour of English, and words both languages share ("hallo", "so", "in") count
-for neither.
+nothing, words both languages spell alike ("was", "will", "also", "an") count for neither,
+and only plain words count: ids, user names and numbers ("b6ac6c", "@room") are skipped.
 """
 
 from __future__ import annotations
 
-import re
-
-_WORD = re.compile(r"[a-zäöüß']+")
+_EDGES = "\"'.,;:!?()[]{}«»„“”‚‘’…-"
 _GERMAN_WORDS = """
     ich du sie wir ihr mein meine mir mich bitte danke guten tag morgen abend hallo
     und oder aber nicht kein keine ist sind habe hat haben wird werden kann können
@@ -33,9 +31,16 @@ _ENGLISH = frozenset(_ENGLISH_WORDS.split())
 MIN_SCORE = 2  # fewer known words than this: undecided
 
 
+def _word(token: str) -> str | None:
+    """A whitespace-separated token as a word, without the punctuation around it; None for
+    anything that is no plain word (ids, user names, numbers: "b6ac6c", "@room", "4711")."""
+    word = token.strip(_EDGES).replace("’", "'")
+    return word if word and word.replace("'", "").isalpha() else None
+
+
 def guess_language(text: str) -> str | None:
     """ "de" or "en" when the text's common words say so clearly, else None."""
-    words = _WORD.findall(text.casefold())
+    words = [word for word in map(_word, text.casefold().split()) if word]
     german = sum(word in _GERMAN for word in words)
     english = sum(word in _ENGLISH for word in words)
     if max(german, english) < MIN_SCORE or german == english:

@@ -67,3 +67,10 @@ def test_matrix_dm_join_is_a_joined_event_without_a_locale() -> None:
     inbound = inbound_from_json(payload["inbound"])
     assert (inbound.kind, inbound.user_id, inbound.locale) == ("joined", "@rita:localhost", "")
     assert inbound.is_direct and inbound.conversation_id == "!dm:localhost"
+
+
+def test_ids_and_names_are_no_words() -> None:
+    # a hex suffix ("b6ac6c") once counted as English "a" and "c" and flipped a German text
+    text = "@room bitte agent-30-b6ac6c und @agent-30-b6ac6c:localhost sofort informieren"
+    assert guess_language(text) == "de"
+    assert guess_language("a-a-a i-i-i 4711") is None
