@@ -15,6 +15,7 @@ from bot.i18n import t
 from bot.kernel import limits
 from bot.kernel.actions import ButtonAction
 from bot.kernel.notices import Choice, Notice
+from dialogs import intake_draft
 from dialogs import intake_prompts as p
 from dialogs.choices import match_choice
 from dialogs.control_words import BACK_WORDS as BACK_WORDS  # re-exported
@@ -303,6 +304,9 @@ def _on_helped(state: AskHelped, user: UserInput, ctx: Context) -> StepResult:
 
 
 def _on_description(state: AskDescription, user: UserInput, ctx: Context) -> StepResult:
+    if intake_draft.taken(state, user.text, user.action_id):
+        assert state.draft is not None
+        user = UserInput(text=state.draft, event_id=state.draft_event)
     text = user.text.strip()
     if len(text.split()) < MIN_DESCRIPTION_WORDS:
         return StepResult(state, (p.say("intake.too_short", ctx),))

@@ -50,10 +50,13 @@ class AskHelped:
 
 @dataclass(frozen=True)
 class AskDescription:
-    """Waiting for the free-text description."""
+    """Waiting for the free-text description; `draft` is the first message of the chat,
+    offered as the description (dialogs/intake_draft.py)."""
 
     group: str | None
     topic: str
+    draft: str | None = None
+    draft_event: str | None = None
 
 
 @dataclass(frozen=True)
@@ -111,7 +114,7 @@ STATE_TYPES: tuple[type[IntakeState], ...] = (
     Confirm,
 )
 # Fields a state stored by an earlier version lacks; every other missing field is garbage.
-ADDED_LATER = frozenset({"description_event"})
+ADDED_LATER = frozenset({"description_event", "draft", "draft_event"})
 _KINDS: dict[str, type[IntakeState]] = {cls.__name__: cls for cls in STATE_TYPES}
 
 

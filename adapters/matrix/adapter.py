@@ -38,6 +38,7 @@ from adapters.matrix.reactions import ReactionTasks
 from adapters.matrix.rooms import RoomDirectory
 from adapters.matrix.settings import MatrixSettings, MatrixSetupError
 from adapters.matrix.sync import SyncLoop
+from adapters.matrix.threads import thread_relation
 from bot.config.model import OrgConfig
 from bot.delivery import DeliveryError, InboundHandler
 from bot.kernel import actions
@@ -350,6 +351,8 @@ class MatrixAdapter:
                 )
         if original is not None:
             content = render.edit_content(original.message_ref, content)
+        elif (relation := await thread_relation(self.sessions, room_id, notice)) is not None:
+            content["m.relates_to"] = relation  # about a ticket: under its card
         mark = self.reactions.mark(room_id)
         event_id = await self._room_send(room_id, content, f"hotline-{outbox_id}")
         if notice.card is None and not notice.choices:

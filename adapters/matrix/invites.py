@@ -4,16 +4,21 @@ A join that fails for now (429, 5xx) does not fail the sync (the bot would be de
 every room while one join fails): the room is kept in a list in memory and joined again
 after each later sync; the FAILED_SYNCS-th failure in a row is logged as an error. After a
 restart the first sync (full state) lists pending invites again.
+
+A DM invite the bot joined is reported to the core (`take_joined`, stored in the inbox with
+the sync's events): the core greets the person, once per room.
 """
 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from nio import AsyncClient, InviteMemberEvent, JoinResponse, SyncResponse
 
 from adapters.matrix.errors import transient
 from adapters.matrix.gaps import FAILED_SYNCS
+from adapters.matrix.parse import joined_direct
 from adapters.matrix.rooms import RoomDirectory
 
 log = logging.getLogger(__name__)
@@ -30,6 +35,12 @@ class Invites:
         self.allowed_homeservers = allowed_homeservers
         # room id -> (inviter, flagged is_direct, failures in a row)
         self.pending: dict[str, tuple[str, bool, int]] = {}
+        self._joined: list[dict[str, Any]] = []  # inbox payloads of DMs joined, not yet stored
+
+    def take_joined(self) -> list[dict[str, Any]]:
+        """The DMs joined since the last call, as inbox payloads (the welcome's)."""
+        joined, self._joined = self._joined, []
+        return joined
 
     async def accept(self, response: SyncResponse) -> None:
         """Join rooms we are invited to by users of allowed homeservers; decline the rest."""
@@ -67,6 +78,7 @@ class Invites:
             self.pending.pop(room_id, None)
             if direct and inviter:
                 await self.rooms.accepted_direct(inviter, room_id)
+                self._joined.append(joined_direct(room_id, inviter))
             return
         if not transient(answer):
             self.pending.pop(room_id, None)

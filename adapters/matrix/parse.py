@@ -22,6 +22,7 @@ from bot.kernel import limits
 from bot.kernel.notices import Inbound, inbound_to_json
 
 PLATFORM = "matrix"
+NO_LOCALE = ""  # Matrix events carry no language: the core guesses from the words
 FOREIGN = "foreign"  # the payload kind of an event from a homeserver that is not allowed
 # What a user does to be served; from a foreign server, refused (other events: ignored).
 ADDRESSED = (RoomMessageText, ReactionEvent, MegolmEvent)
@@ -92,6 +93,7 @@ def _message(event: Event, ctx: RoomContext, **fields: Any) -> dict[str, Any]:
         conversation_id=ctx.room_id,
         user_id=event.sender,
         event_id=event.event_id,
+        locale=NO_LOCALE,
         is_direct=ctx.is_direct,
         channel_id=ctx.channel,
         **fields,
@@ -145,6 +147,20 @@ def redacted_event(event: Event) -> str | None:
     return redacts if isinstance(redacts, str) and redacts else None
 
 
+def joined_direct(room_id: str, inviter: str) -> dict[str, Any]:
+    """The inbox payload for "the bot accepted `inviter`'s DM invite" (the core greets)."""
+    inbound = Inbound(
+        platform=PLATFORM,
+        conversation_id=room_id,
+        user_id=inviter,
+        event_id=f"joined|{room_id}",
+        locale=NO_LOCALE,
+        is_direct=True,
+        kind="joined",
+    )
+    return {"kind": "message", "inbound": inbound_to_json(inbound)}
+
+
 def reaction_inbound(payload: dict[str, Any], action_id: str) -> Inbound:
     """The inbound button press a reaction stands for."""
     return Inbound(
@@ -153,6 +169,7 @@ def reaction_inbound(payload: dict[str, Any], action_id: str) -> Inbound:
         user_id=str(payload["sender"]),
         event_id=str(payload["event_id"]),
         action_id=action_id,
+        locale=NO_LOCALE,
         is_direct=bool(payload["is_direct"]),
         channel_id=payload.get("channel"),
     )

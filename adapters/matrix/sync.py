@@ -249,6 +249,7 @@ class SyncLoop:
                     events = await self._backfill_or_put_off(gap) + events
                 payloads += self._parse(room_id, events)
         await self.invites.accept(response)
+        payloads += self.invites.take_joined()  # also those joined on a retry since
         waiting_changed = self.undecrypted.changed
         gaps_changed = self.gaps.changed
         if (

@@ -39,7 +39,7 @@ from adapters.teams.spool import KeptActivities, Spool
 from adapters.teams.turns import TurnRunner
 from bot.delivery import DeliveryError, InboundHandler
 from bot.kernel.clock import Clock
-from bot.kernel.notices import Notice, Target
+from bot.kernel.notices import Notice, Target, ticket_card_prefix
 from storage.outage import is_unavailable
 from storage.repositories import platform_state, sent_messages
 
@@ -289,7 +289,8 @@ class TeamsAdapter:
                 ref = await self.connector.send(service_url, conversation, activity)
                 replaced = True
         else:
-            ref = await self.connector.send(service_url, conversation, activity)
+            thread = await self._thread(target, conversation, notice)
+            ref = await self.connector.send(service_url, thread or conversation, activity)
         if notice.card is None:
             return ref  # only cards are looked up again (to update them in place)
         async with self.sessions() as session, session.begin():
@@ -309,6 +310,21 @@ class TeamsAdapter:
                     at=self.clock.now(),
                 )
         return ref
+
+    async def _thread(self, target: Target, conversation: str, notice: Notice) -> str | None:
+        """The channel thread of the notice's ticket card (``<channel>;messageid=<card's
+        activity id>``: a reply under the card), or None to post top-level (no thread asked
+        for, a DM, or the card was never posted in this channel)."""
+        if notice.thread is None or notice.card is not None or target.kind != "channel":
+            return None
+        async with self.sessions() as session:
+            root = await sent_messages.thread_root(
+                session,
+                platform=PLATFORM,
+                room=conversation,
+                card_prefix=ticket_card_prefix(notice.thread),
+            )
+        return None if root is None else f"{conversation};messageid={root.message_ref}"
 
     async def _retract(self, target: Target, notice: Notice) -> str | None:
         """Take a card back (its ticket's data was erased): replaced in place by the notice

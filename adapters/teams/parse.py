@@ -90,9 +90,13 @@ def event_id(activity: dict[str, Any]) -> str:
 
 
 def parse_activity(activity: dict[str, Any]) -> Inbound | None:
-    """A message or a card button press; None for anything else."""
-    if activity.get("type") != "message" or not user_key(activity):
-        return None  # not a message, or nobody to answer
+    """A message, a card button press, or the bot being added; None for anything else."""
+    if not user_key(activity):
+        return None  # nobody to answer
+    if bot_added(activity):
+        return _joined(activity)
+    if activity.get("type") != "message":
+        return None
     value = activity.get("value")
     action_id = None
     if isinstance(value, dict) and isinstance(value.get("action"), str) and value["action"]:
@@ -116,6 +120,39 @@ def parse_activity(activity: dict[str, Any]) -> Inbound | None:
         is_direct=direct,
         display_name=name if isinstance(name, str) else None,
         channel_id=None if direct else channel_of(activity),
+    )
+
+
+def bot_added(activity: dict[str, Any]) -> bool:
+    """Whether the activity says the app was installed here: installationUpdate "add" (in
+    personal scope, a team or a group chat), or conversationUpdate with the bot among
+    membersAdded (Teams sends both for one install; the core greets once)."""
+    kind = activity.get("type")
+    if kind == "installationUpdate":
+        return activity.get("action") == "add"
+    if kind != "conversationUpdate":
+        return False
+    bot_id = _obj(activity.get("recipient")).get("id")
+    added = activity.get("membersAdded")
+    members = added if isinstance(added, list) else []
+    return bool(bot_id) and any(_obj(member).get("id") == bot_id for member in members)
+
+
+def _joined(activity: dict[str, Any]) -> Inbound:
+    """The neutral "the bot was added to this conversation" event."""
+    direct = conversation_type(activity) == "personal"
+    locale = activity.get("locale")
+    name = _obj(activity.get("from")).get("name")
+    return Inbound(
+        platform=PLATFORM,
+        conversation_id=conversation_id(activity),
+        user_id=user_key(activity),
+        event_id=event_id(activity),
+        locale=locale if isinstance(locale, str) and locale else "de",
+        is_direct=direct,
+        display_name=name if isinstance(name, str) else None,
+        channel_id=None if direct else channel_of(activity),
+        kind="joined",
     )
 
 

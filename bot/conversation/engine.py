@@ -23,8 +23,18 @@ from bot.conversation.flows import Flow, build_flows
 from bot.conversation.intake_runner import IntakeRunner
 from bot.conversation.replies import ReplyFlow
 from bot.conversation.router import Router
+from bot.conversation.threads import threaded
+from bot.conversation.welcome import welcome_key, welcome_notice
 from bot.domain.errors import ConcurrentUpdate
-from bot.i18n import chosen_locale, normalise_locale, t
+from bot.i18n import (
+    GUESSED_PREFIX,
+    PLATFORM_LOCALE,
+    chosen_locale,
+    guessed_locale,
+    normalise_locale,
+    t,
+)
+from bot.i18n.detect import guess_language
 from bot.kernel import limits
 from bot.kernel.clock import Clock
 from bot.kernel.notices import Inbound, Notice, Outgoing, Target
@@ -36,7 +46,7 @@ from storage.outage import StoreUnavailable, is_unavailable
 from storage.repositories import audit
 from storage.repositories import inbound as inbound_repo
 from storage.repositories.dialog_states import ConversationKey
-from storage.repositories.profiles import StoredProfile, load_profile
+from storage.repositories.profiles import StoredProfile, load_profile, save_profile
 
 log = logging.getLogger(__name__)
 MAX_RACE_RETRIES = 3
@@ -101,6 +111,8 @@ class Engine:
     async def _handle_once(self, inbound: Inbound) -> bool:
         async with self.sessions() as session, session.begin():
             now = self.clock.now()
+            if inbound.kind == "joined":
+                return await self._welcome(session, inbound)
             if not await self._first_time(session, inbound):
                 return False
             actor, profile = await self._requester(session, inbound)
@@ -123,6 +135,7 @@ class Engine:
                 answers = await record_questions(
                     session, chat, answers, before=before, now=now, lasts=lasts
                 )
+            answers = [threaded(self.config, inbound, n, actor.locale) for n in answers]
             await notify.send(session, addressed(inbound, answers), at=now)
             return True
 
@@ -133,6 +146,17 @@ class Engine:
             event_id=inbound.event_id,
             received_at=self.clock.now(),
         )
+
+    async def _welcome(self, session: AsyncSession, inbound: Inbound) -> bool:
+        """The bot was added to a conversation: greet it once (see bot/conversation/welcome.py)."""
+        welcome = replace(inbound, event_id=welcome_key(inbound))
+        if not await self._first_time(session, welcome):
+            return False
+        actor, profile = await self._requester(session, inbound)
+        known = bool(inbound.locale) or (profile is not None and profile.locale != PLATFORM_LOCALE)
+        notice = welcome_notice(actor.locale, direct=inbound.is_direct, locale_known=known)
+        await notify.send(session, addressed(inbound, [notice]), at=self.clock.now())
+        return True
 
     async def _apologise(self, inbound: Inbound) -> bool:
         """Something broke: keep the message in the audit log and tell the user, never a trace."""
@@ -170,10 +194,30 @@ class Engine:
     ) -> tuple[Actor, StoredProfile | None]:
         """Who wrote, and their profile as stored: read once per turn, handed on from here."""
         profile = await load_profile(session, platform=inbound.platform, user_id=inbound.user_id)
-        chosen = chosen_locale(profile.locale) if profile else None
-        locale = normalise_locale(chosen or inbound.locale)  # /sprache wins, else the platform
+        stored = profile.locale if profile else None
+        chosen = chosen_locale(stored) or (None if inbound.locale else guessed_locale(stored))
+        if chosen is None and not inbound.locale and inbound.kind == "message":
+            chosen = await self._guess(session, inbound, profile)
+        # /sprache wins, else the platform's language, else the one the first message showed
+        locale = normalise_locale(chosen or inbound.locale)
         name = inbound.display_name or None
         return Actor(inbound.platform, inbound.user_id, name, locale), profile
+
+    async def _guess(
+        self, session: AsyncSession, inbound: Inbound, profile: StoredProfile | None
+    ) -> str | None:
+        """The platform gives no language: the first message that shows one decides, and is
+        remembered (not as a choice: /sprache still wins, and a platform locale too)."""
+        guess = guess_language(inbound.text)
+        if guess is not None:
+            await save_profile(
+                session,
+                platform=inbound.platform,
+                user_id=inbound.user_id,
+                at=self.clock.now(),
+                locale=GUESSED_PREFIX + guess,
+            )
+        return guess
 
 
 def oversized_ids(inbound: Inbound) -> list[str]:

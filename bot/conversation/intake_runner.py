@@ -7,6 +7,7 @@ notices leave the outbox, so a lost race or a crash never sends an answer twice.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,6 +17,7 @@ from bot.kernel.clock import Clock
 from bot.kernel.notices import Notice
 from bot.service.actors import Actor
 from bot.service.tickets import TicketService
+from dialogs import intake_draft
 from dialogs.intake import (
     OpenTicket,
     RecordAnswerFeedback,
@@ -31,7 +33,7 @@ from dialogs.intake import (
 )
 from dialogs.intake_prompts import Context
 from dialogs.intake_revisions import revise_description
-from dialogs.intake_states import IntakeState, dump_state, load_state
+from dialogs.intake_states import AskDescription, IntakeState, dump_state, load_state
 from storage.models import ProposalRow
 from storage.repositories import proposals
 from storage.repositories.dialog_states import (
@@ -45,6 +47,49 @@ from storage.repositories.profiles import StoredProfile, save_profile
 log = logging.getLogger(__name__)
 INTAKE = "intake"
 IDLE = "idle"
+# Stored next to the intake state until the description is asked for (intake_draft.py).
+FIRST_MESSAGE, FIRST_EVENT = "first_message", "first_event"
+Draft = tuple[str, str | None]
+
+
+def _carried(stored: StoredDialog | None) -> Draft | None:
+    """The first message carried by the stored intake, if any."""
+    data = stored.state if stored is not None else None
+    text = data.get(FIRST_MESSAGE) if isinstance(data, dict) else None
+    if not isinstance(text, str) or not isinstance(data, dict):
+        return None
+    event = data.get(FIRST_EVENT)
+    return text, event if isinstance(event, str) else None
+
+
+def _revised_draft(
+    data: dict[str, object], state: IntakeState, event_id: str, text: str | None
+) -> dict[str, object] | None:
+    """The stored intake after the kept first message `event_id` was edited to `text` (None:
+    deleted), whether still carried or already offered; None if it is not that message."""
+    if isinstance(state, AskDescription) and state.draft is not None:
+        if state.draft_event != event_id:
+            return None
+        kept = None if text is None else replace(state, draft=text.strip())
+        return dump_state(kept or replace(state, draft=None, draft_event=None))
+    if data.get(FIRST_EVENT) != event_id:
+        return None
+    rest = {k: v for k, v in data.items() if k not in (FIRST_MESSAGE, FIRST_EVENT)}
+    return rest if text is None else {**rest, FIRST_MESSAGE: text.strip(), FIRST_EVENT: event_id}
+
+
+def _offer_draft(
+    result: StepResult, draft: Draft | None, ctx: Context
+) -> tuple[StepResult, Draft | None]:
+    """When the step asks for the description, offer the carried first message (and stop
+    carrying it: the question's state holds it now); else keep carrying it."""
+    state = result.state
+    if draft is None or state is None:
+        return result, None
+    if not isinstance(state, AskDescription) or state.draft is not None or not result.notices:
+        return result, draft
+    held, ask = intake_draft.offer(state, result.notices[-1], draft[0], draft[1], ctx)
+    return replace(result, state=held, notices=(*result.notices[:-1], ask)), None
 
 
 class IntakeRunner:
@@ -87,10 +132,16 @@ class IntakeRunner:
                 notices.append(Notice(text=t("intake.expired", actor.locale, minutes=minutes)))
             else:
                 state = load_state(stored.state)
+        draft = _carried(stored) if state is not None else None
+        if state is None and topic is None and intake_draft.is_draft(user.text, user.action_id):
+            draft = (user.text.strip(), user.event_id)  # the first message: kept, not lost
         result = self._advance(state, user, ctx, topic)
+        result, draft = _offer_draft(result, draft, ctx)
         notices += result.notices
         notices += await self._apply_effects(session, result, actor, profile)
         dialog, data = (IDLE, {}) if result.state is None else (INTAKE, dump_state(result.state))
+        if result.state is not None and draft is not None:
+            data |= {FIRST_MESSAGE: draft[0], FIRST_EVENT: draft[1]}
         await save_dialog(
             session,
             key=key,
@@ -119,6 +170,18 @@ class IntakeRunner:
         state = load_state(stored.state)
         ctx = self._context(actor, profile)
         result = None if state is None else revise_description(state, event_id, text, ctx)
+        if result is None and state is not None:
+            data = _revised_draft(stored.state, state, event_id, text)
+            if data is not None:  # the first message, kept for later: follows quietly
+                await save_dialog(
+                    session,
+                    key=key,
+                    seen_version=stored.version,
+                    dialog=INTAKE,
+                    state=data,
+                    at=self.clock.now(),
+                )
+                return []
         if result is None or result.state is None:
             return None
         await save_dialog(

@@ -71,6 +71,7 @@ class SweepMessages:
             text=t("sweep.remind_channel", self.locale, **values),
             choices=(Choice(button("claim", ticket.id), t("button.claim", self.locale)),),
             ticket_id=ticket.id,
+            thread=ticket.id,  # under the ticket's card, where it was posted
         )
 
     def breach_channel(self, ticket: TicketRow, now: datetime, due: datetime) -> Notice:
@@ -80,6 +81,7 @@ class SweepMessages:
             title=t("sweep.breach_channel.title", self.locale, id=ticket.id),
             text=t("sweep.breach_channel", self.locale, **values),
             ticket_id=ticket.id,
+            thread=ticket.id,
         )
 
     def breach_lead(self, ticket: TicketRow, now: datetime, due: datetime) -> Notice:
@@ -140,7 +142,9 @@ class SweepMessages:
     def escalation_channel(self, ticket: TicketRow) -> Notice:
         """The one line the team channel sees of an escalation."""
         return Notice(
-            text=t("sweep.escalation_channel", self.locale, id=ticket.id), ticket_id=ticket.id
+            text=t("sweep.escalation_channel", self.locale, id=ticket.id),
+            ticket_id=ticket.id,
+            thread=ticket.id,
         )
 
     def lease_channel_note(self, ticket: TicketRow, previous: str, since: datetime) -> str:

@@ -12,6 +12,9 @@ SUPPORTED = ("de", "en")
 # Stored as a profile's language when the user never chose one with /sprache: every turn
 # then speaks the platform's language of that message (the column cannot hold NULL).
 PLATFORM_LOCALE = "auto"
+# Stored as "auto-en"/"auto-de" when the platform gives no language (Matrix) and the
+# person's first message said which (bot/i18n/detect.py): still not a choice, /sprache wins.
+GUESSED_PREFIX = "auto-"
 
 
 @cache
@@ -44,6 +47,14 @@ def chosen_locale(stored: str | None) -> str | None:
     """The language a user chose explicitly (/sprache), from their stored profile value;
     None when they did not (`PLATFORM_LOCALE`), so the platform's language applies."""
     return stored if stored in SUPPORTED else None
+
+
+def guessed_locale(stored: str | None) -> str | None:
+    """The language guessed from a person's first message, from their stored profile value."""
+    if stored and stored.startswith(GUESSED_PREFIX):
+        guess = stored.removeprefix(GUESSED_PREFIX)
+        return guess if guess in SUPPORTED else None
+    return None
 
 
 def t(key: str, locale: str | None = "de", /, **args: Any) -> str:

@@ -12,6 +12,9 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 TargetKind = Literal["user", "channel"]
+# "message": a user wrote or pressed something; "joined": the bot was added to the
+# conversation (Teams install, a Matrix DM invite the bot accepted): the core may greet.
+InboundKind = Literal["message", "joined"]
 
 
 @dataclass(frozen=True)
@@ -133,6 +136,10 @@ class Notice:
     # notice in its place; where the card was never shown, nothing is sent (data erasure).
     retract: bool = False
     tables: tuple[Table, ...] = ()  # shown after the facts (Adaptive Card Table, HTML table)
+    # In the thread of this ticket's card, where the target's conversation shows that card
+    # (Teams: a reply to the card's post; Matrix: an m.thread under it); where it does not
+    # (never posted, or erased), the notice goes to the conversation itself.
+    thread: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict, for the outbox."""
@@ -152,6 +159,8 @@ class Notice:
             data["retract"] = True
         if self.tables:
             data["tables"] = [table.to_json() for table in self.tables]
+        if self.thread is not None:
+            data["thread"] = self.thread
         return data
 
     @classmethod
@@ -169,6 +178,7 @@ class Notice:
             image=Image.from_json(data["image"]) if data.get("image") else None,
             retract=bool(data.get("retract", False)),
             tables=tuple(Table.from_json(table) for table in data.get("tables", ())),
+            thread=data.get("thread"),
         )
 
 
@@ -192,7 +202,7 @@ class Inbound:
     text: str = ""
     action_id: str | None = None
     payload: Mapping[str, Any] = field(default_factory=dict)
-    locale: str = "de"
+    locale: str = "de"  # "" when the platform gives none (Matrix): the core guesses
     is_direct: bool = True
     display_name: str | None = None
     channel_id: str | None = None  # the team channel, when not direct
@@ -201,6 +211,7 @@ class Inbound:
     # whether it matters (bot/conversation/revisions.py).
     edits: str | None = None
     redacts: str | None = None
+    kind: InboundKind = "message"
 
 
 def inbound_to_json(inbound: Inbound) -> dict[str, Any]:
@@ -219,6 +230,7 @@ def inbound_to_json(inbound: Inbound) -> dict[str, Any]:
         "channel_id": inbound.channel_id,
         "edits": inbound.edits,
         "redacts": inbound.redacts,
+        "kind": inbound.kind,
     }
 
 

@@ -51,6 +51,24 @@ async def card_message(
     return await session.scalar(query)
 
 
+async def thread_root(
+    session: AsyncSession, *, platform: str, room: str, card_prefix: str
+) -> SentMessageRow | None:
+    """The newest card post in this room whose key starts with `card_prefix` (a ticket's
+    card: its latest stay in this queue), whose thread replies about the ticket go into."""
+    query = (
+        select(SentMessageRow)
+        .where(
+            SentMessageRow.platform == platform,
+            SentMessageRow.room == room,
+            SentMessageRow.card.startswith(card_prefix, autoescape=True),
+        )
+        .order_by(SentMessageRow.id.desc())
+        .limit(1)
+    )
+    return await session.scalar(query)
+
+
 async def by_ref(
     session: AsyncSession, *, platform: str, message_ref: str
 ) -> SentMessageRow | None:

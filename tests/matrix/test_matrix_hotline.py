@@ -237,7 +237,7 @@ async def test_restart_answers_everything_sent_while_down_exactly_once(world: Wo
 
     for chat, dm in users:
         rows = await bot.outbox_rows(target_kind="user", target_address=chat.user_id)
-        assert len(rows) == 2 + 11  # greeting + group question, then 11 answers
+        assert len(rows) == 1 + 2 + 11  # welcome, greeting + group question, 11 answers
         assert all(row.status == "delivered" for row in rows)
         history = await room_history(chat.client, dm)
         notices = [e for e in history if is_notice_from(e, world.bot_id) and not is_edit(e)]

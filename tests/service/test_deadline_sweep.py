@@ -63,11 +63,13 @@ async def test_easter_holidays_move_every_step_to_the_next_working_day(
     posted = await hotline.channel("haushalt")
     assert "noch nicht übernommen" in texts(posted)
     assert posted[0].choices[0].id == f"claim:{ticket_id}"
+    assert posted[0].thread == ticket_id  # under the ticket's card (issue 15)
     assert await hotline.dm(TEAM_LEAD) == []
 
     breach = await sweep_at(sweeper, clock, berlin(2027, 3, 30, 15, 30))
     assert [key.rsplit(":", 1)[-1] for key in breach] == ["frist"]
-    assert "Frist überschritten" in texts(await hotline.channel("haushalt"))
+    (overdue,) = await hotline.channel("haushalt")
+    assert "Frist überschritten" in texts([overdue]) and overdue.thread == ticket_id
     assert "abgelaufen" in texts(await hotline.dm(TEAM_LEAD))
     assert await hotline.dm(DEPARTMENT_LEAD) == []
 
@@ -86,8 +88,8 @@ async def test_easter_holidays_move_every_step_to_the_next_working_day(
     assert [choice.id for choice in dm[0].choices] == [f"ack:{ticket_id}", f"history:{ticket_id}"]
     assert "Reaktionsfrist" in dm[0].text and "eingegangen" in dm[0].text  # reason, history
     channel = await hotline.channel("haushalt")
-    assert [notice.text for notice in channel] == [
-        f"Nr. {ticket_id} wurde an die Abteilungsleitung gemeldet."
+    assert [(notice.text, notice.thread) for notice in channel] == [
+        (f"Nr. {ticket_id} wurde an die Abteilungsleitung gemeldet.", ticket_id)
     ]
     stored = await hotline.ticket(ticket_id)
     assert (stored.escalation_level, stored.escalation_step) == (1, "eskalation")

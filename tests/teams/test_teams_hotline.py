@@ -87,6 +87,11 @@ async def test_intake_by_cards_handoff_card_and_claim_in_place(stage: Stage) -> 
     assert actions(update) == ["handoff:1", "resolve:1"]  # nothing left to claim
     put = ("PUT", f"/_connector/v3/conversations/{TEAM}/activities/{post.message_id}", 200)
     await pg.wait_for_connector_call(lambda call: _unquoted(call) == put)
+    # The acknowledgement is for Martin Schneider: under the card, naming him (issue 15).
+    # (The playground's users write with locale en-US.)
+    ack = await pg.wait_for(says("You have claimed no. 1"), after=mark)
+    assert ack.conversation_id == f"{TEAM};messageid={post.message_id}"
+    assert plain(ack).startswith("Martin Schneider: You have claimed no. 1")
 
     # The requester is told who works on it now.
     told = await pg.wait_for(says("bearbeitet jetzt", PERSONAL_CHAT), after=mark)

@@ -125,7 +125,10 @@ async def _first_instance(bot: HotlineBot, connector: ConnectorEmulator) -> None
     installed = [("conversationUpdate", 200), ("installationUpdate", 200)]
     used = [*installed, ("message", 201)]
     assert statuses == [*used, *installed, *used, *used]  # personal, General, BK, group chat
-    assert [r.handled for r in bot.inbound] == [True, True, True]
+    messages = [r.handled for r in bot.inbound if r.inbound.kind == "message"]
+    assert messages == [True, True, True]
+    # each scope's two install events: one welcome per conversation (issue 15)
+    assert [r.handled for r in bot.inbound if r.inbound.kind == "joined"] == [True, False] * 4
     assert connector.requests == []  # nothing sent yet: this instance has no sender
 
     refs = await _references(bot)
@@ -150,9 +153,15 @@ async def _first_instance(bot: HotlineBot, connector: ConnectorEmulator) -> None
             TENANT,
             BOT["id"],
         )
-    # The answers wait in the outbox: the requester's DM, the channel, the group chat.
+    # The answers and welcomes wait in the outbox: the requester's DM, the channels, the
+    # group chat.
     targets = {(row.target_kind, row.target_address) for row in await bot.outbox()}
-    assert targets == {("user", "aad-rita"), ("channel", BK_CHANNEL), ("channel", GROUP_CHAT)}
+    assert targets == {
+        ("user", "aad-rita"),
+        ("channel", TEAM),
+        ("channel", BK_CHANNEL),
+        ("channel", GROUP_CHAT),
+    }
 
 
 async def _second_instance(bot: HotlineBot, connector: ConnectorEmulator) -> None:
@@ -165,11 +174,12 @@ async def _second_instance(bot: HotlineBot, connector: ConnectorEmulator) -> Non
         (Target("teams", "channel", GROUP_CHAT), "Nr. 5 ist übernommen"),
     ):
         await bot.enqueue(target, Notice(text=text))
-    assert await bot.app.sender.deliver_due() == 6
+    assert await bot.app.sender.deliver_due() == 6 + 4  # and the four welcomes
     assert all(row.status == "delivered" for row in await bot.outbox())
 
     posted = sorted(a.conversation_id for a in connector.sent())
-    assert posted == sorted([PERSONAL, PERSONAL, BK_CHANNEL, TEAM, GROUP_CHAT, GROUP_CHAT])
+    once = [PERSONAL, PERSONAL, BK_CHANNEL, TEAM, GROUP_CHAT, GROUP_CHAT]
+    assert posted == sorted([*once, PERSONAL, TEAM, BK_CHANNEL, GROUP_CHAT])
     assert connector.requests_of("create") == []  # the requester's chat was known
     assert {r.status for r in connector.requests} == {201}
 
