@@ -73,8 +73,34 @@ async def update_choices(
     )
     row = await session.scalar(query)
     if row is not None:
-        row.choices = {"ids": choices}
+        row.choices = {**row.choices, "ids": choices}  # keeps the reactions added to it
         await session.flush()
+
+
+def own_reactions(row: SentMessageRow) -> dict[str, str]:
+    """The reactions the adapter added to a message itself: key -> the reaction's id."""
+    return dict(row.choices.get("reactions", {}))
+
+
+async def set_own_reaction(
+    session: AsyncSession, *, platform: str, message_ref: str, key: str, reaction: str | None
+) -> SentMessageRow | None:
+    """Record (or, with None, forget) a reaction the adapter added to its message; the row
+    as it is now (its current choices say whether the key is still offered)."""
+    query = select(SentMessageRow).where(
+        SentMessageRow.platform == platform, SentMessageRow.message_ref == message_ref
+    )
+    row = await session.scalar(query.with_for_update())
+    if row is None:
+        return None
+    reactions = own_reactions(row)
+    if reaction is None:
+        reactions.pop(key, None)
+    elif limits.fits("message_ref", reaction):
+        reactions[key] = reaction
+    row.choices = {**row.choices, "reactions": reactions}
+    await session.flush()
+    return row
 
 
 async def repoint_card(
