@@ -28,7 +28,7 @@ import aiohttp
 from nio import AsyncClient, LocalProtocolError, RoomSendResponse
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from adapters.matrix import failed_events, foreign, media, own_reactions, render, retract
+from adapters.matrix import failed_events, foreign, media, merge, own_reactions, render, retract
 from adapters.matrix.errors import NOT_IN_ROOM, MatrixDeliveryError, backoff_delay, delivery_error
 from adapters.matrix.gaps import BackfillGaps
 from adapters.matrix.inbox_worker import InboxWorker
@@ -354,8 +354,15 @@ class MatrixAdapter:
                 )
         if original is not None:
             content = render.edit_content(original.message_ref, content)
+        now = self.clock.now()
+        merged = None  # a status replacing the DM's previous one (merge.py)
+        if original is None and recipient is not None:
+            merged = await merge.earlier_post(self.client, self.sessions, room_id, notice, now)
+            content = content if merged is None else render.edit_content(merged, content)
         mark = self.reactions.mark(room_id)
         event_id = await self._room_send(room_id, content, f"hotline-{outbox_id}")
+        if merged is None and recipient is not None:
+            await merge.remember(self.sessions, room_id, notice, event_id, now)
         if notice.card is None and not notice.choices:
             return event_id  # looked up again only to edit a card or to read a reaction
         choices = [choice.id for choice in notice.choices]

@@ -133,6 +133,9 @@ class Notice:
     # notice in its place; where the card was never shown, nothing is sent (data erasure).
     retract: bool = False
     tables: tuple[Table, ...] = ()  # shown after the facts (Adaptive Card Table, HTML table)
+    # A status a newer notice with the same `merge` may replace in place, where the platform
+    # can edit and nothing has been said since (claim, unclaim, claim: one message, not three).
+    merge: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict, for the outbox."""
@@ -152,6 +155,8 @@ class Notice:
             data["retract"] = True
         if self.tables:
             data["tables"] = [table.to_json() for table in self.tables]
+        if self.merge is not None:
+            data["merge"] = self.merge
         return data
 
     @classmethod
@@ -169,6 +174,7 @@ class Notice:
             image=Image.from_json(data["image"]) if data.get("image") else None,
             retract=bool(data.get("retract", False)),
             tables=tuple(Table.from_json(table) for table in data.get("tables", ())),
+            merge=data.get("merge"),
         )
 
 

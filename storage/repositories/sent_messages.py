@@ -51,6 +51,23 @@ async def card_message(
     return await session.scalar(query)
 
 
+async def latest_card_message(
+    session: AsyncSession, *, platform: str, room: str, card: str
+) -> SentMessageRow | None:
+    """The latest message posted (not edited) with this card key in this room."""
+    query = (
+        select(SentMessageRow)
+        .where(
+            SentMessageRow.platform == platform,
+            SentMessageRow.room == room,
+            SentMessageRow.card == card,
+        )
+        .order_by(SentMessageRow.id.desc())
+        .limit(1)
+    )
+    return await session.scalar(query)
+
+
 async def by_ref(
     session: AsyncSession, *, platform: str, message_ref: str
 ) -> SentMessageRow | None:
