@@ -25,6 +25,7 @@ from nio import Api, AsyncClient, RoomRedactResponse, RoomSendResponse
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.matrix import render
+from adapters.matrix.errors import MatrixDeliveryError
 from adapters.matrix.parse import PLATFORM
 from bot.i18n import chosen_locale, t
 from bot.kernel.notices import Choice
@@ -32,6 +33,7 @@ from storage.models import SentMessageRow
 from storage.repositories import profiles, sent_messages
 
 log = logging.getLogger(__name__)
+DUPLICATE = "M_DUPLICATE_ANNOTATION"  # Synapse: this sender reacted so already
 
 
 async def send_reaction(
@@ -75,12 +77,22 @@ class OwnReactions:
             if not key:
                 continue
             row = await self._row(event_id)
-            if row is not None and key not in offered(list(row.choices.get("ids", []))):
-                continue  # edited meanwhile (claimed within a second): not offered now
+            if row is not None and (
+                key not in offered(list(row.choices.get("ids", [])))  # edited meanwhile
+                or key in sent_messages.own_reactions(row)  # added meanwhile
+            ):
+                continue
             try:
                 reaction = await self._send(
                     room_id, render.reaction_content(event_id, key), f"{txn}-r{index}", "m.reaction"
                 )
+            except MatrixDeliveryError as error:
+                # the other of an edit and the first adding was quicker: there it is
+                duplicate = error.errcode == DUPLICATE
+                (log.info if duplicate else log.warning)(
+                    "could not add reaction %s to %s: %r", key, event_id, error
+                )
+                continue
             except Exception as error:  # decoration: never holds up anything
                 log.warning("could not add reaction %s to %s: %r", key, event_id, error)
                 continue
