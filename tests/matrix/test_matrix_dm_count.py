@@ -21,18 +21,28 @@ INTAKE = (
 )
 
 
-async def answer(world: World, chat: Chat, dm: str, typed: str, expected: str) -> str:
-    """Type, wait for the answer and for everything the bot adds to it; its text."""
+async def answer(
+    world: World, chat: Chat, dm: str, typed: str, expected: str
+) -> nio.RoomMessageNotice:
+    """Type, wait for the answer and for everything the bot adds to it."""
     await chat.say(dm, typed)
     notice = await chat.expect(dm, expected)
     await wait_for_outbox(world.bot, within=30)
-    return str(notice.body)
+    return notice
 
 
 async def test_a_short_conversation_stays_short_in_the_requesters_dm(world: World) -> None:
     requester, dm = await world.requester("schule")
-    for typed, expected in INTAKE:
-        confirmation = await answer(world, requester, dm, typed, expected)
+    said = {
+        typed: await answer(world, requester, dm, typed, expected) for typed, expected in INTAKE
+    }
+    confirmation = said["ja"].body
+    # The topic list is longer than the keycaps: the text says to type the numbers beyond.
+    topics = [line for line in said["1"].body.splitlines() if line[:1].isdigit()]
+    assert len(topics) > 10 and topics[-1].startswith(f"{len(topics)}. ")
+    assert said["1"].body.endswith(
+        f"Für 11 bis {len(topics)} gibt es keine Reaktion: Schreiben Sie einfach die Nummer."
+    )
     number = ticket_number(confirmation)
     room, agent = world.team_rooms["haushalt"], world.agent
     for command, expected in (
@@ -68,3 +78,5 @@ async def test_a_short_conversation_stays_short_in_the_requesters_dm(world: Worl
     assert len(working) == 1, "claim, unclaim, claim: one status message, edited"
     assert len(posts) <= 15, len(posts)
     assert len(reactions) <= 30, len(reactions)
+    on_topics = [e for e in reactions if e.reacts_to == said["1"].event_id]
+    assert len(on_topics) == 10
