@@ -116,18 +116,14 @@ def choice_list(choices: Sequence[Choice], typed_hint: str = "") -> tuple[list[s
     themselves), the other labels in it numbered by hand. Beyond the ten keycaps only
     typing works: `typed_hint` says so."""
     keys = reaction_keys(choices)
-    lines = [
-        label if _starts_with(label, n) else f"{n}. {label}"
-        for n, label in enumerate((to_plain(c.label) for c in choices), 1)
-    ]
+    plain = [to_plain(choice.numbered(n)) for n, choice in enumerate(choices, 1)]
     items = [
         f"{to_html(c.label)} {html.escape(key)}".rstrip()
         for c, key in zip(choices, keys, strict=True)
     ]
-    plain = list(lines)
-    if any(_starts_with(c.label, n) for n, c in enumerate(choices, 1)):
+    if any(c.starts_with(n) for n, c in enumerate(choices, 1)):
         shown = [
-            item if _starts_with(c.label, n) else f"{n}. {item}"
+            item if c.starts_with(n) else f"{n}. {item}"
             for n, (c, item) in enumerate(zip(choices, items, strict=True), 1)
         ]
         markup = f"<p>{'<br>'.join(shown)}</p>"
@@ -137,12 +133,6 @@ def choice_list(choices: Sequence[Choice], typed_hint: str = "") -> tuple[list[s
         plain.append(typed_hint)
         markup += f"<p><em>{html.escape(typed_hint)}</em></p>"
     return plain, markup
-
-
-def _starts_with(label: str, number: int) -> bool:
-    """Whether a choice's label already begins with its number ("1 – gar nicht", "2")."""
-    head = label.split(" ", 1)[0].rstrip(".:)")
-    return head == str(number)
 
 
 def table_html(table: Table) -> str:

@@ -21,6 +21,15 @@ class Choice:
     id: str
     label: str
 
+    def starts_with(self, number: int) -> bool:
+        """Whether the label begins with its own number in a list ("1 – gar nicht")."""
+        return self.label.split(" ", 1)[0].rstrip(".:)") == str(number)
+
+    def numbered(self, number: int) -> str:
+        """The label as a numbered list shows it: "2. Nein", but a label that begins with
+        its number as it is ("1 – gar nicht", not "1. 1 – gar nicht")."""
+        return self.label if self.starts_with(number) else f"{number}. {self.label}"
+
 
 @dataclass(frozen=True)
 class Fact:

@@ -1,12 +1,15 @@
-"""How the Matrix renderer lists choices: numbered once, reactions only where keycaps exist."""
+"""How the Matrix renderer lists choices: numbered once, reactions only where keycaps exist
+(numbered once in the local chat and the plain-text menu too)."""
 
 from __future__ import annotations
 
+from adapters.local.render import render_text
 from adapters.matrix.own_reactions import offered
 from adapters.matrix.render import KEYCAPS, choice_list, message_content, reaction_keys
 from bot.i18n import t
 from bot.kernel.actions import button
 from bot.kernel.notices import Choice, Notice
+from dialogs.choices import numbered
 
 RATING = (
     *(Choice(f"csat:7:{n}", t(f"csat.score.{n}", "de")) for n in range(1, 6)),
@@ -60,3 +63,11 @@ def test_a_claimed_card_no_longer_offers_the_hand() -> None:
     assert offered(queued) == {"✋", "↪️", "✅"}
     assert offered(queued[1:]) == {"↪️", "✅"}
     assert offered([]) == set()
+
+
+def test_the_local_chat_and_the_text_menu_number_the_rating_once() -> None:
+    local = render_text(Notice(text="Wie zufrieden?", choices=RATING)).splitlines()
+    assert local[1:3] == ["  1 – gar nicht", "  2 – wenig"]
+    assert local[-1] == "  6. Wieder öffnen"
+    assert numbered(RATING).splitlines()[0] == "1 – gar nicht"
+    assert numbered((Choice("a", "Ja"),)) == "1. Ja"
