@@ -37,7 +37,7 @@ def match_choice(
 
 def numbered(choices: Sequence[Choice]) -> str:
     """The plain-text menu: "1. Budget" per line, for clients without buttons."""
-    return "\n".join(f"{index}. {choice.label}" for index, choice in enumerate(choices, 1))
+    return "\n".join(choice.numbered(index) for index, choice in enumerate(choices, 1))
 
 
 def _short_id(choice: Choice) -> str:

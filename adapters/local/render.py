@@ -17,7 +17,7 @@ def render_text(notice: Notice, *, channel: str | None = None, color: bool = Fal
     lines += [f"  {to_plain(f.label).ljust(width)}  {to_plain(f.value)}" for f in notice.facts]
     for table in notice.tables:
         lines += ["", *(f"  {line}" for line in table.lines())]
-    lines += [f"  {n}. {to_plain(c.label)}" for n, c in enumerate(notice.choices, 1)]
+    lines += [f"  {to_plain(c.numbered(n))}" for n, c in enumerate(notice.choices, 1)]
     if notice.image is not None:  # a terminal shows no pictures: name it (the text describes it)
         lines.append(f"  [{notice.image.name}, {len(notice.image.data) // 1024 + 1} KB]")
     if channel is None or not lines:

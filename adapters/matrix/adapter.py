@@ -28,7 +28,7 @@ import aiohttp
 from nio import AsyncClient, LocalProtocolError, RoomSendResponse
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from adapters.matrix import failed_events, foreign, media, render, retract
+from adapters.matrix import failed_events, foreign, media, merge, own_reactions, render, retract
 from adapters.matrix.errors import NOT_IN_ROOM, MatrixDeliveryError, backoff_delay, delivery_error
 from adapters.matrix.gaps import BackfillGaps
 from adapters.matrix.inbox_worker import InboxWorker
@@ -76,6 +76,9 @@ class MatrixAdapter:
         self.inbox = InboxWorker(sessions, PLATFORM, self._handle_stored, self._gave_up)
         self._on_inbound: InboundHandler | None = None
         self.reactions = ReactionTasks(settings.reaction_delay)
+        self.own_reactions = own_reactions.OwnReactions(
+            sessions, self._room_send, lambda: self.client
+        )
         self._ready = asyncio.Event()  # set once the first sync is in: nio knows the rooms
         self._synced = asyncio.Event()  # pulsed after every sync (see _room_known)
         self.setup_error: MatrixSetupError | None = None  # ended a background start
@@ -342,7 +345,8 @@ class MatrixAdapter:
             source = await media.upload(self.client, room_id, notice.image)
             content = render.image_content(notice, notice.image, source)
         else:
-            content = render.message_content(notice, self._mentions(notice))
+            hint = await own_reactions.typed_hint(self.sessions, len(notice.choices), recipient)
+            content = render.message_content(notice, self._mentions(notice), hint)
         original = None
         if notice.card is not None and notice.image is None:
             async with self.sessions() as session:
@@ -353,8 +357,15 @@ class MatrixAdapter:
             content = render.edit_content(original.message_ref, content)
         elif (relation := await thread_relation(self.sessions, room_id, notice)) is not None:
             content["m.relates_to"] = relation  # about a ticket: under its card
+        now = self.clock.now()
+        merged = None  # a status replacing the DM's previous one (merge.py)
+        if original is None and recipient is not None and "m.relates_to" not in content:
+            merged = await merge.earlier_post(self.client, self.sessions, room_id, notice, now)
+            content = content if merged is None else render.edit_content(merged, content)
         mark = self.reactions.mark(room_id)
         event_id = await self._room_send(room_id, content, f"hotline-{outbox_id}")
+        if merged is None and recipient is not None:
+            await merge.remember(self.sessions, room_id, notice, event_id, now)
         if notice.card is None and not notice.choices:
             return event_id  # looked up again only to edit a card or to read a reaction
         choices = [choice.id for choice in notice.choices]
@@ -369,9 +380,13 @@ class MatrixAdapter:
                 choices=choices,
                 at=self.clock.now(),
             )
-        if original is None and notice.choices:
+        txn = f"hotline-{outbox_id}"
+        if original is not None:  # a card's reactions follow its buttons
+            await self.own_reactions.follow(room_id, original.message_ref, txn)
+        elif notice.choices:
+            keys = render.reaction_keys(notice.choices)
             self.reactions.schedule(
-                room_id, mark, lambda: self._add_reactions(room_id, event_id, notice, outbox_id)
+                room_id, mark, lambda: self.own_reactions.add(room_id, event_id, keys, txn)
             )
         return event_id
 
@@ -380,9 +395,12 @@ class MatrixAdapter:
     ) -> str:
         assert self.client is not None
         try:
-            answer = await self.client.room_send(
-                room_id, event_type, content, tx_id=txn_id, ignore_unverified_devices=True
-            )
+            if event_type == "m.reaction":  # encrypted where the room is (nio would not)
+                answer = await own_reactions.send_reaction(self.client, room_id, content, txn_id)
+            else:
+                answer = await self.client.room_send(
+                    room_id, event_type, content, tx_id=txn_id, ignore_unverified_devices=True
+                )
         except LocalProtocolError as error:
             if "No such room" not in str(error):
                 raise
@@ -453,23 +471,6 @@ class MatrixAdapter:
         """A sync has been processed: wake whoever waits for a room to appear."""
         self._synced.set()
         self._synced.clear()
-
-    async def _add_reactions(
-        self, room_id: str, event_id: str, notice: Notice, outbox_id: int
-    ) -> None:
-        """Pre-add one reaction per choice, so users can tap instead of typing."""
-        for index, key in enumerate(render.reaction_keys(notice.choices)):
-            if not key:
-                continue
-            try:
-                await self._room_send(
-                    room_id,
-                    render.reaction_content(event_id, key),
-                    f"hotline-{outbox_id}-r{index}",
-                    event_type="m.reaction",
-                )
-            except DeliveryError:
-                log.warning("could not add reaction %s to %s", key, event_id)
 
     def _mentions(self, notice: Notice) -> list[render.Mention]:
         mentions = []

@@ -68,8 +68,11 @@ def choice_for_reaction(choice_ids: Sequence[str], key: str) -> str | None:
     return None
 
 
-def message_content(notice: Notice, mentions: Sequence[Mention] = ()) -> dict[str, Any]:
-    """The content of an m.notice event for this notice."""
+def message_content(
+    notice: Notice, mentions: Sequence[Mention] = (), typed_hint: str = ""
+) -> dict[str, Any]:
+    """The content of an m.notice event for this notice; `typed_hint` ends a list with more
+    choices than keycaps (that the numbers beyond are typed)."""
     plain: list[str] = []
     markup: list[str] = []
     if notice.title:
@@ -89,15 +92,9 @@ def message_content(notice: Notice, mentions: Sequence[Mention] = ()) -> dict[st
         plain += ["", *table.lines()]
         markup.append(table_html(table))
     if notice.choices:
-        keys = reaction_keys(notice.choices)
-        plain += [
-            f"{number}. {to_plain(choice.label)}" for number, choice in enumerate(notice.choices, 1)
-        ]
-        items = "".join(
-            f"<li>{to_html(choice.label)} {html.escape(key)}</li>"
-            for choice, key in zip(notice.choices, keys, strict=True)
-        )
-        markup.append(f"<ol>{items}</ol>")
+        plain_list, html_list = choice_list(notice.choices, typed_hint)
+        plain += plain_list
+        markup.append(html_list)
     content: dict[str, Any] = {
         "msgtype": "m.notice",
         "body": "\n".join(plain),
@@ -109,6 +106,33 @@ def message_content(notice: Notice, mentions: Sequence[Mention] = ()) -> dict[st
     named = sorted({m.user_id for m in mentions})
     content["m.mentions"] = {"user_ids": named} if named else {}
     return content
+
+
+def choice_list(choices: Sequence[Choice], typed_hint: str = "") -> tuple[list[str], str]:
+    """The choices as plain lines and as HTML, each with its reaction where it has one.
+
+    A label that starts with its own number ("1 – gar nicht", a rating) is not numbered
+    again ("1. 1 – gar nicht"); such a list is lines in HTML too (clients number an <ol>
+    themselves), the other labels in it numbered by hand. Beyond the ten keycaps only
+    typing works: `typed_hint` says so."""
+    keys = reaction_keys(choices)
+    plain = [to_plain(choice.numbered(n)) for n, choice in enumerate(choices, 1)]
+    items = [
+        f"{to_html(c.label)} {html.escape(key)}".rstrip()
+        for c, key in zip(choices, keys, strict=True)
+    ]
+    if any(c.starts_with(n) for n, c in enumerate(choices, 1)):
+        shown = [
+            item if c.starts_with(n) else f"{n}. {item}"
+            for n, (c, item) in enumerate(zip(choices, items, strict=True), 1)
+        ]
+        markup = f"<p>{'<br>'.join(shown)}</p>"
+    else:
+        markup = "<ol>" + "".join(f"<li>{item}</li>" for item in items) + "</ol>"
+    if typed_hint and len(choices) > len(KEYCAPS):
+        plain.append(typed_hint)
+        markup += f"<p><em>{html.escape(typed_hint)}</em></p>"
+    return plain, markup
 
 
 def table_html(table: Table) -> str:

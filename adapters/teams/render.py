@@ -157,7 +157,7 @@ def _choice_set(choices: tuple[Choice, ...]) -> list[dict[str, Any]]:
             "isRequired": True,
             "errorMessage": "Bitte eine Auswahl treffen. / Please pick one.",
             "choices": [
-                {"title": f"{number}. {to_plain(c.label)}", "value": c.id}
+                {"title": to_plain(c.numbered(number)), "value": c.id}
                 for number, c in enumerate(choices, 1)
             ],
         },
@@ -168,7 +168,7 @@ def plain_text(notice: Notice) -> str:
     """The text fallback (notifications, clients without cards): title and text, plain."""
     parts = [to_plain(notice.title)] if notice.title else []
     parts.append(to_plain(notice.text))
-    parts += [f"{n}. {to_plain(c.label)}" for n, c in enumerate(notice.choices, 1)]
+    parts += [to_plain(c.numbered(n)) for n, c in enumerate(notice.choices, 1)]
     return "\n".join(part for part in parts if part)
 
 

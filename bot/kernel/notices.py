@@ -24,6 +24,15 @@ class Choice:
     id: str
     label: str
 
+    def starts_with(self, number: int) -> bool:
+        """Whether the label begins with its own number in a list ("1 – gar nicht")."""
+        return self.label.split(" ", 1)[0].rstrip(".:)") == str(number)
+
+    def numbered(self, number: int) -> str:
+        """The label as a numbered list shows it: "2. Nein", but a label that begins with
+        its number as it is ("1 – gar nicht", not "1. 1 – gar nicht")."""
+        return self.label if self.starts_with(number) else f"{number}. {self.label}"
+
 
 @dataclass(frozen=True)
 class Fact:
@@ -140,6 +149,9 @@ class Notice:
     # (Teams: a reply to the card's post; Matrix: an m.thread under it); where it does not
     # (never posted, or erased), the notice goes to the conversation itself.
     thread: int | None = None
+    # A status a newer notice with the same `merge` may replace in place, where the platform
+    # can edit and nothing has been said since (claim, unclaim, claim: one message, not three).
+    merge: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict, for the outbox."""
@@ -161,6 +173,8 @@ class Notice:
             data["tables"] = [table.to_json() for table in self.tables]
         if self.thread is not None:
             data["thread"] = self.thread
+        if self.merge is not None:
+            data["merge"] = self.merge
         return data
 
     @classmethod
@@ -179,6 +193,7 @@ class Notice:
             retract=bool(data.get("retract", False)),
             tables=tuple(Table.from_json(table) for table in data.get("tables", ())),
             thread=data.get("thread"),
+            merge=data.get("merge"),
         )
 
 

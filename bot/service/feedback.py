@@ -99,6 +99,11 @@ def status_label(status: str, locale: str, *, staff: bool) -> str:
     return t(f"status.{status}", locale)
 
 
+# Who works on a ticket changes back and forth (claim, unclaim, claim again): each such
+# status may replace the previous one where nothing was said since (Notice.merge).
+MERGED_STATUS = frozenset({"ticket.claimed", "ticket.unclaimed"})
+
+
 def to_requester(
     config: OrgConfig, ticket: TicketRow, key: str, now: datetime, **args: object
 ) -> Notice:
@@ -123,6 +128,7 @@ def to_requester(
         ),
         ticket_id=ticket.id,
         channel_safe=False,
+        merge=f"assignment-{ticket.id}" if key in MERGED_STATUS else None,
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.kernel import limits
@@ -56,13 +56,24 @@ async def thread_root(
 ) -> SentMessageRow | None:
     """The newest card post in this room whose key starts with `card_prefix` (a ticket's
     card: its latest stay in this queue), whose thread replies about the ticket go into."""
+    mine = SentMessageRow.card.startswith(card_prefix, autoescape=True)
+    return await _newest(session, platform=platform, room=room, condition=mine)
+
+
+async def latest_card_message(
+    session: AsyncSession, *, platform: str, room: str, card: str
+) -> SentMessageRow | None:
+    """The latest message posted (not edited) with this card key in this room."""
+    mine = SentMessageRow.card == card
+    return await _newest(session, platform=platform, room=room, condition=mine)
+
+
+async def _newest(
+    session: AsyncSession, *, platform: str, room: str, condition: ColumnElement[bool]
+) -> SentMessageRow | None:
     query = (
         select(SentMessageRow)
-        .where(
-            SentMessageRow.platform == platform,
-            SentMessageRow.room == room,
-            SentMessageRow.card.startswith(card_prefix, autoescape=True),
-        )
+        .where(SentMessageRow.platform == platform, SentMessageRow.room == room, condition)
         .order_by(SentMessageRow.id.desc())
         .limit(1)
     )
@@ -91,8 +102,34 @@ async def update_choices(
     )
     row = await session.scalar(query)
     if row is not None:
-        row.choices = {"ids": choices}
+        row.choices = {**row.choices, "ids": choices}  # keeps the reactions added to it
         await session.flush()
+
+
+def own_reactions(row: SentMessageRow) -> dict[str, str]:
+    """The reactions the adapter added to a message itself: key -> the reaction's id."""
+    return dict(row.choices.get("reactions", {}))
+
+
+async def set_own_reaction(
+    session: AsyncSession, *, platform: str, message_ref: str, key: str, reaction: str | None
+) -> SentMessageRow | None:
+    """Record (or, with None, forget) a reaction the adapter added to its message; the row
+    as it is now (its current choices say whether the key is still offered)."""
+    query = select(SentMessageRow).where(
+        SentMessageRow.platform == platform, SentMessageRow.message_ref == message_ref
+    )
+    row = await session.scalar(query.with_for_update())
+    if row is None:
+        return None
+    reactions = own_reactions(row)
+    if reaction is None:
+        reactions.pop(key, None)
+    elif limits.fits("message_ref", reaction):
+        reactions[key] = reaction
+    row.choices = {**row.choices, "reactions": reactions}
+    await session.flush()
+    return row
 
 
 async def repoint_card(

@@ -283,3 +283,35 @@ async def test_a_failed_statement_never_shows_its_parameters(sessions: Sessions)
             await session.execute(query, {"body": secret})
     assert secret not in str(failure.value)
     assert "parameters hidden" in str(failure.value)
+
+
+async def test_own_reactions_are_kept_across_edits_of_the_card(
+    sessions: Sessions, clock: FrozenClock
+) -> None:
+    """The reactions an adapter added to its post survive the card's edits (new choices),
+    and one taken back is forgotten."""
+    where = {"platform": "matrix", "room": "!team:localhost", "message_ref": "$card"}
+    async with sessions() as session, session.begin():
+        await sent_messages.remember_post(
+            session, **where, edited=False, card="ticket-1", choices=["claim:1"], at=clock.now()
+        )
+        for key, reaction in (("✋", "$hand"), ("✅", "$tick")):
+            await sent_messages.set_own_reaction(
+                session, platform="matrix", message_ref="$card", key=key, reaction=reaction
+            )
+    async with sessions() as session, session.begin():
+        await sent_messages.remember_post(
+            session, **where, edited=True, card="ticket-1", choices=["resolve:1"], at=clock.now()
+        )
+        row = await sent_messages.set_own_reaction(
+            session, platform="matrix", message_ref="$card", key="✋", reaction=None
+        )
+        assert row is not None and row.choices["ids"] == ["resolve:1"]
+    async with sessions() as session:
+        card = await sent_messages.by_ref(session, platform="matrix", message_ref="$card")
+        missing = await sent_messages.set_own_reaction(
+            session, platform="matrix", message_ref="$other", key="✋", reaction="$x"
+        )
+    assert card is not None and missing is None
+    assert sent_messages.own_reactions(card) == {"✅": "$tick"}
+    assert card.choices["ids"] == ["resolve:1"]
