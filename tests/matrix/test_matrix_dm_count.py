@@ -76,7 +76,7 @@ async def test_a_short_conversation_stays_short_in_the_requesters_dm(world: Worl
     assert len(typed) == 9  # Hallo .. ja, the answer, the rating
     working = [e for e in posts if "bearbeitet jetzt" in e.body]
     assert len(working) == 1, "claim, unclaim, claim: one status message, edited"
-    assert len(posts) <= 15, len(posts)
+    assert len(posts) <= 16, len(posts)  # 15, and the welcome when the DM was opened
     assert len(reactions) <= 30, len(reactions)
     on_topics = [e for e in reactions if e.reacts_to == said["1"].event_id]
     assert len(on_topics) == 10
