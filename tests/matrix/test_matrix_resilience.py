@@ -140,7 +140,7 @@ async def test_a_delivery_interrupted_by_a_crash_is_completed_exactly_once(world
             .where(OutboxRow.target_kind == "user")
             .values(status="pending", lease_until=None, delivered_at=None)
         )
-    assert undone.rowcount == 6  # type: ignore[attr-defined]
+    assert undone.rowcount == 9  # type: ignore[attr-defined]  # welcome, greeting, question
     app.engine.on_outbox()
     await wait_for_outbox(world.bot, within=30)
     for chat, dm in users:
@@ -148,7 +148,7 @@ async def test_a_delivery_interrupted_by_a_crash_is_completed_exactly_once(world
         history = await room_history(chat.client, dm)
         notices = [e for e in history if is_notice_from(e, world.bot_id)]
         assert sorted(e.event_id for e in notices) == sorted(str(r.message_ref) for r in rows)
-        assert len(notices) == 2  # greeting and question, each once
+        assert len(notices) == 3  # welcome, greeting and question, each once
         reactions = [e for e in history if isinstance(e, nio.ReactionEvent)]
         keys = [e.key for e in reactions if e.sender == world.bot_id]
         assert len(keys) == len(set(keys)) == 8  # 1️⃣ .. 8️⃣ on the question, none twice
@@ -171,11 +171,12 @@ async def test_stop_during_delivery_delays_nothing_after_restart(world: World) -
     await asyncio.sleep(1.0)  # anything sent twice would arrive by now
     for chat, dm in users:
         rows = await world.bot.outbox_rows(target_kind="user", target_address=chat.user_id)
-        assert [r.status for r in rows] == ["delivered", "delivered"]  # greeting, question
+        assert [r.status for r in rows] == ["delivered"] * 3  # welcome, greeting, question
         history = await room_history(chat.client, dm)
         notices = [e for e in history if is_notice_from(e, world.bot_id)]
         assert sorted(e.event_id for e in notices) == sorted(str(r.message_ref) for r in rows)
-        assert ["Guten Tag" in n.body for n in notices] == [True, False]
+        asked = ["Kundengruppe" in n.body for n in notices]
+        assert asked == [False, False, True]  # welcome, greeting, then the question, once
     assert undelivered, "the stop came after every delivery: the test proved nothing"
 
 
