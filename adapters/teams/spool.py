@@ -126,13 +126,17 @@ class KeptActivities:
 
     async def run(self) -> None:
         """Replay what an earlier run kept, then whenever something is kept, and every
-        second while anything waits."""
-        await self.replay()
+        second while anything waits. The loop outlives any failure of a round (the spool
+        directory unreadable for a moment): a dead replayer would leave the spool unread."""
         while True:
+            try:
+                await self.replay()
+            except Exception:
+                log.exception("replaying the Teams spool failed; trying again")
+                self.waiting = True
             if self.waiting:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=RETRY_SECONDS)
             else:
                 await self._wake.wait()
             self._wake.clear()
-            await self.replay()
