@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterator, Sequence
+from functools import lru_cache
 
 from bot.kernel.markup import BOLD, tokens
 
@@ -77,7 +78,8 @@ def _tidy(line: Line) -> Line:
     return out
 
 
-def paragraphs(markup: str) -> list[list[str]]:
+@lru_cache(maxsize=2048)  # the same catalogue texts and labels, turn after turn
+def paragraphs(markup: str) -> tuple[tuple[str, ...], ...]:
     """Escaped lines, grouped into the paragraphs that blank lines separate."""
     groups: list[list[str]] = [[]]
     for line in lines(markup):
@@ -85,14 +87,16 @@ def paragraphs(markup: str) -> list[list[str]]:
             groups[-1].append(escape_line(line))
         elif groups[-1]:
             groups.append([])
-    return [group for group in groups if group]
+    return tuple(tuple(group) for group in groups if group)
 
 
+@lru_cache(maxsize=2048)
 def to_markdown(markup: str) -> str:
     """The whole markup as Markdown: one paragraph per line, so every line break shows."""
     return "\n\n".join(line for group in paragraphs(markup) for line in group)
 
 
+@lru_cache(maxsize=2048)
 def escape_text(text: str) -> str:
     """Plain text (no markup) as Markdown that shows exactly this text."""
     lines = (escape_line(_tidy(list(line))) for line in _NEWLINE.split(text) if line.strip())

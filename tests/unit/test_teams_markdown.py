@@ -143,5 +143,5 @@ def test_every_line_break_shows_as_its_own_line() -> None:
 
 
 def test_bold_across_a_line_break_is_bold_on_both_lines() -> None:
-    assert paragraphs("**eins\nzwei** drei") == [["**eins**", "**zwei** drei"]]
-    assert paragraphs("** x **y") == [["**x** y"]]  # spaces at a bold span's edges move out
+    assert paragraphs("**eins\nzwei** drei") == (("**eins**", "**zwei** drei"),)
+    assert paragraphs("** x **y") == (("**x** y",),)  # spaces at a bold span's edges move out
