@@ -133,10 +133,21 @@ class Topic:
 
 @dataclass(frozen=True)
 class Link:
-    """A form, handbook page or online help entry."""
+    """A form, handbook page or online help entry.
+
+    `groups` lists the handbook variants or customer group ids the link is for (empty: every
+    group): an F4 school must not be sent to the F1-F3 handbook.
+    """
 
     title: Texts
     url: str
+    groups: tuple[str, ...] = ()
+
+    def serves(self, group: CustomerGroup | None) -> bool:
+        """Whether a requester of this group should see the link (unknown group: all links)."""
+        if not self.groups or group is None:
+            return True
+        return group.id in self.groups or group.handbook in self.groups
 
 
 @dataclass(frozen=True)
@@ -160,6 +171,10 @@ class KnowledgeEntry:
                 if key is not None and key in self.answers:
                     return self.answers[key]
         return self.answers["default"]
+
+    def links_for(self, group: CustomerGroup | None) -> tuple[Link, ...]:
+        """The links for this customer group, as its answer text is its own variant."""
+        return tuple(link for link in self.links if link.serves(group))
 
 
 @dataclass(frozen=True)
