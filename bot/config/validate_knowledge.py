@@ -194,8 +194,7 @@ def _link_groups(
             hint = f"did you mean '{close[0]}'? " if close else ""
             ck.report(
                 (*path, index),
-                f"unknown handbook variant or customer group '{key}'; {hint}"
-                f"known: {known(names)}",
+                f"unknown handbook variant or customer group '{key}'; {hint}known: {known(names)}",
             )
             return None
         found.append(key)
