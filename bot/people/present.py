@@ -13,8 +13,12 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config.model import OrgConfig, Person
-from bot.people.availability import Absence, recipients
-from storage.models import AbsenceRow
+from bot.i18n import t
+from bot.people.availability import Absence, recipients, stands_in_for
+from bot.people.wording import absence_line
+from bot.service import permissions
+from bot.service.actors import Actor
+from storage.models import AbsenceRow, TicketRow
 from storage.repositories import absences as repo
 
 
@@ -36,3 +40,39 @@ async def present(
     if not wanted:
         return ()
     return recipients(config, await absences_at(session, at), wanted, at)
+
+
+async def standing_in(
+    session: AsyncSession, config: OrgConfig, person_id: str, at: datetime
+) -> tuple[Person, ...]:
+    """The people away at `at` whose messages go to `person_id` now."""
+    return stands_in_for(config, await absences_at(session, at), person_id, at)
+
+
+async def deputy_lead_on(
+    session: AsyncSession, config: OrgConfig, actor: Actor, ticket: TicketRow, at: datetime
+) -> Person | None:
+    """The actor as deputy of an absent lead of `ticket` (who may then /ack it), or None."""
+    me = config.person_by_platform(actor.platform, actor.user_id)
+    if me is None:
+        return None
+    for absent in await standing_in(session, config, me.id, at):
+        platform, user_id = next(iter(absent.platform_ids.items()))
+        if permissions.lead_on(config, Actor(platform, user_id), ticket) is not None:
+            return me
+    return None
+
+
+async def team_absence_lines(
+    session: AsyncSession, config: OrgConfig, team_ids: Sequence[str], now: datetime, locale: str
+) -> list[str]:
+    """Who of these teams is away or will be (for /queue): a heading and one line each."""
+    members = {m.id for team in config.teams if team.id in team_ids for m in team.members}
+    if not members:
+        return []
+    known = [as_absence(row) for row in await repo.current_and_planned(session, now=now)]
+    mine = [absence for absence in known if absence.person_id in members]
+    if not mine:
+        return []
+    lines = [absence_line(config, absence, known, now, locale) for absence in mine]
+    return [t("away.heading", locale), *lines]
