@@ -91,28 +91,21 @@ class AbsenceCommands:
         names = ", ".join(literal(p.display_name) for p in asked) or literal(who.display_name)
         days = {
             "name": literal(who.display_name),
-            "since": format_day(max(request.since or today, today), loc),
-            "until": format_day(request.until, loc),
+            "since": max(request.since or today, today),
+            "until": request.until,
         }
-        await self._tell_deputies(turn, asked, me, days, request, today, now)
-        return _say("away.saved", loc, deputy=names, **days)
+        await self._tell_deputies(turn, asked, me, days, now)
+        return _say("away.saved", loc, deputy=names, **self._days(days, loc))
 
     async def _tell_deputies(
-        self,
-        turn: Turn,
-        asked: list[Person],
-        me: Person,
-        days: dict[str, str],
-        request: AwayRequest,
-        today: date,
-        now: datetime,
+        self, turn: Turn, asked: list[Person], me: Person, days: dict[str, object], now: datetime
     ) -> None:
-        """A DM to each stand-in (not to the actor, who just read the answer)."""
+        """A DM to each stand-in (not to the actor, who just read the answer), in the
+        organisation's language: the deputy's own language is not known here."""
         loc = self.config.default_locale
-        told = dict(days)
-        told["since"] = format_day(max(request.since or today, today), loc)
-        told["until"] = format_day(request.until, loc)
-        notice = Notice(text=t("away.deputy_told", loc, p="/", **told), channel_safe=False)
+        notice = Notice(
+            text=t("away.deputy_told", loc, p="/", **self._days(days, loc)), channel_safe=False
+        )
         outgoing = [
             Outgoing(target, notice)
             for person in asked
@@ -121,6 +114,14 @@ class AbsenceCommands:
         ]
         if outgoing:
             await notify.send(turn.session, outgoing, at=now)
+
+    @staticmethod
+    def _days(days: dict[str, object], locale: str) -> dict[str, object]:
+        """The days of an absence written out in `locale`."""
+        return {
+            key: format_day(value, locale) if isinstance(value, date) else value
+            for key, value in days.items()
+        }
 
     def find(self, words: str) -> Person | None:
         """A person the bot knows, by id, display name or platform user id ("@" optional)."""
