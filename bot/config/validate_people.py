@@ -30,13 +30,17 @@ def check_deputies(
         if not isinstance(team, dict):
             continue
         team_path = (*path, index)
-        leads = team.get("leads") if isinstance(team.get("leads"), list) else []
-        _check_one(ck, team.get("deputy"), (*team_path, "deputy"), person_ids, set(leads or []))
-        members = team.get("members") if isinstance(team.get("members"), list) else []
-        for number, member in enumerate(members or []):
+        leads = team.get("leads")
+        lead_ids = (
+            {lead for lead in leads if isinstance(lead, str)} if isinstance(leads, list) else set()
+        )
+        _check_one(ck, team.get("deputy"), (*team_path, "deputy"), person_ids, lead_ids)
+        members = team.get("members")
+        for number, member in enumerate(members if isinstance(members, list) else []):
             if isinstance(member, dict):
+                own = {member["id"]} if isinstance(member.get("id"), str) else set()
                 member_path = (*team_path, "members", number, "deputy")
-                _check_one(ck, member.get("deputy"), member_path, person_ids, {member.get("id")})
+                _check_one(ck, member.get("deputy"), member_path, person_ids, own)
 
 
 def _check_one(
@@ -44,7 +48,7 @@ def _check_one(
     deputy: object,
     path: KeyPath,
     person_ids: Collection[str],
-    stands_in_for: Collection[object],
+    stands_in_for: Collection[str],
 ) -> None:
     if not isinstance(deputy, str):
         return  # absent, or already reported by `deputy_of`
