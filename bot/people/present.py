@@ -57,8 +57,9 @@ async def deputy_lead_on(
     if me is None:
         return None
     for absent in await standing_in(session, config, me.id, at):
-        platform, user_id = next(iter(absent.platform_ids.items()))
-        if permissions.lead_on(config, Actor(platform, user_id), ticket) is not None:
+        # lead_on judges an actor: the absent lead as seen on any platform they are known on
+        accounts = [Actor(platform, uid) for platform, uid in absent.platform_ids.items()]
+        if any(permissions.lead_on(config, account, ticket) for account in accounts[:1]):
             return me
     return None
 
