@@ -82,6 +82,9 @@ class Spec:
     direct_only: bool = False
     # The platform menus that list it (at most 10 each, Teams' limit), with its place there.
     menus: tuple[MenuPlace, ...] = ()
+    # True: whoever stands in for an absent person of the audience may use it as well
+    # (the deputy of an absent lead acknowledges the escalations sent to them: /ack).
+    deputies: bool = False
 
     @property
     def summary(self) -> str:
@@ -157,8 +160,9 @@ SPECS: tuple[Spec, ...] = (
     Spec("report", ("bericht", "report", "auswertung"), Args.OPTIONAL_TEXT, L, "usage.report"),
     Spec("escalations", ("eskalationen", "escalations"), Args.NONE, OV, BARE),
     Spec("overdue", ("ueberfaellig", "überfällig", "overdue"), Args.NONE, OV, BARE),
-    Spec("ack", ("ack", "kenntnis", "quittieren"), Args.ID, OV, "usage.ack"),
+    Spec("ack", ("ack", "kenntnis", "quittieren"), Args.ID, OV, "usage.ack", deputies=True),
     Spec("queue", ("queue", "warteschlange"), Args.NONE, S, BARE, menus=(team(2),)),
+    Spec("away", ("abwesend", "away", "abwesenheit"), Args.OPTIONAL_TEXT, S, "usage.away"),
     Spec(
         "claim", ("claim", "uebernehmen", "übernehmen"), Args.ID, S, "usage.claim", menus=(team(4),)
     ),

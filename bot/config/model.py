@@ -68,11 +68,16 @@ class CustomerGroup:
 
 @dataclass(frozen=True)
 class Person:
-    """A member of a team, known by one user id per platform (platform -> user id)."""
+    """A member of a team, known by one user id per platform (platform -> user id).
+
+    `deputy` names the person's standing deputy (Stellvertretung): who is asked instead
+    while they are away and no deputy was given with the absence (bot/people/availability.py).
+    """
 
     id: str
     display_name: str
     platform_ids: Mapping[str, str]
+    deputy: str | None = None
 
 
 @dataclass(frozen=True)
@@ -88,6 +93,7 @@ class Team:
     closure_days: tuple[date, ...] = ()
     escalation_policy: str | None = None
     public_name: Texts | None = None  # what requesters read: no internal codes like "GL 2.12"
+    deputy: str | None = None  # stands in for the team's leads while they are away
 
     def shown_to_requesters(self, locale: str) -> str:
         """The team's name as requesters read it (`public_name`, else `name`)."""

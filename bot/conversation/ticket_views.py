@@ -21,6 +21,7 @@ from bot.i18n.formatting import format_deadline, format_moment
 from bot.kernel.clock import Clock
 from bot.kernel.markup import literal
 from bot.kernel.notices import Fact, Notice
+from bot.people.present import team_absence_lines
 from bot.service import feedback, permissions
 from bot.service.actors import Actor, display_name
 from bot.service.permissions import Role
@@ -108,13 +109,16 @@ class TicketViews:
             names.append(t("queue.complaints", loc))
             rows += await repo.confidential_queue(session, statuses=statuses)
             rows.sort(key=_urgency)
+        team_ids = [team.id for team in teams]
+        away = await team_absence_lines(session, self.config, team_ids, self.clock.now(), loc)
         if not rows:
-            return [Notice(text=t("cmd.queue_empty", loc, teams=", ".join(names)))]
+            text = t("cmd.queue_empty", loc, teams=", ".join(names))
+            return [Notice(text="\n\n".join([text, "\n".join(away)]) if away else text)]
         lines = [self._queue_line(row, loc) for row in rows]
         notice = Notice(
             channel_safe=not with_complaints,
             title=t("cmd.queue_title", loc, teams=", ".join(names)),
-            text="\n".join(lines),
+            text="\n".join([*lines, *([""] if away else []), *away]),  # who is away, last
         )
         return [notice]
 

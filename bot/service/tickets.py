@@ -30,6 +30,7 @@ from bot.domain.requests import NewRequest
 from bot.i18n.formatting import format_moment
 from bot.kernel.markup import literal
 from bot.kernel.notices import Outgoing
+from bot.people.present import deputy_lead_on
 from bot.service import deadlines, feedback, notify, permissions, satisfaction
 from bot.service.actors import Actor, display_name
 from bot.service.ticket_base import TicketServiceBase
@@ -317,7 +318,9 @@ class TicketService(TicketServiceBase):
     ) -> TicketRow:
         """A lead takes note of an escalation: recorded, and its repeats stop."""
         ticket = await self.get(session, ticket_id)
-        person = permissions.lead_on(self.config, actor, ticket)
+        person = permissions.lead_on(self.config, actor, ticket) or await deputy_lead_on(
+            session, self.config, actor, ticket, self.clock.now()
+        )  # the deputy of an absent lead receives the escalation, so may take note of it
         if person is None:
             raise NotAllowed("not a lead of this ticket", id=ticket.id)
         if ticket.escalation_level == 0:
