@@ -2,15 +2,16 @@
 
 PERSON is written as a platform address (a Matrix id "@julia.weber:stadt.example", which
 the Matrix adapter also puts in place of a mention pill), as the config id ("hh.weber"),
-or as the display name the config gives ("Julia Weber", any case, a leading "@" allowed;
-a Teams mention arrives as the name it shows). Names have spaces and the note follows
-without a separator, so the words are read against the known names, longest first, and
-what follows is the note. A single word may also be a first or last name when exactly one
-colleague who could take the ticket carries it. Pure: no I/O.
+or as the display name the config gives ("Julia Weber"; any case, accents optional, a
+leading "@" allowed; a Teams mention arrives as the name it shows). Names have spaces and
+the note follows without a separator, so the words are read against the known names,
+longest first, and what follows is the note. A single word may also be a first or last
+name when exactly one colleague who could take the ticket carries it. Pure: no I/O.
 """
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -21,6 +22,7 @@ from bot.service import permissions
 from storage.models import TicketRow
 
 TRAILING = ",:;"  # "Julia Weber: bitte morgen zurückrufen"
+DOTLESS = str.maketrans({"ı": "i"})  # has no decomposition to strip
 
 
 @dataclass(frozen=True)
@@ -65,7 +67,7 @@ def resolve(config: OrgConfig, text: str, candidates: Sequence[Person], *, ticke
     found = _by_address(people, words[0]) or _by_full_name(people, words)
     if found is None:
         short = _by_short_name(candidates, words[0]) or _by_short_name(people, words[0])
-        found = None if short is None else (short, 1)
+        found = (short[0], 1) if len(short) == 1 else None  # several: say who is meant
     if found is None:
         name = literal(words[0].rstrip(TRAILING))
         known = listing(candidates)
@@ -75,15 +77,21 @@ def resolve(config: OrgConfig, text: str, candidates: Sequence[Person], *, ticke
     return Named(person, rest[used].strip() if len(rest) > used else "")
 
 
+def _fold(text: str) -> str:
+    """Case and accents set aside: "Yılmaz" is "yilmaz", as typed on any keyboard."""
+    plain = unicodedata.normalize("NFKD", text.casefold().translate(DOTLESS))
+    return "".join(char for char in plain if not unicodedata.combining(char))
+
+
 def _key(word: str) -> str:
-    return word.rstrip(TRAILING).casefold()
+    return _fold(word.rstrip(TRAILING))
 
 
 def _by_address(people: Sequence[Person], word: str) -> tuple[Person, int] | None:
     """A config id or platform id, as typed or with "@" in front ("@hh.weber")."""
     typed = _key(word)
     for person in people:
-        known = {person.id.casefold(), *(v.casefold() for v in person.platform_ids.values())}
+        known = {_fold(person.id), *(_fold(v) for v in person.platform_ids.values())}
         if typed in known or typed.removeprefix("@") in known:
             return person, 1
     return None
@@ -94,23 +102,22 @@ def _by_full_name(people: Sequence[Person], words: Sequence[str]) -> tuple[Perso
     typed = [words[0].removeprefix("@"), *words[1:]]
     best: tuple[Person, int] | None = None
     for person in people:
-        name = person.display_name.casefold().split()
+        name = _fold(person.display_name).split()
         size = len(name)
         if not name or size > len(typed) or (best is not None and size <= best[1]):
             continue
-        head = [w.casefold() for w in typed[: size - 1]] + [_key(typed[size - 1])]
+        head = [_fold(w) for w in typed[: size - 1]] + [_key(typed[size - 1])]
         if head == name:
             best = person, size
     return best
 
 
-def _by_short_name(people: Sequence[Person], word: str) -> Person | None:
-    """The one person whose first or last name is `word`; None when none or several."""
+def _by_short_name(people: Sequence[Person], word: str) -> list[Person]:
+    """The people whose first or last name is `word`."""
     typed = _key(word.removeprefix("@"))
-    matches = [p for p in people if typed in _first_and_last(p.display_name)]
-    return matches[0] if len(matches) == 1 else None
+    return [p for p in people if typed in _first_and_last(p.display_name)]
 
 
 def _first_and_last(name: str) -> set[str]:
-    parts = [part for part in name.casefold().split() if not part.endswith(".")]  # "Dr."
+    parts = [part for part in _fold(name).split() if not part.endswith(".")]  # "Dr."
     return {parts[0], parts[-1]} if parts else set()
