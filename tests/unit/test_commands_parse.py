@@ -239,7 +239,7 @@ def test_unknown_command(prefix: str, head: str) -> None:
     [
         ("/claim", "/claim Nr."),
         ("!claim", "!claim Nr."),
-        ("/unclaim", "/unclaim Nr."),
+        ("/unclaim", "/unclaim Nr. [Notiz]"),
         ("/ask", "/ask Nr. Frage"),
         ("/note", "/note Nr. Text"),
         ("!resolve", "!resolve Nr. Antwort"),
