@@ -242,3 +242,22 @@ async def _nothing_changed(hotline: Harness, sessions: Sessions, number: int) ->
     async with sessions() as session:
         refusals = await audit.entries(session, action="refused")
     assert refusals and refusals[-1].ticket_id == number
+
+
+async def test_a_resolved_ticket_is_not_given_to_anyone(hotline: Harness) -> None:
+    number = await _filed(hotline)
+    await hotline.say(LEAD, f"/resolve {number} Mittel sind frei")
+    reply = texts(await hotline.say(LEAD, f"/zuweisen {number} Julia Weber"))
+    assert "erledigt" in reply  # the status that does not allow it
+    ticket = await hotline.ticket(number)
+    assert (ticket.status, ticket.assignee) == ("resolved", LEAD)
+    assert await hotline.dm(AGENT) == []
+
+
+async def test_help_lists_the_command_for_staff_only(hotline: Harness) -> None:
+    staff = texts(await hotline.say(AGENT, "/hilfe"))
+    assert "/zuweisen Nr. PERSON [Notiz] – Ticket einer Kollegin" in staff
+    assert "/unclaim Nr. [Notiz]" in staff
+    english = texts(await hotline.say(AGENT, "/help", locale="en"))
+    assert "/assign no. PERSON [note] – give a ticket to a colleague in the team" in english
+    assert "zuweisen" not in texts(await hotline.say(REQUESTER, "/hilfe"))
