@@ -54,7 +54,9 @@ class TicketAssignments(TicketServiceBase):
             )
         previous = ticket.assignee if ticket.status in HELD else None
         if previous == target.id:
-            raise AlreadyAssigned("already assigned", id=ticket.id, who=target.display_name)
+            raise AlreadyAssigned(
+                "already assigned", id=ticket.id, who=literal(target.display_name)
+            )
         action = Action.REASSIGN if ticket.status in HELD else Action.ASSIGN
         before = self._move(ticket, action)
         ticket.assignee = target.id
