@@ -21,6 +21,9 @@ class Args(Enum):
     ID_TEXT = "N text"
     ID_OPTIONAL_TEXT = "N [text]"
     ID_TEAM_TEXT = "N TEAM [text]"
+    # A colleague and a note: names have spaces, so the words stay together (as `text`)
+    # until the conversation layer reads them against the config (bot/service/assignees.py).
+    ID_PERSON_TEXT = "N PERSON [text]"
     ID_ID = "N M"
     OPTIONAL_TEXT = "[text]"
     WORD = "word"
@@ -169,7 +172,7 @@ SPECS: tuple[Spec, ...] = (
     Spec(
         "unclaim",
         ("unclaim", "zurueckgeben", "zurückgeben"),
-        Args.ID,
+        Args.ID_OPTIONAL_TEXT,
         S,
         "usage.unclaim",
         menus=(team(5),),
@@ -181,6 +184,13 @@ SPECS: tuple[Spec, ...] = (
         S,
         "usage.handoff",
         menus=(team(6),),
+    ),
+    Spec(
+        "assign",
+        ("zuweisen", "assign"),
+        Args.ID_PERSON_TEXT,
+        S,
+        "usage.assign",
     ),
     Spec("ask", ("ask", "rueckfrage", "rückfrage"), Args.ID_TEXT, S, "usage.ask", menus=(team(7),)),
     Spec("note", ("note", "notiz"), Args.ID_TEXT, S, "usage.note", menus=(team(8),)),

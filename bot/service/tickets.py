@@ -33,7 +33,7 @@ from bot.kernel.notices import Outgoing
 from bot.people.present import deputy_lead_on
 from bot.service import deadlines, feedback, notify, permissions, satisfaction
 from bot.service.actors import Actor, display_name
-from bot.service.ticket_base import TicketServiceBase
+from bot.service.ticket_assign import TicketAssignments
 from storage.models import TicketRow
 from storage.repositories import prompts, trail
 from storage.repositories import tickets as repo
@@ -41,8 +41,9 @@ from storage.repositories import tickets as repo
 REQUESTER = EventAudience.REQUESTER  # the action's own event: the requester sees it
 
 
-class TicketService(TicketServiceBase):
-    """Every change to a ticket goes through here."""
+class TicketService(TicketAssignments):
+    """Every change to a ticket goes through here (giving it to a named colleague: the
+    part in bot/service/ticket_assign.py)."""
 
     async def open_ticket(
         self, session: AsyncSession, *, requester: Actor, request: NewRequest
@@ -102,8 +103,11 @@ class TicketService(TicketServiceBase):
         await self._update_card(session, ticket)
         return ticket
 
-    async def unclaim(self, session: AsyncSession, *, ticket_id: int, actor: Actor) -> TicketRow:
-        """Give the ticket back to the team queue."""
+    async def unclaim(
+        self, session: AsyncSession, *, ticket_id: int, actor: Actor, note: str = ""
+    ) -> TicketRow:
+        """Give the ticket back to the team queue; `note`, a handover note for whoever takes
+        it next, is the team's: on the card and in the staff's history only."""
         ticket, person = await self._for_worker(session, ticket_id, actor)
         before = self._move(ticket, Action.UNCLAIM)
         previous, ticket.assignee = ticket.assignee, None
@@ -111,6 +115,7 @@ class TicketService(TicketServiceBase):
         await self._record(
             session, ticket, Action.UNCLAIM, before, actor, person, data, audience=REQUESTER
         )
+        await self._staff_note(session, ticket, actor, person, about=Action.UNCLAIM, text=note)
         await self._tell(session, ticket, "ticket.unclaimed")
         await self._update_card(session, ticket)
         return ticket

@@ -179,6 +179,22 @@ ROWS: tuple[Row, ...] = (
         ms.unclaimed,
     ),
     Row(
+        "assign",
+        "/zuweisen {t} Julia Weber Rückruf morgen",
+        Q,
+        WORK_N,
+        (said("cmd.assign_ok"),),
+        ms.assigned_to(ms.AGENT),
+    ),
+    Row(
+        "assign",
+        "/zuweisen {t} Deniz Yılmaz",
+        complaint("queued"),
+        WORK_C,
+        (said("cmd.assign_ok"),),
+        ms.assigned_to(ms.COMPLAINT_MANAGER),
+    ),
+    Row(
         "handoff",
         "/handoff {t} ccc passt nicht",
         C,
