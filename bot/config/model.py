@@ -401,6 +401,21 @@ class PlatformConfig:
 
 
 @dataclass(frozen=True)
+class OperationsSettings:
+    """The operators' HTTP endpoints (/healthz, /readyz, /metrics) and readiness limits.
+
+    Loopback by default: metrics are for the city's monitoring, not for the internet.
+    Port 0 takes any free port (tests); `enabled: false` serves none.
+    """
+
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: int = 9464  # Prometheus' range for exporters
+    outbox_max_age: timedelta = timedelta(minutes=5)  # a notice due longer: not ready
+    sweep_max_lag: timedelta = timedelta(minutes=5)  # deadline work waiting longer: not ready
+
+
+@dataclass(frozen=True)
 class OrgConfig:
     """The whole organisation: who serves whom, when, and how fast."""
 
@@ -418,6 +433,7 @@ class OrgConfig:
     dialogs: DialogSettings = field(default_factory=DialogSettings)
     privacy: PrivacySettings = field(default_factory=PrivacySettings)
     workshops: WorkshopSettings = field(default_factory=WorkshopSettings)
+    operations: OperationsSettings = field(default_factory=OperationsSettings)
 
     def team(self, team_id: str) -> Team:
         """The team with this id; KeyError if unknown."""
