@@ -308,3 +308,30 @@ def test_shell_refuses_an_unmigrated_database(tmp_path: Path) -> None:
         check=False,
     )
     assert done.returncode == 2 and "db upgrade" in done.stderr
+
+
+def test_check_config_warns_of_what_would_fail_at_run_time(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Valid, but the token variable is unset and a team room is another server's alias."""
+    from bot.config.loader import default_config_path
+
+    text = default_config_path().read_text(encoding="utf-8")
+    text = text.replace("  matrix:\n    enabled: false\n", "  matrix:\n    enabled: true\n", 1)
+    text = text.replace('"#hotline-bk:stadt.example"', '"#hotline-bk:land.example"', 1)
+    path = tmp_path / "hotline.yaml"
+    path.write_text(text, encoding="utf-8")
+    monkeypatch.delenv("HOTLINE_MATRIX_ACCESS_TOKEN", raising=False)
+    assert main(["check-config", str(path)]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines == [
+        "warning: platforms.matrix.access_token: $HOTLINE_MATRIX_ACCESS_TOKEN is not set: "
+        "the bot cannot log in",
+        "warning: teams[0].channels.matrix: #hotline-bk:land.example is on another homeserver "
+        "than the bot (stadt.example); the bot can only create and join aliases of its own "
+        "server there: use the room id (!...) of a room it is invited to",
+        f"{path}: OK, 2 warning(s)",
+    ]
+    monkeypatch.setenv("HOTLINE_MATRIX_ACCESS_TOKEN", "syt_token")
+    assert main(["check-config", str(path)]) == 0
+    assert "access_token" not in capsys.readouterr().out
