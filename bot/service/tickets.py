@@ -49,7 +49,7 @@ class TicketService(TicketServiceBase):
         """Create a ticket in the topic's team queue and tell requester and team."""
         now = self.clock.now()
         topic = self.config.topic(request.topic_id)
-        team = self.config.team(topic.team)
+        team = self.config.team(request.team_id or topic.team)
         ticket = TicketRow(
             status=TicketStatus.NEW.value,
             topic_id=topic.id,
@@ -66,6 +66,7 @@ class TicketService(TicketServiceBase):
             requester_id=requester.user_id,
             requester_name=requester.display_name,
             requester_locale=requester.locale,
+            channel=request.channel,
             created_at=now,
             updated_at=now,
             queued_at=now,
@@ -240,8 +241,9 @@ class TicketService(TicketServiceBase):
         )
         await self._tell(session, ticket, "ticket.resolved", answer=literal(answer))
         target = feedback.requester_target(ticket)
-        question = await satisfaction.ask(session, ticket, now)
-        await notify.send(session, [Outgoing(target, question)], at=now)
+        if target is not None:  # a caller without a chat account is not surveyed
+            question = await satisfaction.ask(session, ticket, now)
+            await notify.send(session, [Outgoing(target, question)], at=now)
         await self._update_card(session, ticket)
         return ticket
 
