@@ -51,10 +51,11 @@ async def record_call(
     return ids[-1]
 
 
-def _owed(notices: list[Notice], word: str) -> str | None:
+def owed(notices: list[Notice], word: str) -> str:
     """The Senden/Abbrechen button under a draft ("owed:send:N:draft")."""
     ids = [c.id for n in notices for c in n.choices if c.id.startswith(f"owed:{word}:")]
-    return ids[0] if ids else None
+    assert ids, texts(notices)
+    return ids[0]
 
 
 async def _outbox_to(hotline: Harness, platform: str) -> int:
@@ -143,13 +144,11 @@ async def test_resolving_a_callback_asks_whether_the_callback_happened(hotline: 
     assert "Rückruf an sommer@schule.example erfolgt?" in texts(asked)
     assert "Ja, Rückruf erfolgt" in texts(asked)
     assert (await hotline.ticket(ticket_id)).status == "queued"  # not yet
-    not_yet = _owed(asked, "cancel")
-    assert not_yet is not None
+    not_yet = owed(asked, "cancel")
     assert "bleibt offen" in texts(await hotline.say(AGENT, action_id=not_yet))
     assert (await hotline.ticket(ticket_id)).status == "queued"
     asked = await hotline.say(AGENT, f"/erledigt {ticket_id} Budget erklärt, alles klar.")
-    done = _owed(asked, "send")
-    assert done is not None
+    done = owed(asked, "send")
     await hotline.say(AGENT, action_id=done)
     ticket = await hotline.ticket(ticket_id)
     assert ticket.status == "resolved"
