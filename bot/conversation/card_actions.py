@@ -196,10 +196,12 @@ class CardActions:
             return [Notice(text=t(left, loc, id=number))]
         if chosen == SEND and owed.draft is not None:
             await clear_dialog(session, key=pending_key(actor))
-            if is_callback(await self.service.get(session, number)):
-                await self.phone.called_back(session, ticket_id=number, actor=actor)
+            callback = is_callback(await self.service.get(session, number))
             await self.service.resolve(session, ticket_id=number, actor=actor, answer=owed.draft)
-            return [Notice(text=t("cmd.resolve_ok", loc, id=number), ticket_id=number)]
+            if callback:
+                await self.phone.called_back(session, ticket_id=number, actor=actor)
+            done = "card.callback_resolved" if callback else "cmd.resolve_ok"
+            return [Notice(text=t(done, loc, id=number), ticket_id=number)]
         stored = await load_dialog(session, key=pending_key(actor))
         # say now, not at "Senden", if the ticket cannot be resolved
         ticket = await self._workable(session, number, actor, Action.RESOLVE)

@@ -74,6 +74,8 @@ async def test_a_call_with_a_phone_number_is_a_callback_ticket(hotline: Harness)
     (card,) = await hotline.channel("haushalt")
     assert "Rückruf an +492211234567" in texts([card])
     assert "Eingang: Telefon" in texts([card])
+    status = texts(await hotline.say(AGENT, f"/status {ticket_id}"))
+    assert "Erreichbar: Rückruf an +492211234567" in status
     assert await _outbox_to(hotline, "phone") == 0  # nothing to nobody
 
 
@@ -149,7 +151,7 @@ async def test_resolving_a_callback_asks_whether_the_callback_happened(hotline: 
     assert (await hotline.ticket(ticket_id)).status == "queued"
     asked = await hotline.say(AGENT, f"/erledigt {ticket_id} Budget erklärt, alles klar.")
     done = owed(asked, "send")
-    await hotline.say(AGENT, action_id=done)
+    assert "Rückruf ist vermerkt" in texts(await hotline.say(AGENT, action_id=done))
     ticket = await hotline.ticket(ticket_id)
     assert ticket.status == "resolved"
     history = texts(await hotline.say(AGENT, f"/verlauf {ticket_id}"))
