@@ -45,6 +45,9 @@ async def test_privacy_delete_by_number_erases_the_caller_everywhere(
     assert (ticket.requester_id, ticket.requester_name, ticket.status) == ("anonym", None, "closed")
     assert ticket.channel == "phone"  # the reports still count the call
     assert (await hotline.ticket(other)).requester_id == "winter@schule.example"
+    await privacy.erase(user_id="Winter@Schule.Example")  # any platform, any spelling
+    assert await scan(hotline.sessions, "winter@schule.example") == set()
+    assert (await hotline.ticket(other)).requester_id == "anonym"
 
 
 async def test_retention_anonymises_a_callers_number_with_the_ticket(
