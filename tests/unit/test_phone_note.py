@@ -210,3 +210,13 @@ def test_garbage_in_the_dialog_store_is_no_note() -> None:
     assert PhoneNote.from_state({**PhoneNote().to_state(), "ask": "nope"}) is None
     assert PhoneNote.from_state({**PhoneNote().to_state(), "contact": {"kind": "fax"}}) is None
     assert PhoneNote.from_state({**PhoneNote().to_state(), "solved": "ja"}) is None
+
+
+def test_the_note_speaks_english_to_english_staff() -> None:
+    english = Context(sample(), "en")
+    first = start(english)
+    assert "Phone note" in said(first) and "Who called?" in said(first)
+    assert first.note is not None
+    asked = step(first.note, PhoneInput(text="Mrs Summer"), english)
+    assert "customer group" in said(asked)
+    assert "Not known" in [c.label for n in asked.notices for c in n.choices]
