@@ -158,3 +158,18 @@ async def test_resolving_a_callback_asks_whether_the_callback_happened(hotline: 
     assert "Rückruf erfolgt" in history
     assert "telefonisch erfasst" in history
     assert await _outbox_to(hotline, "phone") == 0
+
+
+async def test_an_earlier_questions_button_is_stale_and_slash_cancel_ends_the_note(
+    hotline: Harness,
+) -> None:
+    await hotline.say(BK, "/telefon")
+    groups = await hotline.say(BK, "Frau Herbst")
+    old = button(groups, "pgroup:f4")
+    assert old is not None and "@" in old  # the button names its question
+    await hotline.say(BK, "1")  # the group: the topic is asked now
+    assert "nicht mehr aktuell" in texts(await hotline.say(BK, action_id=old))
+    topics = await hotline.say(BK, "zurück")
+    assert "Kundengruppe" in texts(topics)
+    assert "abgebrochen" in texts(await hotline.say(BK, "/abbrechen"))
+    assert "keine Eingabe" in texts(await hotline.say(BK, "/abbrechen"))
