@@ -195,6 +195,8 @@ SPECS: tuple[Spec, ...] = (
     Spec("ask", ("ask", "rueckfrage", "rückfrage"), Args.ID_TEXT, S, "usage.ask", menus=(team(7),)),
     Spec("note", ("note", "notiz"), Args.ID_TEXT, S, "usage.note", menus=(team(8),)),
     Spec("resolve", ("resolve", "erledigt"), Args.ID_TEXT, S, "usage.resolve", menus=(team(9),)),
+    # Team BK records a call (Telefonnotiz): a dialog in the direct chat, like the intake
+    Spec("phone", ("telefon", "phone", "anruf"), Args.NONE, S, BARE, direct_only=True),
     # the requester's answer to a question back on one particular request
     Spec("reply", ("antwort", "reply"), Args.ID_TEXT, E, "usage.reply", direct_only=True),
     Spec("workshops", ("workshops", "schulungen", "termine"), Args.NONE, E, BARE, direct_only=True),

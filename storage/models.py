@@ -59,6 +59,9 @@ class TicketRow(Base):
     requester_id: Mapped[str] = mapped_column(String(255))
     requester_name: Mapped[str | None] = mapped_column(String(255))
     requester_locale: Mapped[str] = mapped_column(String(8), default="de")
+    # Where the request came in: "chat" (the intake) or "phone" (Team BK's /telefon). A
+    # caller without a chat account has requester_platform "phone" (bot/service/phone.py).
+    channel: Mapped[str] = mapped_column(String(8), default="chat", server_default="chat")
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     # When the ticket last entered a queue (new, handed off, reopened): each entry is a new

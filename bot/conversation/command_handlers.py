@@ -172,6 +172,11 @@ class CommandHandlers:
         session, actor, ticket_id = turn.session, turn.actor, ticket_of(command)
         if not command.text:
             return [await self.card_actions.ask_answer(session, ticket_id=ticket_id, actor=actor)]
+        asked = await self.card_actions.draft_callback(
+            session, ticket_id=ticket_id, actor=actor, text=command.text
+        )
+        if asked is not None:  # a phone note: did the callback happen?
+            return [asked]
         await self.service.resolve(session, ticket_id=ticket_id, actor=actor, answer=command.text)
         return _done("cmd.resolve_ok", turn, command)
 

@@ -15,6 +15,7 @@ from bot.conversation.command_table import ticket_of
 from bot.conversation.turn import Turn
 from bot.domain.errors import NotAllowed
 from bot.domain.lifecycle import OPEN_STATUSES, Action
+from bot.domain.requests import PHONE
 from bot.escalation.messages import SYSTEM_PLATFORM
 from bot.i18n import t
 from bot.i18n.formatting import format_deadline, format_moment
@@ -163,6 +164,9 @@ class TicketViews:
         ]
         if staff:
             facts.append(Fact(t("fact.requester", loc), self._requester(ticket, actor)))
+            if ticket.requester_platform == PHONE:  # a phone note: how to call back
+                callback = t("card.callback", loc, address=literal(ticket.requester_id))
+                facts.append(Fact(t("fact.contact", loc), callback))
             if ticket.confidential:
                 wish = t("fact.yes" if ticket.anonymous else "fact.no", loc)
                 facts.append(Fact(t("fact.anonymous_wish", loc), wish))

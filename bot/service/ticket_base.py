@@ -147,12 +147,13 @@ class TicketServiceBase:
         self, session: AsyncSession, ticket: TicketRow, key: str, **args: object
     ) -> None:
         """Guaranteed feedback: a message to the requester about this change."""
+        target = feedback.requester_target(ticket)
+        if target is None:
+            return  # a caller without a chat account: the team calls back (the card says so)
         notice = feedback.to_requester(self.config, ticket, key, self.clock.now(), **args)
         ticket.requester_informed_at = self.clock.now()
         self._reschedule(ticket)
-        await notify.send(
-            session, [Outgoing(feedback.requester_target(ticket), notice)], at=self.clock.now()
-        )
+        await notify.send(session, [Outgoing(target, notice)], at=self.clock.now())
 
     async def _post_card(self, session: AsyncSession, ticket: TicketRow, note: str = "") -> None:
         """Announce a ticket in its queue: the team channel, or for complaints the managers' DMs."""

@@ -51,7 +51,7 @@ class TicketService(TicketAssignments):
         """Create a ticket in the topic's team queue and tell requester and team."""
         now = self.clock.now()
         topic = self.config.topic(request.topic_id)
-        team = self.config.team(topic.team)
+        team = self.config.team(request.team_id or topic.team)
         ticket = TicketRow(
             status=TicketStatus.NEW.value,
             topic_id=topic.id,
@@ -68,6 +68,7 @@ class TicketService(TicketAssignments):
             requester_id=requester.user_id,
             requester_name=requester.display_name,
             requester_locale=requester.locale,
+            channel=request.channel,
             created_at=now,
             updated_at=now,
             queued_at=now,
@@ -246,8 +247,9 @@ class TicketService(TicketAssignments):
         )
         await self._tell(session, ticket, "ticket.resolved", answer=literal(answer))
         target = feedback.requester_target(ticket)
-        question = await satisfaction.ask(session, ticket, now)
-        await notify.send(session, [Outgoing(target, question)], at=now)
+        if target is not None:  # a caller without a chat account is not surveyed
+            question = await satisfaction.ask(session, ticket, now)
+            await notify.send(session, [Outgoing(target, question)], at=now)
         await self._update_card(session, ticket)
         return ticket
 

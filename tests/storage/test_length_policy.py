@@ -131,6 +131,7 @@ INTERNAL: dict[str, str] = {
             ("proposals", "kind"),
             ("proposals", "status"),
             ("tickets", "status"),
+            ("tickets", "channel"),
             ("workshops", "topic"),
             ("workshops", "status"),
             ("escalation_steps", "action"),
