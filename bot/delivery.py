@@ -8,7 +8,7 @@ import random
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.kernel import limits
 from bot.kernel.clock import Clock
 from bot.kernel.notices import Inbound, Notice, Target
-from bot.kernel.observe import SILENT, Observer
+from bot.kernel.observe import SILENT, DeliveryOutcome, Observer
 from storage.instance_id import InstanceId
 from storage.models import OutboxRow
 from storage.repositories import instances, outbox
@@ -244,7 +244,25 @@ class OutboxSender:
         retry_at = None
         if not permanent and row.attempts + 1 < self.MAX_ATTEMPTS:
             retry_at = self.clock.now() + backoff(row.attempts, retry_after, self.MAX_BACKOFF)
-        self.observer.delivery(row.target.platform, "failed" if retry_at is None else "retry")
+        outcome: DeliveryOutcome = "failed" if retry_at is None else "retry"
+        retry = None if retry_at is None else retry_at.astimezone(UTC).isoformat()
+        self.observer.delivery(row.target.platform, outcome)
+        log.log(
+            logging.WARNING if retry_at is None else logging.INFO,
+            "delivery of outbox row %s to %s failed (%s); %s",
+            row.id,
+            row.target.platform,
+            error[:200],
+            "given up" if retry is None else f"retry at {retry}",
+            extra={
+                "event": "delivery_failed",
+                "platform": row.target.platform,
+                "outcome": outcome,
+                "status": error[:200],
+                "retry_at": retry,
+                "instance": self.instance_id,
+            },
+        )
         async with self.sessions() as session, session.begin():
             await outbox.mark_failed(
                 session,

@@ -52,12 +52,16 @@ async def serve(app: App, stop: asyncio.Event | None = None) -> None:
     try:
         await start_ops(app)
         for name, adapter in app.adapters.items():
-            log.info("starting %s adapter", name)
+            log.info(
+                "starting %s adapter", name, extra={"event": "adapter_starting", "platform": name}
+            )
             await adapter.start(app.engine.handle)  # a setup error (bad token) ends here
         app.jobs.start()
-        log.warning("hotline serving %s", ", ".join(app.adapters))
+        served = ", ".join(app.adapters)
+        log.info("hotline serving %s", served, extra={"event": "bot_started", "platform": served})
         await stop.wait()
     finally:
+        log.info("hotline stopping", extra={"event": "bot_stopping"})
         if app.ops is not None:
             await app.ops.stop()
         await app.jobs.stop()
@@ -78,7 +82,7 @@ async def start_ops(app: App) -> None:
     try:
         await app.ops.start()
     except OSError as error:
-        log.error("health and metrics not served: %s", error)
+        log.error("health and metrics not served: %s", error, extra={"event": "ops_not_served"})
 
 
 async def stop_delivery(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import sys
 from collections.abc import Sequence
 
 from bot.cli import (
@@ -20,6 +19,7 @@ from bot.cli import (
     teams_cmd,
     workshops_cmd,
 )
+from bot.ops.logs import FORMAT_ENV, FORMATS, configure, log_format
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -29,6 +29,11 @@ def build_parser() -> argparse.ArgumentParser:
         description="Hotline der Abteilung Finanzen: Chat-Bot für Teams, Matrix und lokal.",
     )
     parser.add_argument("--verbose", "-v", action="store_true", help="log more")
+    parser.add_argument(
+        "--log-format",
+        choices=FORMATS,
+        help=f"text (default) or json, one object per line (also ${FORMAT_ENV})",
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     config_cmd.register(sub)
     sla_cmd.register(sub)
@@ -48,11 +53,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the process exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    # The service logs its lifecycle and every failed delivery (INFO); the interactive
+    # commands stay quiet unless asked (-v).
+    quiet = logging.INFO if args.command == "run" else logging.WARNING
+    configure(logging.DEBUG if args.verbose else quiet, log_format(args.log_format))
     code: int = args.handler(args)
     return code
 
