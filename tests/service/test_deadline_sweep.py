@@ -123,7 +123,7 @@ async def test_claimed_but_silent_ticket_reminds_releases_escalates_and_ack_stop
     ticket = await hotline.ticket(ticket_id)
     assert (ticket.status, ticket.assignee) == ("queued", None)
     card = await hotline.channel("haushalt")
-    assert "Übergabe" in texts(card) and "Übernehmen" in texts(card)
+    assert "Wieder frei" in texts(card) and "Übernehmen" in texts(card)
     assert "wieder in der Warteschlange" in texts(await hotline.dm(AGENT))
     assert "wieder in der Warteschlange" in texts(await hotline.dm(REQUESTER))
 
