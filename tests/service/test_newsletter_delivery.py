@@ -87,7 +87,7 @@ async def test_every_f4_subscriber_once_in_throttled_batches(
     [english] = await received(sessions, ENGLISH, field="text")
     assert english.startswith("Bitte buchen Sie alle Rechnungen bis zum 15.12.\n\n")
     assert english.endswith(
-        "Newsletter from Team BK for Decentralised facilities F4. "
+        "Newsletter from customer care and accounting for Decentralised facilities F4. "
         "Change your subscriptions: /newsletter"
     )
     done = texts(await hotline.dm(AUTHOR))

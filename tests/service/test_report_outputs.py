@@ -168,7 +168,7 @@ def test_matrix_and_local_chat_show_the_report_as_tables(
     assert html.count("<table>") == len(notice.tables)
     assert "<th>Level</th>" in html and "\\" not in html and "|" not in html
     assert "<td>Fachteam (2. Level)</td><td>2</td><td>50,0 % (1/2)</td>" in html
-    row = "Fachteam (2. Level)         2       50,0 % (1/2)     50,0 % (1/2)            1,3"
+    row = "Fachteam (2. Level)         2       50,0 % (1/2)       50,0 % (1/2)            1,3"
     assert f"\n{row}          6,0\n" in content["body"]  # the plain fallback, aligned
     text = render_text(notice)
     assert f"\n  {row}          6,0\n" in text

@@ -145,7 +145,7 @@ async def test_workshops_for_other_customer_groups(
     refused = texts(await hotline.say(ANNA, f"/anmelden {workshop}"))
     assert "Kernbereich Verwaltung (KERN)" in refused
     gone = texts(await hotline.say(ANNA, "/anmelden 999"))
-    assert "den Termin gibt es nicht" in gone
+    assert "Den Termin gibt es nicht" in gone
 
 
 async def test_the_last_seat_goes_to_one_person_only(hotline: Harness, sessions: Sessions) -> None:
@@ -172,6 +172,6 @@ async def test_team_bk_invites_to_a_workshop_by_newsletter(
     assert "Einladung: Beschaffung: Grundlagen" in invited
     assert "Einladung" not in texts(await hotline.dm(BEN))
     unknown = texts(await hotline.say(AUTHOR, "/newsletter einladen 999"))
-    assert "den Termin gibt es nicht" in unknown
+    assert "Den Termin gibt es nicht" in unknown
     refused = texts(await hotline.say(ANNA, f"/newsletter einladen {workshop}"))
     assert "Einladung:" not in refused
