@@ -61,7 +61,7 @@ class Shell:
         self.user_id = user_id
         self.clock: Clock = clock or SystemClock()
         self.display_name = display_name
-        self.locale = locale
+        self.locale = locale  # "" tells the core no language: the first message decides
         self.engine = engine
         self.sender = sender
         self.out = out

@@ -10,13 +10,22 @@ from typing import Any
 from bot.cli.common import opened_app
 from bot.kernel import limits
 
+# The terminal tells the hotline no language, like Matrix: the core guesses it from the
+# first message (bot/i18n/detect.py) unless --locale forces one.
+AUTO = "auto"
+
 
 def register(sub: Any) -> None:
     """Add the sub-command."""
     parser = sub.add_parser("shell", help="chat with the hotline in the terminal (local chat)")
     parser.add_argument("--as", dest="user", required=True, help="your local user id")
     parser.add_argument("--name", help="your display name")
-    parser.add_argument("--locale", default="de", choices=["de", "en"], help="language")
+    parser.add_argument(
+        "--locale",
+        default=AUTO,
+        choices=[AUTO, "de", "en"],
+        help="language (default auto: the first message decides, as in Matrix)",
+    )
     parser.add_argument("--config", help="config file (default: $HOTLINE_CONFIG or the sample)")
     parser.set_defaults(handler=run)
 
@@ -37,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
             shell = Shell(
                 user_id=args.user,
                 display_name=limits.cut("display_name", args.name),
-                locale=args.locale,
+                locale="" if args.locale == AUTO else args.locale,
                 config=app.config,
                 engine=app.engine,
                 sender=app.sender,

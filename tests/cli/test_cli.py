@@ -152,6 +152,24 @@ def test_newcomer_path_two_shells(tmp_path: Path) -> None:
     assert "in Bearbeitung" in again
 
 
+def test_the_shell_guesses_the_language_of_the_first_message(tmp_path: Path) -> None:
+    """Like Matrix, the terminal gives no language: an English first line gets English;
+    --locale still forces one."""
+    _cli("db", "upgrade", data_dir=tmp_path)
+    english = "Hello, I have a question about an invoice\n"
+    guessed = _cli("shell", "--as", "schule.sonne", data_dir=tmp_path, stdin=english)
+    assert "This is the finance department's hotline" in guessed
+    assert "Hier ist die Hotline" not in guessed
+    forced = _cli(
+        "shell", "--as", "schule.mond", "--locale", "de", data_dir=tmp_path, stdin=english
+    )
+    assert "Hier ist die Hotline der Abteilung Finanzen" in forced
+    assert "This is the finance department's hotline" not in forced
+    german = "Guten Tag, ich habe eine Frage zu einer Rechnung\n"
+    default = _cli("shell", "--as", "schule.stern", data_dir=tmp_path, stdin=german)
+    assert "Hier ist die Hotline der Abteilung Finanzen" in default
+
+
 def test_sweep_command_travels_to_the_next_step(tmp_path: Path) -> None:
     """Operators (and the demo) run one sweep now or at a moment; the channel gets it."""
     _cli("db", "upgrade", data_dir=tmp_path)

@@ -61,7 +61,7 @@ def test_every_kind_of_notice_is_in_the_gallery_once_per_client(gallery: list[Sh
         "Frage 1 von",
         "Vorschau",  # newsletter preview
         "vertraulich beim Beschwerdemanagement",  # complaint
-        "für den Runden Tisch vorgemerkt",  # proposals
+        "für den Runden Tisch eingegangen",  # proposals
         "Ihre Anliegen",  # the requester's own views
         "wieder geöffnet",
         "How to use the hotline",  # English

@@ -69,8 +69,8 @@ async def test_an_edit_and_a_redaction_of_the_description_reach_ticket_and_card(
 
     redacted = await requester.client.room_redact(dm, description)
     assert isinstance(redacted, nio.RoomRedactResponse), redacted
-    await requester.expect(dm, "ich habe sie auch aus dem Ticket entfernt")
-    gone = await world.agent.expect(room, "(vom Absender gelöscht)", edits=True)
+    await requester.expect(dm, "ich habe sie auch aus Ihrem Anliegen entfernt")
+    gone = await world.agent.expect(room, "(von der anfragenden Person gelöscht)", edits=True)
     assert NEW not in content(gone)["m.new_content"]["body"]
     await wait_for_outbox(world.bot, within=20)
     # Exactly two answers to the requester after the confirmation: the greeting's edit got none.

@@ -31,7 +31,7 @@ async def test_a_typed_rating_is_stored_and_a_later_reaction_changes_nothing(
     number = ticket_number((await file_request(requester, dm)).body)
     await claim_and_resolve(world, requester, dm, number)
     question = await requester.expect(
-        dm, f"Wie zufrieden sind Sie mit der Bearbeitung von Nr. {number}"
+        dm, f"Wie zufrieden sind Sie mit der Bearbeitung Ihres Anliegens Nr. {number}"
     )
 
     await requester.say(dm, "4")

@@ -63,7 +63,7 @@ async def test_erledigt_asks_for_the_answer_and_the_next_message_resolves(
     ticket_id = await hotline.file_request(REQUESTER, topic="haushalt")
     await hotline.dm(REQUESTER)
     prompt = await hotline.say(AGENT, action_id=f"resolve:{ticket_id}", channel="haushalt")
-    assert f"Antwort an den Anfragenden zu Nr. {ticket_id}" in texts(prompt)
+    assert f"Antwort an die anfragende Person zu Nr. {ticket_id}" in texts(prompt)
     assert (await hotline.ticket(ticket_id)).status == "queued"  # nothing happens before it
     draft = await hotline.say(AGENT, "Die Mittel sind freigegeben.")
     assert "Die Mittel sind freigegeben." in texts(draft) and "Senden?" in texts(draft)
@@ -88,7 +88,7 @@ async def test_the_draft_can_be_changed_typed_and_sent_by_its_word(hotline: Harn
     await hotline.say(AGENT, action_id=f"resolve:{ticket_id}", channel="haushalt")
     await hotline.say(AGENT, "ok")  # a stray message is only a draft
     again = await hotline.say(AGENT, "zurück")  # back: ask for the answer again
-    assert f"Antwort an den Anfragenden zu Nr. {ticket_id}" in texts(again)
+    assert f"Antwort an die anfragende Person zu Nr. {ticket_id}" in texts(again)
     await hotline.say(AGENT, "Erster Entwurf")
     replaced = await hotline.say(AGENT, "Die Buchung ist erfolgt.")  # a new text replaces it
     assert "Die Buchung ist erfolgt." in texts(replaced) and "Erster" not in texts(replaced)

@@ -123,7 +123,7 @@ async def test_claimed_but_silent_ticket_reminds_releases_escalates_and_ack_stop
     ticket = await hotline.ticket(ticket_id)
     assert (ticket.status, ticket.assignee) == ("queued", None)
     card = await hotline.channel("haushalt")
-    assert "Übergabe" in texts(card) and "Übernehmen" in texts(card)
+    assert "Wieder frei" in texts(card) and "Übernehmen" in texts(card)
     assert "wieder in der Warteschlange" in texts(await hotline.dm(AGENT))
     assert "wieder in der Warteschlange" in texts(await hotline.dm(REQUESTER))
 
@@ -133,7 +133,7 @@ async def test_claimed_but_silent_ticket_reminds_releases_escalates_and_ack_stop
     silent = await sweep_at(sweeper, clock, berlin(2026, 12, 1, 11, 30))
     assert [key.rsplit(":", 1)[-1] for key in silent] == ["stille"]
     escalation = await hotline.dm(DEPARTMENT_LEAD)
-    assert len(escalation) == 1 and "still" in escalation[0].text
+    assert len(escalation) == 1 and "ruht" in escalation[0].text
     # Who had it and what happened: the history shows the claim and the release.
     assert "Julia Weber · übernommen" in escalation[0].text
     assert "Hotline-Bot · zurückgegeben" in escalation[0].text
@@ -196,7 +196,7 @@ async def test_leads_commands_list_escalated_and_overdue_tickets(
     assert f"Nr. {first} " in escalated and f"Nr. {second} " in escalated
 
     refused = texts(await hotline.say(AGENT, "/eskalationen"))
-    assert "nur Team- und Abteilungsleitungen" in refused
+    assert "nur Gruppen- und Abteilungsleitungen" in refused
     not_lead = texts(await hotline.say(TEAM_LEAD, f"/ack {second}"))  # Kreditoren's ticket
     assert f"Das dürfen bei Nr. {second} nur" in not_lead
     assert (await hotline.ticket(second)).escalation_acked_at is None

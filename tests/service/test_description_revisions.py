@@ -20,7 +20,7 @@ REQUESTER = "schule.sonne"
 AGENT = "hh.schneider"
 OLD = "Mittel für Schulbücher fehlen im Budget"
 NEW = "Mittel für Tablets fehlen im Budget"
-DELETED = "(vom Absender gelöscht)"
+DELETED = "(von der anfragenden Person gelöscht)"
 
 
 @pytest.fixture
@@ -84,7 +84,7 @@ async def test_an_edit_after_the_claim_is_a_note_for_whoever_has_it(hotline: Har
     assert "als Ergänzung weitergegeben" in texts(told)
     assert (await hotline.ticket(number)).description == OLD
     note = texts(await hotline.dm(AGENT))
-    assert f"Der Absender hat seine Nachricht zu Nr. {number} bearbeitet: {NEW}" in note
+    assert f"Die anfragende Person hat ihre Nachricht zu Nr. {number} bearbeitet: {NEW}" in note
     assert await hotline.channel("haushalt") == []
     edit = (await hotline.events(number))[-1]
     assert (edit.action, edit.data) == ("edit_note", {"text": NEW})
@@ -119,7 +119,7 @@ async def test_a_deletion_removes_the_text_from_ticket_card_status_and_notes(
     await hotline.channel("haushalt")
     await hotline.dm(REQUESTER)
     told = await hotline.say(REQUESTER, redacts="$d")
-    assert "ich habe sie auch aus dem Ticket entfernt" in texts(told)
+    assert "ich habe sie auch aus Ihrem Anliegen entfernt" in texts(told)
     ticket = await hotline.ticket(number)
     assert (ticket.description, ticket.description_event) == ("", None)
     (card,) = await hotline.channel("haushalt")

@@ -374,7 +374,7 @@ async def test_waiting_status_is_worded_for_staff_and_for_the_requester(
         texts(await hotline.say(HAUSHALT, f"/status {ticket_id}")),
     ]
     for told in staff_side:
-        assert "wartet auf Antwort des Anfragenden" in told, told
+        assert "wartet auf Antwort der anfragenden Person" in told, told
         assert "wartet auf Ihre Antwort" not in told, told
     requester_side = [
         texts(await hotline.dm(REQUESTER)),

@@ -28,10 +28,11 @@ async def test_each_person_sees_the_commands_they_may_use(
     answer = texts(await hotline.say(user, "/hilfe"))
     assert "/neu – neues Anliegen" in answer
     assert "/bewertung Nr. 1-5 [Kommentar] – " in answer
-    assert ("Für Teams:" in answer) is teams and (
+    assert ("Für Mitarbeitende der Teams:" in answer) is teams and (
         "/claim Nr. – Ticket übernehmen" in answer
     ) is teams
-    assert ("Für Leitungen" in answer) is leads and ("/eskalationen" in answer) is leads
+    assert ("Für Gruppen- und Abteilungsleitungen" in answer) is leads
+    assert ("/eskalationen" in answer) is leads
 
 
 async def test_the_help_follows_the_language_and_the_prefix(hotline: Harness) -> None:

@@ -70,7 +70,8 @@ async def test_the_menu_answers_a_wrong_number_politely_and_lets_free_text_throu
 @pytest.mark.parametrize("user", [REQUESTER, "hh.schneider"])  # a requester, a non-BK lead
 async def test_only_team_bk_may_send(hotline: Harness, sessions: Sessions, user: str) -> None:
     answer = texts(await hotline.say(user, "/newsletter senden"))
-    assert "Newsletter verschickt Team BK" in answer and "/newsletter" in answer
+    assert "Newsletter verschickt die Kundenbetreuung und Buchhaltung" in answer
+    assert "/newsletter" in answer
     async with sessions() as session:
         refusals = (
             await session.scalars(select(AuditLogRow).where(AuditLogRow.action == "refused"))
@@ -97,12 +98,13 @@ async def test_preview_shows_exactly_the_newsletter_and_the_recipient_count(
     assert "Vorschau" in intro.text
     assert newsletter.title == "Jahresabschluss"
     assert newsletter.text.startswith("Bitte buchen Sie alle Rechnungen bis zum 15.12.\n\n")
-    assert "Newsletter von Team BK für Dezentrale Einrichtungen F4" in newsletter.text
-    assert "Empfänger: 2 " in confirm.text  # schule.a and schule.b; schule.c is KERN only
+    footer = "Newsletter der Kundenbetreuung und Buchhaltung für Dezentrale Einrichtungen F4"
+    assert footer in newsletter.text
+    assert "Empfangende: 2 " in confirm.text  # schule.a and schule.b; schule.c is KERN only
     assert plain_ids([confirm]) == ["nl:send", "back", "nl:cancel"]
 
     answer = await hotline.say(AUTHOR, "Ja, senden")
-    assert "Newsletter Nr. 1 geht an 2 Empfänger" in texts(answer)
+    assert "Newsletter Nr. 1 geht jetzt nach und nach hinaus (Empfangende: 2)" in texts(answer)
     async with sessions() as session:
         row = (await session.scalars(select(NewsletterRow))).one()
     assert (row.status, row.groups, row.recipients) == ("sending", ["f4"], 2)
@@ -113,7 +115,7 @@ async def test_cancel_sends_nothing(
     hotline: Harness, sessions: Sessions, clock: FrozenClock
 ) -> None:
     await subscribe(sessions, clock, "schule.a", "f4")
-    assert "Empfänger: 1 " in await compose(hotline)
+    assert "Empfangende: 1 " in await compose(hotline)
     assert "nichts verschickt" in texts(await hotline.say(AUTHOR, "abbrechen"))
     assert "gibt es nicht" not in texts(await hotline.say(AUTHOR, "Ja, senden"))
     async with sessions() as session:
@@ -146,8 +148,8 @@ async def test_bad_input_is_answered_politely_and_back_goes_back(
     await hotline.say(AUTHOR, "weiter")
     await hotline.say(AUTHOR, "Abschluss")
     preview = texts(await hotline.say(AUTHOR, "Der Text des Newsletters."))
-    assert "Empfänger: 1 (Kundengruppen: Kernbereich Verwaltung (KERN))" in preview
-    assert "geht an 1 Empfänger" in texts(await hotline.say(AUTHOR, action_id="nl:send"))
+    assert "Empfangende: 1 (Kundengruppen: Kernbereich Verwaltung (KERN))" in preview
+    assert "(Empfangende: 1)" in texts(await hotline.say(AUTHOR, action_id="nl:send"))
     # A second press of the same button finds no draft: nothing is sent twice.
     await hotline.say(AUTHOR, action_id="nl:send")
     async with sessions() as session:

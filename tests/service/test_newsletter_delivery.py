@@ -54,8 +54,8 @@ async def seed_and_send(hotline: Harness, sessions: Sessions, clock: FrozenClock
         await subscribe(sessions, clock, user, "f4", "kern")
     for user in KERN_ONLY:
         await subscribe(sessions, clock, user, "kern")
-    assert "Empfänger: 25 " in await compose(hotline)
-    assert "geht an 25 Empfänger" in texts(await hotline.say(AUTHOR, "Ja, senden"))
+    assert "Empfangende: 25 " in await compose(hotline)
+    assert "(Empfangende: 25)" in texts(await hotline.say(AUTHOR, "Ja, senden"))
 
 
 async def assert_f4_got_it_once(sessions: Sessions) -> None:
@@ -81,16 +81,17 @@ async def test_every_f4_subscriber_once_in_throttled_batches(
     await assert_f4_got_it_once(sessions)
     [german] = await received(sessions, F4_ONLY[0], field="text")
     assert german.endswith(
-        "Newsletter von Team BK für Dezentrale Einrichtungen F4. Abonnements ändern: /newsletter"
+        "Newsletter der Kundenbetreuung und Buchhaltung für Dezentrale Einrichtungen F4."
+        " Abonnements ändern: /newsletter"
     )
     [english] = await received(sessions, ENGLISH, field="text")
     assert english.startswith("Bitte buchen Sie alle Rechnungen bis zum 15.12.\n\n")
     assert english.endswith(
-        "Newsletter from Team BK for Decentralised facilities F4. "
+        "Newsletter from customer care and accounting for Decentralised facilities F4. "
         "Change your subscriptions: /newsletter"
     )
     done = texts(await hotline.dm(AUTHOR))
-    assert "Newsletter Nr. 1 „Jahresabschluss“ ist an alle 25 Empfänger verschickt." in done
+    assert "Newsletter Nr. 1 „Jahresabschluss“ ist an alle verschickt (Empfangende: 25)." in done
     assert await dispatch_all(config, sessions, clock) == 0  # nothing more, no second notice
     assert await hotline.dm(AUTHOR) == []
     async with sessions() as session:

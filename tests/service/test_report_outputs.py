@@ -62,7 +62,8 @@ def test_the_csv_is_one_number_per_cell_for_a_german_spreadsheet(
     assert table["Level", level2, "Reaktionsfrist eingehalten"] == ("50,0", "%", "1", "2")
     p90 = table["Level", level2, "Reaktionszeit, 90. Perzentil (Arbeitsstunden)"]
     assert p90 == ("6,00", "Std.", "", "")
-    assert table["Team", "Budget / Haushalt", "Lösungsfrist eingehalten"][:3] == ("50,0", "%", "1")
+    resolved = table["Team", "Budget / Haushalt", "Erledigungsfrist eingehalten"]
+    assert resolved[:3] == ("50,0", "%", "1")
     assert table["Woche", "KW 45/2026", "Neue Anliegen"] == ("4", "Anzahl", "", "")
     assert table["Woche", "KW 47/2026", "Reaktionsfrist eingehalten"] == ("", "%", "0", "0")
     satisfaction = "Zufriedenheit, Mittel 1–5 (Antworten)"
@@ -167,7 +168,7 @@ def test_matrix_and_local_chat_show_the_report_as_tables(
     assert html.count("<table>") == len(notice.tables)
     assert "<th>Level</th>" in html and "\\" not in html and "|" not in html
     assert "<td>Fachteam (2. Level)</td><td>2</td><td>50,0 % (1/2)</td>" in html
-    row = "Fachteam (2. Level)         2       50,0 % (1/2)     50,0 % (1/2)            1,3"
+    row = "Fachteam (2. Level)         2       50,0 % (1/2)       50,0 % (1/2)            1,3"
     assert f"\n{row}          6,0\n" in content["body"]  # the plain fallback, aligned
     text = render_text(notice)
     assert f"\n  {row}          6,0\n" in text

@@ -80,7 +80,7 @@ async def test_a_low_rating_reaches_the_team_lead_with_its_comment(hotline: Harn
 async def test_no_comment_and_rerating(hotline: Harness) -> None:
     ticket_id = await resolved(hotline)
     await hotline.say(REQUESTER, action_id=f"rate:{ticket_id}:3")  # an old card's button
-    assert "Bis zum nächsten Mal" in texts(await hotline.say(REQUESTER, "nein"))
+    assert "bis zum nächsten Mal" in texts(await hotline.say(REQUESTER, "nein"))
     changed = texts(await hotline.say(REQUESTER, f"/bewertung {ticket_id} 4"))
     assert "ist jetzt 4 von 5 (vorher 3)" in changed
     assert await ratings(hotline) == [(ticket_id, 4, None)]

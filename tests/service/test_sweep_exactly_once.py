@@ -283,8 +283,8 @@ async def test_the_weekly_report_goes_to_the_leadership_channel_once(
     assert (picture.width, picture.height) == (800, 610)  # the hotline and one team panel
     assert picture.name == "wochenbericht-2026-W49.png"
     assert "12.10.2026 – 06.12.2026" in picture.alt
-    assert "KW 42: 0 neue Anliegen" in picture.alt
-    assert "KW 49: 2 neue Anliegen, Reaktionsfrist eingehalten: 0 %" in picture.alt
+    assert "KW 42 – neue Anliegen: 0" in picture.alt
+    assert "KW 49 – neue Anliegen: 2, Reaktionsfrist eingehalten: 0 %" in picture.alt
     assert posted[1].text == picture.alt
     # Easter Monday is a holiday: that week's report comes on Tuesday.
     clock.set(berlin(2027, 3, 29, 8, 45))

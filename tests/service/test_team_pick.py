@@ -63,7 +63,7 @@ async def test_a_number_outside_the_list_asks_again_and_keeps_the_picker(
 async def test_the_picker_can_be_cancelled(hotline: Harness, word: str) -> None:
     ticket_id, _ = await _picker(hotline)
     answer = await hotline.say(AGENT, word)
-    assert f"Nr. {ticket_id} bleibt bei seinem Team" in texts(answer)
+    assert f"Nr. {ticket_id} bleibt beim bisherigen Team" in texts(answer)
     await hotline.say(AGENT, "2")
     assert (await hotline.ticket(ticket_id)).team_id == "haushalt"
 
@@ -136,7 +136,7 @@ async def test_a_typed_pick_for_a_ticket_resolved_meanwhile_is_explained(
     ticket_id, _ = await _picker(hotline)
     await hotline.say("hh.weber", f"/resolve {ticket_id} Schon erledigt.")
     answer = await hotline.say(AGENT, "2")
-    assert "„erledigt“ nicht" in texts(answer)
+    assert "solange der Status „erledigt“ ist" in texts(answer)
     ticket = await hotline.ticket(ticket_id)
     assert (ticket.team_id, ticket.status) == ("haushalt", "resolved")
     await hotline.say(AGENT, "3")  # the picker is gone
@@ -149,7 +149,7 @@ async def test_cancel_drops_an_owed_answer_and_a_picker_together(hotline: Harnes
     ticket_id, _ = await _picker(hotline)
     answer = texts(await hotline.say(AGENT, "/abbrechen"))
     assert f"Nr. {owed} bleibt offen" in answer
-    assert f"Nr. {ticket_id} bleibt bei seinem Team" in answer
+    assert f"Nr. {ticket_id} bleibt beim bisherigen Team" in answer
     await hotline.say(AGENT, "2")
     assert (await hotline.ticket(ticket_id)).team_id == "haushalt"
     assert (await hotline.ticket(owed)).status == "queued"

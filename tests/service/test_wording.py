@@ -1,6 +1,7 @@
 """Wording cases of issue 15, each as a requester or a team member reads it (SQLite and
 PostgreSQL): no level jargon or team codes towards requesters, no empty "Grund: -", the
-right deadline named, plural forms, and cards that carry what the team needs."""
+right deadline named, plural forms, and cards that carry what the team needs. The rules
+over every catalogue entry are in test_wording_rules.py."""
 
 from __future__ import annotations
 
@@ -125,7 +126,7 @@ async def test_the_channel_card_shows_who_asked_and_not_its_own_button(
     shown = facts(card)
     assert "Übernehmen" not in shown and f"/claim {number}" not in card.text
     assert card.choices[0].label == "Übernehmen"
-    assert shown["Anfragende/r"] == REQUESTER
+    assert shown["Anfragende Person"] == REQUESTER
     assert shown["Erreichbar"] == f"lokaler Chat: {REQUESTER}"
 
 
@@ -134,7 +135,7 @@ async def test_an_anonymous_complaint_card_names_nobody(hotline: Harness) -> Non
     await hotline.say(REQUESTER, action_id="confirm:yes")  # stay anonymous
     await hotline.say(REQUESTER, "ja")
     cards = [n for n in await hotline.dm("bk.berger") if n.ticket_id is not None]
-    assert cards and all("Anfragende/r" not in facts(card) for card in cards)
+    assert cards and all("Anfragende Person" not in facts(card) for card in cards)
     assert all(REQUESTER not in texts([card]) for card in cards)
 
 

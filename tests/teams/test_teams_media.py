@@ -45,7 +45,7 @@ async def test_the_weekly_chart_reaches_the_leadership_channel(leads_stage: Stag
     caption = await pg.wait_for(
         lambda e: in_leads(e) and (e.text or "").startswith("Wochenbericht: Verlauf"), timeout=30
     )
-    assert "KW 48: 0 neue Anliegen" in (caption.text or "")
+    assert "KW 48 – neue Anliegen: 0" in (caption.text or "")
     picture = await pg.wait_for(
         lambda e: in_leads(e) and [a.get("contentType") for a in e.attachments] == ["image/png"],
         after=caption.index,

@@ -247,8 +247,8 @@ def test_t_falls_back_to_german_and_rejects_unknown_keys() -> None:
     assert t("choice.back", "fr") == "zurück"
     assert t("choice.back", None) == "zurück"
     assert t("choice.back", "en-GB") == "back"
-    assert t("ticket.title", "en", id=7) == "Request #7"
-    assert t("ticket.title", "de", id=7) == "Anliegen #7"
+    assert t("ticket.title", "en", id=7) == "Request no. 7"
+    assert t("ticket.title", "de", id=7) == "Anliegen Nr. 7"
     with pytest.raises(KeyError):
         t("no.such.key", "de")
     assert not has("no.such.key")

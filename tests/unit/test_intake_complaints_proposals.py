@@ -42,7 +42,7 @@ from tests.unit.intake_support import (
         ("", "confirm:yes", True),
         ("nein", None, False),
         ("2", None, False),
-        ("Nein, Name darf genannt werden", None, False),
+        ("Nein, mit Namen", None, False),
         ("", "confirm:no", False),
     ],
 )
@@ -58,7 +58,7 @@ def test_complaint_path(config: OrgConfig, text: str, action: str | None, anonym
     (question,) = result.notices
     assert question.text == ASK_ANONYMOUS_DE
     assert choice_ids(question) == YES_NO_BACK
-    assert labels(question) == ["Ja, anonym bleiben", "Nein, Name darf genannt werden", "zurück"]
+    assert labels(question) == ["Ja, anonym bleiben", "Nein, mit Namen", "zurück"]
 
     result = say(result.state, ctx, text, action)
     assert result.state == Confirm("kern", "beschwerde", COMPLAINT, None, anonymous)
@@ -121,7 +121,7 @@ def test_start_with_a_too_short_complaint(config: OrgConfig) -> None:
 @pytest.mark.parametrize(
     ("topic", "kind", "label", "question"),
     [
-        ("idee", "idea", "Idee / Anregung", "Soll ich Ihre Idee an die Leitungen weitergeben?"),
+        ("idee", "idea", "Idee / Anregung", "Soll ich Ihre Idee an die Leitung weitergeben?"),
         (
             "runder_tisch",
             "round_table",

@@ -198,7 +198,7 @@ def test_back_in_english(config: OrgConfig) -> None:
     assert result.state == AskAnonymous("kern", "beschwerde", COMPLAINT)
     (question,) = result.notices
     assert question.text.startswith("Would you like to stay anonymous towards the team concerned?")
-    assert labels(question) == ["Yes, stay anonymous", "No, my name may be given", "back"]
+    assert labels(question) == ["Yes, stay anonymous", "No, with my name", "back"]
 
 
 # --- cancel -------------------------------------------------------------------------------

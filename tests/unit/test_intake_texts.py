@@ -61,7 +61,7 @@ def test_english_locale_speaks_english(config: OrgConfig) -> None:
 
     result = say(AskTopic("kern"), ctx, "nonsense")
     assert result.notices[0].text.startswith("I did not understand")
-    assert result.notices[1].choices[-1].label == "change customer group"
+    assert result.notices[1].choices[-1].label == "Change customer group"
 
     result = say(AskSubtopic("kern", "srm"), ctx, "general")
     assert result.state == PickAnswer("kern", "srm")
@@ -117,7 +117,7 @@ def test_markup_in_the_description_is_escaped(config: OrgConfig) -> None:
     ("topic", "question"),
     [
         ("beschwerde", "Soll ich Ihre Beschwerde vertraulich an das Beschwerdemanagement geben?"),
-        ("idee", "Soll ich Ihre Idee an die Leitungen weitergeben?"),
+        ("idee", "Soll ich Ihre Idee an die Leitung weitergeben?"),
     ],
 )
 def test_markup_in_complaints_and_ideas_is_escaped(
