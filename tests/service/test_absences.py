@@ -80,9 +80,9 @@ async def test_leads_enter_absences_for_their_members_only(hotline: Harness) -> 
     assert "Julia Weber ist abwesend vom Montag, 07.12.2026" in answer
     assert "an Martin Schneider" in answer  # an agent without deputy: the team lead
     refused = texts(await hotline.say(DEPUTY, "/abwesend hh.schneider bis Freitag"))
-    assert "nur deren Teamleitung oder die Abteilungsleitung" in refused
+    assert "nur deren Gruppenleitung oder die Abteilungsleitung" in refused
     other_team = texts(await hotline.say(LEAD, "/abwesend kred.novak bis Freitag"))
-    assert "nur deren Teamleitung" in other_team
+    assert "nur deren Gruppenleitung" in other_team
     head = texts(await hotline.say(HEAD, "/abwesend kred.novak bis Freitag"))
     assert "Tomasz Novak ist abwesend" in head and "an Petra Wagner" in head
     requester = texts(await hotline.say(REQUESTER, "/abwesend bis Freitag"))
@@ -129,7 +129,7 @@ async def test_escalation_goes_to_the_named_deputy_who_may_ack(
     assert await hotline.dm(HEAD_DEPUTY) == []  # the named deputy comes before the standing one
 
     refused = texts(await hotline.say(KRED_AGENT, f"/ack {ticket_id}"))
-    assert "nur Team- und Abteilungsleitungen" in refused
+    assert "nur Gruppen- und Abteilungsleitungen" in refused
     answer = texts(await hotline.say(DEPUTY, f"/ack {ticket_id}"))
     assert "zur Kenntnis genommen" in answer
     assert (await hotline.ticket(ticket_id)).escalation_acked_by == DEPUTY
@@ -140,7 +140,7 @@ async def test_escalation_goes_to_the_named_deputy_who_may_ack(
     await sweep_at(sweeper, clock, berlin(2026, 12, 2, 9, 30))
     assert "Eskalation: Nr." in texts(await hotline.dm(HEAD))
     late = texts(await hotline.say(DEPUTY, f"/ack {other}"))
-    assert "nur Team- und Abteilungsleitungen" in late
+    assert "nur Gruppen- und Abteilungsleitungen" in late
 
 
 async def test_lead_away_over_christmas_the_deputy_is_asked_after_closed_days(

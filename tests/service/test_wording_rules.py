@@ -21,6 +21,10 @@ PLACEHOLDER = re.compile(r"\{(\w+)\}")
 # Requesters (a clerk in a school) see every entry unless it is listed here as staff-only:
 # a new entry is held to the requester rules until someone says only staff read it.
 STAFF_PREFIXES = (
+    "assign.",  # /zuweisen: staff give tickets to colleagues
+    "away.",  # /abwesend: staff absences and deputies
+    "hours.",  # /arbeitszeit: staff working hours
+    "phone.",  # /telefon: Team BK records calls
     "card.",  # team cards and the agent's answer dialog (card.draft_stale: see below)
     "catchup.",
     "channel.",
@@ -45,6 +49,16 @@ STAFF_KEYS = frozenset(
         "button.resolve",
         "button.send",
         "cmd.ack_ok",
+        "cmd.assign_ok",
+        "cmd.missing_person",
+        "error.already_assigned",
+        "error.not_team_member",
+        "error.unknown_person",
+        "history.note_about.assign",
+        "history.note_about.callback",
+        "history.note_about.phone",
+        "history.note_about.reassign",
+        "history.note_about.unclaim",
         "cmd.ask_ok",
         "cmd.claimed_ok",
         "cmd.escalations_empty",
