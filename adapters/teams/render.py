@@ -10,8 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from adapters.teams.markdown import escape_text, paragraphs, to_markdown
+from adapters.teams.tables import table_elements
 from bot.kernel.markup import BOLD, literal, to_plain, tokens
-from bot.kernel.notices import Choice, Notice, Table
+from bot.kernel.notices import Choice, Notice
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
@@ -95,37 +96,6 @@ def card(notice: Notice) -> dict[str, Any]:
     elif notice.choices:
         content["actions"] = buttons
     return content
-
-
-def table_elements(table: Table) -> list[dict[str, Any]]:
-    """A table as an Adaptive Card `Table` (1.5) under its title. Cells are RichTextBlocks of
-    plain text: inlines are not Markdown, so nothing needs escaping and "1. Level" stays a
-    label instead of becoming a numbered list. Terse on purpose (the header row is bold by
-    `firstRowAsHeader`, alignment is set once): a Teams message may not exceed about 28 KB."""
-
-    def row(cells: tuple[str, ...]) -> dict[str, Any]:
-        items = [
-            {"type": "TableCell", "items": [{"type": "RichTextBlock", "inlines": [c]}]}
-            for c in cells
-        ]
-        return {"type": "TableRow", "cells": items}
-
-    elements: list[dict[str, Any]] = []
-    if table.title:
-        title = {"type": "TextRun", "text": table.title, "weight": "Bolder"}
-        elements.append({"type": "RichTextBlock", "inlines": [title], "spacing": "Medium"})
-    first = {"width": 3, "horizontalCellContentAlignment": "Left"}
-    elements.append(
-        {
-            "type": "Table",
-            "columns": [first, *({"width": 1} for _ in table.columns[1:])],
-            "horizontalCellContentAlignment": "Right",
-            "firstRowAsHeader": True,
-            "showGridLines": False,
-            "rows": [row(table.columns), *(row(r) for r in table.rows)],
-        }
-    )
-    return elements
 
 
 def _submit(choice: Choice) -> dict[str, Any]:

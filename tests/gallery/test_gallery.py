@@ -170,6 +170,14 @@ def test_text_stays_within_the_message_column(gallery: list[Shown], view: str) -
 
 
 @pytest.mark.parametrize("view", ["teams", "matrix"])
+def test_table_cells_keep_to_their_columns(gallery: list[Shown], view: str) -> None:
+    """In every table row the text of one cell neither runs into the next cell's nor out of
+    its own cell, and figures stay on one line (measured on the laid-out text lines)."""
+    crowded = [(one.item.name, one.dom["tableCells"]) for one in shown_in(gallery, view)]
+    assert [entry for entry in crowded if entry[1]] == []
+
+
+@pytest.mark.parametrize("view", ["teams", "matrix"])
 def test_no_markdown_source_is_visible(gallery: list[Shown], view: str) -> None:
     source = re.compile(r"\*\*|^#{1,6} |^\|.*\|$|\|-{3}", re.MULTILINE)
     seen = [
