@@ -7,9 +7,11 @@ Action.Submit carrying the stable choice id, so a press comes back like a typed 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from adapters.teams.markdown import escape_text, paragraphs, to_markdown
+from adapters.teams.mentions import Mention, with_mentions
 from adapters.teams.tables import table_elements
 from bot.kernel.markup import BOLD, literal, to_plain, tokens
 from bot.kernel.notices import Choice, Notice
@@ -155,7 +157,7 @@ def markdown_text(notice: Notice) -> str:
     return "\n\n".join(parts)
 
 
-def activity(notice: Notice) -> dict[str, Any]:
+def activity(notice: Notice, mentions: Sequence[Mention] = ()) -> dict[str, Any]:
     """A message activity (Bot Connector JSON) for a notice.
 
     - a plain notice (`is_plain`) is a Markdown text message, nothing else (Teams shows a
@@ -164,7 +166,10 @@ def activity(notice: Notice) -> dict[str, Any]:
       URI, which Teams shows in chats and channels alike; the picture must stay small, see
       bot/reports/chart.py);
     - anything else is an Adaptive Card, with its plain-text fallback in `summary` only
-      (what notifications and the chat list show)."""
+      (what notifications and the chat list show).
+
+    `mentions` (the notice's people with their Teams ids, adapters/teams/mentions.py) become
+    real mentions that notify them."""
     fallback = plain_text(notice)
     if notice.image is not None:
         return {
@@ -181,9 +186,11 @@ def activity(notice: Notice) -> dict[str, Any]:
             ],
         }
     if is_plain(notice):
-        return {"type": "message", "text": markdown_text(notice), "textFormat": "markdown"}
-    return {
+        text = {"type": "message", "text": markdown_text(notice), "textFormat": "markdown"}
+        return with_mentions(text, mentions)
+    sent = {
         "type": "message",
         "summary": fallback[:250],
         "attachments": [{"contentType": CARD_CONTENT_TYPE, "content": card(notice)}],
     }
+    return with_mentions(sent, mentions)

@@ -37,7 +37,7 @@ async function main() {
     });
     await page.evaluate(setUp, job.hostConfig);
     // Helpers renderItem calls in the page (page.evaluate sends one function's source).
-    await page.addScriptTag({ content: `${textRects}\n${tableCells}` });
+    await page.addScriptTag({ content: `${textRects}\n${tableCells}\n${showMentions}` });
     const results = [];
     for (const item of job.items) {
       const result = await page.evaluate(renderItem, item);
@@ -118,6 +118,7 @@ function renderItem(item) {
     pre.textContent = item.text;
     body.appendChild(pre);
   }
+  showMentions(body, item.mentions || []);
   const caption = document.createElement("div");
   caption.className = "caption";
   caption.textContent = item.caption || "";
@@ -173,6 +174,30 @@ function renderItem(item) {
     scrollOverflow: body.scrollWidth > body.clientWidth + 1,
     errors,
   };
+}
+
+// In the page: a Teams mention as the client shows it. The renderer knows nothing of
+// mentions and leaves "<at>Name</at>" as text; Teams replaces each tag that has its mention
+// entity with the highlighted name. `tags` are the entities' texts.
+function showMentions(root, tags) {
+  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+  const nodes = [];
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) nodes.push(node);
+  for (const node of nodes) {
+    for (const tag of tags) {
+      const at = node.textContent.indexOf(tag);
+      if (at < 0) continue;
+      const after = node.splitText(at);
+      after.textContent = after.textContent.slice(tag.length);
+      const name = document.createElement("span");
+      name.className = "mention";
+      const shown = document.createElement("textarea");  // the tag's XML-escaped name
+      shown.innerHTML = tag.slice(4, -5);
+      name.textContent = shown.value;
+      after.parentNode.insertBefore(name, after);
+      break;
+    }
+  }
 }
 
 // In the page: the laid-out lines of the text in `element` (text nodes' client rects, not
