@@ -112,5 +112,7 @@ def build_app(
         from adapters.teams.spool import Spool
 
         spool = Spool(data_dir(environ) / "teams-spool")  # kept while the database is away
-        adapters["teams"] = TeamsAdapter(teams_settings(config), sessions, clock, spool=spool)
+        adapters["teams"] = TeamsAdapter(
+            teams_settings(config), sessions, clock, spool=spool, config=config
+        )
     return app

@@ -136,8 +136,9 @@ def choice_list(choices: Sequence[Choice], typed_hint: str = "") -> tuple[list[s
 
 
 def table_html(table: Table) -> str:
-    """A table as HTML: its title as a heading, then a header row and the rows. Only tags
-    and no attributes: the Matrix spec's HTML subset lists no alignment, clients strip it."""
+    """A table as HTML: its title as a heading, then a header row and the rows, then its
+    note (a legend of short headers) in italics. Only tags and no attributes: the
+    Matrix spec's HTML subset lists no alignment, clients strip it."""
 
     def cells(tag: str, texts: tuple[str, ...]) -> str:
         return "".join(f"<{tag}>{html.escape(text)}</{tag}>" for text in texts)
@@ -145,7 +146,8 @@ def table_html(table: Table) -> str:
     head = cells("th", table.columns)
     body = "".join(f"<tr>{cells('td', row)}</tr>" for row in table.rows)
     title = f"<h4>{html.escape(table.title)}</h4>" if table.title else ""
-    return f"{title}<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    note = f"<p><em>{html.escape(table.note)}</em></p>" if table.note else ""
+    return f"{title}<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{note}"
 
 
 def image_content(notice: Notice, image: Image, source: Mapping[str, Any]) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from adapters.teams import render
 from adapters.teams.auth import AuthError, AuthSettings, TokenValidator
 from adapters.teams.connector import AppTokens, ConnectorClient, ConnectorError
+from adapters.teams.mentions import mentions_of
 from adapters.teams.parse import (
     PLATFORM,
     channel_of,
@@ -37,6 +38,7 @@ from adapters.teams.references import ReferenceStore
 from adapters.teams.settings import TeamsSettings
 from adapters.teams.spool import KeptActivities, Spool
 from adapters.teams.turns import TurnRunner
+from bot.config.model import OrgConfig
 from bot.delivery import DeliveryError, InboundHandler
 from bot.kernel.clock import Clock
 from bot.kernel.notices import Notice, Target, ticket_card_prefix
@@ -94,8 +96,10 @@ class TeamsAdapter:
         clock: Clock,
         *,
         spool: Spool | None = None,
+        config: OrgConfig | None = None,
     ) -> None:
         self.settings = settings
+        self.config = config  # who the people a notice mentions are (their Teams ids)
         self.sessions = sessions
         self.clock = clock
         self.http: aiohttp.ClientSession | None = None
@@ -276,7 +280,7 @@ class TeamsAdapter:
             return await self._retract(target, notice)
         reference = await self._reference(target)
         service_url, conversation = reference["service_url"], reference["conversation_id"]
-        activity = render.activity(notice)
+        activity = render.activity(notice, mentions_of(self.config, notice))
         original = None
         if notice.card is not None:
             async with self.sessions() as session:

@@ -16,6 +16,8 @@ and connection errors with exponential backoff and jitter, honouring Retry-After
   activity is posted twice. The Bot Connector offers no idempotency key for sends (it
   ignores a client-chosen activity id), so that window cannot be closed from this side; it
   is only as wide as a lost answer, and an update (PUT) repeated this way is harmless.
+- Bodies go out as compact UTF-8 JSON (`wire_body`): Teams caps a bot message at about
+  28 KB, and spaces after separators and \\u escapes of umlauts would spend 8-10 % of that.
 """
 
 from __future__ import annotations
@@ -34,6 +36,11 @@ from bot.delivery import DeliveryError
 log = logging.getLogger(__name__)
 RETRYABLE = frozenset({412, 429, 500, 502, 503, 504})
 TokenSource = Callable[[], Awaitable[str | None]]
+
+
+def wire_body(body: dict[str, Any]) -> bytes:
+    """A request body as sent: compact JSON, UTF-8, non-ASCII characters as they are."""
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 class ConnectorError(DeliveryError):
@@ -112,11 +119,13 @@ class ConnectorClient:
         url = service_url.rstrip("/") + path
         token = await _fetch_token(self.token)
         for attempt in (1, 2):
-            headers = {"Content-Type": "application/json"}
+            headers = {"Content-Type": "application/json; charset=utf-8"}
             if token:
                 headers["Authorization"] = f"Bearer {token}"
             try:
-                async with self.session.request(method, url, json=body, headers=headers) as answer:
+                async with self.session.request(
+                    method, url, data=wire_body(body), headers=headers
+                ) as answer:
                     if not (answer.status == 401 and token and attempt == 1):
                         return await _outcome(method, path, answer, authenticated=bool(token))
             except (TimeoutError, aiohttp.ClientError) as error:

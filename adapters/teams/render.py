@@ -7,11 +7,14 @@ Action.Submit carrying the stable choice id, so a press comes back like a typed 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from adapters.teams.markdown import escape_text, paragraphs, to_markdown
+from adapters.teams.mentions import Mention, with_mentions
+from adapters.teams.tables import table_elements
 from bot.kernel.markup import BOLD, literal, to_plain, tokens
-from bot.kernel.notices import Choice, Notice, Table
+from bot.kernel.notices import Choice, Notice
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
@@ -97,37 +100,6 @@ def card(notice: Notice) -> dict[str, Any]:
     return content
 
 
-def table_elements(table: Table) -> list[dict[str, Any]]:
-    """A table as an Adaptive Card `Table` (1.5) under its title. Cells are RichTextBlocks of
-    plain text: inlines are not Markdown, so nothing needs escaping and "1. Level" stays a
-    label instead of becoming a numbered list. Terse on purpose (the header row is bold by
-    `firstRowAsHeader`, alignment is set once): a Teams message may not exceed about 28 KB."""
-
-    def row(cells: tuple[str, ...]) -> dict[str, Any]:
-        items = [
-            {"type": "TableCell", "items": [{"type": "RichTextBlock", "inlines": [c]}]}
-            for c in cells
-        ]
-        return {"type": "TableRow", "cells": items}
-
-    elements: list[dict[str, Any]] = []
-    if table.title:
-        title = {"type": "TextRun", "text": table.title, "weight": "Bolder"}
-        elements.append({"type": "RichTextBlock", "inlines": [title], "spacing": "Medium"})
-    first = {"width": 3, "horizontalCellContentAlignment": "Left"}
-    elements.append(
-        {
-            "type": "Table",
-            "columns": [first, *({"width": 1} for _ in table.columns[1:])],
-            "horizontalCellContentAlignment": "Right",
-            "firstRowAsHeader": True,
-            "showGridLines": False,
-            "rows": [row(table.columns), *(row(r) for r in table.rows)],
-        }
-    )
-    return elements
-
-
 def _submit(choice: Choice) -> dict[str, Any]:
     return {"type": "Action.Submit", "title": to_plain(choice.label), "data": {"action": choice.id}}
 
@@ -185,7 +157,7 @@ def markdown_text(notice: Notice) -> str:
     return "\n\n".join(parts)
 
 
-def activity(notice: Notice) -> dict[str, Any]:
+def activity(notice: Notice, mentions: Sequence[Mention] = ()) -> dict[str, Any]:
     """A message activity (Bot Connector JSON) for a notice.
 
     - a plain notice (`is_plain`) is a Markdown text message, nothing else (Teams shows a
@@ -194,7 +166,10 @@ def activity(notice: Notice) -> dict[str, Any]:
       URI, which Teams shows in chats and channels alike; the picture must stay small, see
       bot/reports/chart.py);
     - anything else is an Adaptive Card, with its plain-text fallback in `summary` only
-      (what notifications and the chat list show)."""
+      (what notifications and the chat list show).
+
+    `mentions` (the notice's people with their Teams ids, adapters/teams/mentions.py) become
+    real mentions that notify them."""
     fallback = plain_text(notice)
     if notice.image is not None:
         return {
@@ -211,9 +186,11 @@ def activity(notice: Notice) -> dict[str, Any]:
             ],
         }
     if is_plain(notice):
-        return {"type": "message", "text": markdown_text(notice), "textFormat": "markdown"}
-    return {
+        text = {"type": "message", "text": markdown_text(notice), "textFormat": "markdown"}
+        return with_mentions(text, mentions)
+    sent = {
         "type": "message",
         "summary": fallback[:250],
         "attachments": [{"contentType": CARD_CONTENT_TYPE, "content": card(notice)}],
     }
+    return with_mentions(sent, mentions)

@@ -51,10 +51,15 @@ class Table:
     columns: tuple[str, ...]
     rows: tuple[tuple[str, ...], ...]
     title: str | None = None
+    # A legend under the table: what short column headers stand for, so that the headers
+    # can stay short enough for a narrow card (Teams: 432 px) without leaving the reader
+    # guessing.
+    note: str | None = None
 
     def lines(self) -> list[str]:
         """The table as aligned plain-text lines (terminals, plain-text fallbacks): the title,
-        the header, then the rows; the first column left-aligned, figures right-aligned."""
+        the header, then the rows, then the note; the first column left-aligned, figures
+        right-aligned."""
         grid = [self.columns, *self.rows]
         widths = [
             max(len(row[i]) if i < len(row) else 0 for row in grid)
@@ -66,15 +71,18 @@ class Table:
                 (cell.ljust if i == 0 else cell.rjust)(widths[i]) for i, cell in enumerate(row)
             ]
             out.append("  ".join(cells).rstrip())
-        return out
+        return [*out, self.note] if self.note else out
 
     def to_json(self) -> dict[str, Any]:
-        """A JSON-ready dict."""
-        return {
+        """A JSON-ready dict (the note only where there is one, as outbox rows had it)."""
+        data: dict[str, Any] = {
             "columns": list(self.columns),
             "rows": [list(r) for r in self.rows],
             "title": self.title,
         }
+        if self.note:
+            data["note"] = self.note
+        return data
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Table:
@@ -83,6 +91,7 @@ class Table:
             columns=tuple(str(c) for c in data["columns"]),
             rows=tuple(tuple(str(c) for c in row) for row in data["rows"]),
             title=data.get("title"),
+            note=data.get("note"),
         )
 
 

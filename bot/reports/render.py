@@ -61,25 +61,31 @@ def _totals(report: Report, loc: str) -> Table:
     return Table(columns, rows, t("report.totals", loc))
 
 
-def _deadlines(title: str, first: str, figures: Mapping[str, Deadlines], loc: str) -> Table | None:
+def _compliance(title: str, first: str, figures: Mapping[str, Deadlines], loc: str) -> Table | None:
+    """Deadlines kept, one row per level or team: two shares, so that a long team name and
+    "100,0 % (12/12)" fit side by side on a narrow card."""
     if not figures:
         return None
     rows = tuple(
-        (
-            name,
-            str(d.tickets),
-            share_text(d.first_response, loc),
-            share_text(d.resolution, loc),
-            hours_text(d.hours_median, loc),
-            hours_text(d.hours_p90, loc),
-        )
+        (name, share_text(d.first_response, loc), share_text(d.resolution, loc))
+        for name, d in figures.items()
+    )
+    columns = (first, t("report.col_first_response", loc), t("report.col_resolution", loc))
+    return Table(columns, rows, title, t("report.deadlines_note", loc))
+
+
+def _response(title: str, first: str, figures: Mapping[str, Deadlines], loc: str) -> Table | None:
+    """Tickets and response times, one row per level or team (the other half of the
+    deadline figures: short numbers, so three columns fit next to the name)."""
+    if not figures:
+        return None
+    rows = tuple(
+        (name, str(d.tickets), hours_text(d.hours_median, loc), hours_text(d.hours_p90, loc))
         for name, d in figures.items()
     )
     columns = (
         first,
         t("report.col_tickets", loc),
-        t("report.col_first_response", loc),
-        t("report.col_resolution", loc),
         t("report.col_median", loc),
         t("report.col_p90", loc),
     )
@@ -99,9 +105,12 @@ def _all_tables(config: OrgConfig, report: Report, loc: str) -> Iterator[Table |
     count = t("report.col_tickets", loc)
     yield _totals(report, loc)
     levels = {t(f"level.{k}", loc): d for k, d in report.deadlines_by_level.items()}
-    yield _deadlines(t("report.deadlines_by_level", loc), t("report.level", loc), levels, loc)
+    level, team = t("report.level", loc), t("report.team", loc)
+    yield _compliance(t("report.deadlines_by_level", loc), level, levels, loc)
+    yield _response(t("report.response_by_level", loc), level, levels, loc)
     by_team = {teams.get(k, k): d for k, d in report.deadlines_by_team.items()}
-    yield _deadlines(t("report.deadlines_by_team", loc), t("report.team", loc), by_team, loc)
+    yield _compliance(t("report.deadlines_by_team", loc), team, by_team, loc)
+    yield _response(t("report.response_by_team", loc), team, by_team, loc)
     yield Table(
         (t("report.topic", loc), count),
         tuple((topics.get(k, k), str(n)) for k, n in report.by_topic.items()),
@@ -143,14 +152,15 @@ def _by_channel(report: Report, loc: str) -> Table:
 
 def _per_team(report: Report, teams: Mapping[str, str], loc: str) -> Table:
     """Handoffs, escalations and satisfaction in one table: one row per team, so a long
-    team name is written once (a Teams message has room for about 28 KB)."""
+    team name is written once (a Teams message has room for about 28 KB). Short headers
+    and a legend, so that the figures fit next to the name on a narrow card; satisfaction
+    as "mean (answers)", as the overview writes it."""
     keys = [*report.handoffs_by_team, *report.escalations_by_team, *report.csat_by_team]
     columns = (
         t("report.team", loc),
-        t("report.col_handoffs", loc),
-        t("report.col_escalations", loc),
-        t("report.col_mean", loc),
-        t("report.col_answers", loc),
+        t("report.col_handoffs_short", loc),
+        t("report.col_escalations_short", loc),
+        t("report.col_csat_short", loc),
     )
     rows = []
     for key in dict.fromkeys(keys):
@@ -160,11 +170,10 @@ def _per_team(report: Report, teams: Mapping[str, str], loc: str) -> Table:
                 teams.get(key, key),
                 str(report.handoffs_by_team.get(key, 0)),
                 str(report.escalations_by_team.get(key, 0)),
-                "-" if average is None else decimal(average, 2, loc),
-                str(answers),
+                "-" if average is None else f"{decimal(average, 2, loc)} ({answers})",
             )
         )
-    return Table(columns, tuple(rows), t("report.per_team", loc))
+    return Table(columns, tuple(rows), t("report.per_team", loc), t("report.per_team_note", loc))
 
 
 def to_notice(
@@ -200,6 +209,7 @@ def to_markdown(config: OrgConfig, report: Report, locale: str | None = None) ->
             "|" + "|".join("---" if i == 0 else "---:" for i in range(len(table.columns))) + "|"
         )
         lines += [_md_row(row) for row in table.rows]
+        lines += ["", table.note] if table.note else []
     return "\n".join(lines) + "\n"
 
 

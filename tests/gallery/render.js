@@ -10,7 +10,8 @@
 // markdown-it as its Markdown processor, as Teams' web client does; Teams text messages go
 // through markdown-it alone. Every visible button is clicked and the data the card submits
 // is recorded. Results: per item the visible text (innerText), the buttons, the overflow
-// menu, and any element wider than the message column.
+// menu, any element wider than the message column, and table cells whose text runs into the
+// next cell, out of its own cell, or (a figure) onto a second line.
 "use strict";
 const fs = require("fs");
 const path = require("path");
@@ -35,6 +36,8 @@ async function main() {
       path: path.join(job.nodeModules, "adaptivecards/dist/adaptivecards.min.js"),
     });
     await page.evaluate(setUp, job.hostConfig);
+    // Helpers renderItem calls in the page (page.evaluate sends one function's source).
+    await page.addScriptTag({ content: `${textRects}\n${tableCells}\n${showMentions}` });
     const results = [];
     for (const item of job.items) {
       const result = await page.evaluate(renderItem, item);
@@ -115,6 +118,7 @@ function renderItem(item) {
     pre.textContent = item.text;
     body.appendChild(pre);
   }
+  showMentions(body, item.mentions || []);
   const caption = document.createElement("div");
   caption.className = "caption";
   caption.textContent = item.caption || "";
@@ -161,6 +165,7 @@ function renderItem(item) {
   });
   const frameBox = frame.getBoundingClientRect();
   return {
+    tableCells: tableCells(body).slice(0, 8),
     box: { x: frameBox.x, y: frameBox.y, width: frameBox.width, height: frameBox.height },
     text: body.innerText,
     html: frame.innerHTML.length,
@@ -169,6 +174,80 @@ function renderItem(item) {
     scrollOverflow: body.scrollWidth > body.clientWidth + 1,
     errors,
   };
+}
+
+// In the page: a Teams mention as the client shows it. The renderer knows nothing of
+// mentions and leaves "<at>Name</at>" as text; Teams replaces each tag that has its mention
+// entity with the highlighted name. `tags` are the entities' texts.
+function showMentions(root, tags) {
+  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+  const nodes = [];
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) nodes.push(node);
+  for (const node of nodes) {
+    for (const tag of tags) {
+      const at = node.textContent.indexOf(tag);
+      if (at < 0) continue;
+      const after = node.splitText(at);
+      after.textContent = after.textContent.slice(tag.length);
+      const name = document.createElement("span");
+      name.className = "mention";
+      const shown = document.createElement("textarea");  // the tag's XML-escaped name
+      shown.innerHTML = tag.slice(4, -5);
+      name.textContent = shown.value;
+      after.parentNode.insertBefore(name, after);
+      break;
+    }
+  }
+}
+
+// In the page: the laid-out lines of the text in `element` (text nodes' client rects, not
+// element boxes: a list item's box reaches past its words, a cell's box past its text).
+function textRects(element) {
+  const rects = [];
+  const walker = document.createTreeWalker(element, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    if (!node.textContent.trim()) continue;
+    const range = document.createRange();
+    range.selectNodeContents(node);
+    for (const r of range.getClientRects()) if (r.width > 0 && r.height > 0) rects.push(r);
+  }
+  return rects;
+}
+
+// In the page: what is wrong with the tables (Adaptive Card Table rows, HTML table rows).
+// In every row, the text of each cell stays inside that cell's box and does not touch the
+// text of the next cell (a header word too long for its column runs into its neighbour);
+// a figure (a data cell after the first column) stays on one line; nothing is cut off with
+// an ellipsis. Each problem as "cell text | what".
+function tableCells(root) {
+  const problems = [];
+  const rows = root.querySelectorAll("[role=row], tr");
+  const apart = (a, b) => a.right <= b.left + 1 || b.right <= a.left + 1
+    || a.bottom <= b.top + 1 || b.bottom <= a.top + 1;
+  for (const row of rows) {
+    const header = row.querySelector("th, [role=columnheader]") !== null;
+    const table = row.closest("table, [role=table]");
+    const figures = table !== null && table.querySelector("th, [role=columnheader]") !== null;
+    const cells = [...row.children].filter((c) => c.matches("td, th, [role=cell], [role=columnheader]"));
+    const texts = cells.map(textRects);
+    cells.forEach((cell, index) => {
+      const box = cell.getBoundingClientRect();
+      const label = cell.textContent.trim().slice(0, 40);
+      if (texts[index].some((r) => r.left < box.left - 1 || r.right > box.right + 1)) {
+        problems.push(`${label} | overflows its cell`);
+      }
+      const next = texts[index + 1];
+      if (next && texts[index].some((r) => next.some((n) => !apart(r, n)))) {
+        problems.push(`${label} | runs into ${cells[index + 1].textContent.trim().slice(0, 40)}`);
+      }
+      const lines = new Set(texts[index].map((r) => Math.round(r.top)));
+      if (figures && !header && index > 0 && lines.size > 1) problems.push(`${label} | figure wraps`);
+      const cut = [cell, ...cell.querySelectorAll("*")].some(
+        (part) => part.scrollWidth > part.clientWidth + 1 && getComputedStyle(part).overflow !== "visible");
+      if (cut) problems.push(`${label} | cut off`);
+    });
+  }
+  return problems;
 }
 
 main().catch((error) => {

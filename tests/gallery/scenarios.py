@@ -29,6 +29,7 @@ from tests.service.newsletter_support import subscribe
 
 REQUESTER = "schule.sonne"
 AGENT = "hh.weber"  # team Haushalt
+AGENT_CHANNEL = "haushalt"  # the team's channel on the local platform
 TEAM_LEAD = "hh.schneider"
 DEPARTMENT_LEAD = "leitung.hoffmann"
 SECOND_REQUESTER = "kita.mond"
@@ -162,8 +163,9 @@ async def _deadlines(
 ) -> None:
     ticket = await hotline.file_request(SECOND_REQUESTER, topic="haushalt")
     await out.take("second request filed")
-    await hotline.say(AGENT, f"/claim {ticket}")
-    await out.take("second claim")
+    # typed in the team channel: the answer goes into the card's thread, mentioning her
+    await hotline.say(AGENT, f"/claim {ticket}", channel=AGENT_CHANNEL)
+    await out.take("second claim in the channel")
     for moment, situation in (
         (berlin(2026, 11, 30, 11, 30), "deadline reminder"),
         (berlin(2026, 11, 30, 14, 30), "claim lease released"),

@@ -172,6 +172,14 @@ def test_text_stays_within_the_message_column(gallery: list[Shown], view: str) -
 
 
 @pytest.mark.parametrize("view", ["teams", "matrix"])
+def test_table_cells_keep_to_their_columns(gallery: list[Shown], view: str) -> None:
+    """In every table row the text of one cell neither runs into the next cell's nor out of
+    its own cell, and figures stay on one line (measured on the laid-out text lines)."""
+    crowded = [(one.item.name, one.dom["tableCells"]) for one in shown_in(gallery, view)]
+    assert [entry for entry in crowded if entry[1]] == []
+
+
+@pytest.mark.parametrize("view", ["teams", "matrix"])
 def test_no_markdown_source_is_visible(gallery: list[Shown], view: str) -> None:
     source = re.compile(r"\*\*|^#{1,6} |^\|.*\|$|\|-{3}", re.MULTILINE)
     seen = [
@@ -184,3 +192,22 @@ def test_no_markdown_source_is_visible(gallery: list[Shown], view: str) -> None:
 
 def test_the_teams_cards_are_valid_for_the_renderer(gallery: list[Shown]) -> None:
     assert [(one.item.name, one.dom["errors"]) for one in gallery if one.dom["errors"]] == []
+
+
+def test_a_thread_reply_mentions_the_agent_for_real(gallery: list[Shown]) -> None:
+    """The channel claim's thread reply names the agent as a Teams mention (tag and entity,
+    shown as her highlighted name, no "<at>" left visible) and as a Matrix pill."""
+    replies = [one for one in gallery if "Sie haben Nr. 2 übernommen" in one.dom["text"]]
+    assert {one.item.view for one in replies} == {"teams", "matrix", "local"}
+    for one in replies:
+        payload = one.item.payload
+        if one.item.view == "teams":
+            [entity] = payload["entities"]
+            assert entity["type"] == "mention" and entity["text"] in payload["text"]
+            assert one.dom["text"].startswith("Julia Weber: Sie haben Nr. 2")
+        elif one.item.view == "matrix":
+            assert payload["m.mentions"]["user_ids"] == ["@julia.weber:stadt.example"]
+            pill = 'href="https://matrix.to/#/@julia.weber:stadt.example"'
+            assert pill in payload["formatted_body"]
+    shown = [one.item.name for one in shown_in(gallery, "teams") if "<at>" in one.dom["text"]]
+    assert shown == []  # every tag had its entity, so Teams shows the name

@@ -5,18 +5,25 @@
 - Matrix: `adapters.matrix.render.message_content` - the formatted_body as Element shows it
   (with the picture where the notice has one);
 - local chat: `adapters.local.render.render_text`.
+
+The people a notice mentions are looked up in the sample organisation, as the adapters look
+them up in theirs: a Teams mention (`<at>` tag, entity) and a Matrix pill.
 """
 
 from __future__ import annotations
 
 import html
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 from adapters.local.render import render_text
-from adapters.matrix.render import message_content
+from adapters.matrix.render import Mention, message_content
+from adapters.teams.mentions import mentions_of
 from adapters.teams.render import CARD_CONTENT_TYPE, activity
+from bot.config.loader import load_config
+from bot.config.model import OrgConfig
 from tests.gallery.scenarios import Entry
 
 VIEWS = ("teams", "matrix", "local")
@@ -53,13 +60,22 @@ def items(entries: list[Entry], out: Path) -> list[Item]:
     return made
 
 
+@cache
+def _config() -> OrgConfig:
+    """The sample organisation the scenarios run in: who the mentioned people are."""
+    return load_config(None)
+
+
 def _teams(entry: Entry) -> tuple[dict[str, Any], dict[str, Any]]:
-    sent = activity(entry.notice)
+    sent = activity(entry.notice, mentions_of(_config(), entry.notice))
     cards = [a for a in sent.get("attachments", []) if a["contentType"] == CARD_CONTENT_TYPE]
     if cards:
-        return sent, {"view": "teams-card", "card": cards[0]["content"]}
+        card = cards[0]["content"]
+        tags = [e["text"] for e in card.get("msteams", {}).get("entities", [])]
+        return sent, {"view": "teams-card", "card": card, "mentions": tags}
     if sent.get("textFormat") == "markdown":
-        return sent, {"view": "teams-text", "markdown": sent["text"]}
+        tags = [e["text"] for e in sent.get("entities", []) if e.get("type") == "mention"]
+        return sent, {"view": "teams-text", "markdown": sent["text"], "mentions": tags}
     text = html.escape(str(sent.get("text", ""))).replace("\n", "<br>")
     pictures = "".join(
         f'<img src="{html.escape(a["contentUrl"])}" alt="">'
@@ -70,7 +86,13 @@ def _teams(entry: Entry) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 def _matrix(entry: Entry) -> tuple[dict[str, Any], dict[str, Any]]:
-    content = message_content(entry.notice)
+    people = (_config().person(person_id) for person_id in entry.notice.mentions)
+    mentions = [
+        Mention(person.display_name, person.platform_ids["matrix"])
+        for person in people
+        if person is not None and "matrix" in person.platform_ids
+    ]
+    content = message_content(entry.notice, mentions)
     shown = str(content["formatted_body"])
     if entry.notice.image is not None:  # sent as an m.image with the notice as caption
         shown += f'<img src="{entry.notice.image.data_uri()}" alt="">'

@@ -14,6 +14,7 @@ people's 1:1 chats are read from its recording (``posted``).
 from __future__ import annotations
 
 import asyncio
+import html
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -76,14 +77,18 @@ def unescape(markdown: str) -> str:
 
 
 def plain(event: StreamEvent) -> str:
-    """Everything a user reads in a message: text, card texts, facts and button titles."""
+    """Everything a user reads in a message: text, card texts, facts and button titles; a
+    mention (`<at>Name</at>`) reads as the name, as Teams shows it."""
     parts = [event.text or "", *event.card_texts()]
     for card in event.cards:
         for block in card.get("body", []):
             for fact in block.get("facts", []):
                 parts.append(f"{fact['title']}: {fact['value']}")
     parts += [str(action.get("title", "")) for action in event.submit_actions()]
-    return unescape("\n".join(parts))
+    return _AT.sub(lambda tag: html.unescape(tag.group(1)), unescape("\n".join(parts)))
+
+
+_AT = re.compile(r"<at>(.*?)</at>")
 
 
 def facts(event: StreamEvent) -> dict[str, str]:

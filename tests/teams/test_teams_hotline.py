@@ -92,6 +92,11 @@ async def test_intake_by_cards_handoff_card_and_claim_in_place(stage: Stage) -> 
     ack = await pg.wait_for(says("You have claimed no. 1"), after=mark)
     assert ack.conversation_id == f"{TEAM};messageid={post.message_id}"
     assert plain(ack).startswith("Martin Schneider: You have claimed no. 1")
+    # ... as a real mention, so that Teams notifies him: the tag and its entity
+    assert ack.text is not None and ack.text.startswith("<at>Martin Schneider</at>: ")
+    mentioned = {"id": aad("hh.schneider"), "name": "Martin Schneider"}
+    tag = {"type": "mention", "text": "<at>Martin Schneider</at>", "mentioned": mentioned}
+    assert ack.message["mentions"] == [tag]  # the emulator's account of the entities
 
     # The requester is told who works on it now.
     told = await pg.wait_for(says("bearbeitet jetzt", PERSONAL_CHAT), after=mark)

@@ -91,12 +91,24 @@ async def test_a_reply_about_a_ticket_goes_into_its_cards_thread(
     await offline_bot.app.sender.deliver_due()
     (posted,) = [a for a in connector.activities if a.kind == "send"]
     assert posted.conversation_id == TEAM
-    ack = Notice(text="Julia Weber: Sie haben Nr. 5 übernommen.", ticket_id=5, thread=5)
+    ack = Notice(
+        text="Julia Weber: Sie haben Nr. 5 übernommen.",
+        ticket_id=5,
+        thread=5,
+        mentions=("hh.weber",),  # as bot/conversation/threads.py names the agent
+    )
     await offline_bot.enqueue(channel, ack)
     await offline_bot.enqueue(channel, replace(ack, ticket_id=6, thread=6))  # no card of 6
     await offline_bot.app.sender.deliver_due()
     sent = [a for a in connector.activities if a.kind == "send"][1:]
     assert [a.conversation_id for a in sent] == [f"{TEAM};messageid={posted.activity_id}", TEAM]
+    # a real mention, so that the agent is notified: the tag in the text and the entity
+    julia = offline_bot.config.person("hh.weber")
+    assert julia is not None
+    tag = "<at>Julia Weber</at>"
+    assert sent[0].body["text"].startswith(f"{tag}: Sie haben Nr. 5")
+    mentioned = {"id": julia.platform_ids["teams"], "name": "Julia Weber"}
+    assert sent[0].body["entities"] == [{"type": "mention", "text": tag, "mentioned": mentioned}]
     # the card itself is still updated in place, not in its own thread
     await offline_bot.enqueue(channel, replace(card, text="Karte, übernommen"))
     await offline_bot.app.sender.deliver_due()
