@@ -175,7 +175,7 @@ def test_matrix_and_local_chat_show_the_report_as_tables(
     assert "<th>Level</th>" in html and "\\" not in html and "|" not in html
     assert "<td>Fachteam (2. Level)</td><td>50,0 % (1/2)</td><td>50,0 % (1/2)</td>" in html
     assert "<td>Fachteam (2. Level)</td><td>2</td><td>1,3</td><td>6,0</td>" in html
-    kept = "Fachteam (2. Level)       50,0 % (1/2)     50,0 % (1/2)"
+    kept = "Fachteam (2. Level)       50,0 % (1/2)       50,0 % (1/2)"
     times = "Fachteam (2. Level)         2            1,3          6,0"
     for row in (kept, times):
         assert f"\n{row}\n" in content["body"]  # the plain fallback, aligned
