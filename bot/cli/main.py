@@ -7,6 +7,7 @@ import logging
 from collections.abc import Sequence
 
 from bot.cli import (
+    audit_cmd,
     config_cmd,
     db_cmd,
     jobs_cmd,
@@ -42,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     run_cmd.register(sub)
     sweep_cmd.register(sub)
     jobs_cmd.register(sub)
+    audit_cmd.register(sub)
     privacy_cmd.register(sub)
     report_cmd.register(sub)
     workshops_cmd.register(sub)

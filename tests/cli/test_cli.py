@@ -236,6 +236,35 @@ def test_jobs_run_at_a_moment_and_refusals(tmp_path: Path) -> None:
         assert refused.returncode == 2 and message in refused.stderr, refused.stderr
 
 
+def test_audit_lists_who_did_what_without_the_words_unless_asked(tmp_path: Path) -> None:
+    _cli("db", "upgrade", data_dir=tmp_path)
+    script = "Hallo\n1\nhaushalt\nnein\nUns fehlen Haushaltsmittel für Lernmittel\n-\nja\n"
+    _cli("shell", "--as", "schule.sonne", data_dir=tmp_path, stdin=script)
+    agent = "/claim 1\n/ask 1 Welche Lernmittel genau?\n"
+    _cli("shell", "--as", "hh.schneider", data_dir=tmp_path, stdin=agent)
+    _cli("shell", "--as", "schule.sonne", data_dir=tmp_path, stdin="/claim 1\n")  # refused
+    table = _cli("audit", "--ticket", "1", data_dir=tmp_path)
+    header, *lines = table.splitlines()
+    assert header.split() == [
+        "time",
+        "source",
+        "ticket",
+        "action",
+        "actor",
+        "person",
+        "audience",
+        "detail",
+    ]
+    assert any(" claim " in line and "hh.schneider" in line for line in lines), table
+    assert "Lernmittel" not in table and '"text": "[24 Zeichen]"' in table  # the length only
+    assert "Lernmittel" in _cli("audit", "--ticket", "1", "--with-text", data_dir=tmp_path)
+    by_agent = _cli("audit", "--person", "hh.schneider", "--action", "claim", data_dir=tmp_path)
+    assert len(by_agent.splitlines()) == 2, by_agent
+    refused = _cli("audit", "--person", "schule.sonne", "--format", "csv", data_dir=tmp_path)
+    assert refused.startswith("\ufefftime;source;ticket;action;actor;"), refused
+    assert ";audit;1;" in refused or ";audit;;" in refused, refused
+
+
 def test_privacy_export_and_delete(tmp_path: Path) -> None:
     """A person's data as JSON, then erased; deletion needs --yes."""
     _cli("db", "upgrade", data_dir=tmp_path)
