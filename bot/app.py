@@ -78,7 +78,7 @@ def build_app(
     db = make_engine(url or database_url(environ))
     sessions = make_sessionmaker(db)
     adapters: dict[str, Adapter] = {}
-    sender = OutboxSender(sessions, adapters, clock)
+    sender = OutboxSender(sessions, adapters, clock, bundling=config.escalation.bundling)
     engine = Engine(config, sessions, clock)
     jobs = DeadlineJobs(
         Sweeper(config, sessions, clock),
