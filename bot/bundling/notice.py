@@ -43,9 +43,9 @@ def bundle_notice(payloads: Sequence[Mapping[str, Any]]) -> Notice:
     if len(entries) <= BUTTONS:
         choices = tuple(_button(payload, loc) for payload in payloads if payload.get("choices"))
     else:
-        lines.append(t(f"bundle.{kind}.hint", loc, p="/"))
+        lines.append(t(f"bundle.hint.{kind}", loc, p="/"))
     return Notice(
-        title=t(f"bundle.{kind}.title", loc, count=len(entries)),
+        title=t(f"bundle.title.{kind}", loc, count=len(entries)),
         text="\n".join(lines),
         choices=choices,
         channel_safe=False,
