@@ -29,6 +29,7 @@ from storage.models_outreach import WorkshopFeedbackRow as WorkshopFeedbackRow
 from storage.models_outreach import WorkshopRegistrationRow as WorkshopRegistrationRow
 from storage.models_outreach import WorkshopRow as WorkshopRow  # outreach tables, re-exported
 from storage.models_pacing import NoticePacingRow as NoticePacingRow  # re-exported
+from storage.models_people import AbsenceRow as AbsenceRow  # people's time, re-exported
 
 
 class TicketRow(Base):
@@ -59,6 +60,9 @@ class TicketRow(Base):
     requester_id: Mapped[str] = mapped_column(String(255))
     requester_name: Mapped[str | None] = mapped_column(String(255))
     requester_locale: Mapped[str] = mapped_column(String(8), default="de")
+    # Where the request came in: "chat" (the intake) or "phone" (Team BK's /telefon). A
+    # caller without a chat account has requester_platform "phone" (bot/service/phone.py).
+    channel: Mapped[str] = mapped_column(String(8), default="chat", server_default="chat")
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     # When the ticket last entered a queue (new, handed off, reopened): each entry is a new

@@ -58,7 +58,12 @@ SYNC_TOKEN = "sync_token"
 # long. Losing it in a crash only means fetching those events again, which store nothing.
 TOKEN_SAVE_SECONDS = 30.0
 BACKFILL_PAGES = 20  # of 100 events: at most 2,000 events per room and sync
-MAX_DELAY = 60.0  # seconds between attempts while the homeserver fails
+# Seconds between sync attempts while the homeserver is away: short, so inbound resumes
+# within seconds of its return (one small request every 4 s is nothing to a homeserver; a
+# 429's retry_after_ms is still waited out in full). It was 60 s, doubling from 1: after a
+# half-minute outage messages waited up to 32 s more.
+MAX_DELAY = 4.0
+LOG_EVERY = 15  # failed attempts: a WARNING at the first and then about once a minute
 OUTAGE_RETRY_SECONDS = 1.0  # while the database is away
 
 
@@ -87,6 +92,7 @@ class SyncLoop:
         self.on_stored = on_stored
         self.on_synced = on_synced  # after every processed sync (nio knows its rooms then)
         self.since: str | None = None
+        self.failing: str | None = None  # why the last sync failed, until one succeeds (health)
         self._saved_at: float | None = None  # time.monotonic() of the last token write
         self.undecrypted = UndecryptedEvents(client)
         self._keys_arrived = True  # room keys came since the last decryption round
@@ -118,7 +124,7 @@ class SyncLoop:
         gone during a backfill or an invite) must not end the loop, or the bot goes deaf.
         The token only moves on with a successful store, so the retry fetches the same
         events again (the inbox ignores those it has)."""
-        delay = 1.0
+        delay, failures = 1.0, 0
         while True:
             try:
                 response = await self.client.sync(
@@ -134,17 +140,24 @@ class SyncLoop:
                 await asyncio.sleep(OUTAGE_RETRY_SECONDS)
                 continue
             except (aiohttp.ClientError, OSError, TimeoutError) as error:  # the server is away
+                self.failing = f"sync failed: {type(error).__name__}"
                 wait = backoff_delay(delay, error)  # HomeserverError: retry_after_ms counts
-                log.warning("sync failed (%s); retrying in %.1f s", error, wait)
+                level = logging.WARNING if failures % LOG_EVERY == 0 else logging.DEBUG
+                log.log(level, "sync failed (%s); retrying in %.1f s", error, wait)
+                failures += 1
                 await asyncio.sleep(wait)
                 delay = min(delay * 2, MAX_DELAY)
                 continue
             except Exception:
+                self.failing = "storing a sync failed"
                 log.exception("storing a sync failed; retrying in %.0f s", delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, MAX_DELAY)
                 continue
-            delay = 1.0
+            if failures:
+                log.warning("sync works again after %d failed attempts", failures)
+            delay, failures = 1.0, 0
+            self.failing = None
             self.on_synced()
             await self.after_sync()
 

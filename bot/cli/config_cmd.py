@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import Any
 
 from bot.app import config_path
-from bot.config.loader import check_config, default_config_path
+from bot.config.loader import check_config, default_config_path, load_config
+from bot.config.warnings import config_warnings
 
 
 def register(sub: Any) -> None:
@@ -25,7 +27,10 @@ def run(args: argparse.Namespace) -> int:
     issues = check_config(path)
     shown = path or default_config_path()
     if not issues:
-        print(f"{shown}: OK")
+        warnings = config_warnings(load_config(path), os.environ)
+        for warning in warnings:
+            print(f"warning: {warning}")
+        print(f"{shown}: OK" + (f", {len(warnings)} warning(s)" if warnings else ""))
         return 0
     for issue in issues:
         print(issue, file=sys.stdout)

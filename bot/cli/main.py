@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from bot.cli import (
     config_cmd,
     db_cmd,
+    jobs_cmd,
     privacy_cmd,
     report_cmd,
     run_cmd,
@@ -35,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     shell_cmd.register(sub)
     run_cmd.register(sub)
     sweep_cmd.register(sub)
+    jobs_cmd.register(sub)
     privacy_cmd.register(sub)
     report_cmd.register(sub)
     workshops_cmd.register(sub)

@@ -2,7 +2,8 @@
 
 For operators ("what is due now?") and for the demo: `--at` travels in time, so a newcomer
 can watch reminders and escalations arrive in the local chat without waiting for hours.
-The notices go through the outbox like those of the running bot.
+The notices go through the outbox like those of the running bot; with `--at` they are due
+at once (see `hotline-bot jobs run`, which runs the other scheduled jobs the same way).
 """
 
 from __future__ import annotations
@@ -10,12 +11,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.cli.common import opened_app
-from bot.kernel.clock import Clock, FrozenClock, clock_from_environ
+from bot.cli.jobs_cmd import in_simulated_time, simulated_clock
+from bot.escalation.sweep import SweepReport
 from storage.repositories import escalation as repo
 
 
@@ -28,24 +29,9 @@ def register(sub: Any) -> None:
     parser.set_defaults(handler=run)
 
 
-def _clock(at: str | None) -> Clock | str:
-    if at is None:
-        try:
-            return clock_from_environ()
-        except ValueError as error:
-            return str(error)
-    try:
-        moment = datetime.fromisoformat(at)
-    except ValueError:
-        return f"--at: not an ISO 8601 timestamp: {at!r}"
-    if moment.tzinfo is None:
-        return "--at needs a UTC offset, e.g. 2026-12-01T10:00:00+01:00"
-    return FrozenClock(moment)
-
-
 def run(args: argparse.Namespace) -> int:
     """Sweep once, deliver to the local chat, print what happened."""
-    clock = _clock(args.at)
+    clock = simulated_clock(args.at)
     if isinstance(clock, str):
         print(clock, file=sys.stderr)
         return 2
@@ -55,15 +41,26 @@ def run(args: argparse.Namespace) -> int:
             if app is None:
                 return 2
             tz = ZoneInfo(app.config.calendar.timezone)
-            report = await app.jobs.run_sweep()
+            done: list[SweepReport | None] = []
+
+            async def run_jobs() -> None:
+                done.append(await app.jobs.run_sweep())
+                if args.digest:
+                    digests.append(await app.jobs.run_digest())
+
+            digests: list[int] = []
+            if args.at is None:
+                await run_jobs()
+            else:  # recorded as of --at, delivered now; a jump is not downtime
+                await in_simulated_time(app, run_jobs)
+            report = done[0]
             if report is None:
                 return 1
-            digests = await app.jobs.run_digest() if args.digest else 0
             await app.sender.deliver_due()
             print(
                 f"{report.tickets} tickets checked, {report.fired} steps fired"
                 f" ({report.missed} found late, for the catch-up report),"
-                f" {report.deferred} deferred to office hours, {digests} digests"
+                f" {report.deferred} deferred to office hours, {sum(digests)} digests"
             )
             for key in report.keys:
                 print(f"  {key}")

@@ -14,6 +14,10 @@ from enum import IntEnum
 from pathlib import Path
 from typing import Literal
 
+from bot.config.settings import DialogSettings as DialogSettings
+from bot.config.settings import OperationsSettings as OperationsSettings
+from bot.config.settings import PrivacySettings as PrivacySettings
+
 PLATFORMS: tuple[str, ...] = ("local", "matrix", "teams")
 LOCALES: tuple[str, ...] = ("de", "en")
 
@@ -68,11 +72,16 @@ class CustomerGroup:
 
 @dataclass(frozen=True)
 class Person:
-    """A member of a team, known by one user id per platform (platform -> user id)."""
+    """A member of a team, known by one user id per platform (platform -> user id).
+
+    `deputy` names the person's standing deputy (Stellvertretung): who is asked instead
+    while they are away and no deputy was given with the absence (bot/people/availability.py).
+    """
 
     id: str
     display_name: str
     platform_ids: Mapping[str, str]
+    deputy: str | None = None
 
 
 @dataclass(frozen=True)
@@ -88,6 +97,7 @@ class Team:
     closure_days: tuple[date, ...] = ()
     escalation_policy: str | None = None
     public_name: Texts | None = None  # what requesters read: no internal codes like "GL 2.12"
+    deputy: str | None = None  # stands in for the team's leads while they are away
 
     def shown_to_requesters(self, locale: str) -> str:
         """The team's name as requesters read it (`public_name`, else `name`)."""
@@ -133,10 +143,21 @@ class Topic:
 
 @dataclass(frozen=True)
 class Link:
-    """A form, handbook page or online help entry."""
+    """A form, handbook page or online help entry.
+
+    `groups` lists the handbook variants or customer group ids the link is for (empty: every
+    group): an F4 school must not be sent to the F1-F3 handbook.
+    """
 
     title: Texts
     url: str
+    groups: tuple[str, ...] = ()
+
+    def serves(self, group: CustomerGroup | None) -> bool:
+        """Whether a requester of this group should see the link (unknown group: all links)."""
+        if not self.groups or group is None:
+            return True
+        return group.id in self.groups or group.handbook in self.groups
 
 
 @dataclass(frozen=True)
@@ -161,6 +182,10 @@ class KnowledgeEntry:
                     return self.answers[key]
         return self.answers["default"]
 
+    def links_for(self, group: CustomerGroup | None) -> tuple[Link, ...]:
+        """The links for this customer group, as its answer text is its own variant."""
+        return tuple(link for link in self.links if link.serves(group))
+
 
 @dataclass(frozen=True)
 class Roles:
@@ -168,29 +193,6 @@ class Roles:
 
     complaint_managers: tuple[str, ...] = ()
     admins: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class DialogSettings:
-    """Conversation hygiene: when an abandoned dialog expires, how long a message may be."""
-
-    timeout: timedelta = timedelta(minutes=30)
-    max_message_length: int = 2000
-
-
-@dataclass(frozen=True)
-class PrivacySettings:
-    """How long personal data is kept (DSGVO), in days after a record is finished.
-
-    tickets: closed requests are anonymised (text, requester, references removed; the
-    numbers for reports stay); complaints: closed complaints are deleted entirely;
-    feedback: comments on ratings and first-level feedback are anonymised.
-    """
-
-    tickets_days: int = 730
-    complaints_days: int = 365
-    feedback_days: int = 365
-    newsletter_days: int = 365  # who received which newsletter (subscriptions stay: consent)
 
 
 WorkshopQuestionKind = Literal["scale", "text"]
@@ -409,6 +411,7 @@ class OrgConfig:
     dialogs: DialogSettings = field(default_factory=DialogSettings)
     privacy: PrivacySettings = field(default_factory=PrivacySettings)
     workshops: WorkshopSettings = field(default_factory=WorkshopSettings)
+    operations: OperationsSettings = field(default_factory=OperationsSettings)
 
     def team(self, team_id: str) -> Team:
         """The team with this id; KeyError if unknown."""

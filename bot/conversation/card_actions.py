@@ -26,6 +26,7 @@ from bot.kernel.markup import literal
 from bot.kernel.notices import Choice, Notice
 from bot.service import permissions
 from bot.service.actors import Actor
+from bot.service.phone import PhoneNotes, is_callback
 from bot.service.tickets import TicketService
 from dialogs.choices import match_choice
 from dialogs.control_words import is_back, is_cancel
@@ -57,15 +58,22 @@ OWED = "owed"  # the verb of the buttons under a drafted answer: "owed:send:5:3"
 OWED_PREFIX = OWED + SEPARATOR  # how the router tells them from other buttons
 SEND, EDIT, CANCEL = button(OWED, "send"), button(OWED, "edit"), button(OWED, "cancel")
 _LABELS = (("send", "button.send"), ("edit", "button.edit"), ("cancel", "button.cancel"))
+# A phone note's callback: "Senden" confirms the callback happened, "Abbrechen" says not yet.
+_CALLBACK_LABELS = (
+    ("send", "button.callback_done"),
+    ("edit", "button.edit"),
+    ("cancel", "button.callback_not_yet"),
+)
 
 
 def confirmation_choices(
-    locale: str, ticket_id: int | None = None, draft: int | None = None
+    locale: str, ticket_id: int | None = None, draft: int | None = None, *, callback: bool = False
 ) -> tuple[Choice, ...]:
     """Senden / Ändern / Abbrechen under a drafted answer; the buttons name the ticket and
     the draft they were shown under ("owed:send:5:3"), so an older draft's are stale."""
     about: tuple[object, ...] = () if ticket_id is None else (ticket_id, draft)
-    return tuple(Choice(button(OWED, word, *about), t(label, locale)) for word, label in _LABELS)
+    labels = _CALLBACK_LABELS if callback else _LABELS
+    return tuple(Choice(button(OWED, word, *about), t(label, locale)) for word, label in labels)
 
 
 def _confirmation(owed: PendingAnswer, text: str, action_id: str | None) -> str | None:
@@ -108,6 +116,7 @@ class CardActions:
         self.config = config
         self.service = service
         self.clock = clock
+        self.phone = PhoneNotes(config, clock, service)
 
     async def pick_team(self, session: AsyncSession, *, ticket_id: int, actor: Actor) -> Notice:
         """The presser's private choice of the team to hand `ticket_id` to."""
@@ -136,7 +145,19 @@ class CardActions:
         ticket = await self._workable(session, ticket_id, actor, Action.RESOLVE)
         stored = await load_dialog(session, key=pending_key(actor))
         await self._save(session, actor, {"ticket": ticket.id}, stored)
-        return self._prompt(ticket.id, actor)
+        return self._prompt(ticket, actor)
+
+    async def draft_callback(
+        self, session: AsyncSession, *, ticket_id: int, actor: Actor, text: str
+    ) -> Notice | None:
+        """`/erledigt N Notiz` on a phone note to call back: kept as the draft, and the
+        question whether the callback happened (None: not a callback, resolve it now)."""
+        ticket = await self._workable(session, ticket_id, actor, Action.RESOLVE)
+        if not is_callback(ticket):
+            return None
+        stored = await load_dialog(session, key=pending_key(actor))
+        draft = await self._save(session, actor, {"ticket": ticket.id, "text": text}, stored)
+        return self._confirm(ticket, text, actor, draft)
 
     async def pending(self, session: AsyncSession, actor: Actor) -> PendingAnswer | None:
         """The answer this person was asked for, unless that request expired."""
@@ -170,18 +191,25 @@ class CardActions:
         chosen = _confirmation(owed, text, action_id)
         if chosen == CANCEL or (owed.draft is None and action_id is None and is_back(text)):
             await clear_dialog(session, key=pending_key(actor))
-            return [Notice(text=t("card.answer_cancelled", loc, id=number))]
+            ticket = await self.service.get(session, number)
+            left = "card.callback_open" if is_callback(ticket) else "card.answer_cancelled"
+            return [Notice(text=t(left, loc, id=number))]
         if chosen == SEND and owed.draft is not None:
             await clear_dialog(session, key=pending_key(actor))
+            callback = is_callback(await self.service.get(session, number))
             await self.service.resolve(session, ticket_id=number, actor=actor, answer=owed.draft)
-            return [Notice(text=t("cmd.resolve_ok", loc, id=number), ticket_id=number)]
+            if callback:
+                await self.phone.called_back(session, ticket_id=number, actor=actor)
+            done = "card.callback_resolved" if callback else "cmd.resolve_ok"
+            return [Notice(text=t(done, loc, id=number), ticket_id=number)]
         stored = await load_dialog(session, key=pending_key(actor))
+        # say now, not at "Senden", if the ticket cannot be resolved
+        ticket = await self._workable(session, number, actor, Action.RESOLVE)
         if chosen == EDIT or action_id is not None or not text.strip():
             await self._save(session, actor, {"ticket": number}, stored)
-            return [self._prompt(number, actor)]
-        await self._workable(session, number, actor, Action.RESOLVE)  # say so now, not later
+            return [self._prompt(ticket, actor)]
         draft = await self._save(session, actor, {"ticket": number, "text": text.strip()}, stored)
-        return [self._confirm(number, text.strip(), actor, draft)]
+        return [self._confirm(ticket, text.strip(), actor, draft)]
 
     async def cancel(self, session: AsyncSession, actor: Actor) -> int | None:
         """Drop a pending answer (the /abbrechen command); the ticket it was for, if any."""
@@ -207,17 +235,29 @@ class CardActions:
             at=self.clock.now(),
         )
 
-    def _prompt(self, ticket_id: int, actor: Actor) -> Notice:
-        text = t("card.answer_prompt", actor.locale, id=ticket_id)
-        return Notice(text=text, ticket_id=ticket_id, channel_safe=False)
+    def _prompt(self, ticket: TicketRow, actor: Actor) -> Notice:
+        if is_callback(ticket):
+            address = literal(ticket.requester_id)
+            text = t("card.callback_prompt", actor.locale, id=ticket.id, address=address)
+        else:
+            text = t("card.answer_prompt", actor.locale, id=ticket.id)
+        return Notice(text=text, ticket_id=ticket.id, channel_safe=False)
 
-    def _confirm(self, ticket_id: int, draft: str, actor: Actor, version: int) -> Notice:
-        loc = actor.locale
+    def _confirm(self, ticket: TicketRow, draft: str, actor: Actor, version: int) -> Notice:
+        """The draft for "Senden"; for a phone note to call back: "Rückruf erfolgt?"."""
+        loc, callback = actor.locale, is_callback(ticket)
+        if callback:
+            address = literal(ticket.requester_id)
+            text = t(
+                "card.callback_confirm", loc, id=ticket.id, address=address, answer=literal(draft)
+            )
+        else:
+            text = t("card.answer_confirm", loc, id=ticket.id, answer=literal(draft))
         return Notice(
-            title=t("ticket.title", loc, id=ticket_id),
-            text=t("card.answer_confirm", loc, id=ticket_id, answer=literal(draft)),
-            choices=confirmation_choices(loc, ticket_id, version),
-            ticket_id=ticket_id,
+            title=t("ticket.title", loc, id=ticket.id),
+            text=text,
+            choices=confirmation_choices(loc, ticket.id, version, callback=callback),
+            ticket_id=ticket.id,
             channel_safe=False,
         )
 

@@ -48,6 +48,12 @@ def build_flows(config: OrgConfig, clock: Clock) -> list[Flow]:
     """Every flow, in the order the engine asks them."""
     from bot.conversation.csat_flow import CsatFlow
     from bot.conversation.newsletter_flow import NewsletterFlow
+    from bot.conversation.phone_flow import PhoneFlow
     from bot.conversation.workshop_flow import WorkshopFlow
 
-    return [CsatFlow(config, clock), WorkshopFlow(config, clock), NewsletterFlow(config, clock)]
+    return [
+        CsatFlow(config, clock),
+        WorkshopFlow(config, clock),
+        NewsletterFlow(config, clock),
+        PhoneFlow(config, clock),
+    ]

@@ -19,6 +19,7 @@ from bot.escalation.bundle_entries import bundle_entry
 from bot.escalation.messages import SYSTEM_PLATFORM, SweepMessages
 from bot.escalation.plan import Item, deadlines
 from bot.kernel.notices import Notice, Outgoing, Target
+from bot.people.present import present
 from bot.service import notify, permissions
 from bot.service.actors import Actor
 from bot.service.ticket_base import TicketServiceBase
@@ -83,11 +84,13 @@ class DeadlineActions(TicketServiceBase):
         due = self._due(ticket, item)
         if ticket.assignee is not None:
             notice = self.messages.remind_assignee(ticket, self.clock.now(), due)
-            await send(self._person_targets(ticket.assignee), notice)
+            assignee = self.config.person(ticket.assignee)
+            await send(await self._asked(session, () if assignee is None else (assignee,)), notice)
             to: dict[str, Any] = {"assignee": ticket.assignee}
         elif ticket.confidential:
             notice = self.messages.remind_assignee(ticket, self.clock.now(), due)
-            await send(self._people(permissions.complaint_managers(self.config)), notice)
+            managers = permissions.complaint_managers(self.config)
+            await send(await self._asked(session, managers), notice)
             to = {"complaint_managers": True}
         else:
             notice = self.messages.remind_channel(ticket, self.clock.now(), due)
@@ -103,7 +106,9 @@ class DeadlineActions(TicketServiceBase):
         due, now = self._due(ticket, item), self.clock.now()
         if ticket.confidential:
             managers = permissions.complaint_managers(self.config)
-            await send(self._people(managers), self.messages.breach_lead(ticket, now, due))
+            await send(
+                await self._asked(session, managers), self.messages.breach_lead(ticket, now, due)
+            )
         else:
             team = self.config.team(ticket.team_id)
             await send(
@@ -111,7 +116,8 @@ class DeadlineActions(TicketServiceBase):
                 self.messages.breach_channel(ticket, now, due),
             )
             await send(
-                self._people(team.lead_people()), self.messages.breach_lead(ticket, now, due)
+                await self._asked(session, team.lead_people()),
+                self.messages.breach_lead(ticket, now, due),
             )
         to = {"leads": ticket.team_id}
         await self._audit(session, ticket, Action.REMIND, item, quiet, to, leads=True)
@@ -137,7 +143,7 @@ class DeadlineActions(TicketServiceBase):
             repeat=item.repeat,
             events=events,
         )
-        await send(self._people(self.escalation_readers(ticket)), notice)
+        await send(await self._asked(session, self.escalation_readers(ticket)), notice)
         if item.kind == "step" and not ticket.confidential:
             team = self.config.team(ticket.team_id)
             channel = notify.channel_targets(self.config, team)
@@ -203,6 +209,11 @@ class DeadlineActions(TicketServiceBase):
         else, without a leadership team, the team leads of level 1)."""
         team = self.config.leadership_team() or self.config.first_level_team()
         return team.lead_people() or team.members
+
+    async def _asked(self, session: AsyncSession, people: tuple[Person, ...]) -> list[Target]:
+        """The targets of `people`, with whoever is away now replaced by their stand-in
+        (bot/people/availability.py: deputy, team lead, department leadership)."""
+        return self._people(await present(session, self.config, people, self.clock.now()))
 
     def _people(self, people: tuple[Person, ...]) -> list[Target]:
         return [

@@ -29,6 +29,8 @@ from bot.i18n.formatting import format_moment
 from bot.kernel.clock import Clock
 from bot.kernel.markup import literal
 from bot.kernel.notices import Image, Notice, Outgoing, Table
+from bot.people.availability import Absence, recipients, stand_in
+from bot.people.present import absences_at
 from bot.reports import chart, render
 from bot.reports import service as reports
 from bot.reports.metrics import Report
@@ -58,8 +60,11 @@ class Digests:
         self.calendar = calendar_for(config)
         self.holder = f"instance-{uuid.uuid4().hex[:12]}"
 
-    def readers(self) -> dict[str, tuple[Person, frozenset[str] | None]]:
-        """Each lead with the teams they oversee (None: all, for the department leadership)."""
+    def readers(
+        self, absences: Sequence[Absence] = (), at: datetime | None = None
+    ) -> dict[str, tuple[Person, frozenset[str] | None]]:
+        """Each lead with the teams they oversee (None: all, for the department leadership).
+        A lead away at `at` gets no digest: their teams go into their stand-in's."""
         found: dict[str, tuple[Person, set[str] | None]] = {}
         leadership = DeadlineActions(self.config, self.clock).leadership()
         for person in leadership:
@@ -71,10 +76,29 @@ class Digests:
                 entry = found.setdefault(person.id, (person, set()))
                 if entry[1] is not None:
                     entry[1].add(team.id)
+        if absences and at is not None:
+            found = self._stand_ins(found, absences, at)
         return {
             key: (person, None if teams is None else frozenset(teams))
             for key, (person, teams) in found.items()
         }
+
+    def _stand_ins(
+        self,
+        found: dict[str, tuple[Person, set[str] | None]],
+        absences: Sequence[Absence],
+        at: datetime,
+    ) -> dict[str, tuple[Person, set[str] | None]]:
+        """Each absent reader's teams handed to whoever stands in (all teams: None wins)."""
+        merged: dict[str, tuple[Person, set[str] | None]] = {}
+        for person, teams in found.values():
+            for reader in stand_in(self.config, absences, person, at):
+                known = merged.get(reader.id)
+                if known is None:
+                    merged[reader.id] = (reader, None if teams is None else set(teams))
+                elif known[1] is not None:
+                    merged[reader.id] = (reader, None if teams is None else known[1] | teams)
+        return merged
 
     async def weekly(self) -> int:
         """On the week's first working day: last week's figures for the leadership channel,
@@ -149,7 +173,8 @@ class Digests:
         sent = await self.weekly()
         async with self.sessions() as session, session.begin():
             stats = await repo.team_stats(session, statuses=_OPEN, now=now)
-            for person, teams in self.readers().values():
+            away = await absences_at(session, now)
+            for person, teams in self.readers(away, now).values():
                 notice = await self._digest(session, person, teams, stats, now)
                 if notice is None:
                     continue
@@ -214,9 +239,10 @@ class Digests:
             tickets = await repo.tickets_by_id(session, ids={s.ticket_id for s in steps})
             lines: dict[str, list[str]] = defaultdict(list)
             people: dict[str, Person] = {}
+            away = await absences_at(session, now)
             for step in steps:
                 ticket = tickets[step.ticket_id]
-                for person in self._concerned(ticket, step):
+                for person in recipients(self.config, away, self._concerned(ticket, step), now):
                     people[person.id] = person
                     lines[person.id].append(self._missed_line(ticket, step))
             for person_id, person_lines in lines.items():

@@ -17,6 +17,7 @@ from typing import Literal, Protocol
 
 from bot.config.model import DeadlineKind, EscalationStep, OrgConfig
 from bot.domain.lifecycle import TicketStatus
+from bot.domain.requests import PHONE
 from bot.sla.calendar import WorkingCalendar
 from storage.models import TicketRow
 
@@ -47,13 +48,14 @@ def items(config: OrgConfig, ticket: TicketRow, calendar: WorkingCalendar) -> li
     found = [*_step_items(config, ticket, calendar), *_repeat_items(config, ticket, calendar)]
     settings = config.escalation
     informed = ticket.requester_informed_at or ticket.queued_at or ticket.created_at
-    found.append(
-        Item(
-            f"t{ticket.id}:interim:{_stamp(informed)}",
-            "interim",
-            calendar.add_working_time(informed, settings.interim_update_after),
+    if ticket.requester_platform != PHONE:  # a caller without a chat account hears nothing
+        found.append(
+            Item(
+                f"t{ticket.id}:interim:{_stamp(informed)}",
+                "interim",
+                calendar.add_working_time(informed, settings.interim_update_after),
+            )
         )
-    )
     if ticket.status == TicketStatus.CLAIMED and ticket.assignee is not None:
         worked = ticket.worked_at or ticket.updated_at
         moment = calendar.add_working_time(worked, settings.claim_lease)

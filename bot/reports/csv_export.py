@@ -4,7 +4,8 @@ Format: UTF-8 with a byte order mark (so Excel detects the encoding), `;` betwee
 decimal comma, no thousands separator, CRLF line ends, a header row. Columns (header names in
 the report's language, German by default):
 
-- Bereich: Gesamt, Level, Team, Thema, Kundengruppe, Woche, ...
+- Bereich: Gesamt, Level, Team, Thema, Eingang (Chat, Telefon: once calls were recorded),
+  Kundengruppe, Woche, ...
 - Gruppe: the level, team, topic, group or week ("KW 45/2026"); empty for totals
 - Kennzahl: what is counted or measured
 - Wert: the number: a count, a share in percent (50,0), hours (1,3) or a mean (3,50);
@@ -23,6 +24,7 @@ from collections.abc import Iterator
 from bot.config.model import OrgConfig
 from bot.i18n import t
 from bot.reports.breakdown import Deadlines
+from bot.reports.channels import CHANNEL_LABELS, has_calls
 from bot.reports.metrics import Report, Share
 from bot.reports.render import decimal
 
@@ -91,6 +93,13 @@ def rows(config: OrgConfig, report: Report, loc: str) -> Iterator[Row]:
     topics = {topic.id: topic.name.get(loc) for topic in config.topics}
     for key, n in report.by_topic.items():
         yield _count(t("report.topic", loc), topics.get(key, key), t("report.tickets", loc), n, loc)
+    channel = t("report.channel_col", loc)
+    for key, n in report.by_channel.items() if has_calls(report.by_channel) else ():
+        label = t(CHANNEL_LABELS[key], loc)
+        yield _count(channel, label, t("report.tickets", loc), n, loc)
+        if key in report.first_contact_by_channel:
+            share = report.first_contact_by_channel[key]
+            yield _share(channel, label, t("report.first_contact", loc), share, loc)
     groups = {group.id: group.name.get(loc) for group in config.customer_groups}
     for key, n in report.by_group.items():
         yield _count(t("report.group", loc), groups.get(key, key), t("report.tickets", loc), n, loc)

@@ -2,7 +2,8 @@
 
 Definitions (the README repeats them):
 - first-contact resolution: answered by a first-level answer that helped, or resolved by a
-  level-1 team without a handoff, out of all contacts (helped answers plus tickets);
+  level-1 team without a handoff, out of all contacts (helped answers plus tickets); also
+  per channel (chat, phone: a call Team BK solved on the spot counts, channels.py);
 - first-response compliance: reacted by the deadline, out of the tickets whose reaction
   is due by `now` (reacted, or overdue); resolution compliance likewise;
 - response time: office hours from opening to the first reaction (median and 90th
@@ -19,6 +20,11 @@ from datetime import date, datetime, timedelta
 
 from bot.config.model import Level, OrgConfig
 from bot.reports.breakdown import Deadlines, grouped, percentile, response_hours
+from bot.reports.channels import (
+    first_contact_by_channel,
+    resolved_at_first_level,
+    tickets_by_channel,
+)
 from bot.reports.shares import Share as Share
 from bot.reports.shares import first_response_share, resolution_share
 from bot.sla.calendar import WorkingCalendar
@@ -68,6 +74,9 @@ class Report:
     deadlines_by_team: dict[str, Deadlines] = field(default_factory=dict)
     # The weekly figures of each team that had tickets in the period (config order).
     team_weeks: dict[str, tuple[Week, ...]] = field(default_factory=dict)
+    # Tickets and first-contact resolution per channel (chat, phone), see channels.py.
+    by_channel: dict[str, int] = field(default_factory=dict)
+    first_contact_by_channel: dict[str, Share] = field(default_factory=dict)
 
 
 def compute(
@@ -84,9 +93,7 @@ def compute(
     first_level_team = {team.id for team in config.teams if team.level == Level.FIRST}
     handed_off = {event.ticket_id for event in rows.handoffs}
     resolved_first = sum(
-        1
-        for t in tickets
-        if t.resolved_at is not None and t.team_id in first_level_team and t.id not in handed_off
+        1 for t in tickets if resolved_at_first_level(t, first_level_team, handed_off)
     )
     helped = sum(1 for f in rows.first_level if f.helped)
     reacted = dict(rows.first_reactions)
@@ -126,6 +133,10 @@ def compute(
         workshop_forms=len(rows.workshop_forms),
         deadlines_by_level=grouped(tickets, lambda t: t.level, (1, 2, 3), reacted, calendar, now),
         deadlines_by_team=grouped(tickets, lambda t: t.team_id, team_order, reacted, calendar, now),
+        by_channel=tickets_by_channel(tickets),
+        first_contact_by_channel=first_contact_by_channel(
+            tickets, helped, first_level_team, handed_off
+        ),
         team_weeks={
             team: _weeks([t for t in tickets if t.team_id == team], now, start, end)
             for team in [*team_order, *sorted({t.team_id for t in tickets} - set(team_order))]

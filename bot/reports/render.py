@@ -15,6 +15,7 @@ from bot.config.model import OrgConfig
 from bot.i18n import t
 from bot.kernel.notices import Notice, Table
 from bot.reports.breakdown import Deadlines
+from bot.reports.channels import CHANNEL_LABELS, has_calls
 from bot.reports.metrics import Report, Share
 
 
@@ -112,6 +113,8 @@ def _all_tables(config: OrgConfig, report: Report, loc: str) -> Iterator[Table |
         t("report.by_group", loc),
     )
     yield _per_team(report, teams, loc)
+    if has_calls(report.by_channel):
+        yield _by_channel(report, loc)
     mean, answers = t("report.col_mean", loc), t("report.col_answers", loc)
     questions = {q.id: q.text.get(loc) for q in config.workshops.questions}
     yield Table(
@@ -122,6 +125,20 @@ def _all_tables(config: OrgConfig, report: Report, loc: str) -> Iterator[Table |
         ),
         t("report.workshops", loc, forms=report.workshop_forms),
     )
+
+
+def _by_channel(report: Report, loc: str) -> Table:
+    """Requests and first-contact resolution per channel (chat, phone)."""
+    rows = tuple(
+        (
+            t(CHANNEL_LABELS[channel], loc),
+            str(n),
+            share_text(report.first_contact_by_channel.get(channel, Share(0, 0)), loc),
+        )
+        for channel, n in report.by_channel.items()
+    )
+    columns = (t("report.channel_col", loc), t("report.col_tickets", loc))
+    return Table((*columns, t("report.first_contact", loc)), rows, t("report.by_channel", loc))
 
 
 def _per_team(report: Report, teams: Mapping[str, str], loc: str) -> Table:

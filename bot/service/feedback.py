@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from bot.config.model import OrgConfig
 from bot.domain.lifecycle import WORKABLE, TicketStatus
+from bot.domain.requests import PHONE
 from bot.i18n import t
 from bot.i18n.formatting import format_deadline
 from bot.kernel.actions import button
@@ -20,8 +21,11 @@ from storage.models import TicketRow
 CONTACT_PLATFORMS = ("teams", "matrix", "local")
 
 
-def requester_target(ticket: TicketRow) -> Target:
-    """The requester's DM on the platform they wrote from."""
+def requester_target(ticket: TicketRow) -> Target | None:
+    """The requester's DM on the platform they wrote from; None for a caller Team BK
+    recorded by phone without a chat account (nobody to message: the team calls back)."""
+    if ticket.requester_platform == PHONE:
+        return None
     return Target(ticket.requester_platform, "user", ticket.requester_id)
 
 
@@ -183,6 +187,8 @@ def ticket_card(
         facts.append(Fact(label, deadline_text(config, ticket, locale, now)))
     if here and not ticket.anonymous and (private or not ticket.confidential):
         facts += _requester_facts(ticket, locale)
+    if ticket.channel == PHONE:
+        facts.append(Fact(t("fact.channel", locale), t("card.channel_phone", locale)))
     claimable = here and ticket.status in ("queued", "reopened")
     choices: list[Choice] = []
     if claimable:
@@ -212,6 +218,9 @@ def _requester_facts(ticket: TicketRow, locale: str) -> list[Fact]:
     """Who asked and how to reach them, so the team can call back when asked to."""
     name = literal(ticket.requester_name or ticket.requester_id)
     platform = ticket.requester_platform
+    if platform == PHONE:  # no chat to answer in: the team calls (or writes) back
+        callback = t("card.callback", locale, address=literal(ticket.requester_id))
+        return [Fact(t("fact.caller", locale), name), Fact(t("fact.contact", locale), callback)]
     key = f"card.contact.{platform}" if platform in CONTACT_PLATFORMS else "card.contact.other"
     address = literal(ticket.requester_id if platform == "matrix" else name)
     return [
@@ -267,3 +276,14 @@ def handoff_note(
             "channel.handoff_question", locale, question=literal(question), answer=said
         )
     return note
+
+
+def handover_note(config: OrgConfig, giver: str | None, note: str) -> str:
+    """A handover note (given with /zuweisen or /unclaim) as the card and DMs show it:
+    "Übergabenotiz von Julia Weber: ...". Staff only: never in a requester's notice."""
+    name = "-"
+    if giver is not None:
+        person = config.person(giver)
+        name = giver if person is None else person.display_name
+    locale = config.default_locale
+    return t("card.handover_note", locale, who=literal(name), note=literal(note))

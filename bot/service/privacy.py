@@ -19,9 +19,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config.model import OrgConfig
 from bot.domain.lifecycle import OPEN_STATUSES, TicketStatus
+from bot.domain.requests import PHONE
 from bot.kernel.clock import Clock
 from bot.service import erased_cards, privacy_export
 from bot.workshops.service import WorkshopService
+from dialogs.phone_contact import Contact, read_contact
 from storage.models import TicketRow
 from storage.repositories import audit, copies, newsletter, person_data, workshops
 from storage.repositories import privacy as repo
@@ -88,7 +90,7 @@ class PrivacyService:
 
     async def export(self, *, user_id: str, platform: str | None = None) -> dict[str, Any]:
         """Everything stored about a requester, as plain data (internal notes excluded)."""
-        now = self.clock.now()
+        now, user_id = self.clock.now(), caller_id(platform, user_id)
         async with self.sessions() as session, session.begin():
             exported = await privacy_export.gather(
                 session, self.config, platform=platform, user_id=user_id, now=now
@@ -123,8 +125,9 @@ class PrivacyService:
     async def erase(self, *, user_id: str, platform: str | None = None) -> dict[str, int]:
         """Erase a requester: complaints deleted, requests anonymised (open ones withdrawn:
         nobody is left to answer), every other record and every copy of their text deleted
-        or anonymised, their tickets' cards taken back from the platforms."""
-        now = self.clock.now()
+        or anonymised, their tickets' cards taken back from the platforms. A caller Team BK
+        recorded by phone is erased by their number or e-mail address (platform "phone")."""
+        now, user_id = self.clock.now(), caller_id(platform, user_id)
         async with self.sessions() as session, session.begin():
             tickets = await person_data.person_tickets(session, platform=platform, user_id=user_id)
             open_statuses = {status.value for status in OPEN_STATUSES}
@@ -153,6 +156,8 @@ class PrivacyService:
                     ]
                 ),
             }
+            if platform in (None, PHONE) and isinstance(read_contact(user_id), Contact):
+                counts["copies"] += await copies.forget_mentions(session, text=user_id)
             counts["cards_retracted"] = await erased_cards.send(session, cards, at=now)
             await audit.audit(
                 session,
@@ -163,6 +168,15 @@ class PrivacyService:
                 detail=counts,
             )
         return counts
+
+
+def caller_id(platform: str | None, user_id: str) -> str:
+    """The requester id as stored: a caller's phone number in its one stored form
+    ("+49 221 123-4567" is "+492211234567"), any other id as given."""
+    if platform not in (None, PHONE):
+        return user_id
+    contact = read_contact(user_id)
+    return contact.address if isinstance(contact, Contact) else user_id
 
 
 async def _rows(session: AsyncSession, ids: list[int]) -> list[TicketRow]:

@@ -30,9 +30,10 @@ from bot.domain.requests import NewRequest
 from bot.i18n.formatting import format_moment
 from bot.kernel.markup import literal
 from bot.kernel.notices import Outgoing
+from bot.people.present import deputy_lead_on
 from bot.service import deadlines, feedback, notify, permissions, satisfaction
 from bot.service.actors import Actor, display_name
-from bot.service.ticket_base import TicketServiceBase
+from bot.service.ticket_assign import TicketAssignments
 from storage.models import TicketRow
 from storage.repositories import prompts, trail
 from storage.repositories import tickets as repo
@@ -40,8 +41,9 @@ from storage.repositories import tickets as repo
 REQUESTER = EventAudience.REQUESTER  # the action's own event: the requester sees it
 
 
-class TicketService(TicketServiceBase):
-    """Every change to a ticket goes through here."""
+class TicketService(TicketAssignments):
+    """Every change to a ticket goes through here (giving it to a named colleague: the
+    part in bot/service/ticket_assign.py)."""
 
     async def open_ticket(
         self, session: AsyncSession, *, requester: Actor, request: NewRequest
@@ -49,7 +51,7 @@ class TicketService(TicketServiceBase):
         """Create a ticket in the topic's team queue and tell requester and team."""
         now = self.clock.now()
         topic = self.config.topic(request.topic_id)
-        team = self.config.team(topic.team)
+        team = self.config.team(request.team_id or topic.team)
         ticket = TicketRow(
             status=TicketStatus.NEW.value,
             topic_id=topic.id,
@@ -66,6 +68,7 @@ class TicketService(TicketServiceBase):
             requester_id=requester.user_id,
             requester_name=requester.display_name,
             requester_locale=requester.locale,
+            channel=request.channel,
             created_at=now,
             updated_at=now,
             queued_at=now,
@@ -101,8 +104,11 @@ class TicketService(TicketServiceBase):
         await self._update_card(session, ticket)
         return ticket
 
-    async def unclaim(self, session: AsyncSession, *, ticket_id: int, actor: Actor) -> TicketRow:
-        """Give the ticket back to the team queue."""
+    async def unclaim(
+        self, session: AsyncSession, *, ticket_id: int, actor: Actor, note: str = ""
+    ) -> TicketRow:
+        """Give the ticket back to the team queue; `note`, a handover note for whoever takes
+        it next, is the team's: on the card and in the staff's history only."""
         ticket, person = await self._for_worker(session, ticket_id, actor)
         before = self._move(ticket, Action.UNCLAIM)
         previous, ticket.assignee = ticket.assignee, None
@@ -110,6 +116,7 @@ class TicketService(TicketServiceBase):
         await self._record(
             session, ticket, Action.UNCLAIM, before, actor, person, data, audience=REQUESTER
         )
+        await self._staff_note(session, ticket, actor, person, about=Action.UNCLAIM, text=note)
         await self._tell(session, ticket, "ticket.unclaimed")
         await self._update_card(session, ticket)
         return ticket
@@ -240,8 +247,9 @@ class TicketService(TicketServiceBase):
         )
         await self._tell(session, ticket, "ticket.resolved", answer=literal(answer))
         target = feedback.requester_target(ticket)
-        question = await satisfaction.ask(session, ticket, now)
-        await notify.send(session, [Outgoing(target, question)], at=now)
+        if target is not None:  # a caller without a chat account is not surveyed
+            question = await satisfaction.ask(session, ticket, now)
+            await notify.send(session, [Outgoing(target, question)], at=now)
         await self._update_card(session, ticket)
         return ticket
 
@@ -317,7 +325,9 @@ class TicketService(TicketServiceBase):
     ) -> TicketRow:
         """A lead takes note of an escalation: recorded, and its repeats stop."""
         ticket = await self.get(session, ticket_id)
-        person = permissions.lead_on(self.config, actor, ticket)
+        person = permissions.lead_on(self.config, actor, ticket) or await deputy_lead_on(
+            session, self.config, actor, ticket, self.clock.now()
+        )  # the deputy of an absent lead receives the escalation, so may take note of it
         if person is None:
             raise NotAllowed("not a lead of this ticket", id=ticket.id)
         if ticket.escalation_level == 0:

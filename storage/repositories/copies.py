@@ -100,6 +100,34 @@ async def forget_inbound(session: AsyncSession, *, platform: str | None, user_id
     return len(ids)
 
 
+async def forget_mentions(session: AsyncSession, *, text: str) -> int:
+    """Delete the notices in the outbox and the local chat that quote `text` (a caller's
+    phone number or e-mail address): a phone note's summary reaches the staff member before
+    its ticket exists, so it carries no ticket number to be found by."""
+    escaped = json.dumps(text)[1:-1]
+    gone = 0
+    for model in (OutboxRow, LocalMessageRow):
+        query = select(model.id, model.payload).where(
+            cast(model.payload, Text).contains(escaped, autoescape=True)
+        )
+        ids = [row_id for row_id, payload in await session.execute(query) if _quotes(payload, text)]
+        for chunk in _chunks(ids):
+            result: Any = await session.execute(delete(model).where(model.id.in_(chunk)))
+            gone += int(result.rowcount or 0)
+    return gone
+
+
+def _quotes(value: Any, text: str) -> bool:
+    """Whether some string in a JSON value contains `text`."""
+    if isinstance(value, str):
+        return text in value
+    if isinstance(value, dict):
+        return any(_quotes(item, text) for item in value.values())
+    if isinstance(value, list):
+        return any(_quotes(item, text) for item in value)
+    return False
+
+
 def _names(value: Any, user_id: str) -> bool:
     """Whether some string in a JSON value is exactly `user_id`."""
     if isinstance(value, str):

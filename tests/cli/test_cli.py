@@ -7,6 +7,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+from datetime import UTC, timedelta
 from functools import cache
 from pathlib import Path
 
@@ -173,6 +174,50 @@ def test_sweep_command_travels_to_the_next_step(tmp_path: Path) -> None:
     assert bad.returncode == 2 and "ISO 8601" in bad.stderr
 
 
+def test_a_jump_in_time_is_not_downtime_and_its_notices_are_due_now(tmp_path: Path) -> None:
+    """`sweep --at` three days ahead: every step fires with its notices (none is filed as
+    found late for a catch-up report), and what it wrote is due now, not in three days."""
+    _cli("db", "upgrade", data_dir=tmp_path)
+    script = "Hallo\n1\nhaushalt\nnein\nUns fehlen Haushaltsmittel für Lernmittel\n-\nja\n"
+    _cli("shell", "--as", "schule.sonne", data_dir=tmp_path, stdin=script)
+    later = (world_day_start() + timedelta(days=3)).isoformat()
+    swept = _cli("sweep", "--at", later, data_dir=tmp_path)
+    assert "(0 found late" in swept, swept
+    database = sqlite3.connect(tmp_path / "hotline.db")
+    missed = database.execute("select count(*) from escalation_steps where missed").fetchone()
+    fired = database.execute("select count(*) from escalation_steps").fetchone()
+    waiting = database.execute(
+        "select count(*) from outbox where status = 'pending' and next_attempt_at > ?",
+        ((world_day_start() + timedelta(hours=1)).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"),),
+    ).fetchone()
+    database.close()
+    assert missed == (0,) and fired[0] >= 3 and waiting == (0,)
+    lead = _cli("shell", "--as", "hh.schneider", data_dir=tmp_path, stdin="")
+    assert "nicht erreichbar" not in lead and "Nr. 1" in lead
+
+
+def test_jobs_run_at_a_moment_and_refusals(tmp_path: Path) -> None:
+    _cli("db", "upgrade", data_dir=tmp_path)
+    later = (world_day_start() + timedelta(days=1)).isoformat()
+    done = _cli("jobs", "run", "--at", later, data_dir=tmp_path)
+    assert done.startswith("sweep: 0, digest: "), done
+    assert "workshops: 0, newsletter: 0;" in done
+    for args, message in (
+        (["--at", later, "--only", "retention"], "retention never runs with --at"),
+        (["--only", "sweep,cleanup"], "--only: unknown job cleanup"),
+        (["--at", "bald"], "ISO 8601"),
+    ):
+        refused = subprocess.run(
+            [sys.executable, "-m", "bot.cli.main", "jobs", "run", *args],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "HOTLINE_DATA_DIR": str(tmp_path)},
+            timeout=60,
+            check=False,
+        )
+        assert refused.returncode == 2 and message in refused.stderr, refused.stderr
+
+
 def test_privacy_export_and_delete(tmp_path: Path) -> None:
     """A person's data as JSON, then erased; deletion needs --yes."""
     _cli("db", "upgrade", data_dir=tmp_path)
@@ -308,3 +353,30 @@ def test_shell_refuses_an_unmigrated_database(tmp_path: Path) -> None:
         check=False,
     )
     assert done.returncode == 2 and "db upgrade" in done.stderr
+
+
+def test_check_config_warns_of_what_would_fail_at_run_time(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Valid, but the token variable is unset and a team room is another server's alias."""
+    from bot.config.loader import default_config_path
+
+    text = default_config_path().read_text(encoding="utf-8")
+    text = text.replace("  matrix:\n    enabled: false\n", "  matrix:\n    enabled: true\n", 1)
+    text = text.replace('"#hotline-bk:stadt.example"', '"#hotline-bk:land.example"', 1)
+    path = tmp_path / "hotline.yaml"
+    path.write_text(text, encoding="utf-8")
+    monkeypatch.delenv("HOTLINE_MATRIX_ACCESS_TOKEN", raising=False)
+    assert main(["check-config", str(path)]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines == [
+        "warning: platforms.matrix.access_token: $HOTLINE_MATRIX_ACCESS_TOKEN is not set: "
+        "the bot cannot log in",
+        "warning: teams[0].channels.matrix: #hotline-bk:land.example is on another homeserver "
+        "than the bot (stadt.example); the bot can only create and join aliases of its own "
+        "server there: use the room id (!...) of a room it is invited to",
+        f"{path}: OK, 2 warning(s)",
+    ]
+    monkeypatch.setenv("HOTLINE_MATRIX_ACCESS_TOKEN", "syt_token")
+    assert main(["check-config", str(path)]) == 0
+    assert "access_token" not in capsys.readouterr().out

@@ -36,6 +36,7 @@ SECOND_REQUESTER = "kita.mond"
 THIRD_REQUESTER = "hort.stern"
 AUTHOR = "bk.yilmaz"  # Team BK: writes newsletters
 TRAINER_TEAM_MEMBER = "bk.schmidt"
+PHONE_STAFF = "bk.berger"  # Team BK takes calls (/telefon)
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,7 @@ async def collect(database: Path) -> list[Entry]:
         await _requester_views(hotline, out)
         await _digests(out, clock, Digests(config, sessions, clock))
         await _errors(hotline, out)
+        await _phone_note(hotline, out, clock)
         return out.entries
     finally:
         await engine.dispose()
@@ -311,3 +313,30 @@ async def _errors(hotline: Harness, out: Collector) -> None:
     await hotline.say(REQUESTER, "Hallo")
     await hotline.say(REQUESTER, "42")
     await out.take("invalid choice")
+
+
+async def _phone_note(hotline: Harness, out: Collector, clock: FrozenClock) -> None:
+    """Team BK records a call: the dialog, the callback card, "Rückruf erfolgt?"."""
+    clock.set(berlin(2026, 12, 7, 10, 0))
+    say = hotline.say
+    await say(PHONE_STAFF, "/telefon")
+    await out.take("phone note caller")
+    await say(PHONE_STAFF, "Frau Sommer, Grundschule an der Sonne")
+    await out.take("phone note customer group")
+    await say(PHONE_STAFF, "1")
+    topics = await out.take("phone note topic")
+    await say(PHONE_STAFF, action_id=button(topics, "ptopic:haushalt"))
+    await out.take("phone note description")
+    await say(PHONE_STAFF, "Mittel für Lehrmittel reichen nicht, bittet um Rückruf")
+    await out.take("phone note contact")
+    await say(PHONE_STAFF, "0221")
+    await out.take("phone note invalid number")
+    asked = await say(PHONE_STAFF, "+49 221 123-4567")
+    await out.take("phone note solved on the spot")
+    await say(PHONE_STAFF, action_id=button(asked, "psolved:no"))
+    await out.take("phone note summary")
+    await say(PHONE_STAFF, "ja")
+    saved = await out.take("phone note saved and callback card")
+    ticket = next(n.ticket_id for n in saved if n.ticket_id is not None)
+    await say(AGENT, f"/erledigt {ticket} Mittel aus der Reserve bewilligt.")
+    await out.take("callback confirmation question")

@@ -54,10 +54,11 @@ STAYS = "error.complaint_stays"  # complaints are not handed off, by anyone
 OWN = "error.rate_own_only"  # only the requester rates
 YOURS = "error.not_your_request"  # only the requester answers (/antwort N Text)
 BK = "newsletter.bk_only"  # only Team BK and admins send newsletters
+FL = "phone.first_level_only"  # only Team BK records calls (/telefon)
 HINT = "reply.staff_use_resolve"  # staff on the ticket who type /antwort: use /erledigt
 HIDDEN = "hidden:"  # refused, but worded as for a number that does not exist (a complaint)
 H_TEAM, H_OWN, H_YOURS = HIDDEN + TEAM, HIDDEN + OWN, HIDDEN + YOURS
-REFUSALS = (STAFF, LEADS, TEAM, STAYS, OWN, YOURS, BK, HINT, H_TEAM, H_OWN, H_YOURS)
+REFUSALS = (STAFF, LEADS, TEAM, STAYS, OWN, YOURS, BK, HINT, H_TEAM, H_OWN, H_YOURS, FL)
 
 #            requester agent other_agent team_lead other_lead dep_lead compl_mgr admin
 ALL = (Y, Y, Y, Y, Y, Y, Y, Y)
@@ -79,6 +80,7 @@ ACK_C = (LEADS, LEADS, LEADS, H_TEAM, H_TEAM, H_TEAM, Y, Y)
 ANY_STAFF = (STAFF, Y, Y, Y, Y, Y, Y, Y)
 TRAINERS = (STAFF, TEAM, TEAM, Y, Y, Y, Y, Y)  # Team BK (trainer, coordinator) and leads
 SENDERS = (BK, BK, BK, BK, BK, BK, Y, Y)
+CALLERS = (STAFF, FL, FL, FL, FL, FL, Y, Y)
 
 
 def said(key: str, locale: str = "de") -> str:
@@ -166,6 +168,7 @@ ROWS: tuple[Row, ...] = (
     Row("ack", "/ack {t}", E("escalated"), ACK_N, (said("cmd.ack_ok"),), ms.acknowledged),
     Row("ack", "/ack {t}", complaint("escalated"), ACK_C, (said("cmd.ack_ok"),), ms.acknowledged),
     Row("queue", "/queue", Q, ANY_STAFF, (said("cmd.queue_title"), said("cmd.queue_empty"))),
+    Row("away", "/abwesend bis Freitag", ms.nothing, ANY_STAFF, (said("away.saved"),)),
     Row("claim", "/claim {t}", Q, WORK_N, (said("cmd.claimed_ok"),), ms.claimed),
     Row("claim", "/claim {t}", complaint("queued"), WORK_C, (said("cmd.claimed_ok"),), ms.claimed),
     Row("unclaim", "/unclaim {t}", C, WORK_N, (said("cmd.unclaimed_ok"),), ms.unclaimed),
@@ -176,6 +179,22 @@ ROWS: tuple[Row, ...] = (
         WORK_C,
         (said("cmd.unclaimed_ok"),),
         ms.unclaimed,
+    ),
+    Row(
+        "assign",
+        "/zuweisen {t} Julia Weber Rückruf morgen",
+        Q,
+        WORK_N,
+        (said("cmd.assign_ok"),),
+        ms.assigned_to(ms.AGENT),
+    ),
+    Row(
+        "assign",
+        "/zuweisen {t} Deniz Yılmaz",
+        complaint("queued"),
+        WORK_C,
+        (said("cmd.assign_ok"),),
+        ms.assigned_to(ms.COMPLAINT_MANAGER),
     ),
     Row(
         "handoff",
@@ -279,6 +298,7 @@ ROWS: tuple[Row, ...] = (
     ),
     Row("newsletter", "/newsletter", ms.nothing, ALL, (said("newsletter.menu"),)),
     Row("newsletter", "/newsletter senden", ms.nothing, SENDERS, (said("newsletter.ask_groups"),)),
+    Row("phone", "/telefon", ms.nothing, CALLERS, (said("phone.ask_caller"),)),
 )
 
 

@@ -38,6 +38,8 @@ async def test_the_november_report_matches_the_figures_worked_out_by_hand(
     assert report.by_team == {"bk": 2, "haushalt": 2}
     assert report.by_level == {1: 2, 2: 2}
     assert (report.first_contact.hits, report.first_contact.total) == (3, 6)  # 2 FAQ + #1
+    assert report.by_channel == {"chat": 4, "phone": 0}
+    assert report.first_contact_by_channel == {"chat": Share(3, 6), "phone": Share(0, 0)}
     assert (report.first_response.hits, report.first_response.total) == (2, 4)
     assert (report.resolution.hits, report.resolution.total) == (2, 4)
     assert (report.response_hours_median, report.response_hours_p90) == (1.25, 6.0)

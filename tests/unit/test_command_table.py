@@ -115,6 +115,7 @@ def test_the_bots_own_table_is_complete(config: OrgConfig, clock: FrozenClock) -
         "participants",
         "workshop_feedback",
         "questionnaire",
+        "phone",
     }
     direct_only = {spec.name for spec in SPECS if spec.direct_only}
     assert direct_only == flow_commands | {"new", "cancel", "complaint", "idea", "proposal"}

@@ -138,3 +138,18 @@ def test_subtract_working_time_undoes_add_working_time(start: object, minutes: i
     end = calendar.add_working_time(moment, amount)
     assert calendar.subtract_working_time(end, amount) == moment
     assert calendar.working_time_between(calendar.subtract_working_time(end, amount), end) == amount
+
+
+def test_a_phone_note_to_call_back_owes_no_interim_message_but_every_deadline_step(
+    config: OrgConfig, cal: WorkingCalendar
+) -> None:
+    """A caller without a chat account gets no status message (nobody to send it to), so
+    the sweep plans none; the team's reminders and escalations run as for every ticket."""
+    call = ticket(requester_platform="phone", requester_id="+492211234567", channel="phone")
+    kinds = [item.kind for item in plan.items(config, call, cal)]
+    assert "interim" not in kinds
+    assert kinds.count("step") == len(
+        [i for i in plan.items(config, ticket(), cal) if i.kind == "step"]
+    )
+    chat_user = ticket(requester_platform="local", requester_id="schule.sonne", channel="phone")
+    assert "interim" in [item.kind for item in plan.items(config, chat_user, cal)]

@@ -8,6 +8,7 @@ import asyncio
 import logging
 from typing import Any
 
+import aiohttp
 import pytest
 from nio import (
     DeviceList,
@@ -220,3 +221,39 @@ async def test_an_invite_flagged_direct_makes_a_dm_whatever_its_size(
     client.rooms = {"!direct:localhost": Room(3), group: Room(3)}  # a colleague came along
     assert loop.rooms.is_direct("!direct:localhost") and not loop.rooms.is_direct(group)
     assert client.puts == ['{"@anna:localhost": ["!direct:localhost"]}']  # m.direct
+
+
+async def test_after_an_outage_the_sync_resumes_within_seconds_and_logs_little(
+    sessions: Sessions,
+    clock: FrozenClock,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Twenty refused connections (about a minute away), then the server is back: the waits
+    grow 1, 2, 4 s and stay at 4, so the next sync comes at most 4 s after the return; one
+    WARNING at the start, one a minute later, one when it works again."""
+    client = Client()
+    client.syncs = [aiohttp.ClientConnectionError("refused") for _ in range(20)]
+    client.syncs.append(response("s1"))
+    loop, stored = sync_loop(client, sessions, clock)
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        if len(waits) > 20:  # the round after the good sync: enough
+            raise asyncio.CancelledError
+
+    monkeypatch.setattr(asyncio, "sleep", sleep)
+    caplog.set_level(logging.DEBUG, logger="adapters.matrix.sync")
+    with pytest.raises(asyncio.CancelledError):
+        await loop.run()
+    monkeypatch.undo()
+    assert waits[:20] == [1.0, 2.0] + [4.0] * 18
+    assert loop.since == "s1" and [p["inbound"]["event_id"] for p in stored] == ["$new"]
+    assert waits[20] == 1.0  # after a good sync, a new failure starts over at 1 s
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert [w.split(" (")[0] for w in warnings if w.startswith("sync failed")] == [
+        "sync failed",
+        "sync failed",
+    ]
+    assert "sync works again after 20 failed attempts" in warnings

@@ -1,7 +1,7 @@
 """sweep DMs are bundled: outbox bundle columns and the per-person pacing table
 
 Revision ID: 0020
-Revises: 0019
+Revises: 0024
 Create Date: 2026-12-07 23:00:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from storage.models import UtcDateTime
 
 revision = "0020"
-down_revision = "0019"
+down_revision = "0024"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,1 @@
+"""People and their time: absences and deputies (who is asked while someone is away)."""
