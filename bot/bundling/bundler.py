@@ -150,6 +150,7 @@ def _by_person_and_kind(
 
 
 def _renew(counter: NoticePacingRow, length: timedelta, now: datetime) -> None:
-    """Start a new window when the counter's has ended."""
-    if now >= counter.started + length:
+    """Start a new window when the counter's has ended, or lies ahead (a clock set back:
+    `hotline-bot jobs --at` ran the sweep on a simulated one)."""
+    if now >= counter.started + length or now < counter.started:
         counter.started, counter.sent = now, 0

@@ -48,6 +48,14 @@ def test_up_to_the_threshold_each_goes_alone_then_one_bundle_then_the_window_hol
     assert fourth.release == [7]
 
 
+def test_a_window_that_lies_ahead_is_started_anew() -> None:
+    """The sweep ran on a simulated clock ahead of the bot's (`hotline-bot jobs --at`)."""
+    state = counters("breach", started=NOW + timedelta(days=1))
+    for counter in state.values():
+        counter.sent = 99
+    assert decide(held(1, 2), state, SETTINGS, NOW).release == [1, 2]
+
+
 def test_a_storm_at_once_is_one_message() -> None:
     decision = decide(held(1, 1000), counters("breach"), SETTINGS, NOW)
     assert decision.release == [] and len(decision.folds) == 1 and len(decision.folds[0]) == 1000
