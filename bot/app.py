@@ -82,7 +82,7 @@ def build_app(
     sessions = make_sessionmaker(db)
     adapters: dict[str, Adapter] = {}
     metrics = Metrics()
-    sender = OutboxSender(sessions, adapters, clock)
+    sender = OutboxSender(sessions, adapters, clock, bundling=config.escalation.bundling)
     sender.observer = metrics
     engine = Engine(config, sessions, clock, observer=metrics)
     jobs = DeadlineJobs(

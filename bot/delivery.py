@@ -13,6 +13,8 @@ from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.bundling.bundler import Bundler
+from bot.config.model import BundlingConfig
 from bot.kernel import limits
 from bot.kernel.clock import Clock
 from bot.kernel.notices import Inbound, Notice, Target
@@ -74,8 +76,10 @@ class OutboxSender:
         adapters: Mapping[str, Adapter],
         clock: Clock,
         instance_id: str | None = None,
+        bundling: BundlingConfig | None = None,
     ) -> None:
         self.sessions = sessions
+        self.bundler = Bundler(sessions, clock, bundling)  # no DM storms: held sweep DMs
         self.adapters = adapters
         self.clock = clock
         self.stopping = False  # set by a graceful stop: finish the current row, release the rest
@@ -130,6 +134,7 @@ class OutboxSender:
         batch = batch or self.BATCH
         await self.beat()  # the shell and the CLI deliver without the beating task
         await self._settle()
+        await self._bundle()
         while True:
             claimed = await self._claim(batch, address)
             if not claimed:
@@ -153,6 +158,15 @@ class OutboxSender:
                 delivered += result
             if len(claimed) < batch or self.stopping:
                 return delivered
+
+    async def _bundle(self) -> None:
+        """Let the bundler decide on the held sweep DMs due now. A failed round (a deadlock
+        between instances, the database away) leaves them held for the next round and does
+        not stop the delivery of everything else."""
+        try:
+            await self.bundler.run(self.adapters)
+        except Exception:
+            log.warning("bundling held notices failed; retrying next round", exc_info=True)
 
     async def _claim(self, batch: int, address: str | None) -> list[_Claimed]:
         now = self.clock.now()

@@ -28,6 +28,7 @@ from storage.models_outreach import NewsletterSubscriptionRow as NewsletterSubsc
 from storage.models_outreach import WorkshopFeedbackRow as WorkshopFeedbackRow
 from storage.models_outreach import WorkshopRegistrationRow as WorkshopRegistrationRow
 from storage.models_outreach import WorkshopRow as WorkshopRow  # outreach tables, re-exported
+from storage.models_pacing import NoticePacingRow as NoticePacingRow  # re-exported
 from storage.models_people import AbsenceRow as AbsenceRow  # people's time, re-exported
 
 
@@ -154,8 +155,15 @@ class OutboxRow(Base):
     delivered_at: Mapped[datetime | None]
     message_ref: Mapped[str | None] = mapped_column(String(255))
     last_error: Mapped[str | None] = mapped_column(Text)
+    # Bundling (bot/bundling/bundler.py): a sweep DM's kind; held rows wait for the
+    # bundler, and the rows it folded into one message name that message's row.
+    bundle_kind: Mapped[str | None] = mapped_column(String(32))
+    bundle_id: Mapped[int | None] = mapped_column(BigInteger)
 
-    __table_args__ = (Index("ix_outbox_pending", "status", "platform", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_pending", "status", "platform", "next_attempt_at"),
+        Index("ix_outbox_held", "status", "bundle_kind", "next_attempt_at"),
+    )
 
 
 class DialogStateRow(Base):

@@ -14,6 +14,7 @@ from bot.kernel.actions import without_prompt
 from bot.kernel.clock import FrozenClock
 from bot.kernel.notices import Inbound, Notice
 from storage.models import OutboxRow, TicketEventRow, TicketRow
+from storage.repositories import outbox
 
 _event_ids = itertools.count(1)
 
@@ -82,6 +83,7 @@ class Harness:
                         OutboxRow.target_kind == kind,
                         OutboxRow.target_address == address,
                         OutboxRow.id > after,
+                        OutboxRow.status != outbox.BUNDLED,  # shown as its bundle
                     )
                     .order_by(OutboxRow.id)
                 )

@@ -359,6 +359,17 @@ class EscalationPolicy:
 
 
 @dataclass(frozen=True)
+class BundlingConfig:
+    """No DM storms: more than `threshold` sweep notices of one kind to one person within
+    `window` go out as one message listing the tickets; at most `dm_ceiling_per_hour`
+    such messages reach a person in an hour, the rest wait for one bundle when it ends."""
+
+    window: timedelta = timedelta(minutes=10)
+    threshold: int = 3
+    dm_ceiling_per_hour: int = 10
+
+
+@dataclass(frozen=True)
 class EscalationConfig:
     """Scheduler and escalation settings (used by the deadlines feature)."""
 
@@ -369,6 +380,7 @@ class EscalationConfig:
     interim_update_after: timedelta
     claim_lease: timedelta
     by_level: Mapping[Level, str] = field(default_factory=dict)
+    bundling: BundlingConfig = field(default_factory=BundlingConfig)
 
 
 @dataclass(frozen=True)

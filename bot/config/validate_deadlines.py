@@ -18,6 +18,7 @@ from bot.config.model import (
     SlaTargets,
 )
 from bot.config.validate_base import Checker, known
+from bot.config.validate_bundling import check_bundling
 from bot.config.yaml_lines import KeyPath
 
 POLICY_PARAMETERS: dict[str, tuple[str, ...]] = {
@@ -156,7 +157,7 @@ def check_escalation(ck: Checker, raw: object, path: KeyPath) -> EscalationConfi
         raw,
         path,
         required=(*timings, "digest_at", "default_policy", "policies"),
-        optional=("by_level",),
+        optional=("by_level", "bundling"),
     )
     if node is None:
         return None
@@ -185,7 +186,8 @@ def check_escalation(ck: Checker, raw: object, path: KeyPath) -> EscalationConfi
                 f"unknown escalation policy '{default}'; known policies: {known(table)}",
             )
     by_level = _policy_by_level(ck, node.get("by_level") or {}, (*path, "by_level"), table)
-    if len(ck.issues) > start or default is None or digest_at is None:
+    bundling = check_bundling(ck, node.get("bundling"), (*path, "bundling"))
+    if len(ck.issues) > start or default is None or digest_at is None or bundling is None:
         return None
     return EscalationConfig(
         policies=policies,
@@ -195,6 +197,7 @@ def check_escalation(ck: Checker, raw: object, path: KeyPath) -> EscalationConfi
         digest_at=digest_at,
         interim_update_after=durations["interim_update_after"] or timedelta(0),
         claim_lease=durations["claim_lease"] or timedelta(0),
+        bundling=bundling,
     )
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config.model import Person
 from bot.domain.audience import EventAudience, internal
 from bot.domain.lifecycle import Action
+from bot.escalation.bundle_entries import bundle_entry
 from bot.escalation.messages import SYSTEM_PLATFORM, SweepMessages
 from bot.escalation.plan import Item, deadlines
 from bot.kernel.notices import Notice, Outgoing, Target
@@ -61,7 +62,7 @@ class DeadlineActions(TicketServiceBase):
         )
         if not recorded:
             return False
-        send = _Sender(session, item.key, now, quiet)
+        send = _Sender(session, item.key, now, quiet, bundle_entry(self.config, ticket, item, now))
         if item.kind == "interim":
             claimed = ticket.assignee is not None  # nobody "works on it" before a claim
             await self._tell(
@@ -225,10 +226,19 @@ class DeadlineActions(TicketServiceBase):
 
 
 class _Sender:
-    """Enqueues a step's notices under dedupe keys derived from the step key."""
+    """Enqueues a step's notices under dedupe keys derived from the step key; its DMs carry
+    the ticket's bundle entry, so that many of them reach a person as one message."""
 
-    def __init__(self, session: AsyncSession, key: str, now: datetime, quiet: bool) -> None:
+    def __init__(
+        self,
+        session: AsyncSession,
+        key: str,
+        now: datetime,
+        quiet: bool,
+        bundle: dict[str, Any] | None = None,
+    ) -> None:
         self.session, self.key, self.now, self.quiet = session, key, now, quiet
+        self.bundle = bundle
         self.count = 0
 
     async def __call__(self, targets: list[Target], notice: Notice) -> None:
@@ -237,4 +247,6 @@ class _Sender:
         prefix = f"sweep:{self.key}:{self.count}"
         self.count += 1
         outgoing = [Outgoing(target, notice) for target in targets]
-        await notify.send(self.session, outgoing, at=self.now, dedupe_prefix=prefix)
+        await notify.send(
+            self.session, outgoing, at=self.now, dedupe_prefix=prefix, bundle=self.bundle
+        )

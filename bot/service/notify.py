@@ -5,7 +5,9 @@ Everything goes into the outbox in the caller's transaction; a sender delivers a
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -43,14 +45,20 @@ async def send(
     *,
     at: datetime,
     dedupe_prefix: str | None = None,
+    bundle: Mapping[str, Any] | None = None,
 ) -> None:
-    """Write notices to the outbox; complaint content never reaches a channel."""
+    """Write notices to the outbox; complaint content never reaches a channel. With a
+    `bundle` entry (bot/bundling/notice.py) the DMs among them are held for the
+    bundler, which sends them alone or folded into one message per person and kind."""
     for index, item in enumerate(outgoing):
         if item.target.kind == "channel" and not item.notice.channel_safe:
             raise ValueError("a confidential notice may not be posted into a team channel")
         key = None if dedupe_prefix is None else f"{dedupe_prefix}:{index}"
+        payload, kind = item.notice.to_json(), None
+        if bundle is not None and item.target.kind == "user":
+            payload["bundle"], kind = dict(bundle), str(bundle["kind"])
         await outbox.enqueue(
-            session, target=item.target, payload=item.notice.to_json(), at=at, dedupe_key=key
+            session, target=item.target, payload=payload, at=at, dedupe_key=key, bundle_kind=kind
         )
 
 

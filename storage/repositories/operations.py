@@ -30,7 +30,7 @@ class Snapshot:
 
 async def snapshot(session: AsyncSession, *, now: datetime) -> Snapshot:
     """Every figure at once (read-only; no locks)."""
-    pending = OutboxRow.status == "pending"
+    pending = OutboxRow.status.in_(("pending", "held"))  # held: a sweep DM the bundler owes
     by_platform = await session.execute(
         select(OutboxRow.platform, func.count()).where(pending).group_by(OutboxRow.platform)
     )

@@ -27,6 +27,8 @@ from storage.repositories._dialect import supports_skip_locked
 PENDING = "pending"
 DELIVERED = "delivered"
 FAILED = "failed"
+HELD = "held"  # a bundlable sweep DM waiting for the bundler's decision (never claimed)
+BUNDLED = "bundled"  # folded into the message of row `bundle_id`: delivered with it
 _TABLE: Any = OutboxRow.__table__
 _ENQUEUE: dict[str, Any] = {}
 
@@ -70,9 +72,11 @@ async def enqueue(
     payload: dict[str, Any],
     at: datetime,
     dedupe_key: str | None = None,
+    bundle_kind: str | None = None,
 ) -> None:
     """Add a notice for `target`; a repeated `dedupe_key` is silently ignored (a key longer
-    than its column is stored as its digest: built from platform ids, it may be)."""
+    than its column is stored as its digest: built from platform ids, it may be). With a
+    `bundle_kind` the row is held for the bundler (bot/bundling/bundler.py)."""
     values = {
         "created_at": at,
         "platform": target.platform,
@@ -80,9 +84,10 @@ async def enqueue(
         "target_address": target.address,
         "payload": payload,
         "dedupe_key": None if dedupe_key is None else limits.stored_key("dedupe_key", dedupe_key),
-        "status": PENDING,
+        "status": PENDING if bundle_kind is None else HELD,
         "attempts": 0,
         "next_attempt_at": at,
+        "bundle_kind": bundle_kind,
     }
     await session.execute(_enqueue_statement(session), values)
 
@@ -231,8 +236,8 @@ def _lease(leased_until: datetime | None) -> list[Any]:
 
 
 async def pending_count(session: AsyncSession, *, platform: str | None = None) -> int:
-    """How many notices still wait for delivery."""
-    query = select(func.count()).select_from(OutboxRow).where(OutboxRow.status == PENDING)
+    """How many notices still wait for delivery (held ones included)."""
+    query = select(func.count()).select_from(OutboxRow).where(OutboxRow.status.in_([PENDING, HELD]))
     if platform is not None:
         query = query.where(OutboxRow.platform == platform)
     return int(await session.scalar(query) or 0)

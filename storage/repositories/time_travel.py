@@ -21,12 +21,12 @@ async def newest_outbox_id(session: AsyncSession) -> int:
 
 
 async def due_now(session: AsyncSession, *, after_id: int, now: datetime) -> int:
-    """Make the pending notices written after `after_id` due at `now` (not later)."""
+    """Make the pending (and held) notices written after `after_id` due at `now`."""
     result = await session.execute(
         update(OutboxRow)
         .where(
             OutboxRow.id > after_id,
-            OutboxRow.status == "pending",
+            OutboxRow.status.in_(("pending", "held")),  # held: sweep DMs to be bundled
             OutboxRow.next_attempt_at > now,
         )
         .values(next_attempt_at=now)

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from bot.bundling.bundler import Bundler
 from bot.config.loader import load_config
 from bot.escalation.digest import Digests
 from bot.escalation.sweep import Sweeper
@@ -21,8 +22,8 @@ from bot.kernel.notices import Notice
 from bot.workshops.jobs import WorkshopJobs
 from storage.engine import make_engine, make_sessionmaker
 from storage.migrate import upgrade
-from storage.models import OutboxRow
-from storage.repositories import workshops
+from storage.models import OutboxRow, TicketRow
+from storage.repositories import outbox, workshops
 from tests.conftest import berlin
 from tests.harness import Harness, button
 from tests.service.newsletter_support import subscribe
@@ -58,8 +59,9 @@ class Collector:
         self._after = 0
         self._step = 0
 
-    async def take(self, situation: str) -> list[Notice]:
-        """The notices queued since the previous step, recorded under `situation`."""
+    async def take(self, situation: str, *, kind: str | None = None) -> list[Notice]:
+        """The notices queued since the previous step, recorded under `situation` (only
+        those to targets of `kind`, when given; rows folded into a bundle show as it)."""
         async with self.hotline.sessions() as session:
             rows = (
                 await session.scalars(
@@ -70,6 +72,8 @@ class Collector:
             self._after = rows[-1].id
         self._step += 1
         notices = []
+        rows = [row for row in rows if row.status != outbox.BUNDLED]
+        rows = [row for row in rows if kind is None or row.target_kind == kind]
         for index, row in enumerate(rows, 1):
             notice = Notice.from_json(row.payload)
             slug = f"{self._step:02d}-{_slugify(situation)}-{index}"
@@ -97,6 +101,7 @@ async def collect(database: Path) -> list[Entry]:
         out = Collector(hotline)
         await _intake_and_ticket(hotline, out, clock)
         await _deadlines(hotline, out, clock, Sweeper(config, sessions, clock))
+        await _storm(hotline, out, clock, Sweeper(config, sessions, clock))
         await _workshops(hotline, out, clock, WorkshopJobs(config, sessions, clock))
         await _newsletter(hotline, out, clock)
         await _complaint_and_proposals(hotline, out)
@@ -178,6 +183,27 @@ async def _deadlines(
     await out.take("escalation acknowledged")
     await hotline.say(DEPARTMENT_LEAD, "/eskalationen")
     await out.take("escalated listing")
+
+
+async def _storm(hotline: Harness, out: Collector, clock: FrozenClock, sweeper: Sweeper) -> None:
+    """Many deadlines pass at once: each team lead gets ONE message listing the tickets
+    (four: a button each; seven: the command that lists them all)."""
+    for index in range(7):
+        await hotline.file_request(f"storm.haushalt.{index}", topic="haushalt")
+    for index in range(4):
+        await hotline.file_request(f"storm.kreditoren.{index}", topic="kreditoren")
+    await out.take("storm tickets filed", kind="nobody")
+    for _ in range(10):  # on to the moment the deadlines pass, as a running bot would
+        await sweeper.sweep()
+        await Bundler(hotline.sessions, clock).run(["local"])
+        bundled = await out.take("deadline storm bundled", kind="user")
+        if any(notice.ticket_id is None for notice in bundled):
+            return
+        async with hotline.sessions() as session:
+            moment = await session.scalar(select(func.min(TicketRow.next_action_at)))
+        assert moment is not None
+        clock.set(moment)
+    raise AssertionError("the storm's deadlines never passed")
 
 
 async def _sweep(sweeper: Sweeper, clock: FrozenClock, moment: datetime) -> None:

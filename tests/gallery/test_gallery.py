@@ -54,6 +54,8 @@ def test_every_kind_of_notice_is_in_the_gallery_once_per_client(gallery: list[Sh
         "erledigt",
         "Fristerinnerung",  # reminder
         "Eskalation: Nr.",  # escalation
+        "7 Tickets haben ihre Frist überschritten",  # a bundle of deadline notices
+        "Nr. 10: Verlauf",  # a small bundle's button per ticket
         "Tagesüberblick",  # digest
         "Wochenbericht der Hotline",  # weekly report
         "Wie zufrieden sind Sie",  # rating

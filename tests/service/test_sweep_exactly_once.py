@@ -29,6 +29,7 @@ from storage.engine import make_sessionmaker
 from storage.models import LocalMessageRow, TicketRow
 from tests.conftest import berlin
 from tests.harness import Harness, texts
+from tests.service.storm_support import delivered_tickets
 from tests.service.sweep_support import (
     Sessions,
     open_tickets,
@@ -249,9 +250,15 @@ async def test_two_instances_escalate_each_ticket_once(
     assert len(keys) == len(set(keys))
     escalations = [key for key in keys if key.endswith(":eskalation")]
     assert len(escalations) == 300
-    # One DM per ticket to each of the department leads (by outbox key), none doubled.
-    for lead in ("leitung.hoffmann",):
-        assert await outbox_count(sessions, kind="user", address=lead, like="sweep:%") == 300
+    # One held DM per ticket to the department lead (by outbox key), none doubled; the
+    # sender folds them into one message that names every ticket once (issue 16: not 300).
+    lead = "leitung.hoffmann"
+    assert await outbox_count(sessions, kind="user", address=lead, like="sweep:%") == 300
+    before = await local_messages(sessions, f"user:{lead}")
+    await deliver_all(sessions, clock)
+    assert await local_messages(sessions, f"user:{lead}") - before == 1
+    named = (await delivered_tickets(sessions, lead))["escalation"]
+    assert named == collections.Counter(int(key.split(":")[0][1:]) for key in escalations)
     async with sessions() as session:
         levels = (await session.scalars(select(TicketRow.escalation_level))).all()
     assert set(levels) == {1}

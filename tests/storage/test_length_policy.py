@@ -50,6 +50,7 @@ FED: dict[str, tuple[str, int]] = {
     "outbox.target_address": ("user_id", 0),
     "outbox.dedupe_key": ("dedupe_key", 0),
     "outbox.message_ref": ("message_ref", 0),
+    "notice_pacing.address": ("user_id", 0),  # a staff DM's address (outbox.target_address)
     "platform_state.key": ("state_key", 0),
     "proposals.topic_id": ("config_id", 0),
     "proposals.customer_group_id": ("config_id", 0),
@@ -116,6 +117,7 @@ INTERNAL: dict[str, str] = {
             ("ticket_events", "actor_platform"),
             ("workshop_registrations", "platform"),
             ("user_profiles", "platform"),
+            ("notice_pacing", "platform"),
         ]
     },
     **{
@@ -141,6 +143,8 @@ INTERNAL: dict[str, str] = {
             ("ticket_events", "to_status"),
             ("ticket_events", "audience"),
             ("workshop_registrations", "status"),
+            ("outbox", "bundle_kind"),
+            ("notice_pacing", "kind"),
         ]
     },
     "instances.id": "uuid4 hex of a running instance (32)",

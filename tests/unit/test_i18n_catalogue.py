@@ -10,6 +10,7 @@ from typing import get_args
 
 import pytest
 
+from bot.bundling.notice import KINDS as BUNDLE_KINDS
 from bot.config.model import TOPIC_KINDS, DeadlineKind, EscalationAction, TopicKind
 from bot.domain.lifecycle import Action, TicketStatus
 from bot.i18n import _catalogue, has, keys, normalise_locale, t
@@ -59,6 +60,8 @@ F_STRING_EXPANSIONS: dict[str, tuple[str, ...]] = {
     "step.": get_args(DeadlineKind),  # t(f"step.{deadline}")
     "step.action.": (*get_args(EscalationAction), "repeat"),  # t(f"step.action.{step.action}")
     "sweep.escalation_reason.": get_args(DeadlineKind),  # t(f"sweep.escalation_reason.{deadline}")
+    "bundle.title.": BUNDLE_KINDS,  # t(f"bundle.title.{kind}"), a bundle of sweep DMs
+    "bundle.hint.": BUNDLE_KINDS,  # t(f"bundle.hint.{kind}")
     "help.": tuple(spec.name for spec in SPECS),  # Spec.summary: f"help.{self.name}"
     # Spec.menu_text: f"menu.{menu.value}.{self.name}", the Teams command lists
     "menu.": tuple(f"{place.menu.value}.{spec.name}" for spec in SPECS for place in spec.menus),
