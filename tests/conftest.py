@@ -20,7 +20,12 @@ from bot.config.model import OrgConfig
 from bot.kernel.clock import FrozenClock
 from storage.engine import make_engine, make_sessionmaker
 from storage.migrate import upgrade
+from tests.matrix.server_fixture import synapse
 from tests.private_postgres import PrivatePostgres, binaries, private_postgres
+
+# One Synapse per session for every directory that needs one (tests/matrix and
+# tests/cross_platform): the fixture is imported here, at the root, so it is defined once.
+__all__ = ["synapse"]
 
 BERLIN = ZoneInfo("Europe/Berlin")
 PG_URL_ENV = "HOTLINE_TEST_PG_URL"
