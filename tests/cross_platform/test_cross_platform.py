@@ -95,7 +95,10 @@ async def _all_delivered(bot: HotlineBot) -> list[OutboxRow]:
 
 
 async def test_matrix_requester_with_the_team_in_teams(
-    synapse: SynapseServer, worlds: WorldFactory, connector: ConnectorEmulator
+    database_url: str | None,
+    synapse: SynapseServer,
+    worlds: WorldFactory,
+    connector: ConnectorEmulator,
 ) -> None:
     port = free_port()
     configure = _configure(
@@ -105,7 +108,9 @@ async def test_matrix_requester_with_the_team_in_teams(
         channels={"haushalt": CHANNEL},
         off_matrix=(AGENT,),
     )
-    world = await worlds(synapse, teams=(), configure=configure, platforms=BOTH)
+    world = await worlds(
+        synapse, teams=(), configure=configure, platforms=BOTH, database_url=database_url
+    )
     agent = TeamsAgent(
         f"http://127.0.0.1:{port}/api/messages",
         connector.service_url,
@@ -240,12 +245,17 @@ async def _in_thread(
 
 
 async def test_teams_requester_with_the_team_in_matrix(
-    synapse: SynapseServer, worlds: WorldFactory, playground: PlaygroundFactory
+    database_url: str | None,
+    synapse: SynapseServer,
+    worlds: WorldFactory,
+    playground: PlaygroundFactory,
 ) -> None:
     port, pg_port = free_port(), free_port()
     service_url = f"http://127.0.0.1:{pg_port}/_connector"
     configure = _configure(port, service_url, people={}, channels={})
-    world = await worlds(synapse, teams=("haushalt",), configure=configure, platforms=BOTH)
+    world = await worlds(
+        synapse, teams=("haushalt",), configure=configure, platforms=BOTH, database_url=database_url
+    )
     pg = await playground(f"http://127.0.0.1:{port}/api/messages", config=TENANT, port=pg_port)
     room, agent = world.team_rooms["haushalt"], world.agent
     description = "Die Rechnung für den Schulbus ist doppelt gebucht"
