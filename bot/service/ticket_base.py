@@ -191,3 +191,12 @@ class TicketServiceBase:
     def _person_targets(self, person_id: str) -> list[Target]:
         person = self.config.person(person_id)
         return [] if person is None else notify.person_targets(self.config, person)
+
+    async def _assignee_targets(self, session: AsyncSession, ticket: TicketRow) -> list[Target]:
+        """The assignee's DM on the platform they work on this ticket from (that of their
+        last action on it), else on every platform they are known on."""
+        person = self.config.person(ticket.assignee) if ticket.assignee else None
+        if person is None:
+            return []
+        platform = await trail.last_platform_of(session, ticket_id=ticket.id, person_id=person.id)
+        return notify.person_targets(self.config, person, prefer=platform)
