@@ -4,11 +4,13 @@ SQLite AND PostgreSQL (skipped with a reason where the server is absent)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -112,6 +114,26 @@ async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[As
         yield engine
     finally:
         await engine.dispose()
+        async with admin.begin() as connection:
+            await connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        await admin.dispose()
+
+
+@contextlib.asynccontextmanager
+async def postgres_schema() -> AsyncIterator[tuple[str, dict[str, Any]]]:
+    """A private schema on the shared PostgreSQL for a whole bot (as `db` makes one for a test
+    of its own): the server's URL and the connect_args that make the schema the search path.
+    Dropped afterwards (DROP SCHEMA is quick, DROP DATABASE waits for a checkpoint)."""
+    if not await _postgres_reachable():
+        problem = await _postgres_problem()
+        pytest.skip(f"PostgreSQL not reachable at {_pg_url()} ({problem}; set {PG_URL_ENV})")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(_pg_url())
+    async with admin.begin() as connection:
+        await connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield _pg_url(), {"server_settings": {"search_path": schema}}
+    finally:
         async with admin.begin() as connection:
             await connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         await admin.dispose()

@@ -37,16 +37,13 @@ def with_teams(
     service_url: str,
     people: Mapping[str, str],
     channels: Mapping[str, str],
-    off_matrix: tuple[str, ...] = (),
 ) -> OrgConfig:
     """`config` (Matrix enabled) with Teams enabled as well, anonymous on 127.0.0.1:`port`.
     `people` maps person ids to Teams (AAD object) ids and `channels` team ids to Teams
-    channel ids; everybody and every team else loses the sample's Teams id. The people in
-    `off_matrix` lose their Matrix id (they work in Teams only)."""
+    channel ids; everybody and every team else loses the sample's Teams id."""
 
     def ids(person: Person) -> dict[str, str]:
-        dropped = {"teams", "matrix"} if person.id in off_matrix else {"teams"}
-        return {k: v for k, v in person.platform_ids.items() if k not in dropped}
+        return {k: v for k, v in person.platform_ids.items() if k != "teams"}
 
     stripped = []
     for team in config.teams:

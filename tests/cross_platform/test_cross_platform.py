@@ -30,9 +30,11 @@ from tests.teams.playground import free_port
 from tests.teams.stage import (
     PERSONAL_CHAT,
     TENANT,
+    aad,
     click,
     offers,
     plain,
+    posted,
     request_by_cards,
     says,
 )
@@ -100,13 +102,14 @@ async def test_matrix_requester_with_the_team_in_teams(
     worlds: WorldFactory,
     connector: ConnectorEmulator,
 ) -> None:
+    # Martin Schneider is known on both platforms (make_world gives him a Matrix account),
+    # his team's channel is in Teams only: he works there, and hears there only.
     port = free_port()
     configure = _configure(
         port,
         connector.service_url,
         people={AGENT: AGENT_AAD},
         channels={"haushalt": CHANNEL},
-        off_matrix=(AGENT,),
     )
     world = await worlds(
         synapse, teams=(), configure=configure, platforms=BOTH, database_url=database_url
@@ -200,7 +203,8 @@ async def test_matrix_requester_with_the_team_in_teams(
     ticket = await _ticket(bot, number)
     assert (ticket.status, ticket.assignee) == ("resolved", AGENT)
     assert (ticket.requester_platform, ticket.requester_id) == ("matrix", requester.user_id)
-    # Each notice went to its reader's platform, and only there.
+    # Each notice went to its reader's platform, and only there: nothing reached Martin
+    # Schneider's Matrix account, though the config knows it.
     rows = await _all_delivered(bot)
     places = {(r.platform, r.target_kind, r.target_address) for r in rows}
     assert places == {
@@ -208,6 +212,8 @@ async def test_matrix_requester_with_the_team_in_teams(
         ("teams", "channel", CHANNEL),
         ("teams", "user", AGENT_AAD),
     }
+    await world.agent.sync(timeout_ms=0)
+    assert not world.agent.client.invited_rooms, "a DM was opened on Matrix too"
     matrix_texts = [str(e.body) for e in requester.notices(dm)]
     assert not [t for t in matrix_texts if "Ticket Nr." in t], "a team card reached the requester"
     assert not [a for a in connector.sent() if "Wie zufrieden" in shown(a)]
@@ -252,7 +258,8 @@ async def test_teams_requester_with_the_team_in_matrix(
 ) -> None:
     port, pg_port = free_port(), free_port()
     service_url = f"http://127.0.0.1:{pg_port}/_connector"
-    configure = _configure(port, service_url, people={}, channels={})
+    # Martin Schneider is known in the tenant too; he works in the Matrix room.
+    configure = _configure(port, service_url, people={AGENT: aad(AGENT)}, channels={})
     world = await worlds(
         synapse, teams=("haushalt",), configure=configure, platforms=BOTH, database_url=database_url
     )
@@ -337,3 +344,4 @@ async def test_teams_requester_with_the_team_in_matrix(
         ("matrix", "user", agent.user_id),
     }
     assert not [e for e in pg.events if "Ticket Nr." in plain(e)], "a card reached Teams"
+    assert not [p for p in posted(pg) if "Antwort auf Ihre Rückfrage" in p.text]
