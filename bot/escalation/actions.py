@@ -82,7 +82,7 @@ class DeadlineActions(TicketServiceBase):
         due = self._due(ticket, item)
         if ticket.assignee is not None:
             notice = self.messages.remind_assignee(ticket, self.clock.now(), due)
-            await send(self._person_targets(ticket.assignee), notice)
+            await send(await self._worker_targets(session, ticket, ticket.assignee), notice)
             to: dict[str, Any] = {"assignee": ticket.assignee}
         elif ticket.confidential:
             notice = self.messages.remind_assignee(ticket, self.clock.now(), due)
@@ -166,7 +166,7 @@ class DeadlineActions(TicketServiceBase):
             note = self.messages.lease_channel_note(ticket, previous, since)
             await self._post_card(session, ticket, note=note)
         await send(
-            self._person_targets(previous),
+            await self._worker_targets(session, ticket, previous),
             self.messages.lease_claimer(ticket, self.clock.now(), since),
         )
 

@@ -198,7 +198,7 @@ class TicketService(TicketServiceBase):
             dm = feedback.to_staff(
                 self.config, ticket, "staff.customer_replied", text=literal(text)
             )
-            targets = await self._assignee_targets(session, ticket)
+            targets = await self._worker_targets(session, ticket, ticket.assignee)
             await notify.send(session, [Outgoing(target, dm) for target in targets], at=now)
         return ticket
 
@@ -216,7 +216,7 @@ class TicketService(TicketServiceBase):
         await self._tell(session, ticket, "ticket.info_added")
         if ticket.assignee is not None:
             dm = feedback.to_staff(self.config, ticket, "staff.customer_info", text=literal(text))
-            targets = await self._assignee_targets(session, ticket)
+            targets = await self._worker_targets(session, ticket, ticket.assignee)
             await notify.send(
                 session, [Outgoing(target, dm) for target in targets], at=self.clock.now()
             )

@@ -1,6 +1,7 @@
 """A staff member listed on several platforms reads about the ticket they work on where they
 work on it: the platform of their last action on that ticket (Teams, say), not on every
-platform they are known on. Someone who never acted on the ticket hears on every one."""
+platform they are known on; so do the deadline reminders and the note that their claim ran
+out. Someone who never acted on the ticket hears on every one."""
 
 from __future__ import annotations
 
@@ -11,11 +12,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config.model import OrgConfig
+from bot.escalation.sweep import Sweeper
 from bot.kernel.clock import FrozenClock
 from bot.kernel.notices import Target
 from bot.service.notify import person_targets
 from storage.models import OutboxRow
+from tests.conftest import berlin
 from tests.harness import Harness
+from tests.service.sweep_support import sweep_at
 
 REQUESTER = "schule.sonne"
 AGENT = "hh.schneider"
@@ -74,6 +78,21 @@ async def test_the_agent_hears_where_he_last_worked_on_the_ticket(hotline: Harne
         ("note", "matrix"),
         ("customer_info", "local"),
     ]
+
+
+async def test_reminders_and_the_lapsed_claim_reach_him_where_he_claimed(
+    hotline: Harness, clock: FrozenClock
+) -> None:
+    number = await hotline.file_request(REQUESTER, topic="haushalt")  # Mon 30 Nov 09:00
+    clock.set(berlin(2026, 11, 30, 9, 30))
+    await hotline.say(ON_TEAMS, f"/claim {number}", channel=TEAMS_CHANNEL, platform="teams")
+    sweeper = Sweeper(hotline.config, hotline.sessions, clock)
+    # 2 office hours after the claim: the reminder; 4 without activity: the claim lapses.
+    assert len(await sweep_at(sweeper, clock, berlin(2026, 11, 30, 11, 30))) == 1
+    assert await _agent_dms(hotline, f"Nr. {number} (") == [("teams", ON_TEAMS)]
+    await sweep_at(sweeper, clock, berlin(2026, 11, 30, 14, 30))
+    assert (await hotline.ticket(number)).assignee is None
+    assert await _agent_dms(hotline, "") == [("teams", ON_TEAMS)] * 2  # reminder, lapse
 
 
 def test_without_a_platform_of_his_own_he_hears_on_every_one(config: OrgConfig) -> None:
