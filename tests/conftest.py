@@ -4,10 +4,13 @@ SQLite AND PostgreSQL (skipped with a reason where the server is absent)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -20,7 +23,12 @@ from bot.config.model import OrgConfig
 from bot.kernel.clock import FrozenClock
 from storage.engine import make_engine, make_sessionmaker
 from tests.db_templates import PostgresTemplate, SqliteTemplate, find_pg_dump
+from tests.matrix.server_fixture import synapse
 from tests.private_postgres import PrivatePostgres, binaries, private_postgres
+
+# One Synapse per session for every directory that needs one (tests/matrix and
+# tests/cross_platform): the fixture is imported here, at the root, so it is defined once.
+__all__ = ["synapse"]
 
 # Hypothesis' per-example deadline (200 ms) is a timing assertion: on a busy 2-core machine
 # it failed a calendar property in 363 ms. Properties check correctness; speed is measured
@@ -129,6 +137,26 @@ async def db(
     finally:
         await engine.dispose()
         await postgres_template.drop(schema)
+
+
+@contextlib.asynccontextmanager
+async def postgres_schema() -> AsyncIterator[tuple[str, dict[str, Any]]]:
+    """A private schema on the shared PostgreSQL for a whole bot (as `db` makes one for a test
+    of its own): the server's URL and the connect_args that make the schema the search path.
+    Dropped afterwards (DROP SCHEMA is quick, DROP DATABASE waits for a checkpoint)."""
+    if not await postgres_reachable():
+        problem = await postgres_problem()
+        pytest.skip(f"PostgreSQL not reachable at {pg_url()} ({problem}; set {PG_URL_ENV})")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(pg_url())
+    async with admin.begin() as connection:
+        await connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield pg_url(), {"server_settings": {"search_path": schema}}
+    finally:
+        async with admin.begin() as connection:
+            await connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        await admin.dispose()
 
 
 @pytest.fixture

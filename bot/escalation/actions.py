@@ -84,8 +84,7 @@ class DeadlineActions(TicketServiceBase):
         due = self._due(ticket, item)
         if ticket.assignee is not None:
             notice = self.messages.remind_assignee(ticket, self.clock.now(), due)
-            assignee = self.config.person(ticket.assignee)
-            await send(await self._asked(session, () if assignee is None else (assignee,)), notice)
+            await send(await self._assignee_targets(session, ticket), notice)
             to: dict[str, Any] = {"assignee": ticket.assignee}
         elif ticket.confidential:
             notice = self.messages.remind_assignee(ticket, self.clock.now(), due)
@@ -173,7 +172,7 @@ class DeadlineActions(TicketServiceBase):
             note = self.messages.lease_channel_note(ticket, previous, since)
             await self._post_card(session, ticket, note=note)
         await send(
-            self._person_targets(previous),
+            await self._worker_targets(session, ticket, previous),
             self.messages.lease_claimer(ticket, self.clock.now(), since),
         )
 
@@ -209,6 +208,17 @@ class DeadlineActions(TicketServiceBase):
         else, without a leadership team, the team leads of level 1)."""
         team = self.config.leadership_team() or self.config.first_level_team()
         return team.lead_people() or team.members
+
+    async def _assignee_targets(self, session: AsyncSession, ticket: TicketRow) -> list[Target]:
+        """The assignee on the platform they work on the ticket from; while they are away,
+        whoever stands in for them (on every platform the stand-in is known on)."""
+        assignee = self.config.person(ticket.assignee) if ticket.assignee else None
+        if assignee is None:
+            return []
+        asked = await present(session, self.config, (assignee,), self.clock.now())
+        if asked == (assignee,):
+            return await self._worker_targets(session, ticket, assignee.id)
+        return self._people(asked)
 
     async def _asked(self, session: AsyncSession, people: tuple[Person, ...]) -> list[Target]:
         """The targets of `people`, with whoever is away now replaced by their stand-in

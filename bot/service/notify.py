@@ -30,13 +30,18 @@ def channel_targets(config: OrgConfig, team: Team) -> list[Target]:
     ]
 
 
-def person_targets(config: OrgConfig, person: Person) -> list[Target]:
-    """A staff member's DM on every enabled platform they are known on."""
-    return [
+def person_targets(config: OrgConfig, person: Person, *, prefer: str | None = None) -> list[Target]:
+    """A staff member's DM on every enabled platform they are known on. With `prefer` (the
+    platform they work on the matter from), only there when they are known there: someone
+    listed on Matrix and Teams who claimed a ticket in Teams reads about it in Teams, not
+    twice."""
+    everywhere = [
         Target(platform, "user", person.platform_ids[platform])
         for platform in enabled_platforms(config)
         if platform in person.platform_ids
     ]
+    preferred = [target for target in everywhere if target.platform == prefer]
+    return preferred or everywhere
 
 
 async def send(

@@ -202,5 +202,18 @@ class TicketServiceBase:
         return notify.to_all(notify.channel_targets(self.config, team), notice)
 
     def _person_targets(self, person_id: str) -> list[Target]:
+        """A staff member's DM on every platform they are known on (not about a ticket they
+        work on: that is `_worker_targets`)."""
         person = self.config.person(person_id)
         return [] if person is None else notify.person_targets(self.config, person)
+
+    async def _worker_targets(
+        self, session: AsyncSession, ticket: TicketRow, person_id: str | None
+    ) -> list[Target]:
+        """A staff member's DM about this ticket on the platform they work on it from (that
+        of their last action on it), else on every platform they are known on."""
+        person = self.config.person(person_id) if person_id else None
+        if person is None:
+            return []
+        platform = await trail.last_platform_of(session, ticket_id=ticket.id, person_id=person.id)
+        return notify.person_targets(self.config, person, prefer=platform)

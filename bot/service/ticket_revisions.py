@@ -57,7 +57,9 @@ class TicketRevisions(TicketServiceBase):
         await self._tell(session, ticket, "ticket.edit_forwarded")
         note = feedback.to_staff(self.config, ticket, "staff.sender_edited", text=literal(text))
         if ticket.assignee is not None:
-            outgoing = notify.to_all(self._person_targets(ticket.assignee), note)
+            outgoing = notify.to_all(
+                await self._worker_targets(session, ticket, ticket.assignee), note
+            )
         else:  # reopened: nobody has it yet, the queue hears of it
             outgoing = self._queue_targets(ticket, replace(note, channel_safe=True))
         await notify.send(session, outgoing, at=self.clock.now())

@@ -205,7 +205,7 @@ class TicketService(TicketAssignments):
             dm = feedback.to_staff(
                 self.config, ticket, "staff.customer_replied", text=literal(text)
             )
-            targets = self._person_targets(ticket.assignee)
+            targets = await self._worker_targets(session, ticket, ticket.assignee)
             await notify.send(session, [Outgoing(target, dm) for target in targets], at=now)
         return ticket
 
@@ -223,7 +223,7 @@ class TicketService(TicketAssignments):
         await self._tell(session, ticket, "ticket.info_added")
         if ticket.assignee is not None:
             dm = feedback.to_staff(self.config, ticket, "staff.customer_info", text=literal(text))
-            targets = self._person_targets(ticket.assignee)
+            targets = await self._worker_targets(session, ticket, ticket.assignee)
             await notify.send(
                 session, [Outgoing(target, dm) for target in targets], at=self.clock.now()
             )

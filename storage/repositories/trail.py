@@ -69,6 +69,18 @@ async def append_event(
     return row
 
 
+async def last_platform_of(session: AsyncSession, *, ticket_id: int, person_id: str) -> str | None:
+    """The platform from which a staff member last acted on the ticket (None: never did)."""
+    query = (
+        select(TicketEventRow.actor_platform)
+        .where(TicketEventRow.ticket_id == ticket_id, TicketEventRow.actor_person == person_id)
+        .order_by(TicketEventRow.at.desc(), TicketEventRow.id.desc())
+        .limit(1)
+    )
+    platform: str | None = await session.scalar(query)
+    return platform
+
+
 async def ticket_events(session: AsyncSession, *, ticket_id: int) -> Sequence[TicketEventRow]:
     """The whole audit trail of a ticket, oldest first: for staff only."""
     query = (

@@ -102,6 +102,7 @@ class HotlineBot:
     clock: Clock = field(default_factory=lambda: ShiftedClock.starting_at(world_day_start()))
     app: App | None = None
     database_url: str | None = None  # None: a SQLite file in the data dir
+    platforms: tuple[str, ...] = ("matrix",)  # ("matrix", "teams"): both in one process
     starts: int = 0
     _stop: asyncio.Event | None = None
     _task: asyncio.Task[None] | None = None
@@ -128,7 +129,7 @@ class HotlineBot:
             url=self.url,
             clock=self.clock,
             environ={"HOTLINE_DATA_DIR": str(self.data_dir)},
-            platforms=("matrix",),
+            platforms=self.platforms,
         )
         await upgrade(app.db)
         self.app = app
@@ -137,7 +138,9 @@ class HotlineBot:
         self.starts += 1
         adapter = self.adapter
         async with asyncio.timeout(self.startup_timeout):
-            while not adapter._tasks:  # set once catch-up and room resolution are done
+            # _tasks: catch-up and room resolution are done; the scheduler starts once every
+            # other adapter (Teams, when served too) listens.
+            while not adapter._tasks or app.jobs.scheduler is None:
                 if self._task.done():
                     self._task.result()  # raises what serve raised
                     raise AssertionError("serve returned before the adapter started")

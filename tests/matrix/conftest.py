@@ -1,7 +1,8 @@
 """Fixtures for tests against a real Synapse homeserver (tests/matrix/synapse.py).
 
-- ``synapse`` (session): one running SynapseServer shared by the whole test session. Do not
-  stop or pause it; tests that take the server down use ``private_synapse``.
+- ``synapse`` (session, tests/matrix/server_fixture.py via tests/conftest.py): one running
+  SynapseServer shared by the whole test session. Do not stop or pause it; tests that take
+  the server down use ``private_synapse``.
 - ``private_synapse`` (function): a fresh SynapseServer of the test's own (about 2 s to
   start), free to stop(), start(), restart(), pause() and resume().
 - ``matrix_user`` (function): ``await matrix_user("alice", admin=False)`` registers a fresh
@@ -17,28 +18,19 @@ fixtures is skipped with the reason; with HOTLINE_REQUIRE_SYNAPSE=1 it fails ins
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import pytest
 
-from tests.matrix.synapse import (
-    RegisteredUser,
-    SynapseServer,
-    SynapseStartError,
-    find_synapse_venv,
-    nio_client,
-    synapse_missing_reason,
-)
+from tests.matrix.server_fixture import started_server
+from tests.matrix.synapse import RegisteredUser, SynapseServer, nio_client
 
 if TYPE_CHECKING:
     import nio
 
     from tests.matrix.world import World
-
-REQUIRE_ENV = "HOTLINE_REQUIRE_SYNAPSE"
 
 
 class UserFactory(Protocol):
@@ -51,37 +43,10 @@ class ClientFactory(Protocol):
         """A nio client logged in as `user`, closed at the end of the test."""
 
 
-def _unavailable(reason: str) -> NoReturn:
-    if os.environ.get(REQUIRE_ENV) == "1":
-        pytest.fail(f"{reason} ({REQUIRE_ENV}=1)", pytrace=False)
-    pytest.skip(reason)
-
-
-def _started_server(workdir: Path) -> SynapseServer:
-    venv = find_synapse_venv()
-    missing = synapse_missing_reason(venv)
-    if missing:
-        _unavailable(missing)
-    server = SynapseServer(venv)
-    try:
-        server.start(workdir)
-    except SynapseStartError as error:
-        _unavailable(f"Synapse failed to start: {error}")
-    return server
-
-
-@pytest.fixture(scope="session")
-def synapse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SynapseServer]:
-    """The session's Synapse; a sync fixture, so it needs no session-scoped event loop."""
-    server = _started_server(tmp_path_factory.mktemp("synapse"))
-    yield server
-    server.stop()
-
-
 @pytest.fixture
 def private_synapse(tmp_path: Path) -> Iterator[SynapseServer]:
     """A Synapse for this test alone, for stop/start/pause scenarios."""
-    server = _started_server(tmp_path / "synapse")
+    server = started_server(tmp_path / "synapse")
     yield server
     server.stop()
 

@@ -17,6 +17,7 @@ from typing import Protocol
 import nio
 
 from bot.config.loader import load_config
+from bot.config.model import OrgConfig
 from tests.matrix.bot_fixture import (
     TOKEN_ENV,
     Chat,
@@ -91,13 +92,16 @@ async def make_world(
     join_team_rooms: bool = True,
     by_alias: bool = False,
     database_url: str | None = None,
+    configure: Callable[[OrgConfig], OrgConfig] | None = None,
+    platforms: tuple[str, ...] = ("matrix",),
 ) -> World:
     """Register bot and agent, create the team rooms (bot invited), start the bot.
 
     `colleagues` maps further person ids (e.g. "ccc.schulz") to user-name prefixes; those
     users are registered, mapped in the config and invited into their team's room. With
     `by_alias`, each team room gets an alias and the config names the room by it
-    (World.team_rooms still holds the room ids)."""
+    (World.team_rooms still holds the room ids). `configure` changes the Matrix config before
+    the bot starts (e.g. adds Teams, served too when `platforms` names it)."""
     bot_user = await server.register("hotline")
     agent = Chat(await make_client(await server.register("agent")), bot_user.user_id)
     await agent.sync(timeout_ms=0)
@@ -132,8 +136,10 @@ async def make_world(
         allowed_homeservers=allowed_homeservers,
         encrypt_direct_rooms=encrypted_dms,
     )
+    if configure is not None:
+        config = configure(config)
     set_env(TOKEN_ENV, bot_user.access_token)
-    bot = HotlineBot(config, data_dir, database_url=database_url)
+    bot = HotlineBot(config, data_dir, database_url=database_url, platforms=platforms)
     await bot.start()
     if join_team_rooms:
         for room_id in rooms.values():

@@ -231,36 +231,42 @@ class Stage:
         return sent.mark
 
     async def file_request(self, description: str) -> tuple[int, StreamEvent, StreamEvent]:
-        """Walk the intake by clicking through the cards: customer group KERN, topic
-        Budget / Haushalt, FAQ "did not help", a description, no reference, confirm.
-        Returns the ticket number, the requester's receipt and the channel's handoff card."""
-        pg = self.pg
-        mark = await self.say("/sprache de")
-        await pg.wait_for(says("auf Deutsch", PERSONAL_CHAT), after=mark)
-        mark = await self.say("Hallo")
-        groups = await pg.wait_for(offers("group:kern", PERSONAL_CHAT), after=mark)
-        assert "Zu welcher Kundengruppe gehören Sie?" in plain(groups)
-        mark = await click(pg, groups, "group:kern")
-        topics = await pg.wait_for(offers("topic:haushalt", PERSONAL_CHAT), after=mark)
-        assert "Worum geht es?" in plain(topics)
-        mark = await click(pg, topics, "topic:haushalt")
-        faq = await pg.wait_for(offers("confirm:no", PERSONAL_CHAT), after=mark)
-        assert "Hat Ihnen das geholfen?" in plain(faq)
-        mark = await click(pg, faq, "confirm:no")
-        await pg.wait_for(says("Bitte beschreiben Sie Ihr Anliegen", PERSONAL_CHAT), after=mark)
-        mark = await self.say(description)
-        await pg.wait_for(says("Rechnungsnummer", PERSONAL_CHAT), after=mark)
-        mark = await self.say("-")
-        confirm = await pg.wait_for(offers("confirm:yes", PERSONAL_CHAT), after=mark)
-        assert "Soll ich das so an Budget / Haushalt weitergeben?" in plain(confirm)
-        assert description in plain(confirm)
-        mark = await click(pg, confirm, "confirm:yes")
-        receipt = await pg.wait_for(says("Antwort spätestens", PERSONAL_CHAT), after=mark)
-        found = re.search(r"Nr\. (\d+)", plain(receipt))
-        assert found, plain(receipt)
-        number = int(found.group(1))
-        post = await pg.wait_for(offers(f"claim:{number}", TEAM), after=mark)
+        """Walk the intake by clicking through the cards (`request_by_cards`). Returns the
+        ticket number, the requester's receipt and the channel's handoff card."""
+        number, mark, receipt = await request_by_cards(self.pg, description)
+        post = await self.pg.wait_for(offers(f"claim:{number}", TEAM), after=mark)
         return number, receipt, post
+
+
+async def request_by_cards(pg: Playground, description: str) -> tuple[int, int, StreamEvent]:
+    """The requester walks the intake in the personal chat by clicking through the cards:
+    German, customer group KERN, topic Budget / Haushalt, FAQ "did not help", a description,
+    no reference, confirm. Returns the ticket number, the stream mark before the confirming
+    click (the handoff card follows it) and the requester's receipt."""
+    mark = (await pg.say(PERSONAL_CHAT, "/sprache de")).mark
+    await pg.wait_for(says("auf Deutsch", PERSONAL_CHAT), after=mark)
+    mark = (await pg.say(PERSONAL_CHAT, "Hallo")).mark
+    groups = await pg.wait_for(offers("group:kern", PERSONAL_CHAT), after=mark)
+    assert "Zu welcher Kundengruppe gehören Sie?" in plain(groups)
+    mark = await click(pg, groups, "group:kern")
+    topics = await pg.wait_for(offers("topic:haushalt", PERSONAL_CHAT), after=mark)
+    assert "Worum geht es?" in plain(topics)
+    mark = await click(pg, topics, "topic:haushalt")
+    faq = await pg.wait_for(offers("confirm:no", PERSONAL_CHAT), after=mark)
+    assert "Hat Ihnen das geholfen?" in plain(faq)
+    mark = await click(pg, faq, "confirm:no")
+    await pg.wait_for(says("Bitte beschreiben Sie Ihr Anliegen", PERSONAL_CHAT), after=mark)
+    mark = (await pg.say(PERSONAL_CHAT, description)).mark
+    await pg.wait_for(says("Rechnungsnummer", PERSONAL_CHAT), after=mark)
+    mark = (await pg.say(PERSONAL_CHAT, "-")).mark
+    confirm = await pg.wait_for(offers("confirm:yes", PERSONAL_CHAT), after=mark)
+    assert "Soll ich das so an Budget / Haushalt weitergeben?" in plain(confirm)
+    assert description in plain(confirm)
+    mark = await click(pg, confirm, "confirm:yes")
+    receipt = await pg.wait_for(says("Antwort spätestens", PERSONAL_CHAT), after=mark)
+    found = re.search(r"Nr\. (\d+)", plain(receipt))
+    assert found, plain(receipt)
+    return int(found.group(1)), mark, receipt
 
 
 def hotline_config(
