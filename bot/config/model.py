@@ -68,11 +68,15 @@ class CustomerGroup:
 
 @dataclass(frozen=True)
 class Person:
-    """A member of a team, known by one user id per platform (platform -> user id)."""
+    """A member of a team, known by one user id per platform (platform -> user id).
+
+    `hours`: their own working hours (weekday 0 = Monday), within the office calendar;
+    None: the office hours. A /arbeitszeit setting overrides them (bot/people/hours.py)."""
 
     id: str
     display_name: str
     platform_ids: Mapping[str, str]
+    hours: Mapping[int, tuple[OfficeInterval, ...]] | None = None
 
 
 @dataclass(frozen=True)

@@ -18,9 +18,11 @@ from bot.domain.lifecycle import Action
 from bot.escalation.messages import SYSTEM_PLATFORM, SweepMessages
 from bot.escalation.plan import Item, deadlines
 from bot.kernel.notices import Notice, Outgoing, Target
+from bot.people.schedule import held_until
 from bot.service import notify, permissions
 from bot.service.actors import Actor
 from bot.service.ticket_base import TicketServiceBase
+from bot.sla.calendar import WorkingCalendar, calendar_for
 from storage.models import TicketRow
 from storage.repositories import escalation as steps_repo
 from storage.repositories import trail
@@ -79,14 +81,25 @@ class DeadlineActions(TicketServiceBase):
     async def _remind(
         self, session: AsyncSession, ticket: TicketRow, item: Item, send: _Sender, *, quiet: bool
     ) -> None:
-        due = self._due(ticket, item)
+        due, now = self._due(ticket, item), self.clock.now()
         if ticket.assignee is not None:
-            notice = self.messages.remind_assignee(ticket, self.clock.now(), due)
-            await send(self._person_targets(ticket.assignee), notice)
-            to: dict[str, Any] = {"assignee": ticket.assignee}
+            calendar = self._calendar(ticket)
+            back = await held_until(session, self.config, ticket.assignee, calendar, now)
+            if back is not None and back >= due and not ticket.confidential:
+                # The one who could act is off until after the deadline: the team hears
+                # now instead (a complaint never reaches a channel: its reminder waits).
+                notice = self.messages.remind_team_assignee_off(ticket, now, due, back)
+                team = self.config.team(ticket.team_id)
+                await send(notify.channel_targets(self.config, team), notice)
+                to: dict[str, Any] = {"channel": ticket.team_id, "assignee_off": ticket.assignee}
+            else:
+                notice = self.messages.remind_assignee(ticket, now, due)
+                await send(self._person_targets(ticket.assignee), notice, hold_until=back)
+                to = {"assignee": ticket.assignee}
         elif ticket.confidential:
-            notice = self.messages.remind_assignee(ticket, self.clock.now(), due)
-            await send(self._people(permissions.complaint_managers(self.config)), notice)
+            notice = self.messages.remind_assignee(ticket, now, due)
+            managers = permissions.complaint_managers(self.config)
+            await self._to_people(session, send, ticket, managers, notice)
             to = {"complaint_managers": True}
         else:
             notice = self.messages.remind_channel(ticket, self.clock.now(), due)
@@ -102,16 +115,16 @@ class DeadlineActions(TicketServiceBase):
         due, now = self._due(ticket, item), self.clock.now()
         if ticket.confidential:
             managers = permissions.complaint_managers(self.config)
-            await send(self._people(managers), self.messages.breach_lead(ticket, now, due))
+            notice = self.messages.breach_lead(ticket, now, due)
+            await self._to_people(session, send, ticket, managers, notice)
         else:
             team = self.config.team(ticket.team_id)
             await send(
                 notify.channel_targets(self.config, team),
                 self.messages.breach_channel(ticket, now, due),
             )
-            await send(
-                self._people(team.lead_people()), self.messages.breach_lead(ticket, now, due)
-            )
+            notice = self.messages.breach_lead(ticket, now, due)
+            await self._to_people(session, send, ticket, team.lead_people(), notice)
         to = {"leads": ticket.team_id}
         await self._audit(session, ticket, Action.REMIND, item, quiet, to, leads=True)
 
@@ -136,7 +149,9 @@ class DeadlineActions(TicketServiceBase):
             repeat=item.repeat,
             events=events,
         )
-        await send(self._people(self.escalation_readers(ticket)), notice)
+        on_call = not self.config.escalation_policy_for(ticket.team_id).office_hours_only
+        readers = self.escalation_readers(ticket)
+        await self._to_people(session, send, ticket, readers, notice, hold=not on_call)
         if item.kind == "step" and not ticket.confidential:
             team = self.config.team(ticket.team_id)
             channel = notify.channel_targets(self.config, team)
@@ -165,10 +180,10 @@ class DeadlineActions(TicketServiceBase):
         if not ticket.confidential:
             note = self.messages.lease_channel_note(ticket, previous, since)
             await self._post_card(session, ticket, note=note)
-        await send(
-            self._person_targets(previous),
-            self.messages.lease_claimer(ticket, self.clock.now(), since),
-        )
+        claimer = self.config.person(previous)
+        if claimer is not None:
+            notice = self.messages.lease_claimer(ticket, self.clock.now(), since)
+            await self._to_people(session, send, ticket, (claimer,), notice)
 
     async def _audit(
         self,
@@ -203,10 +218,30 @@ class DeadlineActions(TicketServiceBase):
         team = self.config.leadership_team() or self.config.first_level_team()
         return team.lead_people() or team.members
 
-    def _people(self, people: tuple[Person, ...]) -> list[Target]:
-        return [
-            target for person in people for target in notify.person_targets(self.config, person)
-        ]
+    async def _to_people(
+        self,
+        session: AsyncSession,
+        send: _Sender,
+        ticket: TicketRow,
+        people: tuple[Person, ...],
+        notice: Notice,
+        *,
+        hold: bool = True,
+    ) -> None:
+        """A DM to each person, waiting for their next working minute (bot/people/schedule.py:
+        the rule); `hold` False for on-call escalations, which never wait."""
+        for person in people:
+            back = None
+            if hold:
+                calendar = self._calendar(ticket)
+                back = await held_until(session, self.config, person.id, calendar, send.now)
+            await send(notify.person_targets(self.config, person), notice, hold_until=back)
+
+    def _calendar(self, ticket: TicketRow) -> WorkingCalendar:
+        """The ticket's team calendar: whose office time a person's hours are cut to."""
+        if ticket.team_id not in self._calendars:
+            self._calendars[ticket.team_id] = calendar_for(self.config, ticket.team_id)
+        return self._calendars[ticket.team_id]
 
     def _due(self, ticket: TicketRow, item: Item) -> datetime:
         running = deadlines(ticket)[item.step.deadline] if item.step else None
@@ -220,10 +255,14 @@ class _Sender:
         self.session, self.key, self.now, self.quiet = session, key, now, quiet
         self.count = 0
 
-    async def __call__(self, targets: list[Target], notice: Notice) -> None:
+    async def __call__(
+        self, targets: list[Target], notice: Notice, *, hold_until: datetime | None = None
+    ) -> None:
         if self.quiet or not targets:
             return
         prefix = f"sweep:{self.key}:{self.count}"
         self.count += 1
         outgoing = [Outgoing(target, notice) for target in targets]
-        await notify.send(self.session, outgoing, at=self.now, dedupe_prefix=prefix)
+        await notify.send(
+            self.session, outgoing, at=self.now, dedupe_prefix=prefix, not_before=hold_until
+        )

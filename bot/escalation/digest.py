@@ -1,6 +1,7 @@
 """Leads hear in bulk, not in a storm: the daily digest, the weekly report, the catch-up report.
 
-The daily digest goes to each lead in the morning of a working day: open, overdue and
+The daily digest goes to each lead in the morning of a working day (to a lead with
+personal working hours, at their next working minute: bot/people/schedule.py): open, overdue and
 escalated tickets of their teams. The weekly report (last week's figures and a chart of the
 last eight weeks) goes to the leadership channel on the week's first working day. Their
 outbox keys name the day (or week) and the person, so two instances (or a restart) send
@@ -29,6 +30,7 @@ from bot.i18n.formatting import format_moment
 from bot.kernel.clock import Clock
 from bot.kernel.markup import literal
 from bot.kernel.notices import Image, Notice, Outgoing, Table
+from bot.people.schedule import held_until
 from bot.reports import chart, render
 from bot.reports import service as reports
 from bot.reports.metrics import Report
@@ -156,7 +158,8 @@ class Digests:
                 targets = notify.person_targets(self.config, person)
                 prefix = f"digest:{today.isoformat()}:{person.id}"
                 outgoing = [Outgoing(target, notice) for target in targets]
-                await notify.send(session, outgoing, at=now, dedupe_prefix=prefix)
+                until = await held_until(session, self.config, person.id, self.calendar, now)
+                await notify.send(session, outgoing, at=now, dedupe_prefix=prefix, not_before=until)
                 sent += 1
         return sent
 
@@ -231,9 +234,9 @@ class Digests:
                 )
                 targets = notify.person_targets(self.config, people[person_id])
                 prefix = f"catchup:{steps[0].id}-{steps[-1].id}:{person_id}"
-                await notify.send(
-                    session, [Outgoing(x, notice) for x in targets], at=now, dedupe_prefix=prefix
-                )
+                until = await held_until(session, self.config, person_id, self.calendar, now)
+                outgoing = [Outgoing(x, notice) for x in targets]
+                await notify.send(session, outgoing, at=now, dedupe_prefix=prefix, not_before=until)
             await repo.mark_reported(session, step_ids=[s.id for s in steps], at=now)
             return len(lines)
 

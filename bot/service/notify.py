@@ -43,14 +43,21 @@ async def send(
     *,
     at: datetime,
     dedupe_prefix: str | None = None,
+    not_before: datetime | None = None,
 ) -> None:
-    """Write notices to the outbox; complaint content never reaches a channel."""
+    """Write notices to the outbox; complaint content never reaches a channel. With
+    `not_before` the rows wait until then (pings to a person off work: bot/people)."""
     for index, item in enumerate(outgoing):
         if item.target.kind == "channel" and not item.notice.channel_safe:
             raise ValueError("a confidential notice may not be posted into a team channel")
         key = None if dedupe_prefix is None else f"{dedupe_prefix}:{index}"
         await outbox.enqueue(
-            session, target=item.target, payload=item.notice.to_json(), at=at, dedupe_key=key
+            session,
+            target=item.target,
+            payload=item.notice.to_json(),
+            at=at,
+            dedupe_key=key,
+            not_before=not_before,
         )
 
 

@@ -11,8 +11,10 @@ from typing import get_args
 import pytest
 
 from bot.config.model import TOPIC_KINDS, DeadlineKind, EscalationAction, TopicKind
+from bot.config.weekly_hours import REASONS
 from bot.domain.lifecycle import Action, TicketStatus
 from bot.i18n import _catalogue, has, keys, normalise_locale, t
+from bot.people.schedule import HoursSource
 from dialogs.commands import SPECS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -50,6 +52,8 @@ F_STRING_EXPANSIONS: dict[str, tuple[str, ...]] = {
     "step.": get_args(DeadlineKind),  # t(f"step.{deadline}")
     "step.action.": (*get_args(EscalationAction), "repeat"),  # t(f"step.action.{step.action}")
     "sweep.escalation_reason.": get_args(DeadlineKind),  # t(f"sweep.escalation_reason.{deadline}")
+    "hours.problem.": REASONS,  # t(f"hours.problem.{error.reason}")
+    "hours.source.": tuple(source.value for source in HoursSource),  # where hours come from
     "help.": tuple(spec.name for spec in SPECS),  # Spec.summary: f"help.{self.name}"
     # Spec.menu_text: f"menu.{menu.value}.{self.name}", the Teams command lists
     "menu.": tuple(f"{place.menu.value}.{spec.name}" for spec in SPECS for place in spec.menus),

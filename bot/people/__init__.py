@@ -1,0 +1,1 @@
+"""People and their time: personal working hours, absences, who stands in."""
