@@ -25,7 +25,7 @@ _NAMES: tuple[tuple[str, ...], ...] = (
     ("mittwoch", "wednesday"),
     ("donnerstag", "thursday"),
     ("freitag", "friday"),
-    ("samstag", "saturday", "sonnabend"),
+    ("samstag", "saturday"),
     ("sonntag", "sunday"),
 )
 SHORT: Mapping[str, tuple[str, ...]] = {
