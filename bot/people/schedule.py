@@ -34,6 +34,7 @@ from bot.sla.calendar import WorkingCalendar
 from storage.repositories import people_hours
 
 log = logging.getLogger(__name__)
+_CACHE = "people.hours"  # session.info key: a sweep batch pings the same leads many times
 
 
 class HoursSource(StrEnum):
@@ -69,7 +70,10 @@ async def held_until(
     Without personal hours nothing waits (the sweep already keeps to office time). Hours
     without any working time within a year (stored before the calendar changed) hold
     nothing: a ping too early beats a ping never."""
-    hours, _ = await effective_hours(session, config, person_id)
+    cache = session.info.setdefault(_CACHE, {})  # one look-up per person and session
+    if person_id not in cache:
+        cache[person_id] = (await effective_hours(session, config, person_id))[0]
+    hours: WeeklyHours | None = cache[person_id]
     if hours is None:
         return None
     try:

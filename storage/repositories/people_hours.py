@@ -6,8 +6,7 @@ weekly-hours form, so callers never see the stored shape.
 
 from __future__ import annotations
 
-from collections.abc import Collection
-from datetime import datetime
+from datetime import datetime, time
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -25,18 +24,6 @@ async def get_hours(session: AsyncSession, *, person_id: str) -> WeeklyHours | N
         select(PersonHoursRow.hours).where(PersonHoursRow.person_id == person_id)
     )
     return None if stored is None else _decoded(stored)
-
-
-async def hours_of(session: AsyncSession, *, person_ids: Collection[str]) -> dict[str, WeeklyHours]:
-    """The command-set hours of several people at once (those without stay out)."""
-    if not person_ids:
-        return {}
-    rows = await session.execute(
-        select(PersonHoursRow.person_id, PersonHoursRow.hours).where(
-            PersonHoursRow.person_id.in_(sorted(person_ids))
-        )
-    )
-    return {person_id: _decoded(hours) for person_id, hours in rows}
 
 
 async def set_hours(
@@ -76,7 +63,7 @@ def _decoded(stored: dict[str, list[str]]) -> dict[int, tuple[OfficeInterval, ..
     return result
 
 
-def _clock(text: str) -> Any:
+def _clock(text: str) -> time:
     found = clock(text)
     if found is None:
         raise ValueError(f"stored working hours hold an invalid time {text!r}")

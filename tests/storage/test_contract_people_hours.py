@@ -40,9 +40,6 @@ async def test_hours_are_set_replaced_read_and_reset(
         weber = next(row for row in rows if row.person_id == "hh.weber")
         assert weber.updated_at == clock.now()
         assert weber.hours["1"] == ["08:00-12:00", "13:00-16:00"]  # weekday "1" = Tuesday
-        found = await people_hours.hours_of(session, person_ids={"hh.weber", "bk.berger", "x"})
-        assert found == {"hh.weber": SPLIT, "bk.berger": PART_TIME}
-        assert await people_hours.hours_of(session, person_ids=()) == {}
     async with sessions() as session, session.begin():
         assert await people_hours.clear_hours(session, person_id="hh.weber") is True
         assert await people_hours.clear_hours(session, person_id="hh.weber") is False
