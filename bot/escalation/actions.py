@@ -84,7 +84,9 @@ class DeadlineActions(TicketServiceBase):
         due, now = self._due(ticket, item), self.clock.now()
         if ticket.assignee is not None:
             calendar = self._calendar(ticket)
-            back = await held_until(session, self.config, ticket.assignee, calendar, now)
+            back = None
+            if not send.quiet:
+                back = await held_until(session, self.config, ticket.assignee, calendar, now)
             if back is not None and back >= due and not ticket.confidential:
                 # The one who could act is off until after the deadline: the team hears
                 # now instead (a complaint never reaches a channel: its reminder waits).
@@ -230,6 +232,8 @@ class DeadlineActions(TicketServiceBase):
     ) -> None:
         """A DM to each person, waiting for their next working minute (bot/people/schedule.py:
         the rule); `hold` False for on-call escalations, which never wait."""
+        if send.quiet:  # a step found late sends nothing: no need to ask when
+            return
         for person in people:
             back = None
             if hold:

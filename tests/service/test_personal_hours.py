@@ -30,6 +30,7 @@ from tests.service.sweep_support import Sessions, sweep_at
 REQUESTER = "schule.sonne"
 AGENT = "hh.weber"  # team Haushalt
 TEAM_LEAD = "hh.schneider"
+DEPARTMENT_LEAD = "leitung.hoffmann"
 THURSDAY_CLAIM = berlin(2026, 12, 10, 12, 0)
 THURSDAY_REMINDER = berlin(2026, 12, 10, 14, 0)  # 2 office hours after the claim
 MONDAY = berlin(2026, 12, 14, 8, 0)
@@ -221,7 +222,35 @@ async def test_the_daily_digest_waits_for_a_leads_hours(
     assert digest.next_attempt_at == berlin(2026, 12, 10, 10, 0)
     other = [
         row
-        for row in await held_rows(sessions, "leitung.hoffmann")
+        for row in await held_rows(sessions, DEPARTMENT_LEAD)
         if (row.dedupe_key or "").startswith("digest:")
     ]
     assert [row.next_attempt_at for row in other] == [berlin(2026, 12, 10, 8, 45)]
+
+
+@pytest.mark.parametrize("on_call", [False, True], ids=["office-policy", "on-call-policy"])
+async def test_an_escalation_waits_for_a_part_time_department_lead_unless_on_call(
+    config: OrgConfig, sessions: Sessions, clock: FrozenClock, on_call: bool
+) -> None:
+    changed = office_all_day(config, long_update=False)
+    if on_call:
+        standard = changed.escalation.policies["standard"]
+        policies = {"standard": replace(standard, office_hours_only=False)}
+        changed = replace(changed, escalation=replace(changed.escalation, policies=policies))
+    hotline, sweeper = Harness(changed, sessions, clock), Sweeper(changed, sessions, clock)
+    clock.set(berlin(2026, 12, 10, 9, 0))
+    await hotline.say(DEPARTMENT_LEAD, "/arbeitszeit Mo-Do 08:00-16:00")
+    ticket_id = await hotline.file_request(REQUESTER, topic="haushalt")
+    for hour in (14, 16):  # the reminder, the breach of the reaction deadline (16:00)
+        await sweep_at(sweeper, clock, berlin(2026, 12, 10, hour, 0))
+    # One office hour after the deadline is Friday 09:00; on call, one hour is 17:00.
+    moment = berlin(2026, 12, 10, 17, 0) if on_call else berlin(2026, 12, 11, 9, 0)
+    fired = await sweep_at(sweeper, clock, moment)
+    assert "eskalation" in [key.rsplit(":", 1)[-1] for key in fired]  # (and an interim)
+    (escalation,) = [
+        row
+        for row in await held_rows(sessions, DEPARTMENT_LEAD)
+        if row.payload.get("ticket_id") == ticket_id
+    ]
+    assert escalation.created_at == moment
+    assert escalation.next_attempt_at == (moment if on_call else MONDAY)
