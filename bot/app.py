@@ -22,6 +22,8 @@ from bot.escalation.scheduler import DeadlineJobs
 from bot.escalation.sweep import Sweeper
 from bot.kernel.clock import SHIFT_ENV, Clock, clock_from_environ
 from bot.newsletter.sending import NewsletterDispatcher
+from bot.ops.metrics import Metrics
+from bot.ops.server import OpsServer
 from bot.service.privacy import PrivacyService
 from bot.workshops.jobs import WorkshopJobs
 from storage.engine import data_dir, database_url, make_engine, make_sessionmaker
@@ -41,6 +43,7 @@ class App:
     jobs: DeadlineJobs
     adapters: dict[str, Adapter] = field(default_factory=dict)
     data_dir: Path | None = None  # where local state lives (the instance id, the Teams spool)
+    ops: OpsServer | None = None  # /healthz, /readyz, /metrics (None: switched off)
 
     async def close(self) -> None:
         """Stop adapters and close the database pool."""
@@ -78,8 +81,10 @@ def build_app(
     db = make_engine(url or database_url(environ))
     sessions = make_sessionmaker(db)
     adapters: dict[str, Adapter] = {}
+    metrics = Metrics()
     sender = OutboxSender(sessions, adapters, clock)
-    engine = Engine(config, sessions, clock)
+    sender.observer = metrics
+    engine = Engine(config, sessions, clock, observer=metrics)
     jobs = DeadlineJobs(
         Sweeper(config, sessions, clock),
         Digests(config, sessions, clock),
@@ -87,7 +92,10 @@ def build_app(
         WorkshopJobs(config, sessions, clock),
         NewsletterDispatcher(config, sessions, clock),
     )
+    jobs.observer = metrics
     app = App(config, db, sessions, engine, sender, jobs, adapters, data_dir(environ))
+    if config.operations.enabled:
+        app.ops = OpsServer(config.operations, metrics, db, sessions, adapters, clock)
     if platforms is None:
         platforms = tuple(name for name, p in config.platforms.items() if p.enabled)
     if "local" in platforms:

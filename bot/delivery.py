@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.kernel import limits
 from bot.kernel.clock import Clock
 from bot.kernel.notices import Inbound, Notice, Target
+from bot.kernel.observe import SILENT, Observer
 from storage.instance_id import InstanceId
 from storage.models import OutboxRow
 from storage.repositories import instances, outbox
@@ -65,6 +66,7 @@ class OutboxSender:
     BATCH = 10  # small, so that a slow platform cannot outlive the lease of a whole batch
     MAX_ATTEMPTS = 12
     MAX_BACKOFF = timedelta(hours=1)
+    observer: Observer = SILENT  # the composition root sets the metrics one
 
     def __init__(
         self,
@@ -232,6 +234,8 @@ class OutboxSender:
         except Exception:  # sent: it must never go out again, only be recorded
             self._unrecorded[row.id] = (row.leased_until, ref)
             raise
+        finally:
+            self.observer.delivery(row.target.platform, "delivered")
         return True, None
 
     async def _failed(
@@ -240,6 +244,7 @@ class OutboxSender:
         retry_at = None
         if not permanent and row.attempts + 1 < self.MAX_ATTEMPTS:
             retry_at = self.clock.now() + backoff(row.attempts, retry_after, self.MAX_BACKOFF)
+        self.observer.delivery(row.target.platform, "failed" if retry_at is None else "retry")
         async with self.sessions() as session, session.begin():
             await outbox.mark_failed(
                 session,

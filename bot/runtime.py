@@ -50,6 +50,7 @@ async def serve(app: App, stop: asyncio.Event | None = None) -> None:
     sender = asyncio.create_task(deliver_forever(app.sender, wake), name="outbox")
     heartbeat = asyncio.create_task(app.sender.beat_forever(), name="heartbeat")
     try:
+        await start_ops(app)
         for name, adapter in app.adapters.items():
             log.info("starting %s adapter", name)
             await adapter.start(app.engine.handle)  # a setup error (bad token) ends here
@@ -57,6 +58,8 @@ async def serve(app: App, stop: asyncio.Event | None = None) -> None:
         log.warning("hotline serving %s", ", ".join(app.adapters))
         await stop.wait()
     finally:
+        if app.ops is not None:
+            await app.ops.stop()
         await app.jobs.stop()
         await stop_delivery(app.sender, sender, wake)
         heartbeat.cancel()
@@ -65,6 +68,17 @@ async def serve(app: App, stop: asyncio.Event | None = None) -> None:
         await app.close()
         if identity is not None:
             identity.release()
+
+
+async def start_ops(app: App) -> None:
+    """Serve health and metrics. A taken port is logged as an error, not fatal: the hotline
+    itself matters more than its monitoring, and /readyz missing is an alert of its own."""
+    if app.ops is None:
+        return
+    try:
+        await app.ops.start()
+    except OSError as error:
+        log.error("health and metrics not served: %s", error)
 
 
 async def stop_delivery(

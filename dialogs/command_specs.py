@@ -21,6 +21,9 @@ class Args(Enum):
     ID_TEXT = "N text"
     ID_OPTIONAL_TEXT = "N [text]"
     ID_TEAM_TEXT = "N TEAM [text]"
+    # A colleague and a note: names have spaces, so the words stay together (as `text`)
+    # until the conversation layer reads them against the config (bot/service/assignees.py).
+    ID_PERSON_TEXT = "N PERSON [text]"
     ID_ID = "N M"
     OPTIONAL_TEXT = "[text]"
     WORD = "word"
@@ -82,6 +85,9 @@ class Spec:
     direct_only: bool = False
     # The platform menus that list it (at most 10 each, Teams' limit), with its place there.
     menus: tuple[MenuPlace, ...] = ()
+    # True: whoever stands in for an absent person of the audience may use it as well
+    # (the deputy of an absent lead acknowledges the escalations sent to them: /ack).
+    deputies: bool = False
 
     @property
     def summary(self) -> str:
@@ -157,8 +163,9 @@ SPECS: tuple[Spec, ...] = (
     Spec("report", ("bericht", "report", "auswertung"), Args.OPTIONAL_TEXT, L, "usage.report"),
     Spec("escalations", ("eskalationen", "escalations"), Args.NONE, OV, BARE),
     Spec("overdue", ("ueberfaellig", "überfällig", "overdue"), Args.NONE, OV, BARE),
-    Spec("ack", ("ack", "kenntnis", "quittieren"), Args.ID, OV, "usage.ack"),
+    Spec("ack", ("ack", "kenntnis", "quittieren"), Args.ID, OV, "usage.ack", deputies=True),
     Spec("queue", ("queue", "warteschlange"), Args.NONE, S, BARE, menus=(team(2),)),
+    Spec("away", ("abwesend", "away", "abwesenheit"), Args.OPTIONAL_TEXT, S, "usage.away"),
     # personal working hours (issue 16): shown, set or reset; pings wait for them
     Spec(
         "hours",
@@ -175,7 +182,7 @@ SPECS: tuple[Spec, ...] = (
     Spec(
         "unclaim",
         ("unclaim", "zurueckgeben", "zurückgeben"),
-        Args.ID,
+        Args.ID_OPTIONAL_TEXT,
         S,
         "usage.unclaim",
         menus=(team(5),),
@@ -187,6 +194,13 @@ SPECS: tuple[Spec, ...] = (
         S,
         "usage.handoff",
         menus=(team(6),),
+    ),
+    Spec(
+        "assign",
+        ("zuweisen", "assign"),
+        Args.ID_PERSON_TEXT,
+        S,
+        "usage.assign",
     ),
     Spec("ask", ("ask", "rueckfrage", "rückfrage"), Args.ID_TEXT, S, "usage.ask", menus=(team(7),)),
     Spec("note", ("note", "notiz"), Args.ID_TEXT, S, "usage.note", menus=(team(8),)),

@@ -129,6 +129,10 @@ def _parse_args(spec: Spec, prefix: str, usage: str, rest: str) -> Command | Com
         if not remainder:
             return CommandError("cmd.missing_text", {"usage": usage})
         return _with(base, ticket_id=ticket_id, text=remainder)
+    if spec.args is Args.ID_PERSON_TEXT:  # the person is read later, against the config
+        if not remainder:
+            return CommandError("cmd.missing_person", {"usage": usage})
+        return _with(base, ticket_id=ticket_id, text=remainder)
     if spec.args is Args.ID_ID:
         second = remainder.lstrip("#")
         if not _is_id(second):

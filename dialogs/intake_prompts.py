@@ -115,7 +115,8 @@ def show_answer(entry_id: str, group: str | None, ctx: Context) -> Notice:
         raise KeyError(entry_id)  # removed from the configuration: the runner restarts
     customer_group = None if group is None else ctx.config.customer_group(group)
     answer = entry.answer_for(customer_group).get(ctx.locale)
-    links = tuple(Fact(link.title.get(ctx.locale), link.url) for link in entry.links)
+    own_links = entry.links_for(customer_group)
+    links = tuple(Fact(link.title.get(ctx.locale), link.url) for link in own_links)
     return Notice(
         title=entry.question.get(ctx.locale),
         text=literal(answer) + "\n\n" + t("intake.helped", ctx.locale),

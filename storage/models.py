@@ -28,6 +28,7 @@ from storage.models_outreach import NewsletterSubscriptionRow as NewsletterSubsc
 from storage.models_outreach import WorkshopFeedbackRow as WorkshopFeedbackRow
 from storage.models_outreach import WorkshopRegistrationRow as WorkshopRegistrationRow
 from storage.models_outreach import WorkshopRow as WorkshopRow  # outreach tables, re-exported
+from storage.models_people import AbsenceRow as AbsenceRow  # people's time, re-exported
 from storage.models_people_hours import PersonHoursRow as PersonHoursRow  # issue 16
 
 

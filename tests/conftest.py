@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import os
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import settings
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -19,8 +19,14 @@ from bot.config.loader import load_config
 from bot.config.model import OrgConfig
 from bot.kernel.clock import FrozenClock
 from storage.engine import make_engine, make_sessionmaker
-from storage.migrate import upgrade
+from tests.db_templates import PostgresTemplate, SqliteTemplate, find_pg_dump
 from tests.private_postgres import PrivatePostgres, binaries, private_postgres
+
+# Hypothesis' per-example deadline (200 ms) is a timing assertion: on a busy 2-core machine
+# it failed a calendar property in 363 ms. Properties check correctness; speed is measured
+# by the benchmarks (tests/bench).
+settings.register_profile("hotline", deadline=None)
+settings.load_profile("hotline")
 
 BERLIN = ZoneInfo("Europe/Berlin")
 PG_URL_ENV = "HOTLINE_TEST_PG_URL"
@@ -52,7 +58,7 @@ def clock() -> FrozenClock:
     return FrozenClock(berlin(2026, 11, 30, 9, 0))
 
 
-def _pg_url() -> str:
+def pg_url() -> str:
     return os.environ.get(PG_URL_ENV, DEFAULT_PG_URL)
 
 
@@ -61,11 +67,11 @@ _pg_problem: str | None = None
 _pg_checked = False
 
 
-async def _postgres_problem() -> str | None:
+async def postgres_problem() -> str | None:
     """Why PostgreSQL cannot be used (None: it answers); checked once per session."""
     global _pg_problem, _pg_checked
     if not _pg_checked:
-        engine = make_engine(_pg_url())
+        engine = make_engine(pg_url())
         try:
             async with engine.connect() as connection:
                 await asyncio.wait_for(connection.execute(text("select 1")), 5)
@@ -77,39 +83,52 @@ async def _postgres_problem() -> str | None:
     return _pg_problem
 
 
-async def _postgres_reachable() -> bool:
+async def postgres_reachable() -> bool:
     """Whether PostgreSQL answers; with HOTLINE_REQUIRE_POSTGRES=1 a silent server fails."""
-    problem = await _postgres_problem()
+    problem = await postgres_problem()
     if problem is not None and os.environ.get(PG_REQUIRED_ENV) == "1":
-        pytest.fail(f"PostgreSQL required ({PG_REQUIRED_ENV}=1) but {_pg_url()}: {problem}")
+        pytest.fail(f"PostgreSQL required ({PG_REQUIRED_ENV}=1) but {pg_url()}: {problem}")
     return problem is None
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> SqliteTemplate:
+    """The run's migrated SQLite file (made on first use)."""
+    return SqliteTemplate(tmp_path_factory.mktemp("template"))
+
+
+@pytest.fixture(scope="session")
+def postgres_template() -> Iterator[PostgresTemplate]:
+    """The run's migrated PostgreSQL template database (made on first use, dropped after)."""
+    template = PostgresTemplate(pg_url(), find_pg_dump())
+    yield template
+    asyncio.run(template.close())
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    """A freshly migrated database: a SQLite file, or a private schema on PostgreSQL."""
+async def db(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    sqlite_template: SqliteTemplate,
+    postgres_template: PostgresTemplate,
+) -> AsyncIterator[AsyncEngine]:
+    """A freshly migrated database of the test's own: a copy of the run's migrated SQLite
+    file, or a PostgreSQL schema made from the run's template schema (tests/db_templates.py)."""
     if request.param == "sqlite":
-        engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'hotline.db'}")
-        await upgrade(engine)
+        engine = make_engine(await sqlite_template.copy_to(tmp_path / "hotline.db"))
         yield engine
         await engine.dispose()
         return
-    if not await _postgres_reachable():
-        problem = await _postgres_problem()
-        pytest.skip(f"PostgreSQL not reachable at {_pg_url()} ({problem}; set {PG_URL_ENV})")
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(_pg_url())
-    async with admin.begin() as connection:
-        await connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine = make_engine(_pg_url(), connect_args={"server_settings": {"search_path": schema}})
+    if not await postgres_reachable():
+        problem = await postgres_problem()
+        pytest.skip(f"PostgreSQL not reachable at {pg_url()} ({problem}; set {PG_URL_ENV})")
+    schema = await postgres_template.create()
+    engine = postgres_template.engine_for(schema)
     try:
-        await upgrade(engine)
         yield engine
     finally:
         await engine.dispose()
-        async with admin.begin() as connection:
-            await connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        await admin.dispose()
+        await postgres_template.drop(schema)
 
 
 @pytest.fixture

@@ -108,6 +108,14 @@ class MatrixAdapter:
         """Whether the adapter serves Matrix: started, and no setup error ended the start."""
         return self._ready.is_set() and self.setup_error is None
 
+    def health(self) -> str | None:
+        """Why Matrix is not served right now (None: syncing), for /readyz."""
+        if self.setup_error is not None:
+            return f"setup error: {type(self.setup_error).__name__}"
+        if not self._ready.is_set() or self.sync_loop is None:
+            return "not connected yet (the first sync has not come in)"
+        return self.sync_loop.failing
+
     async def _start_later(self, error: BaseException) -> None:
         """Retry the start with backoff until it works (or the adapter is stopped). A setup
         error (the token revoked, another user's token) ends the retries: asking again would

@@ -5,7 +5,8 @@ bot messages) are ignored, so bots never answer bots. An edit (m.relates_to rel_
 m.replace) becomes an Inbound naming the edited event (`edits`) with the new text from
 m.new_content, and a redaction (m.room.redaction; `redacts` at the top level or, from
 room version 11 on, in the content) one naming the deleted event (`redacts`): the core
-decides whether they matter (only a request's description does). A user of a homeserver
+decides whether they matter (only a request's description does). A person's mention
+pill in a command becomes their Matrix id (pills.py). A user of a homeserver
 that is not allowed is not served: their messages, reactions and encrypted events become
 a "foreign" payload naming only sender and room, no text (foreign.py).
 """
@@ -18,6 +19,7 @@ from typing import Any
 
 from nio import Event, MegolmEvent, ReactionEvent, RoomMessageText
 
+from adapters.matrix import pills
 from bot.kernel import limits
 from bot.kernel.notices import Inbound, inbound_to_json
 
@@ -57,6 +59,7 @@ def parse_event(event: Event, ctx: RoomContext) -> dict[str, Any] | None:
         edits = edited_event(event)
         body = event.body if edits is None else new_body(event)
         text = strip_bot_mention(strip_reply_fallback(body), ctx.bot_names)
+        text = pills.with_user_ids(text, pills.formatted_body(_content(event)), ctx.bot_user_id)
         return _message(event, ctx, text=text, edits=edits)
     redacts = redacted_event(event)
     if redacts is not None:

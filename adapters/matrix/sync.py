@@ -87,6 +87,7 @@ class SyncLoop:
         self.on_stored = on_stored
         self.on_synced = on_synced  # after every processed sync (nio knows its rooms then)
         self.since: str | None = None
+        self.failing: str | None = None  # why the last sync failed, until one succeeds (health)
         self._saved_at: float | None = None  # time.monotonic() of the last token write
         self.undecrypted = UndecryptedEvents(client)
         self._keys_arrived = True  # room keys came since the last decryption round
@@ -134,17 +135,20 @@ class SyncLoop:
                 await asyncio.sleep(OUTAGE_RETRY_SECONDS)
                 continue
             except (aiohttp.ClientError, OSError, TimeoutError) as error:  # the server is away
+                self.failing = f"sync failed: {type(error).__name__}"
                 wait = backoff_delay(delay, error)  # HomeserverError: retry_after_ms counts
                 log.warning("sync failed (%s); retrying in %.1f s", error, wait)
                 await asyncio.sleep(wait)
                 delay = min(delay * 2, MAX_DELAY)
                 continue
             except Exception:
+                self.failing = "storing a sync failed"
                 log.exception("storing a sync failed; retrying in %.0f s", delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, MAX_DELAY)
                 continue
             delay = 1.0
+            self.failing = None
             self.on_synced()
             await self.after_sync()
 

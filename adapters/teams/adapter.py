@@ -143,6 +143,13 @@ class TeamsAdapter:
         if self.kept is not None:
             self._replayer = asyncio.create_task(self.kept.run(), name="teams-spool")
 
+    def health(self) -> str | None:
+        """Why Teams is not served right now (None: the endpoint is up), for /readyz. Whether
+        Microsoft reaches the endpoint only Microsoft knows: watch the turn counters."""
+        if self.http is None:
+            return "not started"
+        return None
+
     async def stop(self) -> None:
         """Stop serving and close connections."""
         if self._runner is not None:

@@ -14,6 +14,11 @@ from enum import IntEnum
 from pathlib import Path
 from typing import Literal
 
+# re-exported: the rest of the bot reads all config types from this module
+from bot.config.model_calendar import CalendarConfig as CalendarConfig
+from bot.config.model_calendar import MonthDay as MonthDay
+from bot.config.model_calendar import OfficeInterval as OfficeInterval
+
 PLATFORMS: tuple[str, ...] = ("local", "matrix", "teams")
 LOCALES: tuple[str, ...] = ("de", "en")
 
@@ -71,12 +76,16 @@ class Person:
     """A member of a team, known by one user id per platform (platform -> user id).
 
     `hours`: their own working hours (weekday 0 = Monday), within the office calendar;
-    None: the office hours. A /arbeitszeit setting overrides them (bot/people/hours.py)."""
+    None: the office hours. A /arbeitszeit setting overrides them (bot/people/hours.py).
+    `deputy` names the person's standing deputy (Stellvertretung): who is asked instead
+    while they are away and no deputy was given with the absence (bot/people/availability.py).
+    """
 
     id: str
     display_name: str
     platform_ids: Mapping[str, str]
     hours: Mapping[int, tuple[OfficeInterval, ...]] | None = None
+    deputy: str | None = None
 
 
 @dataclass(frozen=True)
@@ -92,6 +101,7 @@ class Team:
     closure_days: tuple[date, ...] = ()
     escalation_policy: str | None = None
     public_name: Texts | None = None  # what requesters read: no internal codes like "GL 2.12"
+    deputy: str | None = None  # stands in for the team's leads while they are away
 
     def shown_to_requesters(self, locale: str) -> str:
         """The team's name as requesters read it (`public_name`, else `name`)."""
@@ -137,10 +147,21 @@ class Topic:
 
 @dataclass(frozen=True)
 class Link:
-    """A form, handbook page or online help entry."""
+    """A form, handbook page or online help entry.
+
+    `groups` lists the handbook variants or customer group ids the link is for (empty: every
+    group): an F4 school must not be sent to the F1-F3 handbook.
+    """
 
     title: Texts
     url: str
+    groups: tuple[str, ...] = ()
+
+    def serves(self, group: CustomerGroup | None) -> bool:
+        """Whether a requester of this group should see the link (unknown group: all links)."""
+        if not self.groups or group is None:
+            return True
+        return group.id in self.groups or group.handbook in self.groups
 
 
 @dataclass(frozen=True)
@@ -164,6 +185,10 @@ class KnowledgeEntry:
                 if key is not None and key in self.answers:
                     return self.answers[key]
         return self.answers["default"]
+
+    def links_for(self, group: CustomerGroup | None) -> tuple[Link, ...]:
+        """The links for this customer group, as its answer text is its own variant."""
+        return tuple(link for link in self.links if link.serves(group))
 
 
 @dataclass(frozen=True)
@@ -261,34 +286,6 @@ class WorkshopSettings:
     feedback_days: int = 14
 
 
-@dataclass(frozen=True)
-class OfficeInterval:
-    """One block of office hours on a weekday, local time; start < end."""
-
-    start: time
-    end: time
-
-
-@dataclass(frozen=True)
-class MonthDay:
-    """A closure day that recurs every year, e.g. 24 December."""
-
-    month: int
-    day: int
-
-
-@dataclass(frozen=True)
-class CalendarConfig:
-    """Office hours (weekday 0 = Monday), holiday region and closure days."""
-
-    timezone: str
-    office_hours: Mapping[int, tuple[OfficeInterval, ...]]
-    holiday_country: str
-    holiday_subdivision: str | None
-    holiday_categories: tuple[str, ...]
-    closure_days: tuple[date | MonthDay, ...] = ()
-
-
 PolicyKind = Literal["same_or_next_working_day", "working_hours"]
 
 
@@ -384,6 +381,21 @@ class PlatformConfig:
 
 
 @dataclass(frozen=True)
+class OperationsSettings:
+    """The operators' HTTP endpoints (/healthz, /readyz, /metrics) and readiness limits.
+
+    Loopback by default: metrics are for the city's monitoring, not for the internet.
+    Port 0 takes any free port (tests); `enabled: false` serves none.
+    """
+
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: int = 9464  # Prometheus' range for exporters
+    outbox_max_age: timedelta = timedelta(minutes=5)  # a notice due longer: not ready
+    sweep_max_lag: timedelta = timedelta(minutes=5)  # deadline work waiting longer: not ready
+
+
+@dataclass(frozen=True)
 class OrgConfig:
     """The whole organisation: who serves whom, when, and how fast."""
 
@@ -401,6 +413,7 @@ class OrgConfig:
     dialogs: DialogSettings = field(default_factory=DialogSettings)
     privacy: PrivacySettings = field(default_factory=PrivacySettings)
     workshops: WorkshopSettings = field(default_factory=WorkshopSettings)
+    operations: OperationsSettings = field(default_factory=OperationsSettings)
 
     def team(self, team_id: str) -> Team:
         """The team with this id; KeyError if unknown."""

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from bot.config.model import (
     DialogSettings,
     KnowledgeEntry,
+    OperationsSettings,
     OrgConfig,
     PrivacySettings,
     Roles,
@@ -30,6 +31,7 @@ from bot.config.validate_knowledge import (
     raw_answer_keys,
     raw_person_ids,
 )
+from bot.config.validate_operations import check_operations
 from bot.config.validate_org import (
     check_customer_groups,
     check_organisation,
@@ -53,7 +55,14 @@ TOP_LEVEL_KEYS: tuple[str, ...] = (
     "platforms",
 )
 # Optional sections: left out, the model's defaults apply (older configs keep loading).
-OPTIONAL_KEYS: tuple[str, ...] = ("knowledge", "roles", "dialogs", "privacy", "workshops")
+OPTIONAL_KEYS: tuple[str, ...] = (
+    "knowledge",
+    "roles",
+    "dialogs",
+    "privacy",
+    "workshops",
+    "operations",
+)
 
 
 def validate(
@@ -105,6 +114,9 @@ def validate(
     dialogs = check_dialogs(ck, *s) if (s := section("dialogs")) else DialogSettings()
     privacy = check_privacy(ck, *s) if (s := section("privacy")) else PrivacySettings()
     workshops = check_workshops(ck, *s) if (s := section("workshops")) else WorkshopSettings()
+    operations: OperationsSettings | None = OperationsSettings()
+    if s := section("operations"):
+        operations = check_operations(ck, *s)
 
     issues = sorted(ck.issues, key=lambda i: (i.line is not None, i.line or 0))
     if issues:
@@ -123,6 +135,7 @@ def validate(
         or dialogs is None
         or privacy is None
         or workshops is None
+        or operations is None
     ):  # pragma: no cover - every None comes with an issue
         raise AssertionError("a section failed without reporting an issue")
     name, locale = organisation
@@ -141,6 +154,7 @@ def validate(
         dialogs=dialogs,
         privacy=privacy,
         workshops=workshops,
+        operations=operations,
     )
     return config, []
 

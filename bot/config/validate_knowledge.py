@@ -99,7 +99,7 @@ def _entry(
     answers = (
         _answers(ck, node["answers"], (*path, "answers"), answer_keys) if "answers" in node else {}
     )
-    links = _links(ck, node.get("links"), (*path, "links"))
+    links = _links(ck, node.get("links"), (*path, "links"), answer_keys)
     if len(ck.issues) > start or entry_id is None or question is None or links is None:
         return None
     return KnowledgeEntry(entry_id, tuple(topics), question, answers, links)
@@ -150,24 +150,55 @@ def _answers(
     return answers
 
 
-def _links(ck: Checker, raw: object, path: KeyPath) -> tuple[Link, ...] | None:
-    items = ck.optional_sequence(raw, path, "a list of links {title: ..., url: ...}")
+def _links(
+    ck: Checker, raw: object, path: KeyPath, group_keys: set[str] | None
+) -> tuple[Link, ...] | None:
+    items = ck.optional_sequence(raw, path, "a list of links {title: ..., url: ..., for: ...}")
     if items is None:
         return None
     links: list[Link] = []
     for index, item in enumerate(items):
         item_path = (*path, index)
-        node = ck.mapping(item, item_path, required=("title", "url"))
+        node = ck.mapping(item, item_path, required=("title", "url"), optional=("for",))
         if node is None or not {"title", "url"} <= set(node):
             continue
+        groups = _link_groups(ck, node.get("for"), (*item_path, "for"), group_keys)
         title = nonblank_text(ck, node["title"], (*item_path, "title"))
         url = ck.string(node["url"], (*item_path, "url"), "a URL")
         if url is not None and not _URL.fullmatch(url):
             ck.report((*item_path, "url"), f"invalid URL {url!r}: expected http:// or https://...")
             url = None
-        if title is not None and url is not None:
-            links.append(Link(title=title, url=url))
+        if title is not None and url is not None and groups is not None:
+            links.append(Link(title=title, url=url, groups=groups))
     return tuple(links) if len(links) == len(items) else None
+
+
+def _link_groups(
+    ck: Checker, raw: object, path: KeyPath, group_keys: set[str] | None
+) -> tuple[str, ...] | None:
+    """`for:` of a link: the handbook variants or customer group ids it is meant for."""
+    if raw is None:
+        return ()
+    items = ck.sequence(raw, path, "a list of handbook variants or customer group ids")
+    if items is None:
+        return None
+    found: list[str] = []
+    for index, item in enumerate(items):
+        key = ck.string(item, (*path, index), "a handbook variant or customer group id")
+        if key is None:
+            return None
+        allowed = None if group_keys is None else group_keys - {DEFAULT_ANSWER}
+        if allowed is not None and key not in allowed:
+            names = sorted(allowed)
+            close = difflib.get_close_matches(key, names, n=1)
+            hint = f"did you mean '{close[0]}'? " if close else ""
+            ck.report(
+                (*path, index),
+                f"unknown handbook variant or customer group '{key}'; {hint}known: {known(names)}",
+            )
+            return None
+        found.append(key)
+    return tuple(found)
 
 
 def nonblank_text(ck: Checker, raw: object, path: KeyPath) -> Texts | None:

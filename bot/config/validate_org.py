@@ -18,7 +18,7 @@ from bot.config.model import (
 )
 from bot.config.validate_base import Checker, Ids, known
 from bot.config.validate_calendar import closure_days
-from bot.config.validate_people import check_hours
+from bot.config.validate_people import check_deputies, check_hours, deputy_of
 from bot.config.validate_platforms import check_platform_ids
 from bot.config.yaml_lines import KeyPath
 
@@ -100,6 +100,7 @@ def check_teams(
         team = _team(ck, item, (*path, index), ids, people, policies, levels)
         if team is not None:
             teams.append(team)
+    check_deputies(ck, items, path, people.by_id)
     if None not in levels:
         if Level.FIRST not in levels:
             ck.report(path, "no level-1 team (Team BK): every request starts at level 1")
@@ -122,7 +123,7 @@ def _team(
     levels: list[Level | None],
 ) -> Team | None:
     required = ("id", "name", "level", "members", "leads")
-    optional = ("channels", "closure_days", "escalation_policy", "public_name")
+    optional = ("channels", "closure_days", "escalation_policy", "public_name", "deputy")
     start = len(ck.issues)
     node = ck.mapping(raw, path, required=required, optional=optional)
     if node is None:
@@ -140,6 +141,7 @@ def _team(
         _members(ck, node.get("members"), (*path, "members"), people) if "members" in node else ()
     )
     leads = _leads(ck, node, path)
+    deputy = deputy_of(ck, node, path)
     closures = closure_days(ck, node.get("closure_days"), (*path, "closure_days"), recurring=False)
     policy = node.get("escalation_policy")
     if policy is not None:
@@ -166,6 +168,7 @@ def _team(
         closure_days=tuple(d for d in closures or () if isinstance(d, date)),
         escalation_policy=str(policy) if policy is not None else None,
         public_name=public_name,
+        deputy=deputy,
     )
 
 
@@ -183,7 +186,9 @@ def _members(ck: Checker, raw: object, path: KeyPath, people: _People) -> tuple[
     ids, members, start = Ids(ck, "person"), [], len(ck.issues)
     for index, item in enumerate(items):
         item_path = (*path, index)
-        node = ck.mapping(item, item_path, required=("id", "name", "ids"), optional=("hours",))
+        node = ck.mapping(
+            item, item_path, required=("id", "name", "ids"), optional=("hours", "deputy")
+        )
         if node is None or not {"id", "name", "ids"} <= set(node):
             continue
         person_id = ids.add(node["id"], (*item_path, "id"))
@@ -192,7 +197,10 @@ def _members(ck: Checker, raw: object, path: KeyPath, people: _People) -> tuple[
         hours = check_hours(ck, node["hours"], (*item_path, "hours")) if "hours" in node else None
         if person_id is None or name is None or accounts is None:
             continue
-        person = Person(id=person_id, display_name=name, platform_ids=accounts, hours=hours)
+        deputy = deputy_of(ck, node, item_path)
+        person = Person(
+            id=person_id, display_name=name, platform_ids=accounts, hours=hours, deputy=deputy
+        )
         people.add(ck, person, item_path)
         members.append(person)
     if not items:

@@ -72,6 +72,7 @@ class CommandHandlers:
             "ack": self.ack,
             "claim": self.claim,
             "unclaim": self.unclaim,
+            "assign": self.assign,
             "handoff": self.handoff,
             "ask": self.ask,
             "note": self.note,
@@ -122,9 +123,20 @@ class CommandHandlers:
         return _done("cmd.claimed_ok", turn, command)
 
     async def unclaim(self, turn: Turn, command: Command) -> list[Notice]:
-        """/unclaim N: back into the team's queue."""
-        await self.service.unclaim(turn.session, ticket_id=ticket_of(command), actor=turn.actor)
+        """/unclaim N [handover note]: back into the team's queue."""
+        await self.service.unclaim(
+            turn.session, ticket_id=ticket_of(command), actor=turn.actor, note=command.text
+        )
         return _done("cmd.unclaimed_ok", turn, command)
+
+    async def assign(self, turn: Turn, command: Command) -> list[Notice]:
+        """/zuweisen N PERSON [note]: a colleague of the team has the ticket now."""
+        ticket_id, loc = ticket_of(command), turn.actor.locale
+        _, person = await self.service.assign(
+            turn.session, ticket_id=ticket_id, actor=turn.actor, whom=command.text
+        )
+        text = t("cmd.assign_ok", loc, id=ticket_id, who=literal(person.display_name))
+        return [Notice(text=text, ticket_id=ticket_id)]
 
     async def handoff(self, turn: Turn, command: Command) -> list[Notice]:
         """/handoff N TEAM [reason]; the card's "Weitergeben" (no team) asks for the team."""

@@ -13,6 +13,7 @@ from dataclasses import replace
 from typing import TypeVar
 
 from bot.config.model import OrgConfig
+from bot.conversation.absence_commands import AbsenceCommands
 from bot.conversation.command_handlers import CommandHandlers
 from bot.conversation.command_table import command_table, flow_handlers
 from bot.conversation.dialog_commands import DialogCommands
@@ -27,6 +28,7 @@ from bot.domain.errors import ConcurrentUpdate, HotlineError, NotAllowed
 from bot.i18n import t
 from bot.kernel.clock import Clock
 from bot.kernel.notices import Notice
+from bot.people.present import standing_in
 from bot.service import permissions
 from bot.service.actors import Actor, audit_action
 from bot.service.feedback import status_label
@@ -65,6 +67,7 @@ class CommandRunner:
             commands.handlers(),
             dialog_commands.handlers(),
             HoursCommand(config, clock).handlers(),
+            AbsenceCommands(config, clock).handlers(),
             *(flow_handlers(flow) for flow in flows),
         )
 
@@ -131,8 +134,16 @@ class CommandRunner:
             raise ValueError(f"no handler for {command.name}")
         if binding.spec.direct_only and not turn.inbound.is_direct:
             return [Notice(text=t("cmd.direct_only", turn.actor.locale))]
-        self.commands.check_audience(command, turn.actor)
+        if not (binding.spec.deputies and await self._stands_in(turn)):
+            self.commands.check_audience(command, turn.actor)
         return await binding.handler(turn, command)
+
+    async def _stands_in(self, turn: Turn) -> bool:
+        """Whether the actor is a deputy of someone away now (the handler checks the rest)."""
+        person = self.config.person_by_platform(turn.actor.platform, turn.actor.user_id)
+        if person is None:
+            return False
+        return bool(await standing_in(turn.session, self.config, person.id, self.clock.now()))
 
 
 def error_notice(error: HotlineError, locale: str, *, staff: bool = False) -> Notice:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -38,6 +39,7 @@ from bot.i18n.detect import guess_language
 from bot.kernel import limits
 from bot.kernel.clock import Clock
 from bot.kernel.notices import Inbound, Notice, Outgoing, Target
+from bot.kernel.observe import SILENT, Observer, TurnOutcome
 from bot.service import notify
 from bot.service.actors import Actor
 from bot.service.tickets import TicketService
@@ -61,8 +63,10 @@ class Engine:
         sessions: async_sessionmaker[AsyncSession],
         clock: Clock,
         on_outbox: Callable[[], None] = lambda: None,
+        observer: Observer = SILENT,
     ) -> None:
         self.config = config
+        self.observer = observer
         self.sessions = sessions
         self.clock = clock
         self.service = TicketService(config, clock)
@@ -83,10 +87,19 @@ class Engine:
 
         Raises StoreUnavailable, and apologises for nothing, when the database cannot be
         reached: the event is not handled, and the adapter keeps it for later."""
+        started = time.perf_counter()
+        outcome: TurnOutcome = "store_unavailable"
+        try:
+            handled, outcome = await self._handle(inbound)
+            return handled
+        finally:
+            self.observer.turn(inbound.platform, outcome, time.perf_counter() - started)
+
+    async def _handle(self, inbound: Inbound) -> tuple[bool, TurnOutcome]:
         too_long = oversized_ids(inbound)
         if too_long:
             log.warning("dropped a %s event: %s too long", inbound.platform, ", ".join(too_long))
-            return False
+            return False, "dropped"
         inbound = replace(
             inbound,
             text=clean_text(inbound.text),
@@ -95,6 +108,7 @@ class Engine:
         for _attempt in range(MAX_RACE_RETRIES):
             try:
                 handled = await self._handle_once(inbound)
+                outcome: TurnOutcome = "handled" if handled else "duplicate"
             except (ConcurrentUpdate, IntegrityError):
                 log.info("lost a race on %s/%s, retrying", inbound.platform, inbound.event_id)
                 continue
@@ -102,11 +116,11 @@ class Engine:
                 if is_unavailable(error):  # not handled, not apologised for: keep it
                     raise StoreUnavailable(inbound.event_id) from error
                 log.exception("inbound %s/%s failed", inbound.platform, inbound.event_id)
-                handled = await self._apologise(inbound)
+                handled, outcome = await self._apologise(inbound), "apologised"
             if handled:
                 self.on_outbox()
-            return handled
-        return await self._apologise(inbound)
+            return handled, outcome
+        return await self._apologise(inbound), "apologised"
 
     async def _handle_once(self, inbound: Inbound) -> bool:
         async with self.sessions() as session, session.begin():

@@ -14,13 +14,14 @@ from bot.config.model import OrgConfig
 from bot.conversation.command_table import ticket_of
 from bot.conversation.turn import Turn
 from bot.domain.errors import NotAllowed
-from bot.domain.lifecycle import OPEN_STATUSES
+from bot.domain.lifecycle import OPEN_STATUSES, Action
 from bot.escalation.messages import SYSTEM_PLATFORM
 from bot.i18n import t
 from bot.i18n.formatting import format_deadline, format_moment
 from bot.kernel.clock import Clock
 from bot.kernel.markup import literal
 from bot.kernel.notices import Fact, Notice
+from bot.people.present import team_absence_lines
 from bot.service import feedback, permissions
 from bot.service.actors import Actor, display_name
 from bot.service.permissions import Role
@@ -30,6 +31,12 @@ from storage.models import TicketEventRow, TicketRow
 from storage.repositories import proposals, trail
 from storage.repositories import tickets as repo
 from storage.repositories.trail import RequesterEvent
+
+# How staff read an assignment in /verlauf (the requester reads "übernommen").
+STAFF_ASSIGNMENT = {
+    Action.ASSIGN.value: "assign.history_assign",
+    Action.REASSIGN.value: "assign.history_reassign",
+}
 
 
 class TicketViews:
@@ -108,13 +115,16 @@ class TicketViews:
             names.append(t("queue.complaints", loc))
             rows += await repo.confidential_queue(session, statuses=statuses)
             rows.sort(key=_urgency)
+        team_ids = [team.id for team in teams]
+        away = await team_absence_lines(session, self.config, team_ids, self.clock.now(), loc)
         if not rows:
-            return [Notice(text=t("cmd.queue_empty", loc, teams=", ".join(names)))]
+            text = t("cmd.queue_empty", loc, teams=", ".join(names))
+            return [Notice(text="\n\n".join([text, "\n".join(away)]) if away else text)]
         lines = [self._queue_line(row, loc) for row in rows]
         notice = Notice(
             channel_safe=not with_complaints,
             title=t("cmd.queue_title", loc, teams=", ".join(names)),
-            text="\n".join(lines),
+            text="\n".join([*lines, *([""] if away else []), *away]),  # who is away, last
         )
         return [notice]
 
@@ -189,8 +199,13 @@ class TicketViews:
             who = t("fact.requester", loc)
         about = event.data.get("about")  # a note with an action's staff-only words
         key = f"history.note_about.{about}" if about else f"history.{event.action}"
+        what = t(key, loc)
+        if event.action in STAFF_ASSIGNMENT:  # staff read whom it went to (and from whom)
+            agent = display_name(self.config, _text_or_none(event.data.get("assignee")))
+            was = display_name(self.config, _text_or_none(event.data.get("was")))
+            what = t(STAFF_ASSIGNMENT[event.action], loc, agent=literal(agent), was=literal(was))
         text = event.data.get("text")
-        return self._line(event.at, who, t(key, loc), None if text is None else str(text), loc)
+        return self._line(event.at, who, what, None if text is None else str(text), loc)
 
     def _line(self, at: datetime, who: str, what: str, text: str | None, loc: str) -> str:
         said = f": {literal(text)}" if text else ""
@@ -221,3 +236,7 @@ class TicketViews:
 def _urgency(row: TicketRow) -> tuple[bool, float, int]:
     due = row.next_due_at
     return (due is None, 0.0 if due is None else due.timestamp(), row.id)
+
+
+def _text_or_none(value: object) -> str | None:
+    return None if value is None else str(value)

@@ -167,3 +167,22 @@ class QuestionnaireClosed(HotlineError):
 
     key = "error.questionnaire_closed"
     about_ticket = False
+
+
+class UnknownPerson(HotlineError):
+    """/zuweisen names nobody the configuration knows."""
+
+    key = "error.unknown_person"
+
+
+class NotTeamMember(NotAllowed):
+    """/zuweisen names a colleague outside the ticket's team (complaints: outside the
+    complaint managers): tickets stay with the team whose queue they are in."""
+
+    key = "error.not_team_member"
+
+
+class AlreadyAssigned(HotlineError):
+    """/zuweisen to the person who already has the ticket; nothing changes."""
+
+    key = "error.already_assigned"

@@ -50,6 +50,10 @@ class Action(StrEnum):
     DESCRIPTION_EDIT = "description_edit"
     EDIT_NOTE = "edit_note"
     DESCRIPTION_DELETE = "description_delete"
+    # A staff member gives the ticket to a named colleague of its team: an unclaimed one
+    # becomes claimed for them (assign), a claimed one changes hands in its status (reassign).
+    ASSIGN = "assign"
+    REASSIGN = "reassign"
 
 
 S = TicketStatus
@@ -86,6 +90,8 @@ RULES: dict[Action, Rule] = {
     Action.DESCRIPTION_EDIT: Rule(frozenset({S.NEW, S.QUEUED}), None),
     Action.EDIT_NOTE: Rule(frozenset(TicketStatus) - {S.NEW, S.QUEUED, S.CLOSED}, None),
     Action.DESCRIPTION_DELETE: Rule(frozenset(TicketStatus), None),
+    Action.ASSIGN: Rule(frozenset({S.QUEUED, S.REOPENED}), S.CLAIMED),
+    Action.REASSIGN: Rule(frozenset({S.CLAIMED, S.WAITING_FOR_CUSTOMER}), None),
 }
 
 

@@ -18,6 +18,7 @@ from bot.domain.lifecycle import Action
 from bot.escalation.messages import SYSTEM_PLATFORM, SweepMessages
 from bot.escalation.plan import Item, deadlines
 from bot.kernel.notices import Notice, Outgoing, Target
+from bot.people.present import present
 from bot.people.schedule import held_until
 from bot.service import notify, permissions
 from bot.service.actors import Actor
@@ -83,21 +84,8 @@ class DeadlineActions(TicketServiceBase):
     ) -> None:
         due, now = self._due(ticket, item), self.clock.now()
         if ticket.assignee is not None:
-            calendar = self._calendar(ticket)
-            back = None
-            if not send.quiet:
-                back = await held_until(session, self.config, ticket.assignee, calendar, now)
-            if back is not None and back >= due and not ticket.confidential:
-                # The one who could act is off until after the deadline: the team hears
-                # now instead (a complaint never reaches a channel: its reminder waits).
-                notice = self.messages.remind_team_assignee_off(ticket, now, due, back)
-                team = self.config.team(ticket.team_id)
-                await send(notify.channel_targets(self.config, team), notice)
-                to: dict[str, Any] = {"channel": ticket.team_id, "assignee_off": ticket.assignee}
-            else:
-                notice = self.messages.remind_assignee(ticket, now, due)
-                await send(self._person_targets(ticket.assignee), notice, hold_until=back)
-                to = {"assignee": ticket.assignee}
+            notice = self.messages.remind_assignee(ticket, now, due)
+            to: dict[str, Any] = await self._remind_assignee(session, ticket, send, notice, due)
         elif ticket.confidential:
             notice = self.messages.remind_assignee(ticket, now, due)
             managers = permissions.complaint_managers(self.config)
@@ -185,7 +173,9 @@ class DeadlineActions(TicketServiceBase):
         claimer = self.config.person(previous)
         if claimer is not None:
             notice = self.messages.lease_claimer(ticket, self.clock.now(), since)
-            await self._to_people(session, send, ticket, (claimer,), notice)
+            # the note is about their own claim: to them (not a stand-in), in their hours
+            if not send.quiet:
+                await self._dm(session, send, ticket, (claimer,), notice)
 
     async def _audit(
         self,
@@ -220,6 +210,29 @@ class DeadlineActions(TicketServiceBase):
         team = self.config.leadership_team() or self.config.first_level_team()
         return team.lead_people() or team.members
 
+    async def _remind_assignee(
+        self, session: AsyncSession, ticket: TicketRow, send: _Sender, notice: Notice, due: datetime
+    ) -> dict[str, Any]:
+        """The assignee's reminder; returns where it went (for the trail).
+
+        Away: their stand-in gets it, at the stand-in's next working minute. At work but off
+        until after the deadline (their hours): the team channel hears now instead, as only
+        they could act (a complaint never reaches a channel: its reminder waits)."""
+        assignee = self.config.person(ticket.assignee or "")
+        if assignee is None or send.quiet:  # unknown, or a step found late: nothing is sent
+            return {"assignee": ticket.assignee}
+        asked = await present(session, self.config, (assignee,), send.now)
+        if asked != (assignee,):
+            await self._dm(session, send, ticket, asked, notice)
+            return {"assignee": ticket.assignee}
+        back = await held_until(session, self.config, assignee.id, self._calendar(ticket), send.now)
+        if back is not None and back >= due and not ticket.confidential:
+            off = self.messages.remind_team_assignee_off(ticket, send.now, due, back)
+            await send(notify.channel_targets(self.config, self.config.team(ticket.team_id)), off)
+            return {"channel": ticket.team_id, "assignee_off": ticket.assignee}
+        await send(notify.person_targets(self.config, assignee), notice, hold_until=back)
+        return {"assignee": ticket.assignee}
+
     async def _to_people(
         self,
         session: AsyncSession,
@@ -230,10 +243,26 @@ class DeadlineActions(TicketServiceBase):
         *,
         hold: bool = True,
     ) -> None:
-        """A DM to each person, waiting for their next working minute (bot/people/schedule.py:
-        the rule); `hold` False for on-call escalations, which never wait."""
-        if send.quiet:  # a step found late sends nothing: no need to ask when
+        """A DM for `people`: first WHO (whoever is away now is replaced by their stand-in,
+        bot/people/availability.py), then WHEN (each at their next working minute,
+        bot/people/schedule.py). The absent person is never pinged."""
+        if send.quiet:  # a step found late sends nothing: no need to ask who or when
             return
+        asked = await present(session, self.config, people, send.now)
+        await self._dm(session, send, ticket, asked, notice, hold=hold)
+
+    async def _dm(
+        self,
+        session: AsyncSession,
+        send: _Sender,
+        ticket: TicketRow,
+        people: tuple[Person, ...],
+        notice: Notice,
+        *,
+        hold: bool = True,
+    ) -> None:
+        """A DM to each of `people` as they are, waiting for their next working minute;
+        `hold` False for on-call escalations, which never wait."""
         for person in people:
             back = None
             if hold:

@@ -1,12 +1,13 @@
 """Leads hear in bulk, not in a storm: the daily digest, the weekly report, the catch-up report.
 
-The daily digest goes to each lead in the morning of a working day (to a lead with
-personal working hours, at their next working minute: bot/people/schedule.py): open, overdue and
-escalated tickets of their teams. The weekly report (last week's figures and a chart of the
-last eight weeks) goes to the leadership channel on the week's first working day. Their
-outbox keys name the day (or week) and the person, so two instances (or a restart) send
-them once. The catch-up report lists the steps a bot that was down found late: one message
-per lead instead of one per missed step.
+The daily digest goes to each lead in the morning of a working day: open, overdue and
+escalated tickets of their teams. First who: an absent lead's teams go into their
+stand-in's digest (bot/people/availability.py); then when: the reader's next working
+minute, for one with personal working hours (bot/people/schedule.py). The weekly report
+(last week's figures and a chart of the last eight weeks) goes to the leadership channel
+on the week's first working day. Their outbox keys name the day (or week) and the
+person, so two instances (or a restart) send them once. The catch-up report lists the
+steps a bot that was down found late: one message per lead instead of one per missed step.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ from bot.i18n.formatting import format_moment
 from bot.kernel.clock import Clock
 from bot.kernel.markup import literal
 from bot.kernel.notices import Image, Notice, Outgoing, Table
+from bot.people.availability import Absence, recipients, stand_in
+from bot.people.present import absences_at
 from bot.people.schedule import held_until
 from bot.reports import chart, render
 from bot.reports import service as reports
@@ -60,8 +63,11 @@ class Digests:
         self.calendar = calendar_for(config)
         self.holder = f"instance-{uuid.uuid4().hex[:12]}"
 
-    def readers(self) -> dict[str, tuple[Person, frozenset[str] | None]]:
-        """Each lead with the teams they oversee (None: all, for the department leadership)."""
+    def readers(
+        self, absences: Sequence[Absence] = (), at: datetime | None = None
+    ) -> dict[str, tuple[Person, frozenset[str] | None]]:
+        """Each lead with the teams they oversee (None: all, for the department leadership).
+        A lead away at `at` gets no digest: their teams go into their stand-in's."""
         found: dict[str, tuple[Person, set[str] | None]] = {}
         leadership = DeadlineActions(self.config, self.clock).leadership()
         for person in leadership:
@@ -73,10 +79,29 @@ class Digests:
                 entry = found.setdefault(person.id, (person, set()))
                 if entry[1] is not None:
                     entry[1].add(team.id)
+        if absences and at is not None:
+            found = self._stand_ins(found, absences, at)
         return {
             key: (person, None if teams is None else frozenset(teams))
             for key, (person, teams) in found.items()
         }
+
+    def _stand_ins(
+        self,
+        found: dict[str, tuple[Person, set[str] | None]],
+        absences: Sequence[Absence],
+        at: datetime,
+    ) -> dict[str, tuple[Person, set[str] | None]]:
+        """Each absent reader's teams handed to whoever stands in (all teams: None wins)."""
+        merged: dict[str, tuple[Person, set[str] | None]] = {}
+        for person, teams in found.values():
+            for reader in stand_in(self.config, absences, person, at):
+                known = merged.get(reader.id)
+                if known is None:
+                    merged[reader.id] = (reader, None if teams is None else set(teams))
+                elif known[1] is not None:
+                    merged[reader.id] = (reader, None if teams is None else known[1] | teams)
+        return merged
 
     async def weekly(self) -> int:
         """On the week's first working day: last week's figures for the leadership channel,
@@ -151,7 +176,8 @@ class Digests:
         sent = await self.weekly()
         async with self.sessions() as session, session.begin():
             stats = await repo.team_stats(session, statuses=_OPEN, now=now)
-            for person, teams in self.readers().values():
+            away = await absences_at(session, now)
+            for person, teams in self.readers(away, now).values():
                 notice = await self._digest(session, person, teams, stats, now)
                 if notice is None:
                     continue
@@ -217,9 +243,10 @@ class Digests:
             tickets = await repo.tickets_by_id(session, ids={s.ticket_id for s in steps})
             lines: dict[str, list[str]] = defaultdict(list)
             people: dict[str, Person] = {}
+            away = await absences_at(session, now)
             for step in steps:
                 ticket = tickets[step.ticket_id]
-                for person in self._concerned(ticket, step):
+                for person in recipients(self.config, away, self._concerned(ticket, step), now):
                     people[person.id] = person
                     lines[person.id].append(self._missed_line(ticket, step))
             for person_id, person_lines in lines.items():

@@ -12,6 +12,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime, time
+from time import perf_counter
 from typing import TypeVar
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -19,6 +20,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.escalation.digest import Digests
 from bot.escalation.sweep import Sweeper, SweepReport
+from bot.kernel.observe import SILENT, Observer
 from bot.newsletter.sending import INTERVAL as NEWSLETTER_INTERVAL
 from bot.newsletter.sending import NewsletterDispatcher
 from bot.service.privacy import PrivacyService
@@ -34,6 +36,8 @@ RETENTION_UNTIL = time(8, 30)  # a bot down all night skips a day, it does not d
 
 class DeadlineJobs:
     """The scheduled jobs, each guarded so a failing round is logged and retried next time."""
+
+    observer: Observer = SILENT  # the composition root sets the metrics one
 
     def __init__(
         self,
@@ -59,7 +63,9 @@ class DeadlineJobs:
         """One sweep plus, when steps were found late, the catch-up report."""
         async with self._running:
             try:
+                started = perf_counter()
                 report = await self.sweeper.sweep()
+                self.observer.sweep(perf_counter() - started, report.tickets, report.fired)
                 if report.missed or not self._caught_up:
                     # Also once after start: a report a crash interrupted is finished now.
                     if await self.digests.catch_up() and self.sweeper.on_outbox:

@@ -24,6 +24,7 @@ from bot.domain.errors import ConcurrentUpdate
 from bot.escalation import plan
 from bot.escalation.actions import DeadlineActions
 from bot.kernel.clock import Clock
+from bot.people.handover import Handover
 from bot.sla.calendar import WorkingCalendar, calendar_for
 from storage.models import TicketRow
 from storage.repositories import escalation as repo
@@ -45,6 +46,7 @@ class SweepReport:
     missed: int = 0
     deferred: int = 0
     conflicts: int = 0
+    handed_over: int = 0  # claimed tickets back in the queue: their claimer is away
     keys: list[str] = field(default_factory=list)
 
 
@@ -66,6 +68,7 @@ class Sweeper:
         self.batch_size = batch_size
         self.on_outbox = on_outbox
         self.actions = DeadlineActions(config, clock)
+        self.handover = Handover(config, clock)  # absences: claimed tickets go back once
         # A step found this late was not missed by a slow sweep but by a bot that was down.
         self.late_after = max(timedelta(minutes=10), 4 * config.escalation.sweep_interval)
         self._calendars: dict[str, WorkingCalendar] = {}
@@ -78,15 +81,17 @@ class Sweeper:
         return self._calendars[team_id]
 
     async def sweep(self) -> SweepReport:
-        """Handle every ticket that is due now; return what was done."""
+        """Hand over the tickets of absences that began, then handle every ticket that is
+        due now; return what was done."""
         now = self.clock.now()
         report = SweepReport()
+        report.handed_over = await self.handover.run(self.sessions, now)
         while not self.stopping:
             before = report.tickets
             handled = await self._batch(now, report)
             if handled < self.batch_size or report.tickets == before:
                 break  # all done, or only tickets another instance is busy with are left
-        if report.fired and self.on_outbox is not None:
+        if (report.fired or report.handed_over) and self.on_outbox is not None:
             self.on_outbox()
         return report
 

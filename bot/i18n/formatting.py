@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from bot.i18n import normalise_locale
@@ -52,3 +52,12 @@ def format_moment(moment: datetime, locale: str, tz: ZoneInfo) -> str:
     if normalise_locale(locale) == "de":
         return local.strftime("%d.%m.%Y %H:%M")
     return local.strftime("%Y-%m-%d %H:%M")
+
+
+def format_day(day: date, locale: str) -> str:
+    """A day as a person would write it: "Freitag, 18.12.2026" / "Friday, 18 December 2026"."""
+    lang = normalise_locale(locale)
+    weekday = _WEEKDAYS[lang][day.weekday()]
+    if lang == "de":
+        return f"{weekday}, {day.strftime('%d.%m.%Y')}"
+    return f"{weekday}, {day.day} {_MONTHS_EN[day.month - 1]} {day.year}"

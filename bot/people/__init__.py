@@ -1,1 +1,1 @@
-"""People and their time: personal working hours, absences, who stands in."""
+"""People and their time: personal working hours, absences and deputies (who stands in)."""

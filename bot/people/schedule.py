@@ -17,6 +17,8 @@ The rule (issue 16; the README's "Persönliche Arbeitszeiten" tells it to the or
    reaches a channel: its assignee's reminder waits, and the complaint managers hear of
    the breach at the deadline as always.
 6. Escalations under a policy with `office_hours_only: false` (on call) never wait.
+7. Absences come first: who is pinged is decided before when (an absent person's
+   stand-in, bot/people/availability.py), and the ping waits for the stand-in's hours.
 """
 
 from __future__ import annotations

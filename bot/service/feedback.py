@@ -267,3 +267,14 @@ def handoff_note(
             "channel.handoff_question", locale, question=literal(question), answer=said
         )
     return note
+
+
+def handover_note(config: OrgConfig, giver: str | None, note: str) -> str:
+    """A handover note (given with /zuweisen or /unclaim) as the card and DMs show it:
+    "Übergabenotiz von Julia Weber: ...". Staff only: never in a requester's notice."""
+    name = "-"
+    if giver is not None:
+        person = config.person(giver)
+        name = giver if person is None else person.display_name
+    locale = config.default_locale
+    return t("card.handover_note", locale, who=literal(name), note=literal(note))

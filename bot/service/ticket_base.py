@@ -22,6 +22,9 @@ from storage.models import TicketRow
 from storage.repositories import tickets as repo
 from storage.repositories import trail
 
+# The actions whose staff-only words are a handover note, shown on the ticket's card.
+HANDOVERS = (Action.ASSIGN.value, Action.REASSIGN.value, Action.UNCLAIM.value)
+
 
 class TicketServiceBase:
     """Helpers for `TicketService`; every method works in the caller's transaction."""
@@ -171,11 +174,20 @@ class TicketServiceBase:
         if ticket.confidential:
             return
         team = self.config.team(channel_team or ticket.team_id)
+        note = "" if card is not None else await self._handover_note(session, ticket)
         post = feedback.ticket_card(
-            self.config, ticket, self.clock.now(), channel_team=team.id, card=card
+            self.config, ticket, self.clock.now(), channel_team=team.id, card=card, note=note
         )
         targets = notify.channel_targets(self.config, team)
         await notify.send(session, notify.to_all(targets, post), at=self.clock.now())
+
+    async def _handover_note(self, session: AsyncSession, ticket: TicketRow) -> str:
+        """The latest handover note (/zuweisen, /unclaim) of the ticket's stay in its queue:
+        the card keeps showing it until a newer one replaces it or the ticket moves on."""
+        event = await trail.latest_note_about(session, ticket_id=ticket.id, about=HANDOVERS)
+        if event is None:
+            return ""
+        return feedback.handover_note(self.config, event.actor_person, str(event.data["text"]))
 
     def _queue_targets(self, ticket: TicketRow, notice: Notice) -> list[Outgoing]:
         if ticket.confidential:

@@ -30,9 +30,10 @@ from bot.domain.requests import NewRequest
 from bot.i18n.formatting import format_moment
 from bot.kernel.markup import literal
 from bot.kernel.notices import Outgoing
+from bot.people.present import deputy_lead_on
 from bot.service import deadlines, feedback, notify, permissions, satisfaction
 from bot.service.actors import Actor, display_name
-from bot.service.ticket_base import TicketServiceBase
+from bot.service.ticket_assign import TicketAssignments
 from storage.models import TicketRow
 from storage.repositories import prompts, trail
 from storage.repositories import tickets as repo
@@ -40,8 +41,9 @@ from storage.repositories import tickets as repo
 REQUESTER = EventAudience.REQUESTER  # the action's own event: the requester sees it
 
 
-class TicketService(TicketServiceBase):
-    """Every change to a ticket goes through here."""
+class TicketService(TicketAssignments):
+    """Every change to a ticket goes through here (giving it to a named colleague: the
+    part in bot/service/ticket_assign.py)."""
 
     async def open_ticket(
         self, session: AsyncSession, *, requester: Actor, request: NewRequest
@@ -101,8 +103,11 @@ class TicketService(TicketServiceBase):
         await self._update_card(session, ticket)
         return ticket
 
-    async def unclaim(self, session: AsyncSession, *, ticket_id: int, actor: Actor) -> TicketRow:
-        """Give the ticket back to the team queue."""
+    async def unclaim(
+        self, session: AsyncSession, *, ticket_id: int, actor: Actor, note: str = ""
+    ) -> TicketRow:
+        """Give the ticket back to the team queue; `note`, a handover note for whoever takes
+        it next, is the team's: on the card and in the staff's history only."""
         ticket, person = await self._for_worker(session, ticket_id, actor)
         before = self._move(ticket, Action.UNCLAIM)
         previous, ticket.assignee = ticket.assignee, None
@@ -110,6 +115,7 @@ class TicketService(TicketServiceBase):
         await self._record(
             session, ticket, Action.UNCLAIM, before, actor, person, data, audience=REQUESTER
         )
+        await self._staff_note(session, ticket, actor, person, about=Action.UNCLAIM, text=note)
         await self._tell(session, ticket, "ticket.unclaimed")
         await self._update_card(session, ticket)
         return ticket
@@ -317,7 +323,9 @@ class TicketService(TicketServiceBase):
     ) -> TicketRow:
         """A lead takes note of an escalation: recorded, and its repeats stop."""
         ticket = await self.get(session, ticket_id)
-        person = permissions.lead_on(self.config, actor, ticket)
+        person = permissions.lead_on(self.config, actor, ticket) or await deputy_lead_on(
+            session, self.config, actor, ticket, self.clock.now()
+        )  # the deputy of an absent lead receives the escalation, so may take note of it
         if person is None:
             raise NotAllowed("not a lead of this ticket", id=ticket.id)
         if ticket.escalation_level == 0:

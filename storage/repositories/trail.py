@@ -13,11 +13,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.audience import EventAudience
+from bot.domain.lifecycle import Action
 from storage.models import TicketEventRow, TicketRow
+
+ASSIGNMENTS = (Action.ASSIGN.value, Action.REASSIGN.value)
+QUEUE_ENTRIES = (Action.QUEUE.value, Action.HANDOFF.value, Action.REOPEN.value)  # into a queue
 
 
 @dataclass(frozen=True)
@@ -27,7 +31,9 @@ class RequesterEvent:
     at: datetime
     action: str
     text: str | None  # the question asked, the answer, the requester's own words
-    staff_person: str | None  # the staff member who acted (named to the requester anyway)
+    # The staff member named to the requester anyway: who acted, or for an assignment the
+    # colleague it went to (as if they had claimed it; whoever assigned it stays unnamed).
+    staff_person: str | None
     by_requester: bool  # False with no staff person: the bot acted (a claim lease ran out)
 
 
@@ -88,6 +94,7 @@ async def requester_events(session: AsyncSession, *, ticket_id: int) -> list[Req
             event.action,
             event.data["text"].as_string(),
             event.actor_person,
+            event.data["assignee"].as_string(),
             by_requester,
         )
         .join(ticket, ticket.id == event.ticket_id)
@@ -95,9 +102,35 @@ async def requester_events(session: AsyncSession, *, ticket_id: int) -> list[Req
         .order_by(event.at, event.id)
     )
     return [
-        RequesterEvent(at, action, text, person, bool(mine))
-        for at, action, text, person, mine in (await session.execute(query)).all()
+        RequesterEvent(at, action, text, assignee if action in ASSIGNMENTS else person, bool(mine))
+        for at, action, text, person, assignee, mine in (await session.execute(query)).all()
     ]
+
+
+async def latest_note_about(
+    session: AsyncSession, *, ticket_id: int, about: Iterable[str]
+) -> TicketEventRow | None:
+    """The newest note with the staff-only words of one of the actions `about` (a
+    handover note) since the ticket last entered a queue (opened, handed off, reopened):
+    what its card in that queue keeps showing. None: there is none."""
+    event = TicketEventRow
+    entered = (
+        select(func.max(event.id))
+        .where(event.ticket_id == ticket_id, event.action.in_(QUEUE_ENTRIES))
+        .scalar_subquery()
+    )
+    query = (
+        select(event)
+        .where(
+            event.ticket_id == ticket_id,
+            event.action == Action.NOTE.value,
+            event.data["about"].as_string().in_(list(about)),
+            event.id > func.coalesce(entered, 0),
+        )
+        .order_by(event.id.desc())
+        .limit(1)
+    )
+    return (await session.scalars(query)).first()
 
 
 async def drop_event_texts(session: AsyncSession, *, ticket_id: int, actions: Iterable[str]) -> int:

@@ -50,6 +50,8 @@ class Inputs:
     def __init__(self, config: OrgConfig, rng: random.Random) -> None:
         self.rng = rng
         self.teams = [team.id for team in config.teams]
+        people = [person for team in config.teams for person in team.members]
+        self.people = [*(p.id for p in people), *(p.display_name for p in people), "Niemand"]
         self.topics = [topic.id for topic in config.topics]
         self.groups = [group.id for group in config.customer_groups]
         self.max_length = config.dialogs.max_message_length
@@ -95,6 +97,7 @@ class Inputs:
             Args.ID_OPTIONAL_TEXT: f"{self.ticket()} {self.rng.choice(['', text])}",
             Args.ID_TEAM_TEXT: f"{self.ticket()} {team} {self.rng.choice(['', text])}",
             Args.ID_ID: f"{self.ticket()} {self.ticket()}",
+            Args.ID_PERSON_TEXT: f"{self.ticket()} {self.rng.choice(self.people)} {text}",
             Args.OPTIONAL_TEXT: self.rng.choice(["", text, "senden", "einladen 1"]),
             Args.WORD: self.rng.choice(["de", "en", "fr", "", text]),
         }[shape]

@@ -205,6 +205,16 @@ async def unclaimed(hotline: Harness, made: Made, _user: str) -> None:
     assert (row.status, row.assignee) == ("queued", None)
 
 
+def assigned_to(person: str) -> Effect:
+    """The ticket is claimed for `person`, whoever gave it (/zuweisen)."""
+
+    async def effect(hotline: Harness, made: Made, _user: str) -> None:
+        row = await stored(hotline, made)
+        assert (row.status, row.assignee) == ("claimed", person)
+
+    return effect
+
+
 async def handed_off(hotline: Harness, made: Made, _user: str) -> None:
     """The ticket is in the CCC's queue."""
     row = await stored(hotline, made)

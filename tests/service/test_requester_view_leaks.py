@@ -2,11 +2,12 @@
 
 Issue 14: a handoff's reason reached the requester's /verlauf and privacy export. Here a
 unique marker goes into every staff-only input there is (an internal note, a handoff's
-reason, a staff member's reason for reopening, on a request and on a complaint), and the
+reason, a staff member's reason for reopening, the handover notes of an assignment and a
+release (issue 16), on a request and on a complaint), and the
 deadline sweep escalates both tickets and a lead acknowledges them. Then everything the
 requester can see is collected: every notice ever queued for their chat (the answers to
 /verlauf, /status and /meine among them) and their privacy export. No marker, no
-escalation, no acknowledger may be in it; the staff's /verlauf shows them all. Through
+escalation, no acknowledger or assigner may be in it; the staff's /verlauf shows them all. Through
 the engine and the sweep, on SQLite and PostgreSQL.
 """
 
@@ -33,16 +34,39 @@ AGENT = "hh.weber"  # Haushalt
 OTHER_AGENT = "kred.novak"  # Kreditoren, where the request is handed off to
 DEPARTMENT_LEAD = "leitung.hoffmann"  # receives the request's escalation, acknowledges it
 MANAGER = "bk.yilmaz"  # complaint manager who works the complaint
-OTHER_MANAGER = "bk.berger"  # complaint manager who acknowledges its escalation
+OTHER_MANAGER = "bk.berger"  # complaint manager who acknowledges its escalation, assigns it
+TEAM_LEAD = "hh.schneider"  # Haushalt's lead: the request is assigned to him, he releases it
 
 NOTE = "LEAK-note-q7Zt"
 HANDOFF = "LEAK-handoff-Kunde-nervt-4kVw"
 REOPEN = "LEAK-reopen-Kollegin-verbucht-9rTx"
 COMPLAINT_NOTE = "LEAK-complaint-note-2mHs"
 COMPLAINT_REOPEN = "LEAK-complaint-reopen-8dPq"
-MARKERS = (NOTE, HANDOFF, REOPEN, COMPLAINT_NOTE, COMPLAINT_REOPEN)
-# Words of the staff-only history lines: an escalation, a reminder, an acknowledgement.
-STAFF_WORDS = ("eskaliert", "Fristerinnerung", "Kenntnis", "interne Notiz")
+ASSIGN = "LEAK-assign-Kunde-ruft-morgen-an-3jLb"
+UNCLAIM = "LEAK-unclaim-ab-morgen-Urlaub-6wNc"
+COMPLAINT_ASSIGN = "LEAK-complaint-assign-5gRe"
+COMPLAINT_UNCLAIM = "LEAK-complaint-unclaim-1hYu"
+MARKERS = (
+    NOTE,
+    HANDOFF,
+    REOPEN,
+    COMPLAINT_NOTE,
+    COMPLAINT_REOPEN,
+    ASSIGN,
+    UNCLAIM,
+    COMPLAINT_ASSIGN,
+    COMPLAINT_UNCLAIM,
+)
+# Words of the staff-only history lines: an escalation, a reminder, an acknowledgement,
+# an assignment and a handover note.
+STAFF_WORDS = (
+    "eskaliert",
+    "Fristerinnerung",
+    "Kenntnis",
+    "interne Notiz",
+    "zugewiesen",
+    "Übergabenotiz",
+)
 # What the requester is meant to see: proves the views were collected, not empty.
 PUBLIC = ("Welche Kostenstelle?", "Kostenstelle 4711", "Die Mittel sind freigegeben.")
 
@@ -77,6 +101,11 @@ async def staff_only_events_happen(hotline: Harness, sweeper: Sweeper) -> tuple[
     await sweep_office_hours(sweeper, clock)  # the request's claim lease runs out, too
     await hotline.say(DEPARTMENT_LEAD, f"/ack {request}")
     await hotline.say(OTHER_MANAGER, f"/ack {complaint}")
+    await hotline.say(DEPARTMENT_LEAD, f"/zuweisen {request} Martin Schneider {ASSIGN}")
+    await hotline.say(TEAM_LEAD, f"/unclaim {request} {UNCLAIM}")
+    await hotline.say(MANAGER, f"/claim {complaint}")  # unless the lease kept it his
+    await hotline.say(MANAGER, f"/unclaim {complaint} {COMPLAINT_UNCLAIM}")
+    await hotline.say(OTHER_MANAGER, f"/zuweisen {complaint} Deniz Yilmaz {COMPLAINT_ASSIGN}")
     await hotline.say(AGENT, f"/claim {request}")
     await hotline.say(AGENT, f"/handoff {request} kreditoren {HANDOFF}")
     await hotline.say(OTHER_AGENT, f"/claim {request}")
@@ -117,13 +146,17 @@ async def test_no_staff_only_word_reaches_any_view_of_the_requester(
     }
     for number, actions in staff_trail.items():  # the scenario did what it claims
         assert {"escalate", "acknowledge", "note", "remind"} <= set(actions), (number, actions)
-    assert "unclaim" in staff_trail[request]  # the claim lease ran out
+    lease = [e for e in await hotline.events(request) if e.action == "unclaim"]
+    assert any(e.actor_person is None for e in lease)  # the claim lease ran out
+    for number in (request, complaint):
+        assert {"assign", "unclaim"} <= set(staff_trail[number]), staff_trail[number]
 
     privacy = PrivacyService(config, sessions, clock)
     seen = await everything_the_requester_sees(hotline, privacy, (request, complaint))
     for public in PUBLIC:
         assert public in seen, public
     assert "weitergegeben" in seen and "wieder geöffnet" in seen
+    assert "Martin Schneider" in seen  # the request was assigned to him: that they may see
     leaked = [word for word in (*MARKERS, *STAFF_WORDS) if word in seen]
     assert leaked == []
     for acknowledger in (DEPARTMENT_LEAD, OTHER_MANAGER):
@@ -141,7 +174,11 @@ async def test_staff_see_every_marker_in_the_history(
     on_request = texts(await hotline.say(OTHER_AGENT, f"/verlauf {request}"))
     for expected in (NOTE, HANDOFF, REOPEN, "eskaliert", "Kenntnis", lead.display_name):
         assert expected in on_request, expected
+    for expected in (ASSIGN, UNCLAIM, "zugewiesen an Martin Schneider", "Übergabenotiz"):
+        assert expected in on_request, expected
     assert "Grund der Weitergabe" in on_request and "Grund der Wiedereröffnung" in on_request
     on_complaint = texts(await hotline.say(MANAGER, f"/verlauf {complaint}"))
-    for expected in (COMPLAINT_NOTE, COMPLAINT_REOPEN, "eskaliert", "Kenntnis"):
+    for expected in (COMPLAINT_NOTE, COMPLAINT_REOPEN, COMPLAINT_ASSIGN, COMPLAINT_UNCLAIM):
+        assert expected in on_complaint, expected
+    for expected in ("eskaliert", "Kenntnis", "zugewiesen an Deniz Yılmaz"):
         assert expected in on_complaint, expected

@@ -175,3 +175,49 @@ async def test_migration_0018_gives_old_events_an_audience_and_moves_staff_words
         7: ("complaint_managers", {"text": "vertraulich"}),
         8: ("requester", {}),
     }
+
+
+async def test_the_requester_reads_an_assignment_as_the_assignees_claim(
+    sessions: Sessions, clock: FrozenClock
+) -> None:
+    # Issue 16: whoever gave the ticket stays unnamed; the colleague it went to is named,
+    # as a claim by them would name them.
+    start = clock.now()
+    async with sessions() as session, session.begin():
+        row = await tickets.add_ticket(session, row=_ticket(clock))
+        data = {"assignee": "cem", "was": None}
+        await _event(session, clock, row.id, "assign", A.REQUESTER, data, person="bea")
+        await _event(session, clock, row.id, "note", A.TEAM, {"text": "Rückruf", "about": "assign"})
+        data = {"assignee": "dora", "was": "cem"}
+        await _event(session, clock, row.id, "reassign", A.REQUESTER, data, person="bea")
+        seen = await trail.requester_events(session, ticket_id=row.id)
+    second = timedelta(seconds=1)
+    assert seen == [
+        RequesterEvent(start, "assign", None, "cem", by_requester=False),
+        RequesterEvent(start + 2 * second, "reassign", None, "dora", by_requester=False),
+    ]
+
+
+async def test_the_latest_handover_note_of_the_current_queue_stay(
+    sessions: Sessions, clock: FrozenClock
+) -> None:
+    async with sessions() as session, session.begin():
+        row = await tickets.add_ticket(session, row=_ticket(clock))
+        about = ("assign", "reassign", "unclaim")
+
+        async def latest() -> str | None:
+            found = await trail.latest_note_about(session, ticket_id=row.id, about=about)
+            return None if found is None else str(found.data["text"])
+
+        await _event(session, clock, row.id, "queue", A.REQUESTER, {})
+        assert await latest() is None
+        await _event(session, clock, row.id, "note", A.TEAM, {"text": "plain note"})
+        await _event(session, clock, row.id, "note", A.TEAM, {"text": "eins", "about": "unclaim"})
+        await _event(session, clock, row.id, "note", A.TEAM, {"text": "Grund", "about": "handoff"})
+        assert await latest() == "eins"
+        await _event(session, clock, row.id, "note", A.TEAM, {"text": "zwei", "about": "assign"})
+        assert await latest() == "zwei"
+        await _event(session, clock, row.id, "handoff", A.REQUESTER, {"to_team": "ccc"})
+        assert await latest() is None  # a new queue, a new card: the old note stays behind
+        await _event(session, clock, row.id, "note", A.TEAM, {"text": "drei", "about": "unclaim"})
+        assert await latest() == "drei"

@@ -88,6 +88,9 @@ FED: dict[str, tuple[str, int]] = {
     "workshop_registrations.display_name": ("display_name", 0),
     "workshop_registrations.customer_group_id": ("config_id", 0),
     "workshop_registrations.locale": ("locale", 0),
+    "absences.person_id": ("config_id", 0),
+    "absences.deputy_id": ("config_id", 0),
+    "absences.created_by": ("config_id", 0),
 }
 
 # table.column -> what writes it (nothing a user or a platform chooses)

@@ -102,6 +102,8 @@ ALIASES = {
     "ack": "ack",
     "kenntnis": "ack",
     "quittieren": "ack",
+    "zuweisen": "assign",
+    "assign": "assign",
     "bewertung": "rate",
     "bewerten": "rate",
     "rate": "rate",
@@ -116,6 +118,7 @@ AUDIENCE = {
     "ack": Audience.OVERSIGHT,
 }
 STAFF_ONLY = {
+    "assign",
     "queue",
     "claim",
     "unclaim",
@@ -161,6 +164,7 @@ VALID_ARGS: dict[str, tuple[str, int | None, str | None, str]] = {
     "escalations": ("", None, None, ""),
     "overdue": ("", None, None, ""),
     "ack": ("12", 12, None, ""),
+    "assign": ("12 Julia Weber: bitte morgen", 12, None, "Julia Weber: bitte morgen"),
     "rate": ("12 4 Sehr schnell, danke", 12, None, "4 Sehr schnell, danke"),
 }
 NO_ARGS = ["help", "new", "mine", "cancel", "queue", "proposals"]
@@ -235,7 +239,7 @@ def test_unknown_command(prefix: str, head: str) -> None:
     [
         ("/claim", "/claim Nr."),
         ("!claim", "!claim Nr."),
-        ("/unclaim", "/unclaim Nr."),
+        ("/unclaim", "/unclaim Nr. [Notiz]"),
         ("/ask", "/ask Nr. Frage"),
         ("/note", "/note Nr. Text"),
         ("!resolve", "!resolve Nr. Antwort"),
@@ -267,7 +271,7 @@ def test_extra_arguments_where_none_are_allowed(name: str) -> None:
     assert result.args["usage"].startswith("/")
 
 
-@pytest.mark.parametrize("text", ["/claim 12 bitte", "!unclaim 12 13", "/status 12 x"])
+@pytest.mark.parametrize("text", ["/claim 12 bitte", "!ack 12 13", "/status 12 x"])
 def test_extra_arguments_after_the_number(text: str) -> None:
     assert error(text).key == "cmd.usage"
 
@@ -459,3 +463,25 @@ def test_every_declared_command_has_its_help_line_in_both_languages() -> None:
             assert line.startswith("/" + spec.shown_as(locale)), line
             assert " – " in line and "{" not in line
     assert {spec.shown_as("en") for spec in SPECS} <= {a for s in SPECS for a in s.aliases}
+
+
+@pytest.mark.parametrize(
+    ("text", "usage"),
+    [("/zuweisen", "/zuweisen Nr. PERSON [Notiz]"), ("!assign", "!assign Nr. PERSON [Notiz]")],
+)
+def test_assign_without_a_number_shows_the_usage(text: str, usage: str) -> None:
+    assert error(text) == CommandError("cmd.usage", {"usage": usage})
+
+
+@pytest.mark.parametrize("text", ["/zuweisen 12", "/zuweisen 12   ", "/assign #12\n"])
+def test_assign_without_a_person_asks_for_one(text: str) -> None:
+    result = error(text)
+    assert result.key == "cmd.missing_person"
+    assert result.args["usage"].endswith("Nr. PERSON [Notiz]")
+
+
+def test_unclaim_takes_a_handover_note_and_keeps_its_lines() -> None:
+    command = parsed("/zurueckgeben 3 Bin ab morgen im Urlaub.\nKunde ruft zurück")
+    assert (command.name, command.ticket_id) == ("unclaim", 3)
+    assert command.text == "Bin ab morgen im Urlaub.\nKunde ruft zurück"
+    assert parsed("/unclaim 3").text == ""

@@ -373,3 +373,19 @@ def test_confidential_is_only_for_complaints(tmp_path: Path) -> None:
     assert [i.path for i in issues] == [f"{issues[0].path}"]
     assert issues[0].path.endswith(".confidential") and "only complaints" in issues[0].message
     assert issues[0].line == changed.splitlines().index("    confidential: true") + 1
+
+
+def test_a_link_is_for_known_handbooks_or_groups_only(tmp_path: Path) -> None:
+    text, _ = mutate("        for: [kern]\n", "        for: [kerm]\n")
+    issue = find(
+        issues_of(tmp_path, text),
+        f"knowledge[{K['kontierungsleitfaden']}].links[3].for[0]",
+        "unknown handbook variant or customer group 'kerm'; did you mean 'kern'?",
+    )
+    assert issue.line == line_of(text, "        for: [kerm]")
+    text, _ = mutate("        for: [f4]\n", "        for: f4\n")
+    find(
+        issues_of(tmp_path, text),
+        f"knowledge[{K['kontierungsleitfaden']}].links[2].for",
+        "expected a list of handbook variants or customer group ids",
+    )

@@ -41,7 +41,8 @@ F_STRING_EXPANSIONS: dict[str, tuple[str, ...]] = {
     "proposal.saved.": PROPOSAL_KINDS,  # t(f"proposal.saved.{effect.kind}")
     "proposal.kind.": PROPOSAL_KINDS,  # t(f"proposal.kind.{row.kind}")
     "history.": tuple(action.value for action in Action),  # t(f"history.{event.action}")
-    "history.note_about.": ("handoff", "reopen"),  # a note with an action's staff-only words
+    # a note with an action's staff-only words
+    "history.note_about.": ("handoff", "reopen", "assign", "reassign", "unclaim"),
     "csat.score.": ("1", "2", "3", "4", "5"),  # t(f"csat.score.{score}")
     "questionnaire.scale.": ("1", "2", "3", "4", "5"),  # t(f"questionnaire.scale.{value}")
     "questionnaire.invalid.": ("scale", "text"),  # t(f"questionnaire.invalid.{question.kind}")

@@ -13,6 +13,7 @@ import pytest
 from bot.config.model import OrgConfig
 from bot.domain.requests import NewRequest
 from dialogs.intake import OpenTicket, RecordAnswerFeedback
+from dialogs.intake_prompts import show_answer
 from dialogs.intake_states import (
     AskDescription,
     AskHelped,
@@ -66,11 +67,9 @@ FORMS_LINKS_DE = [
         "https://intranet.stadt.example/finanzen/formulare/annahmeanordnung.pdf",
     ),
 ]
-KONTIERUNG_LINKS_DE = [
+KONTIERUNG_LINKS_F4_DE = [  # the overview and the F4 user's own handbook only
     ("Kontierungsleitfaden (Übersicht)", "https://intranet.stadt.example/finanzen/kontierung/"),
-    ("Handbuch F1–F3", "https://intranet.stadt.example/finanzen/handbuecher/f1-f3/"),
     ("Handbuch F4", "https://intranet.stadt.example/finanzen/handbuecher/f4/"),
-    ("Handbuch KERN", "https://intranet.stadt.example/finanzen/handbuecher/kern/"),
 ]
 
 
@@ -237,7 +236,7 @@ def test_picking_an_answer_shows_it(config: OrgConfig, text: str, action: str | 
         "Für die Einrichtungen F4 gilt das Handbuch F4, Kapitel „Kontierung“, mit den "
         "Sachkonten und Innenaufträgen Ihres Bereichs.\n\n" + HELPED_DE
     )
-    assert facts(answer) == KONTIERUNG_LINKS_DE
+    assert facts(answer) == KONTIERUNG_LINKS_F4_DE
 
 
 @pytest.mark.parametrize(
@@ -296,3 +295,29 @@ def test_the_menu_of_a_subtopic_lists_the_parents_entries(config: OrgConfig) -> 
     assert result.state == AskHelped("kern", "srm.wareneingang", "srm-zugang-gesperrt")
     (answer,) = result.notices
     assert facts(answer) == [("IT-Serviceportal", "https://servicedesk.stadt.example/")]
+
+
+@pytest.mark.parametrize(
+    ("group", "handbooks"),
+    [
+        ("f1-f3", ["Handbuch F1–F3"]),
+        ("f4", ["Handbuch F4"]),
+        ("kern", ["Handbuch KERN"]),
+        ("lieferanten", []),  # no handbook of their own: only the links meant for everyone
+    ],
+)
+def test_handbook_links_follow_the_customer_group(
+    config: OrgConfig, group: str, handbooks: list[str]
+) -> None:
+    """The answer's links are the group's own, as its text is: an F4 school is not sent to
+    the F1-F3 handbook."""
+    notice = show_answer("kontierungsleitfaden", group, de(config))
+    assert [title for title, _ in facts(notice)] == [
+        "Kontierungsleitfaden (Übersicht)",
+        *handbooks,
+    ]
+
+
+def test_without_a_known_group_every_link_is_shown(config: OrgConfig) -> None:
+    notice = show_answer("kontierungsleitfaden", None, de(config))
+    assert len(facts(notice)) == 4

@@ -69,6 +69,8 @@ EXPECTED: dict[Action, dict[TicketStatus, TicketStatus]] = {
         CLOSED: CLOSED,
         REOPENED: REOPENED,
     },
+    Action.ASSIGN: {QUEUED: CLAIMED, REOPENED: CLAIMED},
+    Action.REASSIGN: {CLAIMED: CLAIMED, WAITING: WAITING},
 }
 
 EXPECTED_OPEN = {
@@ -94,8 +96,8 @@ def test_the_table_covers_every_action_and_status() -> None:
     # A new Action or TicketStatus must be added to the table above on purpose.
     assert set(EXPECTED) == set(Action)
     assert set(EXPECTED_OPEN) == set(TicketStatus)
-    assert len(ALL_PAIRS) == len(TicketStatus) * len(Action) == 126
-    assert len(LEGAL) == 54
+    assert len(ALL_PAIRS) == len(TicketStatus) * len(Action) == 140
+    assert len(LEGAL) == 58
 
 
 @pytest.mark.parametrize("pair", LEGAL, ids=_id)

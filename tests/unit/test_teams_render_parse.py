@@ -157,6 +157,17 @@ def test_only_the_bots_own_mention_is_removed_other_names_stay() -> None:
     )
 
 
+def test_a_colleague_mentioned_in_a_command_arrives_as_their_name() -> None:
+    # /zuweisen reads the name against the config (bot/service/assignees.py).
+    channel = _message(
+        text="<at>Hotline</at> zuweisen 12 <at>Julia Weber</at> Rückruf morgen",
+        conversation={"id": "19:abc@thread.tacv2;messageid=1", "conversationType": "channel"},
+        entities=[_mention("28:bot", "Hotline"), _mention("29:julia", "Julia Weber")],
+    )
+    inbound = parse_activity(channel)
+    assert inbound is not None and inbound.text == "/zuweisen 12 Julia Weber Rückruf morgen"
+
+
 def test_a_mention_of_someone_else_with_the_bots_name_is_kept() -> None:
     message = _message(text="<at>Hotline</at> hilfe", entities=[_mention("29:other", "Hotline")])
     assert bot_mentions(message) == []

@@ -1,7 +1,7 @@
 """personal working hours set by /arbeitszeit, one row per staff member
 
 Revision ID: 0022
-Revises: 0019
+Revises: 0021
 Create Date: 2026-12-07 23:00:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from storage.models import UtcDateTime
 
 revision = "0022"
-down_revision = "0019"
+down_revision = "0021"  # re-chained at the merge with absences (0021)
 branch_labels = None
 depends_on = None
 
