@@ -166,6 +166,16 @@ SPECS: tuple[Spec, ...] = (
     Spec("ack", ("ack", "kenntnis", "quittieren"), Args.ID, OV, "usage.ack", deputies=True),
     Spec("queue", ("queue", "warteschlange"), Args.NONE, S, BARE, menus=(team(2),)),
     Spec("away", ("abwesend", "away", "abwesenheit"), Args.OPTIONAL_TEXT, S, "usage.away"),
+    # personal working hours (issue 16): shown, set or reset; pings wait for them
+    Spec(
+        "hours",
+        ("arbeitszeit", "hours", "arbeitszeiten", "workinghours"),
+        Args.OPTIONAL_TEXT,
+        S,
+        "usage.hours",
+        help_usage=False,
+        direct_only=True,  # a person's hours are theirs to tell, not the channel's
+    ),
     Spec(
         "claim", ("claim", "uebernehmen", "übernehmen"), Args.ID, S, "usage.claim", menus=(team(4),)
     ),

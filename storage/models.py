@@ -30,6 +30,7 @@ from storage.models_outreach import WorkshopRegistrationRow as WorkshopRegistrat
 from storage.models_outreach import WorkshopRow as WorkshopRow  # outreach tables, re-exported
 from storage.models_pacing import NoticePacingRow as NoticePacingRow  # re-exported
 from storage.models_people import AbsenceRow as AbsenceRow  # people's time, re-exported
+from storage.models_people_hours import PersonHoursRow as PersonHoursRow  # issue 16
 
 
 class TicketRow(Base):

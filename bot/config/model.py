@@ -14,6 +14,10 @@ from enum import IntEnum
 from pathlib import Path
 from typing import Literal
 
+# re-exported: the rest of the bot reads all config types from this module
+from bot.config.model_calendar import CalendarConfig as CalendarConfig
+from bot.config.model_calendar import MonthDay as MonthDay
+from bot.config.model_calendar import OfficeInterval as OfficeInterval
 from bot.config.settings import DialogSettings as DialogSettings
 from bot.config.settings import OperationsSettings as OperationsSettings
 from bot.config.settings import PrivacySettings as PrivacySettings
@@ -74,6 +78,8 @@ class CustomerGroup:
 class Person:
     """A member of a team, known by one user id per platform (platform -> user id).
 
+    `hours`: their own working hours (weekday 0 = Monday), within the office calendar;
+    None: the office hours. A /arbeitszeit setting overrides them (bot/people/hours.py).
     `deputy` names the person's standing deputy (Stellvertretung): who is asked instead
     while they are away and no deputy was given with the absence (bot/people/availability.py).
     """
@@ -81,6 +87,7 @@ class Person:
     id: str
     display_name: str
     platform_ids: Mapping[str, str]
+    hours: Mapping[int, tuple[OfficeInterval, ...]] | None = None
     deputy: str | None = None
 
 
@@ -257,34 +264,6 @@ class WorkshopSettings:
 
     questions: tuple[WorkshopQuestion, ...] = field(default_factory=_default_questions)
     feedback_days: int = 14
-
-
-@dataclass(frozen=True)
-class OfficeInterval:
-    """One block of office hours on a weekday, local time; start < end."""
-
-    start: time
-    end: time
-
-
-@dataclass(frozen=True)
-class MonthDay:
-    """A closure day that recurs every year, e.g. 24 December."""
-
-    month: int
-    day: int
-
-
-@dataclass(frozen=True)
-class CalendarConfig:
-    """Office hours (weekday 0 = Monday), holiday region and closure days."""
-
-    timezone: str
-    office_hours: Mapping[int, tuple[OfficeInterval, ...]]
-    holiday_country: str
-    holiday_subdivision: str | None
-    holiday_categories: tuple[str, ...]
-    closure_days: tuple[date | MonthDay, ...] = ()
 
 
 PolicyKind = Literal["same_or_next_working_day", "working_hours"]

@@ -39,6 +39,7 @@ from bot.config.validate_org import (
     check_topics,
     raw_ids,
 )
+from bot.config.validate_people import check_hours_meet_office
 from bot.config.validate_platforms import check_no_clear_secrets, check_platforms
 from bot.config.validate_workshops import check_workshops
 from bot.config.yaml_lines import KeyPath
@@ -96,6 +97,8 @@ def validate(
     sla = check_sla(ck, *s) if (s := section("sla")) else None
     escalation = check_escalation(ck, *s) if (s := section("escalation")) else None
     teams = check_teams(ck, *s, _policy_names(node)) if (s := section("teams")) else None
+    if teams is not None and calendar is not None:
+        check_hours_meet_office(ck, teams, calendar, ("teams",))
     team_ids = raw_ids(node.get("teams"))
     topics = check_topics(ck, *s, team_ids) if (s := section("topics")) else None
     platforms = check_platforms(ck, *s) if (s := section("platforms")) else None

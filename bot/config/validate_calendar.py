@@ -70,6 +70,13 @@ def _timezone(ck: Checker, raw: object, path: KeyPath) -> str | None:
     return name
 
 
+def weekly_intervals(
+    ck: Checker, raw: object, path: KeyPath
+) -> dict[int, tuple[OfficeInterval, ...]] | None:
+    """A mapping of weekday -> intervals in the office-hours form (also a person's hours)."""
+    return _office_hours(ck, raw, path)
+
+
 def _office_hours(
     ck: Checker, raw: object, path: KeyPath
 ) -> dict[int, tuple[OfficeInterval, ...]] | None:

@@ -18,7 +18,7 @@ from bot.config.model import (
 )
 from bot.config.validate_base import Checker, Ids, known
 from bot.config.validate_calendar import closure_days
-from bot.config.validate_people import check_deputies, deputy_of
+from bot.config.validate_people import check_deputies, check_hours, deputy_of
 from bot.config.validate_platforms import check_platform_ids
 from bot.config.yaml_lines import KeyPath
 
@@ -186,16 +186,21 @@ def _members(ck: Checker, raw: object, path: KeyPath, people: _People) -> tuple[
     ids, members, start = Ids(ck, "person"), [], len(ck.issues)
     for index, item in enumerate(items):
         item_path = (*path, index)
-        node = ck.mapping(item, item_path, required=("id", "name", "ids"), optional=("deputy",))
+        node = ck.mapping(
+            item, item_path, required=("id", "name", "ids"), optional=("hours", "deputy")
+        )
         if node is None or not {"id", "name", "ids"} <= set(node):
             continue
         person_id = ids.add(node["id"], (*item_path, "id"))
         name = ck.string(node["name"], (*item_path, "name"), "the person's display name")
         accounts = check_platform_ids(ck, node["ids"], (*item_path, "ids"), rooms=False)
+        hours = check_hours(ck, node["hours"], (*item_path, "hours")) if "hours" in node else None
         if person_id is None or name is None or accounts is None:
             continue
         deputy = deputy_of(ck, node, item_path)
-        person = Person(id=person_id, display_name=name, platform_ids=accounts, deputy=deputy)
+        person = Person(
+            id=person_id, display_name=name, platform_ids=accounts, hours=hours, deputy=deputy
+        )
         people.add(ck, person, item_path)
         members.append(person)
     if not items:

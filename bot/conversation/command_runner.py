@@ -18,6 +18,7 @@ from bot.conversation.command_handlers import CommandHandlers
 from bot.conversation.command_table import command_table, flow_handlers
 from bot.conversation.dialog_commands import DialogCommands
 from bot.conversation.flows import Flow
+from bot.conversation.hours_command import HoursCommand
 from bot.conversation.intake_runner import IntakeRunner
 from bot.conversation.refusals import hidden_ticket, not_visible
 from bot.conversation.replies import ReplyFlow
@@ -65,6 +66,7 @@ class CommandRunner:
         self.table = command_table(
             commands.handlers(),
             dialog_commands.handlers(),
+            HoursCommand(config, clock).handlers(),
             AbsenceCommands(config, clock).handlers(),
             *(flow_handlers(flow) for flow in flows),
         )

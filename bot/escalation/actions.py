@@ -20,9 +20,11 @@ from bot.escalation.messages import SYSTEM_PLATFORM, SweepMessages
 from bot.escalation.plan import Item, deadlines
 from bot.kernel.notices import Notice, Outgoing, Target
 from bot.people.present import present
+from bot.people.schedule import held_until
 from bot.service import notify, permissions
 from bot.service.actors import Actor
 from bot.service.ticket_base import TicketServiceBase
+from bot.sla.calendar import WorkingCalendar, calendar_for
 from storage.models import TicketRow
 from storage.repositories import escalation as steps_repo
 from storage.repositories import trail
@@ -81,15 +83,14 @@ class DeadlineActions(TicketServiceBase):
     async def _remind(
         self, session: AsyncSession, ticket: TicketRow, item: Item, send: _Sender, *, quiet: bool
     ) -> None:
-        due = self._due(ticket, item)
+        due, now = self._due(ticket, item), self.clock.now()
         if ticket.assignee is not None:
-            notice = self.messages.remind_assignee(ticket, self.clock.now(), due)
-            await send(await self._assignee_targets(session, ticket), notice)
-            to: dict[str, Any] = {"assignee": ticket.assignee}
+            notice = self.messages.remind_assignee(ticket, now, due)
+            to: dict[str, Any] = await self._remind_assignee(session, ticket, send, notice, due)
         elif ticket.confidential:
-            notice = self.messages.remind_assignee(ticket, self.clock.now(), due)
+            notice = self.messages.remind_assignee(ticket, now, due)
             managers = permissions.complaint_managers(self.config)
-            await send(await self._asked(session, managers), notice)
+            await self._to_people(session, send, ticket, managers, notice)
             to = {"complaint_managers": True}
         else:
             notice = self.messages.remind_channel(ticket, self.clock.now(), due)
@@ -105,19 +106,16 @@ class DeadlineActions(TicketServiceBase):
         due, now = self._due(ticket, item), self.clock.now()
         if ticket.confidential:
             managers = permissions.complaint_managers(self.config)
-            await send(
-                await self._asked(session, managers), self.messages.breach_lead(ticket, now, due)
-            )
+            notice = self.messages.breach_lead(ticket, now, due)
+            await self._to_people(session, send, ticket, managers, notice)
         else:
             team = self.config.team(ticket.team_id)
             await send(
                 notify.channel_targets(self.config, team),
                 self.messages.breach_channel(ticket, now, due),
             )
-            await send(
-                await self._asked(session, team.lead_people()),
-                self.messages.breach_lead(ticket, now, due),
-            )
+            notice = self.messages.breach_lead(ticket, now, due)
+            await self._to_people(session, send, ticket, team.lead_people(), notice)
         to = {"leads": ticket.team_id}
         await self._audit(session, ticket, Action.REMIND, item, quiet, to, leads=True)
 
@@ -142,7 +140,9 @@ class DeadlineActions(TicketServiceBase):
             repeat=item.repeat,
             events=events,
         )
-        await send(await self._asked(session, self.escalation_readers(ticket)), notice)
+        on_call = not self.config.escalation_policy_for(ticket.team_id).office_hours_only
+        readers = self.escalation_readers(ticket)
+        await self._to_people(session, send, ticket, readers, notice, hold=not on_call)
         if item.kind == "step" and not ticket.confidential:
             team = self.config.team(ticket.team_id)
             channel = notify.channel_targets(self.config, team)
@@ -171,10 +171,16 @@ class DeadlineActions(TicketServiceBase):
         if not ticket.confidential:
             note = self.messages.lease_channel_note(ticket, previous, since)
             await self._post_card(session, ticket, note=note)
-        await send(
-            await self._worker_targets(session, ticket, previous),
-            self.messages.lease_claimer(ticket, self.clock.now(), since),
-        )
+        claimer = self.config.person(previous)
+        if claimer is not None and not send.quiet:
+            notice = self.messages.lease_claimer(ticket, self.clock.now(), since)
+            # the note is about their own claim: to them (not a stand-in), on the platform
+            # they worked on it from, in their hours
+            back = await held_until(
+                session, self.config, claimer.id, self._calendar(ticket), send.now
+            )
+            targets = await self._worker_targets(session, ticket, claimer.id)
+            await send(targets, notice, hold_until=back)
 
     async def _audit(
         self,
@@ -209,26 +215,72 @@ class DeadlineActions(TicketServiceBase):
         team = self.config.leadership_team() or self.config.first_level_team()
         return team.lead_people() or team.members
 
-    async def _assignee_targets(self, session: AsyncSession, ticket: TicketRow) -> list[Target]:
-        """The assignee on the platform they work on the ticket from; while they are away,
-        whoever stands in for them (on every platform the stand-in is known on)."""
-        assignee = self.config.person(ticket.assignee) if ticket.assignee else None
-        if assignee is None:
-            return []
-        asked = await present(session, self.config, (assignee,), self.clock.now())
-        if asked == (assignee,):
-            return await self._worker_targets(session, ticket, assignee.id)
-        return self._people(asked)
+    async def _remind_assignee(
+        self, session: AsyncSession, ticket: TicketRow, send: _Sender, notice: Notice, due: datetime
+    ) -> dict[str, Any]:
+        """The assignee's reminder; returns where it went (for the trail).
 
-    async def _asked(self, session: AsyncSession, people: tuple[Person, ...]) -> list[Target]:
-        """The targets of `people`, with whoever is away now replaced by their stand-in
-        (bot/people/availability.py: deputy, team lead, department leadership)."""
-        return self._people(await present(session, self.config, people, self.clock.now()))
+        Away: their stand-in gets it, at the stand-in's next working minute. At work but off
+        until after the deadline (their hours): the team channel hears now instead, as only
+        they could act (a complaint never reaches a channel: its reminder waits)."""
+        assignee = self.config.person(ticket.assignee or "")
+        if assignee is None or send.quiet:  # unknown, or a step found late: nothing is sent
+            return {"assignee": ticket.assignee}
+        asked = await present(session, self.config, (assignee,), send.now)
+        if asked != (assignee,):
+            await self._dm(session, send, ticket, asked, notice)
+            return {"assignee": ticket.assignee}
+        back = await held_until(session, self.config, assignee.id, self._calendar(ticket), send.now)
+        if back is not None and back >= due and not ticket.confidential:
+            off = self.messages.remind_team_assignee_off(ticket, send.now, due, back)
+            await send(notify.channel_targets(self.config, self.config.team(ticket.team_id)), off)
+            return {"channel": ticket.team_id, "assignee_off": ticket.assignee}
+        targets = await self._worker_targets(session, ticket, assignee.id)
+        await send(targets, notice, hold_until=back)
+        return {"assignee": ticket.assignee}
 
-    def _people(self, people: tuple[Person, ...]) -> list[Target]:
-        return [
-            target for person in people for target in notify.person_targets(self.config, person)
-        ]
+    async def _to_people(
+        self,
+        session: AsyncSession,
+        send: _Sender,
+        ticket: TicketRow,
+        people: tuple[Person, ...],
+        notice: Notice,
+        *,
+        hold: bool = True,
+    ) -> None:
+        """A DM for `people`: first WHO (whoever is away now is replaced by their stand-in,
+        bot/people/availability.py), then WHEN (each at their next working minute,
+        bot/people/schedule.py). The absent person is never pinged."""
+        if send.quiet:  # a step found late sends nothing: no need to ask who or when
+            return
+        asked = await present(session, self.config, people, send.now)
+        await self._dm(session, send, ticket, asked, notice, hold=hold)
+
+    async def _dm(
+        self,
+        session: AsyncSession,
+        send: _Sender,
+        ticket: TicketRow,
+        people: tuple[Person, ...],
+        notice: Notice,
+        *,
+        hold: bool = True,
+    ) -> None:
+        """A DM to each of `people` as they are, waiting for their next working minute;
+        `hold` False for on-call escalations, which never wait."""
+        for person in people:
+            back = None
+            if hold:
+                calendar = self._calendar(ticket)
+                back = await held_until(session, self.config, person.id, calendar, send.now)
+            await send(notify.person_targets(self.config, person), notice, hold_until=back)
+
+    def _calendar(self, ticket: TicketRow) -> WorkingCalendar:
+        """The ticket's team calendar: whose office time a person's hours are cut to."""
+        if ticket.team_id not in self._calendars:
+            self._calendars[ticket.team_id] = calendar_for(self.config, ticket.team_id)
+        return self._calendars[ticket.team_id]
 
     def _due(self, ticket: TicketRow, item: Item) -> datetime:
         running = deadlines(ticket)[item.step.deadline] if item.step else None
@@ -251,12 +303,19 @@ class _Sender:
         self.bundle = bundle
         self.count = 0
 
-    async def __call__(self, targets: list[Target], notice: Notice) -> None:
+    async def __call__(
+        self, targets: list[Target], notice: Notice, *, hold_until: datetime | None = None
+    ) -> None:
         if self.quiet or not targets:
             return
         prefix = f"sweep:{self.key}:{self.count}"
         self.count += 1
         outgoing = [Outgoing(target, notice) for target in targets]
         await notify.send(
-            self.session, outgoing, at=self.now, dedupe_prefix=prefix, bundle=self.bundle
+            self.session,
+            outgoing,
+            at=self.now,
+            dedupe_prefix=prefix,
+            bundle=self.bundle,
+            not_before=hold_until,
         )

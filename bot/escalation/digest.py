@@ -1,11 +1,13 @@
 """Leads hear in bulk, not in a storm: the daily digest, the weekly report, the catch-up report.
 
 The daily digest goes to each lead in the morning of a working day: open, overdue and
-escalated tickets of their teams. The weekly report (last week's figures and a chart of the
-last eight weeks) goes to the leadership channel on the week's first working day. Their
-outbox keys name the day (or week) and the person, so two instances (or a restart) send
-them once. The catch-up report lists the steps a bot that was down found late: one message
-per lead instead of one per missed step.
+escalated tickets of their teams. First who: an absent lead's teams go into their
+stand-in's digest (bot/people/availability.py); then when: the reader's next working
+minute, for one with personal working hours (bot/people/schedule.py). The weekly report
+(last week's figures and a chart of the last eight weeks) goes to the leadership channel
+on the week's first working day. Their outbox keys name the day (or week) and the
+person, so two instances (or a restart) send them once. The catch-up report lists the
+steps a bot that was down found late: one message per lead instead of one per missed step.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from bot.kernel.markup import literal
 from bot.kernel.notices import Image, Notice, Outgoing, Table
 from bot.people.availability import Absence, recipients, stand_in
 from bot.people.present import absences_at
+from bot.people.schedule import held_until
 from bot.reports import chart, render
 from bot.reports import service as reports
 from bot.reports.metrics import Report
@@ -181,7 +184,8 @@ class Digests:
                 targets = notify.person_targets(self.config, person)
                 prefix = f"digest:{today.isoformat()}:{person.id}"
                 outgoing = [Outgoing(target, notice) for target in targets]
-                await notify.send(session, outgoing, at=now, dedupe_prefix=prefix)
+                until = await held_until(session, self.config, person.id, self.calendar, now)
+                await notify.send(session, outgoing, at=now, dedupe_prefix=prefix, not_before=until)
                 sent += 1
         return sent
 
@@ -257,9 +261,9 @@ class Digests:
                 )
                 targets = notify.person_targets(self.config, people[person_id])
                 prefix = f"catchup:{steps[0].id}-{steps[-1].id}:{person_id}"
-                await notify.send(
-                    session, [Outgoing(x, notice) for x in targets], at=now, dedupe_prefix=prefix
-                )
+                until = await held_until(session, self.config, person_id, self.calendar, now)
+                outgoing = [Outgoing(x, notice) for x in targets]
+                await notify.send(session, outgoing, at=now, dedupe_prefix=prefix, not_before=until)
             await repo.mark_reported(session, step_ids=[s.id for s in steps], at=now)
             return len(lines)
 

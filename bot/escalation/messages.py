@@ -74,6 +74,21 @@ class SweepMessages:
             thread=ticket.id,  # under the ticket's card, where it was posted
         )
 
+    def remind_team_assignee_off(
+        self, ticket: TicketRow, now: datetime, due: datetime, back: datetime
+    ) -> Notice:
+        """A reminder in the team channel: the assignee is off until after the deadline
+        (their personal working hours, bot/people/schedule.py), so the team hears now."""
+        values = self._base(ticket, now, due)
+        values["back"] = format_deadline(back, self.locale, self.tz, now)
+        return Notice(
+            title=t("sweep.remind_assignee_off.title", self.locale, id=ticket.id),
+            text=t("sweep.remind_assignee_off", self.locale, **values),
+            choices=(Choice(button("history", ticket.id), t("button.history", self.locale)),),
+            ticket_id=ticket.id,
+            thread=ticket.id,
+        )
+
     def breach_channel(self, ticket: TicketRow, now: datetime, due: datetime) -> Notice:
         """The deadline passed: a notice in the team channel."""
         values = self._base(ticket, now, due)

@@ -1,1 +1,1 @@
-"""People and their time: absences and deputies (who is asked while someone is away)."""
+"""People and their time: personal working hours, absences and deputies (who stands in)."""

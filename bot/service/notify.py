@@ -51,10 +51,12 @@ async def send(
     at: datetime,
     dedupe_prefix: str | None = None,
     bundle: Mapping[str, Any] | None = None,
+    not_before: datetime | None = None,
 ) -> None:
     """Write notices to the outbox; complaint content never reaches a channel. With a
     `bundle` entry (bot/bundling/notice.py) the DMs among them are held for the
-    bundler, which sends them alone or folded into one message per person and kind."""
+    bundler, which sends them alone or folded into one message per person and kind. With
+    `not_before` the rows wait until then (pings to a person off work: bot/people)."""
     for index, item in enumerate(outgoing):
         if item.target.kind == "channel" and not item.notice.channel_safe:
             raise ValueError("a confidential notice may not be posted into a team channel")
@@ -63,7 +65,13 @@ async def send(
         if bundle is not None and item.target.kind == "user":
             payload["bundle"], kind = dict(bundle), str(bundle["kind"])
         await outbox.enqueue(
-            session, target=item.target, payload=payload, at=at, dedupe_key=key, bundle_kind=kind
+            session,
+            target=item.target,
+            payload=payload,
+            at=at,
+            dedupe_key=key,
+            bundle_kind=kind,
+            not_before=not_before,
         )
 
 

@@ -73,10 +73,12 @@ async def enqueue(
     at: datetime,
     dedupe_key: str | None = None,
     bundle_kind: str | None = None,
+    not_before: datetime | None = None,
 ) -> None:
     """Add a notice for `target`; a repeated `dedupe_key` is silently ignored (a key longer
     than its column is stored as its digest: built from platform ids, it may be). With a
-    `bundle_kind` the row is held for the bundler (bot/bundling/bundler.py)."""
+    `bundle_kind` the row is held for the bundler (bot/bundling/bundler.py); `not_before`:
+    the row waits until then (a ping to a person off work, issue 16)."""
     values = {
         "created_at": at,
         "platform": target.platform,
@@ -86,7 +88,7 @@ async def enqueue(
         "dedupe_key": None if dedupe_key is None else limits.stored_key("dedupe_key", dedupe_key),
         "status": PENDING if bundle_kind is None else HELD,
         "attempts": 0,
-        "next_attempt_at": at,
+        "next_attempt_at": at if not_before is None else max(at, not_before),
         "bundle_kind": bundle_kind,
     }
     await session.execute(_enqueue_statement(session), values)

@@ -169,6 +169,7 @@ ROWS: tuple[Row, ...] = (
     Row("ack", "/ack {t}", complaint("escalated"), ACK_C, (said("cmd.ack_ok"),), ms.acknowledged),
     Row("queue", "/queue", Q, ANY_STAFF, (said("cmd.queue_title"), said("cmd.queue_empty"))),
     Row("away", "/abwesend bis Freitag", ms.nothing, ANY_STAFF, (said("away.saved"),)),
+    Row("hours", "/arbeitszeit Mo-Do 08:30-12:00", ms.nothing, ANY_STAFF, (said("hours.set"),)),
     Row("claim", "/claim {t}", Q, WORK_N, (said("cmd.claimed_ok"),), ms.claimed),
     Row("claim", "/claim {t}", complaint("queued"), WORK_C, (said("cmd.claimed_ok"),), ms.claimed),
     Row("unclaim", "/unclaim {t}", C, WORK_N, (said("cmd.unclaimed_ok"),), ms.unclaimed),

@@ -58,6 +58,7 @@ FED: dict[str, tuple[str, int]] = {
     "proposals.requester_name": ("display_name", 0),
     "sent_messages.room": ("conversation_id", 0),
     "sent_messages.message_ref": ("message_ref", 0),
+    "person_hours.person_id": ("config_id", 0),
     "tickets.topic_id": ("config_id", 0),
     "tickets.customer_group_id": ("config_id", 0),
     "tickets.team_id": ("config_id", 0),

@@ -12,8 +12,10 @@ import pytest
 
 from bot.bundling.notice import KINDS as BUNDLE_KINDS
 from bot.config.model import TOPIC_KINDS, DeadlineKind, EscalationAction, TopicKind
+from bot.config.weekly_hours import REASONS
 from bot.domain.lifecycle import Action, TicketStatus
 from bot.i18n import _catalogue, has, keys, normalise_locale, t
+from bot.people.schedule import HoursSource
 from dialogs.commands import SPECS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -62,6 +64,8 @@ F_STRING_EXPANSIONS: dict[str, tuple[str, ...]] = {
     "sweep.escalation_reason.": get_args(DeadlineKind),  # t(f"sweep.escalation_reason.{deadline}")
     "bundle.title.": BUNDLE_KINDS,  # t(f"bundle.title.{kind}"), a bundle of sweep DMs
     "bundle.hint.": BUNDLE_KINDS,  # t(f"bundle.hint.{kind}")
+    "hours.problem.": REASONS,  # t(f"hours.problem.{error.reason}")
+    "hours.source.": tuple(source.value for source in HoursSource),  # where hours come from
     "help.": tuple(spec.name for spec in SPECS),  # Spec.summary: f"help.{self.name}"
     # Spec.menu_text: f"menu.{menu.value}.{self.name}", the Teams command lists
     "menu.": tuple(f"{place.menu.value}.{spec.name}" for spec in SPECS for place in spec.menus),
