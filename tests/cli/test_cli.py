@@ -419,10 +419,13 @@ def test_check_config_warns_of_what_would_fail_at_run_time(
     assert lines == [
         "warning: platforms.matrix.access_token: $HOTLINE_MATRIX_ACCESS_TOKEN is not set: "
         "the bot cannot log in",
+        "warning: platforms.local: the terminal chat is on beside matrix: team cards and "
+        "staff notices are also written for it, where nobody reads them; switch it off "
+        "(enabled: false) in production",
         "warning: teams[0].channels.matrix: #hotline-bk:land.example is on another homeserver "
         "than the bot (stadt.example); the bot can only create and join aliases of its own "
         "server there: use the room id (!...) of a room it is invited to",
-        f"{path}: OK, 2 warning(s)",
+        f"{path}: OK, 3 warning(s)",
     ]
     monkeypatch.setenv("HOTLINE_MATRIX_ACCESS_TOKEN", "syt_token")
     assert main(["check-config", str(path)]) == 0
