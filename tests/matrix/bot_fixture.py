@@ -170,13 +170,17 @@ class HotlineBot:
             return list((await session.scalars(query)).all())
 
     async def pending_outbox(self, platform: str = "matrix") -> int:
-        """Rows for `platform` not delivered yet (other platforms are not served here)."""
+        """Rows for `platform` not delivered yet (other platforms are not served here); a
+        row folded into a bundle is delivered with the bundle's message."""
         assert self.app is not None
         async with self.app.sessions() as session:
             count = await session.scalar(
                 select(func.count())
                 .select_from(OutboxRow)
-                .where(OutboxRow.status != "delivered", OutboxRow.platform == platform)
+                .where(
+                    OutboxRow.status.not_in(("delivered", "bundled")),
+                    OutboxRow.platform == platform,
+                )
             )
         return int(count or 0)
 

@@ -226,10 +226,11 @@ class HotlineBot:
             await asyncio.sleep(0.02)
 
     async def wait_outbox_idle(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109
-        """Until every outbox row is delivered (the sender loop must run)."""
+        """Until every outbox row is delivered (the sender loop must run); a row folded
+        into a bundle is delivered with the bundle's message."""
 
         async def idle() -> bool:
-            return all(row.status == "delivered" for row in await self.outbox())
+            return all(row.status in ("delivered", "bundled") for row in await self.outbox())
 
         await self.wait_until(idle, timeout, "an empty outbox")
 
