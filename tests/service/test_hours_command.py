@@ -81,14 +81,14 @@ async def test_set_show_and_reset_round_trip(hotline: Harness, sessions: Session
         pytest.param(
             "/hours Mon-Thu",
             "en",
-            "the time after “Mon-Thu” is missing",
+            'the time after "Mon-Thu" is missing',
             "Usage: /hours Mon-Thu 08:00-12:30 (days: Mon Tue Wed Thu Fri Sat Sun",
             id="en-no-time",
         ),
         pytest.param(
             "/hours Mon 12-8",
             "en",
-            "“12-8” does not end after it starts",
+            '"12-8" does not end after it starts',
             "Usage: /hours Mon-Thu 08:00-12:30",
             id="en-backwards",
         ),

@@ -218,5 +218,5 @@ async def test_a_few_tickets_get_a_button_each_and_the_window_holds_the_next(
     (escalations,) = await received_dms(sessions, LEADERSHIP)
     assert escalations.title == "Eskalation: 4 Tickets"
     assert len(escalations.choices) == 4 and escalations.choices[0].label.endswith(
-        "Zur Kenntnis genommen"
+        "Zur Kenntnis nehmen"
     )

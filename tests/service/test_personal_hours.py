@@ -94,9 +94,10 @@ async def claimed_on_thursday(hotline: Harness, clock: FrozenClock, *, part_time
 
 
 async def held_rows(sessions: Sessions, address: str) -> list[OutboxRow]:
+    """The rows still waiting for `address`: pending, or held for the bundler (sweep DMs)."""
     async with sessions() as session:
         query = select(OutboxRow).where(
-            OutboxRow.target_address == address, OutboxRow.status == "pending"
+            OutboxRow.target_address == address, OutboxRow.status.in_(("pending", "held"))
         )
         return list((await session.scalars(query.order_by(OutboxRow.id))).all())
 
