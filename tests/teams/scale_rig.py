@@ -29,7 +29,10 @@ TURNS_METRIC = re.compile(r'^hotline_turns_total\{[^}]*platform="teams"[^}]*\} (
 
 
 class Instance(BotProcess):
-    """One bot process, with its health and metrics on a port of its own."""
+    """One bot process, with its health and metrics on a port of its own, in a session of its
+    own (as two services on one machine would be: see BotProcess)."""
+
+    own_session = True
 
     def __init__(self, name: str, service_url: str, database_url: str, data_dir: Path) -> None:
         super().__init__(service_url, database_url, data_dir)
