@@ -4,8 +4,8 @@ The rig is tests/teams/scale_rig.py. A third into the run, process b dies; HAPro
 refused connection to a (redispatch) and its health check takes b out; a POST b had taken
 when it died fails and the connector (the driver here) posts it again. What b had answered
 into the outbox but not yet sent, a takes over once b's heartbeat is DEAD_AFTER old
-(bot/delivery.py): that, not HAProxy, decides when the last answer arrives. Not in the
-suite for that reason (half a minute of waiting); the suite's scale-out test has no kill.
+(bot/delivery.py): that, not HAProxy, decides when the last answer arrives. The suite kills b
+between two bursts instead (tests/teams/test_teams_scale_out.py), without that wait.
 """
 
 from __future__ import annotations
@@ -42,27 +42,47 @@ class KillFigures:
         )
 
 
-async def kill_one(database_url: str, binary: str, turns: int, users: int) -> KillFigures:
+async def kill_one(
+    database_url: str, binary: str, turns: int, users: int, *, under_load: bool = True
+) -> KillFigures:
     """Turns through HAProxy to two processes; b is killed -9 when a third is accepted. The
-    survivor must answer everything, b's leased answers once its heartbeat is old."""
+    survivor must answer everything, b's leased answers once its heartbeat is old.
+
+    Not `under_load`, b dies between two bursts, once the outbox is empty: it holds no lease,
+    so the run shows HAProxy routing around it without the 30 s wait for b's heartbeat."""
     figures = KillFigures(turns)
     started = time.monotonic()
     async with (
         balanced(database_url, 2, binary) as (connector, instances, balancer),
         aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15)) as http,
     ):
-        plan = DoubledTurns(connector, balancer.endpoint, turns, users, every=4)
+        endpoint, third = balancer.endpoint, turns // 3
+        plan = DoubledTurns(connector, endpoint, turns, users, every=4)
         killed_at = 0.0
         before: dict[str, int] = {}
 
-        async def chaos() -> None:
+        async def kill() -> None:
             nonlocal killed_at, before
-            await plan.until_accepted(turns // 3)
             await instances[1].kill()
             killed_at = time.monotonic()
             before = await balancer.answered()
 
-        await asyncio.gather(plan.post_all(http), chaos())
+        if under_load:
+
+            async def chaos() -> None:
+                await plan.until_accepted(third)
+                await kill()
+
+            await asyncio.gather(plan.post_all(http), chaos())
+        else:
+            burst = DoubledTurns(connector, endpoint, third, users, every=4)
+            await burst.post_all(http)
+            await burst.wait_answered(within=30)
+            await settled(database_url, within=30)
+            await kill()
+            plan = DoubledTurns(connector, endpoint, turns, users, every=4, first=third)
+            await plan.post_all(http)
+            plan.retried += burst.retried
         await plan.wait_answered(within=90)
         await settled(database_url, within=90)
         answers = plan.answers()

@@ -79,18 +79,26 @@ async def balanced(
 
 
 class DoubledTurns(Turns):
-    """Turns (see tests/chaos/teams_chaos.py) of which every `every`-th is posted twice at once."""
+    """Turns (see tests/chaos/teams_chaos.py) numbered `first` to `count` - 1, of which every
+    `every`-th is posted twice at once. A second plan from where the first ended counts the
+    answers to both (the numbers, hence activity ids, stay distinct)."""
 
     def __init__(
-        self, connector: ConnectorEmulator, endpoint: str, count: int, users: int, every: int
+        self,
+        connector: ConnectorEmulator,
+        endpoint: str,
+        count: int,
+        users: int,
+        every: int,
+        first: int = 0,
     ) -> None:
         super().__init__(connector, endpoint, count, users)
-        self.every = every
+        self.every, self.first = every, first
         self.posts = 0
 
     async def post_all(self, http: aiohttp.ClientSession) -> None:
         async def user(index: int) -> None:
-            for number in range(index, self.count, self.users):
+            for number in range(self.first + index, self.count, self.users):
                 activity = self.activity(number)
                 copies = 2 if number % self.every == 0 else 1
                 self.posts += copies
