@@ -30,6 +30,7 @@ GROUPS: tuple[tuple[str, str], ...] = (
     ("matrix_turn", "Matrix turn"),
     ("teams_turn", "Teams turn"),
     ("teams_outbound", "Teams outbound"),
+    ("scale_out", "Teams scale-out"),
     ("sweep", "Deadline sweep"),
     ("memory", "Memory"),
 )

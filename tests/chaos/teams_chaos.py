@@ -81,7 +81,13 @@ def _free_port() -> int:
 
 
 class BotProcess:
-    """tests/chaos/teams_child.py on a fixed port: start, kill -9, start again."""
+    """tests/chaos/teams_child.py on a fixed port: start, kill -9, start again.
+
+    With `own_session`, the process gets a session of its own, as a service of its own would:
+    Linux's autogroup scheduler shares CPU between sessions first, so processes left in the
+    test's session would split one session's share between them."""
+
+    own_session = False
 
     def __init__(self, service_url: str, database_url: str, data_dir: Path) -> None:
         self.port = _free_port()
@@ -106,6 +112,7 @@ class BotProcess:
                 stdout=log,
                 stderr=log,
                 preexec_fn=preexec,
+                start_new_session=self.own_session,
             )
         deadline = time.monotonic() + READY_SECONDS
         while not await self._accepting():
