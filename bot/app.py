@@ -44,6 +44,7 @@ class App:
     adapters: dict[str, Adapter] = field(default_factory=dict)
     data_dir: Path | None = None  # where local state lives (the instance id, the Teams spool)
     ops: OpsServer | None = None  # /healthz, /readyz, /metrics (None: switched off)
+    config_file: Path | None = None  # what SIGHUP reads again (None: the embedded sample)
 
     async def close(self) -> None:
         """Stop adapters and close the database pool."""
@@ -77,7 +78,8 @@ def build_app(
             clock = clock_from_environ(environ)
         except ValueError as error:
             raise ConfigError([ConfigIssue(SHIFT_ENV, str(error), None)], "environment") from None
-    config = config or load_config(config_path(config_file, environ))
+    path = config_path(config_file, environ)
+    config = config or load_config(path)
     db = make_engine(url or database_url(environ))
     sessions = make_sessionmaker(db)
     adapters: dict[str, Adapter] = {}
@@ -94,6 +96,7 @@ def build_app(
     )
     jobs.observer = metrics
     app = App(config, db, sessions, engine, sender, jobs, adapters, data_dir(environ))
+    app.config_file = path
     if config.operations.enabled:
         app.ops = OpsServer(config.operations, metrics, db, sessions, adapters, clock)
     if platforms is None:

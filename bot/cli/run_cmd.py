@@ -36,9 +36,11 @@ def run(args: argparse.Namespace) -> int:
     async def _go() -> int:
         try:
             forced = [name for name in ("matrix", "teams") if getattr(args, name)]
-            config = with_enabled(load_config(config_path(args.config)), forced)
+            path = config_path(args.config)
+            config = with_enabled(load_config(path), forced)
             platforms = tuple(name for name, p in config.platforms.items() if p.enabled)
             app = build_app(config=config, platforms=platforms)
+            app.config_file = path  # SIGHUP reads it again (bot/reload.py)
         except (ConfigError, MatrixSetupError, TeamsSetupError) as error:
             for line in getattr(error, "issues", [error]):
                 print(line, file=sys.stderr)
