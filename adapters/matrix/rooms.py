@@ -111,10 +111,7 @@ class RoomDirectory:
         new = [address for address in addresses if address not in self.channels]
         if not new:
             return
-        for address in new:
-            self.channels[address] = address
-            if not address.startswith("#"):
-                self._channel_of_room[address] = address
+        self.channels.update((address, address) for address in new)
         await self.resolve_channels()
         await self.join_channels()
 
