@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol, TypeVar, runtime_checkable
 
-from bot.app import App
+from bot.app import App, with_enabled
 from bot.config.loader import ConfigError, load_config
 from bot.config.model import OrgConfig, Person, Team
 
@@ -131,7 +131,8 @@ async def reload_config(app: App, path: Path | None) -> ReloadSummary | None:
             extra={"event": "config_reload_refused", "outcome": "refused"},
         )
         return None
-    config, kept = restart_only(app.config, loaded)
+    # `run --teams` switched a platform on at start: the reloaded file is read the same way
+    config, kept = restart_only(app.config, with_enabled(loaded, app.forced_platforms))
     for key in kept:
         log.warning(
             "config reload: %s changed but needs a restart; the old value stays",

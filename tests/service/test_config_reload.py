@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.app import App
+from bot.app import App, with_enabled
 from bot.config.loader import default_config_path
 from bot.config.model import OrgConfig
 from bot.delivery import OutboxSender
@@ -129,3 +129,23 @@ async def test_restart_only_settings_keep_their_old_values(
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
     assert ["platforms.matrix" in r.getMessage() for r in warnings] == [True]
     assert all(r.__dict__.get("event") == "config_reload_needs_restart" for r in warnings)
+
+
+async def test_a_platform_forced_on_at_start_is_no_change(
+    config: OrgConfig,
+    db: AsyncEngine,
+    sessions: Sessions,
+    clock: FrozenClock,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """`run --teams` on a file with Teams off: reloading that file changes no platform."""
+    hotline = Harness(config, sessions, clock)
+    app = an_app(with_enabled(config, ["teams"]), db, sessions, hotline)
+    app.forced_platforms = ("teams",)
+    file = tmp_path / "hotline.yaml"
+    file.write_text(SAMPLE, encoding="utf-8")
+    summary = await reload_config(app, file)
+    assert summary is not None and summary.kept == ()
+    assert app.config.platforms["teams"].enabled
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
