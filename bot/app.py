@@ -6,14 +6,14 @@ Nothing is built at import time; `build_app` is the one place where parts meet.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.config.loader import ConfigError, load_config
-from bot.config.model import OrgConfig
+from bot.config.model import OrgConfig, PlatformConfig
 from bot.config.validate_base import ConfigIssue
 from bot.conversation.engine import Engine
 from bot.delivery import Adapter, OutboxSender
@@ -44,6 +44,8 @@ class App:
     adapters: dict[str, Adapter] = field(default_factory=dict)
     data_dir: Path | None = None  # where local state lives (the instance id, the Teams spool)
     ops: OpsServer | None = None  # /healthz, /readyz, /metrics (None: switched off)
+    config_file: Path | None = None  # what SIGHUP reads again (None: the embedded sample)
+    forced_platforms: tuple[str, ...] = ()  # `run --matrix/--teams`: on whatever the file says
 
     async def close(self) -> None:
         """Stop adapters and close the database pool."""
@@ -77,7 +79,8 @@ def build_app(
             clock = clock_from_environ(environ)
         except ValueError as error:
             raise ConfigError([ConfigIssue(SHIFT_ENV, str(error), None)], "environment") from None
-    config = config or load_config(config_path(config_file, environ))
+    path = config_path(config_file, environ)
+    config = config or load_config(path)
     db = make_engine(url or database_url(environ))
     sessions = make_sessionmaker(db)
     adapters: dict[str, Adapter] = {}
@@ -94,6 +97,7 @@ def build_app(
     )
     jobs.observer = metrics
     app = App(config, db, sessions, engine, sender, jobs, adapters, data_dir(environ))
+    app.config_file = path
     if config.operations.enabled:
         app.ops = OpsServer(config.operations, metrics, db, sessions, adapters, clock)
     if platforms is None:
@@ -116,3 +120,13 @@ def build_app(
             teams_settings(config), sessions, clock, spool=spool, config=config
         )
     return app
+
+
+def with_enabled(config: OrgConfig, names: Iterable[str]) -> OrgConfig:
+    """The config with these platforms switched on (`run --matrix`): then ticket cards, staff
+    notices and escalations go there too, not only the answers to whoever writes."""
+    platforms = dict(config.platforms)
+    for name in names:
+        current = platforms.get(name) or PlatformConfig(name, False, {}, {})
+        platforms[name] = replace(current, enabled=True)
+    return replace(config, platforms=platforms)

@@ -10,6 +10,7 @@ import signal
 
 from bot.app import App
 from bot.delivery import OutboxSender
+from bot.reload import reload_config
 from storage.instance_id import claim_instance_id
 from storage.outage import is_unavailable
 
@@ -41,6 +42,9 @@ async def serve(app: App, stop: asyncio.Event | None = None) -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(signum, stop.set)
+    reloads = Reloads(app)
+    with contextlib.suppress(NotImplementedError, RuntimeError):
+        loop.add_signal_handler(signal.SIGHUP, reloads.request)
     identity = claim_instance_id(app.data_dir) if app.data_dir is not None else None
     if identity is not None:
         app.sender.take_identity(identity)
@@ -62,6 +66,9 @@ async def serve(app: App, stop: asyncio.Event | None = None) -> None:
         await stop.wait()
     finally:
         log.info("hotline stopping", extra={"event": "bot_stopping"})
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.remove_signal_handler(signal.SIGHUP)
+        await reloads.finish()
         if app.ops is not None:
             await app.ops.stop()
         await app.jobs.stop()
@@ -72,6 +79,39 @@ async def serve(app: App, stop: asyncio.Event | None = None) -> None:
         await app.close()
         if identity is not None:
             identity.release()
+
+
+class Reloads:
+    """SIGHUP starts a config reload; signals arriving during one are folded into a single
+    further reload, so the file read last is the file in force."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self.task: asyncio.Task[None] | None = None
+        self.again = False
+
+    def request(self) -> None:
+        """The signal handler: start a reload, or ask for one more after the running one."""
+        if self.task is not None and not self.task.done():
+            self.again = True
+            return
+        self.task = asyncio.create_task(self._run(), name="config-reload")
+
+    async def _run(self) -> None:
+        while True:
+            self.again = False
+            try:
+                await reload_config(self.app, self.app.config_file)
+            except Exception:  # never let a reload take the running bot down
+                log.exception("config reload failed; the old config stays")
+            if not self.again:
+                return
+
+    async def finish(self) -> None:
+        """Let a reload in progress end before the parts it touches are closed."""
+        if self.task is not None:
+            with contextlib.suppress(Exception):
+                await self.task
 
 
 async def start_ops(app: App) -> None:

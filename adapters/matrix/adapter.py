@@ -194,6 +194,13 @@ class MatrixAdapter:
         self.sync_loop = sync
         return sync
 
+    async def reconfigure(self, config: OrgConfig) -> None:
+        """A config reload (bot/reload.py): new staff are mentioned, new team rooms joined."""
+        self.config = config
+        if self.rooms is not None:
+            rooms = (t.channels[PLATFORM] for t in config.teams if PLATFORM in t.channels)
+            await self.rooms.add_channels(rooms)
+
     async def stop(self) -> None:
         """Stop the loops and close the connection; what was stored stays in the inbox."""
         self._ready.clear()

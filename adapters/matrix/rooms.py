@@ -13,7 +13,7 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from nio import (
@@ -103,6 +103,17 @@ class RoomDirectory:
                 room_id = answer.room_id
             self.channels[address] = room_id
             self._channel_of_room[room_id] = address
+
+    async def add_channels(self, addresses: Iterable[str]) -> None:
+        """Team rooms a config reload added: resolved and joined now (the ones that fail are
+        tried again the way an alias unresolved at start is). Removed rooms are not left:
+        someone may still answer a ticket there."""
+        new = [address for address in addresses if address not in self.channels]
+        if not new:
+            return
+        self.channels.update((address, address) for address in new)
+        await self.resolve_channels()
+        await self.join_channels()
 
     async def resolve_missing(self) -> None:
         """Resolve (and join) team rooms whose alias failed before, at most once a minute."""

@@ -154,6 +154,10 @@ class TeamsAdapter:
             return "not started"
         return None
 
+    async def reconfigure(self, config: OrgConfig) -> None:
+        """A config reload (bot/reload.py): mentions name the staff of the new config."""
+        self.config = config
+
     async def stop(self) -> None:
         """Stop serving and close connections."""
         if self._runner is not None:

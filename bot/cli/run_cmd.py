@@ -5,12 +5,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from dataclasses import replace
 from typing import Any
 
-from bot.app import build_app, config_path
+from bot.app import build_app, config_path, with_enabled
 from bot.config.loader import ConfigError, load_config
-from bot.config.model import OrgConfig, PlatformConfig
 from storage.migrate import is_up_to_date
 
 
@@ -36,9 +34,11 @@ def run(args: argparse.Namespace) -> int:
     async def _go() -> int:
         try:
             forced = [name for name in ("matrix", "teams") if getattr(args, name)]
-            config = with_enabled(load_config(config_path(args.config)), forced)
+            path = config_path(args.config)
+            config = with_enabled(load_config(path), forced)
             platforms = tuple(name for name, p in config.platforms.items() if p.enabled)
             app = build_app(config=config, platforms=platforms)
+            app.config_file, app.forced_platforms = path, tuple(forced)  # for SIGHUP
         except (ConfigError, MatrixSetupError, TeamsSetupError) as error:
             for line in getattr(error, "issues", [error]):
                 print(line, file=sys.stderr)
@@ -67,13 +67,3 @@ def run(args: argparse.Namespace) -> int:
         return 0
 
     return asyncio.run(_go())
-
-
-def with_enabled(config: OrgConfig, names: list[str]) -> OrgConfig:
-    """The config with these platforms switched on (`run --matrix`): then ticket cards, staff
-    notices and escalations go there too, not only the answers to whoever writes."""
-    platforms = dict(config.platforms)
-    for name in names:
-        current = platforms.get(name) or PlatformConfig(name, False, {}, {})
-        platforms[name] = replace(current, enabled=True)
-    return replace(config, platforms=platforms)

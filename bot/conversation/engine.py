@@ -65,20 +65,27 @@ class Engine:
         on_outbox: Callable[[], None] = lambda: None,
         observer: Observer = SILENT,
     ) -> None:
-        self.config = config
         self.observer = observer
         self.sessions = sessions
         self.clock = clock
-        self.service = TicketService(config, clock)
-        self.commands = CommandHandlers(config, self.service, clock)
-        self.intake = IntakeRunner(config, self.service, clock)
-        self.replies = ReplyFlow(config, self.service, clock)
-        self.flows: list[Flow] = [*build_flows(config, clock), self.replies]
-        runner = CommandRunner(
-            config, clock, self.service, self.commands, self.intake, self.replies, self.flows
-        )
-        self.router = Router(config, clock, runner)
         self.on_outbox = on_outbox
+        self.reconfigure(config)
+
+    def reconfigure(self, config: OrgConfig) -> None:
+        """Build every config-derived part anew and swap them in at once (a config reload,
+        bot/reload.py). Nothing awaits in here, so no turn sees half of it; a turn already
+        running keeps the config and router it took at its start."""
+        clock = self.clock
+        service = TicketService(config, clock)
+        commands = CommandHandlers(config, service, clock)
+        intake = IntakeRunner(config, service, clock)
+        replies = ReplyFlow(config, service, clock)
+        flows: list[Flow] = [*build_flows(config, clock), replies]
+        runner = CommandRunner(config, clock, service, commands, intake, replies, flows)
+        self.config = config
+        self.service, self.commands, self.intake, self.replies = service, commands, intake, replies
+        self.flows = flows
+        self.router = Router(config, clock, runner)
 
     async def handle(self, inbound: Inbound) -> bool:
         """Process one inbound event exactly once; False if it was a duplicate, or not a
@@ -123,6 +130,7 @@ class Engine:
         return await self._apologise(inbound), "apologised"
 
     async def _handle_once(self, inbound: Inbound) -> bool:
+        config, router = self.config, self.router  # one config for the whole turn
         async with self.sessions() as session, session.begin():
             now = self.clock.now()
             if inbound.kind == "joined":
@@ -130,7 +138,7 @@ class Engine:
             if not await self._first_time(session, inbound):
                 return False
             actor, profile = await self._requester(session, inbound)
-            limit = self.config.dialogs.max_message_length
+            limit = config.dialogs.max_message_length
             addressed_to_bot = inbound.is_direct or is_command(inbound.text)
             if len(inbound.text) > limit and addressed_to_bot:
                 answers = [
@@ -144,12 +152,12 @@ class Engine:
                 key = conversation_key(inbound)
                 chat = Chat(key, inbound.is_direct)
                 before = await slot_version(session, chat)
-                answers = await self.router.route(Turn(session, inbound, actor, profile, key))
-                lasts = self.config.dialogs.timeout
+                answers = await router.route(Turn(session, inbound, actor, profile, key))
+                lasts = config.dialogs.timeout
                 answers = await record_questions(
                     session, chat, answers, before=before, now=now, lasts=lasts
                 )
-            answers = [threaded(self.config, inbound, n, actor.locale) for n in answers]
+            answers = [threaded(config, inbound, n, actor.locale) for n in answers]
             await notify.send(session, addressed(inbound, answers), at=now)
             return True
 

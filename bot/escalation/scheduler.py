@@ -18,6 +18,7 @@ from typing import TypeVar
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from bot.config.model import OrgConfig
 from bot.escalation.digest import Digests
 from bot.escalation.sweep import Sweeper, SweepReport
 from bot.kernel.observe import SILENT, Observer
@@ -58,6 +59,29 @@ class DeadlineJobs:
         self._digest_day: date | None = None
         self._retention_day: date | None = None
         self.scheduler: AsyncIOScheduler | None = None
+
+    def reconfigure(self, config: OrgConfig) -> None:
+        """Rebuild each job with a new config (a reload, bot/reload.py), keeping what belongs
+        to the process: the outbox wake-up, the lease holder, batch sizes, the stop flag.
+        The next round of each job uses the new config; a running round finishes as it began.
+        """
+        old = self.sweeper
+        sweeper = Sweeper(
+            config, old.sessions, old.clock, batch_size=old.batch_size, on_outbox=old.on_outbox
+        )
+        sweeper.late_after, sweeper.stopping = old.late_after, old.stopping
+        digests = Digests(config, self.digests.sessions, self.digests.clock)
+        digests.holder = self.digests.holder
+        self.sweeper, self.digests = sweeper, digests
+        if self.privacy is not None:
+            self.privacy = PrivacyService(config, self.privacy.sessions, self.privacy.clock)
+        if self.workshops is not None:
+            self.workshops = WorkshopJobs(config, self.workshops.sessions, self.workshops.clock)
+        if self.newsletters is not None:
+            n = self.newsletters
+            self.newsletters = NewsletterDispatcher(
+                config, n.sessions, n.clock, batch_size=n.batch_size, min_gap=n.min_gap
+            )
 
     async def run_sweep(self) -> SweepReport | None:
         """One sweep plus, when steps were found late, the catch-up report."""

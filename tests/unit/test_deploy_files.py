@@ -57,6 +57,12 @@ def test_the_unit_takes_secrets_from_a_file_not_from_itself() -> None:
     assert settings and not [s for s in settings if any(n in s for n in SECRET_NAMES)]
 
 
+def test_systemctl_reload_sends_sighup_for_a_config_reload() -> None:
+    text = (DEPLOY / "hotline-bot.service").read_text(encoding="utf-8")
+    reloads = [line for line in text.splitlines() if line.startswith("ExecReload=")]
+    assert reloads == ["ExecReload=/bin/kill -HUP $MAINPID"]
+
+
 def test_compose_runs_two_bots_after_the_migration_with_secrets_from_env() -> None:
     compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text(encoding="utf-8"))
     services = compose["services"]

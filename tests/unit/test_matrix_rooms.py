@@ -201,3 +201,20 @@ async def test_a_user_who_writes_again_may_be_given_a_new_dm_again(
     assert await rooms.replaced_dm(ANNA) == "!b:localhost"
     await rooms.remember_direct(ANNA, "!b:localhost")  # the user writes in it
     assert await rooms.replaced_dm(ANNA) is None
+
+
+async def test_team_rooms_a_reload_adds_are_resolved_and_joined(
+    sessions: Sessions, clock: FrozenClock
+) -> None:
+    client = Client()
+    client.aliases = {"#neu:localhost": "!neu:localhost"}
+    rooms = directory(client, sessions, clock, **{"!alt:localhost": "!alt:localhost"})
+    client.rooms["!alt:localhost"] = object()  # joined at start
+    await rooms.add_channels(["!alt:localhost", "#neu:localhost", "!raum:localhost"])
+    assert client.resolved == ["#neu:localhost"]
+    assert sorted(client.joined) == ["!neu:localhost", "!raum:localhost"]
+    assert await rooms.room_for_channel("#neu:localhost") == "!neu:localhost"
+    assert await rooms.room_for_channel("!raum:localhost") == "!raum:localhost"
+    client.joined.clear()
+    await rooms.add_channels(["#neu:localhost"])  # nothing new: nothing asked
+    assert client.joined == [] and client.resolved == ["#neu:localhost"]
