@@ -28,8 +28,8 @@ from bot.service.actors import Actor, display_name
 from bot.service.permissions import Role
 from bot.service.tickets import TicketService
 from dialogs.commands import Command
-from storage.models import TicketEventRow, TicketRow
-from storage.repositories import proposals, trail
+from storage.models import AuditLogRow, TicketEventRow, TicketRow
+from storage.repositories import audit, proposals, trail
 from storage.repositories import tickets as repo
 from storage.repositories.trail import RequesterEvent
 
@@ -90,7 +90,12 @@ class TicketViews:
         loc = actor.locale
         if permissions.worker_on(self.config, actor, ticket) is not None:
             events = await trail.ticket_events(session, ticket_id=ticket_id)
-            lines = [self._staff_line(event, loc) for event in events]
+            dated = [(event.at, self._staff_line(event, loc)) for event in events]
+            if permissions.oversees(self.config, actor):  # leads also see what was refused
+                refused = await audit.entries_of_ticket(session, ticket_id=ticket_id)
+                dated += [(entry.at, self._refusal_line(entry, loc)) for entry in refused]
+                dated.sort(key=lambda pair: pair[0])
+            lines = [line for _, line in dated]
         else:
             mine = await trail.requester_events(session, ticket_id=ticket_id)
             lines = [self._requester_line(event, loc) for event in mine]
@@ -210,6 +215,15 @@ class TicketViews:
             what = t(STAFF_ASSIGNMENT[event.action], loc, agent=literal(agent), was=literal(was))
         text = event.data.get("text")
         return self._line(event.at, who, what, None if text is None else str(text), loc)
+
+    def _refusal_line(self, entry: AuditLogRow, loc: str) -> str:
+        """An audit entry about the ticket (a refused command), as leads read it."""
+        person = self.config.person_by_platform(entry.platform, entry.user_id)
+        who = person.display_name if person else t("trail.someone", loc)
+        command = str(entry.detail.get("command", ""))
+        refused = entry.action == "refused"
+        what = t("trail.refused", loc, command=command) if refused else entry.action
+        return self._line(entry.at, who, what, None, loc)
 
     def _line(self, at: datetime, who: str, what: str, text: str | None, loc: str) -> str:
         said = f": {literal(text)}" if text else ""

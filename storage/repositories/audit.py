@@ -44,3 +44,13 @@ async def entries(
     if action is not None:
         query = query.where(AuditLogRow.action == action)
     return (await session.scalars(query)).all()
+
+
+async def entries_of_ticket(session: AsyncSession, *, ticket_id: int) -> Sequence[AuditLogRow]:
+    """The audit entries about one ticket (refusals), oldest first."""
+    query = (
+        select(AuditLogRow)
+        .where(AuditLogRow.ticket_id == ticket_id)
+        .order_by(AuditLogRow.at, AuditLogRow.id)
+    )
+    return (await session.scalars(query)).all()

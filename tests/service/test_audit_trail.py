@@ -234,3 +234,22 @@ async def test_a_refused_card_answer_is_audited(
     async with sessions() as session:
         refused = await audit.entries(session, action="refused")
     assert [(entry.user_id, entry.ticket_id) for entry in refused] == [(AGENT, ticket_id)]
+
+
+async def test_leads_read_the_refusals_in_the_tickets_history(
+    config: OrgConfig, sessions: Sessions, clock: FrozenClock
+) -> None:
+    """/verlauf for leads carries refusals and acknowledgements; agents and the requester
+    see the ticket's own trail only."""
+    hotline = Harness(config, sessions, clock)
+    ticket_id = await ms.ticket_in(hotline, "queued")
+    clock.advance(timedelta(minutes=5))
+    await hotline.say("kred.novak", f"/claim {ticket_id}")  # another team's agent: refused
+    *_, lead_view = await hotline.say(LEAD, f"/verlauf {ticket_id}")  # after a welcome
+    refusal = "Tomasz Novak · abgelehnt: /claim"
+    assert refusal in lead_view.text
+    assert lead_view.text.splitlines()[-1].endswith(refusal)
+    *_, agent_view = await hotline.say(AGENT, f"/verlauf {ticket_id}")
+    assert "abgelehnt" not in agent_view.text
+    *_, own_view = await hotline.say(REQUESTER, f"/verlauf {ticket_id}")
+    assert "abgelehnt" not in own_view.text

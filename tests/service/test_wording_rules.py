@@ -38,6 +38,7 @@ STAFF_PREFIXES = (
     "step.",
     "sweep.",
     "thread.",
+    "trail.",  # leads' /verlauf: refusals
     "workshop.status.",
 )
 STAFF_KEYS = frozenset(
