@@ -1,0 +1,145 @@
+"""Matrix failover: one active /sync consumer per database, the other instances on standby.
+
+Two /sync consumers on one account would each store the same events (the inbox dedupes
+them) but also each answer from their own device, race on the sync token and share one
+E2E device from two key stores, which breaks encryption. So the Matrix side runs on one
+instance only, chosen by a PostgreSQL advisory lock (storage/leader_lock.py). A standby
+does not log in at all; it polls the lock every POLL_SECONDS. When the active process dies
+(kill -9 included) the server frees its lock, the standby takes it, logs in with the same
+token (the same device, so the same key store: store_path must be shared by the
+instances) and catches up from the sync token stored in the database: events the dead
+instance stored but had not handled wait in the inbox and are handled now, each event id
+once; what it had not stored is fetched again from the token.
+
+Sending is the active instance's job too (`sending`): nio sends only to rooms its own sync
+has shown and encrypts with the device's keys, which the standby has not loaded. The outbox
+sender therefore leaves Matrix rows to the active instance; a row the dead one had leased
+is taken back when its heartbeat is old (bot/delivery.py), and its transaction id
+("hotline-<outbox id>", same device) lets the homeserver drop a second send.
+
+An active instance whose lock connection fails stops Matrix at once (another may have the
+lock already) and goes back to standby with a fresh adapter. On SQLite there is one
+instance and the lock is always granted: the adapter behaves as without failover.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+
+from adapters.matrix.adapter import MatrixAdapter
+from adapters.matrix.parse import PLATFORM
+from bot.delivery import DeliveryError, InboundHandler
+from bot.kernel.notices import Notice, Target
+from storage.leader_lock import LeaderLock
+
+log = logging.getLogger(__name__)
+LOCK_NAME = "hotline:matrix-sync"
+POLL_SECONDS = 1.0  # how often a standby tries the lock: the bulk of the takeover time
+CHECK_SECONDS = 2.0  # how often the active instance checks that it still holds it
+STANDBY = "standby: another instance syncs Matrix; this one takes over when it stops"
+
+
+class LeaderElectedMatrix:
+    """The Matrix adapter of this instance, started only while it holds the sync lock."""
+
+    platform = PLATFORM
+
+    def __init__(self, make: Callable[[], MatrixAdapter], lock: LeaderLock) -> None:
+        self.make = make
+        self.lock = lock
+        self.inner: MatrixAdapter | None = None  # set while active
+        self.became_active_at: float | None = None  # time.monotonic(), for the log
+        self._on_inbound: InboundHandler | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._failure: BaseException | None = None  # a setup error of the inner start
+
+    @property
+    def active(self) -> bool:
+        return self.inner is not None
+
+    @property
+    def sending(self) -> bool:
+        """Whether this instance sends Matrix notices (only the active one can)."""
+        return self.inner is not None
+
+    def role(self) -> str:
+        """`active` or the standby's explanation, for /readyz and the metrics."""
+        return "active" if self.inner is not None else STANDBY
+
+    def health(self) -> str | None:
+        """The active adapter's health; a standby is healthy (ready to take over)."""
+        if self._failure is not None:
+            return f"setup error: {type(self._failure).__name__}"
+        return None if self.inner is None else self.inner.health()
+
+    async def start(self, on_inbound: InboundHandler) -> None:
+        """Become active now if the lock is free (a setup error then ends the start like
+        without failover), else wait on standby in the background."""
+        self._on_inbound = on_inbound
+        if await self.lock.try_acquire():
+            await self._activate()
+        else:
+            log.info("Matrix on standby", extra={"event": "matrix_standby", "platform": PLATFORM})
+        self._task = asyncio.create_task(self._watch(), name="matrix-leadership")
+
+    async def _watch(self) -> None:
+        """Standby: poll the lock; active: check that it is still held."""
+        while True:
+            if self.inner is None:
+                await asyncio.sleep(POLL_SECONDS)
+                if await self.lock.try_acquire():
+                    try:
+                        await self._activate()
+                    except Exception as error:  # a setup error: stay down, say why
+                        self._failure = error
+                        log.critical("Matrix cannot start after taking over: %s", error)
+                        return
+            else:
+                await asyncio.sleep(CHECK_SECONDS)
+                if not await self.lock.held():
+                    log.error(
+                        "Matrix sync lock lost: stopping Matrix on this instance",
+                        extra={"event": "matrix_lock_lost", "platform": PLATFORM},
+                    )
+                    await self._deactivate()
+
+    async def _activate(self) -> None:
+        assert self._on_inbound is not None
+        self.became_active_at = time.monotonic()
+        log.warning(
+            "Matrix active on this instance",
+            extra={"event": "matrix_active", "platform": PLATFORM},
+        )
+        inner = self.make()
+        try:
+            await inner.start(self._on_inbound)
+        except BaseException:
+            await self.lock.release()
+            raise
+        self.inner = inner
+
+    async def _deactivate(self) -> None:
+        inner, self.inner = self.inner, None
+        if inner is not None:
+            await inner.stop()
+
+    async def stop(self) -> None:
+        """Stop watching, stop Matrix, give the lock to the standby."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
+            self._task = None
+        await self._deactivate()
+        await self.lock.release()
+
+    async def send(self, target: Target, notice: Notice, *, outbox_id: int) -> str | None:
+        """Send through the active adapter; a standby refuses (the sender does not ask it)."""
+        inner = self.inner
+        if inner is None:
+            raise DeliveryError("Matrix is on standby on this instance", retry_after=5)
+        return await inner.send(target, notice, outbox_id=outbox_id)
