@@ -45,32 +45,42 @@ class LeaderLock:
         self.engine = engine
         self._conn: AsyncConnection | None = None
         self._held = False
+        self._busy = asyncio.Lock()  # one statement at a time on the lock's connection
 
     @property
     def shared(self) -> bool:
         """Whether several instances can contend (PostgreSQL); False: always granted."""
         return self.engine.dialect.name == "postgresql"
 
-    async def try_acquire(self) -> bool:
-        """Take the lock if nobody holds it; True when this instance holds it now."""
+    async def try_acquire(self) -> bool | None:
+        """Take the lock if nobody holds it: True when this instance holds it now, False when
+        another one does, None when the database cannot be asked (try again later)."""
+        async with self._busy:
+            return await self._try_acquire()
+
+    async def _try_acquire(self) -> bool | None:
         if not self.shared:
             self._held = True
             return True
         if self._held:
-            return await self.held()
+            return True if await self._ping() else await self._try_acquire()
         try:
             conn = await self._connection()
             got = (await conn.execute(TRY_LOCK, {"name": self.name})).scalar()
         except Exception as error:  # the database away: try again at the next poll
             log.warning("leader lock %s: database unavailable (%r)", self.name, error)
             await self._drop()
-            return False
+            return None
         self._held = bool(got)
         return self._held
 
     async def held(self) -> bool:
         """Whether the lock is still ours: its connection answers. False once it did not
         (the connection is then dropped, so the lock is surely free for the others)."""
+        async with self._busy:
+            return await self._ping()
+
+    async def _ping(self) -> bool:
         if not self.shared:
             return self._held
         if not self._held or self._conn is None:
@@ -86,7 +96,8 @@ class LeaderLock:
 
     async def release(self) -> None:
         """Give the lock up (closing its connection frees it on the server)."""
-        await self._drop()
+        async with self._busy:
+            await self._drop()
 
     async def _connection(self) -> AsyncConnection:
         if self._conn is None:

@@ -17,9 +17,13 @@ sender therefore leaves Matrix rows to the active instance; a row the dead one h
 is taken back when its heartbeat is old (bot/delivery.py), and its transaction id
 ("hotline-<outbox id>", same device) lets the homeserver drop a second send.
 
-An active instance whose lock connection fails stops Matrix at once (another may have the
-lock already) and goes back to standby with a fresh adapter. On SQLite there is one
-instance and the lock is always granted: the adapter behaves as without failover.
+An active instance whose lock connection fails (the database restarted or away: the lock
+is gone with the connection) keeps serving and takes the lock again as soon as the
+database answers; if another instance was quicker, it stops Matrix and waits as a standby
+with a fresh adapter. Serving on meanwhile is safe: nothing is stored or sent without the
+database, and for the seconds both may sync, the inbox and the engine drop events they
+have (by event id) and the outbox lease gives each notice to one sender. On SQLite there
+is one instance and the lock is always granted: the adapter behaves as without failover.
 """
 
 from __future__ import annotations
@@ -100,12 +104,21 @@ class LeaderElectedMatrix:
                         return
             else:
                 await asyncio.sleep(CHECK_SECONDS)
-                if not await self.lock.held():
+                if not await self.lock.held() and not await self._take_back():
                     log.error(
-                        "Matrix sync lock lost: stopping Matrix on this instance",
+                        "Matrix sync lock taken by another instance: Matrix on standby here",
                         extra={"event": "matrix_lock_lost", "platform": PLATFORM},
                     )
                     await self._deactivate()
+
+    async def _take_back(self) -> bool:
+        """The lock's connection failed: take the lock again once the database answers.
+        False: another instance holds it now."""
+        while True:
+            got = await self.lock.try_acquire()
+            if got is not None:
+                return got
+            await asyncio.sleep(POLL_SECONDS)
 
     async def _activate(self) -> None:
         assert self._on_inbound is not None

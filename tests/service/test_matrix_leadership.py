@@ -10,7 +10,6 @@ from collections.abc import Awaitable, Callable
 from typing import cast
 
 import pytest
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.matrix import leadership
@@ -22,6 +21,7 @@ from bot.kernel.notices import Inbound, Notice, Target
 from bot.ops.health import is_active, platform_checks
 from storage.engine import make_sessionmaker
 from storage.leader_lock import LeaderLock
+from tests.storage.test_leader_lock import end_session, holder_pid
 
 
 class StandIn:
@@ -52,6 +52,11 @@ def _instance(db: AsyncEngine) -> tuple[LeaderElectedMatrix, list[StandIn]]:
         return cast(MatrixAdapter, made[-1])
 
     return LeaderElectedMatrix(make, LeaderLock(db, leadership.LOCK_NAME)), made
+
+
+async def _end_session(db: AsyncEngine) -> None:
+    """End the server session holding the sync lock, as a killed process's or a restart."""
+    await end_session(db, await holder_pid(db, leadership.LOCK_NAME))
 
 
 async def _handle(_: Inbound) -> None:
@@ -96,22 +101,66 @@ async def test_the_standby_takes_over_when_the_active_instance_dies(
         with pytest.raises(DeliveryError):
             await second.send(Target("matrix", "user", "@a:x"), Notice(text="x"), outbox_id=1)
 
-        assert first.lock._conn is not None  # its process dies: its session ends
-        pid = (await first.lock._conn.execute(text("SELECT pg_backend_pid()"))).scalar_one()
-        async with db.connect() as conn:
-            await conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
-            await conn.commit()
+        assert first._task is not None  # its process dies: nothing runs, its session ends
+        first._task.cancel()
+        await _end_session(db)
         await _until(lambda: second.active, "the standby took over")
         assert [m.started for m in second_made] == [1]
         assert sender.sending_platforms() == ["matrix"]
-        await _until(lambda: not first.active, "the old active one stopped Matrix")
-        assert first_made[0].stopped == 1
+        first.inner = None  # the dead process's adapter is gone with it
+        first._task = asyncio.create_task(first._watch())  # and it comes back: standby
         [check] = platform_checks({"matrix": first})
         assert check.ok and "standby" in check.detail, "it waits as the standby now"
+        assert not first.active and len(first_made) == 1
 
         await second.stop()  # a graceful stop hands the lock back at once
         await _until(lambda: first.active, "the first instance took over again")
         assert len(first_made) == 2, "with a fresh adapter"
+    finally:
+        await first.stop()
+        await second.stop()
+
+
+async def test_a_database_blip_keeps_the_active_instance_serving(db: AsyncEngine) -> None:
+    """The lock's connection ends (a database restart) with no other instance: the active
+    one takes the lock again and keeps its adapter; with a standby, exactly one of the two
+    serves afterwards and the other's adapter is stopped."""
+    if db.dialect.name != "postgresql":
+        return
+    first, first_made = _instance(db)
+    second, second_made = _instance(db)
+    try:
+        await first.start(_handle)
+        before = await holder_pid(db, leadership.LOCK_NAME)
+        await end_session(db, before)
+
+        async def retaken() -> bool:  # on a new connection: only `first` contends
+            try:
+                return await holder_pid(db, leadership.LOCK_NAME) != before
+            except AssertionError:  # not held at this moment
+                return False
+
+        await _until(retaken, "the lock taken again")
+        assert first.active and len(first_made) == 1 and first_made[0].stopped == 0
+
+        await second.start(_handle)
+        killed = await holder_pid(db, leadership.LOCK_NAME)
+        await end_session(db, killed)  # now a race: either may win
+
+        async def one_serves() -> bool:
+            try:
+                if await holder_pid(db, leadership.LOCK_NAME) == killed:
+                    return False
+            except AssertionError:  # nobody holds it at this moment
+                return False
+            if first.active == second.active:
+                return False
+            loser = second_made if first.active else first_made
+            return all(made.stopped == 1 for made in loser)
+
+        await _until(one_serves, "exactly one instance serves")
+        winner = first if first.active else second
+        assert await winner.lock.held()
     finally:
         await first.stop()
         await second.stop()
