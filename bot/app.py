@@ -112,7 +112,8 @@ def build_app(
             def matrix() -> MatrixAdapter:  # a fresh one for each time this instance leads
                 return MatrixAdapter(settings, config, sessions, clock)
 
-            adapters["matrix"] = LeaderElectedMatrix(matrix, LeaderLock(db, LOCK_NAME))
+            lock = LeaderLock(db, LOCK_NAME)
+            adapters["matrix"] = LeaderElectedMatrix(matrix, lock, sessions)
         else:  # SQLite: one instance only
             adapters["matrix"] = MatrixAdapter(settings, config, sessions, clock)
     if "teams" in platforms:

@@ -13,9 +13,11 @@ once; what it had not stored is fetched again from the token.
 
 Sending is the active instance's job too (`sending`): nio sends only to rooms its own sync
 has shown and encrypts with the device's keys, which the standby has not loaded. The outbox
-sender therefore leaves Matrix rows to the active instance; a row the dead one had leased
-is taken back when its heartbeat is old (bot/delivery.py), and its transaction id
-("hotline-<outbox id>", same device) lets the homeserver drop a second send.
+sender therefore leaves Matrix rows to the active instance. Taking over, the new active
+instance frees the Matrix rows the old one had leased before it sends anything, so they go
+first and each recipient's order holds (waiting for the dead lease to age would let later
+notices overtake them); a row the old one had sent but not marked is sent again with the
+same transaction id ("hotline-<outbox id>", same device), which the homeserver drops.
 
 An active instance whose lock connection fails (the database restarted or away: the lock
 is gone with the connection) keeps serving and takes the lock again as soon as the
@@ -34,11 +36,14 @@ import logging
 import time
 from collections.abc import Callable
 
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
 from adapters.matrix.adapter import MatrixAdapter
 from adapters.matrix.parse import PLATFORM
 from bot.delivery import DeliveryError, InboundHandler
 from bot.kernel.notices import Notice, Target
 from storage.leader_lock import LeaderLock
+from storage.repositories import outbox
 
 log = logging.getLogger(__name__)
 LOCK_NAME = "hotline:matrix-sync"
@@ -52,9 +57,15 @@ class LeaderElectedMatrix:
 
     platform = PLATFORM
 
-    def __init__(self, make: Callable[[], MatrixAdapter], lock: LeaderLock) -> None:
+    def __init__(
+        self,
+        make: Callable[[], MatrixAdapter],
+        lock: LeaderLock,
+        sessions: async_sessionmaker[AsyncSession],
+    ) -> None:
         self.make = make
         self.lock = lock
+        self.sessions = sessions
         self.inner: MatrixAdapter | None = None  # set while active
         self.became_active_at: float | None = None  # time.monotonic(), for the log
         self._on_inbound: InboundHandler | None = None
@@ -129,11 +140,24 @@ class LeaderElectedMatrix:
         )
         inner = self.make()
         try:
+            await self._take_over_notices()
             await inner.start(self._on_inbound)
         except BaseException:
             await self.lock.release()
             raise
         self.inner = inner
+
+    async def _take_over_notices(self) -> None:
+        """Free the Matrix rows the previous active instance had leased (see above). Best
+        effort: failing that (the database away), they come back when its heartbeat ages."""
+        try:
+            async with self.sessions() as session, session.begin():
+                taken = await outbox.release_platform(session, platform=PLATFORM)
+        except Exception as error:
+            log.warning("could not take over leased Matrix notices now (%r)", error)
+            return
+        if taken:
+            log.warning("took over %d Matrix notices the previous instance had leased", taken)
 
     async def _deactivate(self) -> None:
         inner, self.inner = self.inner, None

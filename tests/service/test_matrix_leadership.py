@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import cast
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.matrix import leadership
@@ -21,6 +23,8 @@ from bot.kernel.notices import Inbound, Notice, Target
 from bot.ops.health import is_active, platform_checks
 from storage.engine import make_sessionmaker
 from storage.leader_lock import LeaderLock
+from storage.models import OutboxRow
+from storage.repositories import outbox
 from tests.storage.test_leader_lock import end_session, holder_pid
 
 
@@ -51,7 +55,8 @@ def _instance(db: AsyncEngine) -> tuple[LeaderElectedMatrix, list[StandIn]]:
         made.append(StandIn())
         return cast(MatrixAdapter, made[-1])
 
-    return LeaderElectedMatrix(make, LeaderLock(db, leadership.LOCK_NAME)), made
+    lock = LeaderLock(db, leadership.LOCK_NAME)
+    return LeaderElectedMatrix(make, lock, make_sessionmaker(db)), made
 
 
 async def _end_session(db: AsyncEngine) -> None:
@@ -101,12 +106,33 @@ async def test_the_standby_takes_over_when_the_active_instance_dies(
         with pytest.raises(DeliveryError):
             await second.send(Target("matrix", "user", "@a:x"), Notice(text="x"), outbox_id=1)
 
+        sessions = make_sessionmaker(db)
+        async with sessions() as session, session.begin():  # being sent as it dies
+            await outbox.enqueue(
+                session,
+                target=Target("matrix", "user", "@anna:x"),
+                payload=Notice(text="x").to_json(),
+                at=clock.now(),
+            )
+        async with sessions() as session, session.begin():
+            [claimed] = await outbox.claim_due(
+                session,
+                platforms=["matrix"],
+                now=clock.now(),
+                lease=timedelta(minutes=5),
+                holder="the-active-instance",
+            )
+            row_id = claimed.id
         assert first._task is not None  # its process dies: nothing runs, its session ends
         first._task.cancel()
         await _end_session(db)
         await _until(lambda: second.active, "the standby took over")
         assert [m.started for m in second_made] == [1]
         assert sender.sending_platforms() == ["matrix"]
+        async with sessions() as session:  # free at once, so it goes before later ones
+            taken_over = await session.get(OutboxRow, row_id)
+            assert taken_over is not None
+            assert (taken_over.lease_holder, taken_over.lease_until) == (None, None)
         first.inner = None  # the dead process's adapter is gone with it
         first._task = asyncio.create_task(first._watch())  # and it comes back: standby
         [check] = platform_checks({"matrix": first})
@@ -164,3 +190,35 @@ async def test_a_database_blip_keeps_the_active_instance_serving(db: AsyncEngine
     finally:
         await first.stop()
         await second.stop()
+
+
+async def test_taking_over_frees_the_platforms_leased_rows_only(
+    db: AsyncEngine, clock: FrozenClock
+) -> None:
+    sessions = make_sessionmaker(db)
+    async with sessions() as session, session.begin():
+        for platform, address in (("matrix", "@a:x"), ("matrix", "@b:x"), ("teams", "t1")):
+            await outbox.enqueue(
+                session,
+                target=Target(platform, "user", address),  # type: ignore[arg-type]
+                payload=Notice(text="x").to_json(),
+                at=clock.now(),
+            )
+    async with sessions() as session, session.begin():
+        claimed = await outbox.claim_due(
+            session,
+            platforms=["matrix", "teams"],
+            now=clock.now(),
+            lease=timedelta(minutes=5),
+            holder="old",
+        )
+        assert len(claimed) == 3
+    async with sessions() as session, session.begin():
+        assert await outbox.release_platform(session, platform="matrix") == 2
+    async with sessions() as session:
+        rows = (await session.scalars(select(OutboxRow).order_by(OutboxRow.id))).all()
+    assert [(r.platform, r.lease_holder) for r in rows] == [
+        ("matrix", None),
+        ("matrix", None),
+        ("teams", "old"),
+    ]
