@@ -33,13 +33,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections.abc import Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.matrix.adapter import MatrixAdapter
 from adapters.matrix.parse import PLATFORM
+from adapters.matrix.settings import MatrixSetupError
 from bot.delivery import DeliveryError, InboundHandler
 from bot.kernel.notices import Notice, Target
 from storage.leader_lock import LeaderLock
@@ -67,7 +67,6 @@ class LeaderElectedMatrix:
         self.lock = lock
         self.sessions = sessions
         self.inner: MatrixAdapter | None = None  # set while active
-        self.became_active_at: float | None = None  # time.monotonic(), for the log
         self._on_inbound: InboundHandler | None = None
         self._task: asyncio.Task[None] | None = None
         self._failure: BaseException | None = None  # a setup error of the inner start
@@ -102,25 +101,38 @@ class LeaderElectedMatrix:
         self._task = asyncio.create_task(self._watch(), name="matrix-leadership")
 
     async def _watch(self) -> None:
-        """Standby: poll the lock; active: check that it is still held."""
+        """Standby: poll the lock; active: check that it is still held. Runs until stopped
+        (or a setup error): whatever else fails is logged and the next round tries again."""
         while True:
-            if self.inner is None:
+            try:
+                if not await self._round():
+                    return
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("Matrix leadership round failed; trying again")
                 await asyncio.sleep(POLL_SECONDS)
-                if await self.lock.try_acquire():
-                    try:
-                        await self._activate()
-                    except Exception as error:  # a setup error: stay down, say why
-                        self._failure = error
-                        log.critical("Matrix cannot start after taking over: %s", error)
-                        return
-            else:
-                await asyncio.sleep(CHECK_SECONDS)
-                if not await self.lock.held() and not await self._take_back():
-                    log.error(
-                        "Matrix sync lock taken by another instance: Matrix on standby here",
-                        extra={"event": "matrix_lock_lost", "platform": PLATFORM},
-                    )
-                    await self._deactivate()
+
+    async def _round(self) -> bool:
+        """One poll (standby) or check (active); False: a setup error ended the watch."""
+        if self.inner is None:
+            await asyncio.sleep(POLL_SECONDS)
+            if await self.lock.try_acquire():
+                try:
+                    await self._activate()
+                except MatrixSetupError as error:  # stay down, say why
+                    self._failure = error
+                    log.critical("Matrix cannot start after taking over: %s", error)
+                    return False
+            return True
+        await asyncio.sleep(CHECK_SECONDS)
+        if not await self.lock.held() and not await self._take_back():
+            log.error(
+                "Matrix sync lock taken by another instance: Matrix on standby here",
+                extra={"event": "matrix_lock_lost", "platform": PLATFORM},
+            )
+            await self._deactivate()
+        return True
 
     async def _take_back(self) -> bool:
         """The lock's connection failed: take the lock again once the database answers.
@@ -133,7 +145,6 @@ class LeaderElectedMatrix:
 
     async def _activate(self) -> None:
         assert self._on_inbound is not None
-        self.became_active_at = time.monotonic()
         log.warning(
             "Matrix active on this instance",
             extra={"event": "matrix_active", "platform": PLATFORM},
@@ -142,7 +153,9 @@ class LeaderElectedMatrix:
         try:
             await self._take_over_notices()
             await inner.start(self._on_inbound)
-        except BaseException:
+        except BaseException:  # a setup error, or stopped while starting
+            with contextlib.suppress(Exception):
+                await inner.stop()
             await self.lock.release()
             raise
         self.inner = inner

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from adapters.matrix import leadership
 from adapters.matrix.adapter import MatrixAdapter
 from adapters.matrix.leadership import LeaderElectedMatrix
+from adapters.matrix.settings import MatrixSetupError
 from bot.delivery import DeliveryError, InboundHandler, OutboxSender
 from bot.kernel.clock import FrozenClock
 from bot.kernel.notices import Inbound, Notice, Target
@@ -222,3 +223,37 @@ async def test_taking_over_frees_the_platforms_leased_rows_only(
         ("matrix", None),
         ("teams", "old"),
     ]
+
+
+class BadToken(StandIn):
+    async def start(self, on_inbound: InboundHandler) -> None:
+        raise MatrixSetupError("the Matrix access token is not valid")
+
+
+async def test_a_setup_error_at_takeover_is_reported_and_frees_the_lock(
+    db: AsyncEngine,
+) -> None:
+    if db.dialect.name != "postgresql":
+        return
+    first, _ = _instance(db)
+    second = LeaderElectedMatrix(
+        lambda: cast(MatrixAdapter, BadToken()),
+        LeaderLock(db, leadership.LOCK_NAME),
+        make_sessionmaker(db),
+    )
+    try:
+        await first.start(_handle)
+        await second.start(_handle)
+        assert second.health() is None
+        await first.stop()  # a graceful stop: the standby takes over, and fails
+        await _until(lambda: second.health() is not None, "the setup error reported")
+        assert second.health() == "setup error: MatrixSetupError"
+        assert not second.active
+        assert second._task is not None
+        await _until(second._task.done, "no more attempts: it would never help")
+        third = LeaderLock(db, leadership.LOCK_NAME)
+        assert await third.try_acquire(), "the lock is free for an instance that can serve"
+        await third.release()
+    finally:
+        await first.stop()
+        await second.stop()
