@@ -38,7 +38,8 @@ class DeliveryError(Exception):
 
 
 class Adapter(Protocol):
-    """What every platform adapter offers the core."""
+    """What every platform adapter offers the core. One may also have `sending` (a bool):
+    False while another instance sends for its platform (a Matrix standby)."""
 
     platform: str
 
