@@ -19,6 +19,7 @@ import time
 import urllib.request
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -28,7 +29,14 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from storage.models import InboundEventRow, TicketRow
 from tests.conftest import pg_url, postgres_problem, postgres_reachable
-from tests.matrix.bot_fixture import Chat, create_room, is_edit, is_notice_from, room_history
+from tests.matrix.bot_fixture import (
+    Chat,
+    create_room,
+    is_edit,
+    is_notice_from,
+    room_history,
+    wait_for_join,
+)
 from tests.matrix.bot_process import BotProcess, Database, write_config
 from tests.matrix.conftest import ClientFactory
 from tests.matrix.synapse import SynapseServer
@@ -100,11 +108,21 @@ async def _role(bot: BotProcess, port: int, expected: str, within: float) -> flo
     return time.monotonic()
 
 
-async def test_the_standby_takes_over_after_a_kill_and_answers_every_message_once(
+@dataclass
+class Pair:
+    """The bot account, an agent with the team room, two bot processes (not started) on one
+    database and one shared key store, and the ports of their health endpoints."""
+
+    bot_id: str
+    agent: Chat
+    room: str
+    bots: list[BotProcess]
+    ports: list[int]
+
+
+async def _pair(
     synapse: SynapseServer, matrix_client: ClientFactory, tmp_path: Path, database: str
-) -> None:
-    began = time.monotonic()
-    figures: dict[str, float] = {}
+) -> Pair:
     bot_user = await synapse.register("hotline")
     bot_id = bot_user.user_id
     agent = Chat(await matrix_client(await synapse.register("agent")), bot_id)
@@ -124,9 +142,19 @@ async def test_the_standby_takes_over_after_a_kill_and_answers_every_message_onc
             store_path=tmp_path / "matrix-store",  # shared: the same device, its keys
         )
         bots.append(BotProcess(config, tmp_path / f"data-{n}", bot_user.access_token, database))
+    bots[1].clock_shift = bots[0].clock_shift  # one test day for both
+    await bots[0].upgrade()
+    return Pair(bot_id, agent, room, bots, ports)
+
+
+async def test_the_standby_takes_over_after_a_kill_and_answers_every_message_once(
+    synapse: SynapseServer, matrix_client: ClientFactory, tmp_path: Path, database: str
+) -> None:
+    began = time.monotonic()
+    figures: dict[str, float] = {}
+    pair = await _pair(synapse, matrix_client, tmp_path, database)
+    bot_id, agent, room, bots, ports = pair.bot_id, pair.agent, pair.room, pair.bots, pair.ports
     active, standby = bots
-    standby.clock_shift = active.clock_shift  # one test day for both
-    await active.upgrade()
     db = Database(database)
     try:
         active.start()
@@ -210,3 +238,42 @@ async def test_the_standby_takes_over_after_a_kill_and_answers_every_message_onc
         await db.close()
         figures["whole test (s)"] = time.monotonic() - began
         print("failover figures:", {k: round(v, 1) for k, v in figures.items()})
+
+
+async def test_the_standby_reads_and_answers_an_encrypted_dm_after_taking_over(
+    synapse: SynapseServer, matrix_client: ClientFactory, tmp_path: Path, database: str
+) -> None:
+    """Both instances are the same device with one key store: the new active one decrypts
+    what the requester encrypted for the device before the kill, and answers encrypted."""
+    pair = await _pair(synapse, matrix_client, tmp_path, database)
+    active, standby = pair.bots
+    db = Database(database)
+    try:
+        active.start()
+        await _role(active, pair.ports[0], "active", 60)
+        standby.start()
+        await _role(standby, pair.ports[1], "standby", 60)
+        chat = Chat(await matrix_client(await synapse.register("crypt")), pair.bot_id)
+        await chat.sync(timeout_ms=0)
+        dm = await create_room(chat.client, [pair.bot_id], direct=True, encrypted=True)
+        await chat.sync_until(lambda: dm in chat.client.rooms)
+        await wait_for_join(chat, dm, pair.bot_id, within=60)
+        assert chat.client.rooms[dm].encrypted
+        await chat.say(dm, "Hallo")
+        question = await chat.expect(dm, "Zu welcher Kundengruppe gehören Sie?", within=30)
+        assert question.decrypted
+
+        active.kill()
+        await _role(standby, pair.ports[1], "active", TAKEOVER_BOUND)
+        await chat.say(dm, "1")  # the room key the old active instance received
+        topic = await chat.expect(dm, "Worum geht es?", within=60)
+        assert topic.decrypted, "answered encrypted by the new active instance"
+        await chat.say(dm, "haushalt")  # the dialog goes on
+        assert (await chat.expect(dm, "Hat Ihnen das geholfen?", within=60)).decrypted
+        notices = [e for e in await room_history(chat.client, dm) if is_notice_from(e, pair.bot_id)]
+        bodies = [n.body for n in notices]
+        assert sum("Worum geht es?" in b for b in bodies) == 1, bodies
+    finally:
+        for bot in pair.bots:
+            bot.kill()
+        await db.close()
