@@ -109,7 +109,17 @@ def build_app(
         from adapters.matrix.settings import matrix_settings
 
         settings = matrix_settings(config, data_dir(environ))
-        adapters["matrix"] = MatrixAdapter(settings, config, sessions, clock)
+        if db.dialect.name == "postgresql":  # several instances: one syncs, the others wait
+            from adapters.matrix.leadership import LOCK_NAME, LeaderElectedMatrix
+            from storage.leader_lock import LeaderLock
+
+            def matrix() -> MatrixAdapter:  # a fresh one for each time this instance leads
+                return MatrixAdapter(settings, config, sessions, clock)
+
+            lock = LeaderLock(db, LOCK_NAME)
+            adapters["matrix"] = LeaderElectedMatrix(matrix, lock, sessions)
+        else:  # SQLite: one instance only
+            adapters["matrix"] = MatrixAdapter(settings, config, sessions, clock)
     if "teams" in platforms:
         from adapters.teams.adapter import TeamsAdapter
         from adapters.teams.settings import teams_settings

@@ -38,7 +38,8 @@ class DeliveryError(Exception):
 
 
 class Adapter(Protocol):
-    """What every platform adapter offers the core."""
+    """What every platform adapter offers the core. One may also have `sending` (a bool):
+    False while another instance sends for its platform (a Matrix standby)."""
 
     platform: str
 
@@ -168,13 +169,19 @@ class OutboxSender:
         except Exception:
             log.warning("bundling held notices failed; retrying next round", exc_info=True)
 
+    def sending_platforms(self) -> list[str]:
+        """The platforms this instance sends for now: a Matrix standby leaves Matrix rows to
+        the active instance, the only one logged in (adapters/matrix/leadership.py)."""
+        adapters = self.adapters.items()
+        return [name for name, adapter in adapters if getattr(adapter, "sending", True)]
+
     async def _claim(self, batch: int, address: str | None) -> list[_Claimed]:
         now = self.clock.now()
         try:
             async with self.sessions() as session, session.begin():
                 rows = await outbox.claim_due(
                     session,
-                    platforms=list(self.adapters),
+                    platforms=self.sending_platforms(),
                     now=now,
                     lease=self.LEASE,
                     limit=batch,

@@ -3,12 +3,15 @@
 The device id is kept in platform_state (the E2E store under store_dir is per device). It is
 checked against whoami at every start: a token replaced by one of another device (a new
 login) would otherwise run the old device's keys with the new token, and nobody could read
-what the bot encrypts. A changed device is taken over with a warning.
+what the bot encrypts. A changed device is taken over with a warning. A known device whose
+key store is missing (a standby that does not share the store, a lost volume) is logged as
+an error: nio makes new keys for it, and what was encrypted for the old ones is unreadable.
 """
 
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from nio import AsyncClient, AsyncClientConfig, WhoamiResponse
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -40,6 +43,11 @@ def new_client(settings: MatrixSettings) -> AsyncClient:
         store_path=str(settings.store_dir),
         config=client_config,
     )
+
+
+def key_store(settings: MatrixSettings, device_id: str) -> Path:
+    """The file nio keeps the device's keys in (its default store's name)."""
+    return settings.store_dir / f"{settings.user_id}_{device_id}.db"
 
 
 async def device_of_token(client: AsyncClient, settings: MatrixSettings) -> str:
@@ -85,6 +93,14 @@ async def login(
                 await platform_state.set_value(
                     session, platform=PLATFORM, key=DEVICE_ID, value=device_id, at=clock.now()
                 )
+        elif not key_store(settings, device_id).exists():
+            log.error(
+                "the Matrix key store of device %s is not in %s: a new one is made, and "
+                "encrypted rooms cannot be read until users share their keys again (several "
+                "instances must share platforms.matrix.store_path; restore it from backup)",
+                device_id,
+                settings.store_dir,
+            )
         client.restore_login(settings.user_id, device_id, settings.access_token)
         if client.should_upload_keys:
             await client.keys_upload()

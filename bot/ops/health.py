@@ -26,6 +26,19 @@ class ReportsHealth(Protocol):
     def health(self) -> str | None: ...
 
 
+@runtime_checkable
+class ReportsRole(Protocol):
+    """An adapter that may be on standby (Matrix: another instance syncs, see
+    adapters/matrix/leadership.py). A standby is ready: it takes over when needed."""
+
+    def role(self) -> str: ...
+
+
+def is_active(adapter: object) -> bool:
+    """Whether this instance serves the platform now (False: on standby)."""
+    return not isinstance(adapter, ReportsRole) or adapter.role() == "active"
+
+
 @dataclass(frozen=True)
 class Check:
     """One readiness check: its name, whether it passed, and why not."""
@@ -40,7 +53,8 @@ def platform_checks(adapters: Mapping[str, object]) -> list[Check]:
     checks = []
     for name, adapter in sorted(adapters.items()):
         problem = adapter.health() if isinstance(adapter, ReportsHealth) else None
-        checks.append(Check(f"platform:{name}", problem is None, problem or "ok"))
+        role = adapter.role() if isinstance(adapter, ReportsRole) else "ok"
+        checks.append(Check(f"platform:{name}", problem is None, problem or role))
     return checks
 
 

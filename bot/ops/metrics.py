@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
@@ -59,6 +59,12 @@ class Metrics:
         )
         self.sweep_fired = Counter(
             "hotline_sweep_fired_steps", "Deadline steps the sweeps fired", registry=self.registry
+        )
+        self.platform_active = Gauge(
+            "hotline_platform_active",
+            "1 where this instance serves the platform, 0 on standby (Matrix failover)",
+            ["platform"],
+            registry=self.registry,
         )
         self.database = DatabaseFigures()
         self.registry.register(self.database)

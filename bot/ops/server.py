@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.config.model import OperationsSettings
 from bot.kernel.clock import Clock
-from bot.ops.health import Check, backlog_checks, platform_checks, schema_check
+from bot.ops.health import Check, backlog_checks, is_active, platform_checks, schema_check
 from bot.ops.metrics import Metrics
 from storage.repositories.operations import Snapshot, snapshot
 
@@ -108,6 +108,8 @@ class OpsServer:
             reachable = True
         except Exception:
             figures, reachable = Snapshot(), False
+        for name, adapter in self.adapters.items():
+            self.metrics.platform_active.labels(name).set(1.0 if is_active(adapter) else 0.0)
         body = self.metrics.exposition(figures, now, database_reachable=reachable)
         response = web.Response(body=body)
         response.headers["Content-Type"] = CONTENT_TYPE_LATEST

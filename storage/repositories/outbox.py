@@ -217,6 +217,24 @@ async def release_leases(
     return int(getattr(result, "rowcount", 0) or 0)
 
 
+async def release_platform(session: AsyncSession, *, platform: str) -> int:
+    """Free every leased pending row of `platform`: for a platform only one instance sends
+    (Matrix failover), taking over means that the previous sender is gone. Its rows go
+    back at once and first (oldest id), so each recipient's notices keep their order
+    instead of the later ones overtaking them while the dead lease ages."""
+    result = await session.execute(
+        update(OutboxRow)
+        .where(
+            OutboxRow.status == PENDING,
+            OutboxRow.platform == platform,
+            OutboxRow.lease_holder.is_not(None) | OutboxRow.lease_until.is_not(None),
+        )
+        .values(lease_until=None, lease_holder=None)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 async def release_claim(session: AsyncSession, *, holder: str, lease_until: datetime) -> int:
     """Free the rows one claim of `holder` leased (their lease ends at `lease_until`): the
     claim's commit failed, so its sender never learned which rows they were."""

@@ -114,7 +114,8 @@ class HotlineBot:
     @property
     def adapter(self) -> MatrixAdapter:
         assert self.app is not None, "the bot is not running"
-        return cast(MatrixAdapter, self.app.adapters["matrix"])
+        adapter = self.app.adapters["matrix"]  # on PostgreSQL: the leader-elected one
+        return cast(MatrixAdapter, getattr(adapter, "inner", None) or adapter)
 
     @property
     def running(self) -> bool:
@@ -136,11 +137,11 @@ class HotlineBot:
         self._stop = asyncio.Event()
         self._task = asyncio.create_task(serve(app, self._stop), name=f"hotline-{self.starts}")
         self.starts += 1
-        adapter = self.adapter
         async with asyncio.timeout(self.startup_timeout):
             # _tasks: catch-up and room resolution are done; the scheduler starts once every
-            # other adapter (Teams, when served too) listens.
-            while not adapter._tasks or app.jobs.scheduler is None:
+            # other adapter (Teams, when served too) listens. On PostgreSQL the adapter is
+            # made when this instance takes the Matrix sync lock.
+            while not getattr(self.adapter, "_tasks", None) or app.jobs.scheduler is None:
                 if self._task.done():
                     self._task.result()  # raises what serve raised
                     raise AssertionError("serve returned before the adapter started")

@@ -6,8 +6,9 @@
 - ``BotProcess``: ``hotline-bot db upgrade`` once, then start (a NEW process each time, same
   data dir and SQLite file), stop gracefully (SIGTERM) or kill (SIGKILL); its output goes to
   a log file whose tail failures quote.
-- ``Database``: the test's own read/write connection to that SQLite file (plain SQLAlchemy,
-  not the bot's engine), for exact counts while a bot process runs or after it was killed.
+- ``Database``: the test's own read/write connection to that SQLite file (or the PostgreSQL
+  database given; plain SQLAlchemy, not the bot's engine), for exact counts while a bot
+  process runs or after it was killed.
 """
 
 from __future__ import annotations
@@ -52,13 +53,17 @@ def write_config(
     people: Mapping[str, str],
     allowed_homeservers: tuple[str, ...] = ("localhost",),
     matrix_enabled: bool = True,
+    ops_port: int | None = None,
+    store_path: Path | None = None,
 ) -> Path:
     """Write the sample config with Matrix aimed at the test server; return `path`.
 
     Teams in `team_rooms` get that room (id or alias) as their Matrix channel, the others
     none; persons in `people` get that Matrix id, the others none. With `matrix_enabled`
     False, Matrix stays disabled in the file (served only through ``run --matrix``) and the
-    local chat stays enabled as in the sample (a config enabling no platform is refused)."""
+    local chat stays enabled as in the sample (a config enabling no platform is refused).
+    `ops_port`: where health and metrics are served (two instances need two); `store_path`:
+    the Matrix key store (instances that take over from each other share one)."""
     data: dict[str, Any] = yaml.safe_load(default_config_path().read_text(encoding="utf-8"))
     for team in data["teams"]:
         team["channels"].pop("matrix", None)
@@ -81,6 +86,10 @@ def write_config(
         allowed_homeservers=list(allowed_homeservers),
         encrypt_direct_rooms=False,
     )
+    if store_path is not None:
+        matrix["store_path"] = str(store_path)
+    if ops_port is not None:
+        data["operations"]["port"] = ops_port
     path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return path
 
@@ -89,8 +98,11 @@ class BotProcess:
     """``hotline-bot run --matrix`` as a child process; every start is a new process on the
     same config, data dir and database."""
 
-    def __init__(self, config: Path, data_dir: Path, access_token: str) -> None:
+    def __init__(
+        self, config: Path, data_dir: Path, access_token: str, database_url: str | None = None
+    ) -> None:
         self.config = config
+        self.url = database_url  # None: the SQLite file in the data dir
         self.data_dir = data_dir
         self.log_path = data_dir / "bot.log"
         self.access_token = access_token
@@ -101,8 +113,8 @@ class BotProcess:
 
     @property
     def database_url(self) -> str:
-        """The SQLite file in the data dir, as the bot finds it without a database URL."""
-        return f"sqlite+aiosqlite:///{self.data_dir / 'hotline.db'}"
+        """The given URL, else the SQLite file in the data dir (the bot's default)."""
+        return self.url or f"sqlite+aiosqlite:///{self.data_dir / 'hotline.db'}"
 
     @property
     def running(self) -> bool:
@@ -110,8 +122,8 @@ class BotProcess:
         return self._process is not None and self._process.poll() is None
 
     def environment(self) -> dict[str, str]:
-        """The parent's environment with the bot's data dir and token; no database URL, so
-        the bot uses the SQLite file in the data dir."""
+        """The parent's environment with the bot's data dir and token; without a database
+        URL the bot uses the SQLite file in the data dir."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("HOTLINE_")}
         env |= {
             "HOTLINE_DATA_DIR": str(self.data_dir),
@@ -120,6 +132,8 @@ class BotProcess:
             SHIFT_ENV: str(self.clock_shift.total_seconds()),
             "PYTHONUNBUFFERED": "1",
         }
+        if self.url is not None:
+            env["HOTLINE_DATABASE_URL"] = self.url
         return env
 
     async def upgrade(self) -> None:
@@ -143,6 +157,7 @@ class BotProcess:
         if prctl is not None and threading.current_thread() is threading.main_thread():
             preexec = die_with_parent(prctl, os.getpid())
         self.starts += 1
+        self.data_dir.mkdir(parents=True, exist_ok=True)  # a second instance's, say
         with self.log_path.open("ab") as log:
             log.write(f"\n=== start {self.starts} at {time.time():.3f}\n".encode())
             log.flush()
@@ -201,7 +216,8 @@ class Database:
     short transactions, a busy timeout)."""
 
     def __init__(self, url: str) -> None:
-        self.engine: AsyncEngine = create_async_engine(url, connect_args={"timeout": 30})
+        args = {"timeout": 30} if url.startswith("sqlite") else {}
+        self.engine: AsyncEngine = create_async_engine(url, connect_args=args)
         self.sessions: async_sessionmaker[AsyncSession] = async_sessionmaker(
             self.engine, expire_on_commit=False
         )

@@ -73,6 +73,7 @@ def test_compose_runs_two_bots_after_the_migration_with_secrets_from_env() -> No
             "condition": "service_completed_successfully"
         }
         assert services[name]["volumes"][1].endswith(":/var/lib/hotline")  # own state each
+        assert "matrix-keys:/var/lib/hotline-matrix" in services[name]["volumes"]  # failover
     assert services["migrate"]["command"] == ["db", "upgrade"]
     for service in services.values():
         for key, value in (service.get("environment") or {}).items():

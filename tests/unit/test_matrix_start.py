@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.matrix import login as login_module
 from adapters.matrix.adapter import MatrixAdapter
-from adapters.matrix.login import DEVICE_ID, login
+from adapters.matrix.login import DEVICE_ID, key_store, login
 from adapters.matrix.settings import MatrixSettings, MatrixSetupError
 from bot.config.loader import load_config
 from bot.delivery import DeliveryError
@@ -88,9 +88,29 @@ async def test_the_same_device_is_kept_quietly(
     client = Client(WhoamiResponse(BOT, "DEVICE", False))
     monkeypatch.setattr(login_module, "new_client", lambda _: client)
     await login(settings(tmp_path), sessions, clock)
+    store = key_store(settings(tmp_path), "DEVICE")
+    store.parent.mkdir(parents=True)
+    store.touch()  # as nio's restore_login makes it
     with caplog.at_level(logging.WARNING, logger="adapters.matrix.login"):
         await login(settings(tmp_path), sessions, clock)
     assert await stored_device(sessions) == "DEVICE" and caplog.records == []
+
+
+async def test_a_known_device_without_its_key_store_is_an_error(
+    sessions: Sessions,
+    clock: FrozenClock,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A standby taking over with a key store of its own (not the shared one)."""
+    client = Client(WhoamiResponse(BOT, "DEVICE", False))
+    monkeypatch.setattr(login_module, "new_client", lambda _: client)
+    await login(settings(tmp_path), sessions, clock)
+    with caplog.at_level(logging.WARNING, logger="adapters.matrix.login"):
+        await login(settings(tmp_path), sessions, clock)
+    [record] = caplog.records
+    assert record.levelno == logging.ERROR and "store_path" in record.getMessage()
 
 
 async def test_an_invalid_token_is_a_setup_error(
