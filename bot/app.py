@@ -113,11 +113,11 @@ def build_app(
             from adapters.matrix.leadership import LOCK_NAME, LeaderElectedMatrix
             from storage.leader_lock import LeaderLock
 
-            def matrix() -> MatrixAdapter:  # a fresh one for each time this instance leads
-                return MatrixAdapter(settings, config, sessions, clock)
+            def matrix(current: OrgConfig) -> MatrixAdapter:  # fresh for each time it leads
+                return MatrixAdapter(settings, current, sessions, clock)
 
             lock = LeaderLock(db, LOCK_NAME)
-            adapters["matrix"] = LeaderElectedMatrix(matrix, lock, sessions)
+            adapters["matrix"] = LeaderElectedMatrix(matrix, lock, sessions, config)
         else:  # SQLite: one instance only
             adapters["matrix"] = MatrixAdapter(settings, config, sessions, clock)
     if "teams" in platforms:

@@ -40,6 +40,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from adapters.matrix.adapter import MatrixAdapter
 from adapters.matrix.parse import PLATFORM
 from adapters.matrix.settings import MatrixSetupError
+from bot.config.model import OrgConfig
 from bot.delivery import DeliveryError, InboundHandler
 from bot.kernel.notices import Notice, Target
 from storage.leader_lock import LeaderLock
@@ -59,11 +60,13 @@ class LeaderElectedMatrix:
 
     def __init__(
         self,
-        make: Callable[[], MatrixAdapter],
+        make: Callable[[OrgConfig], MatrixAdapter],
         lock: LeaderLock,
         sessions: async_sessionmaker[AsyncSession],
+        config: OrgConfig,
     ) -> None:
         self.make = make
+        self.config = config  # the newest (a reload replaces it): a takeover starts with it
         self.lock = lock
         self.sessions = sessions
         self.inner: MatrixAdapter | None = None  # set while active
@@ -149,7 +152,7 @@ class LeaderElectedMatrix:
             "Matrix active on this instance",
             extra={"event": "matrix_active", "platform": PLATFORM},
         )
-        inner = self.make()
+        inner = self.make(self.config)
         try:
             await self._take_over_notices()
             await inner.start(self._on_inbound)
@@ -176,6 +179,12 @@ class LeaderElectedMatrix:
         inner, self.inner = self.inner, None
         if inner is not None:
             await inner.stop()
+
+    async def reconfigure(self, config: OrgConfig) -> None:
+        """A config reload: the active adapter takes it now, a later takeover starts with it."""
+        self.config = config
+        if self.inner is not None:
+            await self.inner.reconfigure(config)
 
     async def stop(self) -> None:
         """Stop watching, stop Matrix, give the lock to the standby."""

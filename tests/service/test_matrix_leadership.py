@@ -18,6 +18,8 @@ from adapters.matrix import leadership
 from adapters.matrix.adapter import MatrixAdapter
 from adapters.matrix.leadership import LeaderElectedMatrix
 from adapters.matrix.settings import MatrixSetupError
+from bot.config.loader import load_config
+from bot.config.model import OrgConfig
 from bot.delivery import DeliveryError, InboundHandler, OutboxSender
 from bot.kernel.clock import FrozenClock
 from bot.kernel.notices import Inbound, Notice, Target
@@ -52,12 +54,12 @@ class StandIn:
 def _instance(db: AsyncEngine) -> tuple[LeaderElectedMatrix, list[StandIn]]:
     made: list[StandIn] = []
 
-    def make() -> MatrixAdapter:
+    def make(_config: OrgConfig) -> MatrixAdapter:
         made.append(StandIn())
         return cast(MatrixAdapter, made[-1])
 
     lock = LeaderLock(db, leadership.LOCK_NAME)
-    return LeaderElectedMatrix(make, lock, make_sessionmaker(db)), made
+    return LeaderElectedMatrix(make, lock, make_sessionmaker(db), load_config(None)), made
 
 
 async def _end_session(db: AsyncEngine) -> None:
@@ -148,12 +150,11 @@ async def test_the_standby_takes_over_when_the_active_instance_dies(
         await second.stop()
 
 
+@pytest.mark.parametrize("db", ["postgresql"], indirect=True)  # the lock is PostgreSQL's
 async def test_a_database_blip_keeps_the_active_instance_serving(db: AsyncEngine) -> None:
     """The lock's connection ends (a database restart) with no other instance: the active
     one takes the lock again and keeps its adapter; with a standby, exactly one of the two
     serves afterwards and the other's adapter is stopped."""
-    if db.dialect.name != "postgresql":
-        return
     first, first_made = _instance(db)
     second, second_made = _instance(db)
     try:
@@ -230,16 +231,16 @@ class BadToken(StandIn):
         raise MatrixSetupError("the Matrix access token is not valid")
 
 
+@pytest.mark.parametrize("db", ["postgresql"], indirect=True)  # the lock is PostgreSQL's
 async def test_a_setup_error_at_takeover_is_reported_and_frees_the_lock(
     db: AsyncEngine,
 ) -> None:
-    if db.dialect.name != "postgresql":
-        return
     first, _ = _instance(db)
     second = LeaderElectedMatrix(
-        lambda: cast(MatrixAdapter, BadToken()),
+        lambda _config: cast(MatrixAdapter, BadToken()),
         LeaderLock(db, leadership.LOCK_NAME),
         make_sessionmaker(db),
+        load_config(None),
     )
     try:
         await first.start(_handle)

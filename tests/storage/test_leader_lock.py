@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -99,9 +100,8 @@ async def test_a_holder_whose_connection_died_takes_the_lock_again_if_it_is_free
         await lock.release()
 
 
+@pytest.mark.parametrize("db", ["postgresql"], indirect=True)  # the lock is PostgreSQL's
 async def test_an_unreachable_database_is_neither_yes_nor_no(db: AsyncEngine) -> None:
-    if db.dialect.name != "postgresql":
-        return
     nowhere = make_engine("postgresql+asyncpg://postgres@127.0.0.1:1/none")
     lock = LeaderLock(nowhere, "test:sync")
     try:
