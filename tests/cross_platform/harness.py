@@ -12,7 +12,9 @@ ticket that crosses platforms.
 
 from __future__ import annotations
 
+import html
 import itertools
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -113,8 +115,10 @@ class TeamsAgent:
 
 
 def shown(activity: ReceivedActivity) -> str:
-    """What a Teams user reads in a message the bot posted: text, card texts and facts."""
-    return Posted(activity.conversation_id, activity.body, 0).text
+    """What a Teams user reads in a message the bot posted: text, card texts and facts; a
+    mention (`<at>Name</at>`) reads as the name, as Teams shows it."""
+    text = Posted(activity.conversation_id, activity.body, 0).text
+    return re.sub(r"<at>(.*?)</at>", lambda tag: html.unescape(tag.group(1)), text)
 
 
 def buttons(activity: ReceivedActivity) -> list[str]:

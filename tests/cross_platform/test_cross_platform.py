@@ -158,7 +158,7 @@ async def test_matrix_requester_with_the_team_in_teams(
     assert f"Rückfrage zu Ihrem Anliegen Nr. {number}: Für welche Kostenstelle?" in question.body
     await _in_thread(connector, card, f"Rückfrage zu Nr. {number} ist gestellt")
     waiting = await _update_of(
-        connector, card, "Martin Schneider wartet auf eine Antwort des Anfragenden."
+        connector, card, "Martin Schneider wartet auf eine Antwort der anfragenden Person."
     )
 
     # The requester answers in Matrix: the agent reads it in Teams (a 1:1 chat the bot

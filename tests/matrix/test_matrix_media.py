@@ -58,7 +58,7 @@ async def test_the_weekly_chart_reaches_the_leads_room(
     event: dict[str, Any] = content(picture)
     assert event["filename"] == "wochenbericht-2026-W47.png"
     assert event["body"].startswith("Wochenbericht: Verlauf der letzten Wochen\n")
-    assert "KW 47: 0 neue Anliegen" in event["body"]  # the caption says what it shows
+    assert "KW 47 – neue Anliegen: 0" in event["body"]  # the caption says what it shows
     assert event["info"]["mimetype"] == "image/png"
     assert (event["info"]["w"], event["info"]["h"]) == (800, 450)
     if encrypted:
