@@ -109,9 +109,15 @@ class Stage:
 
 
 async def _stage(
-    server: SynapseServer, make_client: ClientFactory, tmp_path: Path, *, matrix_enabled: bool
+    server: SynapseServer,
+    make_client: ClientFactory,
+    tmp_path: Path,
+    *,
+    matrix_enabled: bool,
+    database_url: str | None = None,
 ) -> Stage:
-    """Register bot and agent, create the haushalt room (alias), write the config, migrate."""
+    """Register bot and agent, create the haushalt room (alias), write the config, migrate
+    (the SQLite file in the data dir unless `database_url` names another database)."""
     bot_user = await server.register("hotline")
     agent = Chat(await make_client(await server.register("agent")), bot_user.user_id)
     await agent.sync(timeout_ms=0)
@@ -125,7 +131,7 @@ async def _stage(
         people={"hh.schneider": agent.user_id},
         matrix_enabled=matrix_enabled,
     )
-    bot = BotProcess(config, tmp_path / "data", bot_user.access_token)
+    bot = BotProcess(config, tmp_path / "data", bot_user.access_token, database_url)
     await bot.upgrade()
     return Stage(bot_user.user_id, agent, room, bot, Database(bot.database_url))
 
