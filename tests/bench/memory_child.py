@@ -5,8 +5,10 @@ it as `bot.runtime.serve` would, waits until /api/messages answers, and prints o
 with the start-up time and the resident memory; then handles `turns` mixed turns (see
 `MIX`: requesters' /status, /meine, /status N, /verlauf N and intake steps; staff's /queue
 and /status N) with a deadline sweep and the daily digest every `JOBS_EVERY` turns, and
-prints the memory again. The mix is what a busy day brings, so a turn that loads what
-grows with the database shows here, not only the one command the benchmark once sent.
+prints the memory again. Its clock runs from the next Monday 09:00 in Berlin, so the
+digest is a working day's, with last week's report. The mix is what a busy day brings, so
+a turn that loads what grows with the database shows here, not only the one command the
+benchmark once sent.
 """
 
 from __future__ import annotations
@@ -17,7 +19,10 @@ import json
 import logging
 import sys
 import time
+from datetime import datetime, timedelta
+from datetime import time as clock_time
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from tests.bench.machine import rss_mib
 
@@ -34,6 +39,15 @@ MIX: tuple[tuple[str, str], ...] = (
     ("staff", "/queue"),
     ("staff", "/status {n}"),
 )
+
+
+def _monday_morning() -> datetime:
+    """The next Monday 09:00 in Berlin: a working day's office hours on which the daily
+    digest also brings last week's report (the seeded tickets opened last week)."""
+    berlin = ZoneInfo("Europe/Berlin")
+    today = datetime.now(berlin).date()
+    monday = today + timedelta(days=7 - today.weekday())
+    return datetime.combine(monday, clock_time(9), tzinfo=berlin)
 
 
 def _report(**values: float | None) -> None:
@@ -68,11 +82,13 @@ async def measure(url: str, port: int, turns: int) -> None:
 
     from bot.app import build_app
     from bot.config.loader import load_config
+    from bot.kernel.clock import ShiftedClock
     from bot.runtime import serve
     from tests.teams.bot_fixture import teams_config
 
     config = teams_config(load_config(None), port=port, people=STAFF)
-    app = build_app(config=config, url=url, platforms=("teams",))
+    clock = ShiftedClock.starting_at(_monday_morning())
+    app = build_app(config=config, url=url, clock=clock, platforms=("teams",))
     stop = asyncio.Event()
     task = asyncio.create_task(serve(app, stop), name="serve")
     endpoint = f"http://127.0.0.1:{port}/api/messages"
