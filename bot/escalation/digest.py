@@ -41,6 +41,7 @@ from bot.service import feedback, notify, permissions
 from bot.sla.calendar import calendar_for
 from storage.models import EscalationStepRow, TicketRow
 from storage.repositories import escalation as repo
+from storage.repositories import outbox
 
 log = logging.getLogger(__name__)
 REPORT_LEASE = "catch-up-report"
@@ -124,11 +125,15 @@ class Digests:
         trend_start, _ = reports.period(
             self.config, monday - timedelta(weeks=CHART_WEEKS), last_monday
         )
-        async with self.sessions() as session:
-            report = await reports.build(session, self.config, self.clock, start, end)
-            trend = await reports.build(session, self.config, self.clock, trend_start, end)
         week = last_monday.isocalendar()
         label = f"{week.year}-W{week.week:02d}"
+        async with self.sessions() as session:
+            # The report reads every ticket of the period: build it once a week, not on
+            # every digest run and catch-up of that Monday (its notice is keyed per week).
+            if await outbox.has_key(session, dedupe_key=f"weekly-report:{label}:0"):
+                return 0
+            report = await reports.build(session, self.config, self.clock, start, end)
+            trend = await reports.build(session, self.config, self.clock, trend_start, end)
         text = render.to_notice(
             self.config, report, self.locale, title=t("digest.weekly_title", self.locale)
         )

@@ -261,3 +261,10 @@ async def pending_count(session: AsyncSession, *, platform: str | None = None) -
     if platform is not None:
         query = query.where(OutboxRow.platform == platform)
     return int(await session.scalar(query) or 0)
+
+
+async def has_key(session: AsyncSession, *, dedupe_key: str) -> bool:
+    """Whether a notice under this dedupe key was ever enqueued (unique, so indexed): lets a
+    job skip the costly build of a notice the outbox already holds."""
+    query = select(OutboxRow.id).where(OutboxRow.dedupe_key == dedupe_key).limit(1)
+    return (await session.scalar(query)) is not None

@@ -2,8 +2,13 @@
 
 Builds the app on the given database with the Teams adapter (anonymous, 127.0.0.1), starts
 it as `bot.runtime.serve` would, waits until /api/messages answers, and prints one JSON line
-with the start-up time and the resident memory; then handles `turns` requester turns
-("/status" from users with tickets and a live dialog) and prints the memory again.
+with the start-up time and the resident memory; then handles `turns` mixed turns (see
+`MIX`: requesters' /status, /meine, /status N, /verlauf N and intake steps; staff's /queue
+and /status N) with a deadline sweep and the daily digest every `JOBS_EVERY` turns, and
+prints the memory again. Its clock runs from the next Monday 09:00 in Berlin, so the
+digest is a working day's, with last week's report. The mix is what a busy day brings, so
+a turn that loads what grows with the database shows here, not only the one command the
+benchmark once sent.
 """
 
 from __future__ import annotations
@@ -14,12 +19,60 @@ import json
 import logging
 import sys
 import time
+from datetime import datetime, timedelta
+from datetime import time as clock_time
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from tests.bench.machine import rss_mib
+
+JOBS_EVERY = 100  # turns between a sweep plus digest run
+STAFF = {"hh.schneider": "aad-staff-hh", "bk.berger": "aad-staff-bk"}
+# (who, text): "user" a requester with a live intake dialog and tickets (user n owns
+# ticket n + 1, see tests/bench/seed.py), "staff" a team member; {n} the ticket's number.
+MIX: tuple[tuple[str, str], ...] = (
+    ("user", "/status"),
+    ("user", "/meine"),
+    ("user", "/status {n}"),
+    ("user", "/verlauf {n}"),
+    ("user", "Frage zum Haushalt"),  # an intake step in the live dialog
+    ("staff", "/queue"),
+    ("staff", "/status {n}"),
+)
+
+
+def _monday_morning() -> datetime:
+    """The next Monday 09:00 in Berlin: a working day's office hours on which the daily
+    digest also brings last week's report (the seeded tickets opened last week)."""
+    berlin = ZoneInfo("Europe/Berlin")
+    today = datetime.now(berlin).date()
+    monday = today + timedelta(days=7 - today.weekday())
+    return datetime.combine(monday, clock_time(9), tzinfo=berlin)
 
 
 def _report(**values: float | None) -> None:
     print(json.dumps(values), flush=True)
+
+
+def _activity(number: int) -> dict[str, Any]:
+    from tests.teams.bot_fixture import activity_json
+
+    who, text = MIX[number % len(MIX)]
+    user = number % 2_000  # seeded users 0..1999 exist in every dataset but the empty one
+    if who == "staff":
+        staff = tuple(STAFF.values())[number % len(STAFF)]
+        sender = {"id": f"29:{staff}", "aadObjectId": staff}
+        conversation = f"a:staff-{staff}"
+    else:
+        sender = {"id": f"29:user-{user}", "aadObjectId": f"aad-{user}"}
+        conversation = f"a:conversation-{user}"
+    return activity_json(
+        id=f"memory-{number}",
+        serviceUrl="http://127.0.0.1:9/",  # nothing listens: the outbox retries later
+        text=text.format(n=user + 1),
+        conversation={"id": conversation, "conversationType": "personal"},
+        **{"from": sender},
+    )
 
 
 async def measure(url: str, port: int, turns: int) -> None:
@@ -29,11 +82,13 @@ async def measure(url: str, port: int, turns: int) -> None:
 
     from bot.app import build_app
     from bot.config.loader import load_config
+    from bot.kernel.clock import ShiftedClock
     from bot.runtime import serve
-    from tests.teams.bot_fixture import activity_json, teams_config
+    from tests.teams.bot_fixture import teams_config
 
-    config = teams_config(load_config(None), port=port, people={})
-    app = build_app(config=config, url=url, platforms=("teams",))
+    config = teams_config(load_config(None), port=port, people=STAFF)
+    clock = ShiftedClock.starting_at(_monday_morning())
+    app = build_app(config=config, url=url, clock=clock, platforms=("teams",))
     stop = asyncio.Event()
     task = asyncio.create_task(serve(app, stop), name="serve")
     endpoint = f"http://127.0.0.1:{port}/api/messages"
@@ -49,17 +104,13 @@ async def measure(url: str, port: int, turns: int) -> None:
                 await asyncio.sleep(0.01)
         _report(startup_s=time.perf_counter() - started, rss_mib=rss_mib())
         for number in range(turns):
-            body = activity_json(
-                id=f"memory-{number}",
-                serviceUrl="http://127.0.0.1:9/",  # nothing listens: the outbox retries later
-                text="/status",
-                conversation={"id": f"a:conversation-{number}", "conversationType": "personal"},
-                **{"from": {"id": f"29:user-{number}", "aadObjectId": f"aad-{number}"}},
-            )
-            async with http.post(endpoint, json=body) as answer:
+            async with http.post(endpoint, json=_activity(number)) as answer:
                 await answer.read()
                 if answer.status >= 300:
                     raise RuntimeError(f"turn {number} answered {answer.status}")
+            if number % JOBS_EVERY == JOBS_EVERY - 1:
+                await app.jobs.run_sweep()
+                await app.jobs.run_digest()
         _report(rss_mib=rss_mib())
     stop.set()
     await task

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import insert
 
 CHUNK = 5_000
-TEAMS = ("haushalt", "kreditoren", "srm", "elkabu", "bk")
+TEAMS = ("haushalt", "kreditoren", "debitoren", "anlagen", "bk")  # teams of sample.yaml
 
 
 def _ticket(number: int, now: datetime) -> dict[str, Any]:
