@@ -64,3 +64,6 @@ def configure(level: int, form: str) -> None:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
+    # Alembic announces its context ("Context impl SQLiteImpl.") at INFO whenever the schema
+    # version is read: noise for operators, who see the outcome (or `migrations` in /readyz).
+    logging.getLogger("alembic").setLevel(max(level, logging.WARNING))
