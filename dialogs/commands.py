@@ -12,8 +12,10 @@ from bot.i18n import t
 from bot.kernel.actions import ButtonAction
 from bot.kernel.markup import literal
 from dialogs.command_specs import BARE, SPECS, Args, Audience, Spec
+from dialogs.pseudonyms import starts_with_pseudonym
 
 _BY_ALIAS = {alias: spec for spec in SPECS for alias in spec.aliases}
+_RELAY_ASK = next(spec for spec in SPECS if spec.name == "relay_ask")
 PREFIXES = ("/", "!")
 MAX_ID_DIGITS = 18  # ticket ids are 64-bit integers; longer numbers cannot exist
 
@@ -60,6 +62,8 @@ def parse_command(text: str, locale: str = "de") -> Command | CommandError:
     spec = _BY_ALIAS.get(head.casefold())
     if spec is None:
         return CommandError("cmd.unknown", {"name": literal(prefix + head), "p": prefix})
+    if spec.name == "ask" and starts_with_pseudonym(rest):  # a question on a relayed complaint
+        spec = _RELAY_ASK
     return _parse_args(spec, prefix, usage(spec, prefix + head.casefold(), locale), rest.strip())
 
 

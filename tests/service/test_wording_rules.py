@@ -26,6 +26,7 @@ STAFF_PREFIXES = (
     "away.",  # /abwesend: staff absences and deputies
     "hours.",  # /arbeitszeit: staff working hours
     "phone.",  # /telefon: Team BK records calls
+    "relay.",  # /weiterleiten, /rueckfrage B-N: the complaint relay among staff
     "card.",  # team cards and the agent's answer dialog (card.draft_stale: see below)
     "catchup.",
     "channel.",
@@ -60,6 +61,8 @@ STAFF_KEYS = frozenset(
         "history.note_about.callback",
         "history.note_about.phone",
         "history.note_about.reassign",
+        "history.note_about.relay",
+        "history.note_about.relay_question",
         "history.note_about.unclaim",
         "cmd.ask_ok",
         "cmd.claimed_ok",

@@ -51,6 +51,8 @@ F_STRING_EXPANSIONS: dict[str, tuple[str, ...]] = {
         "unclaim",
         "phone",
         "callback",
+        "relay",
+        "relay_question",
     ),
     "csat.score.": ("1", "2", "3", "4", "5"),  # t(f"csat.score.{score}")
     "questionnaire.scale.": ("1", "2", "3", "4", "5"),  # t(f"questionnaire.scale.{value}")
