@@ -335,8 +335,10 @@ async def answered(
             id=ticket.id,
             pseudonym=relay.pseudonym,
             team=team.name.get(loc),
+            text=literal(text),
         )
-        outgoing += helper.to_managers(ticket, copy)
+        # the manager holding it read the answer already (staff.customer_replied)
+        outgoing += helper.to_managers(ticket, copy, but=ticket.assignee or "")
         await audit_action(
             session,
             Actor(*RELAY_ACTOR),  # not the complainant's: their export shows no team

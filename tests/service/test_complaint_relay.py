@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -219,3 +220,47 @@ async def test_retention_drops_the_mapping_with_the_complaint(
     assert counts["complaints_deleted"] == 1
     async with sessions() as session:
         assert await session.scalar(select(func.count()).select_from(ComplaintRelayRow)) == 0
+
+
+COMPLAINANT_MATRIX = "@sonne:stadt.example"
+MANAGER_TEAMS = "010258d0-5132-4ca7-8b23-4fdd4a15e2ea"  # Deniz Yılmaz in Teams
+MEMBER_MATRIX = "@tomasz.novak:stadt.example"
+LEAD_IDS = {"kred.wagner", "@petra.wagner:stadt.example", "16f4b3cf-ec15-4298-9f96-983314eb9fc9"}
+
+
+async def test_across_matrix_and_teams_every_step_is_a_direct_message(
+    config: OrgConfig, sessions: Sessions, clock: FrozenClock
+) -> None:
+    """The complainant on Matrix, the manager in Teams, the team's member on Matrix: the
+    same relay, and every row the outbox holds for it is a DM on the person's platform."""
+    platforms = {name: replace(p, enabled=True) for name, p in config.platforms.items()}
+    hotline = Harness(replace(config, platforms=platforms), sessions, clock)
+    request = NewRequest("beschwerde", "f1-f3", COMPLAINT, anonymous=True)
+    async with sessions() as session, session.begin():
+        row = await hotline.engine.service.open_ticket(
+            session, requester=Actor("matrix", COMPLAINANT_MATRIX, NAME), request=request
+        )
+        ticket_id = row.id
+    await hotline.say(MANAGER_TEAMS, f"/claim {ticket_id}", platform="teams")
+    answer = texts(
+        await hotline.say(
+            MANAGER_TEAMS, f"/weiterleiten {ticket_id} kreditoren {FORWARDED}", platform="teams"
+        )
+    )
+    found = re.search(r"B-\d+", answer)
+    assert found is not None, answer
+    pseudonym = found.group(0)
+    asked = await hotline.say(MEMBER_MATRIX, f"!rueckfrage {pseudonym} Wann?", platform="matrix")
+    assert "geht über die Hotline" in texts(asked)
+    await hotline.say(COMPLAINANT_MATRIX, "Am Montag", platform="matrix")
+    async with sessions() as session:
+        rows = (await session.scalars(select(OutboxRow).order_by(OutboxRow.id))).all()
+    relayed = [r for r in rows if pseudonym in json.dumps(r.payload, ensure_ascii=False)]
+    assert relayed and all(r.target_kind == "user" for r in relayed)
+    assert all(r.payload["channel_safe"] is False for r in relayed)
+    to_lead = {(r.platform, r.target_address) for r in relayed if r.target_address in LEAD_IDS}
+    assert {platform for platform, _ in to_lead} == {"local", "matrix", "teams"}
+    question = [r for r in rows if "Rückfrage zu Ihrem Anliegen" in r.payload["text"]]
+    assert [(r.platform, r.target_address) for r in question] == [("matrix", COMPLAINANT_MATRIX)]
+    answered = [r for r in relayed if "Am Montag" in r.payload["text"]]
+    assert ("matrix", MEMBER_MATRIX) in {(r.platform, r.target_address) for r in answered}
