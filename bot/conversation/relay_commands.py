@@ -18,7 +18,7 @@ from bot.i18n import t
 from bot.kernel.clock import Clock
 from bot.kernel.markup import literal
 from bot.kernel.notices import Notice
-from bot.service.complaint_relay import ComplaintRelay
+from bot.service.complaint_relay import ComplaintRelay, relay_card
 from dialogs.commands import Command
 from dialogs.pseudonyms import read_pseudonym
 
@@ -53,12 +53,13 @@ class RelayCommands:
         if pseudonym is None or len(words) < 2 or not words[1].strip():
             usage = t("usage.relay_ask", loc, cmd=f"{command.prefix}rueckfrage")
             return [Notice(text=t("cmd.usage", loc, usage=usage), channel_safe=False)]
-        relay, _ = await self.relay.ask(
+        relay, question = await self.relay.ask(
             turn.session, pseudonym=pseudonym, actor=turn.actor, question=words[1].strip()
         )
         text = t("relay.asked_ok", loc, pseudonym=pseudonym)
         # the number only keys the outbox row (erased with the complaint); no adapter shows it
-        return [Notice(text=text, ticket_id=relay.ticket_id, channel_safe=False)]
+        card = relay_card(relay.ticket_id, f"q{question.id}")
+        return [Notice(text=text, ticket_id=relay.ticket_id, channel_safe=False, card=card)]
 
     def _team(self, name: str) -> str:
         for team in self.config.teams:

@@ -45,6 +45,7 @@ log = logging.getLogger(__name__)
 RELAY_ACTOR = ("system", "complaint_relay")  # who asks, as the complainant's trail records it
 FORWARDED, QUESTION = "relay", "relay_question"  # the `about` of the managers' notes
 LOW, HIGH = 100, 99_999  # the pseudonym's number: random, 3 to 5 digits
+RELAY_CARD = "relay-"  # the card keys of relay messages: relay-<ticket>-<tag>
 ASKABLE = frozenset({TicketStatus.CLAIMED.value, TicketStatus.WAITING_FOR_CUSTOMER.value})
 
 
@@ -78,6 +79,41 @@ class RelayClosed(HotlineError):
 def random_number() -> int:
     """A pseudonym's number, from the system's secure random source."""
     return LOW + secrets.randbelow(HIGH - LOW + 1)
+
+
+def relay_card(ticket_id: int, tag: str) -> str:
+    """The card key of one relay message: unique, so no message replaces another, and
+    outside the ticket cards' namespace (`ticket-…`), so no adapter treats it as a card of
+    the ticket (a reaction on it is never answered with the ticket's number)."""
+    return f"{RELAY_CARD}{ticket_id}-{tag}"
+
+
+async def retractions(
+    session: AsyncSession, config: OrgConfig, ticket_ids: Iterable[int]
+) -> list[Outgoing]:
+    """Erasure and retention: take back every relay message of these complaints where it
+    was shown (the team's DMs, the managers' copies). Planned before the rows go."""
+    loc, outgoing = config.default_locale, []
+    for ticket_id in ticket_ids:
+        rows = await relays.relays_of(session, ticket_id=ticket_id)
+        if not rows:
+            continue
+        shown = await relays.relay_cards(session, ticket_id=ticket_id, prefix=RELAY_CARD)
+        people = {p.id: p for p in permissions.complaint_managers(config)}
+        for row in rows:
+            team = next((team for team in config.teams if team.id == row.team_id), None)
+            people |= {p.id: p for p in (team.members if team is not None else ())}
+        targets = [t for p in people.values() for t in notify.person_targets(config, p)]
+        for card in sorted({card for _, card in shown}):
+            notice = Notice(
+                title=t("relay.erased_title", loc),  # no pseudonym left behind
+                text=t("relay.erased", loc),
+                channel_safe=False,
+                card=card,
+                retract=True,
+            )
+            outgoing += [Outgoing(x, notice) for x in targets if (x.platform, card) in shown]
+    return outgoing
 
 
 def recipients(team: Team) -> tuple[Person, ...]:
@@ -147,6 +183,7 @@ class ComplaintRelay(TicketServiceBase):
             ticket,
             what,
             t("relay.forwarded", loc, pseudonym=pseudonym, text=literal(forwarded)),
+            card=relay_card(ticket.id, f"f{relay.id}"),
         )
         outgoing = self.to_people(recipients(team), notice)
         copy = t(
@@ -158,7 +195,7 @@ class ComplaintRelay(TicketServiceBase):
             who=literal(manager.display_name),
             text=literal(forwarded),
         )
-        outgoing += self.to_managers(ticket, copy, but=manager.id)
+        outgoing += self.to_managers(ticket, copy, f"cf{relay.id}", but=manager.id)
         await notify.send(session, outgoing, at=now)
         log.info("complaint relay %s: forwarded to team %s", relay.id, team.id)
         return ticket, pseudonym
@@ -167,7 +204,7 @@ class ComplaintRelay(TicketServiceBase):
 
     async def ask(
         self, session: AsyncSession, *, pseudonym: str, actor: Actor, question: str
-    ) -> tuple[ComplaintRelayRow, Team]:
+    ) -> tuple[ComplaintRelayRow, RelayQuestionRow]:
         """A member of a team the complaint was forwarded to asks the complainant."""
         person = self.config.person_by_platform(actor.platform, actor.user_id)
         teams = self.config.teams_of(actor.platform, actor.user_id)
@@ -226,9 +263,9 @@ class ComplaintRelay(TicketServiceBase):
             who=literal(person.display_name),
             text=literal(question),
         )
-        await notify.send(session, self.to_managers(ticket, copy), at=now)
+        await notify.send(session, self.to_managers(ticket, copy, f"cq{row.id}"), at=now)
         log.info("complaint relay %s: question %s asked", relay.id, row.id)
-        return relay, team
+        return relay, row
 
     # --- helpers ---------------------------------------------------------------------
 
@@ -277,10 +314,11 @@ class ComplaintRelay(TicketServiceBase):
             data=data,
         )
 
-    def dm(self, ticket: TicketRow, title: str, text: str) -> Notice:
+    def dm(self, ticket: TicketRow, title: str, text: str, *, card: str) -> Notice:
         """A direct message about the relayed complaint: never for a channel. It carries the
-        ticket only as the outbox's key (erased with the complaint); no adapter shows it."""
-        return Notice(title=title, text=text, ticket_id=ticket.id, channel_safe=False)
+        ticket only as the outbox's key (erased with the complaint; no adapter shows it), and
+        a card key of its own (`relay_card`), by which erasure takes it back."""
+        return Notice(title=title, text=text, ticket_id=ticket.id, channel_safe=False, card=card)
 
     def to_people(self, people: Iterable[Person], notice: Notice) -> list[Outgoing]:
         targets: list[Target] = []
@@ -288,10 +326,13 @@ class ComplaintRelay(TicketServiceBase):
             targets += [t for t in notify.person_targets(self.config, person) if t not in targets]
         return notify.to_all(targets, notice)
 
-    def to_managers(self, ticket: TicketRow, text: str, *, but: str = "") -> list[Outgoing]:
+    def to_managers(
+        self, ticket: TicketRow, text: str, tag: str, *, but: str = ""
+    ) -> list[Outgoing]:
         """A copy for the complaint managers (all of them but `but`)."""
         loc = self.config.default_locale
-        notice = self.dm(ticket, t("ticket.title", loc, id=ticket.id), text)
+        title = t("ticket.title", loc, id=ticket.id)
+        notice = self.dm(ticket, title, text, card=relay_card(ticket.id, tag))
         managers = [p for p in permissions.complaint_managers(self.config) if p.id != but]
         return self.to_people(managers, notice)
 
@@ -328,7 +369,9 @@ async def answered(
         people = {p.id: p for p in (*recipients(team), *asked)}
         body = t("relay.answer", loc, pseudonym=relay.pseudonym, text=literal(text))
         title = label(ticket, relay.pseudonym, loc)
-        outgoing += helper.to_people(people.values(), helper.dm(ticket, title, body))
+        first = min(q.id for q in questions if q.relay_id == relay_id)
+        notice = helper.dm(ticket, title, body, card=relay_card(ticket.id, f"a{first}"))
+        outgoing += helper.to_people(people.values(), notice)
         copy = t(
             "relay.copy_answer",
             loc,
@@ -338,7 +381,7 @@ async def answered(
             text=literal(text),
         )
         # the manager holding it read the answer already (staff.customer_replied)
-        outgoing += helper.to_managers(ticket, copy, but=ticket.assignee or "")
+        outgoing += helper.to_managers(ticket, copy, f"ca{first}", but=ticket.assignee or "")
         await audit_action(
             session,
             Actor(*RELAY_ACTOR),  # not the complainant's: their export shows no team

@@ -12,7 +12,10 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.models import LocalMessageRow, OutboxRow, SentMessageRow
 from storage.models_relay import ComplaintRelayRow, RelayQuestionRow
+
+LOCAL = "local"  # the local chat keeps its messages in the database
 
 
 async def pseudonym_of(session: AsyncSession, *, ticket_id: int) -> str | None:
@@ -110,3 +113,41 @@ async def questions_of(session: AsyncSession, *, ticket_id: int) -> list[RelayQu
         .order_by(RelayQuestionRow.id)
     )
     return list((await session.scalars(query)).all())
+
+
+async def relays_of(session: AsyncSession, *, ticket_id: int) -> list[ComplaintRelayRow]:
+    """Every forwarding of the complaint, oldest first."""
+    query = (
+        select(ComplaintRelayRow)
+        .where(ComplaintRelayRow.ticket_id == ticket_id)
+        .order_by(ComplaintRelayRow.id)
+    )
+    return list((await session.scalars(query)).all())
+
+
+async def relay_cards(
+    session: AsyncSession, *, ticket_id: int, prefix: str
+) -> set[tuple[str, str]]:
+    """(platform, card key) of every relay message of the complaint that was posted or is
+    queued: the platforms' record of posts, the outbox and the local chat."""
+    mine = f"{prefix}{ticket_id}-"
+    found: set[tuple[str, str]] = set()
+    posted = select(SentMessageRow.platform, SentMessageRow.card).where(
+        SentMessageRow.card.startswith(mine, autoescape=True)
+    )
+    found |= {(platform, card) for platform, card in await session.execute(posted) if card}
+    about = OutboxRow.payload["ticket_id"].as_integer() == ticket_id
+    queued = select(OutboxRow.platform, OutboxRow.payload).where(about)
+    found |= {
+        (platform, str(payload["card"]))
+        for platform, payload in await session.execute(queued)
+        if str(payload.get("card") or "").startswith(mine)
+    }
+    local_about = LocalMessageRow.payload["ticket_id"].as_integer() == ticket_id
+    local = select(LocalMessageRow.payload).where(local_about)
+    found |= {
+        (LOCAL, str(payload["card"]))
+        for (payload,) in await session.execute(local)
+        if str(payload.get("card") or "").startswith(mine)
+    }
+    return found

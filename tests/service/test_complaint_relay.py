@@ -201,12 +201,19 @@ async def test_export_shows_the_complainants_side_and_erasure_drops_the_mapping(
     dumped = json.dumps(exported, ensure_ascii=False)
     assert FORWARDED not in dumped and "kreditoren" not in dumped.casefold()
     assert "novak" not in dumped.casefold()
-    await privacy.erase(user_id=COMPLAINANT)
+    counts = await privacy.erase(user_id=COMPLAINANT)
     async with sessions() as session:
         for model in (ComplaintRelayRow, RelayQuestionRow):
             assert await session.scalar(select(func.count()).select_from(model)) == 0
-        left = (await session.scalars(select(OutboxRow.payload))).all()
-    assert not [p for p in left if pseudonym in json.dumps(p, ensure_ascii=False)]
+        left = (await session.scalars(select(OutboxRow).order_by(OutboxRow.id))).all()
+    assert not [r for r in left if pseudonym in json.dumps(r.payload, ensure_ascii=False)]
+    # what was shown of the relay is taken back where it was shown: the lead's DM too
+    taken_back = [
+        r for r in left if r.payload["retract"] and r.payload["card"].startswith("relay-")
+    ]
+    assert {r.target_address for r in taken_back} >= {LEAD, MEMBER, OTHER_MANAGER}
+    assert all(r.target_kind == "user" for r in taken_back)
+    assert counts["cards_retracted"] >= len(taken_back)
 
 
 async def test_retention_drops_the_mapping_with_the_complaint(

@@ -156,7 +156,7 @@ INTERNAL: dict[str, str] = {
     "scheduler_leases.name": "a job name constant",
     "scheduler_leases.holder": "the instance id (32)",
     "local_typed.event_id": "uuid4 hex made by the shell (32)",
-    "sent_messages.card": "ticket_card_key: 'ticket-<id>-<ms>'",
+    "sent_messages.card": "'ticket-<id>-<ms>' (ticket_card_key), 'relay-<id>-<tag>' (relay_card)",
     "complaint_relays.pseudonym": "'B-' and at most 6 digits (bot/service/complaint_relay.py)",
     "escalation_steps.key": "'t<id>:<deadline>:<timestamp>:<step id>', step id <= config_id",
 }
