@@ -43,7 +43,7 @@ from storage.repositories import relays, trail
 
 log = logging.getLogger(__name__)
 RELAY_ACTOR = ("system", "complaint_relay")  # who asks, as the complainant's trail records it
-FORWARDED, QUESTION = "relay", "relay_question"  # the `about` of the managers' notes
+FORWARDED, QUESTION, ANSWERED = "relay", "relay_question", "relay_answer"  # notes' `about`
 LOW, HIGH = 100, 99_999  # the pseudonym's number: random, 3 to 5 digits
 RELAY_CARD = "relay-"  # the card keys of relay messages: relay-<ticket>-<tag>
 ASKABLE = frozenset({TicketStatus.CLAIMED.value, TicketStatus.WAITING_FOR_CUSTOMER.value})
@@ -168,7 +168,7 @@ class ComplaintRelay(TicketServiceBase):
             at=now,
             text=forwarded,
         )
-        await self._note(session, ticket, actor, manager.id, FORWARDED, team.id, forwarded)
+        await self.note(session, ticket, actor, manager.id, FORWARDED, team.id, forwarded)
         await audit_action(
             session,
             actor,
@@ -243,7 +243,7 @@ class ComplaintRelay(TicketServiceBase):
             audience=EventAudience.REQUESTER,
             data={"text": question},
         )
-        await self._note(session, ticket, actor, person.id, QUESTION, team.id, None)
+        await self.note(session, ticket, actor, person.id, QUESTION, team.id, None)
         await audit_action(
             session,
             actor,
@@ -286,17 +286,18 @@ class ComplaintRelay(TicketServiceBase):
                 return candidate
         raise RuntimeError("no free complaint pseudonym")  # 99,900 numbers: not in practice
 
-    async def _note(
+    async def note(
         self,
         session: AsyncSession,
         ticket: TicketRow,
         actor: Actor,
-        person: str,
+        person: str | None,
         about: str,
         team: str,
         text: str | None,
     ) -> None:
-        """The managers' record of a forwarding or question (who, to or from which team)."""
+        """The managers' record of a forwarding, a question or a relayed answer (who, to or
+        from which team); the question's and the answer's words are in the trail already."""
         data: dict[str, object] = {"about": about, "team": team}
         if text is not None:
             data["text"] = text
@@ -390,6 +391,8 @@ async def answered(
             ticket_id=ticket.id,
             detail={"team": team.id, "pseudonym": relay.pseudonym},
         )
+        system = Actor(*RELAY_ACTOR)
+        await helper.note(session, ticket, system, None, ANSWERED, team.id, None)
         log.info("complaint relay %s: answer relayed", relay_id)
     await notify.send(session, outgoing, at=now)
 

@@ -183,6 +183,9 @@ async def test_audit_entries_name_no_bodies(hotline: Harness) -> None:
     assert FORWARDED not in dumped and "Wann genau" not in dumped and "Montag" not in dumped
     staff = texts(await hotline.say(MANAGER, f"/verlauf {ticket_id}"))
     assert "an ein Team weitergeleitet" in staff and "Rückfrage eines Teams" in staff
+    assert "Antwort an das Team weitergeleitet" in staff
+    mine = texts(await hotline.say(COMPLAINANT, f"/verlauf {ticket_id}"))
+    assert "weitergeleitet" not in mine and "Rückfrage: Wann genau?" in mine
 
 
 async def test_export_shows_the_complainants_side_and_erasure_drops_the_mapping(

@@ -63,6 +63,7 @@ STAFF_KEYS = frozenset(
         "history.note_about.reassign",
         "history.note_about.relay",
         "history.note_about.relay_question",
+        "history.note_about.relay_answer",
         "history.note_about.unclaim",
         "cmd.ask_ok",
         "cmd.claimed_ok",
