@@ -93,7 +93,7 @@ def command_from_action(action_id: str) -> Command | None:
     base = Command(spec.name, ticket_id=int(number), audience=spec.audience, from_button=True)
     if not extra and spec.args in (Args.ID, Args.OPTIONAL_ID, Args.ID_OPTIONAL_TEXT):
         return base
-    if spec.name == "handoff":  # "handoff:12" asks for the team, "handoff:12:kred" hands off
+    if spec.name in ("handoff", "relay"):  # "handoff:12" asks for the team, "…:12:kred" goes
         return base if not extra else replace(base, team=extra.casefold())
     if spec.name == "resolve" and not extra:  # "resolve:12" asks for the answer
         return base
@@ -143,6 +143,8 @@ def _parse_args(spec: Spec, prefix: str, usage: str, rest: str) -> Command | Com
             return CommandError("cmd.usage", {"usage": usage})
         return _with(base, ticket_id=ticket_id, other_id=int(second))
     team, reason = _split_word(remainder)
+    if not team and spec.name == "relay":  # "/weiterleiten 12": the bot offers the teams
+        return _with(base, ticket_id=ticket_id)
     if not team:
         return CommandError("cmd.usage", {"usage": usage})
     return _with(base, ticket_id=ticket_id, team=team.casefold(), text=reason.strip())

@@ -15,9 +15,10 @@ from bot.conversation.command_table import Handler, ticket_of
 from bot.conversation.turn import Turn
 from bot.domain.errors import UnknownTeam
 from bot.i18n import t
+from bot.kernel.actions import button
 from bot.kernel.clock import Clock
 from bot.kernel.markup import literal
-from bot.kernel.notices import Notice
+from bot.kernel.notices import Choice, Notice
 from bot.service.complaint_relay import ComplaintRelay, relay_card
 from dialogs.commands import Command
 from dialogs.pseudonyms import read_pseudonym
@@ -35,9 +36,12 @@ class RelayCommands:
         return {"relay": self.forward, "relay_ask": self.ask}
 
     async def forward(self, turn: Turn, command: Command) -> list[Notice]:
-        """/weiterleiten N TEAM [Text]."""
+        """/weiterleiten N TEAM [Text]; without a team (/weiterleiten N) the teams to pick."""
         ticket_id, loc = ticket_of(command), turn.actor.locale
-        team = self._team(command.team or "")
+        if command.team is None:
+            await self.relay.check_forward(turn.session, ticket_id=ticket_id, actor=turn.actor)
+            return [self._pick(ticket_id, loc)]
+        team = self._team(command.team)
         _, pseudonym = await self.relay.forward(
             turn.session, ticket_id=ticket_id, actor=turn.actor, team_id=team, text=command.text
         )
@@ -60,6 +64,17 @@ class RelayCommands:
         # the number only keys the outbox row (erased with the complaint); no adapter shows it
         card = relay_card(relay.ticket_id, f"q{question.id}")
         return [Notice(text=text, ticket_id=relay.ticket_id, channel_safe=False, card=card)]
+
+    def _pick(self, ticket_id: int, loc: str) -> Notice:
+        """The teams to forward to, as buttons that carry the whole command ("relay:12:kred"):
+        pressed, they forward the description (a chosen part: the command with a text)."""
+        choices = tuple(
+            Choice(button("relay", ticket_id, team.id), team.name.get(loc))
+            for team in self.config.teams
+        )
+        teams = ", ".join(team.id for team in self.config.teams)
+        text = t("relay.pick_team", loc, id=ticket_id, teams=teams)
+        return Notice(text=text, choices=choices, ticket_id=ticket_id, channel_safe=False)
 
     def _team(self, name: str) -> str:
         for team in self.config.teams:

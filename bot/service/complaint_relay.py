@@ -69,6 +69,12 @@ class NotYourRelay(NotAllowed):
     about_ticket = False
 
 
+class AlreadyForwarded(HotlineError):
+    """The same text went to the same team before (a picker's button pressed twice)."""
+
+    key = "relay.already_forwarded"
+
+
 class RelayClosed(HotlineError):
     """The complaint is settled, or not in the managers' hands right now: no questions."""
 
@@ -141,11 +147,10 @@ class ComplaintRelay(TicketServiceBase):
 
     # --- forwarding ------------------------------------------------------------------
 
-    async def forward(
-        self, session: AsyncSession, *, ticket_id: int, actor: Actor, team_id: str, text: str
-    ) -> tuple[TicketRow, str]:
-        """Forward the complaint (or `text`, the part the manager chose) to `team_id`;
-        returns the ticket and its pseudonym."""
+    async def check_forward(
+        self, session: AsyncSession, *, ticket_id: int, actor: Actor
+    ) -> tuple[TicketRow, Person]:
+        """The complaint and the manager, when `actor` may forward it now; else the refusal."""
         manager = self._manager(actor)
         ticket = await self.get(session, ticket_id)
         if not ticket.confidential:
@@ -155,9 +160,20 @@ class ComplaintRelay(TicketServiceBase):
             if ticket.status in (TicketStatus.QUEUED.value, TicketStatus.REOPENED.value):
                 raise ClaimFirst("forward before claim", id=ticket.id)
             raise RelayClosed("complaint settled")
+        return ticket, manager
+
+    async def forward(
+        self, session: AsyncSession, *, ticket_id: int, actor: Actor, team_id: str, text: str
+    ) -> tuple[TicketRow, str]:
+        """Forward the complaint (or `text`, the part the manager chose) to `team_id`;
+        returns the ticket and its pseudonym."""
+        ticket, manager = await self.check_forward(session, ticket_id=ticket_id, actor=actor)
         team = self.config.team(team_id)
         pseudonym = await self._pseudonym(session, ticket.id)
         forwarded = text.strip() or ticket.description
+        earlier = await relays.relays_of(session, ticket_id=ticket.id)
+        if any((row.team_id, row.text) == (team.id, forwarded) for row in earlier):
+            raise AlreadyForwarded("forwarded before", id=ticket.id, pseudonym=pseudonym)
         now = self.clock.now()
         relay = await relays.add_relay(
             session,

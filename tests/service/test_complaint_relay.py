@@ -25,7 +25,7 @@ from bot.kernel.notices import Notice
 from bot.service.actors import Actor
 from bot.service.privacy import PrivacyService
 from storage.models import AuditLogRow, ComplaintRelayRow, OutboxRow, RelayQuestionRow
-from tests.harness import Harness, texts
+from tests.harness import Harness, button, texts
 
 Sessions = async_sessionmaker[AsyncSession]
 COMPLAINANT = "schule.sonne"
@@ -274,3 +274,22 @@ async def test_across_matrix_and_teams_every_step_is_a_direct_message(
     assert [(r.platform, r.target_address) for r in question] == [("matrix", COMPLAINANT_MATRIX)]
     answered = [r for r in relayed if "Am Montag" in r.payload["text"]]
     assert ("matrix", MEMBER_MATRIX) in {(r.platform, r.target_address) for r in answered}
+
+
+async def test_without_a_team_the_manager_picks_one_and_a_second_press_changes_nothing(
+    hotline: Harness,
+) -> None:
+    ticket_id = await file_complaint(hotline, anonymous=True)
+    picker = await hotline.say(MANAGER, f"/weiterleiten {ticket_id}")
+    assert "An welches Team soll ich" in texts(picker)
+    assert all(not n.channel_safe for n in picker)
+    pressed = button(picker, f"relay:{ticket_id}:kreditoren")
+    assert pressed is not None, texts(picker)
+    done = texts(await hotline.say(MANAGER, action_id=pressed))
+    assert "weitergeleitet" in done
+    assert COMPLAINT in texts(await hotline.dm(LEAD))  # the description
+    again = texts(await hotline.say(MANAGER, action_id=pressed))
+    assert "schon als B-" in again
+    assert await hotline.dm(LEAD) == []
+    refused = only(await hotline.say(STRANGER, f"/weiterleiten {ticket_id}"))
+    assert refused == t("relay.managers_only", "de")  # no teams offered to others

@@ -9,7 +9,7 @@ import pytest
 
 from bot.config.model import OrgConfig
 from bot.service.complaint_relay import HIGH, LOW, label, random_number, recipients
-from dialogs.commands import Command, CommandError, parse_command
+from dialogs.commands import Command, CommandError, command_from_action, parse_command
 from dialogs.pseudonyms import read_pseudonym, starts_with_pseudonym
 from storage.models import TicketRow
 
@@ -58,7 +58,23 @@ def test_weiterleiten_reads_number_team_and_text() -> None:
     )
     bare = parse_command("/relay 12 kreditoren")
     assert isinstance(bare, Command) and bare.text == ""  # the description is forwarded
-    assert isinstance(parse_command("/weiterleiten 12"), CommandError)
+    asks = parse_command("/weiterleiten 12")  # the bot offers the teams
+    assert isinstance(asks, Command) and (asks.name, asks.ticket_id, asks.team) == (
+        "relay",
+        12,
+        None,
+    )
+    assert isinstance(parse_command("/weiterleiten"), CommandError)
+
+
+def test_the_pickers_buttons_carry_the_whole_command() -> None:
+    pressed = command_from_action("relay:12:kreditoren")
+    assert pressed is not None and (pressed.name, pressed.ticket_id, pressed.team) == (
+        "relay",
+        12,
+        "kreditoren",
+    )
+    assert pressed.from_button and pressed.text == ""
 
 
 def test_the_team_reads_a_name_only_where_the_complainant_gave_it() -> None:
