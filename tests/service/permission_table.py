@@ -335,6 +335,22 @@ CARD_ROWS = (
         ms.handed_off,
     ),
     Row("resolve", f"{BUTTON}resolve:{{t}}", C, WORK_N, (said("card.answer_prompt"),)),
+    # The complaint card's "Weiterleiten": the teams to pick, then the forwarding.
+    Row(
+        "relay",
+        f"{BUTTON}relay:{{t}}",
+        complaint("claimed"),
+        FORWARDERS,
+        (said("relay.pick_team"),),
+    ),
+    Row(
+        "relay",
+        f"{BUTTON}relay:{{t}}:haushalt",
+        complaint("claimed"),
+        FORWARDERS,
+        (said("relay.forwarded_ok"),),
+        ms.forwarded,
+    ),
     Row(
         "resolve",
         f"{BUTTON}resolve:{{t}}",

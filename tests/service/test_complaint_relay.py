@@ -280,7 +280,15 @@ async def test_without_a_team_the_manager_picks_one_and_a_second_press_changes_n
     hotline: Harness,
 ) -> None:
     ticket_id = await file_complaint(hotline, anonymous=True)
-    picker = await hotline.say(MANAGER, f"/weiterleiten {ticket_id}")
+    cards = [
+        n for n in await hotline.dm(OTHER_MANAGER) if n.ticket_id == ticket_id and n.choices
+    ]  # the complaint card in the managers' DMs
+    assert [c.id for c in cards[0].choices] == [
+        f"claim:{ticket_id}",
+        f"relay:{ticket_id}",
+        f"resolve:{ticket_id}",
+    ]
+    picker = await hotline.say(MANAGER, action_id=f"relay:{ticket_id}")  # "Weiterleiten"
     assert "An welches Team soll ich" in texts(picker)
     assert all(not n.channel_safe for n in picker)
     pressed = button(picker, f"relay:{ticket_id}:kreditoren")

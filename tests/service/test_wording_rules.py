@@ -50,6 +50,7 @@ STAFF_KEYS = frozenset(
         "button.handoff",
         "button.history",
         "button.resolve",
+        "button.relay",
         "button.send",
         "cmd.ack_ok",
         "cmd.assign_ok",
