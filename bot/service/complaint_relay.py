@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Callable, Iterable
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -32,6 +33,7 @@ from bot.i18n import t
 from bot.kernel.clock import Clock
 from bot.kernel.markup import literal
 from bot.kernel.notices import Notice, Outgoing, Target
+from bot.people.present import present
 from bot.service import deadlines, notify, permissions
 from bot.service.actors import Actor, audit_action
 from bot.service.permissions import Role
@@ -127,6 +129,17 @@ def recipients(team: Team) -> tuple[Person, ...]:
     return team.lead_people() or team.members
 
 
+async def reached(
+    session: AsyncSession, config: OrgConfig, team: Team, at: datetime
+) -> tuple[Person, ...]:
+    """`recipients`, with a lead away at `at` replaced by their deputy where the deputy is
+    of the team (only the team may ask); where nobody of them is left, every member."""
+    members = {person.id for person in team.members}
+    standing = await present(session, config, recipients(team), at)
+    here = tuple(person for person in standing if person.id in members)
+    return here or team.members
+
+
 def label(ticket: TicketRow, pseudonym: str, locale: str) -> str:
     """How the team reads the complaint: "Beschwerde B-4711", with the complainant's name
     only where they chose not to stay anonymous."""
@@ -201,7 +214,7 @@ class ComplaintRelay(TicketServiceBase):
             t("relay.forwarded", loc, pseudonym=pseudonym, text=literal(forwarded)),
             card=relay_card(ticket.id, f"f{relay.id}"),
         )
-        outgoing = self.to_people(recipients(team), notice)
+        outgoing = self.to_people(await reached(session, self.config, team, now), notice)
         copy = t(
             "relay.copy_forwarded",
             loc,
@@ -383,7 +396,7 @@ async def answered(
     for relay_id, relay in relay_of.items():
         team = config.team(relay.team_id)
         asked = [p for p in (config.person(a) for a in askers[relay_id]) if p is not None]
-        people = {p.id: p for p in (*recipients(team), *asked)}
+        people = {p.id: p for p in (*await reached(session, config, team, now), *asked)}
         body = t("relay.answer", loc, pseudonym=relay.pseudonym, text=literal(text))
         title = label(ticket, relay.pseudonym, loc)
         first = min(q.id for q in questions if q.relay_id == relay_id)

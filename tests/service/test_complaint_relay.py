@@ -25,6 +25,7 @@ from bot.kernel.notices import Notice
 from bot.service.actors import Actor
 from bot.service.privacy import PrivacyService
 from storage.models import AuditLogRow, ComplaintRelayRow, OutboxRow, RelayQuestionRow
+from storage.repositories import absences
 from tests.harness import Harness, button, texts
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -301,3 +302,23 @@ async def test_without_a_team_the_manager_picks_one_and_a_second_press_changes_n
     assert await hotline.dm(LEAD) == []
     refused = only(await hotline.say(STRANGER, f"/weiterleiten {ticket_id}"))
     assert refused == t("relay.managers_only", "de")  # no teams offered to others
+
+
+async def test_an_absent_lead_is_stood_in_for_by_a_deputy_of_the_team(
+    hotline: Harness, sessions: Sessions, clock: FrozenClock
+) -> None:
+    now = clock.now()
+    async with sessions() as session, session.begin():
+        await absences.add(
+            session,
+            person_id=LEAD,
+            starts_at=now - timedelta(hours=1),
+            ends_at=now + timedelta(days=3),
+            deputy_id=MEMBER,
+            created_by=LEAD,
+            now=now,
+        )
+    ticket_id = await file_complaint(hotline, anonymous=True)
+    pseudonym = await forward(hotline, ticket_id)
+    assert f"Beschwerde {pseudonym}" in texts(await hotline.dm(MEMBER))
+    assert await hotline.dm(LEAD) == []
