@@ -207,6 +207,18 @@ SPECS: tuple[Spec, ...] = (
     Spec("resolve", ("resolve", "erledigt"), Args.ID_TEXT, S, "usage.resolve", menus=(team(9),)),
     # Team BK records a call (Telefonnotiz): a dialog in the direct chat, like the intake
     Spec("phone", ("telefon", "phone", "anruf"), Args.NONE, S, BARE, direct_only=True),
+    # The complaint relay: a complaint manager forwards a complaint to the team concerned,
+    # whose members ask under its pseudonym ("/rueckfrage B-4711 Frage" is read as relay_ask)
+    Spec("relay", ("weiterleiten", "relay"), Args.ID_TEAM_TEXT, S, "usage.relay", direct_only=True),
+    Spec(
+        "relay_ask",
+        ("beschwerdefrage", "relayask"),
+        Args.OPTIONAL_TEXT,
+        S,
+        "usage.relay_ask",
+        english="relayask",
+        direct_only=True,
+    ),
     # the requester's answer to a question back on one particular request
     Spec("reply", ("antwort", "reply"), Args.ID_TEXT, E, "usage.reply", direct_only=True),
     Spec("workshops", ("workshops", "schulungen", "termine"), Args.NONE, E, BARE, direct_only=True),

@@ -12,8 +12,10 @@ from bot.i18n import t
 from bot.kernel.actions import ButtonAction
 from bot.kernel.markup import literal
 from dialogs.command_specs import BARE, SPECS, Args, Audience, Spec
+from dialogs.pseudonyms import starts_with_pseudonym
 
 _BY_ALIAS = {alias: spec for spec in SPECS for alias in spec.aliases}
+_RELAY_ASK = next(spec for spec in SPECS if spec.name == "relay_ask")
 PREFIXES = ("/", "!")
 MAX_ID_DIGITS = 18  # ticket ids are 64-bit integers; longer numbers cannot exist
 
@@ -60,6 +62,8 @@ def parse_command(text: str, locale: str = "de") -> Command | CommandError:
     spec = _BY_ALIAS.get(head.casefold())
     if spec is None:
         return CommandError("cmd.unknown", {"name": literal(prefix + head), "p": prefix})
+    if spec.name == "ask" and starts_with_pseudonym(rest):  # a question on a relayed complaint
+        spec = _RELAY_ASK
     return _parse_args(spec, prefix, usage(spec, prefix + head.casefold(), locale), rest.strip())
 
 
@@ -89,7 +93,7 @@ def command_from_action(action_id: str) -> Command | None:
     base = Command(spec.name, ticket_id=int(number), audience=spec.audience, from_button=True)
     if not extra and spec.args in (Args.ID, Args.OPTIONAL_ID, Args.ID_OPTIONAL_TEXT):
         return base
-    if spec.name == "handoff":  # "handoff:12" asks for the team, "handoff:12:kred" hands off
+    if spec.name in ("handoff", "relay"):  # "handoff:12" asks for the team, "…:12:kred" goes
         return base if not extra else replace(base, team=extra.casefold())
     if spec.name == "resolve" and not extra:  # "resolve:12" asks for the answer
         return base
@@ -139,6 +143,8 @@ def _parse_args(spec: Spec, prefix: str, usage: str, rest: str) -> Command | Com
             return CommandError("cmd.usage", {"usage": usage})
         return _with(base, ticket_id=ticket_id, other_id=int(second))
     team, reason = _split_word(remainder)
+    if not team and spec.name == "relay":  # "/weiterleiten 12": the bot offers the teams
+        return _with(base, ticket_id=ticket_id)
     if not team:
         return CommandError("cmd.usage", {"usage": usage})
     return _with(base, ticket_id=ticket_id, team=team.casefold(), text=reason.strip())

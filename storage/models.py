@@ -31,6 +31,8 @@ from storage.models_outreach import WorkshopRow as WorkshopRow  # outreach table
 from storage.models_pacing import NoticePacingRow as NoticePacingRow  # re-exported
 from storage.models_people import AbsenceRow as AbsenceRow  # people's time, re-exported
 from storage.models_people_hours import PersonHoursRow as PersonHoursRow  # issue 16
+from storage.models_relay import ComplaintRelayRow as ComplaintRelayRow  # re-exported
+from storage.models_relay import RelayQuestionRow as RelayQuestionRow  # re-exported
 
 
 class TicketRow(Base):

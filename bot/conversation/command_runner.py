@@ -21,6 +21,7 @@ from bot.conversation.flows import Flow
 from bot.conversation.hours_command import HoursCommand
 from bot.conversation.intake_runner import IntakeRunner
 from bot.conversation.refusals import hidden_ticket, not_visible
+from bot.conversation.relay_commands import RelayCommands
 from bot.conversation.replies import ReplyFlow
 from bot.conversation.team_pick import drop_pick
 from bot.conversation.turn import Turn as Turn  # re-exported: the router and engine use it
@@ -68,6 +69,7 @@ class CommandRunner:
             dialog_commands.handlers(),
             HoursCommand(config, clock).handlers(),
             AbsenceCommands(config, clock).handlers(),
+            RelayCommands(config, clock).handlers(),
             *(flow_handlers(flow) for flow in flows),
         )
 

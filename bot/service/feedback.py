@@ -196,6 +196,8 @@ def ticket_card(
     if here and TicketStatus(ticket.status) in WORKABLE:
         if not ticket.confidential:
             choices.append(Choice(button("handoff", ticket.id), t("button.handoff", locale)))
+        else:  # a complaint stays, but its team may read it (bot/service/complaint_relay.py)
+            choices.append(Choice(button("relay", ticket.id), t("button.relay", locale)))
         choices.append(Choice(button("resolve", ticket.id), t("button.resolve", locale)))
     return Notice(
         title=t(

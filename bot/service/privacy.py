@@ -21,7 +21,7 @@ from bot.config.model import OrgConfig
 from bot.domain.lifecycle import OPEN_STATUSES, TicketStatus
 from bot.domain.requests import PHONE
 from bot.kernel.clock import Clock
-from bot.service import erased_cards, privacy_export
+from bot.service import complaint_relay, erased_cards, privacy_export
 from bot.workshops.service import WorkshopService
 from dialogs.phone_contact import Contact, read_contact
 from storage.models import TicketRow
@@ -63,6 +63,7 @@ class PrivacyService:
             cards = await erased_cards.plan(
                 session, self.config, await _rows(session, expired), why=erased_cards.RETENTION
             )
+            cards += await complaint_relay.retractions(session, self.config, complaints)
             counts = {
                 "complaints_deleted": await repo.delete_tickets(session, ids=complaints),
                 "tickets_anonymised": await repo.anonymise_tickets(session, ids=tickets, at=now),
@@ -140,6 +141,7 @@ class PrivacyService:
             cards = await erased_cards.plan(session, self.config, tickets, why=erased_cards.REQUEST)
             every = [t.id for t in tickets]
             complaints = [t.id for t in tickets if t.confidential]
+            cards += await complaint_relay.retractions(session, self.config, complaints)
             others = [t.id for t in tickets if not t.confidential]
             counts = {
                 "complaints_deleted": await repo.delete_tickets(session, ids=complaints),

@@ -13,8 +13,9 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config.model import OrgConfig
+from bot.service.complaint_relay import question_rows_for_export
 from storage.models import TicketRow
-from storage.repositories import newsletter, person_data, satisfaction, trail
+from storage.repositories import newsletter, person_data, relays, satisfaction, trail
 
 
 async def gather(
@@ -131,6 +132,10 @@ async def _ticket(session: AsyncSession, ticket: TicketRow) -> dict[str, Any]:
         "reference": ticket.reference,
         "anonymous_complaint": ticket.anonymous,
         "history": [{"at": _iso(e.at), "action": e.action, "text": e.text} for e in events],
+        # a complaint's relay, their side only: the questions they were asked, their answers
+        "relay_questions": question_rows_for_export(
+            await relays.questions_of(session, ticket_id=ticket.id) if ticket.confidential else []
+        ),
         "rating": None if rating is None else {"score": rating.score, "comment": rating.comment},
     }
 

@@ -31,7 +31,7 @@ from bot.i18n.formatting import format_moment
 from bot.kernel.markup import literal
 from bot.kernel.notices import Outgoing
 from bot.people.present import deputy_lead_on
-from bot.service import deadlines, feedback, notify, permissions, satisfaction
+from bot.service import complaint_relay, deadlines, feedback, notify, permissions, satisfaction
 from bot.service.actors import Actor, display_name
 from bot.service.ticket_assign import TicketAssignments
 from storage.models import TicketRow
@@ -200,6 +200,7 @@ class TicketService(TicketAssignments):
         )
         thanks = "ticket.reply_received" if followed else "ticket.reply_received_dialog_goes_on"
         await self._tell(session, ticket, thanks)
+        await complaint_relay.answered(session, self.config, self.clock, ticket, text)
         await self._update_card(session, ticket)
         if ticket.assignee is not None:
             dm = feedback.to_staff(

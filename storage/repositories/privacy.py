@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
     AuditLogRow,
+    ComplaintRelayRow,
     DialogStateRow,
     EscalationStepRow,
     InboundEventRow,
@@ -27,6 +28,7 @@ from storage.models import (
     NewsletterRow,
     OpenPromptRow,
     OutboxRow,
+    RelayQuestionRow,
     SatisfactionRow,
     TicketEventRow,
     TicketRow,
@@ -62,7 +64,8 @@ async def delete_tickets(session: AsyncSession, *, ids: Sequence[int]) -> int:
     """Delete tickets with everything hanging on them."""
     if not ids:
         return 0
-    for table in (TicketEventRow, EscalationStepRow, SatisfactionRow):
+    relay_rows = (RelayQuestionRow, ComplaintRelayRow)  # the pseudonym mapping goes with it
+    for table in (*relay_rows, TicketEventRow, EscalationStepRow, SatisfactionRow):
         await session.execute(delete(table).where(table.ticket_id.in_(ids)))
     result: Any = await session.execute(delete(TicketRow).where(TicketRow.id.in_(ids)))
     return int(result.rowcount or 0)

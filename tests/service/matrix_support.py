@@ -16,8 +16,10 @@ from sqlalchemy import func, select
 
 from bot.domain.requests import NewRequest
 from bot.service.actors import Actor
+from bot.service.complaint_relay import ComplaintRelay
 from storage.models import (
     AuditLogRow,
+    ComplaintRelayRow,
     ProposalRow,
     TicketRow,
     WorkshopRegistrationRow,
@@ -314,3 +316,27 @@ async def audit_after(hotline: Harness, after: int) -> list[AuditLogRow]:
     async with hotline.sessions() as session:
         query = select(AuditLogRow).where(AuditLogRow.id > after).order_by(AuditLogRow.id)
         return list((await session.scalars(query)).all())
+
+
+_pseudonyms = itertools.count(4001)
+
+
+async def forwarded_complaint(hotline: Harness, _user: str) -> Made:
+    """A complaint claimed by the complaint manager and forwarded to Haushalt under the
+    pseudonym B-<workshop> (the row's {w}: one number per role)."""
+    ticket_id = await ticket_in(hotline, "claimed", complaint=True)
+    number = next(_pseudonyms)
+    relay = ComplaintRelay(hotline.config, hotline.clock, pick=lambda: number)
+    async with hotline.sessions() as session, session.begin():
+        manager = Actor("local", COMPLAINT_MANAGER)
+        await relay.forward(session, ticket_id=ticket_id, actor=manager, team_id=TEAM, text="")
+    return Made(ticket=ticket_id, workshop=number)
+
+
+async def forwarded(hotline: Harness, made: Made, _user: str) -> None:
+    """The complaint went to Haushalt under a pseudonym; it stays where it was."""
+    async with hotline.sessions() as session:
+        query = select(ComplaintRelayRow.team_id).where(ComplaintRelayRow.ticket_id == made.ticket)
+        assert (await session.scalars(query)).all() == [TEAM]
+    row = await stored(hotline, made)
+    assert (row.team_id, row.status) == ("bk", "claimed")

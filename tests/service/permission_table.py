@@ -38,10 +38,12 @@ OWN = "error.rate_own_only"  # only the requester rates
 YOURS = "error.not_your_request"  # only the requester answers (/antwort N Text)
 BK = "newsletter.bk_only"  # only Team BK and admins send newsletters
 FL = "phone.first_level_only"  # only Team BK records calls (/telefon)
+MGR = "relay.managers_only"  # only complaint managers forward complaints (/weiterleiten)
+NYR = "relay.not_yours"  # only the team a complaint was forwarded to asks (/rueckfrage B-N)
 HINT = "reply.staff_use_resolve"  # staff on the ticket who type /antwort: use /erledigt
 HIDDEN = "hidden:"  # refused, but worded as for a number that does not exist (a complaint)
 H_TEAM, H_OWN, H_YOURS = HIDDEN + TEAM, HIDDEN + OWN, HIDDEN + YOURS
-REFUSALS = (STAFF, LEADS, TEAM, STAYS, OWN, YOURS, BK, HINT, H_TEAM, H_OWN, H_YOURS, FL)
+REFUSALS = (STAFF, LEADS, TEAM, STAYS, OWN, YOURS, BK, HINT, H_TEAM, H_OWN, H_YOURS, FL, MGR, NYR)
 
 #            requester agent other_agent team_lead other_lead dep_lead compl_mgr admin
 ALL = (Y, Y, Y, Y, Y, Y, Y, Y)
@@ -64,6 +66,8 @@ ANY_STAFF = (STAFF, Y, Y, Y, Y, Y, Y, Y)
 TRAINERS = (STAFF, TEAM, TEAM, Y, Y, Y, Y, Y)  # Team BK (trainer, coordinator) and leads
 SENDERS = (BK, BK, BK, BK, BK, BK, Y, Y)
 CALLERS = (STAFF, FL, FL, FL, FL, FL, Y, Y)
+FORWARDERS = (STAFF, MGR, MGR, MGR, MGR, MGR, Y, Y)
+HAUSHALT_ASKS = (STAFF, Y, NYR, Y, NYR, NYR, NYR, NYR)  # forwarded to Haushalt
 
 
 def said(key: str, locale: str = "de") -> str:
@@ -283,6 +287,23 @@ ROWS: tuple[Row, ...] = (
     Row("newsletter", "/newsletter", ms.nothing, ALL, (said("newsletter.menu"),)),
     Row("newsletter", "/newsletter senden", ms.nothing, SENDERS, (said("newsletter.ask_groups"),)),
     Row("phone", "/telefon", ms.nothing, CALLERS, (said("phone.ask_caller"),)),
+    Row(
+        "relay",
+        "/weiterleiten {t} haushalt Bitte Ablauf prüfen",
+        complaint("claimed"),
+        FORWARDERS,
+        (said("relay.forwarded_ok"),),
+        ms.forwarded,
+    ),
+    # {w}: the number of the complaint's pseudonym (B-{w}), forwarded to Haushalt
+    Row(
+        "relay_ask",
+        "/rueckfrage B-{w} Wann genau war das?",
+        ms.forwarded_complaint,
+        HAUSHALT_ASKS,
+        (said("relay.asked_ok"),),
+        ms.asked,
+    ),
 )
 
 
@@ -314,6 +335,22 @@ CARD_ROWS = (
         ms.handed_off,
     ),
     Row("resolve", f"{BUTTON}resolve:{{t}}", C, WORK_N, (said("card.answer_prompt"),)),
+    # The complaint card's "Weiterleiten": the teams to pick, then the forwarding.
+    Row(
+        "relay",
+        f"{BUTTON}relay:{{t}}",
+        complaint("claimed"),
+        FORWARDERS,
+        (said("relay.pick_team"),),
+    ),
+    Row(
+        "relay",
+        f"{BUTTON}relay:{{t}}:haushalt",
+        complaint("claimed"),
+        FORWARDERS,
+        (said("relay.forwarded_ok"),),
+        ms.forwarded,
+    ),
     Row(
         "resolve",
         f"{BUTTON}resolve:{{t}}",

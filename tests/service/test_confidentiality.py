@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config.model import OrgConfig
 from bot.kernel.clock import FrozenClock
+from bot.kernel.notices import Notice
 from bot.service.privacy import PrivacyService
 from tests.harness import Harness, texts
 
@@ -89,3 +90,45 @@ async def test_the_requester_still_sees_their_own(hotline: Harness) -> None:
     assert "kann ich Ihnen nicht zeigen" not in texts(
         await hotline.say(REQUESTER, f"/status {mine}")
     )
+
+
+async def test_nothing_of_the_complaint_relay_reaches_a_channel_or_names_the_anonymous(
+    hotline: Harness, config: OrgConfig, sessions: Sessions
+) -> None:
+    """Issue 17: a complaint forwarded to a team under its pseudonym. The team's leads read
+    it by DM; no channel reads anything of it; a complainant who stayed anonymous is never
+    named to the team; the complainant never reads the team's name or its people."""
+    hotline.names[REQUESTER] = "Frau Sonnenschein"
+    await hotline.say(REQUESTER, "/beschwerde")
+    asked = await hotline.say(REQUESTER, "Sehr unfreundliche Auskunft zum Beleg 4711")
+    await hotline.say(REQUESTER, action_id=_pressed(asked))
+    done = await hotline.say(REQUESTER, "ja")
+    complaint = next(n.ticket_id for n in done if n.ticket_id is not None)
+    assert (await hotline.ticket(complaint)).anonymous
+    await hotline.say("bk.yilmaz", f"/claim {complaint}")
+    forwarded = texts(await hotline.say("bk.yilmaz", f"/weiterleiten {complaint} kreditoren"))
+    pseudonym = re.search(r"B-\d+", forwarded)
+    assert pseudonym is not None, forwarded
+    await hotline.say(OTHER_AGENT, f"/rueckfrage {pseudonym.group(0)} Welcher Tag war das?")
+    told = texts(await hotline.say(REQUESTER, "Letzter Dienstag"))  # the question, the thanks
+    team_side = texts(await hotline.dm("kred.wagner")) + texts(await hotline.dm(OTHER_AGENT))
+    assert "Letzter Dienstag" in team_side and "Beleg 4711" in team_side
+    assert "Sonnenschein" not in team_side and REQUESTER not in team_side
+    assert f"Nr. {complaint}" not in team_side
+    for team in config.teams:
+        posted = texts(await hotline.channel(team.id))
+        assert pseudonym.group(0) not in posted and "Beleg 4711" not in posted
+        assert "Welcher Tag" not in posted and "Letzter Dienstag" not in posted
+    history = texts(await hotline.say(REQUESTER, f"/verlauf {complaint}"))
+    assert "Welcher Tag war das?" in told and "Welcher Tag war das?" in history
+    for name in ("Kreditoren", "Novak", pseudonym.group(0)):
+        assert name not in told and name not in history
+
+
+def _pressed(notices: list[Notice]) -> str:
+    """The "stay anonymous" button of the complaint intake."""
+    for notice in notices:
+        for choice in notice.choices:
+            if choice.label == "Ja, anonym bleiben":
+                return choice.id
+    raise AssertionError(f"no anonymity question: {texts(notices)}")

@@ -26,6 +26,7 @@ STAFF_PREFIXES = (
     "away.",  # /abwesend: staff absences and deputies
     "hours.",  # /arbeitszeit: staff working hours
     "phone.",  # /telefon: Team BK records calls
+    "relay.",  # /weiterleiten, /rueckfrage B-N: the complaint relay among staff
     "card.",  # team cards and the agent's answer dialog (card.draft_stale: see below)
     "catchup.",
     "channel.",
@@ -49,6 +50,7 @@ STAFF_KEYS = frozenset(
         "button.handoff",
         "button.history",
         "button.resolve",
+        "button.relay",
         "button.send",
         "cmd.ack_ok",
         "cmd.assign_ok",
@@ -60,6 +62,9 @@ STAFF_KEYS = frozenset(
         "history.note_about.callback",
         "history.note_about.phone",
         "history.note_about.reassign",
+        "history.note_about.relay",
+        "history.note_about.relay_question",
+        "history.note_about.relay_answer",
         "history.note_about.unclaim",
         "cmd.ask_ok",
         "cmd.claimed_ok",

@@ -62,6 +62,9 @@ FED: dict[str, tuple[str, int]] = {
     "tickets.topic_id": ("config_id", 0),
     "tickets.customer_group_id": ("config_id", 0),
     "tickets.team_id": ("config_id", 0),
+    "complaint_relays.team_id": ("config_id", 0),
+    "complaint_relays.forwarded_by": ("config_id", 0),  # a person id of the config
+    "complaint_relay_questions.asked_by": ("config_id", 0),
     "tickets.assignee": ("config_id", 0),
     "tickets.escalation_step": ("config_id", 0),
     "tickets.reference": ("reference", 0),
@@ -153,7 +156,8 @@ INTERNAL: dict[str, str] = {
     "scheduler_leases.name": "a job name constant",
     "scheduler_leases.holder": "the instance id (32)",
     "local_typed.event_id": "uuid4 hex made by the shell (32)",
-    "sent_messages.card": "ticket_card_key: 'ticket-<id>-<ms>'",
+    "sent_messages.card": "'ticket-<id>-<ms>' (ticket_card_key), 'relay-<id>-<tag>' (relay_card)",
+    "complaint_relays.pseudonym": "'B-' and at most 6 digits (bot/service/complaint_relay.py)",
     "escalation_steps.key": "'t<id>:<deadline>:<timestamp>:<step id>', step id <= config_id",
 }
 

@@ -51,6 +51,9 @@ F_STRING_EXPANSIONS: dict[str, tuple[str, ...]] = {
         "unclaim",
         "phone",
         "callback",
+        "relay",
+        "relay_question",
+        "relay_answer",
     ),
     "csat.score.": ("1", "2", "3", "4", "5"),  # t(f"csat.score.{score}")
     "questionnaire.scale.": ("1", "2", "3", "4", "5"),  # t(f"questionnaire.scale.{value}")
