@@ -207,6 +207,16 @@ SPECS: tuple[Spec, ...] = (
     Spec("resolve", ("resolve", "erledigt"), Args.ID_TEXT, S, "usage.resolve", menus=(team(9),)),
     # Team BK records a call (Telefonnotiz): a dialog in the direct chat, like the intake
     Spec("phone", ("telefon", "phone", "anruf"), Args.NONE, S, BARE, direct_only=True),
+    # a resolved ticket's answer proposed as an FAQ entry; Team BK reviews (issue 17)
+    Spec("faq", ("faq",), Args.ID_OPTIONAL_TEXT, S, "usage.faq"),
+    Spec(
+        "faq_review",
+        ("faqpruefen", "faqprüfen", "faqreview"),
+        Args.OPTIONAL_TEXT,
+        S,
+        "usage.faq_review",
+        english="faqreview",
+    ),
     # the requester's answer to a question back on one particular request
     Spec("reply", ("antwort", "reply"), Args.ID_TEXT, E, "usage.reply", direct_only=True),
     Spec("workshops", ("workshops", "schulungen", "termine"), Args.NONE, E, BARE, direct_only=True),

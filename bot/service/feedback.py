@@ -197,6 +197,8 @@ def ticket_card(
         if not ticket.confidential:
             choices.append(Choice(button("handoff", ticket.id), t("button.handoff", locale)))
         choices.append(Choice(button("resolve", ticket.id), t("button.resolve", locale)))
+    if here and ticket.status == TicketStatus.RESOLVED.value and not ticket.confidential:
+        choices.append(Choice(button("faq", ticket.id), t("faq.button", locale)))  # issue 17
     return Notice(
         title=t(
             "card.title",
