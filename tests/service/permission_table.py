@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.i18n import _catalogue
 from dialogs.commands import SPECS
+from tests.service import faq_support as fs
 from tests.service import matrix_support as ms
 from tests.service.matrix_support import Effect, Setup
 
@@ -38,10 +39,13 @@ OWN = "error.rate_own_only"  # only the requester rates
 YOURS = "error.not_your_request"  # only the requester answers (/antwort N Text)
 BK = "newsletter.bk_only"  # only Team BK and admins send newsletters
 FL = "phone.first_level_only"  # only Team BK records calls (/telefon)
+RB = "faq.bk_only"  # only Team BK reviews FAQ proposals (/faqpruefen)
+NOFAQ = "faq.no_complaint"  # a complaint never becomes an FAQ entry
 HINT = "reply.staff_use_resolve"  # staff on the ticket who type /antwort: use /erledigt
 HIDDEN = "hidden:"  # refused, but worded as for a number that does not exist (a complaint)
 H_TEAM, H_OWN, H_YOURS = HIDDEN + TEAM, HIDDEN + OWN, HIDDEN + YOURS
-REFUSALS = (STAFF, LEADS, TEAM, STAYS, OWN, YOURS, BK, HINT, H_TEAM, H_OWN, H_YOURS, FL)
+REFUSALS = (STAFF, LEADS, TEAM, STAYS, OWN, YOURS, BK, HINT, H_TEAM, H_OWN, H_YOURS, FL, RB)
+REFUSALS += (NOFAQ,)
 
 #            requester agent other_agent team_lead other_lead dep_lead compl_mgr admin
 ALL = (Y, Y, Y, Y, Y, Y, Y, Y)
@@ -64,6 +68,8 @@ ANY_STAFF = (STAFF, Y, Y, Y, Y, Y, Y, Y)
 TRAINERS = (STAFF, TEAM, TEAM, Y, Y, Y, Y, Y)  # Team BK (trainer, coordinator) and leads
 SENDERS = (BK, BK, BK, BK, BK, BK, Y, Y)
 CALLERS = (STAFF, FL, FL, FL, FL, FL, Y, Y)
+FAQ_C = (STAFF, H_TEAM, H_TEAM, H_TEAM, H_TEAM, H_TEAM, NOFAQ, NOFAQ)
+REVIEWERS = (STAFF, RB, RB, RB, RB, RB, Y, Y)  # Team BK: the complaint manager and admin
 
 
 def said(key: str, locale: str = "de") -> str:
@@ -283,6 +289,16 @@ ROWS: tuple[Row, ...] = (
     Row("newsletter", "/newsletter", ms.nothing, ALL, (said("newsletter.menu"),)),
     Row("newsletter", "/newsletter senden", ms.nothing, SENDERS, (said("newsletter.ask_groups"),)),
     Row("phone", "/telefon", ms.nothing, CALLERS, (said("phone.ask_caller"),)),
+    Row("faq", "/faq {t}", R, WORK_N, (said("faq.proposed"),), fs.proposed),
+    Row("faq", "/faq {t}", complaint("resolved"), FAQ_C, ()),
+    Row(
+        "faq_review",
+        "/faqpruefen {p} annehmen",
+        fs.faq_proposal,
+        REVIEWERS,
+        (said("faq.accepted"),),
+        fs.accepted,
+    ),
 )
 
 
@@ -320,6 +336,17 @@ CARD_ROWS = (
         complaint("claimed"),
         WORK_C,
         (said("card.answer_prompt"),),
+    ),
+)
+CARD_ROWS += (  # the resolved card's "Als FAQ vorschlagen", the review card's "Annehmen"
+    Row("faq", f"{BUTTON}faq:{{t}}", R, WORK_N, (said("faq.proposed"),), fs.proposed),
+    Row(
+        "faq_review",
+        f"{BUTTON}faq_review:{{p}}:accept",
+        fs.faq_proposal,
+        REVIEWERS,
+        (said("faq.accepted"),),
+        fs.accepted,
     ),
 )
 BUTTON_ROWS = (
