@@ -106,6 +106,11 @@ def step(draft: FaqDraft, user: FaqInput, ctx: Context) -> FaqStep:
     """One answer to the question asked now."""
     if user.action_id is None and is_cancel(user.text):
         return FaqStep(None, (_say("faq.edit_cancelled", ctx, id=draft.entry),))
+    if user.action_id is None:  # a button typed as its number or label ("1", "Beibehalten")
+        typed = match_choice(
+            prompt(draft, ctx).choices, text=user.text, action_id=None, prefix=False
+        )
+        user = user if typed is None else FaqInput(action_id=typed.id)
     if user.action_id == BACK or (user.action_id is None and is_back(user.text)):
         previous = replace(draft, ask=QUESTIONS[max(QUESTIONS.index(draft.ask) - 1, 0)])
         return FaqStep(previous, (prompt(previous, ctx),))

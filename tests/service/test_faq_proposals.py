@@ -28,7 +28,7 @@ OTHER = "schule.mond"  # another school, the same customer group (F1-F3)
 F4 = "einrichtung.f4"  # a requester of customer group F4
 AGENT = "hh.weber"  # Budget / Haushalt
 BK_LEAD, BK_MEMBER = "bk.berger", "bk.yilmaz"
-ANSWER = "Zusätzliche Mittel beantragen Sie mit dem Formular HH-7 bei uns; wir prüfen binnen zwei Tagen."
+ANSWER = "Mehr Mittel beantragen Sie mit dem Formular HH-7; wir prüfen binnen zwei Tagen."
 QUESTION = "Wie beantrage ich zusätzliche Haushaltsmittel?"
 
 
@@ -168,13 +168,15 @@ async def test_team_bk_edits_question_answer_and_groups(hotline: Harness) -> Non
     asked = await hotline.say(BK_LEAD, action_id=keep)
     assert "Für welche Kundengruppen" in texts(asked)
     summary = await hotline.say(BK_LEAD, "1, 2")
-    assert "Dezentrale Einrichtungen F1–F3 (Schulen, Kitas, Horte), Dezentrale Einrichtungen F4" in texts(summary)
+    both = "Dezentrale Einrichtungen F1–F3 (Schulen, Kitas, Horte), Dezentrale Einrichtungen F4"
+    assert both in texts(summary)
     accept = button(summary, "faccept")
     assert accept is not None
     done = await hotline.say(BK_LEAD, action_id=accept)
     assert "ist angenommen" in texts(done)
     row = await entry(hotline, number)
-    assert (row.status, row.question, row.answer) == ("accepted", "Wie bekomme ich mehr Budget?", ANSWER)
+    assert (row.status, row.question) == ("accepted", "Wie bekomme ich mehr Budget?")
+    assert row.answer == ANSWER
     assert row.groups == ["f1-f3", "f4"]
     stale = await hotline.say(BK_LEAD, action_id=accept)  # the confirmation's button again
     assert "nicht mehr aktuell" in texts(stale)
