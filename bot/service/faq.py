@@ -277,9 +277,11 @@ class FaqService:
             Fact(t("faq.fact_answer", loc), literal(row.answer)),
         )
         who = display_name(self.config, row.proposed_by)
-        text = t("faq.review_text", loc, who=literal(who), ticket=row.ticket_id or "-")
+        waits = row.status == repo.PROPOSED
+        key = "faq.review_text" if waits else "faq.review_text_decided"
+        text = t(key, loc, who=literal(who), ticket=row.ticket_id or "-")
         choices: tuple[Choice, ...] = ()
-        if row.status == repo.PROPOSED:
+        if waits:
             choices = tuple(
                 Choice(button(REVIEW, row.id, verdict), t(label, loc))
                 for verdict, label in REVIEW_BUTTONS
