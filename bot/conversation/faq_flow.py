@@ -174,9 +174,7 @@ async def carry_out(
 
 
 def _number_and_word(command: Command) -> tuple[int | None, str]:
-    """ "7 annehmen" (typed) or the button's number and word."""
-    if command.ticket_id is not None:
-        return command.ticket_id, command.text.strip()
+    """ "7 annehmen" typed, or "7 accept" from a review card's button."""
     head, _, rest = command.text.strip().partition(" ")
     number = head.lstrip("#")
     if not number.isdecimal() or len(number) > 18:

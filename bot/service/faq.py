@@ -295,6 +295,8 @@ class FaqService:
             facts=facts,
             choices=choices,
             card=f"{ENTRY_PREFIX}{row.id}",
+            # its copies in the outbox and the local chat go with the ticket's (erasure)
+            ticket_id=row.ticket_id if row.status != repo.ACCEPTED else None,
         )
 
     async def _post(self, session: AsyncSession, row: FaqEntryRow, card: Notice) -> None:

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import FaqEntryRow
@@ -103,3 +104,17 @@ async def decide(
     decided = getattr(result, "rowcount", 0) == 1
     await session.refresh(row)
     return decided
+
+
+async def forget_undecided(session: AsyncSession, *, ticket_ids: Sequence[int]) -> int:
+    """Erasure and retention of these tickets: their proposals not accepted (waiting or
+    rejected) go, since their question may be the request's own words; an accepted entry
+    is Team BK's reviewed text and stays. Returns how many went."""
+    if not ticket_ids:
+        return 0
+    result: Any = await session.execute(
+        delete(FaqEntryRow).where(
+            FaqEntryRow.ticket_id.in_(list(ticket_ids)), FaqEntryRow.status != ACCEPTED
+        )
+    )
+    return int(result.rowcount or 0)

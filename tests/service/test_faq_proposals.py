@@ -8,6 +8,8 @@ says how often each entry helped.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -19,7 +21,8 @@ from bot.kernel.notices import Notice
 from bot.reports import csv_export, render
 from bot.reports.metrics import Share
 from bot.reports.service import build, month
-from storage.models import FaqEntryRow, KnowledgeFeedbackRow
+from bot.service.privacy import PrivacyService
+from storage.models import FaqEntryRow, KnowledgeFeedbackRow, OutboxRow
 from tests.harness import Harness, button, plain_ids, texts
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -213,3 +216,21 @@ async def test_proposals_need_a_resolved_ticket_and_come_once(hotline: Harness) 
     assert row.question == "Budget reicht nicht"  # no question given: the request's words
     other = await hotline.say("kred.novak", f"/faq {ticket_id}")
     assert [n.text for n in other] == [t("error.not_allowed", "de", id=ticket_id)]
+
+
+async def test_erasure_takes_an_undecided_proposal_and_its_card_along(
+    hotline: Harness, config: OrgConfig, sessions: Sessions, clock: FrozenClock
+) -> None:
+    waiting = await propose(hotline, await resolved_ticket(hotline), question="")
+    kept = await propose(hotline, await resolved_ticket(hotline, user=OTHER))
+    await hotline.say(BK_MEMBER, action_id=f"faq_review:{kept}:accept", channel="bk")
+    assert (await entry(hotline, waiting)).question == "Das Budget für Lehrmittel reicht nicht"
+    privacy = PrivacyService(config, sessions, clock)
+    await privacy.erase(user_id=REQUESTER)
+    await privacy.erase(user_id=OTHER)
+    async with hotline.sessions() as session:
+        left = (await session.scalars(select(FaqEntryRow))).all()
+        cards = (await session.scalars(select(OutboxRow))).all()
+    assert [(row.id, row.status) for row in left] == [(kept, "accepted")]  # reviewed text
+    quoted = [row for row in cards if "Lehrmittel" in json.dumps(row.payload, ensure_ascii=False)]
+    assert quoted == []  # the review card quoted the request: gone with it
