@@ -137,6 +137,9 @@ def _all_tables(config: OrgConfig, report: Report, loc: str) -> Iterator[Table |
     )
 
 
+MAX_ENTRY_ROWS = 20  # first-level answers in the chat table (the CSV lists every one)
+
+
 def entry_label(report: Report, entry: str, loc: str) -> str:
     """A first-level answer as the reports name it: its question (its id if it is gone)."""
     question = report.entry_questions.get(entry)
@@ -145,9 +148,9 @@ def entry_label(report: Report, entry: str, loc: str) -> str:
 
 def _answers(report: Report, loc: str) -> Table:
     """How often each first-level answer helped (config entries and accepted proposals)."""
+    shown = list(report.answers_by_entry.items())[:MAX_ENTRY_ROWS]  # the most answered
     rows = tuple(
-        (entry_label(report, entry, loc), share_text(share, loc))
-        for entry, share in report.answers_by_entry.items()
+        (entry_label(report, entry, loc), share_text(share, loc)) for entry, share in shown
     )
     columns = (t("report.faq_entry", loc), t("report.faq_helped", loc))
     return Table(columns, rows, t("report.faq_title", loc), t("report.faq_note", loc))

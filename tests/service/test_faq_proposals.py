@@ -8,6 +8,7 @@ says how often each entry helped.
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import pytest
@@ -234,3 +235,18 @@ async def test_erasure_takes_an_undecided_proposal_and_its_card_along(
     assert [(row.id, row.status) for row in left] == [(kept, "accepted")]  # reviewed text
     quoted = [row for row in cards if "Lehrmittel" in json.dumps(row.payload, ensure_ascii=False)]
     assert quoted == []  # the review card quoted the request: gone with it
+
+
+async def test_two_reviewers_at_once_decide_once(hotline: Harness) -> None:
+    number = await propose(hotline, await resolved_ticket(hotline))
+    await hotline.channel("bk")
+    lead, member = await asyncio.gather(
+        hotline.say(BK_LEAD, action_id=f"faq_review:{number}:accept", channel="bk"),
+        hotline.say(BK_MEMBER, action_id=f"faq_review:{number}:reject", channel="bk"),
+    )
+    answers = texts(lead) + texts(member)
+    decided = answers.count("ist angenommen") + answers.count("ist abgelehnt")
+    assert decided == 1 and answers.count("schon entschieden") == 1, answers
+    row = await entry(hotline, number)
+    assert row.status in ("accepted", "rejected") and row.version == 2
+    assert len(await hotline.channel("bk")) == 1  # one decided card
