@@ -250,3 +250,19 @@ async def test_two_reviewers_at_once_decide_once(hotline: Harness) -> None:
     row = await entry(hotline, number)
     assert row.status in ("accepted", "rejected") and row.version == 2
     assert len(await hotline.channel("bk")) == 1  # one decided card
+
+
+async def test_an_edit_finished_after_a_colleague_decided_changes_nothing(
+    hotline: Harness,
+) -> None:
+    number = await propose(hotline, await resolved_ticket(hotline))
+    await hotline.say(BK_LEAD, f"/faqpruefen {number} ändern")
+    await hotline.say(BK_LEAD, "Andere Frage?")
+    await hotline.say(BK_MEMBER, f"/faqpruefen {number} ablehnen")  # meanwhile
+    await hotline.say(BK_LEAD, "1")  # keep the answer
+    summary = await hotline.say(BK_LEAD, "9")  # all customer groups
+    assert "alle Kundengruppen" in texts(summary)
+    late = await hotline.say(BK_LEAD, "Annehmen")
+    assert "ist schon entschieden (abgelehnt); es ändert sich nichts" in texts(late)
+    row = await entry(hotline, number)
+    assert (row.status, row.question, row.groups) == ("rejected", QUESTION, ["f1-f3"])
