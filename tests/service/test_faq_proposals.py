@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import replace
 
 import pytest
 from sqlalchemy import select
@@ -266,3 +267,16 @@ async def test_an_edit_finished_after_a_colleague_decided_changes_nothing(
     assert "ist schon entschieden (abgelehnt); es ändert sich nichts" in texts(late)
     row = await entry(hotline, number)
     assert (row.status, row.question, row.groups) == ("rejected", QUESTION, ["f1-f3"])
+
+
+async def test_without_a_team_bk_channel_its_leads_review_by_dm(
+    config: OrgConfig, sessions: Sessions, clock: FrozenClock
+) -> None:
+    teams = tuple(replace(t, channels={}) if t.id == "bk" else t for t in config.teams)
+    hotline = Harness(replace(config, teams=teams), sessions, clock)
+    number = await propose(hotline, await resolved_ticket(hotline))
+    (card,) = [n for n in await hotline.dm(BK_LEAD) if n.card == f"faq-{number}"]
+    assert not card.channel_safe and len(card.choices) == 3
+    assert await hotline.channel("bk") == []
+    done = await hotline.say(BK_LEAD, action_id=f"faq_review:{number}:accept")
+    assert "ist angenommen" in texts(done)
