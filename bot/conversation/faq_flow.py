@@ -1,8 +1,9 @@
 """/faq and /faqpruefen, the review card's buttons, and the runner of the edit dialog.
 
 `/faq N [question]` (and the resolved card's "Als FAQ vorschlagen", a 📖 reaction in
-Matrix) proposes ticket N's answer; `/faqpruefen` lists what waits, `/faqpruefen N
-annehmen|ändern|ablehnen` (and the review card's buttons, "faq_review:7:accept") decides.
+Matrix) proposes ticket N's answer; `/faqpruefen` lists what waits, `/faqpruefen N`
+shows one, `/faqpruefen N annehmen|ändern|ablehnen` (and the review card's buttons,
+"faq_review:7:accept") decides.
 Both work in a team channel, so they are ordinary commands (`FaqCommands.handlers`), not a
 flow's. "Ändern" runs a short dialog (dialogs/faq_edit.py) in the reviewer's direct chat,
 kept in its dialog slot like the phone note, so "abbrechen", /abbrechen, expiry and stale
@@ -11,6 +12,8 @@ the button that starts it there.
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -68,6 +71,10 @@ class FaqCommands:
         if number is None and not word:
             return [await self.service.waiting(session, actor)]
         self.service.reviewer(actor)
+        if number is not None and not word:  # "/faqpruefen 7": the card, to decide on
+            row = await self.service.get(session, number)
+            shown = replace(self.service.review_card(row), card=None, channel_safe=False)
+            return [shown]
         verdict = VERDICTS.get(word.casefold())
         if verdict is None or number is None:
             usage = t("usage.faq_review", actor.locale, cmd=f"{command.prefix}faqpruefen")

@@ -280,3 +280,15 @@ async def test_without_a_team_bk_channel_its_leads_review_by_dm(
     assert await hotline.channel("bk") == []
     done = await hotline.say(BK_LEAD, action_id=f"faq_review:{number}:accept")
     assert "ist angenommen" in texts(done)
+
+
+async def test_a_proposal_is_shown_by_number(hotline: Harness) -> None:
+    number = await propose(hotline, await resolved_ticket(hotline))
+    shown = await hotline.say(BK_MEMBER, f"/faqpruefen {number}")
+    assert plain_ids(shown) == [f"faq_review:{number}:{v}" for v in ("accept", "edit", "reject")]
+    assert QUESTION in texts(shown) and ANSWER in texts(shown)
+    unknown = await hotline.say(BK_MEMBER, "/faqpruefen 99")
+    assert [n.text for n in unknown] == [t("faq.not_found", "de", id=99)]
+    wrong = await hotline.say(BK_MEMBER, f"/faqpruefen {number} vielleicht")
+    assert "„annehmen“, „ändern“ oder „ablehnen“" in texts(wrong)
+    assert (await entry(hotline, number)).status == "proposed"
