@@ -219,6 +219,16 @@ SPECS: tuple[Spec, ...] = (
         english="relayask",
         direct_only=True,
     ),
+    # a resolved ticket's answer proposed as an FAQ entry; Team BK reviews (issue 17)
+    Spec("faq", ("faq",), Args.ID_OPTIONAL_TEXT, S, "usage.faq"),
+    Spec(
+        "faq_review",
+        ("faqpruefen", "faqprüfen", "faqreview"),
+        Args.OPTIONAL_TEXT,
+        S,
+        "usage.faq_review",
+        english="faqreview",
+    ),
     # the requester's answer to a question back on one particular request
     Spec("reply", ("antwort", "reply"), Args.ID_TEXT, E, "usage.reply", direct_only=True),
     Spec("workshops", ("workshops", "schulungen", "termine"), Args.NONE, E, BARE, direct_only=True),

@@ -97,6 +97,8 @@ def command_from_action(action_id: str) -> Command | None:
         return base if not extra else replace(base, team=extra.casefold())
     if spec.name == "resolve" and not extra:  # "resolve:12" asks for the answer
         return base
+    if spec.name == "faq_review" and extra:  # "faq_review:7:accept": 7 is no ticket
+        return replace(base, ticket_id=None, text=f"{number} {extra}")
     if spec.name == "rate" and len(extra) == 1 and extra in "12345":
         return replace(base, text=extra)
     return None

@@ -22,7 +22,8 @@ from bot.kernel.notices import Choice, Image, Notice, Table
 KEYCAPS = ("1️⃣", "2️⃣", "3️⃣", "4️⃣", "5️⃣", "6️⃣", "7️⃣", "8️⃣", "9️⃣", "🔟")
 CLAIM_REACTION = "✋"
 # The team card's actions keep their own reaction, whichever buttons the card shows now.
-ACTION_REACTIONS = {"claim": CLAIM_REACTION, "handoff": "↪️", "resolve": "✅"}
+# 📖 on a resolved card proposes its answer as an FAQ entry (issue 17).
+ACTION_REACTIONS = {"claim": CLAIM_REACTION, "handoff": "↪️", "resolve": "✅", "faq": "📖"}
 
 
 @dataclass(frozen=True)

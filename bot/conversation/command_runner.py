@@ -17,6 +17,7 @@ from bot.conversation.absence_commands import AbsenceCommands
 from bot.conversation.command_handlers import CommandHandlers
 from bot.conversation.command_table import command_table, flow_handlers
 from bot.conversation.dialog_commands import DialogCommands
+from bot.conversation.faq_flow import FaqCommands
 from bot.conversation.flows import Flow
 from bot.conversation.hours_command import HoursCommand
 from bot.conversation.intake_runner import IntakeRunner
@@ -70,6 +71,7 @@ class CommandRunner:
             HoursCommand(config, clock).handlers(),
             AbsenceCommands(config, clock).handlers(),
             RelayCommands(config, clock).handlers(),
+            FaqCommands(config, clock).handlers(),
             *(flow_handlers(flow) for flow in flows),
         )
 

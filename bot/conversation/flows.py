@@ -47,6 +47,7 @@ class Flow(Protocol):
 def build_flows(config: OrgConfig, clock: Clock) -> list[Flow]:
     """Every flow, in the order the engine asks them."""
     from bot.conversation.csat_flow import CsatFlow
+    from bot.conversation.faq_flow import FaqFlow
     from bot.conversation.newsletter_flow import NewsletterFlow
     from bot.conversation.phone_flow import PhoneFlow
     from bot.conversation.workshop_flow import WorkshopFlow
@@ -56,4 +57,5 @@ def build_flows(config: OrgConfig, clock: Clock) -> list[Flow]:
         WorkshopFlow(config, clock),
         NewsletterFlow(config, clock),
         PhoneFlow(config, clock),
+        FaqFlow(config, clock),
     ]

@@ -16,6 +16,7 @@ from bot.i18n import PLATFORM_LOCALE, t
 from bot.kernel.clock import Clock
 from bot.kernel.notices import Notice
 from bot.service.actors import Actor
+from bot.service.faq import knowledge_for_turn
 from bot.service.tickets import TicketService
 from dialogs import intake_draft
 from dialogs.intake import (
@@ -33,7 +34,16 @@ from dialogs.intake import (
 )
 from dialogs.intake_prompts import Context
 from dialogs.intake_revisions import revise_description
-from dialogs.intake_states import AskDescription, IntakeState, dump_state, load_state
+from dialogs.intake_states import (
+    AskDescription,
+    AskHelped,
+    AskSubtopic,
+    AskTopic,
+    IntakeState,
+    PickAnswer,
+    dump_state,
+    load_state,
+)
 from storage.models import ProposalRow
 from storage.repositories import proposals
 from storage.repositories.dialog_states import (
@@ -50,6 +60,8 @@ IDLE = "idle"
 # Stored next to the intake state until the description is asked for (intake_draft.py).
 FIRST_MESSAGE, FIRST_EVENT = "first_message", "first_event"
 Draft = tuple[str, str | None]
+# The intake's questions whose answer may lead to (or name) a first-level answer.
+KNOWLEDGE_STEPS = (AskTopic, AskSubtopic, PickAnswer, AskHelped)
 
 
 def _carried(stored: StoredDialog | None) -> Draft | None:
@@ -123,7 +135,6 @@ class IntakeRunner:
         `profile` is the requester's profile as the engine read it for this turn (None: new).
         """
         stored = await load_dialog(session, key=key)
-        ctx = self._context(actor, profile)
         notices: list[Notice] = []
         state = None
         if stored is not None and stored.dialog == INTAKE and not restart and topic is None:
@@ -132,6 +143,7 @@ class IntakeRunner:
                 notices.append(Notice(text=t("intake.expired", actor.locale, minutes=minutes)))
             else:
                 state = load_state(stored.state)
+        ctx = await self._context(session, actor, profile, state)
         draft = _carried(stored) if state is not None else None
         if state is None and topic is None and intake_draft.is_draft(user.text, user.action_id):
             draft = (user.text.strip(), user.event_id)  # the first message: kept, not lost
@@ -168,7 +180,7 @@ class IntakeRunner:
         if stored is None or stored.dialog != INTAKE or self._expired(stored):
             return None
         state = load_state(stored.state)
-        ctx = self._context(actor, profile)
+        ctx = await self._context(session, actor, profile, state)
         result = None if state is None else revise_description(state, event_id, text, ctx)
         if result is None and state is not None:
             data = _revised_draft(stored.state, state, event_id, text)
@@ -212,11 +224,23 @@ class IntakeRunner:
     def _expired(self, stored: StoredDialog) -> bool:
         return stored.expired(self.clock.now(), self.config.dialogs.timeout)
 
-    def _context(self, actor: Actor, profile: StoredProfile | None) -> Context:
+    async def _context(
+        self,
+        session: AsyncSession,
+        actor: Actor,
+        profile: StoredProfile | None,
+        state: IntakeState | None,
+    ) -> Context:
+        """The step's context: the config's first-level answers and those Team BK accepted
+        (read every turn, so an accepted entry is offered at once) for the requester's group."""
         group = profile.customer_group_id if profile else None
         if group is not None and group not in {g.id for g in self.config.customer_groups}:
             group = None  # the configuration no longer knows it: ask again
-        return Context(self.config, actor.locale, group)
+        config = self.config
+        if isinstance(state, KNOWLEDGE_STEPS):  # only these may show or name an answer
+            chosen = getattr(state, "group", None) or group
+            config = await knowledge_for_turn(session, config, chosen)
+        return Context(config, actor.locale, group)
 
     def _advance(
         self, state: IntakeState | None, user: UserInput, ctx: Context, topic: str | None

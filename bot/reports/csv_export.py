@@ -26,7 +26,7 @@ from bot.i18n import t
 from bot.reports.breakdown import Deadlines
 from bot.reports.channels import CHANNEL_LABELS, has_calls
 from bot.reports.metrics import Report, Share
-from bot.reports.render import decimal
+from bot.reports.render import decimal, entry_label
 
 Row = tuple[str, ...]
 
@@ -116,6 +116,9 @@ def rows(config: OrgConfig, report: Report, loc: str) -> Iterator[Row]:
             week.first_response,
             loc,
         )
+    for entry, share in report.answers_by_entry.items():
+        label = entry_label(report, entry, loc)
+        yield _share(t("report.faq_entry", loc), label, t("report.faq_helped", loc), share, loc)
     questions = {q.id: q.text.get(loc) for q in config.workshops.questions}
     section = t("report.workshops", loc, forms=report.workshop_forms)
     for key, (mean, n) in report.workshop_scales.items():

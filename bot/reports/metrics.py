@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from bot.config.model import Level, OrgConfig
+from bot.config.model import Level, OrgConfig, Texts
 from bot.reports.breakdown import Deadlines, grouped, percentile, response_hours
 from bot.reports.channels import (
     first_contact_by_channel,
@@ -28,7 +28,7 @@ from bot.reports.channels import (
 from bot.reports.shares import Share as Share
 from bot.reports.shares import first_response_share, resolution_share
 from bot.sla.calendar import WorkingCalendar
-from storage.models import TicketRow
+from storage.models import KnowledgeFeedbackRow, TicketRow
 from storage.repositories.reports import PeriodRows
 
 
@@ -77,6 +77,10 @@ class Report:
     # Tickets and first-contact resolution per channel (chat, phone), see channels.py.
     by_channel: dict[str, int] = field(default_factory=dict)
     first_contact_by_channel: dict[str, Share] = field(default_factory=dict)
+    # Per first-level answer (config or accepted by Team BK): helped, out of all answers to
+    # "did this help?"; most answered first. Its question, for the tables.
+    answers_by_entry: dict[str, Share] = field(default_factory=dict)
+    entry_questions: dict[str, Texts] = field(default_factory=dict)
 
 
 def compute(
@@ -137,6 +141,8 @@ def compute(
         first_contact_by_channel=first_contact_by_channel(
             tickets, helped, first_level_team, handed_off
         ),
+        answers_by_entry=_helped_by_entry(rows.first_level),
+        entry_questions={entry.id: entry.question for entry in config.knowledge},
         team_weeks={
             team: _weeks([t for t in tickets if t.team_id == team], now, start, end)
             for team in [*team_order, *sorted({t.team_id for t in tickets} - set(team_order))]
@@ -160,6 +166,16 @@ def _weeks(
         weeks.append(Week(monday, len(in_week), first_response_share(in_week, now)))
         monday += timedelta(days=7)
     return tuple(weeks)
+
+
+def _helped_by_entry(feedback: Iterable[KnowledgeFeedbackRow]) -> dict[str, Share]:
+    """How often each first-level answer helped, out of its answers; most answered first."""
+    helped: Counter[str] = Counter()
+    total: Counter[str] = Counter()
+    for row in feedback:
+        total[row.entry_id] += 1
+        helped[row.entry_id] += row.helped
+    return {entry: Share(helped[entry], n) for entry, n in total.most_common()}
 
 
 def _count(values: Iterable[str]) -> dict[str, int]:

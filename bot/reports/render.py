@@ -124,6 +124,7 @@ def _all_tables(config: OrgConfig, report: Report, loc: str) -> Iterator[Table |
     yield _per_team(report, teams, loc)
     if has_calls(report.by_channel):
         yield _by_channel(report, loc)
+    yield _answers(report, loc)
     mean, answers = t("report.col_mean", loc), t("report.col_answers", loc)
     questions = {q.id: q.text.get(loc) for q in config.workshops.questions}
     yield Table(
@@ -134,6 +135,25 @@ def _all_tables(config: OrgConfig, report: Report, loc: str) -> Iterator[Table |
         ),
         t("report.workshops", loc, forms=report.workshop_forms),
     )
+
+
+MAX_ENTRY_ROWS = 20  # first-level answers in the chat table (the CSV lists every one)
+
+
+def entry_label(report: Report, entry: str, loc: str) -> str:
+    """A first-level answer as the reports name it: its question (its id if it is gone)."""
+    question = report.entry_questions.get(entry)
+    return entry if question is None else question.get(loc)
+
+
+def _answers(report: Report, loc: str) -> Table:
+    """How often each first-level answer helped (config entries and accepted proposals)."""
+    shown = list(report.answers_by_entry.items())[:MAX_ENTRY_ROWS]  # the most answered
+    rows = tuple(
+        (entry_label(report, entry, loc), share_text(share, loc)) for entry, share in shown
+    )
+    columns = (t("report.faq_entry", loc), t("report.faq_helped", loc))
+    return Table(columns, rows, t("report.faq_title", loc), t("report.faq_note", loc))
 
 
 def _by_channel(report: Report, loc: str) -> Table:

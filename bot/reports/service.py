@@ -10,7 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config.model import OrgConfig
 from bot.kernel.clock import Clock
 from bot.reports.metrics import Report, compute
+from bot.service.faq import merged
 from bot.sla.calendar import calendar_for
+from storage.repositories.faq import accepted
 from storage.repositories.reports import period_rows
 
 
@@ -39,4 +41,5 @@ async def build(
 ) -> Report:
     """The report of [start, end) as things stand now."""
     rows = await period_rows(session, start=start, end=end)
-    return compute(config, rows, calendar_for(config), now=clock.now(), start=start, end=end)
+    known = merged(config, await accepted(session), None, every_group=True)  # their questions
+    return compute(known, rows, calendar_for(config), now=clock.now(), start=start, end=end)

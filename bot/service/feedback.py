@@ -199,6 +199,8 @@ def ticket_card(
         else:  # a complaint stays, but its team may read it (bot/service/complaint_relay.py)
             choices.append(Choice(button("relay", ticket.id), t("button.relay", locale)))
         choices.append(Choice(button("resolve", ticket.id), t("button.resolve", locale)))
+    if here and ticket.status == TicketStatus.RESOLVED.value and not ticket.confidential:
+        choices.append(Choice(button("faq", ticket.id), t("faq.button", locale)))  # issue 17
     return Notice(
         title=t(
             "card.title",

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.domain.lifecycle import Action
 from bot.kernel.notices import ticket_card_prefix, ticket_of_card
 from storage.models import InboxRow, LocalMessageRow, OutboxRow, SentMessageRow, TicketEventRow
+from storage.repositories import faq
 
 LOCAL = "local"  # the local chat's messages live in this database (local_messages)
 _CHUNK = 200  # ticket numbers per statement (retention may handle thousands at once)
@@ -83,6 +84,7 @@ async def forget_ticket_copies(session: AsyncSession, *, ids: Sequence[int]) -> 
         for model in (OutboxRow, LocalMessageRow):
             result: Any = await session.execute(delete(model).where(_about(model.payload, chunk)))
             gone += int(result.rowcount or 0)
+        gone += await faq.forget_undecided(session, ticket_ids=chunk)  # may quote the request
     return gone
 
 

@@ -25,6 +25,7 @@ from storage.migrate import upgrade
 from storage.models import OutboxRow, TicketRow
 from storage.repositories import outbox, workshops
 from tests.conftest import berlin
+from tests.gallery.faq_scenario import faq_proposal
 from tests.harness import Harness, button
 from tests.service.newsletter_support import subscribe
 
@@ -109,6 +110,7 @@ async def collect(database: Path) -> list[Entry]:
         await _digests(out, clock, Digests(config, sessions, clock))
         await _errors(hotline, out)
         await _phone_note(hotline, out, clock)
+        await faq_proposal(hotline, out, clock)
         return out.entries
     finally:
         await engine.dispose()

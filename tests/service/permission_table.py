@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.i18n import _catalogue
 from dialogs.commands import SPECS
+from tests.service import faq_support as fs
 from tests.service import matrix_support as ms
 from tests.service.matrix_support import Effect, Setup
 
@@ -40,10 +41,13 @@ BK = "newsletter.bk_only"  # only Team BK and admins send newsletters
 FL = "phone.first_level_only"  # only Team BK records calls (/telefon)
 MGR = "relay.managers_only"  # only complaint managers forward complaints (/weiterleiten)
 NYR = "relay.not_yours"  # only the team a complaint was forwarded to asks (/rueckfrage B-N)
+RB = "faq.bk_only"  # only Team BK reviews FAQ proposals (/faqpruefen)
+NOFAQ = "faq.no_complaint"  # a complaint never becomes an FAQ entry
 HINT = "reply.staff_use_resolve"  # staff on the ticket who type /antwort: use /erledigt
 HIDDEN = "hidden:"  # refused, but worded as for a number that does not exist (a complaint)
 H_TEAM, H_OWN, H_YOURS = HIDDEN + TEAM, HIDDEN + OWN, HIDDEN + YOURS
-REFUSALS = (STAFF, LEADS, TEAM, STAYS, OWN, YOURS, BK, HINT, H_TEAM, H_OWN, H_YOURS, FL, MGR, NYR)
+REFUSALS = (STAFF, LEADS, TEAM, STAYS, OWN, YOURS, BK, HINT, H_TEAM, H_OWN, H_YOURS, FL, RB)
+REFUSALS += (NOFAQ, MGR, NYR)
 
 #            requester agent other_agent team_lead other_lead dep_lead compl_mgr admin
 ALL = (Y, Y, Y, Y, Y, Y, Y, Y)
@@ -68,6 +72,8 @@ SENDERS = (BK, BK, BK, BK, BK, BK, Y, Y)
 CALLERS = (STAFF, FL, FL, FL, FL, FL, Y, Y)
 FORWARDERS = (STAFF, MGR, MGR, MGR, MGR, MGR, Y, Y)
 HAUSHALT_ASKS = (STAFF, Y, NYR, Y, NYR, NYR, NYR, NYR)  # forwarded to Haushalt
+FAQ_C = (STAFF, H_TEAM, H_TEAM, H_TEAM, H_TEAM, H_TEAM, NOFAQ, NOFAQ)
+REVIEWERS = (STAFF, RB, RB, RB, RB, RB, Y, Y)  # Team BK: the complaint manager and admin
 
 
 def said(key: str, locale: str = "de") -> str:
@@ -304,6 +310,16 @@ ROWS: tuple[Row, ...] = (
         (said("relay.asked_ok"),),
         ms.asked,
     ),
+    Row("faq", "/faq {t}", R, WORK_N, (said("faq.proposed"),), fs.proposed),
+    Row("faq", "/faq {t}", complaint("resolved"), FAQ_C, ()),
+    Row(
+        "faq_review",
+        "/faqpruefen {p} annehmen",
+        fs.faq_proposal,
+        REVIEWERS,
+        (said("faq.accepted"),),
+        fs.accepted,
+    ),
 )
 
 
@@ -357,6 +373,17 @@ CARD_ROWS = (
         complaint("claimed"),
         WORK_C,
         (said("card.answer_prompt"),),
+    ),
+)
+CARD_ROWS += (  # the resolved card's "Als FAQ vorschlagen", the review card's "Annehmen"
+    Row("faq", f"{BUTTON}faq:{{t}}", R, WORK_N, (said("faq.proposed"),), fs.proposed),
+    Row(
+        "faq_review",
+        f"{BUTTON}faq_review:{{p}}:accept",
+        fs.faq_proposal,
+        REVIEWERS,
+        (said("faq.accepted"),),
+        fs.accepted,
     ),
 )
 BUTTON_ROWS = (

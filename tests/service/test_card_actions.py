@@ -78,7 +78,8 @@ async def test_erledigt_asks_for_the_answer_and_the_next_message_resolves(
     assert (ticket.status, ticket.assignee) == ("resolved", AGENT)
     told = texts(await hotline.dm(REQUESTER))
     assert "Die Mittel sind freigegeben." in told and "erledigt" in told
-    assert await _card_buttons(hotline) == []  # a resolved card offers nothing
+    buttons = await _card_buttons(hotline)  # a resolved card offers only its FAQ proposal
+    assert buttons == [(f"faq:{ticket_id}", "Als FAQ vorschlagen")]
     more = await hotline.say(AGENT, "Hallo")  # the prompt is used up: an ordinary message again
     assert "Die Mittel" not in texts(more)
 

@@ -27,6 +27,7 @@ STAFF_PREFIXES = (
     "hours.",  # /arbeitszeit: staff working hours
     "phone.",  # /telefon: Team BK records calls
     "relay.",  # /weiterleiten, /rueckfrage B-N: the complaint relay among staff
+    "faq.",  # /faq, /faqpruefen: FAQ proposals and Team BK's review (issue 17)
     "card.",  # team cards and the agent's answer dialog (card.draft_stale: see below)
     "catchup.",
     "channel.",

@@ -95,6 +95,9 @@ FED: dict[str, tuple[str, int]] = {
     "absences.person_id": ("config_id", 0),
     "absences.deputy_id": ("config_id", 0),
     "absences.created_by": ("config_id", 0),
+    "faq_entries.topic_id": ("config_id", 0),
+    "faq_entries.proposed_by": ("config_id", 0),
+    "faq_entries.decided_by": ("config_id", 0),
 }
 
 # table.column -> what writes it (nothing a user or a platform chooses)
@@ -149,6 +152,7 @@ INTERNAL: dict[str, str] = {
             ("workshop_registrations", "status"),
             ("outbox", "bundle_kind"),
             ("notice_pacing", "kind"),
+            ("faq_entries", "status"),
         ]
     },
     "instances.id": "uuid4 hex of a running instance (32)",
