@@ -46,6 +46,7 @@ class Flow(Protocol):
 
 def build_flows(config: OrgConfig, clock: Clock) -> list[Flow]:
     """Every flow, in the order the engine asks them."""
+    from bot.conversation.appointment_flow import AppointmentFlow
     from bot.conversation.csat_flow import CsatFlow
     from bot.conversation.newsletter_flow import NewsletterFlow
     from bot.conversation.phone_flow import PhoneFlow
@@ -56,4 +57,5 @@ def build_flows(config: OrgConfig, clock: Clock) -> list[Flow]:
         WorkshopFlow(config, clock),
         NewsletterFlow(config, clock),
         PhoneFlow(config, clock),
+        AppointmentFlow(config, clock),
     ]

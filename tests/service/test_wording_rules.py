@@ -26,6 +26,7 @@ STAFF_PREFIXES = (
     "away.",  # /abwesend: staff absences and deputies
     "hours.",  # /arbeitszeit: staff working hours
     "phone.",  # /telefon: Team BK records calls
+    "appointment_staff.",  # /termin: what the agent reads about appointments
     "card.",  # team cards and the agent's answer dialog (card.draft_stale: see below)
     "catchup.",
     "channel.",
