@@ -43,6 +43,12 @@ PROPOSED, WANTED, CONFIRMED, CANCELLED, HELD = (
     "held",
 )
 
+# the reminders' words, to the requester and to the agent
+REMINDERS = {
+    "day": ("appointment.reminder_day", "appointment_staff.reminder_day"),
+    "soon": ("appointment.reminder_soon", "appointment_staff.reminder_soon"),
+}
+
 
 class NoChatContact(HotlineError):
     """A caller without a chat account cannot pick a slot in the chat."""
@@ -331,14 +337,14 @@ class Appointments:
             items: list[Outgoing] = []
             if requester is not None:
                 text = say.said(
-                    f"appointment.reminder_{kind}",
+                    REMINDERS[kind][0],
                     ticket,
                     rloc,
                     when=say.when(row.start_at, rloc, tz),
                 )
                 items.append(Outgoing(requester, text))
             dm = say.said(
-                f"appointment_staff.reminder_{kind}",
+                REMINDERS[kind][1],
                 ticket,
                 aloc,
                 when=say.when(row.start_at, aloc, tz),
