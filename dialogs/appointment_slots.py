@@ -26,6 +26,7 @@ _WEEKDAYS = {
     "so": 6, "sonntag": 6, "sun": 6, "sunday": 6,
 }  # fmt: skip
 _RELATIVE = {"heute": 0, "today": 0, "morgen": 1, "tomorrow": 1, "übermorgen": 2}
+_FILLERS = frozenset({"am", "on", "den", "um", "at"})
 _DATE = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{2}|\d{4})?$")
 _TIME = re.compile(r"^(\d{1,2})(?:[:.](\d{2}))?$")
 _SPLIT = re.compile(r"\s*(?:,|;|\bund\b|\band\b)\s*", re.IGNORECASE)
@@ -64,20 +65,16 @@ def read_slots(
 def read_slot(text: str, now: datetime, calendar: WorkingCalendar) -> datetime | None:
     """One slot: an optional day (weekday, "morgen", "15.12." or "15.12.2026") and a time
     ("10:00", "9 Uhr"); None when it is not one."""
-    words = text.casefold().replace("uhr", " ").split()
-    if not words or len(words) > 3:
+    words = [w for w in text.casefold().replace("uhr", " ").split() if w not in _FILLERS]
+    if not words or len(words) > 2:
         return None
     clock = _time(words[-1])
     if clock is None:
         return None
     today = now.astimezone(calendar.tz).date()
-    day_words = [word for word in words[:-1] if word not in ("am", "on", "den", "um", "at")]
-    if len(day_words) > 1:
-        return None
-    if not day_words:
-        day = today
-    else:
-        found = _day(day_words[0].rstrip(","), today, clock, now, calendar)
+    day = today
+    if len(words) == 2:
+        found = _day(words[0].rstrip(","), today, clock, now, calendar)
         if found is None:
             return None
         day = found
