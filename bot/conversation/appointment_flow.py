@@ -20,7 +20,7 @@ from bot.kernel.notices import Notice
 from bot.service import appointment_notices as say
 from bot.service import permissions
 from bot.service.actors import Actor
-from bot.service.appointments import Appointments, requester_proposals
+from bot.service.appointments import Appointments, requester_appointments
 from dialogs import appointment_dialog as dialog
 from dialogs.appointment_slots import SlotProblem, read_slots
 from dialogs.commands import Command
@@ -112,27 +112,37 @@ class AppointmentFlow:
         )
 
     async def typed(self, session: AsyncSession, actor: Actor, text: str) -> list[Notice] | None:
-        """A requester's typed answer to their newest proposal: its number, or "andere
-        Termine"; None for anything else (the router asks only while no dialog runs)."""
+        """A requester's typed answer to their newest proposal (a slot's number, the number of
+        "Andere Termine", or those words), or to a confirmation just sent ("1" or
+        "verschieben", "2" or "absagen"); None for anything else (the router asks only while
+        no dialog runs)."""
         word = control_word(text)
-        if not (word.isdecimal() and len(word) == 1) and word not in OTHER_WORDS:
+        number = int(word) if word.isdecimal() and len(word) == 1 else None
+        if number is None and word not in OTHER_WORDS | MOVE_WORDS | CANCEL_WORDS:
             return None
-        proposals = await requester_proposals(
-            session, platform=actor.platform, user_id=actor.user_id
-        )
-        if not proposals:
-            return None
-        row = proposals[0]
-        if word in OTHER_WORDS:
-            return await self.service.other_times(
-                session, actor=actor, appointment_id=row.id, proposal=row.proposal
+        mine = {"platform": actor.platform, "user_id": actor.user_id}
+        proposals = await requester_appointments(session, **mine)
+        if proposals:
+            row = proposals[0]
+            if word in OTHER_WORDS or number == len(row.slots) + 1:
+                return await self.service.other_times(
+                    session, actor=actor, appointment_id=row.id, proposal=row.proposal
+                )
+            if number is None or not 1 <= number <= len(row.slots):
+                return None  # not one of the slots: another menu's number, perhaps
+            return await self.service.pick(
+                session, actor=actor, appointment_id=row.id, proposal=row.proposal, index=number - 1
             )
-        index = int(word) - 1
-        if not 0 <= index < len(row.slots):
-            return None  # not one of the slots: another menu's number, perhaps
-        return await self.service.pick(
-            session, actor=actor, appointment_id=row.id, proposal=row.proposal, index=index
-        )
+        confirmed = await requester_appointments(session, **mine, status="confirmed")
+        recent = self.clock.now() - self.config.dialogs.timeout
+        if not confirmed or confirmed[0].updated_at < recent:
+            return None  # a bare number long after: not an answer to the confirmation
+        row = confirmed[0]
+        if number == 1 or word in MOVE_WORDS:
+            return await self.service.move(session, actor=actor, ticket_id=row.ticket_id)
+        if number == 2 or word in CANCEL_WORDS:
+            return await self.service.cancel(session, actor=actor, ticket_id=row.ticket_id)
+        return None
 
     async def _button(
         self, session: AsyncSession, key: ConversationKey, actor: Actor, args: tuple[str, ...]

@@ -416,13 +416,13 @@ def _working_day_before(calendar: WorkingCalendar, start: datetime) -> datetime 
     return None
 
 
-async def requester_proposals(
-    session: AsyncSession, *, platform: str, user_id: str
+async def requester_appointments(
+    session: AsyncSession, *, platform: str, user_id: str, status: str = PROPOSED
 ) -> list[AppointmentRow]:
-    """The open proposals to this requester, newest first (a typed number picks from the
-    newest)."""
+    """This requester's appointments in `status`, the latest changed first (a typed number
+    answers the newest proposal, or the newest confirmation's "Verschieben"/"Absagen")."""
     query = select(TicketRow.id).where(
         TicketRow.requester_platform == platform, TicketRow.requester_id == user_id
     )
     ids = list((await session.scalars(query)).all())
-    return await repo.proposed_to(session, ticket_ids=ids)
+    return await repo.latest_in(session, ticket_ids=ids, status=status)

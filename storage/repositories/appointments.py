@@ -30,13 +30,15 @@ async def get(session: AsyncSession, *, appointment_id: int) -> AppointmentRow |
     return await session.get(AppointmentRow, appointment_id)
 
 
-async def proposed_to(session: AsyncSession, *, ticket_ids: Sequence[int]) -> list[AppointmentRow]:
-    """The open proposals on these tickets, newest first."""
+async def latest_in(
+    session: AsyncSession, *, ticket_ids: Sequence[int], status: str
+) -> list[AppointmentRow]:
+    """The appointments on these tickets in `status`, the latest changed first."""
     if not ticket_ids:
         return []
     query = (
         select(AppointmentRow)
-        .where(AppointmentRow.ticket_id.in_(ticket_ids), AppointmentRow.status == "proposed")
+        .where(AppointmentRow.ticket_id.in_(ticket_ids), AppointmentRow.status == status)
         .order_by(AppointmentRow.updated_at.desc(), AppointmentRow.id.desc())
     )
     return list((await session.scalars(query)).all())

@@ -203,3 +203,23 @@ async def test_requester_cancels_and_privacy_erases_appointments(
     await PrivacyService(config, sessions, clock).erase(user_id=REQUESTER, platform="local")
     async with sessions() as session:
         assert (await session.scalars(select(AppointmentRow))).all() == []
+
+
+async def test_typed_numbers_answer_the_proposal_and_the_fresh_confirmation(
+    hotline: Harness, clock: FrozenClock
+) -> None:
+    ticket_id = await claimed(hotline)
+    await hotline.say(AGENT, f"/termin {ticket_id} Di 10:00, Mi 10:00")
+    await hotline.dm(REQUESTER)
+    other = await hotline.say(REQUESTER, "3")  # the line after the slots: "Andere Termine"
+    assert "andere Terminvorschläge" in texts(other)
+    await hotline.say(AGENT, f"/termin {ticket_id} Do 10:00")
+    await hotline.dm(REQUESTER)
+    assert "Donnerstag" in texts(await hotline.say(REQUESTER, "1"))
+    await hotline.say(REQUESTER, "1")  # "Verschieben" under the confirmation
+    assert "neue Vorschläge" in texts((await everything_to(hotline, REQUESTER))[-1:])
+    await hotline.say(AGENT, f"/termin {ticket_id} Fr 10:00")
+    await hotline.say(REQUESTER, "1")
+    clock.advance(timedelta(hours=3))  # long after the confirmation: a bare "2" is not for it
+    await hotline.say(REQUESTER, "2")
+    assert "abgesagt" not in texts((await everything_to(hotline, REQUESTER))[-3:])
