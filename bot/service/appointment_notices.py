@@ -45,6 +45,11 @@ def when(moment: datetime, locale: str, tz: ZoneInfo) -> str:
     return t("appointment.at", locale, day=format_day(local.date(), locale), time=f"{local:%H:%M}")
 
 
+def title(ticket: TicketRow, locale: str, *, staff: bool) -> str:
+    """ "Termin zu Anliegen Nr. 12" (requester) / "Termin zu Ticket 12" (staff)."""
+    return t("appointment_staff.title" if staff else "appointment.title", locale, id=ticket.id)
+
+
 def link(config: OrgConfig, ticket: TicketRow, row: AppointmentRow) -> str | None:
     """The screen-sharing link from the team's template; None where none is configured."""
     template = config.team(ticket.team_id).screen_sharing_url
@@ -85,7 +90,7 @@ def confirmation(
     if url is not None:
         text += "\n\n" + t("appointment.link", locale, url=url)
     return Notice(
-        title=t("appointment.title", locale, id=ticket.id),
+        title=title(ticket, locale, staff=staff),
         text=text,
         choices=(
             Choice(button(VERB, MOVE, row.id, row.sequence), t("appointment.move", locale)),
@@ -131,9 +136,9 @@ def calendar_file(
 
 
 def said(key: str, ticket: TicketRow, locale: str, **args: object) -> Notice:
-    """A short message about the ticket's appointment."""
+    """A short message about the ticket's appointment (a staff key: titled "Ticket")."""
     return Notice(
-        title=t("appointment.title", locale, id=ticket.id),
+        title=title(ticket, locale, staff=key.startswith("appointment_staff.")),
         text=t(key, locale, id=ticket.id, **args),
         ticket_id=ticket.id,
         channel_safe=False,
