@@ -223,3 +223,18 @@ async def test_typed_numbers_answer_the_proposal_and_the_fresh_confirmation(
     clock.advance(timedelta(hours=3))  # long after the confirmation: a bare "2" is not for it
     await hotline.say(REQUESTER, "2")
     assert "abgesagt" not in texts((await everything_to(hotline, REQUESTER))[-3:])
+
+
+async def test_retention_erases_the_appointments_of_an_old_ticket(
+    hotline: Harness, config: OrgConfig, sessions: Sessions, clock: FrozenClock
+) -> None:
+    ticket_id = await claimed(hotline)
+    await hotline.say(AGENT, f"/termin {ticket_id} Di 10:00")
+    await hotline.say(REQUESTER, "1")
+    await hotline.say(AGENT, f"/erledigt {ticket_id} Besprochen und gelöst.")
+    assert (await hotline.ticket(ticket_id)).status == "resolved"
+    clock.advance(timedelta(days=config.privacy.tickets_days + 30))
+    counts = await PrivacyService(config, sessions, clock).apply_retention()
+    assert counts["tickets_anonymised"] == 1
+    async with sessions() as session:
+        assert (await session.scalars(select(AppointmentRow))).all() == []

@@ -133,3 +133,33 @@ def test_the_vtimezone_names_summer_and_winter_offsets() -> None:
     text = build_ics(_event(at(2026, 7, 1, 10, 0), 0)).decode()
     assert "DTSTART;TZID=Europe/Berlin:20260701T100000" in text
     assert "TZOFFSETTO:+0200" in text and "TZOFFSETTO:+0100" in text
+
+
+DAYS = ["Mo", "Di", "Mi", "Do", "Fr", "Sa", "So", "heute", "morgen", "übermorgen"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    day=st.one_of(
+        st.sampled_from(DAYS),
+        st.builds(lambda d, m: f"{d}.{m}.", st.integers(1, 31), st.integers(1, 12)),
+    ),
+    hour=st.integers(0, 23),
+    minute=st.sampled_from([0, 5, 15, 30, 45, 59]),
+    now=st.datetimes(min_value=FIRST, max_value=FIRST.replace(year=2027)).map(
+        lambda naive: naive.replace(tzinfo=BERLIN)
+    ),
+)
+def test_every_accepted_slot_is_ahead_and_fits_one_office_block(
+    day: str, hour: int, minute: int, now: datetime
+) -> None:
+    """Whatever is typed: a slot the reader accepts lies after `now`, within a year, at the
+    typed wall-clock time, and all of its 30 minutes inside one office-hours block."""
+    read = read_slots(f"{day} {hour}:{minute:02d}", now, CALENDAR)
+    if isinstance(read, SlotProblem):
+        return
+    (slot,) = read
+    assert now < slot <= now + timedelta(days=367)
+    assert (slot.hour, slot.minute) == (hour, minute) and slot.tzinfo == BERLIN
+    blocks = CALENDAR.office_intervals(slot.date())
+    assert any(opens <= slot and slot + timedelta(minutes=30) <= closes for opens, closes in blocks)
