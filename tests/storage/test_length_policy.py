@@ -92,6 +92,7 @@ FED: dict[str, tuple[str, int]] = {
     "absences.person_id": ("config_id", 0),
     "absences.deputy_id": ("config_id", 0),
     "absences.created_by": ("config_id", 0),
+    "appointments.agent": ("config_id", 0),  # the proposing staff member's person id
 }
 
 # table.column -> what writes it (nothing a user or a platform chooses)
@@ -119,6 +120,7 @@ INTERNAL: dict[str, str] = {
             ("workshop_registrations", "platform"),
             ("user_profiles", "platform"),
             ("notice_pacing", "platform"),
+            ("appointments", "agent_platform"),
         ]
     },
     **{
@@ -146,6 +148,7 @@ INTERNAL: dict[str, str] = {
             ("workshop_registrations", "status"),
             ("outbox", "bundle_kind"),
             ("notice_pacing", "kind"),
+            ("appointments", "status"),
         ]
     },
     "instances.id": "uuid4 hex of a running instance (32)",
