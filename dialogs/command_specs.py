@@ -229,6 +229,15 @@ SPECS: tuple[Spec, ...] = (
         "usage.faq_review",
         english="faqreview",
     ),
+    # an appointment with screen sharing on a ticket: the agent proposes, the requester picks
+    Spec(
+        "appointment",
+        ("termin", "appointment"),
+        Args.ID_OPTIONAL_TEXT,
+        E,
+        "usage.appointment",
+        direct_only=True,
+    ),
     # the requester's answer to a question back on one particular request
     Spec("reply", ("antwort", "reply"), Args.ID_TEXT, E, "usage.reply", direct_only=True),
     Spec("workshops", ("workshops", "schulungen", "termine"), Args.NONE, E, BARE, direct_only=True),

@@ -22,6 +22,7 @@ from storage.base import NAMING as NAMING
 from storage.base import Base as Base
 from storage.base import BigId as BigId
 from storage.base import UtcDateTime as UtcDateTime
+from storage.models_appointments import AppointmentRow as AppointmentRow  # issue 17
 from storage.models_faq import FaqEntryRow as FaqEntryRow  # issue 17, re-exported
 from storage.models_outreach import NewsletterDeliveryRow as NewsletterDeliveryRow
 from storage.models_outreach import NewsletterRow as NewsletterRow

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from bot.kernel.markup import BOLD, to_plain, tokens
 from bot.kernel.notices import Notice
 
@@ -20,11 +22,24 @@ def render_text(notice: Notice, *, channel: str | None = None, color: bool = Fal
     lines += [f"  {to_plain(c.numbered(n))}" for n, c in enumerate(notice.choices, 1)]
     if notice.image is not None:  # a terminal shows no pictures: name it (the text describes it)
         lines.append(f"  [{notice.image.name}, {len(notice.image.data) // 1024 + 1} KB]")
+    if notice.file is not None:  # saved by the shell (save_file); named here
+        lines.append(f"  [{notice.file.name}, {len(notice.file.data) // 1024 + 1} KB]")
     if channel is None or not lines:
         return "\n".join(lines)
     # Channel posts: "[#team] first line", the rest indented under it.
     rest = ("  " + line if line else "" for line in lines[1:])
     return "\n".join([f"[#{channel}] {lines[0]}", *rest])
+
+
+def save_file(notice: Notice, directory: Path) -> Path | None:
+    """Write the notice's file (an appointment's .ics) into `directory`; its path, or None
+    when the notice carries none. The name is the file's own, without any directory part."""
+    if notice.file is None:
+        return None
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / Path(notice.file.name).name
+    path.write_bytes(notice.file.data)
+    return path
 
 
 def _styled(markup: str, color: bool) -> str:

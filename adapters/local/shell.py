@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import sys
+import tempfile
 from dataclasses import replace
 from datetime import datetime
+from pathlib import Path
 from typing import Protocol, TextIO
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.local.parse import PLATFORM, channel_conversation, dm_conversation, parse_line
-from adapters.local.render import render_text
+from adapters.local.render import render_text, save_file
 from bot.config.model import OrgConfig
 from bot.delivery import OutboxSender
 from bot.i18n import t
@@ -171,9 +174,16 @@ class Shell:
                 )
         return len(rows)
 
+    @property
+    def _files(self) -> Path:
+        """Where this user's files (an appointment's .ics) are saved."""
+        return Path(tempfile.gettempdir()) / "hotline-files" / re.sub(r"[^\w.-]", "_", self.user_id)
+
     def _print(self, notice: Notice, channel: str | None) -> None:
         marker = "🤖 " if channel is None else ""
-        self.out.write(marker + render_text(notice, channel=channel, color=self.color) + "\n\n")
+        self.out.write(marker + render_text(notice, channel=channel, color=self.color) + "\n")
+        saved = save_file(notice, self._files)
+        self.out.write(f"  -> {saved}\n\n" if saved is not None else "\n")
         self.out.flush()
 
     async def run_script(self, lines: TextIO) -> None:

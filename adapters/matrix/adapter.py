@@ -356,9 +356,9 @@ class MatrixAdapter:
     ) -> str:
         assert self.client is not None
         await self._room_known(room_id, recipient)
-        if notice.image is not None:
-            source = await media.upload(self.client, room_id, notice.image)
-            content = render.image_content(notice, notice.image, source)
+        if (medium := notice.image or notice.file) is not None:
+            source = await media.upload(self.client, room_id, medium)
+            content = render.media_content(notice, medium, source)
         else:
             hint = await own_reactions.typed_hint(self.sessions, len(notice.choices), recipient)
             content = render.message_content(notice, self._mentions(notice), hint)

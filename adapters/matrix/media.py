@@ -10,13 +10,13 @@ from typing import Any
 from nio import AsyncClient, UploadResponse
 
 from bot.delivery import DeliveryError
-from bot.kernel.notices import Image
+from bot.kernel.notices import FileData, Image
 
 UPLOAD_TIMEOUT = 60.0  # seconds; nio itself waits for ever on uploads
 
 
-async def upload(client: AsyncClient, room_id: str, image: Image) -> dict[str, Any]:
-    """Upload the picture for `room_id`; returns the `source` of its m.image content:
+async def upload(client: AsyncClient, room_id: str, image: Image | FileData) -> dict[str, Any]:
+    """Upload the picture (or file) for `room_id`; returns the `source` of its m.image content:
     {"url": mxc} in a plain room, {"file": {...}} with the key in an encrypted one (also when
     nio does not know the room yet: every client reads an encrypted file in a plain room,
     none reads a plain one in an encrypted room without leaking it)."""

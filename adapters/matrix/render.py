@@ -17,7 +17,7 @@ from typing import Any
 
 from bot.kernel.actions import ButtonAction
 from bot.kernel.markup import to_html, to_plain
-from bot.kernel.notices import Choice, Image, Notice, Table
+from bot.kernel.notices import Choice, FileData, Image, Notice, Table
 
 KEYCAPS = ("1️⃣", "2️⃣", "3️⃣", "4️⃣", "5️⃣", "6️⃣", "7️⃣", "8️⃣", "9️⃣", "🔟")
 CLAIM_REACTION = "✋"
@@ -149,6 +149,31 @@ def table_html(table: Table) -> str:
     title = f"<h4>{html.escape(table.title)}</h4>" if table.title else ""
     note = f"<p><em>{html.escape(table.note)}</em></p>" if table.note else ""
     return f"{title}<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{note}"
+
+
+def media_content(
+    notice: Notice, medium: Image | FileData, source: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The event for the notice's picture (m.image) or file (m.file)."""
+    if isinstance(medium, Image):
+        return image_content(notice, medium, source)
+    return file_content(notice, medium, source)
+
+
+def file_content(notice: Notice, file: FileData, source: Mapping[str, Any]) -> dict[str, Any]:
+    """An m.file event for the notice's file (an appointment's .ics), its title and text as
+    the caption; `source` as for `image_content`."""
+    caption = message_content(replace(notice, choices=(), file=None))
+    return {
+        "msgtype": "m.file",
+        "body": caption["body"] or file.name,
+        "format": "org.matrix.custom.html",
+        "formatted_body": caption["formatted_body"],
+        "filename": file.name,
+        "m.mentions": {},
+        "info": {"mimetype": file.mime, "size": len(file.data)},
+        **source,
+    }
 
 
 def image_content(notice: Notice, image: Image, source: Mapping[str, Any]) -> dict[str, Any]:

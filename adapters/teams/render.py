@@ -147,7 +147,14 @@ def plain_text(notice: Notice) -> str:
 def is_plain(notice: Notice) -> bool:
     """A notice with nothing but a title and text: no facts, buttons or picture, and no card
     key (a card that is updated in place stays a card)."""
-    return not (notice.facts or notice.choices or notice.image or notice.card or notice.tables)
+    return not (
+        notice.facts
+        or notice.choices
+        or notice.image
+        or notice.file
+        or notice.card
+        or notice.tables
+    )
 
 
 def markdown_text(notice: Notice) -> str:
@@ -182,6 +189,20 @@ def activity(notice: Notice, mentions: Sequence[Mention] = ()) -> dict[str, Any]
                     "contentType": notice.image.mime,
                     "contentUrl": notice.image.data_uri(),
                     "name": notice.image.name,
+                }
+            ],
+        }
+    if notice.file is not None:  # an .ics: the file attached, its caption as the text
+        return {
+            "type": "message",
+            "text": fallback,
+            "textFormat": "plain",
+            "summary": fallback[:250],
+            "attachments": [
+                {
+                    "contentType": notice.file.mime,
+                    "contentUrl": notice.file.data_uri(),
+                    "name": notice.file.name,
                 }
             ],
         }

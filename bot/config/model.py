@@ -105,6 +105,7 @@ class Team:
     escalation_policy: str | None = None
     public_name: Texts | None = None  # what requesters read: no internal codes like "GL 2.12"
     deputy: str | None = None  # stands in for the team's leads while they are away
+    screen_sharing_url: str | None = None  # link template ("{appointment_id}"): appointments
 
     def shown_to_requesters(self, locale: str) -> str:
         """The team's name as requesters read it (`public_name`, else `name`)."""

@@ -16,6 +16,7 @@ from bot.config.model import (
     Topic,
     TopicKind,
 )
+from bot.config.validate_appointments import screen_sharing
 from bot.config.validate_base import Checker, Ids, known
 from bot.config.validate_calendar import closure_days
 from bot.config.validate_people import check_deputies, check_hours, deputy_of
@@ -123,7 +124,14 @@ def _team(
     levels: list[Level | None],
 ) -> Team | None:
     required = ("id", "name", "level", "members", "leads")
-    optional = ("channels", "closure_days", "escalation_policy", "public_name", "deputy")
+    optional = (
+        "channels",
+        "closure_days",
+        "escalation_policy",
+        "public_name",
+        "deputy",
+        "screen_sharing",
+    )
     start = len(ck.issues)
     node = ck.mapping(raw, path, required=required, optional=optional)
     if node is None:
@@ -143,6 +151,7 @@ def _team(
     leads = _leads(ck, node, path)
     deputy = deputy_of(ck, node, path)
     closures = closure_days(ck, node.get("closure_days"), (*path, "closure_days"), recurring=False)
+    video = screen_sharing(ck, node.get("screen_sharing"), (*path, "screen_sharing"))
     policy = node.get("escalation_policy")
     if policy is not None:
         policy_path = (*path, "escalation_policy")
@@ -169,6 +178,7 @@ def _team(
         escalation_policy=str(policy) if policy is not None else None,
         public_name=public_name,
         deputy=deputy,
+        screen_sharing_url=video,
     )
 
 

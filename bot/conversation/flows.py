@@ -46,6 +46,7 @@ class Flow(Protocol):
 
 def build_flows(config: OrgConfig, clock: Clock) -> list[Flow]:
     """Every flow, in the order the engine asks them."""
+    from bot.conversation.appointment_flow import AppointmentFlow
     from bot.conversation.csat_flow import CsatFlow
     from bot.conversation.faq_flow import FaqFlow
     from bot.conversation.newsletter_flow import NewsletterFlow
@@ -58,4 +59,5 @@ def build_flows(config: OrgConfig, clock: Clock) -> list[Flow]:
         NewsletterFlow(config, clock),
         PhoneFlow(config, clock),
         FaqFlow(config, clock),
+        AppointmentFlow(config, clock),
     ]

@@ -40,6 +40,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config.model import OrgConfig
+from bot.conversation.appointment_flow import AppointmentFlow
 from bot.conversation.card_actions import OWED_PREFIX
 from bot.conversation.command_runner import CommandRunner, Turn, error_notice
 from bot.conversation.csat_flow import CsatFlow
@@ -87,6 +88,7 @@ class Router:
         self.clock = clock
         self.runner = runner
         self.csat = next(flow for flow in runner.flows if isinstance(flow, CsatFlow))
+        self.appointments = next(f for f in runner.flows if isinstance(f, AppointmentFlow))
         self.which = WhichPrompt(config, clock)
         self.revisions = Revisions(config, clock, runner.intake)
         self.routes: tuple[Route, ...] = (
@@ -98,6 +100,7 @@ class Router:
             Route("owed_answer", self._owed_answer),
             Route("which_message", self._which_message),
             Route("typed_rating", self._typed_rating),
+            Route("appointment_pick", self._appointment_pick),
             Route("side_flow", self._side_flow),
             Route("cancel_word", self._cancel_word),
             Route("question_back", self._question_back),
@@ -317,6 +320,15 @@ class Router:
             return await self._reopen_from(turn, prompt)
         typed = self.csat.typed(turn.session, turn.key, turn.actor, turn.text, prompt)
         return await self.runner.guarded(turn, Command("rate", ticket_id=prompt.ticket_id), typed)
+
+    async def _appointment_pick(self, turn: Turn) -> Answer:
+        """A requester's typed slot number (or "andere Termine") for their newest proposal,
+        unless a dialog holds the chat (bot/conversation/appointment_flow.py)."""
+        if turn.inbound.action_id is not None or not turn.inbound.is_direct:
+            return None
+        if await self._live(turn, frozenset({IDLE})) is not None:
+            return None
+        return await self.appointments.typed(turn.session, turn.actor, turn.text)
 
     # --- 6.-8. side conversations, the cancel word, questions back, follow-up -------------
 

@@ -25,6 +25,7 @@ from bot.escalation import plan
 from bot.escalation.actions import DeadlineActions
 from bot.kernel.clock import Clock
 from bot.people.handover import Handover
+from bot.service.appointments import Appointments
 from bot.sla.calendar import WorkingCalendar, calendar_for
 from storage.models import TicketRow
 from storage.repositories import escalation as repo
@@ -86,6 +87,8 @@ class Sweeper:
         now = self.clock.now()
         report = SweepReport()
         report.handed_over = await self.handover.run(self.sessions, now)
+        async with self.sessions() as session, session.begin():  # appointments begun
+            await Appointments(self.config, self.clock).resume_begun(session)
         while not self.stopping:
             before = report.tickets
             handled = await self._batch(now, report)

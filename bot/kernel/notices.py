@@ -137,6 +137,30 @@ class Image:
 
 
 @dataclass(frozen=True)
+class FileData:
+    """A file that travels with a notice (an appointment's .ics): bytes, type and name."""
+
+    data: bytes
+    mime: str
+    name: str
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict; the bytes as base64."""
+        encoded = base64.b64encode(self.data).decode("ascii")
+        return {"data": encoded, "mime": self.mime, "name": self.name}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> FileData:
+        """Inverse of `to_json`."""
+        raw = base64.b64decode(str(data["data"]))
+        return cls(data=raw, mime=str(data["mime"]), name=str(data["name"]))
+
+    def data_uri(self) -> str:
+        """The file as a data: URI (for platforms that take attachments inline)."""
+        return f"data:{self.mime};base64,{base64.b64encode(self.data).decode('ascii')}"
+
+
+@dataclass(frozen=True)
 class Notice:
     """A message from the core: text is a small safe subset of Markdown (**bold** only)."""
 
@@ -161,6 +185,7 @@ class Notice:
     # A status a newer notice with the same `merge` may replace in place, where the platform
     # can edit and nothing has been said since (claim, unclaim, claim: one message, not three).
     merge: str | None = None
+    file: FileData | None = None  # attached (Matrix m.file, Teams attachment, local: saved)
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict, for the outbox."""
@@ -184,6 +209,8 @@ class Notice:
             data["thread"] = self.thread
         if self.merge is not None:
             data["merge"] = self.merge
+        if self.file is not None:
+            data["file"] = self.file.to_json()
         return data
 
     @classmethod
@@ -203,6 +230,7 @@ class Notice:
             tables=tuple(Table.from_json(table) for table in data.get("tables", ())),
             thread=data.get("thread"),
             merge=data.get("merge"),
+            file=FileData.from_json(data["file"]) if data.get("file") else None,
         )
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
+    AppointmentRow,
     AuditLogRow,
     ComplaintRelayRow,
     DialogStateRow,
@@ -65,7 +66,7 @@ async def delete_tickets(session: AsyncSession, *, ids: Sequence[int]) -> int:
     if not ids:
         return 0
     relay_rows = (RelayQuestionRow, ComplaintRelayRow)  # the pseudonym mapping goes with it
-    for table in (*relay_rows, TicketEventRow, EscalationStepRow, SatisfactionRow):
+    for table in (*relay_rows, TicketEventRow, EscalationStepRow, SatisfactionRow, AppointmentRow):
         await session.execute(delete(table).where(table.ticket_id.in_(ids)))
     result: Any = await session.execute(delete(TicketRow).where(TicketRow.id.in_(ids)))
     return int(result.rowcount or 0)
@@ -96,6 +97,7 @@ async def anonymise_tickets(session: AsyncSession, *, ids: Sequence[int], at: da
     await session.execute(
         update(SatisfactionRow).where(SatisfactionRow.ticket_id.in_(ids)).values(comment=None)
     )
+    await session.execute(delete(AppointmentRow).where(AppointmentRow.ticket_id.in_(ids)))
     await session.flush()
     return len(ids)
 

@@ -112,6 +112,8 @@ def complaint(state: str) -> Setup:
     return setup
 
 
+APPT_ASK = "bis zu drei Termine"  # appointment_staff.ask_slots
+APPT_NONE = "kein Termin vereinbart"  # appointment.none
 Q, C, R, E = ms.tickets("queued"), ms.tickets("claimed"), ms.tickets("resolved"), ms.tickets
 ROWS: tuple[Row, ...] = (
     Row("help", "/hilfe", ms.nothing, ALL, (said("cmd.help"),)),
@@ -320,6 +322,9 @@ ROWS: tuple[Row, ...] = (
         (said("faq.accepted"),),
         fs.accepted,
     ),
+    # /termin N: the team asks for slots, the requester reads that none is arranged yet
+    Row("appointment", "/termin {t}", C, VIEW_N, (APPT_ASK, said("appointment.none"))),
+    Row("appointment", "/termin {t}", complaint("claimed"), VIEW_C, (APPT_ASK, APPT_NONE)),
 )
 
 

@@ -28,6 +28,7 @@ STAFF_PREFIXES = (
     "phone.",  # /telefon: Team BK records calls
     "relay.",  # /weiterleiten, /rueckfrage B-N: the complaint relay among staff
     "faq.",  # /faq, /faqpruefen: FAQ proposals and Team BK's review (issue 17)
+    "appointment_staff.",  # /termin: what the agent reads about appointments
     "card.",  # team cards and the agent's answer dialog (card.draft_stale: see below)
     "catchup.",
     "channel.",

@@ -98,6 +98,7 @@ FED: dict[str, tuple[str, int]] = {
     "faq_entries.topic_id": ("config_id", 0),
     "faq_entries.proposed_by": ("config_id", 0),
     "faq_entries.decided_by": ("config_id", 0),
+    "appointments.agent": ("config_id", 0),  # the proposing staff member's person id
 }
 
 # table.column -> what writes it (nothing a user or a platform chooses)
@@ -125,6 +126,7 @@ INTERNAL: dict[str, str] = {
             ("workshop_registrations", "platform"),
             ("user_profiles", "platform"),
             ("notice_pacing", "platform"),
+            ("appointments", "agent_platform"),
         ]
     },
     **{
@@ -153,6 +155,7 @@ INTERNAL: dict[str, str] = {
             ("outbox", "bundle_kind"),
             ("notice_pacing", "kind"),
             ("faq_entries", "status"),
+            ("appointments", "status"),
         ]
     },
     "instances.id": "uuid4 hex of a running instance (32)",

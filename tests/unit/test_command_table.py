@@ -116,6 +116,7 @@ def test_the_bots_own_table_is_complete(config: OrgConfig, clock: FrozenClock) -
         "workshop_feedback",
         "questionnaire",
         "phone",
+        "appointment",
     }
     direct_only = {spec.name for spec in SPECS if spec.direct_only}
     dialog_starts = {"new", "cancel", "complaint", "idea", "proposal"}
