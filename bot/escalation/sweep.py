@@ -23,6 +23,7 @@ from bot.config.model import OrgConfig
 from bot.domain.errors import ConcurrentUpdate
 from bot.escalation import plan
 from bot.escalation.actions import DeadlineActions
+from bot.escalation.batch import Batch
 from bot.kernel.clock import Clock
 from bot.people.handover import Handover
 from bot.sla.calendar import WorkingCalendar, calendar_for
@@ -101,12 +102,9 @@ class Sweeper:
             async with self.sessions() as session, session.begin():
                 tickets = await repo.due_tickets(session, now=now, limit=self.batch_size)
                 ids = [ticket.id for ticket in tickets]
-                partial = SweepReport()
-                fired = await self._fired(session, tickets)
-                for ticket in tickets:
-                    await self._ticket(session, ticket, now, partial, fired)
-                await session.flush()
+                partial, notices = await self._fire(session, tickets, now)
             _merge(report, partial)
+            self._after_bulk_notices(notices)
             return len(ids)
         except _CONFLICTS as error:
             log.info("sweep batch met a concurrent change (%s); redoing it one by one", error)
@@ -120,6 +118,38 @@ class Sweeper:
         for ticket_id in ids:
             await self._single(ticket_id, now, report)
         return len(ids)
+
+    async def _fire(
+        self, session: AsyncSession, tickets: Sequence[TicketRow], now: datetime
+    ) -> tuple[SweepReport, int]:
+        """Fire the tickets' due steps as one batch (bot/escalation/batch.py): a few reads
+        up front, set-based writes at the end; returns what was done and how many notices
+        went into the outbox."""
+        partial = SweepReport()
+        fired = await self._fired(session, tickets)
+        batch = await Batch.start(session, tickets, now, escalating=self._escalating(tickets, now))
+        try:
+            with session.no_autoflush:  # nothing is written before `batch.write`
+                for ticket in tickets:
+                    await self._ticket(session, ticket, now, partial, fired)
+            notices = await batch.write(session, tickets)
+        finally:
+            Batch.abandon(session)
+        return partial, notices
+
+    def _escalating(self, tickets: Sequence[TicketRow], now: datetime) -> list[int]:
+        """The tickets with an escalation due: their notices show the trail (read at once)."""
+        found = []
+        for ticket in tickets:
+            for item in plan.items(self.config, ticket, self.calendar(ticket.team_id)):
+                step = item.step
+                escalates = item.kind == "repeat" or (
+                    step is not None and step.action == "escalate"
+                )
+                if item.moment <= now and escalates:
+                    found.append(ticket.id)
+                    break
+        return found
 
     async def _due_ids(self, now: datetime) -> list[int]:
         async with self.sessions() as session:
@@ -141,16 +171,22 @@ class Sweeper:
                 if supports_skip_locked(session):
                     query = query.with_for_update(skip_locked=True)
                 ticket = await session.scalar(query)
+                notices = 0
                 if ticket is not None:
-                    fired = await self._fired(session, [ticket])
-                    await self._ticket(session, ticket, now, partial, fired)
-                    await session.flush()
+                    partial, notices = await self._fire(session, [ticket], now)
             _merge(report, partial)
+            self._after_bulk_notices(notices)
         except _CONFLICTS:
             report.conflicts += 1  # the other instance handled it: its steps are recorded
         except Exception:
             log.exception("deadline sweep failed on ticket %s; retrying later", ticket_id)
             await self._postpone(ticket_id, now + RETRY_LATER)
+
+    def _after_bulk_notices(self, count: int) -> None:
+        """HOOK for waking the outbox sender: a batch's `count` notices were just committed
+        (one multi-row INSERT, not through `notify.send`). This is the ONE call site after
+        each batch's commit; today the sweep wakes the sender once at its end (`on_outbox`)."""
+        del count
 
     async def _fired(self, session: AsyncSession, tickets: Sequence[TicketRow]) -> set[str]:
         """The already recorded keys among the batch's items: one query for the batch."""
