@@ -324,7 +324,8 @@ class DeadlineActions(TicketServiceBase):
                 session, ticket, action, before, actor, person, data, audience=audience
             )
             return
-        self._reschedule(ticket)  # the sweep acts as nobody: no claim lease starts again
+        # The sweep acts as nobody (no claim lease starts again) and stores the ticket's
+        # exact next moment itself once its due steps are fired: no refresh per event.
         event = trail.new_event(
             ticket_id=ticket.id,
             at=self.clock.now(),

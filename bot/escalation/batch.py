@@ -98,23 +98,21 @@ class Batch:
         returns how many notices went into the outbox. ConcurrentUpdate: another sweeper
         got to a step or a ticket first (the caller rolls the batch back)."""
         del session.info[_KEY]
-        wanted = {step["key"] for step in self.steps}
-        claimed = await steps_repo.claim_steps(session, steps=self.steps)
-        if claimed != wanted:
-            raise ConcurrentUpdate(f"{len(wanted - claimed)} steps were claimed by another sweeper")
         changes = []
         for ticket in tickets:
-            state = inspect(ticket)
-            values = {
-                attr.key: attr.value
-                for attr in state.attrs
-                if attr.key != "version" and attr.history.has_changes()
-            }
+            changed = inspect(ticket).committed_state  # the attributes set since loading
+            values = {name: getattr(ticket, name) for name in changed if name != "version"}
             if values:
                 changes.append((ticket.id, ticket.version, values))
             session.expunge(ticket)  # stored by the UPDATE below, not by the unit of work
-        if not await steps_repo.reschedule(session, changes=changes):
-            raise ConcurrentUpdate("a ticket changed while the sweep fired its steps")
+        with session.no_autoflush:
+            wanted = {step["key"] for step in self.steps}
+            claimed = await steps_repo.claim_steps(session, steps=self.steps)
+            if claimed != wanted:
+                lost = len(wanted - claimed)
+                raise ConcurrentUpdate(f"{lost} steps were claimed by another sweeper")
+            if not await steps_repo.reschedule(session, changes=changes):
+                raise ConcurrentUpdate("a ticket changed while the sweep fired its steps")
         await session.flush()  # the audit events: one multi-row INSERT
         self.notices = await outbox.write_buffered(session)
         return self.notices

@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 BATCH_SIZE = 200
 MAX_ITEMS_PER_TICKET = 20  # a guard against a plan that never settles
 RETRY_LATER = timedelta(minutes=5)
+_TICKET_COLUMNS = tuple(column.key for column in TicketRow.__mapper__.column_attrs)
 _CONFLICTS = (IntegrityError, StaleDataError, ConcurrentUpdate, DBAPIError)
 
 
@@ -73,6 +74,7 @@ class Sweeper:
         # A step found this late was not missed by a slow sweep but by a bot that was down.
         self.late_after = max(timedelta(minutes=10), 4 * config.escalation.sweep_interval)
         self._calendars: dict[str, WorkingCalendar] = {}
+        self._plans: dict[tuple[object, ...], list[plan.Item]] = {}  # per batch, by state
         self.stopping = False  # set on shutdown: finish the current batch, leave the rest
 
     def calendar(self, team_id: str) -> WorkingCalendar:
@@ -126,6 +128,9 @@ class Sweeper:
         up front, set-based writes at the end; returns what was done and how many notices
         went into the outbox."""
         partial = SweepReport()
+        if not tickets:
+            return partial, 0
+        self._plans.clear()
         fired = await self._fired(session, tickets)
         batch = await Batch.start(session, tickets, now, escalating=self._escalating(tickets, now))
         try:
@@ -135,13 +140,25 @@ class Sweeper:
             notices = await batch.write(session, tickets)
         finally:
             Batch.abandon(session)
+            self._plans.clear()
         return partial, notices
+
+    def _items(self, ticket: TicketRow) -> list[plan.Item]:
+        """`plan.items` of the ticket as it is now: computed again only when a column
+        changed (most steps change nothing the plan reads; the calendar math is dear)."""
+        state = (ticket.id, *(getattr(ticket, name) for name in _TICKET_COLUMNS))
+        found = self._plans.get(state)
+        if found is None:
+            found = self._plans[state] = plan.items(
+                self.config, ticket, self.calendar(ticket.team_id)
+            )
+        return found
 
     def _escalating(self, tickets: Sequence[TicketRow], now: datetime) -> list[int]:
         """The tickets with an escalation due: their notices show the trail (read at once)."""
         found = []
         for ticket in tickets:
-            for item in plan.items(self.config, ticket, self.calendar(ticket.team_id)):
+            for item in self._items(ticket):
                 step = item.step
                 escalates = item.kind == "repeat" or (
                     step is not None and step.action == "escalate"
@@ -190,11 +207,7 @@ class Sweeper:
 
     async def _fired(self, session: AsyncSession, tickets: Sequence[TicketRow]) -> set[str]:
         """The already recorded keys among the batch's items: one query for the batch."""
-        keys = [
-            item.key
-            for ticket in tickets
-            for item in plan.items(self.config, ticket, self.calendar(ticket.team_id))
-        ]
+        keys = [item.key for ticket in tickets for item in self._items(ticket)]
         return await repo.fired_keys(session, keys=keys)
 
     async def _ticket(
@@ -214,7 +227,7 @@ class Sweeper:
         report.tickets += 1
         calendar = self.calendar(ticket.team_id)
         for _ in range(MAX_ITEMS_PER_TICKET):
-            candidates = plan.items(self.config, ticket, calendar)
+            candidates = self._items(ticket)
             due = [i for i in candidates if i.key not in fired and i.moment <= now]
             if not due:
                 ticket.next_action_at = plan.next_action_at(candidates, fired)

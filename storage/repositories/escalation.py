@@ -17,8 +17,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.models import EscalationStepRow, SchedulerLeaseRow, TicketRow
 from storage.repositories._dialect import insert_ignoring_conflicts, supports_skip_locked
 
-_STEPS_PER_INSERT = 500  # well below both stores' bound-parameter limits
-
 
 async def due_tickets(session: AsyncSession, *, now: datetime, limit: int) -> Sequence[TicketRow]:
     """Tickets the sweep owes work: ONE range query on the indexed `next_action_at`.
@@ -82,20 +80,12 @@ async def claim_steps(session: AsyncSession, *, steps: Sequence[dict[str, Any]])
         return set()
     dialect = session.get_bind().dialect.name
     module: Any = postgresql if dialect == "postgresql" else sqlite
-    claimed: set[str] = set()
-    for start in range(0, len(steps), _STEPS_PER_INSERT):
-        chunk = [
-            {**step, "recipients": step.get("recipients") or {}}
-            for step in steps[start : start + _STEPS_PER_INSERT]
-        ]
-        statement = (
-            module.insert(EscalationStepRow)
-            .values(chunk)
-            .on_conflict_do_nothing()
-            .returning(EscalationStepRow.key)
-        )
-        claimed.update((await session.scalars(statement)).all())
-    return claimed
+    table: Any = EscalationStepRow.__table__
+    statement = module.insert(table).on_conflict_do_nothing().returning(table.c.key)
+    rows = [{**step, "recipients": step.get("recipients") or {}} for step in steps]
+    # executemany with RETURNING: SQLAlchemy sends it as multi-row INSERTs ("insertmanyvalues")
+    result = await session.execute(statement, rows)
+    return set(result.scalars().all())
 
 
 async def reschedule(

@@ -32,7 +32,6 @@ BUNDLED = "bundled"  # folded into the message of row `bundle_id`: delivered wit
 _TABLE: Any = OutboxRow.__table__
 _ENQUEUE: dict[str, Any] = {}
 _BUFFER = "outbox.buffer"  # session.info key: rows a bulk writer (the sweep) inserts at once
-_ROWS_PER_INSERT = 500  # well below both stores' bound-parameter limits
 
 
 def _enqueue_statement(session: AsyncSession) -> Any:
@@ -111,9 +110,8 @@ async def write_buffered(session: AsyncSession) -> int:
     NOTHING: a repeated dedupe key is ignored, as in `enqueue`), stop collecting; returns
     how many rows were collected."""
     rows: list[dict[str, Any]] = session.info.pop(_BUFFER, None) or []
-    for start in range(0, len(rows), _ROWS_PER_INSERT):
-        chunk = rows[start : start + _ROWS_PER_INSERT]
-        await session.execute(_enqueue_statement(session).values(chunk))
+    if rows:  # with RETURNING, SQLAlchemy sends the executemany as multi-row INSERTs
+        await session.execute(_enqueue_statement(session).returning(_TABLE.c.id), rows)
     return len(rows)
 
 
