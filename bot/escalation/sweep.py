@@ -35,7 +35,6 @@ log = logging.getLogger(__name__)
 BATCH_SIZE = 200
 MAX_ITEMS_PER_TICKET = 20  # a guard against a plan that never settles
 RETRY_LATER = timedelta(minutes=5)
-_TICKET_COLUMNS = tuple(column.key for column in TicketRow.__mapper__.column_attrs)
 _CONFLICTS = (IntegrityError, StaleDataError, ConcurrentUpdate, DBAPIError)
 
 
@@ -146,7 +145,7 @@ class Sweeper:
     def _items(self, ticket: TicketRow) -> list[plan.Item]:
         """`plan.items` of the ticket as it is now: computed again only when a column
         changed (most steps change nothing the plan reads; the calendar math is dear)."""
-        state = (ticket.id, *(getattr(ticket, name) for name in _TICKET_COLUMNS))
+        state = tuple([getattr(ticket, name) for name in plan.INPUTS])
         found = self._plans.get(state)
         if found is None:
             found = self._plans[state] = plan.items(

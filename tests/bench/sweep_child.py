@@ -17,6 +17,7 @@ from sqlalchemy import text
 
 from bot.config.loader import load_config
 from bot.escalation.sweep import Sweeper
+from bot.i18n import t
 from bot.kernel.clock import FrozenClock
 from storage.engine import make_engine, make_sessionmaker
 
@@ -27,6 +28,7 @@ async def main(url: str, schema: str, moment: datetime) -> None:
     sweeper = Sweeper(load_config(None), make_sessionmaker(engine), FrozenClock(moment))
     async with engine.connect() as connection:  # the pool's first connection, up front
         await connection.execute(text("SELECT 1"))
+    t("ticket.interim", "de")  # a running bot has its catalogue loaded: not part of a sweep
     print("ready", flush=True)
     await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
     started = time.perf_counter()
