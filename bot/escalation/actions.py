@@ -286,7 +286,7 @@ class DeadlineActions(TicketServiceBase):
         batch = Batch.of(session)
         if batch is None:
             return await present(session, self.config, people, at)
-        return batch.present(self.config, people, at)
+        return await batch.present(session, self.config, people, at)
 
     async def _events(self, session: AsyncSession, ticket: TicketRow) -> Sequence[TicketEventRow]:
         batch = Batch.of(session)
@@ -301,7 +301,7 @@ class DeadlineActions(TicketServiceBase):
         person = self.config.person(person_id) if person_id else None
         if batch is None or person is None:
             return await super()._worker_targets(session, ticket, person_id)
-        platform = batch.platforms.get((ticket.id, person.id))
+        platform = await batch.last_platform(session, ticket.id, person.id)
         return notify.person_targets(self.config, person, prefer=platform)
 
     async def _record(
@@ -338,7 +338,7 @@ class DeadlineActions(TicketServiceBase):
             audience=audience,
             data=data,
         )
-        batch.add_event(session, event)
+        batch.add_event(event)
 
     def _calendar(self, ticket: TicketRow) -> WorkingCalendar:
         """The ticket's team calendar: whose office time a person's hours are cut to."""

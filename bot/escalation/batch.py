@@ -35,12 +35,15 @@ _KEY = "sweep.batch"  # session.info key
 class Batch:
     """The batch of the session's transaction (see the module docstring)."""
 
-    def __init__(self, absences: list[Absence], platforms: dict[tuple[int, str], str]) -> None:
-        self.absences = absences
-        self.platforms = platforms
+    def __init__(self, ticket_ids: list[int], now: datetime) -> None:
+        self.ticket_ids, self.now = ticket_ids, now
+        # read on first need, for the whole batch (a channel reminder needs neither)
+        self.absences: list[Absence] | None = None
+        self.platforms: dict[tuple[int, str], str] | None = None
         self.steps: list[dict[str, Any]] = []
         self.events: dict[int, list[TicketEventRow]] = {}  # loaded trails, by ticket
         self.added: dict[int, list[TicketEventRow]] = {}  # this batch's events, by ticket
+        self.new_events: list[TicketEventRow] = []  # the same, in the order they were made
         self.notices = 0
 
     @staticmethod
@@ -59,21 +62,30 @@ class Batch:
         escalating: Iterable[int] = (),
     ) -> Batch:
         """Read what firing the tickets' steps needs; collect the outbox rows from now on."""
-        ids = [ticket.id for ticket in tickets]
-        batch = cls(
-            await absences_at(session, now), await trail.last_platforms(session, ticket_ids=ids)
-        )
+        batch = cls([ticket.id for ticket in tickets], now)
         batch.events = await trail.events_of(session, ticket_ids=set(escalating))
         session.info[_KEY] = batch
         outbox.buffer_rows(session)
         return batch
 
-    def present(
-        self, config: OrgConfig, people: Iterable[Person], at: datetime
+    async def present(
+        self, session: AsyncSession, config: OrgConfig, people: Iterable[Person], at: datetime
     ) -> tuple[Person, ...]:
-        """`bot.people.present.present` on the absences read at the start."""
+        """`bot.people.present.present`, the absences read once per batch."""
         wanted = tuple(people)
-        return recipients(config, self.absences, wanted, at) if wanted else ()
+        if not wanted:
+            return ()
+        if self.absences is None:
+            self.absences = await absences_at(session, at)
+        return recipients(config, self.absences, wanted, at)
+
+    async def last_platform(
+        self, session: AsyncSession, ticket_id: int, person_id: str
+    ) -> str | None:
+        """`trail.last_platform_of`, read for all of the batch's tickets at once."""
+        if self.platforms is None:
+            self.platforms = await trail.last_platforms(session, ticket_ids=self.ticket_ids)
+        return self.platforms.get((ticket_id, person_id))
 
     async def ticket_events(self, session: AsyncSession, ticket_id: int) -> list[TicketEventRow]:
         """The ticket's trail as `trail.ticket_events` would read it after this batch's own
@@ -84,10 +96,10 @@ class Batch:
         found = [*self.events[ticket_id], *self.added.get(ticket_id, [])]
         return sorted(found, key=lambda event: (event.at, event.id or sys.maxsize))
 
-    def add_event(self, session: AsyncSession, event: TicketEventRow) -> None:
+    def add_event(self, event: TicketEventRow) -> None:
         """An audit event, inserted with the others at the end of the batch."""
-        session.add(event)
         self.added.setdefault(event.ticket_id, []).append(event)
+        self.new_events.append(event)
 
     def claim(self, values: dict[str, Any]) -> None:
         """A step to record under its unique key at the end of the batch."""
@@ -113,7 +125,7 @@ class Batch:
                 raise ConcurrentUpdate(f"{lost} steps were claimed by another sweeper")
             if not await steps_repo.reschedule(session, changes=changes):
                 raise ConcurrentUpdate("a ticket changed while the sweep fired its steps")
-        await session.flush()  # the audit events: one multi-row INSERT
+            await trail.insert_events(session, self.new_events)
         self.notices = await outbox.write_buffered(session)
         return self.notices
 
