@@ -1,10 +1,12 @@
 """The deadline sweep: find due tickets with one indexed query, fire what is due, reschedule.
 
-A batch of due tickets is handled in ONE transaction: each fired step is inserted under
-its unique key together with its notices in the outbox, then the ticket's exact
-`next_action_at` is stored (compare-and-set on the ticket's version). The outbox sender
-delivers after commit. If another instance got to one of the tickets first, the batch is
-rolled back and redone ticket by ticket, so every step is sent exactly once.
+A batch of due tickets is handled in ONE transaction with set-based statements
+(bot/escalation/batch.py): the batch's step keys are claimed together, its notices and audit
+events inserted together, and each ticket's exact `next_action_at` stored (compare-and-set
+on the ticket's version) in one executemany UPDATE. The outbox sender delivers after
+commit. If another instance got to one of the steps or tickets first, or anything fails,
+the batch alone is rolled back and redone ticket by ticket, so every step is sent exactly
+once.
 """
 
 from __future__ import annotations
