@@ -7,6 +7,7 @@ derived from the step key as a second guard.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -15,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config.model import Person
 from bot.domain.audience import EventAudience, internal
 from bot.domain.lifecycle import Action
+from bot.escalation.batch import Batch
 from bot.escalation.bundle_entries import bundle_entry
 from bot.escalation.messages import SYSTEM_PLATFORM, SweepMessages
 from bot.escalation.plan import Item, deadlines
@@ -25,7 +27,7 @@ from bot.service import notify, permissions
 from bot.service.actors import Actor
 from bot.service.ticket_base import TicketServiceBase
 from bot.sla.calendar import WorkingCalendar, calendar_for
-from storage.models import TicketRow
+from storage.models import TicketEventRow, TicketRow
 from storage.repositories import escalation as steps_repo
 from storage.repositories import trail
 
@@ -51,18 +53,20 @@ class DeadlineActions(TicketServiceBase):
         now = self.clock.now()
         step_id = item.step.id if item.step else item.kind
         action = item.step.action if item.step else item.kind
-        recorded = await steps_repo.record_step(
-            session,
-            key=item.key,
-            ticket_id=ticket.id,
-            step=step_id,
-            action=action,
-            due_at=item.moment,
-            fired_at=now,
-            missed=quiet,
-            recipients={"deadline": item.step.deadline if item.step else None},
-        )
-        if not recorded:
+        values: dict[str, Any] = {
+            "key": item.key,
+            "ticket_id": ticket.id,
+            "step": step_id,
+            "action": action,
+            "due_at": item.moment,
+            "fired_at": now,
+            "missed": quiet,
+            "recipients": {"deadline": item.step.deadline if item.step else None},
+        }
+        batch = Batch.of(session)
+        if batch is not None:
+            batch.claim(values)  # claimed with the batch's other steps, in one statement
+        elif not await steps_repo.record_step(session, **values):
             return False
         send = _Sender(session, item.key, now, quiet, bundle_entry(self.config, ticket, item, now))
         if item.kind == "interim":
@@ -130,7 +134,7 @@ class DeadlineActions(TicketServiceBase):
             ticket.escalated_at, ticket.escalation_repeats = now, 0
             ticket.escalation_acked_at = ticket.escalation_acked_by = None
             ticket.escalation_step = item.step.id if item.step else None
-        events = await trail.ticket_events(session, ticket_id=ticket.id)  # for the leads
+        events = await self._events(session, ticket)  # for the leads
         deadline = item.step.deadline if item.step else None
         notice = self.messages.escalation(
             ticket,
@@ -226,7 +230,7 @@ class DeadlineActions(TicketServiceBase):
         assignee = self.config.person(ticket.assignee or "")
         if assignee is None or send.quiet:  # unknown, or a step found late: nothing is sent
             return {"assignee": ticket.assignee}
-        asked = await present(session, self.config, (assignee,), send.now)
+        asked = await self._present(session, (assignee,), send.now)
         if asked != (assignee,):
             await self._dm(session, send, ticket, asked, notice)
             return {"assignee": ticket.assignee}
@@ -254,7 +258,7 @@ class DeadlineActions(TicketServiceBase):
         bot/people/schedule.py). The absent person is never pinged."""
         if send.quiet:  # a step found late sends nothing: no need to ask who or when
             return
-        asked = await present(session, self.config, people, send.now)
+        asked = await self._present(session, people, send.now)
         await self._dm(session, send, ticket, asked, notice, hold=hold)
 
     async def _dm(
@@ -275,6 +279,66 @@ class DeadlineActions(TicketServiceBase):
                 calendar = self._calendar(ticket)
                 back = await held_until(session, self.config, person.id, calendar, send.now)
             await send(notify.person_targets(self.config, person), notice, hold_until=back)
+
+    async def _present(
+        self, session: AsyncSession, people: tuple[Person, ...], at: datetime
+    ) -> tuple[Person, ...]:
+        batch = Batch.of(session)
+        if batch is None:
+            return await present(session, self.config, people, at)
+        return await batch.present(session, self.config, people, at)
+
+    async def _events(self, session: AsyncSession, ticket: TicketRow) -> Sequence[TicketEventRow]:
+        batch = Batch.of(session)
+        if batch is None:
+            return await trail.ticket_events(session, ticket_id=ticket.id)
+        return await batch.ticket_events(session, ticket.id)
+
+    async def _worker_targets(
+        self, session: AsyncSession, ticket: TicketRow, person_id: str | None
+    ) -> list[Target]:
+        batch = Batch.of(session)
+        person = self.config.person(person_id) if person_id else None
+        if batch is None or person is None:
+            return await super()._worker_targets(session, ticket, person_id)
+        platform = await batch.last_platform(session, ticket.id, person.id)
+        return notify.person_targets(self.config, person, prefer=platform)
+
+    async def _record(
+        self,
+        session: AsyncSession,
+        ticket: TicketRow,
+        action: Action,
+        before: str | None,
+        actor: Actor,
+        person: Person | None,
+        data: dict[str, Any],
+        *,
+        audience: EventAudience,
+    ) -> None:
+        """As the base's, but in a sweep batch the event is inserted with the batch's
+        others and the ticket stored with them (no flush per step)."""
+        batch = Batch.of(session)
+        if batch is None:
+            await super()._record(
+                session, ticket, action, before, actor, person, data, audience=audience
+            )
+            return
+        # The sweep acts as nobody (no claim lease starts again) and stores the ticket's
+        # exact next moment itself once its due steps are fired: no refresh per event.
+        event = trail.new_event(
+            ticket_id=ticket.id,
+            at=self.clock.now(),
+            action=action.value,
+            from_status=before,
+            to_status=ticket.status,
+            actor_platform=actor.platform,
+            actor_id=actor.user_id,
+            actor_person=None if person is None else person.id,
+            audience=audience,
+            data=data,
+        )
+        batch.add_event(event)
 
     def _calendar(self, ticket: TicketRow) -> WorkingCalendar:
         """The ticket's team calendar: whose office time a person's hours are cut to."""

@@ -26,6 +26,32 @@ _TICK = timedelta(microseconds=1)
 _ACTIVE = frozenset({TicketStatus.QUEUED, TicketStatus.CLAIMED, TicketStatus.REOPENED})
 
 
+# Every ticket column `items` reads: while these keep their values, its answer stays the
+# same (the sweep keeps it per batch; tests/unit/test_sweep_plan_inputs.py checks the list).
+INPUTS = (
+    "id",
+    "status",
+    "paused_at",
+    "team_id",
+    "requester_platform",
+    "requester_informed_at",
+    "queued_at",
+    "created_at",
+    "assignee",
+    "worked_at",
+    "updated_at",
+    "first_response_due_at",
+    "first_responded_at",
+    "update_due_at",
+    "update_started_at",
+    "resolution_due_at",
+    "resolution_started_at",
+    "escalated_at",
+    "escalation_acked_at",
+    "escalation_repeats",
+)
+
+
 @dataclass(frozen=True)
 class Item:
     """One piece of due work for one ticket."""

@@ -1,10 +1,12 @@
 """The deadline sweep: find due tickets with one indexed query, fire what is due, reschedule.
 
-A batch of due tickets is handled in ONE transaction: each fired step is inserted under
-its unique key together with its notices in the outbox, then the ticket's exact
-`next_action_at` is stored (compare-and-set on the ticket's version). The outbox sender
-delivers after commit. If another instance got to one of the tickets first, the batch is
-rolled back and redone ticket by ticket, so every step is sent exactly once.
+A batch of due tickets is handled in ONE transaction with set-based statements
+(bot/escalation/batch.py): the batch's step keys are claimed together, its notices and audit
+events inserted together, and each ticket's exact `next_action_at` stored (compare-and-set
+on the ticket's version) in one executemany UPDATE. The outbox sender delivers after
+commit. If another instance got to one of the steps or tickets first, or anything fails,
+the batch alone is rolled back and redone ticket by ticket, so every step is sent exactly
+once.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from bot.config.model import OrgConfig
 from bot.domain.errors import ConcurrentUpdate
 from bot.escalation import plan
 from bot.escalation.actions import DeadlineActions
+from bot.escalation.batch import Batch
 from bot.kernel.clock import Clock
 from bot.people.handover import Handover
 from bot.service.appointments import Appointments
@@ -73,6 +76,7 @@ class Sweeper:
         # A step found this late was not missed by a slow sweep but by a bot that was down.
         self.late_after = max(timedelta(minutes=10), 4 * config.escalation.sweep_interval)
         self._calendars: dict[str, WorkingCalendar] = {}
+        self._plans: dict[tuple[object, ...], list[plan.Item]] = {}  # per batch, by state
         self.stopping = False  # set on shutdown: finish the current batch, leave the rest
 
     def calendar(self, team_id: str) -> WorkingCalendar:
@@ -104,12 +108,9 @@ class Sweeper:
             async with self.sessions() as session, session.begin():
                 tickets = await repo.due_tickets(session, now=now, limit=self.batch_size)
                 ids = [ticket.id for ticket in tickets]
-                partial = SweepReport()
-                fired = await self._fired(session, tickets)
-                for ticket in tickets:
-                    await self._ticket(session, ticket, now, partial, fired)
-                await session.flush()
+                partial, notices = await self._fire(session, tickets, now)
             _merge(report, partial)
+            self._after_bulk_notices(notices)
             return len(ids)
         except _CONFLICTS as error:
             log.info("sweep batch met a concurrent change (%s); redoing it one by one", error)
@@ -123,6 +124,53 @@ class Sweeper:
         for ticket_id in ids:
             await self._single(ticket_id, now, report)
         return len(ids)
+
+    async def _fire(
+        self, session: AsyncSession, tickets: Sequence[TicketRow], now: datetime
+    ) -> tuple[SweepReport, int]:
+        """Fire the tickets' due steps as one batch (bot/escalation/batch.py): a few reads
+        up front, set-based writes at the end; returns what was done and how many notices
+        went into the outbox."""
+        partial = SweepReport()
+        if not tickets:
+            return partial, 0
+        self._plans.clear()
+        fired = await self._fired(session, tickets)
+        batch = await Batch.start(session, tickets, now, escalating=self._escalating(tickets, now))
+        try:
+            with session.no_autoflush:  # nothing is written before `batch.write`
+                for ticket in tickets:
+                    await self._ticket(session, ticket, now, partial, fired)
+            notices = await batch.write(session, tickets)
+        finally:
+            Batch.abandon(session)
+            self._plans.clear()
+        return partial, notices
+
+    def _items(self, ticket: TicketRow) -> list[plan.Item]:
+        """`plan.items` of the ticket as it is now: computed again only when a column
+        changed (most steps change nothing the plan reads; the calendar math is dear)."""
+        state = tuple([getattr(ticket, name) for name in plan.INPUTS])
+        found = self._plans.get(state)
+        if found is None:
+            found = self._plans[state] = plan.items(
+                self.config, ticket, self.calendar(ticket.team_id)
+            )
+        return found
+
+    def _escalating(self, tickets: Sequence[TicketRow], now: datetime) -> list[int]:
+        """The tickets with an escalation due: their notices show the trail (read at once)."""
+        found = []
+        for ticket in tickets:
+            for item in self._items(ticket):
+                step = item.step
+                escalates = item.kind == "repeat" or (
+                    step is not None and step.action == "escalate"
+                )
+                if item.moment <= now and escalates:
+                    found.append(ticket.id)
+                    break
+        return found
 
     async def _due_ids(self, now: datetime) -> list[int]:
         async with self.sessions() as session:
@@ -144,24 +192,26 @@ class Sweeper:
                 if supports_skip_locked(session):
                     query = query.with_for_update(skip_locked=True)
                 ticket = await session.scalar(query)
+                notices = 0
                 if ticket is not None:
-                    fired = await self._fired(session, [ticket])
-                    await self._ticket(session, ticket, now, partial, fired)
-                    await session.flush()
+                    partial, notices = await self._fire(session, [ticket], now)
             _merge(report, partial)
+            self._after_bulk_notices(notices)
         except _CONFLICTS:
             report.conflicts += 1  # the other instance handled it: its steps are recorded
         except Exception:
             log.exception("deadline sweep failed on ticket %s; retrying later", ticket_id)
             await self._postpone(ticket_id, now + RETRY_LATER)
 
+    def _after_bulk_notices(self, count: int) -> None:
+        """HOOK for waking the outbox sender: a batch's `count` notices were just committed
+        (one multi-row INSERT, not through `notify.send`). This is the ONE call site after
+        each batch's commit; today the sweep wakes the sender once at its end (`on_outbox`)."""
+        del count
+
     async def _fired(self, session: AsyncSession, tickets: Sequence[TicketRow]) -> set[str]:
         """The already recorded keys among the batch's items: one query for the batch."""
-        keys = [
-            item.key
-            for ticket in tickets
-            for item in plan.items(self.config, ticket, self.calendar(ticket.team_id))
-        ]
+        keys = [item.key for ticket in tickets for item in self._items(ticket)]
         return await repo.fired_keys(session, keys=keys)
 
     async def _ticket(
@@ -181,7 +231,7 @@ class Sweeper:
         report.tickets += 1
         calendar = self.calendar(ticket.team_id)
         for _ in range(MAX_ITEMS_PER_TICKET):
-            candidates = plan.items(self.config, ticket, calendar)
+            candidates = self._items(ticket)
             due = [i for i in candidates if i.key not in fired and i.moment <= now]
             if not due:
                 ticket.next_action_at = plan.next_action_at(candidates, fired)

@@ -53,6 +53,7 @@ class WorkingCalendar:
         self._is_holiday = is_holiday
         self._closed_dates: set[date] = set()
         self._closed_month_days: set[tuple[int, int]] = set()
+        self._intervals: dict[date, tuple[tuple[datetime, datetime], ...]] = {}
         for closure in closure_days:
             if isinstance(closure, MonthDay):
                 self._closed_month_days.add((closure.month, closure.day))
@@ -93,15 +94,21 @@ class WorkingCalendar:
 
     def office_intervals(self, day: date) -> list[tuple[datetime, datetime]]:
         """The office hours of `day` as aware (start, end) pairs; [] on non-working days."""
+        found = self._intervals.get(day)  # the calendar never changes: worked out once a day
+        if found is None:
+            found = self._intervals[day] = self._work_out_intervals(day)
+        return list(found)
+
+    def _work_out_intervals(self, day: date) -> tuple[tuple[datetime, datetime], ...]:
         if not self.is_working_day(day):
-            return []
-        return [
+            return ()
+        return tuple(
             (
                 datetime.combine(day, iv.start, tzinfo=self._tz),
                 datetime.combine(day, iv.end, tzinfo=self._tz),
             )
             for iv in self._hours[day.weekday()]
-        ]
+        )
 
     def closing_time(self, day: date) -> datetime:
         """The last closing time of a working day; ValueError on a non-working day."""

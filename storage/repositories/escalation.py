@@ -10,7 +10,8 @@ from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import bindparam, case, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import EscalationStepRow, SchedulerLeaseRow, TicketRow
@@ -69,6 +70,51 @@ async def record_step(
         insert_ignoring_conflicts(session, EscalationStepRow, values)
     )
     return bool(result.rowcount)
+
+
+async def claim_steps(session: AsyncSession, *, steps: Sequence[dict[str, Any]]) -> set[str]:
+    """Claim a batch's steps by their unique keys in ONE statement (INSERT ... ON CONFLICT
+    DO NOTHING RETURNING key); returns the keys this transaction got (a missing key: another
+    sweeper holds it). Each dict has the columns of `record_step`."""
+    if not steps:
+        return set()
+    dialect = session.get_bind().dialect.name
+    module: Any = postgresql if dialect == "postgresql" else sqlite
+    table: Any = EscalationStepRow.__table__
+    statement = module.insert(table).on_conflict_do_nothing().returning(table.c.key)
+    rows = [{**step, "recipients": step.get("recipients") or {}} for step in steps]
+    # executemany with RETURNING: SQLAlchemy sends it as multi-row INSERTs ("insertmanyvalues")
+    result = await session.execute(statement, rows)
+    return set(result.scalars().all())
+
+
+async def reschedule(
+    session: AsyncSession, *, changes: Sequence[tuple[int, int, dict[str, Any]]]
+) -> bool:
+    """Store the sweep's changes to a batch of tickets, (id, version read, changed columns)
+    each: one executemany UPDATE per set of changed columns, each row compare-and-set on its
+    version (bumped). False when a row's version moved (where the driver reports row counts
+    of an executemany; on PostgreSQL the sweep holds the rows locked anyway)."""
+    table: Any = TicketRow.__table__
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for ticket_id, version, values in changes:
+        columns = tuple(sorted(values))
+        params = {f"p_{name}": value for name, value in values.items()}
+        groups.setdefault(columns, []).append({"p_id": ticket_id, "p_version": version, **params})
+    exact = session.get_bind().dialect.supports_sane_multi_rowcount
+    for columns, rows in groups.items():
+        statement = (
+            update(table)
+            .where(table.c.id == bindparam("p_id"), table.c.version == bindparam("p_version"))
+            .values(
+                version=table.c.version + 1,
+                **{name: bindparam(f"p_{name}", type_=table.c[name].type) for name in columns},
+            )
+        )
+        result: Any = await session.execute(statement, rows)
+        if exact and result.rowcount != len(rows):
+            return False
+    return True
 
 
 async def unreported_missed(session: AsyncSession, *, limit: int) -> Sequence[EscalationStepRow]:

@@ -31,6 +31,7 @@ HELD = "held"  # a bundlable sweep DM waiting for the bundler's decision (never 
 BUNDLED = "bundled"  # folded into the message of row `bundle_id`: delivered with it
 _TABLE: Any = OutboxRow.__table__
 _ENQUEUE: dict[str, Any] = {}
+_BUFFER = "outbox.buffer"  # session.info key: rows a bulk writer (the sweep) inserts at once
 
 
 def _enqueue_statement(session: AsyncSession) -> Any:
@@ -91,7 +92,32 @@ async def enqueue(
         "next_attempt_at": at if not_before is None else max(at, not_before),
         "bundle_kind": bundle_kind,
     }
+    buffer: list[dict[str, Any]] | None = session.info.get(_BUFFER)
+    if buffer is not None:
+        buffer.append(values)
+        return
     await session.execute(_enqueue_statement(session), values)
+
+
+def buffer_rows(session: AsyncSession) -> None:
+    """From now on `enqueue` collects this session's rows until `write_buffered` (a sweep
+    batch: its notices go in with one multi-row INSERT instead of one round trip each)."""
+    session.info[_BUFFER] = []
+
+
+async def write_buffered(session: AsyncSession) -> int:
+    """Insert the collected rows in their order (multi-row INSERT ... ON CONFLICT DO
+    NOTHING: a repeated dedupe key is ignored, as in `enqueue`), stop collecting; returns
+    how many rows were collected."""
+    rows: list[dict[str, Any]] = session.info.pop(_BUFFER, None) or []
+    if rows:  # with RETURNING, SQLAlchemy sends the executemany as multi-row INSERTs
+        await session.execute(_enqueue_statement(session).returning(_TABLE.c.id), rows)
+    return len(rows)
+
+
+def drop_buffered(session: AsyncSession) -> None:
+    """Stop collecting and forget the collected rows (their transaction is rolled back)."""
+    session.info.pop(_BUFFER, None)
 
 
 async def claim_due(

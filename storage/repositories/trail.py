@@ -8,12 +8,12 @@ Functions never commit: the caller owns the transaction.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.audience import EventAudience
@@ -52,7 +52,39 @@ async def append_event(
     data: dict[str, Any],
 ) -> TicketEventRow:
     """Append one line to the ticket's audit trail, readable by `audience`."""
-    row = TicketEventRow(
+    row = new_event(
+        ticket_id=ticket_id,
+        at=at,
+        action=action,
+        from_status=from_status,
+        to_status=to_status,
+        actor_platform=actor_platform,
+        actor_id=actor_id,
+        actor_person=actor_person,
+        audience=audience,
+        data=data,
+    )
+    session.add(row)
+    await session.flush()
+    return row
+
+
+def new_event(
+    *,
+    ticket_id: int,
+    at: datetime,
+    action: str,
+    from_status: str | None,
+    to_status: str,
+    actor_platform: str,
+    actor_id: str,
+    actor_person: str | None,
+    audience: EventAudience,
+    data: dict[str, Any],
+) -> TicketEventRow:
+    """One line of a ticket's audit trail, not yet added: a bulk writer (the sweep) adds
+    a batch's lines and flushes them together (one multi-row INSERT)."""
+    return TicketEventRow(
         ticket_id=ticket_id,
         at=at,
         action=action,
@@ -64,9 +96,6 @@ async def append_event(
         audience=EventAudience(audience).value,
         data=data,
     )
-    session.add(row)
-    await session.flush()
-    return row
 
 
 async def last_platform_of(session: AsyncSession, *, ticket_id: int, person_id: str) -> str | None:
@@ -79,6 +108,54 @@ async def last_platform_of(session: AsyncSession, *, ticket_id: int, person_id: 
     )
     platform: str | None = await session.scalar(query)
     return platform
+
+
+async def insert_events(session: AsyncSession, events: Sequence[TicketEventRow]) -> None:
+    """Insert lines made with `new_event` (not added to the session) as multi-row INSERTs,
+    leaving the ORM's unit of work out: a sweep batch writes hundreds at once."""
+    if not events:
+        return
+    table: Any = TicketEventRow.__table__
+    columns = [column.key for column in table.columns if column.key != "id"]
+    rows = [{name: getattr(event, name) for name in columns} for event in events]
+    # RETURNING makes SQLAlchemy send the executemany as multi-row INSERTs (insertmanyvalues)
+    await session.execute(insert(table).returning(table.c.id), rows)
+
+
+async def last_platforms(
+    session: AsyncSession, *, ticket_ids: Collection[int]
+) -> dict[tuple[int, str], str]:
+    """`last_platform_of` for every staff member on these tickets, in one query."""
+    if not ticket_ids:
+        return {}
+    query = (
+        select(TicketEventRow.ticket_id, TicketEventRow.actor_person, TicketEventRow.actor_platform)
+        .where(TicketEventRow.ticket_id.in_(list(ticket_ids)))
+        .where(TicketEventRow.actor_person.is_not(None))
+        .order_by(TicketEventRow.at, TicketEventRow.id)
+    )
+    found: dict[tuple[int, str], str] = {}
+    for ticket_id, person, platform in (await session.execute(query)).all():
+        if person is not None:
+            found[(ticket_id, person)] = platform  # the latest wins
+    return found
+
+
+async def events_of(
+    session: AsyncSession, *, ticket_ids: Collection[int]
+) -> dict[int, list[TicketEventRow]]:
+    """`ticket_events` for several tickets, in one query."""
+    found: dict[int, list[TicketEventRow]] = {ticket_id: [] for ticket_id in ticket_ids}
+    if not found:
+        return found
+    query = (
+        select(TicketEventRow)
+        .where(TicketEventRow.ticket_id.in_(list(found)))
+        .order_by(TicketEventRow.at, TicketEventRow.id)
+    )
+    for event in (await session.scalars(query)).all():
+        found[event.ticket_id].append(event)
+    return found
 
 
 async def ticket_events(session: AsyncSession, *, ticket_id: int) -> Sequence[TicketEventRow]:

@@ -6,12 +6,16 @@ but DUE of them are due tomorrow. Two figures per size:
 - busy: a sweep that fires DUE reminders (claims each step under its key, enqueues the
   channel post, reschedules the ticket) vs the bare SELECT returning those DUE rows.
 Both should stay flat from 10k to 1M: the sweep touches the due rows only.
+Then, on PostgreSQL, OVERDUE tickets whose reaction deadline passed five minutes ago, swept
+by two processes at once (tests/bench/sweep_child.py): the wall time until both are done.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import statistics
+import sys
 import tempfile
 import time
 import uuid
@@ -34,6 +38,8 @@ from tests.bench.table import Row, skipped
 NOW = datetime(2026, 11, 30, 12, 30, tzinfo=UTC)  # Monday 13:30 in Berlin
 OPENED = NOW - timedelta(hours=4, minutes=30)  # 09:00: reaction due 15:30, reminder at 13:30
 DUE = 100
+OVERDUE = 1_000
+OVERDUE_BY = timedelta(minutes=5)  # their reaction deadline passed at 13:25
 PG_URL = os.environ.get("HOTLINE_TEST_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 
 _COLUMNS = (
@@ -61,7 +67,7 @@ def _seed_sql(dialect: str) -> str:
     )
 
 
-async def _seed(engine: AsyncEngine, count: int) -> None:
+async def _seed(engine: AsyncEngine, count: int, *, overdue: bool = False) -> None:
     statement = text(_seed_sql(engine.dialect.name)).bindparams(
         *(
             bindparam(name, type_=UtcDateTime())
@@ -74,9 +80,9 @@ async def _seed(engine: AsyncEngine, count: int) -> None:
             {
                 "count": count,
                 "opened": OPENED,
-                "reaction": NOW + timedelta(hours=2),
+                "reaction": NOW - OVERDUE_BY if overdue else NOW + timedelta(hours=2),
                 "resolution": NOW + timedelta(days=2),
-                "tomorrow": NOW + timedelta(days=1),
+                "tomorrow": NOW - OVERDUE_BY if overdue else NOW + timedelta(days=1),
             },
         )
         await connection.execute(text("ANALYZE"))
@@ -139,12 +145,71 @@ async def _measure(engine: AsyncEngine, label: str, count: int, repeats: int) ->
     ]
 
 
+async def _two_sweepers(engine: AsyncEngine, schema: str, repeats: int) -> list[Row]:
+    """OVERDUE tickets swept by two processes at once: wall time until both are done."""
+    times, fired = [], []
+    for _ in range(repeats):
+        async with engine.begin() as connection:
+            await connection.execute(
+                text(
+                    "TRUNCATE tickets, escalation_steps, outbox, ticket_events"
+                    " RESTART IDENTITY CASCADE"
+                )
+            )
+        await _seed(engine, OVERDUE, overdue=True)
+        children = [
+            await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "tests.bench.sweep_child",
+                PG_URL,
+                schema,
+                NOW.isoformat(),
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+            )
+            for _ in range(2)
+        ]
+        for child in children:
+            assert child.stdout is not None and child.stdin is not None
+            assert (await child.stdout.readline()).strip() == b"ready"
+        started = time.perf_counter()
+        for child in children:
+            assert child.stdin is not None
+            child.stdin.write(b"go\n")
+            await child.stdin.drain()
+        lines = [await _done(child) for child in children]
+        times.append((time.perf_counter() - started) * 1000)
+        fired.append(sum(int(line.split()[1]) for line in lines))
+        async with engine.connect() as connection:
+            steps = await connection.scalar(text("SELECT count(*) FROM escalation_steps"))
+            keys = await connection.scalar(text("SELECT count(DISTINCT key) FROM escalation_steps"))
+        assert steps == keys == fired[-1], (steps, keys, fired[-1])  # each step once
+    return [
+        Row(
+            f"sweep {OVERDUE:,} overdue tickets, two sweeping processes, PostgreSQL",
+            _median(times),
+            2000.0,
+            "ms",
+            f"{statistics.median(fired):,.0f} steps fired; baseline: the 2 s target",
+        )
+    ]
+
+
+async def _done(child: asyncio.subprocess.Process) -> str:
+    assert child.stdout is not None
+    line = (await child.stdout.readline()).decode().strip()
+    await child.wait()
+    assert line.startswith("done"), line
+    return line
+
+
 def _median(values: list[float]) -> float:
     return statistics.median(values)
 
 
 @asynccontextmanager
-async def _postgres() -> AsyncIterator[AsyncEngine | None]:
+async def _postgres() -> AsyncIterator[tuple[AsyncEngine, str] | None]:
     admin = make_engine(PG_URL)
     try:
         async with admin.begin() as connection:
@@ -157,7 +222,7 @@ async def _postgres() -> AsyncIterator[AsyncEngine | None]:
     engine = make_engine(PG_URL, connect_args={"server_settings": {"search_path": schema}})
     try:
         await upgrade(engine)
-        yield engine
+        yield engine, schema
     finally:
         await engine.dispose()
         async with admin.begin() as connection:
@@ -171,15 +236,17 @@ async def run(quick: bool) -> list[Row]:
     pg_sizes = (1_000, 10_000) if quick else (10_000, 100_000, 1_000_000)
     sqlite_sizes = (1_000,) if quick else (10_000, 100_000)
     repeats = 3 if quick else 7
-    async with _postgres() as engine:
-        if engine is None:
+    async with _postgres() as found:
+        if found is None:
             rows.append(skipped("sweep, PostgreSQL", f"not reachable at {PG_URL}"))
         else:
+            engine, schema = found
             seeded = 0
             for size in pg_sizes:
                 await _seed(engine, size - seeded)
                 seeded = size
                 rows += await _measure(engine, "PostgreSQL", size, repeats)
+            rows += await _two_sweepers(engine, schema, 1 if quick else 3)
     with tempfile.TemporaryDirectory() as directory:
         engine = make_engine(f"sqlite+aiosqlite:///{Path(directory) / 'sweep.db'}")
         await upgrade(engine)
