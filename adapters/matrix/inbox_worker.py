@@ -79,8 +79,9 @@ class InboxWorker:
         with backoff from the table; the worker must outlive it: a dead worker is a deaf bot."""
         delay = RETRY_SECONDS
         while True:
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout=RESCAN_SECONDS)
+            try:  # not wait_for: its inner task cost the answer two more loop rounds
+                async with asyncio.timeout(RESCAN_SECONDS):
+                    await self._wake.wait()
             except TimeoutError:
                 self._rescan = True  # a quiet while: look at the table once
             self._wake.clear()
