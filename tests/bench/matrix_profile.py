@@ -19,7 +19,10 @@ phases by timestamps taken at the boundaries (the methods are wrapped in this pr
   deliver    -> the reply is in the requester's sync
 
 With --cprofile, the whole run of turns is profiled as well (CPU time per function, all
-tasks of the process: bot, requester and nio alike) and the stats are written to FILE.
+tasks of the process: bot, requester and nio alike) and the stats are written to FILE; read
+the functions' own time (tottime): cumulative times are scrambled by coroutines and by the
+greenlets SQLAlchemy runs its statements in. With --sql, the last turn's statements are
+listed with their phase and the bot's code that issued them.
 """
 
 from __future__ import annotations
