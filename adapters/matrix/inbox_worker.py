@@ -3,7 +3,9 @@
 The sync loop stores each event in the inbox (with its sync token) before anything else
 happens, so nothing is lost. Fresh events are then passed over in memory as well, which
 spares every turn a read of the inbox table; rows are marked done a moment later, in one
-write, off the path of the answer (the sender wants the database then). The table itself is
+write, off the path of the answer (the sender wants the database then): once no event has
+come for MARK_DELAY, at the latest after MARK_MAX_DELAY (a write between a turn's commit and
+its reply's send held the reply up by its SQLite write lock). The table itself is
 read at start, after a failure and every few seconds as a safety net. An event handled but
 not marked yet (a crash in between) is handed over again after a restart, and the engine
 ignores it by its event id; within one process, recently handled events are skipped here.
@@ -36,7 +38,8 @@ RETRY_SECONDS = 1.0
 OUTAGE_RETRY_SECONDS = 1.0  # while the database is away: its return is noticed this soon
 MAX_ATTEMPTS = 5  # failures of one event before it is given up (about 15 s of backoff)
 RESCAN_SECONDS = 5.0  # the table is read again after this long without a wake-up
-MARK_DELAY = 0.2  # seconds before handled events are marked done
+MARK_DELAY = 0.2  # seconds without a new event before handled events are marked done
+MARK_MAX_DELAY = 2.0  # ... but no longer than this after the first of them
 RECENT = 2000  # handled event ids remembered against doubles
 
 
@@ -68,6 +71,7 @@ class InboxWorker:
         self._recent: OrderedDict[str, None] = OrderedDict()
         self._unmarked: list[str] = []
         self._marking: asyncio.Task[None] | None = None
+        self._handled = 0  # events handled (a quiet moment is one where this stays put)
 
     def stored(self, payloads: list[dict[str, Any]]) -> None:
         """The sync loop has committed these events: handle them soon."""
@@ -79,8 +83,9 @@ class InboxWorker:
         with backoff from the table; the worker must outlive it: a dead worker is a deaf bot."""
         delay = RETRY_SECONDS
         while True:
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout=RESCAN_SECONDS)
+            try:  # not wait_for: its inner task cost the answer two more loop rounds
+                async with asyncio.timeout(RESCAN_SECONDS):
+                    await self._wake.wait()
             except TimeoutError:
                 self._rescan = True  # a quiet while: look at the table once
             self._wake.clear()
@@ -141,6 +146,7 @@ class InboxWorker:
             self._attempts.pop(event_id, None)
             self._remember(event_id)
         self._unmarked.append(event_id)
+        self._handled += 1
 
     async def _give_up(self, payload: dict[str, Any], event_id: str, attempts: int) -> None:
         """Mark a failing event done and tell its sender, in one transaction (called while
@@ -175,7 +181,13 @@ class InboxWorker:
             self._recent.popitem(last=False)
 
     async def _mark_later(self) -> None:
-        await asyncio.sleep(MARK_DELAY)
+        waited = 0.0
+        while True:  # until a quiet moment (no new event), or MARK_MAX_DELAY
+            handled = self._handled
+            await asyncio.sleep(MARK_DELAY)
+            waited += MARK_DELAY
+            if self._handled == handled or waited >= MARK_MAX_DELAY:
+                break
         try:
             await self.mark_now()
         except Exception:  # left undone: handed over again later, skipped or deduplicated

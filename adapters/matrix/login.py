@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from adapters.matrix.errors import homeserver_error, quiet_error_answers
 from adapters.matrix.parse import PLATFORM
 from adapters.matrix.settings import MatrixSettings, MatrixSetupError
+from adapters.matrix.store_writes import save_new_encrypted_rooms
 from bot.kernel.clock import Clock
 from storage.repositories import platform_state
 
@@ -102,6 +103,8 @@ async def login(
                 settings.store_dir,
             )
         client.restore_login(settings.user_id, device_id, settings.access_token)
+        if getattr(client, "store", None) is not None:  # loaded by restore_login
+            save_new_encrypted_rooms(client.store)  # not after every sync
         if client.should_upload_keys:
             await client.keys_upload()
     except BaseException:

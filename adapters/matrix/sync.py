@@ -287,6 +287,9 @@ class SyncLoop:
             self.gaps.changed = False
         if payloads:
             self.on_stored(payloads)
+            # The inbox worker first (up to its first query): the answer waits for it, the
+            # next /sync (and the key maintenance before it) does not.
+            await asyncio.sleep(0)
 
     async def _write(
         self,

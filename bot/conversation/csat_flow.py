@@ -105,10 +105,15 @@ class CsatFlow:
         number = text.strip().rstrip(".")
         if not number.isdecimal() or len(number) > 3:
             return None
-        waiting = await prompts.typed_candidates(
-            session, platform=actor.platform, user_id=actor.user_id, now=self.clock.now()
+        newest = await prompts.typed_candidates(  # only the newest rating question is read
+            session,
+            platform=actor.platform,
+            user_id=actor.user_id,
+            now=self.clock.now(),
+            kind=RATING,
+            limit=1,
         )
-        prompt = next((row for row in waiting if row.kind == RATING), None)
+        prompt = newest[0] if newest else None
         if prompt is None or prompt.ticket_id is None:
             return None
         if newer_than is not None and prompt.created_at <= newer_than:

@@ -47,9 +47,16 @@ async def get_prompt(session: AsyncSession, *, prompt_id: int) -> OpenPromptRow 
 
 
 async def typed_candidates(
-    session: AsyncSession, *, platform: str, user_id: str, now: datetime
+    session: AsyncSession,
+    *,
+    platform: str,
+    user_id: str,
+    now: datetime,
+    kind: str | None = None,
+    limit: int | None = None,
 ) -> list[OpenPromptRow]:
-    """The person's open prompts a typed message may still answer, newest first."""
+    """The person's open prompts a typed message may still answer, newest first (only of
+    `kind`, at most `limit`, when given)."""
     query = (
         select(OpenPromptRow)
         .where(
@@ -60,6 +67,10 @@ async def typed_candidates(
         )
         .order_by(OpenPromptRow.created_at.desc(), OpenPromptRow.id.desc())
     )
+    if kind is not None:
+        query = query.where(OpenPromptRow.kind == kind)
+    if limit is not None:
+        query = query.limit(limit)
     return list((await session.scalars(query)).all())
 
 

@@ -90,10 +90,13 @@ class TeamsDriver:
         self.conversation = f"a:bench-{n}-{next(self._ids)}"
         self.user = {"id": f"29:bench-{n}", "name": f"Bench User {n}", "aadObjectId": f"aad-{n}"}
         self._seen = 0
+        self.arrived = 0.0  # the last turn: seconds from the POST until the answer arrived
 
     async def turn(self, text: str, expect: str, timeout: float = 30.0) -> float:  # noqa: ASYNC109
         """Post `text`; return the seconds until the answer containing `expect` has arrived at
-        the connector and the bot has answered the POST (whichever is later)."""
+        the connector and the bot has answered the POST (whichever is later). `arrived` is
+        then the end-to-end latency: from the POST until the answer arrived (as users feel
+        it: the echo bot answers inside the turn, the hotline through its outbox)."""
         activity = activity_json(
             id=f"bench-{next(self._ids)}",
             serviceUrl=self.service_url,
@@ -109,6 +112,7 @@ class TeamsDriver:
                     raise RuntimeError(f"{self.endpoint} answered {response.status}")
             posted = time.perf_counter()
             self._seen, answered = await self.watcher.answer(self.conversation, self._seen, expect)
+        self.arrived = answered - started
         return max(posted, answered) - started
 
 

@@ -50,6 +50,23 @@ async def test_open_prompts_are_answered_once(sessions: Sessions, clock: FrozenC
             session, platform="local", user_id="anna", now=now + timedelta(minutes=2)
         )
         assert [row.id for row in found] == [newer.id, older.id]
+        dialog = await ask(
+            session, "anna", "dialog", None, now + timedelta(minutes=1), now + timedelta(minutes=9)
+        )
+        in_order = await prompts.typed_candidates(
+            session, platform="local", user_id="anna", now=now + timedelta(minutes=2)
+        )
+        assert [row.id for row in in_order] == [dialog.id, newer.id, older.id]
+        newest = await prompts.typed_candidates(  # one kind, the newest only (a typed rating)
+            session,
+            platform="local",
+            user_id="anna",
+            now=now + timedelta(minutes=2),
+            kind="rating",
+            limit=1,
+        )
+        assert [row.id for row in newest] == [newer.id]
+        assert await prompts.close_prompt(session, prompt_id=dialog.id, outcome="x", at=now)
         late = await prompts.typed_candidates(
             session, platform="local", user_id="anna", now=now + timedelta(minutes=30, seconds=1)
         )
