@@ -122,6 +122,7 @@ def calendar_file(
         summary=t("appointment.summary", locale, id=ticket.id),
         description=t("appointment.description", locale, id=ticket.id, team=team),
         organizer=team,
+        organizer_email=config.email,
         stamp=now,
         location=link(config, ticket, row),
         cancelled=cancelled,

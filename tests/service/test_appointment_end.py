@@ -8,6 +8,8 @@ resolve goes through; the agent's confirmation names the cancelled appointment.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -122,3 +124,20 @@ async def test_withdrawing_the_request_cancels_the_appointment(
     assert "abgesagt" in texts(staff)
     (cancel,) = files(staff)
     assert cancel["METHOD"] == "CANCEL"
+
+
+async def test_the_ics_names_the_hotline_as_organizer_or_only_a_contact(
+    config: OrgConfig, sessions: Sessions, clock: FrozenClock
+) -> None:
+    for address in ("hotline-finanzen@stadt.example", None):
+        hotline = Harness(replace(config, email=address), sessions, clock)
+        ticket_id = await claimed(hotline)
+        await hotline.say(AGENT, f"/termin {ticket_id} Di 10:00")
+        await hotline.dm(REQUESTER)
+        (ics,) = files(await hotline.say(REQUESTER, "1"))
+        vevent = ics.walk("VEVENT")[0]
+        if address is None:
+            assert "ORGANIZER" not in vevent and str(vevent["CONTACT"]) == "Budget / Haushalt"
+        else:
+            assert str(vevent["ORGANIZER"]) == f"mailto:{address}"
+            assert vevent["ORGANIZER"].params["CN"] == "Budget / Haushalt"
