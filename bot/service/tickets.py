@@ -258,7 +258,8 @@ class TicketService(TicketAssignments):
             session, ticket, Action.RESOLVE, before, actor, person, data, audience=REQUESTER
         )
         await self._tell(session, ticket, "ticket.resolved", answer=literal(answer))
-        ended = await Appointments(self.config, self.clock).end_with_ticket(session, ticket)
+        appointments = Appointments(self.config, self.clock)
+        ended = await appointments.end_with_ticket(session, ticket, by=person.id)
         target = feedback.requester_target(ticket)
         if target is not None:  # a caller without a chat account is not surveyed
             question = await satisfaction.ask(session, ticket, now)

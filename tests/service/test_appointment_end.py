@@ -70,8 +70,8 @@ async def test_resolving_cancels_the_confirmed_appointment_for_both_sides(
     (cancel,) = files(told)
     event = cancel.walk("VEVENT")[0]
     assert (str(event["UID"]), int(event["SEQUENCE"]), cancel["METHOD"]) == (uid, 1, "CANCEL")
-    staff = (await everything_to(hotline, AGENT))[-3:]
-    assert "weil das Ticket erledigt ist" in texts(staff)
+    staff = (await everything_to(hotline, AGENT))[-2:]
+    assert "weil das Ticket erledigt ist" not in texts(staff)  # the confirmation says it
     (staff_cancel,) = files(staff)
     assert staff_cancel["METHOD"] == "CANCEL"
     assert str(staff_cancel.walk("VEVENT")[0]["UID"]) == uid
@@ -141,3 +141,17 @@ async def test_the_ics_names_the_hotline_as_organizer_or_only_a_contact(
         else:
             assert str(vevent["ORGANIZER"]) == f"mailto:{address}"
             assert vevent["ORGANIZER"].params["CN"] == "Budget / Haushalt"
+
+
+async def test_a_colleague_resolving_tells_the_agent_who_arranged_it(hotline: Harness) -> None:
+    ticket_id = await claimed(hotline)
+    await hotline.say(AGENT, f"/termin {ticket_id} Di 10:00")
+    await hotline.dm(REQUESTER)
+    await hotline.say(REQUESTER, "1")
+    colleague = "hh.weber"  # the same team; the lead hands it on by resolving
+    done = await hotline.say(colleague, f"/erledigt {ticket_id} Gelöst.")
+    assert "abgesagt" in texts(done)
+    staff = (await everything_to(hotline, AGENT))[-2:]
+    assert "weil das Ticket erledigt ist" in texts(staff)
+    (cancel,) = files(staff)
+    assert cancel["METHOD"] == "CANCEL"
