@@ -392,6 +392,7 @@ class OrgConfig:
     privacy: PrivacySettings = field(default_factory=PrivacySettings)
     workshops: WorkshopSettings = field(default_factory=WorkshopSettings)
     operations: OperationsSettings = field(default_factory=OperationsSettings)
+    email: str | None = None  # the hotline's contact address (the .ics ORGANIZER), if any
 
     def team(self, team_id: str) -> Team:
         """The team with this id; KeyError if unknown."""

@@ -138,10 +138,11 @@ def validate(
         or operations is None
     ):  # pragma: no cover - every None comes with an issue
         raise AssertionError("a section failed without reporting an issue")
-    name, locale = organisation
+    name, locale, email = organisation
     config = OrgConfig(
         name=name,
         default_locale=locale,
+        email=email,
         calendar=calendar,
         customer_groups=groups,
         teams=teams,

@@ -9,12 +9,26 @@ block, no link: the bot never invents one.
 
 from __future__ import annotations
 
+import re
 import string
 
 from bot.config.validate_base import Checker
 from bot.config.yaml_lines import KeyPath
 
 PLACEHOLDERS = frozenset({"appointment_id", "ticket_id"})
+# one plain address (the .ics ORGANIZER's mailto:), not a name or a list
+EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
+
+
+def contact_email(ck: Checker, raw: object, path: KeyPath) -> str | None:
+    """`organisation.email`: the hotline's contact address, or None (reported if wrong)."""
+    address = ck.string(raw, path, "an e-mail address")
+    if address is None:
+        return None
+    if not EMAIL.fullmatch(address):
+        ck.report(path, f"expected one e-mail address like hotline@stadt.example, not {address!r}")
+        return None
+    return address
 
 
 def screen_sharing(ck: Checker, raw: object, path: KeyPath) -> str | None:

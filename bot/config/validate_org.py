@@ -16,7 +16,7 @@ from bot.config.model import (
     Topic,
     TopicKind,
 )
-from bot.config.validate_appointments import screen_sharing
+from bot.config.validate_appointments import contact_email, screen_sharing
 from bot.config.validate_base import Checker, Ids, known
 from bot.config.validate_calendar import closure_days
 from bot.config.validate_people import check_deputies, check_hours, deputy_of
@@ -24,9 +24,11 @@ from bot.config.validate_platforms import check_platform_ids
 from bot.config.yaml_lines import KeyPath
 
 
-def check_organisation(ck: Checker, raw: object, path: KeyPath) -> tuple[str, str] | None:
-    """(name, default locale)."""
-    node = ck.mapping(raw, path, required=("name",), optional=("default_locale",))
+def check_organisation(
+    ck: Checker, raw: object, path: KeyPath
+) -> tuple[str, str, str | None] | None:
+    """(name, default locale, the hotline's contact e-mail address or None)."""
+    node = ck.mapping(raw, path, required=("name",), optional=("default_locale", "email"))
     if node is None or "name" not in node:
         return None
     name = ck.string(node["name"], (*path, "name"))
@@ -34,7 +36,10 @@ def check_organisation(ck: Checker, raw: object, path: KeyPath) -> tuple[str, st
     if locale not in LOCALES:
         ck.report((*path, "default_locale"), f"unknown locale {locale!r}; use {known(LOCALES)}")
         return None
-    return (name, str(locale)) if name is not None else None
+    email = contact_email(ck, node["email"], (*path, "email")) if "email" in node else None
+    if "email" in node and email is None:
+        return None
+    return (name, str(locale), email) if name is not None else None
 
 
 def raw_ids(raw: object) -> set[str]:

@@ -26,6 +26,7 @@ from bot.kernel.markup import literal
 from bot.kernel.notices import Choice, Notice
 from bot.service import permissions
 from bot.service.actors import Actor
+from bot.service.appointment_notices import resolve_mention
 from bot.service.phone import PhoneNotes, is_callback
 from bot.service.tickets import TicketService
 from dialogs.choices import match_choice
@@ -197,11 +198,14 @@ class CardActions:
         if chosen == SEND and owed.draft is not None:
             await clear_dialog(session, key=pending_key(actor))
             callback = is_callback(await self.service.get(session, number))
-            await self.service.resolve(session, ticket_id=number, actor=actor, answer=owed.draft)
+            _, ended = await self.service.resolve_noted(
+                session, ticket_id=number, actor=actor, answer=owed.draft
+            )
             if callback:
                 await self.phone.called_back(session, ticket_id=number, actor=actor)
             done = "card.callback_resolved" if callback else "cmd.resolve_ok"
-            return [Notice(text=t(done, loc, id=number), ticket_id=number)]
+            said = t(done, loc, id=number) + resolve_mention(ended, loc)
+            return [Notice(text=said, ticket_id=number)]
         stored = await load_dialog(session, key=pending_key(actor))
         # say now, not at "Senden", if the ticket cannot be resolved
         ticket = await self._workable(session, number, actor, Action.RESOLVE)

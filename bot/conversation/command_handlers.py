@@ -10,6 +10,7 @@ error, which the runner answers politely and writes to the audit log.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from zoneinfo import ZoneInfo
 
 from bot.config.model import OrgConfig
@@ -27,6 +28,7 @@ from bot.reports import render
 from bot.reports import service as reports
 from bot.service import permissions
 from bot.service.actors import Actor
+from bot.service.appointment_notices import resolve_mention
 from bot.service.round_table import RoundTable
 from bot.service.tickets import TicketService
 from dialogs.command_specs import SPECS, Audience, Spec
@@ -177,8 +179,11 @@ class CommandHandlers:
         )
         if asked is not None:  # a phone note: did the callback happen?
             return [asked]
-        await self.service.resolve(session, ticket_id=ticket_id, actor=actor, answer=command.text)
-        return _done("cmd.resolve_ok", turn, command)
+        _, ended = await self.service.resolve_noted(
+            session, ticket_id=ticket_id, actor=actor, answer=command.text
+        )
+        done = _done("cmd.resolve_ok", turn, command)
+        return [replace(done[0], text=done[0].text + resolve_mention(ended, actor.locale))]
 
     async def reopen(self, turn: Turn, command: Command) -> list[Notice]:
         """/reopen N [reason]."""

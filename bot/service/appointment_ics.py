@@ -2,7 +2,9 @@
 
 One UID per appointment for its whole life: the confirmation and every reschedule are
 METHOD:REQUEST with a higher SEQUENCE, a cancellation is METHOD:CANCEL with the same UID,
-so calendar programs update or remove the one entry they already have. Times carry the
+so calendar programs update or remove the one entry they already have. With the hotline's
+address configured (`organisation.email`) the file names it as ORGANIZER (mailto:, with the
+team as CN); without it only a CONTACT with the team's name. Times carry the
 team calendar's zone (TZID=Europe/Berlin) with its VTIMEZONE, so the entry stays at 10:00
 local time across a daylight-saving change.
 """
@@ -12,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from icalendar import Calendar, Event
+from icalendar import Calendar, Event, vCalAddress, vText
 
 PRODID = "-//Hotline Finanzen//Termine//DE"
 MIME = "text/calendar"
@@ -28,10 +30,11 @@ class IcsEvent:
     end: datetime
     summary: str
     description: str
-    organizer: str  # a name; no mail address is invented
+    organizer: str  # the team's name, shown as the organiser
     stamp: datetime
     location: str | None = None  # the screen-sharing link, where one is configured
     cancelled: bool = False
+    organizer_email: str | None = None  # the hotline's configured address; never invented
 
 
 def appointment_uid(appointment_id: int, domain: str) -> str:
@@ -54,7 +57,12 @@ def build_ics(event: IcsEvent) -> bytes:
     vevent.add("dtend", event.end)
     vevent.add("summary", event.summary)
     vevent.add("description", event.description)
-    vevent.add("contact", event.organizer)  # a name only: no mail address is invented
+    if event.organizer_email:  # ORGANIZER needs an address: only a configured one
+        organizer = vCalAddress(f"mailto:{event.organizer_email}")
+        organizer.params["cn"] = vText(event.organizer)
+        vevent.add("organizer", organizer)
+    else:
+        vevent.add("contact", event.organizer)  # a name only: no mail address is invented
     vevent.add("status", "CANCELLED" if event.cancelled else "CONFIRMED")
     if event.location:
         vevent.add("location", event.location)

@@ -122,6 +122,7 @@ def calendar_file(
         summary=t("appointment.summary", locale, id=ticket.id),
         description=t("appointment.description", locale, id=ticket.id, team=team),
         organizer=team,
+        organizer_email=config.email,
         stamp=now,
         location=link(config, ticket, row),
         cancelled=cancelled,
@@ -154,3 +155,12 @@ def reminder_moments(
     if calendar_day_before is not None:
         moments["day"] = calendar_day_before
     return {kind: at for kind, at in moments.items() if at > now}
+
+
+def resolve_mention(ended: str | None, locale: str) -> str:
+    """What the resolve confirmation adds about the ticket's appointment ("" if none)."""
+    if ended is None:
+        return ""
+    if not ended:
+        return " " + t("appointment_staff.resolve_withdrawn", locale)
+    return " " + t("appointment_staff.resolve_cancelled", locale, when=ended)

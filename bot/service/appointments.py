@@ -270,6 +270,43 @@ class Appointments:
         await self._tell_requester(session, ticket, to_requester)
         return []
 
+    async def end_with_ticket(
+        self, session: AsyncSession, ticket: TicketRow, *, by: str | None = None
+    ) -> str | None:
+        """The ticket is resolved or closed: a confirmed appointment is cancelled (both
+        told, METHOD:CANCEL, reminders taken back), an open proposal withdrawn (its buttons
+        go stale). The agent's mention of it ("" for a proposal), or None when none. The
+        agent who arranged it gets the cancel file; the words too unless they are `by`
+        (the person resolving, whose confirmation names it)."""
+        row = await repo.current(session, ticket_id=ticket.id)
+        if row is None:
+            return None
+        now, confirmed = self.clock.now(), row.status == CONFIRMED
+        await self._release(session, ticket, row)
+        row.status, row.updated_at = CANCELLED, now
+        rloc, aloc = ticket.requester_locale, self.config.default_locale
+        if not confirmed:
+            await session.flush()
+            await self._tell_requester(
+                session, ticket, [say.said("appointment.withdrawn_closed", ticket, rloc)]
+            )
+            return ""
+        assert row.start_at is not None
+        row.sequence += 1
+        await session.flush()
+        at = {loc: say.when(row.start_at, loc, self._tz()) for loc in {rloc, aloc}}
+        requester = [
+            say.said("appointment.cancelled_closed", ticket, rloc, when=at[rloc]),
+            say.calendar_file(self.config, ticket, row, rloc, now, cancelled=True),
+        ]
+        agent = [say.calendar_file(self.config, ticket, row, aloc, now, cancelled=True)]
+        if by is None or by != row.agent:
+            told = say.said("appointment_staff.cancelled_closed", ticket, aloc, when=at[aloc])
+            agent.insert(0, told)
+        await self._to_agent(session, ticket, row, agent)
+        await self._tell_requester(session, ticket, requester)
+        return at[aloc]
+
     # --- the sweep ------------------------------------------------------------------------
 
     async def resume_begun(self, session: AsyncSession) -> int:

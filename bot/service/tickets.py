@@ -33,6 +33,7 @@ from bot.kernel.notices import Outgoing
 from bot.people.present import deputy_lead_on
 from bot.service import complaint_relay, deadlines, feedback, notify, permissions, satisfaction
 from bot.service.actors import Actor, display_name
+from bot.service.appointments import Appointments
 from bot.service.ticket_assign import TicketAssignments
 from storage.models import TicketRow
 from storage.repositories import prompts, trail
@@ -234,6 +235,16 @@ class TicketService(TicketAssignments):
         self, session: AsyncSession, *, ticket_id: int, actor: Actor, answer: str
     ) -> TicketRow:
         """The team answers the request; the requester receives the answer."""
+        ticket, _ = await self.resolve_noted(
+            session, ticket_id=ticket_id, actor=actor, answer=answer
+        )
+        return ticket
+
+    async def resolve_noted(
+        self, session: AsyncSession, *, ticket_id: int, actor: Actor, answer: str
+    ) -> tuple[TicketRow, str | None]:
+        """`resolve`, and what became of the ticket's appointment: its time ("" for a
+        withdrawn proposal; None: there was none), for the agent's confirmation."""
         ticket, person = await self._for_worker(session, ticket_id, actor)
         if ticket.status in (TicketStatus.QUEUED.value, TicketStatus.REOPENED.value):
             await self.claim(session, ticket_id=ticket_id, actor=actor)
@@ -247,12 +258,14 @@ class TicketService(TicketAssignments):
             session, ticket, Action.RESOLVE, before, actor, person, data, audience=REQUESTER
         )
         await self._tell(session, ticket, "ticket.resolved", answer=literal(answer))
+        appointments = Appointments(self.config, self.clock)
+        ended = await appointments.end_with_ticket(session, ticket, by=person.id)
         target = feedback.requester_target(ticket)
         if target is not None:  # a caller without a chat account is not surveyed
             question = await satisfaction.ask(session, ticket, now)
             await notify.send(session, [Outgoing(target, question)], at=now)
         await self._update_card(session, ticket)
-        return ticket
+        return ticket, ended
 
     async def reopen(
         self, session: AsyncSession, *, ticket_id: int, actor: Actor, reason: str
@@ -292,6 +305,7 @@ class TicketService(TicketAssignments):
         await self._record(
             session, ticket, Action.CLOSE, before, actor, person, {}, audience=REQUESTER
         )
+        await Appointments(self.config, self.clock).end_with_ticket(session, ticket)
         return ticket
 
     async def withdraw(self, session: AsyncSession, *, ticket_id: int, actor: Actor) -> TicketRow:
@@ -305,6 +319,7 @@ class TicketService(TicketAssignments):
             session, ticket, Action.WITHDRAW, before, actor, None, {}, audience=REQUESTER
         )
         await self._tell(session, ticket, "ticket.withdrawn")
+        await Appointments(self.config, self.clock).end_with_ticket(session, ticket)
         await self._update_card(session, ticket)
         return ticket
 

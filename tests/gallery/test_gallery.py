@@ -71,6 +71,10 @@ def test_every_kind_of_notice_is_in_the_gallery_once_per_client(gallery: list[Sh
         "Das habe ich nicht verstanden",
         "Rückruf an +492211234567",  # a phone note's card
         "Rückruf an +492211234567 erfolgt?",
+        "schlägt Budget / Haushalt einen Termin vor",  # appointments
+        "Erinnerung: Ihr Termin zu Anliegen Nr.",
+        "muss verschoben werden",
+        "ist abgesagt",
     ):
         assert kind in everything, kind
     names = [one.item.name for one in gallery]
@@ -213,3 +217,26 @@ def test_a_thread_reply_mentions_the_agent_for_real(gallery: list[Shown]) -> Non
             assert pill in payload["formatted_body"]
     shown = [one.item.name for one in shown_in(gallery, "teams") if "<at>" in one.dom["text"]]
     assert shown == []  # every tag had its entity, so Teams shows the name
+
+
+def test_a_file_notice_shows_its_file_as_each_client_does(gallery: list[Shown]) -> None:
+    """The appointment's .ics: Teams shows the attachment as a file card, Element the m.file
+    with its caption and file line, the local chat the path the shell saved it to."""
+    files = [one for one in gallery if one.item.entry.notice.file is not None]
+    assert {one.item.view for one in files} == {"teams", "matrix", "local"}
+    assert len(files) >= 3 * 6  # confirmation, reschedule, cancel: to both sides
+    for one in files:
+        file = one.item.entry.notice.file
+        assert file is not None and file.name.endswith(".ics")
+        text = one.dom["text"]
+        assert "Kalendereintrag zum Termin" in text, one.item.name
+        assert file.name in text, one.item.name
+        if one.item.view == "teams":
+            [attachment] = one.item.payload["attachments"]
+            assert attachment["name"] == file.name and "text/calendar" in text
+        elif one.item.view == "matrix":
+            assert one.item.payload["msgtype"] == "m.file"
+            assert one.item.payload["filename"] == file.name and "Download" in text
+        else:
+            assert f"/hotline-files/{one.item.entry.target.partition(':')[2]}/" in text
+            assert text.rstrip().endswith(file.name)

@@ -6,6 +6,10 @@
   (with the picture where the notice has one);
 - local chat: `adapters.local.render.render_text`.
 
+A notice with a file (an appointment's .ics) shows the file as each client does: Teams the
+attachment as a file card, Element the m.file (its caption, then the file line), the local
+chat the path the shell saved it to.
+
 The people a notice mentions are looked up in the sample organisation, as the adapters look
 them up in theirs: a Teams mention (`<at>` tag, entity) and a Matrix pill.
 """
@@ -13,17 +17,20 @@ them up in theirs: a Teams mention (`<at>` tag, entity) and a Matrix pill.
 from __future__ import annotations
 
 import html
+import re
+import tempfile
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from adapters.local.render import render_text
-from adapters.matrix.render import Mention, message_content
+from adapters.matrix.render import Mention, media_content, message_content
 from adapters.teams.mentions import mentions_of
 from adapters.teams.render import CARD_CONTENT_TYPE, activity
 from bot.config.loader import load_config
 from bot.config.model import OrgConfig
+from bot.kernel.notices import Notice
 from tests.gallery.scenarios import Entry
 
 VIEWS = ("teams", "matrix", "local")
@@ -79,8 +86,9 @@ def _teams(entry: Entry) -> tuple[dict[str, Any], dict[str, Any]]:
     text = html.escape(str(sent.get("text", ""))).replace("\n", "<br>")
     pictures = "".join(
         f'<img src="{html.escape(a["contentUrl"])}" alt="">'
-        for a in sent.get("attachments", [])
         if str(a.get("contentType", "")).startswith("image/")
+        else _chip("teams-file", str(a["name"]), _size(entry.notice), str(a["contentType"]))
+        for a in sent.get("attachments", [])
     )
     return sent, {"view": "teams-text", "html": f"<p>{text}</p>{pictures}"}
 
@@ -92,6 +100,12 @@ def _matrix(entry: Entry) -> tuple[dict[str, Any], dict[str, Any]]:
         for person in people
         if person is not None and "matrix" in person.platform_ids
     ]
+    file = entry.notice.file
+    if file is not None:  # sent as an m.file with the notice as caption: Element's file line
+        content = media_content(entry.notice, file, {"url": f"mxc://stadt.example/{file.name}"})
+        shown = str(content["formatted_body"])
+        shown += _chip("matrix-file", file.name, _size(entry.notice), "Download")
+        return content, {"view": "matrix", "html": shown}
     content = message_content(entry.notice, mentions)
     shown = str(content["formatted_body"])
     if entry.notice.image is not None:  # sent as an m.image with the notice as caption
@@ -102,7 +116,27 @@ def _matrix(entry: Entry) -> tuple[dict[str, Any], dict[str, Any]]:
 def _local(entry: Entry) -> tuple[dict[str, Any], dict[str, Any]]:
     channel = entry.target.partition(":")[2] if entry.target.startswith("channel:") else None
     text = render_text(entry.notice, channel=channel)
+    if entry.notice.file is not None:  # the shell saves the file and prints its path
+        user = entry.target.partition(":")[2]
+        folder = Path(tempfile.gettempdir()) / "hotline-files" / re.sub(r"[^\w.-]", "_", user)
+        text += f"\n  -> {folder / entry.notice.file.name}"
     return {"text": text}, {"view": "local", "text": text}
+
+
+def _size(notice: Notice) -> str:
+    """The file's size as the clients write it ("1 KB")."""
+    return "" if notice.file is None else f"{len(notice.file.data) // 1024 + 1} KB"
+
+
+def _chip(kind: str, name: str, size: str, detail: str) -> str:
+    """A file attachment as the client shows it: Teams a file card (icon, name, size and
+    type), Element a file line (icon, name, size, "Download")."""
+    icon = "📅" if name.endswith(".ics") else "📄"
+    return (
+        f'<div class="file {kind}"><span class="icon">{icon}</span>'
+        f'<span class="name">{html.escape(name)}</span>'
+        f'<span class="meta">{html.escape(size)} · {html.escape(detail)}</span></div>'
+    )
 
 
 _VIEW = {"teams": _teams, "matrix": _matrix, "local": _local}
