@@ -4,6 +4,7 @@ on the November seed and on a seeded quarter of random tickets (SQLite, PostgreS
 from __future__ import annotations
 
 import random
+from pathlib import Path
 from datetime import date, timedelta
 from typing import Any
 
@@ -12,6 +13,7 @@ from sqlalchemy import insert, select
 from bot.config.model import OrgConfig
 from bot.kernel.clock import FrozenClock
 from bot.reports import csv_export, render
+from bot.reports.metrics import Report
 from bot.reports.service import build, period
 from storage.models import EscalationStepRow, TicketEventRow, TicketRow
 from tests.conftest import berlin
@@ -19,6 +21,7 @@ from tests.service.report_legacy import legacy_build
 from tests.service.report_seed import seed_november
 from tests.service.sweep_support import Sessions
 
+EXPECTED = Path(__file__).with_name("report_quarter.csv")
 TEAMS = ("bk", "haushalt", "kreditoren", "debitoren", "anlagen", "ghost")
 TOPICS = ("haushalt", "belegstand", "beschwerde", "kasse")
 
@@ -37,6 +40,17 @@ async def _both(
     assert list(new.team_weeks) == list(old.team_weeks)
     assert csv_export.to_csv(config, new) == csv_export.to_csv(config, old)
     assert render.to_markdown(config, new) == render.to_markdown(config, old)
+    if first == date(2026, 9, 1):  # written once from the old path: the fixed figures
+        EXPECTED.write_bytes(csv_export.to_csv(config, old) + _team_weeks(old).encode())
+
+
+def _team_weeks(report: Report) -> str:
+    """The chart's per-team weeks, which the CSV does not carry: one line each."""
+    return "".join(
+        f"{team};{w.monday};{w.opened};{w.first_response.hits};{w.first_response.total}\r\n"
+        for team, weeks in report.team_weeks.items()
+        for w in weeks
+    )
 
 
 async def test_the_november_report_is_the_same_as_before(
