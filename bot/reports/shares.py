@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -62,18 +61,3 @@ def resolution_kept(t: Dated, now: datetime) -> bool | None:
     if due < now and t.status != "closed" and t.paused_at is None:
         return False
     return None
-
-
-def first_response_share(tickets: Iterable[Dated], now: datetime) -> Share:
-    """Reacted by the deadline, out of those reacted or overdue at `now`."""
-    return _share(first_response_kept(t, now) for t in tickets)
-
-
-def resolution_share(tickets: Iterable[Dated], now: datetime) -> Share:
-    """Resolved by the deadline, out of those resolved or overdue at `now`."""
-    return _share(resolution_kept(t, now) for t in tickets)
-
-
-def _share(outcomes: Iterable[bool | None]) -> Share:
-    counted = [kept for kept in outcomes if kept is not None]
-    return Share(sum(counted), len(counted))
