@@ -1,6 +1,6 @@
 """The chart costs nothing until it is drawn and nothing after: matplotlib is not imported
 when the bot starts, no pyplot figure is registered, and repeated charts do not grow the
-heap."""
+heap; the digest draws it in a child process that gives the same picture."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.config.model import OrgConfig
-from bot.reports import chart
+from bot.reports import chart, chart_process
 from bot.reports.metrics import Report, Week
 from bot.reports.shares import Share
 
@@ -73,3 +73,10 @@ def test_repeated_charts_do_not_grow_the_heap(config: OrgConfig) -> None:
         tracemalloc.stop()
     assert grown < 256 * 1024, grown  # a leak would keep a figure's MiB per chart
     assert "matplotlib.pyplot" not in sys.modules
+
+
+async def test_the_child_process_draws_the_same_picture(config: OrgConfig) -> None:
+    report = _report(config)
+    child = await chart_process.for_chat(config, report, "w.png", "de")
+    assert child == chart.for_chat(config, report, "w.png", "de")
+    assert child.data.startswith(b"\x89PNG") and child.name == "w.png"
