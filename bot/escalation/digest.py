@@ -127,7 +127,7 @@ class Digests:
         week = last_monday.isocalendar()
         label = f"{week.year}-W{week.week:02d}"
         async with self.sessions() as session:
-            # The report reads every ticket of the period: build it once a week, not on
+            # The report folds every ticket of the period: build it once a week, not on
             # every digest run and catch-up of that Monday (its notice is keyed per week).
             if await outbox.has_key(session, dedupe_key=f"weekly-report:{label}:0"):
                 return 0
