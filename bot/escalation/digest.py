@@ -12,7 +12,6 @@ steps a bot that was down found late: one message per lead instead of one per mi
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
 from collections import defaultdict
@@ -34,7 +33,7 @@ from bot.kernel.notices import Image, Notice, Outgoing, Table
 from bot.people.availability import Absence, recipients, stand_in
 from bot.people.present import absences_at
 from bot.people.schedule import held_until
-from bot.reports import chart, render
+from bot.reports import chart, chart_process, render
 from bot.reports import service as reports
 from bot.reports.metrics import Report
 from bot.service import feedback, notify, permissions
@@ -128,7 +127,7 @@ class Digests:
         week = last_monday.isocalendar()
         label = f"{week.year}-W{week.week:02d}"
         async with self.sessions() as session:
-            # The report reads every ticket of the period: build it once a week, not on
+            # The report folds every ticket of the period: build it once a week, not on
             # every digest run and catch-up of that Monday (its notice is keyed per week).
             if await outbox.has_key(session, dedupe_key=f"weekly-report:{label}:0"):
                 return 0
@@ -137,7 +136,7 @@ class Digests:
         text = render.to_notice(
             self.config, report, self.locale, title=t("digest.weekly_title", self.locale)
         )
-        picture = await asyncio.to_thread(self._chart, trend, f"wochenbericht-{label}.png")
+        picture = await self._chart(trend, f"wochenbericht-{label}.png")
         async with self.sessions() as session, session.begin():
             await notify.send(
                 session,
@@ -159,10 +158,11 @@ class Digests:
                 )
         return 1
 
-    def _chart(self, trend: Report, name: str) -> Image | None:
-        """The trend chart for chat; None (the text goes alone) when it cannot be drawn."""
+    async def _chart(self, trend: Report, name: str) -> Image | None:
+        """The trend chart for chat, drawn in a child process (matplotlib never enters the
+        bot's memory); None (the text goes alone) when it cannot be drawn."""
         try:
-            picture = chart.for_chat(self.config, trend, name, self.locale)
+            picture = await chart_process.for_chat(self.config, trend, name, self.locale)
         except Exception:  # a plotting failure must not cost the leads their report
             log.exception("the weekly chart could not be drawn")
             return None

@@ -43,8 +43,10 @@ def png(
     config: OrgConfig, report: Report, locale: str | None = None, *, crisp_text: bool = False
 ) -> bytes:
     """The chart as PNG bytes (full colour): the hotline on top, one small panel per team
-    below (plot.py). Uses no pyplot state, so it may run in a worker thread: a chart takes
-    a few hundred milliseconds the event loop must not wait.
+    below (plot.py). Uses no pyplot state (nothing registers the Figure, so repeated charts
+    do not pile up), so it may run in a worker thread: a chart takes a few hundred
+    milliseconds the event loop must not wait. matplotlib is imported here, on the first
+    chart, never when the bot starts.
 
     `crisp_text` draws text without anti-aliasing: its grey fringes are most of a chart's
     colours, and without them the chat version stays under CHAT_LIMIT with nine teams
@@ -53,13 +55,16 @@ def png(
     from matplotlib.text import Text
 
     figure = draw(config, report, locale)
-    FigureCanvasAgg(figure)
-    if crisp_text:
-        for text in figure.findobj(Text):
-            text.set_antialiased(False)
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", metadata={"Title": title(config, report, locale)})
-    return buffer.getvalue()
+    try:
+        FigureCanvasAgg(figure)
+        if crisp_text:
+            for text in figure.findobj(Text):
+                text.set_antialiased(False)
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="png", metadata={"Title": title(config, report, locale)})
+        return buffer.getvalue()
+    finally:
+        figure.clear()  # break the artists' cycles: the memory goes now, not at some GC
 
 
 def draw(config: OrgConfig, report: Report, locale: str | None = None) -> Figure:

@@ -14,21 +14,15 @@ Complaints are counted, never quoted.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
-from bot.config.model import Level, OrgConfig, Texts
-from bot.reports.breakdown import Deadlines, grouped, percentile, response_hours
-from bot.reports.channels import (
-    first_contact_by_channel,
-    resolved_at_first_level,
-    tickets_by_channel,
-)
+from bot.config.model import OrgConfig, Texts
+from bot.reports.breakdown import Deadlines
 from bot.reports.shares import Share as Share
-from bot.reports.shares import first_response_share, resolution_share
-from bot.sla.calendar import WorkingCalendar
-from storage.models import KnowledgeFeedbackRow, TicketRow
+from bot.reports.tally import TicketTally
+from storage.models import KnowledgeFeedbackRow
 from storage.repositories.reports import PeriodRows
 
 
@@ -86,47 +80,38 @@ class Report:
 def compute(
     config: OrgConfig,
     rows: PeriodRows,
-    calendar: WorkingCalendar,
+    tally: TicketTally,
     *,
-    now: datetime,
     start: datetime,
     end: datetime,
 ) -> Report:
-    """The report of [start, end), as things stand at `now`."""
-    tickets = rows.tickets
-    first_level_team = {team.id for team in config.teams if team.level == Level.FIRST}
-    handed_off = {event.ticket_id for event in rows.handoffs}
-    resolved_first = sum(
-        1 for t in tickets if resolved_at_first_level(t, first_level_team, handed_off)
-    )
+    """The report of [start, end) from the period's other rows and its folded tickets."""
     helped = sum(1 for f in rows.first_level if f.helped)
-    reacted = dict(rows.first_reactions)
-    hours = response_hours(tickets, reacted, calendar)
     team_order = [team.id for team in config.teams]
-    ticket_team = {t.id: t.team_id for t in tickets}
     scores = [r.score for r in rows.ratings]
+    overall = tally.all.deadlines()
     return Report(
         start=start,
         end=end,
-        tickets=len(tickets),
-        by_topic=_count(t.topic_id for t in tickets),
-        by_group=_count(t.customer_group_id or "-" for t in tickets),
-        by_team=_count(t.team_id for t in tickets),
-        by_level=dict(sorted(Counter(t.level for t in tickets).items())),
-        first_contact=Share(helped + resolved_first, helped + len(tickets)),
-        first_response=first_response_share(tickets, now),
-        resolution=resolution_share(tickets, now),
-        response_hours_median=percentile(hours, 0.5),
-        response_hours_p90=percentile(hours, 0.9),
-        handoffs_by_team=_count(str(e.data.get("from_team", "-")) for e in rows.handoffs),
-        escalations_by_team=_count(ticket_team[s.ticket_id] for s in rows.escalations),
-        complaints=sum(1 for t in tickets if t.confidential),
+        tickets=tally.tickets,
+        by_topic=dict(tally.topics.most_common()),
+        by_group=dict(tally.groups.most_common()),
+        by_team=dict(tally.teams.most_common()),
+        by_level=dict(sorted(tally.levels.items())),
+        first_contact=Share(helped + tally.resolved_first(), helped + tally.tickets),
+        first_response=overall.first_response,
+        resolution=overall.resolution,
+        response_hours_median=overall.hours_median,
+        response_hours_p90=overall.hours_p90,
+        handoffs_by_team=_count(rows.handoff_sources),
+        escalations_by_team=dict(rows.escalations_by_team),
+        complaints=tally.complaints,
         ideas=sum(1 for p in rows.proposals if p.kind == "idea"),
         round_table=sum(1 for p in rows.proposals if p.kind == "round_table"),
         csat_average=sum(scores) / len(scores) if scores else None,
         csat_count=len(scores),
         csat_by_team=_averages((r.team_id, r.score) for r in rows.ratings),
-        weeks=_weeks(tickets, now, start, end),
+        weeks=_weeks(tally, None),
         workshop_scales=_averages(
             (question.id, int(value))
             for question in config.workshops.questions
@@ -135,37 +120,18 @@ def compute(
             if isinstance(value := form.answers.get(question.id), int)
         ),
         workshop_forms=len(rows.workshop_forms),
-        deadlines_by_level=grouped(tickets, lambda t: t.level, (1, 2, 3), reacted, calendar, now),
-        deadlines_by_team=grouped(tickets, lambda t: t.team_id, team_order, reacted, calendar, now),
-        by_channel=tickets_by_channel(tickets),
-        first_contact_by_channel=first_contact_by_channel(
-            tickets, helped, first_level_team, handed_off
-        ),
+        deadlines_by_level=tally.grouped_deadlines(tally.by_level, (1, 2, 3)),
+        deadlines_by_team=tally.grouped_deadlines(tally.by_team, team_order),
+        by_channel={channel: n for channel, (n, _) in tally.channels.items()},
+        first_contact_by_channel=tally.first_contact_by_channel(helped),
         answers_by_entry=_helped_by_entry(rows.first_level),
         entry_questions={entry.id: entry.question for entry in config.knowledge},
-        team_weeks={
-            team: _weeks([t for t in tickets if t.team_id == team], now, start, end)
-            for team in [*team_order, *sorted({t.team_id for t in tickets} - set(team_order))]
-            if any(t.team_id == team for t in tickets)
-        },
+        team_weeks={team: _weeks(tally, team) for team in tally.team_order(team_order)},
     )
 
 
-def _weeks(
-    tickets: Sequence[TicketRow], now: datetime, start: datetime, end: datetime
-) -> tuple[Week, ...]:
-    first = start.date() - timedelta(days=start.weekday())
-    weeks = []
-    monday = first
-    while datetime.combine(monday, datetime.min.time(), tzinfo=start.tzinfo) < end:
-        in_week = [
-            t
-            for t in tickets
-            if monday <= t.created_at.astimezone(start.tzinfo).date() < monday + timedelta(7)
-        ]
-        weeks.append(Week(monday, len(in_week), first_response_share(in_week, now)))
-        monday += timedelta(days=7)
-    return tuple(weeks)
+def _weeks(tally: TicketTally, team: str | None) -> tuple[Week, ...]:
+    return tuple(Week(monday, n, share) for monday, n, share in tally.week_figures(team))
 
 
 def _helped_by_entry(feedback: Iterable[KnowledgeFeedbackRow]) -> dict[str, Share]:

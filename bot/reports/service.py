@@ -7,12 +7,14 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config.model import OrgConfig
+from bot.config.model import Level, OrgConfig
 from bot.kernel.clock import Clock
 from bot.reports.metrics import Report, compute
+from bot.reports.tally import TicketTally
 from bot.service.faq import merged
 from bot.sla.calendar import calendar_for
 from storage.repositories.faq import accepted
+from storage.repositories.report_tickets import ticket_facts
 from storage.repositories.reports import period_rows
 
 
@@ -40,6 +42,15 @@ async def build(
     session: AsyncSession, config: OrgConfig, clock: Clock, start: datetime, end: datetime
 ) -> Report:
     """The report of [start, end) as things stand now."""
+    tally = TicketTally(
+        first_level={team.id for team in config.teams if team.level == Level.FIRST},
+        calendar=calendar_for(config),
+        now=clock.now(),
+        start=start,
+        end=end,
+    )
+    async for facts in ticket_facts(session, start=start, end=end):
+        tally.add(facts)
     rows = await period_rows(session, start=start, end=end)
     known = merged(config, await accepted(session), None, every_group=True)  # their questions
-    return compute(known, rows, calendar_for(config), now=clock.now(), start=start, end=end)
+    return compute(known, rows, tally, start=start, end=end)

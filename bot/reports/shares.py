@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-
-from storage.models import TicketRow
+from typing import Protocol
 
 
 @dataclass(frozen=True)
@@ -22,31 +20,44 @@ class Share:
         return None if self.total == 0 else self.hits / self.total
 
 
-def first_response_share(tickets: Iterable[TicketRow], now: datetime) -> Share:
-    """Reacted by the deadline, out of those reacted or overdue at `now`."""
-    hits = total = 0
-    for t in tickets:
-        due = t.first_response_due_at
-        if due is None:
-            continue
-        if t.first_responded_at is not None:
-            total += 1
-            hits += t.first_responded_at <= due
-        elif due < now and t.paused_at is None:
-            total += 1
-    return Share(hits, total)
+class Dated(Protocol):
+    """What the share rules read of a ticket (a TicketRow or the report's narrow facts)."""
+
+    @property
+    def status(self) -> str: ...
+    @property
+    def first_response_due_at(self) -> datetime | None: ...
+    @property
+    def first_responded_at(self) -> datetime | None: ...
+    @property
+    def resolution_due_at(self) -> datetime | None: ...
+    @property
+    def resolved_at(self) -> datetime | None: ...
+    @property
+    def paused_at(self) -> datetime | None: ...
 
 
-def resolution_share(tickets: Iterable[TicketRow], now: datetime) -> Share:
-    """Resolved by the deadline, out of those resolved or overdue at `now`."""
-    hits = total = 0
-    for t in tickets:
-        due = t.resolution_due_at
-        if due is None:
-            continue
-        if t.resolved_at is not None:
-            total += 1
-            hits += t.resolved_at <= due
-        elif due < now and t.status != "closed" and t.paused_at is None:
-            total += 1  # overdue; a ticket waiting for the customer has its clock stopped
-    return Share(hits, total)
+def first_response_kept(t: Dated, now: datetime) -> bool | None:
+    """Reacted by the deadline (True) or not (False: late, or overdue at `now`); None when
+    it does not count (no deadline, or not due yet, or paused)."""
+    due = t.first_response_due_at
+    if due is None:
+        return None
+    if t.first_responded_at is not None:
+        return t.first_responded_at <= due
+    if due < now and t.paused_at is None:
+        return False
+    return None
+
+
+def resolution_kept(t: Dated, now: datetime) -> bool | None:
+    """Resolved by the deadline (True) or not (False: late, or overdue at `now`); None when
+    it does not count. A ticket waiting for the customer has its clock stopped."""
+    due = t.resolution_due_at
+    if due is None:
+        return None
+    if t.resolved_at is not None:
+        return t.resolved_at <= due
+    if due < now and t.status != "closed" and t.paused_at is None:
+        return False
+    return None

@@ -6,64 +6,36 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
-    EscalationStepRow,
     KnowledgeFeedbackRow,
     ProposalRow,
     SatisfactionRow,
-    TicketEventRow,
-    TicketRow,
     WorkshopFeedbackRow,
 )
+from storage.repositories.report_tickets import escalations_by_team, handoff_sources
 
 
 @dataclass(frozen=True)
 class PeriodRows:
-    """Everything the report of [start, end) is computed from."""
+    """Everything but the tickets the report of [start, end) is computed from (the tickets
+    are streamed as narrow facts, report_tickets.py)."""
 
-    tickets: Sequence[TicketRow]
-    handoffs: Sequence[TicketEventRow]
-    escalations: Sequence[EscalationStepRow]
     ratings: Sequence[SatisfactionRow]
     first_level: Sequence[KnowledgeFeedbackRow]
     proposals: Sequence[ProposalRow]
     workshop_forms: Sequence[WorkshopFeedbackRow] = ()
-    # (ticket, moment of the first reaction by any team: claim, question back or answer)
-    first_reactions: Sequence[tuple[int, datetime]] = ()
+    # The team each handoff of the period's tickets came from, as written.
+    handoff_sources: Sequence[str] = ()
+    # Escalation steps of the period's tickets per ticket's team, most first.
+    escalations_by_team: Sequence[tuple[str, int]] = ()
 
 
 async def period_rows(session: AsyncSession, *, start: datetime, end: datetime) -> PeriodRows:
-    """Tickets opened in the period with their handoffs and escalations; ratings, first-level
+    """Handoffs and escalations of the tickets opened in the period; ratings, first-level
     answers and proposals given in the period."""
-    tickets = (
-        await session.scalars(
-            select(TicketRow)
-            .where(TicketRow.created_at >= start, TicketRow.created_at < end)
-            .order_by(TicketRow.id)
-        )
-    ).all()
-    ids = [ticket.id for ticket in tickets]
-    handoffs: Sequence[TicketEventRow] = []
-    escalations: Sequence[EscalationStepRow] = []
-    if ids:
-        handoffs = (
-            await session.scalars(
-                select(TicketEventRow).where(
-                    TicketEventRow.ticket_id.in_(ids), TicketEventRow.action == "handoff"
-                )
-            )
-        ).all()
-        escalations = (
-            await session.scalars(
-                select(EscalationStepRow).where(
-                    EscalationStepRow.ticket_id.in_(ids),
-                    EscalationStepRow.action.in_(["escalate", "repeat"]),
-                )
-            )
-        ).all()
     ratings = (
         await session.scalars(
             select(SatisfactionRow).where(
@@ -90,17 +62,11 @@ async def period_rows(session: AsyncSession, *, start: datetime, end: datetime) 
             )
         )
     ).all()
-    reactions: Sequence[tuple[int, datetime]] = []
-    if ids:
-        query = (
-            select(TicketEventRow.ticket_id, func.min(TicketEventRow.at))
-            .where(
-                TicketEventRow.ticket_id.in_(ids),
-                TicketEventRow.action.in_(["claim", "ask", "resolve"]),
-            )
-            .group_by(TicketEventRow.ticket_id)
-        )
-        reactions = [(int(ticket), at) for ticket, at in (await session.execute(query)).all()]
     return PeriodRows(
-        tickets, handoffs, escalations, ratings, first_level, proposals, forms, reactions
+        ratings,
+        first_level,
+        proposals,
+        forms,
+        await handoff_sources(session, start=start, end=end),
+        await escalations_by_team(session, start=start, end=end),
     )

@@ -75,8 +75,20 @@ def _activity(number: int) -> dict[str, Any]:
     )
 
 
-async def measure(url: str, port: int, turns: int) -> None:
-    """Start the bot on `url`, report start-up and RSS, run `turns` turns, report RSS."""
+def _top(limit: int) -> list[dict[str, Any]]:
+    """The source lines holding the most traced memory now (tracemalloc, --trace)."""
+    import tracemalloc
+
+    stats = tracemalloc.take_snapshot().statistics("lineno")[:limit]
+    return [
+        {"where": f"{s.traceback[0].filename}:{s.traceback[0].lineno}", "kib": s.size // 1024}
+        for s in stats
+    ]
+
+
+async def measure(url: str, port: int, turns: int, trace: int = 0) -> None:
+    """Start the bot on `url`, report start-up and RSS, run `turns` turns, report RSS (and
+    with `trace` the lines holding the most memory, before and after the turns)."""
     started = time.perf_counter()
     import aiohttp
 
@@ -103,6 +115,8 @@ async def measure(url: str, port: int, turns: int) -> None:
             except aiohttp.ClientError:
                 await asyncio.sleep(0.01)
         _report(startup_s=time.perf_counter() - started, rss_mib=rss_mib())
+        if trace:
+            print(json.dumps({"top_at_ready": _top(trace)}), flush=True)
         for number in range(turns):
             async with http.post(endpoint, json=_activity(number)) as answer:
                 await answer.read()
@@ -112,6 +126,12 @@ async def measure(url: str, port: int, turns: int) -> None:
                 await app.jobs.run_sweep()
                 await app.jobs.run_digest()
         _report(rss_mib=rss_mib())
+        if trace:
+            import tracemalloc
+
+            print(json.dumps({"top_after_turns": _top(trace)}), flush=True)
+            peak = tracemalloc.get_traced_memory()[1] / 2**20
+            print(json.dumps({"traced_peak_mib": round(peak, 1)}), flush=True)
     stop.set()
     await task
 
@@ -122,9 +142,16 @@ def main() -> None:
     parser.add_argument("url")
     parser.add_argument("port", type=int)
     parser.add_argument("turns", type=int)
+    parser.add_argument(
+        "--trace", type=int, default=0, help="trace allocations, print the N biggest lines"
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR, stream=sys.stderr)
-    asyncio.run(measure(args.url, args.port, args.turns))
+    if args.trace:
+        import tracemalloc
+
+        tracemalloc.start()
+    asyncio.run(measure(args.url, args.port, args.turns, args.trace))
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ from bot.delivery import OutboxSender
 from bot.escalation.digest import Digests
 from bot.escalation.sweep import Sweeper
 from bot.kernel.clock import FrozenClock
-from bot.reports import chart
+from bot.reports import chart, chart_process
 from storage.engine import make_sessionmaker
 from storage.models import LocalMessageRow, TicketRow
 from tests.conftest import berlin
@@ -303,10 +303,10 @@ async def test_the_weekly_report_goes_to_the_leadership_channel_once(
 async def test_a_chart_that_cannot_be_drawn_does_not_cost_the_weekly_figures(
     config: OrgConfig, sessions: Sessions, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def broken(*_: object, **__: object) -> None:
+    async def broken(*_: object, **__: object) -> None:
         raise RuntimeError("no fonts")
 
-    monkeypatch.setattr(chart, "for_chat", broken)
+    monkeypatch.setattr(chart_process, "for_chat", broken)
     clock.set(berlin(2026, 12, 7, 8, 45))  # Monday
     assert await Digests(config, sessions, clock).weekly() == 1
     posted = await Harness(config, sessions, clock).channel("leitung")
