@@ -69,6 +69,7 @@ class OutboxSender:
     BATCH = 10  # small, so that a slow platform cannot outlive the lease of a whole batch
     MAX_ATTEMPTS = 12
     MAX_BACKOFF = timedelta(hours=1)
+    EXPRESS_AT_ONCE = 20  # turns whose replies are sent at once side by side; more: the round
     observer: Observer = SILENT  # the composition root sets the metrics one
 
     def __init__(
@@ -91,6 +92,13 @@ class OutboxSender:
         self._unrecorded: dict[int, tuple[datetime | None, str | None]] = {}  # sent, not marked
         self._orphans: dict[int, datetime | None] = {}  # leased, never tried: hand back
         self._lost_claims: list[datetime] = []  # lease ends of claims whose commit failed
+        # Waking the delivery round (bot.runtime.deliver_forever sets it); a commit that
+        # wrote outbox rows calls it through `listen`.
+        self.wake: Callable[[], None] = lambda: None
+        # Per recipient, the last sending in this process (a round's chain or a turn's
+        # express send): each waits for the one before, so none overtakes another.
+        self._tails: dict[Target, asyncio.Future[None]] = {}
+        self._express: set[asyncio.Task[int]] = set()
 
     def take_identity(self, identity: InstanceId) -> None:
         """Lease under the instance's kept id. When it is `resumed`, the process that held it
@@ -145,7 +153,7 @@ class OutboxSender:
                 chains.setdefault(row.target, []).append(row)
             unsettled = {row.id: row.leased_until for row in claimed}
             results = await asyncio.gather(
-                *(self._deliver_chain(chain, unsettled) for chain in chains.values()),
+                *(self._chain_in_lane(chain, unsettled) for chain in chains.values()),
                 return_exceptions=True,
             )
             for result in results:  # every chain has finished; now report what broke
@@ -213,6 +221,129 @@ class OutboxSender:
         self._unrecorded.clear()
         self._orphans.clear()
         self._lost_claims.clear()
+
+    # -- sending a turn's replies at once ---------------------------------------------
+
+    def listen(self) -> Callable[[], None]:
+        """Hear every commit on this sender's database that wrote outbox rows (see
+        storage/repositories/outbox_wake.py); returns the function that stops listening."""
+        return outbox.listen(self.sessions.kw["bind"], self.committed)
+
+    def committed(self, commit: outbox.Commit) -> None:
+        """A transaction wrote outbox rows and has committed. A turn's replies (`express`)
+        are claimed by id and sent at once in a task of their own; anything else, or
+        when EXPRESS_AT_ONCE turns are being sent already, wakes the delivery round."""
+        if not commit.express or self.stopping or len(self._express) >= self.EXPRESS_AT_ONCE:
+            self.wake()
+            return
+        platforms = self.sending_platforms()
+        rows = [row for row in commit.rows if row.target.platform in platforms]
+        if not rows:  # rows for platforms another instance sends for: its polling finds them
+            return
+        targets = list(dict.fromkeys(row.target for row in rows))
+        try:
+            earlier, done = self._enter_lanes(targets)
+        except RuntimeError:  # no event loop (a synchronous caller): the round sends them
+            self.wake()
+            return
+        task = asyncio.create_task(self._send_written(rows, targets, earlier, done))
+        self._express.add(task)
+        task.add_done_callback(self._express.discard)
+        commit.sends.append(task)
+
+    async def finish_express(self) -> None:
+        """Let the turns' sends under way end (a stop hands their untried rows back)."""
+        while self._express:
+            await asyncio.gather(*self._express, return_exceptions=True)
+
+    async def _send_written(
+        self,
+        rows: list[outbox.Written],
+        targets: list[Target],
+        earlier: list[asyncio.Future[None]],
+        done: asyncio.Future[None],
+    ) -> int:
+        """Claim and send one turn's rows, after whatever this process sends to the same
+        recipients already. Rows another sender took, or that an earlier unsent notice to
+        the same recipient holds back, are left to the round (woken here)."""
+        delivered = 0
+        unsettled: dict[int, datetime | None] = {}
+        try:
+            if earlier:
+                await asyncio.wait(earlier)
+            claimed = await self._claim_written([row.id for row in rows])
+            if len(claimed) < len(rows):
+                self.wake()
+            chains: dict[Target, list[_Claimed]] = {}
+            for row in claimed:
+                chains.setdefault(row.target, []).append(row)
+            unsettled.update((row.id, row.leased_until) for row in claimed)
+            results = await asyncio.gather(
+                *(self._deliver_chain(chain, unsettled) for chain in chains.values()),
+                return_exceptions=True,
+            )
+            for result in results:
+                if isinstance(result, BaseException):
+                    raise result
+                delivered += result
+        except Exception:  # the database away: the round settles what was left
+            self._orphans.update(
+                (key, lease) for key, lease in unsettled.items() if key not in self._unrecorded
+            )
+            log.warning("sending a turn's replies at once failed; the round retries", exc_info=True)
+            self.wake()
+        finally:
+            self._leave_lanes(targets, done)
+        return delivered
+
+    async def _claim_written(self, ids: list[int]) -> list[_Claimed]:
+        now = self.clock.now()
+        try:
+            async with self.sessions() as session, session.begin():
+                rows = await outbox.claim_written(
+                    session,
+                    ids=ids,
+                    platforms=self.sending_platforms(),
+                    now=now,
+                    lease=self.LEASE,
+                    holder=self.instance_id,
+                    alive_since=now - self.DEAD_AFTER,
+                )
+                return [_Claimed.of(row) for row in rows]
+        except Exception:  # the commit may have happened: its leases end exactly then
+            self._lost_claims.append(now + self.LEASE)
+            raise
+
+    def _enter_lanes(
+        self, targets: list[Target]
+    ) -> tuple[list[asyncio.Future[None]], asyncio.Future[None]]:
+        """Queue up behind this process's sendings to `targets`: what to wait for, and the
+        future that releases whoever comes next."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        earlier = [self._tails[target] for target in targets if target in self._tails]
+        for target in targets:
+            self._tails[target] = done
+        return earlier, done
+
+    def _leave_lanes(self, targets: list[Target], done: asyncio.Future[None]) -> None:
+        if not done.done():
+            done.set_result(None)
+        for target in targets:
+            if self._tails.get(target) is done:
+                del self._tails[target]
+
+    async def _chain_in_lane(
+        self, rows: list[_Claimed], unsettled: dict[int, datetime | None]
+    ) -> int:
+        """A round's chain, after what this process sends to the recipient already."""
+        targets = [rows[0].target]
+        earlier, done = self._enter_lanes(targets)
+        try:
+            if earlier:
+                await asyncio.wait(earlier)
+            return await self._deliver_chain(rows, unsettled)
+        finally:
+            self._leave_lanes(targets, done)
 
     async def _deliver_chain(
         self, rows: list[_Claimed], unsettled: dict[int, datetime | None]

@@ -1,8 +1,9 @@
 """The persistent outbox: every outgoing notice is a row until a platform has accepted it.
 
 Rows are written in the same transaction as the change that caused them, and a sender
-delivers them after commit. A lease keeps two senders from taking the same row; on
-PostgreSQL, FOR UPDATE SKIP LOCKED hands each row to exactly one claimant.
+delivers them after commit: the commit wakes it (outbox_wake.py), and a turn's own replies
+are claimed by id and sent at once (`claim_written`). A lease keeps two senders from taking
+the same row; on PostgreSQL, FOR UPDATE SKIP LOCKED hands each row to exactly one claimant.
 
 Every answer passes enqueue, claim_due and mark_delivered, so those are one statement each,
 and the fixed ones are built once per dialect and run with parameters.
@@ -10,19 +11,25 @@ and the fixed ones are built once per dialect and run with parameters.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, or_, select, update
+from sqlalchemy import and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from bot.kernel import limits
 from bot.kernel.notices import Target
 from storage.models import OutboxRow
 from storage.repositories import instances
 from storage.repositories._dialect import supports_skip_locked
+from storage.repositories.outbox_wake import Commit as Commit
+from storage.repositories.outbox_wake import Written as Written
+from storage.repositories.outbox_wake import express as express
+from storage.repositories.outbox_wake import listen as listen
+from storage.repositories.outbox_wake import wake_after_commit as wake_after_commit
 
 PENDING = "pending"
 DELIVERED = "delivered"
@@ -39,7 +46,8 @@ def _enqueue_statement(session: AsyncSession) -> Any:
     statement = _ENQUEUE.get(dialect)
     if statement is None:
         module: Any = postgresql if dialect == "postgresql" else sqlite
-        statement = _ENQUEUE[dialect] = module.insert(_TABLE).on_conflict_do_nothing()
+        insert = module.insert(_TABLE).on_conflict_do_nothing()
+        statement = _ENQUEUE[dialect] = insert.returning(_TABLE.c.id)
     return statement
 
 
@@ -91,7 +99,9 @@ async def enqueue(
         "next_attempt_at": at if not_before is None else max(at, not_before),
         "bundle_kind": bundle_kind,
     }
-    await session.execute(_enqueue_statement(session), values)
+    added = (await session.execute(_enqueue_statement(session), values)).scalar()
+    if added is not None:  # None: the dedupe key was taken, nothing new to send
+        wake_after_commit(session, [Written(int(added), target)])
 
 
 async def claim_due(
@@ -111,6 +121,58 @@ async def claim_due(
     it has not been seen since then: a killed sender's rows go back within seconds.
     One UPDATE ... RETURNING of the rows a subquery picks (FOR UPDATE SKIP LOCKED on
     PostgreSQL; SQLite holds its write lock for the whole transaction anyway)."""
+    due = (
+        select(OutboxRow.id)
+        .where(
+            OutboxRow.status == PENDING,
+            OutboxRow.platform.in_(list(platforms)),
+            OutboxRow.next_attempt_at <= now,
+            _free(now, alive_since),
+        )
+        .order_by(OutboxRow.id)
+        .limit(limit)
+    )
+    if address is not None:
+        due = due.where(OutboxRow.target_address == address)
+    return await _lease_rows(session, due, now=now, lease=lease, holder=holder)
+
+
+async def claim_written(
+    session: AsyncSession,
+    *,
+    ids: Collection[int],
+    platforms: Iterable[str],
+    now: datetime,
+    lease: timedelta,
+    holder: str,
+    alive_since: datetime,
+) -> Sequence[OutboxRow]:
+    """Lease the rows `ids` (a turn's replies, just committed) to send them at once: those
+    still pending, due and free like `claim_due`'s, except where an earlier pending row to
+    the same recipient is not among `ids`: that one goes first, and the sender's round
+    sends the rest after it, in order. Claimed by another sender meanwhile: not returned."""
+    earlier = aliased(OutboxRow)
+    overtakes = exists().where(
+        earlier.status == PENDING,
+        earlier.platform == OutboxRow.platform,
+        earlier.target_kind == OutboxRow.target_kind,
+        earlier.target_address == OutboxRow.target_address,
+        earlier.id < OutboxRow.id,
+        earlier.id.not_in(list(ids)),
+    )
+    chosen = select(OutboxRow.id).where(
+        OutboxRow.id.in_(list(ids)),
+        OutboxRow.status == PENDING,
+        OutboxRow.platform.in_(list(platforms)),
+        OutboxRow.next_attempt_at <= now,
+        _free(now, alive_since),
+        ~overtakes,
+    )
+    return await _lease_rows(session, chosen, now=now, lease=lease, holder=holder)
+
+
+def _free(now: datetime, alive_since: datetime | None) -> Any:
+    """Not leased: never, the lease ran out, or (with `alive_since`) its holder is gone."""
     free = [OutboxRow.lease_until.is_(None), OutboxRow.lease_until < now]
     if alive_since is not None:
         dead_holder = and_(
@@ -118,24 +180,19 @@ async def claim_due(
             OutboxRow.lease_holder.not_in(instances.alive_since(alive_since)),
         )
         free.append(dead_holder)
-    due = (
-        select(OutboxRow.id)
-        .where(
-            OutboxRow.status == PENDING,
-            OutboxRow.platform.in_(list(platforms)),
-            OutboxRow.next_attempt_at <= now,
-            or_(*free),
-        )
-        .order_by(OutboxRow.id)
-        .limit(limit)
-    )
-    if address is not None:
-        due = due.where(OutboxRow.target_address == address)
+    return or_(*free)
+
+
+async def _lease_rows(
+    session: AsyncSession, chosen: Any, *, now: datetime, lease: timedelta, holder: str | None
+) -> Sequence[OutboxRow]:
+    """One UPDATE ... RETURNING leasing the rows `chosen` selects, oldest first (FOR UPDATE
+    SKIP LOCKED on PostgreSQL: each row goes to exactly one claimant)."""
     if supports_skip_locked(session):
-        due = due.with_for_update(skip_locked=True)
+        chosen = chosen.with_for_update(of=OutboxRow, skip_locked=True)
     statement = (
         update(OutboxRow)
-        .where(OutboxRow.id.in_(due.scalar_subquery()))
+        .where(OutboxRow.id.in_(chosen.scalar_subquery()))
         .values(lease_until=now + lease, lease_holder=holder)
         .returning(OutboxRow)
         .execution_options(synchronize_session=False)
