@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.bundling.bundler import Bundler
 from bot.config.model import BundlingConfig
 from bot.kernel import limits
+from bot.kernel.batches import Batcher
 from bot.kernel.clock import Clock
 from bot.kernel.notices import Inbound, Notice, Target
 from bot.kernel.observe import SILENT, DeliveryOutcome, Observer
@@ -99,6 +100,13 @@ class OutboxSender:
         # express send): each waits for the one before, so none overtakes another.
         self._tails: dict[Target, asyncio.Future[None]] = {}
         self._express: set[asyncio.Task[int]] = set()
+        self._recording: set[int] = set()  # sent, being marked delivered
+        # Claims of turns' rows, and sends to record, that arrive while one transaction runs
+        # share the next (bot/kernel/batches.py): a few transactions for twenty turns.
+        self._claims: Batcher[list[int], list[_Claimed]] = Batcher(self._claim_written)
+        self._marks: Batcher[tuple[int, str | None, datetime | None], None] = Batcher(
+            self._record_sent
+        )
 
     def take_identity(self, identity: InstanceId) -> None:
         """Lease under the instance's kept id. When it is `resumed`, the process that held it
@@ -271,17 +279,20 @@ class OutboxSender:
         try:
             if earlier:
                 await asyncio.wait(earlier)
-            claimed = await self._claim_written([row.id for row in rows])
+            claimed = await self._claims.submit([row.id for row in rows])
             if len(claimed) < len(rows):
                 self.wake()
             chains: dict[Target, list[_Claimed]] = {}
             for row in claimed:
                 chains.setdefault(row.target, []).append(row)
             unsettled.update((row.id, row.leased_until) for row in claimed)
+            marks: list[asyncio.Future[None]] = []
             results = await asyncio.gather(
-                *(self._deliver_chain(chain, unsettled) for chain in chains.values()),
+                *(self._deliver_chain(chain, unsettled, marks) for chain in chains.values()),
                 return_exceptions=True,
             )
+            self._leave_lanes(targets, done)  # sent: the next may go while these are recorded
+            await _recorded(marks)
             for result in results:
                 if isinstance(result, BaseException):
                     raise result
@@ -296,23 +307,33 @@ class OutboxSender:
             self._leave_lanes(targets, done)
         return delivered
 
-    async def _claim_written(self, ids: list[int]) -> list[_Claimed]:
+    async def _claim_written(self, batches: list[list[int]]) -> list[list[_Claimed]]:
+        """Claim several turns' rows in one transaction; each turn gets its own back."""
         now = self.clock.now()
         try:
             async with self.sessions() as session, session.begin():
                 rows = await outbox.claim_written(
                     session,
-                    ids=ids,
+                    ids=[key for ids in batches for key in ids],
                     platforms=self.sending_platforms(),
                     now=now,
                     lease=self.LEASE,
                     holder=self.instance_id,
                     alive_since=now - self.DEAD_AFTER,
+                    sent=[*self._recording, *self._unrecorded],
                 )
-                return [_Claimed.of(row) for row in rows]
+                claimed = {row.id: _Claimed.of(row) for row in rows}
         except Exception:  # the commit may have happened: its leases end exactly then
             self._lost_claims.append(now + self.LEASE)
             raise
+        return [[claimed[key] for key in ids if key in claimed] for ids in batches]
+
+    async def _record_sent(self, sent: list[tuple[int, str | None, datetime | None]]) -> list[None]:
+        """Mark several sent rows delivered in one transaction (each only while its lease
+        holds: a row another sender took over stays his)."""
+        async with self.sessions() as session, session.begin():
+            await outbox.mark_delivered_many(session, delivered=sent, at=self.clock.now())
+        return [None] * len(sent)
 
     def _enter_lanes(
         self, targets: list[Target]
@@ -338,18 +359,24 @@ class OutboxSender:
         """A round's chain, after what this process sends to the recipient already."""
         targets = [rows[0].target]
         earlier, done = self._enter_lanes(targets)
+        marks: list[asyncio.Future[None]] = []
         try:
             if earlier:
                 await asyncio.wait(earlier)
-            return await self._deliver_chain(rows, unsettled)
+            delivered = await self._deliver_chain(rows, unsettled, marks)
         finally:
             self._leave_lanes(targets, done)
+            await _recorded(marks)
+        return delivered
 
     async def _deliver_chain(
-        self, rows: list[_Claimed], unsettled: dict[int, datetime | None]
+        self,
+        rows: list[_Claimed],
+        unsettled: dict[int, datetime | None],
+        marks: list[asyncio.Future[None]],
     ) -> int:
         """One recipient's rows in order; after a failure the rest wait for the failed one.
-        Each row whose outcome is recorded leaves `unsettled`."""
+        Each row tried leaves `unsettled`; recording a sent one goes into `marks`."""
         delivered = 0
         blocked = False
         retry_at: datetime | None = None
@@ -359,13 +386,15 @@ class OutboxSender:
             elif blocked:  # keep the order per recipient: wait for the failed earlier notice
                 await self._postpone(row, retry_at)
             else:
-                ok, retry_at = await self._deliver_one(row)
+                ok, retry_at = await self._deliver_one(row, marks)
                 delivered += int(ok)
                 blocked = not ok
             unsettled.pop(row.id, None)
         return delivered
 
-    async def _deliver_one(self, row: _Claimed) -> tuple[bool, datetime | None]:
+    async def _deliver_one(
+        self, row: _Claimed, marks: list[asyncio.Future[None]]
+    ) -> tuple[bool, datetime | None]:
         adapter = self.adapters[row.target.platform]
         try:
             ref = await adapter.send(row.target, row.notice, outbox_id=row.id)
@@ -374,21 +403,21 @@ class OutboxSender:
         except Exception as error:  # an adapter bug must not lose the notice
             log.exception("delivery of outbox row %s failed", row.id)
             return False, await self._failed(row, repr(error), None, False)
+        self._recording.add(row.id)
+        marks.append(asyncio.ensure_future(self._record(row, ref)))
+        return True, None
+
+    async def _record(self, row: _Claimed, ref: str | None) -> None:
+        """Mark a sent row delivered (beside the next send: the platform has it already)."""
         try:
-            async with self.sessions() as session, session.begin():
-                await outbox.mark_delivered(
-                    session,
-                    outbox_id=row.id,
-                    at=self.clock.now(),
-                    message_ref=ref if limits.fits("message_ref", ref) else None,
-                    leased_until=row.leased_until,
-                )
+            kept = ref if limits.fits("message_ref", ref) else None
+            await self._marks.submit((row.id, kept, row.leased_until))
         except Exception:  # sent: it must never go out again, only be recorded
             self._unrecorded[row.id] = (row.leased_until, ref)
             raise
         finally:
+            self._recording.discard(row.id)
             self.observer.delivery(row.target.platform, "delivered")
-        return True, None
 
     async def _failed(
         self, row: _Claimed, error: str, retry_after: float | None, permanent: bool
@@ -449,6 +478,14 @@ class _Claimed:
     def of(cls, row: OutboxRow) -> _Claimed:
         target = Target(row.platform, row.target_kind, row.target_address)  # type: ignore[arg-type]
         return cls(row.id, target, Notice.from_json(row.payload), row.attempts, row.lease_until)
+
+
+async def _recorded(marks: list[asyncio.Future[None]]) -> None:
+    """Wait until the sent rows are recorded; raise the first failure."""
+    if marks:
+        for result in await asyncio.gather(*marks, return_exceptions=True):
+            if isinstance(result, BaseException):
+                raise result
 
 
 def backoff(attempts: int, retry_after: float | None, ceiling: timedelta) -> timedelta:

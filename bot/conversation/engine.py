@@ -72,9 +72,9 @@ class Engine:
         # A manual wake-up of the sender (tests): every commit that writes outbox rows wakes
         # it by itself, and a turn's replies are sent at once (storage outbox_wake.py).
         self.on_outbox = on_outbox
-        # True: `handle` returns only once the turn's replies were sent at once (or left
-        # to the sender's round); False: they go out beside the platform's acknowledgement.
-        self.replies_in_turn = False
+        # The platforms whose `handle` returns only once the turn's replies were sent (or
+        # left to the sender's round); on the others they go out beside the acknowledgement.
+        self.replies_in_turn: frozenset[str] = frozenset()
         self.reconfigure(config)
 
     def reconfigure(self, config: OrgConfig) -> None:
@@ -122,7 +122,8 @@ class Engine:
             try:
                 sending: list[outbox.Commit] = []
                 handled = await self._handle_once(inbound, sending)
-                await self._replies_sent(sending)
+                if inbound.platform in self.replies_in_turn:
+                    await replies_sent(sending)
                 outcome: TurnOutcome = "handled" if handled else "duplicate"
             except (ConcurrentUpdate, IntegrityError):
                 log.info("lost a race on %s/%s, retrying", inbound.platform, inbound.event_id)
@@ -191,13 +192,6 @@ class Engine:
         sending.append(outbox.express(session))
         return True
 
-    async def _replies_sent(self, sending: list[outbox.Commit]) -> None:
-        """With `replies_in_turn`, wait until the turn's replies were sent (or left to the
-        sender's round); the tasks exist once the transaction has committed."""
-        tasks = [task for commit in sending for task in commit.sends]
-        if self.replies_in_turn and tasks:
-            await asyncio.gather(*tasks, return_exceptions=True)
-
     async def _apologise(self, inbound: Inbound) -> bool:
         """Something broke: keep the message in the audit log and tell the user, never a trace."""
         try:
@@ -258,6 +252,14 @@ class Engine:
                 locale=GUESSED_PREFIX + guess,
             )
         return guess
+
+
+async def replies_sent(sending: list[outbox.Commit]) -> None:
+    """Until the turn's replies were sent at once (or left to the sender's round); the
+    tasks exist once the transaction has committed."""
+    tasks = [task for commit in sending for task in commit.sends]
+    if tasks:
+        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 def oversized_ids(inbound: Inbound) -> list[str]:

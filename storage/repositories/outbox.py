@@ -146,11 +146,13 @@ async def claim_written(
     lease: timedelta,
     holder: str,
     alive_since: datetime,
+    sent: Collection[int] = (),
 ) -> Sequence[OutboxRow]:
     """Lease the rows `ids` (a turn's replies, just committed) to send them at once: those
     still pending, due and free like `claim_due`'s, except where an earlier pending row to
     the same recipient is not among `ids`: that one goes first, and the sender's round
-    sends the rest after it, in order. Claimed by another sender meanwhile: not returned."""
+    sends the rest after it, in order (rows in `sent` were sent, only not recorded yet: they
+    hold nothing back). Claimed by another sender meanwhile: not returned."""
     earlier = aliased(OutboxRow)
     overtakes = exists().where(
         earlier.status == PENDING,
@@ -158,7 +160,7 @@ async def claim_written(
         earlier.target_kind == OutboxRow.target_kind,
         earlier.target_address == OutboxRow.target_address,
         earlier.id < OutboxRow.id,
-        earlier.id.not_in(list(ids)),
+        earlier.id.not_in([*ids, *sent]),
     )
     chosen = select(OutboxRow.id).where(
         OutboxRow.id.in_(list(ids)),
@@ -216,6 +218,18 @@ async def mark_delivered(
         parameters["p_lease"] = leased_until
     result = await session.execute(_DELIVERED[leased_until is not None], parameters)
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def mark_delivered_many(
+    session: AsyncSession,
+    *,
+    delivered: Sequence[tuple[int, str | None, datetime | None]],
+    at: datetime,
+) -> None:
+    """`mark_delivered` for several rows (id, message ref, lease or None), in the caller's
+    one transaction."""
+    for key, ref, lease in delivered:
+        await mark_delivered(session, outbox_id=key, at=at, message_ref=ref, leased_until=lease)
 
 
 async def mark_failed(
