@@ -53,6 +53,7 @@ from storage.repositories.profiles import StoredProfile, load_profile, save_prof
 
 log = logging.getLogger(__name__)
 MAX_RACE_RETRIES = 3
+REPLY_WAIT_SECONDS = 5.0  # with `replies_in_turn`: Teams waits 15 s for a turn's answer
 
 
 class Engine:
@@ -255,11 +256,12 @@ class Engine:
 
 
 async def replies_sent(sending: list[outbox.Commit]) -> None:
-    """Until the turn's replies were sent at once (or left to the sender's round); the
-    tasks exist once the transaction has committed."""
+    """Until the turn's replies were sent at once (or left to the sender's round), at most
+    REPLY_WAIT_SECONDS (a platform redelivers a turn it waits too long for); the tasks exist
+    once the transaction has committed, and go on when the wait ends."""
     tasks = [task for commit in sending for task in commit.sends]
     if tasks:
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.wait(tasks, timeout=REPLY_WAIT_SECONDS)
 
 
 def oversized_ids(inbound: Inbound) -> list[str]:

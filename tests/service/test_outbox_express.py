@@ -11,11 +11,14 @@ from datetime import timedelta
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.config.model import OrgConfig
 from bot.delivery import DeliveryError, InboundHandler, OutboxSender
+from bot.i18n import t
 from bot.kernel.clock import FrozenClock
 from bot.kernel.notices import Notice, Target
 from storage.models import OutboxRow
 from storage.repositories import outbox
+from tests.harness import Harness
 
 Sessions = async_sessionmaker[AsyncSession]
 ANNA = Target("matrix", "user", "@anna:stadt.example")
@@ -277,3 +280,29 @@ async def test_a_stopping_sender_leaves_replies_to_the_round(
     assert commit is not None and not commit.sends
     assert wakes == ["one"]
     assert await _statuses(sessions) == [("pending", 0)]
+
+
+class LocalRecorder(Recorder):
+    platform = "local"
+
+
+async def test_a_turns_replies_are_sent_when_the_turn_returns(
+    sessions: Sessions, clock: FrozenClock, config: OrgConfig
+) -> None:
+    """The engine marks its replies: sent at commit; with `replies_in_turn` (for the
+    platform) `handle` returns only once they were sent. Duplicates send nothing."""
+    adapter = LocalRecorder()
+    sender = OutboxSender(sessions, {"local": adapter}, clock, instance_id="one")
+    wakes: list[str] = []
+    sender.wake = lambda: wakes.append("round")
+    sender.listen()
+    await sender.beat()
+    hotline = Harness(config, sessions, clock)
+    hotline.engine.replies_in_turn = frozenset({"local"})
+    await hotline.say("anna", "Hallo", event_id="ev-express-1")
+    sent = [text for text, _ in adapter.sent]
+    assert any(t("intake.ask_group", "de") in text for text in sent), sent
+    await hotline.say("anna", "Hallo", event_id="ev-express-1")  # the same event again
+    assert len(adapter.sent) == len(sent)
+    assert wakes == []
+    assert {status for status, _ in await _statuses(sessions)} == {"delivered"}
