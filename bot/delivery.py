@@ -18,6 +18,7 @@ from bot.config.model import BundlingConfig
 from bot.kernel import limits
 from bot.kernel.batches import Batcher
 from bot.kernel.clock import Clock
+from bot.kernel.lanes import Lanes, Place
 from bot.kernel.notices import Inbound, Notice, Target
 from bot.kernel.observe import SILENT, DeliveryOutcome, Observer
 from storage.instance_id import InstanceId
@@ -96,9 +97,9 @@ class OutboxSender:
         # Waking the delivery round (bot.runtime.deliver_forever sets it); a commit that
         # wrote outbox rows calls it through `listen`.
         self.wake: Callable[[], None] = lambda: None
-        # Per recipient, the last sending in this process (a round's chain or a turn's
-        # express send): each waits for the one before, so none overtakes another.
-        self._tails: dict[Target, asyncio.Future[None]] = {}
+        # Per recipient, this process's sendings (a round's chain, a turn's immediate
+        # send) one after another: none overtakes another.
+        self._lanes = Lanes()
         self._express: set[asyncio.Task[int]] = set()
         self._recording: set[int] = set()  # sent, being marked delivered
         # Claims of turns' rows, and sends to record, that arrive while one transaction runs
@@ -248,13 +249,12 @@ class OutboxSender:
         rows = [row for row in commit.rows if row.target.platform in platforms]
         if not rows:  # rows for platforms another instance sends for: its polling finds them
             return
-        targets = list(dict.fromkeys(row.target for row in rows))
         try:
-            earlier, done = self._enter_lanes(targets)
+            place = self._lanes.enter(dict.fromkeys(row.target for row in rows))
         except RuntimeError:  # no event loop (a synchronous caller): the round sends them
             self.wake()
             return
-        task = asyncio.create_task(self._send_written(rows, targets, earlier, done))
+        task = asyncio.create_task(self._send_written(rows, place))
         self._express.add(task)
         task.add_done_callback(self._express.discard)
         commit.sends.append(task)
@@ -264,21 +264,14 @@ class OutboxSender:
         while self._express:
             await asyncio.gather(*self._express, return_exceptions=True)
 
-    async def _send_written(
-        self,
-        rows: list[outbox.Written],
-        targets: list[Target],
-        earlier: list[asyncio.Future[None]],
-        done: asyncio.Future[None],
-    ) -> int:
+    async def _send_written(self, rows: list[outbox.Written], place: Place) -> int:
         """Claim and send one turn's rows, after whatever this process sends to the same
         recipients already. Rows another sender took, or that an earlier unsent notice to
         the same recipient holds back, are left to the round (woken here)."""
         delivered = 0
         unsettled: dict[int, datetime | None] = {}
         try:
-            if earlier:
-                await asyncio.wait(earlier)
+            await place.turn()
             claimed = await self._claims.submit([row.id for row in rows])
             if len(claimed) < len(rows):
                 self.wake()
@@ -291,7 +284,7 @@ class OutboxSender:
                 *(self._deliver_chain(chain, unsettled, marks) for chain in chains.values()),
                 return_exceptions=True,
             )
-            self._leave_lanes(targets, done)  # sent: the next may go while these are recorded
+            place.leave()  # sent: the next may go while these are recorded
             await _recorded(marks)
             for result in results:
                 if isinstance(result, BaseException):
@@ -304,7 +297,7 @@ class OutboxSender:
             log.warning("sending a turn's replies at once failed; the round retries", exc_info=True)
             self.wake()
         finally:
-            self._leave_lanes(targets, done)
+            place.leave()
         return delivered
 
     async def _claim_written(self, batches: list[list[int]]) -> list[list[_Claimed]]:
@@ -335,37 +328,17 @@ class OutboxSender:
             await outbox.mark_delivered_many(session, delivered=sent, at=self.clock.now())
         return [None] * len(sent)
 
-    def _enter_lanes(
-        self, targets: list[Target]
-    ) -> tuple[list[asyncio.Future[None]], asyncio.Future[None]]:
-        """Queue up behind this process's sendings to `targets`: what to wait for, and the
-        future that releases whoever comes next."""
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        earlier = [self._tails[target] for target in targets if target in self._tails]
-        for target in targets:
-            self._tails[target] = done
-        return earlier, done
-
-    def _leave_lanes(self, targets: list[Target], done: asyncio.Future[None]) -> None:
-        if not done.done():
-            done.set_result(None)
-        for target in targets:
-            if self._tails.get(target) is done:
-                del self._tails[target]
-
     async def _chain_in_lane(
         self, rows: list[_Claimed], unsettled: dict[int, datetime | None]
     ) -> int:
         """A round's chain, after what this process sends to the recipient already."""
-        targets = [rows[0].target]
-        earlier, done = self._enter_lanes(targets)
+        place = self._lanes.enter([rows[0].target])
         marks: list[asyncio.Future[None]] = []
         try:
-            if earlier:
-                await asyncio.wait(earlier)
+            await place.turn()
             delivered = await self._deliver_chain(rows, unsettled, marks)
         finally:
-            self._leave_lanes(targets, done)
+            place.leave()
             await _recorded(marks)
         return delivered
 

@@ -210,8 +210,9 @@ async def test_a_reply_waits_for_an_earlier_notice_being_sent(
 async def test_a_reply_never_overtakes_an_earlier_unsent_notice(
     sessions: Sessions, clock: FrozenClock
 ) -> None:
-    """An earlier notice to Anna waits for its retry: the reply is left to the round
-    (woken), which keeps the order; Ben's reply is not held up by Anna's."""
+    """An earlier notice to Anna waits for its retry: the immediate send leaves the reply
+    to the round (woken), and Ben's reply is not held up by Anna's. (The round itself
+    claims what is due, as before: run before the retry is due, it would send the reply.)"""
     adapter = Recorder(failing={"Erinnerung"})
     sender, wakes = await _sender(sessions, clock, adapter, "one")
     await _write(sessions, clock, "Erinnerung")
