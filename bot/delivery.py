@@ -16,7 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.bundling.bundler import Bundler
 from bot.config.model import BundlingConfig
 from bot.kernel import limits
+from bot.kernel.batches import Batcher
 from bot.kernel.clock import Clock
+from bot.kernel.lanes import Lanes, Place
 from bot.kernel.notices import Inbound, Notice, Target
 from bot.kernel.observe import SILENT, DeliveryOutcome, Observer
 from storage.instance_id import InstanceId
@@ -69,6 +71,7 @@ class OutboxSender:
     BATCH = 10  # small, so that a slow platform cannot outlive the lease of a whole batch
     MAX_ATTEMPTS = 12
     MAX_BACKOFF = timedelta(hours=1)
+    EXPRESS_AT_ONCE = 20  # turns whose replies are sent at once side by side; more: the round
     observer: Observer = SILENT  # the composition root sets the metrics one
 
     def __init__(
@@ -91,6 +94,20 @@ class OutboxSender:
         self._unrecorded: dict[int, tuple[datetime | None, str | None]] = {}  # sent, not marked
         self._orphans: dict[int, datetime | None] = {}  # leased, never tried: hand back
         self._lost_claims: list[datetime] = []  # lease ends of claims whose commit failed
+        # Waking the delivery round (bot.runtime.deliver_forever sets it); a commit that
+        # wrote outbox rows calls it through `listen`.
+        self.wake: Callable[[], None] = lambda: None
+        # Per recipient, this process's sendings (a round's chain, a turn's immediate
+        # send) one after another: none overtakes another.
+        self._lanes = Lanes()
+        self._express: set[asyncio.Task[int]] = set()
+        self._recording: set[int] = set()  # sent, being marked delivered
+        # Claims of turns' rows, and sends to record, that arrive while one transaction runs
+        # share the next (bot/kernel/batches.py): a few transactions for twenty turns.
+        self._claims: Batcher[list[int], list[_Claimed]] = Batcher(self._claim_written)
+        self._marks: Batcher[tuple[int, str | None, datetime | None], None] = Batcher(
+            self._record_sent
+        )
 
     def take_identity(self, identity: InstanceId) -> None:
         """Lease under the instance's kept id. When it is `resumed`, the process that held it
@@ -145,7 +162,7 @@ class OutboxSender:
                 chains.setdefault(row.target, []).append(row)
             unsettled = {row.id: row.leased_until for row in claimed}
             results = await asyncio.gather(
-                *(self._deliver_chain(chain, unsettled) for chain in chains.values()),
+                *(self._chain_in_lane(chain, unsettled) for chain in chains.values()),
                 return_exceptions=True,
             )
             for result in results:  # every chain has finished; now report what broke
@@ -214,11 +231,125 @@ class OutboxSender:
         self._orphans.clear()
         self._lost_claims.clear()
 
-    async def _deliver_chain(
+    # -- sending a turn's replies at once ---------------------------------------------
+
+    def listen(self) -> Callable[[], None]:
+        """Hear every commit on this sender's database that wrote outbox rows (see
+        storage/repositories/outbox_wake.py); returns the function that stops listening."""
+        return outbox.listen(self.sessions.kw["bind"], self.committed)
+
+    def committed(self, commit: outbox.Commit) -> None:
+        """A transaction wrote outbox rows and has committed. A turn's replies (`express`)
+        are claimed by id and sent at once in a task of their own; anything else, or
+        when EXPRESS_AT_ONCE turns are being sent already, wakes the delivery round."""
+        if not commit.express or self.stopping or len(self._express) >= self.EXPRESS_AT_ONCE:
+            self.wake()
+            return
+        platforms = self.sending_platforms()
+        rows = [row for row in commit.rows if row.target.platform in platforms]
+        if not rows:  # rows for platforms another instance sends for: its polling finds them
+            return
+        try:
+            place = self._lanes.enter(dict.fromkeys(row.target for row in rows))
+        except RuntimeError:  # no event loop (a synchronous caller): the round sends them
+            self.wake()
+            return
+        task = asyncio.create_task(self._send_written(rows, place))
+        self._express.add(task)
+        task.add_done_callback(self._express.discard)
+        commit.sends.append(task)
+
+    async def finish_express(self) -> None:
+        """Let the turns' sends under way end (a stop hands their untried rows back)."""
+        while self._express:
+            await asyncio.gather(*self._express, return_exceptions=True)
+
+    async def _send_written(self, rows: list[outbox.Written], place: Place) -> int:
+        """Claim and send one turn's rows, after whatever this process sends to the same
+        recipients already. Rows another sender took, or that an earlier unsent notice to
+        the same recipient holds back, are left to the round (woken here)."""
+        delivered = 0
+        unsettled: dict[int, datetime | None] = {}
+        try:
+            await place.turn()
+            claimed = await self._claims.submit([row.id for row in rows])
+            if len(claimed) < len(rows):
+                self.wake()
+            chains: dict[Target, list[_Claimed]] = {}
+            for row in claimed:
+                chains.setdefault(row.target, []).append(row)
+            unsettled.update((row.id, row.leased_until) for row in claimed)
+            marks: list[asyncio.Future[None]] = []
+            results = await asyncio.gather(
+                *(self._deliver_chain(chain, unsettled, marks) for chain in chains.values()),
+                return_exceptions=True,
+            )
+            place.leave()  # sent: the next may go while these are recorded
+            await _recorded(marks)
+            for result in results:
+                if isinstance(result, BaseException):
+                    raise result
+                delivered += result
+        except Exception:  # the database away: the round settles what was left
+            self._orphans.update(
+                (key, lease) for key, lease in unsettled.items() if key not in self._unrecorded
+            )
+            log.warning("sending a turn's replies at once failed; the round retries", exc_info=True)
+            self.wake()
+        finally:
+            place.leave()
+        return delivered
+
+    async def _claim_written(self, batches: list[list[int]]) -> list[list[_Claimed]]:
+        """Claim several turns' rows in one transaction; each turn gets its own back."""
+        now = self.clock.now()
+        try:
+            async with self.sessions() as session, session.begin():
+                rows = await outbox.claim_written(
+                    session,
+                    ids=[key for ids in batches for key in ids],
+                    platforms=self.sending_platforms(),
+                    now=now,
+                    lease=self.LEASE,
+                    holder=self.instance_id,
+                    alive_since=now - self.DEAD_AFTER,
+                    sent=[*self._recording, *self._unrecorded],
+                )
+                claimed = {row.id: _Claimed.of(row) for row in rows}
+        except Exception:  # the commit may have happened: its leases end exactly then
+            self._lost_claims.append(now + self.LEASE)
+            raise
+        return [[claimed[key] for key in ids if key in claimed] for ids in batches]
+
+    async def _record_sent(self, sent: list[tuple[int, str | None, datetime | None]]) -> list[None]:
+        """Mark several sent rows delivered in one transaction (each only while its lease
+        holds: a row another sender took over stays his)."""
+        async with self.sessions() as session, session.begin():
+            await outbox.mark_delivered_many(session, delivered=sent, at=self.clock.now())
+        return [None] * len(sent)
+
+    async def _chain_in_lane(
         self, rows: list[_Claimed], unsettled: dict[int, datetime | None]
     ) -> int:
+        """A round's chain, after what this process sends to the recipient already."""
+        place = self._lanes.enter([rows[0].target])
+        marks: list[asyncio.Future[None]] = []
+        try:
+            await place.turn()
+            delivered = await self._deliver_chain(rows, unsettled, marks)
+        finally:
+            place.leave()
+            await _recorded(marks)
+        return delivered
+
+    async def _deliver_chain(
+        self,
+        rows: list[_Claimed],
+        unsettled: dict[int, datetime | None],
+        marks: list[asyncio.Future[None]],
+    ) -> int:
         """One recipient's rows in order; after a failure the rest wait for the failed one.
-        Each row whose outcome is recorded leaves `unsettled`."""
+        Each row tried leaves `unsettled`; recording a sent one goes into `marks`."""
         delivered = 0
         blocked = False
         retry_at: datetime | None = None
@@ -228,13 +359,15 @@ class OutboxSender:
             elif blocked:  # keep the order per recipient: wait for the failed earlier notice
                 await self._postpone(row, retry_at)
             else:
-                ok, retry_at = await self._deliver_one(row)
+                ok, retry_at = await self._deliver_one(row, marks)
                 delivered += int(ok)
                 blocked = not ok
             unsettled.pop(row.id, None)
         return delivered
 
-    async def _deliver_one(self, row: _Claimed) -> tuple[bool, datetime | None]:
+    async def _deliver_one(
+        self, row: _Claimed, marks: list[asyncio.Future[None]]
+    ) -> tuple[bool, datetime | None]:
         adapter = self.adapters[row.target.platform]
         try:
             ref = await adapter.send(row.target, row.notice, outbox_id=row.id)
@@ -243,21 +376,21 @@ class OutboxSender:
         except Exception as error:  # an adapter bug must not lose the notice
             log.exception("delivery of outbox row %s failed", row.id)
             return False, await self._failed(row, repr(error), None, False)
+        self._recording.add(row.id)
+        marks.append(asyncio.ensure_future(self._record(row, ref)))
+        return True, None
+
+    async def _record(self, row: _Claimed, ref: str | None) -> None:
+        """Mark a sent row delivered (beside the next send: the platform has it already)."""
         try:
-            async with self.sessions() as session, session.begin():
-                await outbox.mark_delivered(
-                    session,
-                    outbox_id=row.id,
-                    at=self.clock.now(),
-                    message_ref=ref if limits.fits("message_ref", ref) else None,
-                    leased_until=row.leased_until,
-                )
+            kept = ref if limits.fits("message_ref", ref) else None
+            await self._marks.submit((row.id, kept, row.leased_until))
         except Exception:  # sent: it must never go out again, only be recorded
             self._unrecorded[row.id] = (row.leased_until, ref)
             raise
         finally:
+            self._recording.discard(row.id)
             self.observer.delivery(row.target.platform, "delivered")
-        return True, None
 
     async def _failed(
         self, row: _Claimed, error: str, retry_after: float | None, permanent: bool
@@ -318,6 +451,14 @@ class _Claimed:
     def of(cls, row: OutboxRow) -> _Claimed:
         target = Target(row.platform, row.target_kind, row.target_address)  # type: ignore[arg-type]
         return cls(row.id, target, Notice.from_json(row.payload), row.attempts, row.lease_until)
+
+
+async def _recorded(marks: list[asyncio.Future[None]]) -> None:
+    """Wait until the sent rows are recorded; raise the first failure."""
+    if marks:
+        for result in await asyncio.gather(*marks, return_exceptions=True):
+            if isinstance(result, BaseException):
+                raise result
 
 
 def backoff(attempts: int, retry_after: float | None, ceiling: timedelta) -> timedelta:

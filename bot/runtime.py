@@ -20,19 +20,25 @@ STOP_GRACE_SECONDS = 30.0
 
 
 async def deliver_forever(sender: OutboxSender, wake: asyncio.Event) -> None:
-    """Deliver the outbox whenever woken (a commit added notices) or every second (retries),
-    until `sender.stopping` is set."""
-    while not sender.stopping:
-        try:
-            await sender.deliver_due()
-        except Exception as error:  # the database may be briefly unreachable: keep going
-            if is_unavailable(error):
-                log.warning("database unavailable; outbox delivery waits for it")
-            else:
-                log.exception("outbox delivery round failed")
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(wake.wait(), timeout=POLL_SECONDS)
-        wake.clear()
+    """Deliver the outbox whenever woken or every second (retries, and the rows of other
+    instances), until `sender.stopping` is set. Every commit that writes outbox rows in this
+    process wakes it, and a turn's replies are sent at once beside it (`sender.listen`)."""
+    sender.wake = wake.set
+    stop_listening = sender.listen()
+    try:
+        while not sender.stopping:
+            wake.clear()  # before the round: a commit during it runs the next one at once
+            try:
+                await sender.deliver_due()
+            except Exception as error:  # the database may be briefly unreachable: keep going
+                if is_unavailable(error):
+                    log.warning("database unavailable; outbox delivery waits for it")
+                else:
+                    log.exception("outbox delivery round failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wake.wait(), timeout=POLL_SECONDS)
+    finally:
+        stop_listening()
 
 
 async def serve(app: App, stop: asyncio.Event | None = None) -> None:
@@ -138,3 +144,5 @@ async def stop_delivery(
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+    with contextlib.suppress(TimeoutError):  # a turn's replies being sent at once
+        await asyncio.wait_for(sender.finish_express(), timeout=STOP_GRACE_SECONDS)

@@ -7,6 +7,7 @@ is decided in one place, `bot.conversation.router`.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import time
@@ -45,13 +46,14 @@ from bot.service.actors import Actor
 from bot.service.tickets import TicketService
 from dialogs.commands import is_command
 from storage.outage import StoreUnavailable, is_unavailable
-from storage.repositories import audit
+from storage.repositories import audit, outbox
 from storage.repositories import inbound as inbound_repo
 from storage.repositories.dialog_states import ConversationKey
 from storage.repositories.profiles import StoredProfile, load_profile, save_profile
 
 log = logging.getLogger(__name__)
 MAX_RACE_RETRIES = 3
+REPLY_WAIT_SECONDS = 5.0  # with `replies_in_turn`: Teams waits 15 s for a turn's answer
 
 
 class Engine:
@@ -68,7 +70,12 @@ class Engine:
         self.observer = observer
         self.sessions = sessions
         self.clock = clock
+        # A manual wake-up of the sender (tests): every commit that writes outbox rows wakes
+        # it by itself, and a turn's replies are sent at once (storage outbox_wake.py).
         self.on_outbox = on_outbox
+        # The platforms whose `handle` returns only once the turn's replies were sent (or
+        # left to the sender's round); on the others they go out beside the acknowledgement.
+        self.replies_in_turn: frozenset[str] = frozenset()
         self.reconfigure(config)
 
     def reconfigure(self, config: OrgConfig) -> None:
@@ -114,7 +121,10 @@ class Engine:
         )
         for _attempt in range(MAX_RACE_RETRIES):
             try:
-                handled = await self._handle_once(inbound)
+                sending: list[outbox.Commit] = []
+                handled = await self._handle_once(inbound, sending)
+                if inbound.platform in self.replies_in_turn:
+                    await replies_sent(sending)
                 outcome: TurnOutcome = "handled" if handled else "duplicate"
             except (ConcurrentUpdate, IntegrityError):
                 log.info("lost a race on %s/%s, retrying", inbound.platform, inbound.event_id)
@@ -124,17 +134,16 @@ class Engine:
                     raise StoreUnavailable(inbound.event_id) from error
                 log.exception("inbound %s/%s failed", inbound.platform, inbound.event_id)
                 handled, outcome = await self._apologise(inbound), "apologised"
-            if handled:
-                self.on_outbox()
             return handled, outcome
         return await self._apologise(inbound), "apologised"
 
-    async def _handle_once(self, inbound: Inbound) -> bool:
+    async def _handle_once(self, inbound: Inbound, sending: list[outbox.Commit]) -> bool:
+        """One attempt at the turn; its replies' commit note goes into `sending`."""
         config, router = self.config, self.router  # one config for the whole turn
         async with self.sessions() as session, session.begin():
             now = self.clock.now()
             if inbound.kind == "joined":
-                return await self._welcome(session, inbound)
+                return await self._welcome(session, inbound, sending)
             if not await self._first_time(session, inbound):
                 return False
             actor, profile = await self._requester(session, inbound)
@@ -159,6 +168,7 @@ class Engine:
                 )
             answers = [threaded(config, inbound, n, actor.locale) for n in answers]
             await notify.send(session, addressed(inbound, answers), at=now)
+            sending.append(outbox.express(session))  # sent as soon as this commits
             return True
 
     async def _first_time(self, session: AsyncSession, inbound: Inbound) -> bool:
@@ -169,7 +179,9 @@ class Engine:
             received_at=self.clock.now(),
         )
 
-    async def _welcome(self, session: AsyncSession, inbound: Inbound) -> bool:
+    async def _welcome(
+        self, session: AsyncSession, inbound: Inbound, sending: list[outbox.Commit]
+    ) -> bool:
         """The bot was added to a conversation: greet it once (see bot/conversation/welcome.py)."""
         welcome = replace(inbound, event_id=welcome_key(inbound))
         if not await self._first_time(session, welcome):
@@ -178,6 +190,7 @@ class Engine:
         known = bool(inbound.locale) or (profile is not None and profile.locale != PLATFORM_LOCALE)
         notice = welcome_notice(actor.locale, direct=inbound.is_direct, locale_known=known)
         await notify.send(session, addressed(inbound, [notice]), at=self.clock.now())
+        sending.append(outbox.express(session))
         return True
 
     async def _apologise(self, inbound: Inbound) -> bool:
@@ -201,6 +214,7 @@ class Engine:
                 )
                 notice = Notice(text=t("error.internal", actor.locale))
                 await notify.send(session, addressed(inbound, [notice]), at=self.clock.now())
+                outbox.express(session)
         except Exception as error:
             if is_unavailable(error):
                 raise StoreUnavailable(inbound.event_id) from error
@@ -208,7 +222,6 @@ class Engine:
                 "could not even apologise for %s; the platform may redeliver", inbound.event_id
             )
             raise
-        self.on_outbox()
         return True
 
     async def _requester(
@@ -240,6 +253,15 @@ class Engine:
                 locale=GUESSED_PREFIX + guess,
             )
         return guess
+
+
+async def replies_sent(sending: list[outbox.Commit]) -> None:
+    """Until the turn's replies were sent at once (or left to the sender's round), at most
+    REPLY_WAIT_SECONDS (a platform redelivers a turn it waits too long for); the tasks exist
+    once the transaction has committed, and go on when the wait ends."""
+    tasks = [task for commit in sending for task in commit.sends]
+    if tasks:
+        await asyncio.wait(tasks, timeout=REPLY_WAIT_SECONDS)
 
 
 def oversized_ids(inbound: Inbound) -> list[str]:

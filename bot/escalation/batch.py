@@ -29,7 +29,7 @@ from storage.models import TicketEventRow, TicketRow
 from storage.repositories import escalation as steps_repo
 from storage.repositories import outbox, trail
 
-_KEY = "sweep.batch"  # session.info key
+_KEY = "sweep_batch"  # session.info key (not a catalogue key)
 
 
 class Batch:

@@ -108,9 +108,8 @@ class Sweeper:
             async with self.sessions() as session, session.begin():
                 tickets = await repo.due_tickets(session, now=now, limit=self.batch_size)
                 ids = [ticket.id for ticket in tickets]
-                partial, notices = await self._fire(session, tickets, now)
+                partial, _ = await self._fire(session, tickets, now)
             _merge(report, partial)
-            self._after_bulk_notices(notices)
             return len(ids)
         except _CONFLICTS as error:
             log.info("sweep batch met a concurrent change (%s); redoing it one by one", error)
@@ -192,22 +191,14 @@ class Sweeper:
                 if supports_skip_locked(session):
                     query = query.with_for_update(skip_locked=True)
                 ticket = await session.scalar(query)
-                notices = 0
                 if ticket is not None:
-                    partial, notices = await self._fire(session, [ticket], now)
+                    partial, _ = await self._fire(session, [ticket], now)
             _merge(report, partial)
-            self._after_bulk_notices(notices)
         except _CONFLICTS:
             report.conflicts += 1  # the other instance handled it: its steps are recorded
         except Exception:
             log.exception("deadline sweep failed on ticket %s; retrying later", ticket_id)
             await self._postpone(ticket_id, now + RETRY_LATER)
-
-    def _after_bulk_notices(self, count: int) -> None:
-        """HOOK for waking the outbox sender: a batch's `count` notices were just committed
-        (one multi-row INSERT, not through `notify.send`). This is the ONE call site after
-        each batch's commit; today the sweep wakes the sender once at its end (`on_outbox`)."""
-        del count
 
     async def _fired(self, session: AsyncSession, tickets: Sequence[TicketRow]) -> set[str]:
         """The already recorded keys among the batch's items: one query for the batch."""

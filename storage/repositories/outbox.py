@@ -1,8 +1,9 @@
 """The persistent outbox: every outgoing notice is a row until a platform has accepted it.
 
 Rows are written in the same transaction as the change that caused them, and a sender
-delivers them after commit. A lease keeps two senders from taking the same row; on
-PostgreSQL, FOR UPDATE SKIP LOCKED hands each row to exactly one claimant.
+delivers them after commit: the commit wakes it (outbox_wake.py), and a turn's own replies
+are claimed by id and sent at once (`claim_written`). A lease keeps two senders from taking
+the same row; on PostgreSQL, FOR UPDATE SKIP LOCKED hands each row to exactly one claimant.
 
 Every answer passes enqueue, claim_due and mark_delivered, so those are one statement each,
 and the fixed ones are built once per dialect and run with parameters.
@@ -10,19 +11,25 @@ and the fixed ones are built once per dialect and run with parameters.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, or_, select, update
+from sqlalchemy import and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from bot.kernel import limits
 from bot.kernel.notices import Target
 from storage.models import OutboxRow
 from storage.repositories import instances
 from storage.repositories._dialect import supports_skip_locked
+from storage.repositories.outbox_wake import Commit as Commit
+from storage.repositories.outbox_wake import Written as Written
+from storage.repositories.outbox_wake import express as express
+from storage.repositories.outbox_wake import listen as listen
+from storage.repositories.outbox_wake import wake_after_commit as wake_after_commit
 
 PENDING = "pending"
 DELIVERED = "delivered"
@@ -40,7 +47,8 @@ def _enqueue_statement(session: AsyncSession) -> Any:
     statement = _ENQUEUE.get(dialect)
     if statement is None:
         module: Any = postgresql if dialect == "postgresql" else sqlite
-        statement = _ENQUEUE[dialect] = module.insert(_TABLE).on_conflict_do_nothing()
+        insert = module.insert(_TABLE).on_conflict_do_nothing()
+        statement = _ENQUEUE[dialect] = insert.returning(_TABLE.c.id)
     return statement
 
 
@@ -94,9 +102,11 @@ async def enqueue(
     }
     buffer: list[dict[str, Any]] | None = session.info.get(_BUFFER)
     if buffer is not None:
-        buffer.append(values)
+        buffer.append(values)  # a sweep batch writes them at once (`write_buffered`)
         return
-    await session.execute(_enqueue_statement(session), values)
+    added = (await session.execute(_enqueue_statement(session), values)).scalar()
+    if added is not None:  # None: the dedupe key was taken, nothing new to send
+        wake_after_commit(session, [Written(int(added), target)])
 
 
 def buffer_rows(session: AsyncSession) -> None:
@@ -112,6 +122,7 @@ async def write_buffered(session: AsyncSession) -> int:
     rows: list[dict[str, Any]] = session.info.pop(_BUFFER, None) or []
     if rows:  # with RETURNING, SQLAlchemy sends the executemany as multi-row INSERTs
         await session.execute(_enqueue_statement(session).returning(_TABLE.c.id), rows)
+        wake_after_commit(session)  # the sender claims what is due once the batch commits
     return len(rows)
 
 
@@ -137,6 +148,60 @@ async def claim_due(
     it has not been seen since then: a killed sender's rows go back within seconds.
     One UPDATE ... RETURNING of the rows a subquery picks (FOR UPDATE SKIP LOCKED on
     PostgreSQL; SQLite holds its write lock for the whole transaction anyway)."""
+    due = (
+        select(OutboxRow.id)
+        .where(
+            OutboxRow.status == PENDING,
+            OutboxRow.platform.in_(list(platforms)),
+            OutboxRow.next_attempt_at <= now,
+            _free(now, alive_since),
+        )
+        .order_by(OutboxRow.id)
+        .limit(limit)
+    )
+    if address is not None:
+        due = due.where(OutboxRow.target_address == address)
+    return await _lease_rows(session, due, now=now, lease=lease, holder=holder)
+
+
+async def claim_written(
+    session: AsyncSession,
+    *,
+    ids: Collection[int],
+    platforms: Iterable[str],
+    now: datetime,
+    lease: timedelta,
+    holder: str,
+    alive_since: datetime,
+    sent: Collection[int] = (),
+) -> Sequence[OutboxRow]:
+    """Lease the rows `ids` (a turn's replies, just committed) to send them at once: those
+    still pending, due and free like `claim_due`'s, except where an earlier pending row to
+    the same recipient is not among `ids`: that one goes first, and the sender's round
+    sends the rest after it, in order (rows in `sent` were sent, only not recorded yet: they
+    hold nothing back). Claimed by another sender meanwhile: not returned."""
+    earlier = aliased(OutboxRow)
+    overtakes = exists().where(
+        earlier.status == PENDING,
+        earlier.platform == OutboxRow.platform,
+        earlier.target_kind == OutboxRow.target_kind,
+        earlier.target_address == OutboxRow.target_address,
+        earlier.id < OutboxRow.id,
+        earlier.id.not_in([*ids, *sent]),
+    )
+    chosen = select(OutboxRow.id).where(
+        OutboxRow.id.in_(list(ids)),
+        OutboxRow.status == PENDING,
+        OutboxRow.platform.in_(list(platforms)),
+        OutboxRow.next_attempt_at <= now,
+        _free(now, alive_since),
+        ~overtakes,
+    )
+    return await _lease_rows(session, chosen, now=now, lease=lease, holder=holder)
+
+
+def _free(now: datetime, alive_since: datetime | None) -> Any:
+    """Not leased: never, the lease ran out, or (with `alive_since`) its holder is gone."""
     free = [OutboxRow.lease_until.is_(None), OutboxRow.lease_until < now]
     if alive_since is not None:
         dead_holder = and_(
@@ -144,24 +209,19 @@ async def claim_due(
             OutboxRow.lease_holder.not_in(instances.alive_since(alive_since)),
         )
         free.append(dead_holder)
-    due = (
-        select(OutboxRow.id)
-        .where(
-            OutboxRow.status == PENDING,
-            OutboxRow.platform.in_(list(platforms)),
-            OutboxRow.next_attempt_at <= now,
-            or_(*free),
-        )
-        .order_by(OutboxRow.id)
-        .limit(limit)
-    )
-    if address is not None:
-        due = due.where(OutboxRow.target_address == address)
+    return or_(*free)
+
+
+async def _lease_rows(
+    session: AsyncSession, chosen: Any, *, now: datetime, lease: timedelta, holder: str | None
+) -> Sequence[OutboxRow]:
+    """One UPDATE ... RETURNING leasing the rows `chosen` selects, oldest first (FOR UPDATE
+    SKIP LOCKED on PostgreSQL: each row goes to exactly one claimant)."""
     if supports_skip_locked(session):
-        due = due.with_for_update(skip_locked=True)
+        chosen = chosen.with_for_update(of=OutboxRow, skip_locked=True)
     statement = (
         update(OutboxRow)
-        .where(OutboxRow.id.in_(due.scalar_subquery()))
+        .where(OutboxRow.id.in_(chosen.scalar_subquery()))
         .values(lease_until=now + lease, lease_holder=holder)
         .returning(OutboxRow)
         .execution_options(synchronize_session=False)
@@ -185,6 +245,18 @@ async def mark_delivered(
         parameters["p_lease"] = leased_until
     result = await session.execute(_DELIVERED[leased_until is not None], parameters)
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def mark_delivered_many(
+    session: AsyncSession,
+    *,
+    delivered: Sequence[tuple[int, str | None, datetime | None]],
+    at: datetime,
+) -> None:
+    """`mark_delivered` for several rows (id, message ref, lease or None), in the caller's
+    one transaction."""
+    for key, ref, lease in delivered:
+        await mark_delivered(session, outbox_id=key, at=at, message_ref=ref, leased_until=lease)
 
 
 async def mark_failed(
