@@ -31,6 +31,7 @@ from bot.people.handover import Handover
 from bot.service.appointments import Appointments
 from bot.sla.calendar import WorkingCalendar, calendar_for
 from storage.models import TicketRow
+from storage.repositories import appointments as appointments_repo
 from storage.repositories import escalation as repo
 from storage.repositories._dialect import supports_skip_locked
 
@@ -91,8 +92,7 @@ class Sweeper:
         now = self.clock.now()
         report = SweepReport()
         report.handed_over = await self.handover.run(self.sessions, now)
-        async with self.sessions() as session, session.begin():  # appointments begun
-            await Appointments(self.config, self.clock).resume_begun(session)
+        await self._resume_appointments(now)
         while not self.stopping:
             before = report.tickets
             handled = await self._batch(now, report)
@@ -101,6 +101,22 @@ class Sweeper:
         if (report.fired or report.handed_over) and self.on_outbox is not None:
             self.on_outbox()
         return report
+
+    async def _resume_appointments(self, now: datetime) -> None:
+        """Tickets whose appointment has begun run their clock again. A plain read first:
+        nearly every sweep finds none and should not pay for a write transaction. A second
+        sweeper resuming the same appointment, or a broken one, must not stop the deadlines
+        that follow: the next sweep tries again."""
+        async with self.sessions() as session:
+            if not await appointments_repo.begun(session, now=now, limit=1):
+                return
+        try:
+            async with self.sessions() as session, session.begin():
+                await Appointments(self.config, self.clock).resume_begun(session)
+        except _CONFLICTS as error:
+            log.info("appointments met a concurrent change (%s); next sweep", error)
+        except Exception:
+            log.exception("resuming begun appointments failed; retrying next sweep")
 
     async def _batch(self, now: datetime, report: SweepReport) -> int:
         ids: list[int] = []

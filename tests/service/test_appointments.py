@@ -18,6 +18,7 @@ from bot.config.model import OrgConfig
 from bot.escalation.sweep import Sweeper
 from bot.kernel.clock import FrozenClock
 from bot.kernel.notices import Notice
+from bot.service.appointments import Appointments
 from bot.service.privacy import PrivacyService
 from storage.models import AppointmentRow, OutboxRow
 from tests.harness import Harness, texts
@@ -186,6 +187,32 @@ async def test_the_sweep_resumes_the_clock_when_the_appointment_begins(
     async with sessions() as session:
         row = await session.get(AppointmentRow, 1)
         assert row is not None and row.status == "held"
+
+
+async def test_a_failing_resume_does_not_stop_the_deadlines_and_is_retried(
+    hotline: Harness,
+    config: OrgConfig,
+    sessions: Sessions,
+    clock: FrozenClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ticket_id = await claimed(hotline)
+    other = await hotline.file_request("schule.mond", topic="haushalt")  # its deadline runs
+    await hotline.say(AGENT, f"/termin {ticket_id} Di 10:00")
+    await hotline.say(REQUESTER, "1")
+    clock.advance(timedelta(days=1, hours=1, minutes=1))  # Tuesday 10:01: both are due
+
+    async def broken(self: Appointments, session: AsyncSession) -> int:
+        raise RuntimeError("appointment row unreadable")
+
+    monkeypatch.setattr(Appointments, "resume_begun", broken)
+    report = await Sweeper(config, sessions, clock).sweep()
+    assert report.fired > 0  # the other request's deadline steps fired all the same
+    assert (await hotline.ticket(ticket_id)).paused_at is not None
+    assert (await hotline.ticket(other)).next_action_at is not None
+    monkeypatch.undo()
+    await Sweeper(config, sessions, clock).sweep()  # the next sweep resumes the clock
+    assert (await hotline.ticket(ticket_id)).paused_at is None
 
 
 async def test_requester_cancels_and_privacy_erases_appointments(
