@@ -132,10 +132,15 @@ async def prune_newsletter_deliveries(session: AsyncSession, *, cutoff: datetime
 async def prune_transport(session: AsyncSession, *, cutoff: datetime) -> int:
     """Notices, inbound events, the local chat's messages and unfinished dialogs older than
     `cutoff`: transport copies, not records (they hold message text). A notice or event still
-    waiting after so long (its platform switched off) is stale and goes too."""
+    waiting after so long (its platform switched off) is stale and goes too; a notice written
+    for a later time (an appointment's reminder, weeks ahead) is stale only once that time,
+    too, lies before `cutoff`."""
     removed = 0
+    written_and_due_long_ago = (OutboxRow.created_at < cutoff) & (
+        OutboxRow.next_attempt_at < cutoff
+    )
     statements = (
-        delete(OutboxRow).where(OutboxRow.created_at < cutoff),  # delivered, failed, waiting
+        delete(OutboxRow).where(written_and_due_long_ago),  # delivered, failed, waiting
         delete(InboxRow).where(InboxRow.received_at < cutoff),
         # A request half written (or any dialog) and abandoned: the text typed so far.
         delete(DialogStateRow).where(DialogStateRow.updated_at < cutoff),

@@ -16,6 +16,7 @@ from storage.models import (
     DialogStateRow,
     NewsletterRow,
     OpenPromptRow,
+    OutboxRow,
     TicketEventRow,
     TicketRow,
     UserProfileRow,
@@ -284,3 +285,34 @@ async def test_retention_forgets_old_questions(hotline: Harness, privacy: Privac
     hotline.clock.advance(timedelta(days=2))
     await privacy.apply_retention()
     assert await questions() == 0
+
+
+async def test_retention_keeps_a_notice_still_waiting_for_its_time(
+    hotline: Harness, privacy: PrivacyService
+) -> None:
+    """A reminder written weeks ahead (an appointment in six weeks) waits in the outbox
+    longer than the 30 transport days: it is not stale until its own time has long passed."""
+    now = hotline.clock.now()
+
+    def notice(key: str, *, written: timedelta, due: timedelta) -> OutboxRow:
+        return OutboxRow(
+            created_at=now - written,
+            platform="local",
+            target_kind="user",
+            target_address=ALICE,
+            payload={"text": "Erinnerung"},
+            dedupe_key=key,
+            status="pending",
+            attempts=0,
+            next_attempt_at=now + due,
+        )
+
+    async with hotline.sessions() as session, session.begin():
+        session.add(notice("ahead", written=timedelta(days=40), due=timedelta(days=5)))
+        session.add(notice("stale", written=timedelta(days=40), due=timedelta(days=-35)))
+        session.add(notice("done", written=timedelta(days=40), due=timedelta(days=-40)))
+    await privacy.apply_retention()
+    async with hotline.sessions() as session:
+        keys = set((await session.scalars(select(OutboxRow.dedupe_key))).all())
+    assert "ahead" in keys
+    assert not {"stale", "done"} & keys
