@@ -177,9 +177,10 @@ async def claim_written(
 ) -> Sequence[OutboxRow]:
     """Lease the rows `ids` (a turn's replies, just committed) to send them at once: those
     still pending, due and free like `claim_due`'s, except where an earlier pending row to
-    the same recipient is not among `ids`: that one goes first, and the sender's round
-    sends the rest after it, in order (rows in `sent` were sent, only not recorded yet: they
-    hold nothing back). Claimed by another sender meanwhile: not returned."""
+    the same recipient is not among `ids`, or is among them but leased by a round already:
+    that one goes first, and the sender's round sends the rest after it, in order (rows in
+    `sent` were sent, only not recorded yet: they hold nothing back). Claimed by another
+    sender meanwhile: not returned."""
     earlier = aliased(OutboxRow)
     overtakes = exists().where(
         earlier.status == PENDING,
@@ -187,7 +188,8 @@ async def claim_written(
         earlier.target_kind == OutboxRow.target_kind,
         earlier.target_address == OutboxRow.target_address,
         earlier.id < OutboxRow.id,
-        earlier.id.not_in([*ids, *sent]),
+        earlier.id.not_in(list(sent)),
+        or_(earlier.id.not_in(list(ids)), earlier.lease_until >= now),
     )
     chosen = select(OutboxRow.id).where(
         OutboxRow.id.in_(list(ids)),

@@ -227,6 +227,35 @@ async def test_a_reply_never_overtakes_an_earlier_unsent_notice(
     assert [text for text, _ in adapter.sent] == ["Antwort an Ben", "Erinnerung", "Antwort an Anna"]
 
 
+async def test_a_reply_never_overtakes_an_earlier_one_a_round_leased_meanwhile(
+    sessions: Sessions, clock: FrozenClock
+) -> None:
+    """Two turns' replies to one person claimed together, the earlier one leased by another
+    instance's round in between: the later one waits for that round, it is not sent now."""
+    first = await _write(sessions, clock, "erste Antwort", express=True)
+    second = await _write(sessions, clock, "zweite Antwort", express=True)
+    assert first is not None and second is not None
+    ids = [row.id for row in (*first.rows, *second.rows)]
+    await OutboxSender(sessions, {"matrix": Recorder()}, clock, instance_id="other").beat()
+    async with sessions() as session, session.begin():  # the other instance's round
+        await session.execute(
+            OutboxRow.__table__.update()
+            .where(OutboxRow.id == ids[0])
+            .values(lease_until=clock.now() + timedelta(seconds=30), lease_holder="other")
+        )
+    async with sessions() as session, session.begin():
+        claimed = await outbox.claim_written(
+            session,
+            ids=ids,
+            platforms=["matrix"],
+            now=clock.now(),
+            lease=timedelta(seconds=30),
+            holder="this",
+            alive_since=clock.now() - timedelta(seconds=30),
+        )
+    assert claimed == []
+
+
 async def test_a_failed_immediate_send_is_retried_by_the_round(
     sessions: Sessions, clock: FrozenClock
 ) -> None:
