@@ -6,11 +6,21 @@ but the team concerned may read the part the manager forwards and ask the compla
 - The team reads the complaint under a pseudonym ("Beschwerde B-4711"): random, stable per
   complaint, unrelated to the ticket number. The relay goes by direct message to the
   team's leads (Gruppenleitung; to every member where a team has no lead), never into a
-  channel. The complainant's name is shown only where they chose not to stay anonymous.
+  channel. The complainant's name is shown only where they chose it themselves in the chat
+  intake (channel "chat", not anonymous); a complaint recorded by phone, or any other, is
+  shown anonymously, and the requester's address is never shown.
 - Any member of that team asks (`/rueckfrage B-4711 Frage`): the complainant reads it as
   the hotline's question back on their complaint (the deadline pauses as with /rueckfrage
   N) and answers as to any question back; the answer reaches the team's leads and whoever
   asked, under the pseudonym. Every complaint manager receives a copy of each step.
+- One answer, one asker: an answer goes to the team only when the newest question back
+  open on the complaint is a relay question. A relay question is refused while the
+  complaint waits for the answer to a manager's own question (ask again later); a manager
+  cannot ask while a question is open (the lifecycle asks only from "claimed"). Should an
+  answer reach the complaint while its newest question is a manager's, the open relay
+  questions are closed unanswered, and nothing reaches the team.
+- Forwarding locks the complaint's row (SELECT … FOR UPDATE), so two presses of "forward"
+  queue up: the second reads the first's forwarding ("already forwarded").
 - The trail holds a note for the complaint managers per forwarding and question; the
   question itself is a requester-audience event by the hotline (their /verlauf and privacy
   export show it, nobody's name). The audit log records who did what, without any text.
@@ -29,6 +39,7 @@ from bot.config.model import OrgConfig, Person, Team
 from bot.domain.audience import EventAudience
 from bot.domain.errors import ClaimFirst, HotlineError, NotAllowed
 from bot.domain.lifecycle import Action, TicketStatus
+from bot.domain.requests import CHAT
 from bot.i18n import t
 from bot.kernel.clock import Clock
 from bot.kernel.markup import literal
@@ -75,6 +86,14 @@ class AlreadyForwarded(HotlineError):
     """The same text went to the same team before (a picker's button pressed twice)."""
 
     key = "relay.already_forwarded"
+
+
+class RelayBusy(HotlineError):
+    """The complaint waits for the answer to a manager's own question: no relay question
+    now, or the one answer would go to both."""
+
+    key = "relay.busy"
+    about_ticket = False
 
 
 class RelayClosed(HotlineError):
@@ -142,11 +161,19 @@ async def reached(
 
 def label(ticket: TicketRow, pseudonym: str, locale: str) -> str:
     """How the team reads the complaint: "Beschwerde B-4711", with the complainant's name
-    only where they chose not to stay anonymous."""
-    if ticket.anonymous:
+    only where they chose to give it in the chat intake (not anonymous). Phone notes and
+    anything else read anonymously; the requester's address (an id, a phone number, an
+    e-mail) is never shown."""
+    if ticket.anonymous or ticket.channel != CHAT or not ticket.requester_name:
         return t("relay.label", locale, pseudonym=pseudonym)
-    name = literal(ticket.requester_name or ticket.requester_id)
+    name = literal(ticket.requester_name)
     return t("relay.label_named", locale, pseudonym=pseudonym, name=name)
+
+
+async def relay_asked_last(session: AsyncSession, ticket_id: int) -> bool:
+    """Whether the complaint's newest question back is a relay question."""
+    newest = await relays.newest_asker(session, ticket_id=ticket_id, action=Action.ASK.value)
+    return newest == RELAY_ACTOR
 
 
 class ComplaintRelay(TicketServiceBase):
@@ -165,6 +192,7 @@ class ComplaintRelay(TicketServiceBase):
     ) -> tuple[TicketRow, Person]:
         """The complaint and the manager, when `actor` may forward it now; else the refusal."""
         manager = self._manager(actor)
+        await relays.lock_ticket(session, ticket_id=ticket_id)  # presses queue up here
         ticket = await self.get(session, ticket_id)
         if not ticket.confidential:
             raise ComplaintsOnly("only complaints are relayed", id=ticket.id)
@@ -245,6 +273,9 @@ class ComplaintRelay(TicketServiceBase):
         ticket = await self.get(session, relay.ticket_id)
         if ticket.status not in ASKABLE:
             raise RelayClosed("complaint not askable now", pseudonym=pseudonym)
+        waiting = ticket.status == TicketStatus.WAITING_FOR_CUSTOMER.value
+        if waiting and not await relay_asked_last(session, ticket.id):
+            raise RelayBusy("a manager's question is open", pseudonym=pseudonym)
         team = self.config.team(relay.team_id)
         now = self.clock.now()
         before = ticket.status
@@ -372,13 +403,21 @@ async def answered(
 ) -> None:
     """The complainant answered a question back: the relay's open questions are answered
     with it, and the answer goes to the team (its leads and whoever asked) under the
-    pseudonym, with a copy for the complaint managers. Nothing happens without any."""
+    pseudonym, with a copy for the complaint managers. Nothing happens without any.
+    Where the newest question back is a manager's, the answer is theirs alone: the open
+    relay questions are closed unanswered and the team reads nothing."""
     if not ticket.confidential:
         return
     questions = await relays.open_questions(session, ticket_id=ticket.id)
     if not questions:
         return
     now, loc = clock.now(), config.default_locale
+    if not await relay_asked_last(session, ticket.id):
+        for question in questions:
+            question.answered_at = now  # closed; `answer` stays empty
+        await session.flush()
+        log.info("complaint relay: answer to a manager's question, not relayed")
+        return
     relay_of: dict[int, ComplaintRelayRow] = {}
     askers: dict[int, list[str]] = {}
     for question in questions:

@@ -12,10 +12,37 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import LocalMessageRow, OutboxRow, SentMessageRow
+from storage.models import LocalMessageRow, OutboxRow, SentMessageRow, TicketEventRow, TicketRow
 from storage.models_relay import ComplaintRelayRow, RelayQuestionRow
 
 LOCAL = "local"  # the local chat keeps its messages in the database
+
+
+async def lock_ticket(session: AsyncSession, *, ticket_id: int) -> TicketRow | None:
+    """The complaint's row, locked until the transaction ends (PostgreSQL: FOR UPDATE;
+    SQLite serialises writers already): two presses of "forward" queue up, and the second
+    reads the first's forwarding."""
+    query = (
+        select(TicketRow)
+        .where(TicketRow.id == ticket_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return (await session.scalars(query)).first()
+
+
+async def newest_asker(
+    session: AsyncSession, *, ticket_id: int, action: str
+) -> tuple[str, str] | None:
+    """(platform, id) of whoever asked the complaint's newest question back (`action`)."""
+    query = (
+        select(TicketEventRow.actor_platform, TicketEventRow.actor_id)
+        .where(TicketEventRow.ticket_id == ticket_id, TicketEventRow.action == action)
+        .order_by(TicketEventRow.id.desc())
+        .limit(1)
+    )
+    row = (await session.execute(query)).first()
+    return None if row is None else (row[0], row[1])
 
 
 async def pseudonym_of(session: AsyncSession, *, ticket_id: int) -> str | None:

@@ -8,14 +8,15 @@ the ticket number, nor the name of a complainant who stayed anonymous.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from dataclasses import replace
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import func, select, text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.config.model import OrgConfig
 from bot.domain.requests import NewRequest
@@ -23,6 +24,7 @@ from bot.i18n import t
 from bot.kernel.clock import FrozenClock
 from bot.kernel.notices import Notice
 from bot.service.actors import Actor
+from bot.service.complaint_relay import AlreadyForwarded, ComplaintRelay
 from bot.service.privacy import PrivacyService
 from storage.models import AuditLogRow, ComplaintRelayRow, OutboxRow, RelayQuestionRow
 from storage.repositories import absences
@@ -322,3 +324,104 @@ async def test_an_absent_lead_is_stood_in_for_by_a_deputy_of_the_team(
     pseudonym = await forward(hotline, ticket_id)
     assert f"Beschwerde {pseudonym}" in texts(await hotline.dm(MEMBER))
     assert await hotline.dm(LEAD) == []
+
+
+async def test_an_answer_to_the_managers_own_question_never_reaches_the_team(
+    hotline: Harness,
+) -> None:
+    """One answer, one asker: while the manager's question is open the team may not ask,
+    and the complainant's answer (their name, say) stays with complaint management."""
+    ticket_id = await file_complaint(hotline, anonymous=True)
+    pseudonym = await forward(hotline, ticket_id)
+    await hotline.say(MANAGER, f"/rueckfrage {ticket_id} Wie heißen Sie?")
+    for person in (LEAD, MEMBER, COMPLAINANT):
+        await hotline.dm(person)
+    refused = only(await hotline.say(MEMBER, f"/rueckfrage {pseudonym} Wann genau?"))
+    assert refused == t("relay.busy", "de")
+    assert "Wann genau?" not in texts(await hotline.dm(COMPLAINANT))
+    await hotline.say(COMPLAINANT, "Ich bin Frau Sonnenschein")
+    for person in (LEAD, MEMBER):
+        assert "Sonnenschein" not in texts(await hotline.dm(person)), person
+    assert "Sonnenschein" in texts(await hotline.dm(MANAGER))  # the asker reads it
+    async with hotline.sessions() as session:
+        asked = await session.scalar(select(func.count()).select_from(RelayQuestionRow))
+    assert asked == 0
+    # Once the manager's question is answered, the team asks and reads its own answer.
+    await hotline.say(MEMBER, f"/rueckfrage {pseudonym} Wann genau?")
+    await hotline.say(COMPLAINANT, "Am 3. Dezember")
+    answer = texts(await hotline.dm(MEMBER))
+    assert "Am 3. Dezember" in answer and "Sonnenschein" not in answer
+
+
+async def test_an_answer_after_a_managers_newer_question_closes_the_teams_unanswered(
+    hotline: Harness,
+) -> None:
+    """Should the newest open question be a manager's (the relay question left open past
+    a settlement, say), the answer is not relayed and the relay question is closed."""
+    ticket_id = await file_complaint(hotline, anonymous=True)
+    pseudonym = await forward(hotline, ticket_id)
+    await hotline.say(MEMBER, f"/rueckfrage {pseudonym} Wann genau?")
+    async with hotline.sessions() as session, session.begin():  # the wait ends unanswered
+        ticket = await hotline.engine.service.get(session, ticket_id)
+        ticket.status = "claimed"
+    await hotline.say(MANAGER, f"/rueckfrage {ticket_id} Wie heißen Sie?")
+    await hotline.dm(MEMBER)
+    await hotline.say(COMPLAINANT, "Ich bin Frau Sonnenschein")
+    assert "Sonnenschein" not in texts(await hotline.dm(MEMBER))
+    async with hotline.sessions() as session:
+        question = (await session.scalars(select(RelayQuestionRow))).one()
+    assert question.answered_at is not None and question.answer is None
+
+
+async def test_a_complaint_recorded_by_phone_reads_anonymously(hotline: Harness) -> None:
+    """A caller never chose to be named to a team: a phone note's complaint is anonymous,
+    and the requester's address (here a phone number) is never shown."""
+    request = NewRequest("beschwerde", "f1-f3", COMPLAINT, channel="phone")
+    assert not request.anonymous
+    async with hotline.sessions() as session, session.begin():
+        caller = Actor("phone", "+49 30 1234567", "Herr Anrufer")
+        row = await hotline.engine.service.open_ticket(session, requester=caller, request=request)
+        ticket_id = row.id
+    await hotline.say(MANAGER, f"/claim {ticket_id}")
+    pseudonym = await forward(hotline, ticket_id)
+    shown = texts(await hotline.dm(LEAD))
+    assert f"Beschwerde {pseudonym}" in shown
+    assert "Anrufer" not in shown and "1234567" not in shown
+
+
+async def blocked_by(engine: AsyncEngine, pid: int) -> bool:
+    """Whether some session waits for a lock `pid` holds."""
+    async with engine.connect() as connection:
+        query = text(
+            "SELECT count(*) FROM pg_stat_activity WHERE :pid = ANY(pg_blocking_pids(pid))"
+        )
+        return bool(await connection.scalar(query, {"pid": pid}))
+
+
+@pytest.mark.parametrize("db", ["postgresql"], indirect=True)  # SQLite serialises writers
+async def test_two_presses_of_forward_at_once_relay_once(
+    hotline: Harness, db: AsyncEngine, clock: FrozenClock
+) -> None:
+    ticket_id = await file_complaint(hotline, anonymous=True)
+    relay, manager = ComplaintRelay(hotline.config, clock), Actor("local", MANAGER)
+    args = {"ticket_id": ticket_id, "actor": manager, "team_id": "kreditoren", "text": ""}
+
+    async def second_press() -> None:
+        async with hotline.sessions() as second, second.begin():
+            await relay.forward(second, **args)  # type: ignore[arg-type]
+
+    async with hotline.sessions() as first, first.begin():
+        pid = int(await first.scalar(text("SELECT pg_backend_pid()")) or 0)
+        await relay.forward(first, **args)  # type: ignore[arg-type]
+        pressed = asyncio.create_task(second_press())
+        for _ in range(2000):  # until the second press waits for the lock (or is done)
+            if pressed.done() or await blocked_by(db, pid):
+                break
+            await asyncio.sleep(0.005)
+        assert not pressed.done()  # it waits for the first press's transaction
+    with pytest.raises(AlreadyForwarded):
+        await pressed
+    async with hotline.sessions() as session:
+        rows = (await session.scalars(select(ComplaintRelayRow))).all()
+    assert len(rows) == 1
+    assert len([n for n in await hotline.dm(LEAD) if "Beschwerde" in (n.title or "")]) == 1

@@ -78,11 +78,23 @@ def test_the_pickers_buttons_carry_the_whole_command() -> None:
 
 
 def test_the_team_reads_a_name_only_where_the_complainant_gave_it() -> None:
-    ticket = TicketRow(anonymous=True, requester_name="Frau Sommer", requester_id="u1")
+    ticket = TicketRow(
+        anonymous=True, channel="chat", requester_name="Frau Sommer", requester_id="u1"
+    )
     assert label(ticket, "B-4711", "de") == "Beschwerde B-4711"
     ticket.anonymous = False
     assert label(ticket, "B-4711", "de") == "Beschwerde B-4711 · Frau Sommer"
     assert label(ticket, "B-4711", "en") == "Complaint B-4711 · Frau Sommer"
+
+
+@pytest.mark.parametrize(
+    ("channel", "name"), [("phone", "Herr Anrufer"), ("chat", None), ("chat", "")]
+)
+def test_no_name_from_a_phone_note_and_never_the_address(channel: str, name: str | None) -> None:
+    ticket = TicketRow(
+        anonymous=False, channel=channel, requester_name=name, requester_id="+49 30 1234567"
+    )
+    assert label(ticket, "B-4711", "de") == "Beschwerde B-4711"
 
 
 def test_the_relay_reaches_the_leads_or_every_member_of_a_team_without(
