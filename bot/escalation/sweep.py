@@ -31,6 +31,7 @@ from bot.people.handover import Handover
 from bot.service.appointments import Appointments
 from bot.sla.calendar import WorkingCalendar, calendar_for
 from storage.models import TicketRow
+from storage.repositories import absences as absences_repo
 from storage.repositories import appointments as appointments_repo
 from storage.repositories import escalation as repo
 from storage.repositories._dialect import supports_skip_locked
@@ -91,8 +92,12 @@ class Sweeper:
         due now; return what was done."""
         now = self.clock.now()
         report = SweepReport()
-        report.handed_over = await self.handover.run(self.sessions, now)
-        await self._resume_appointments(now)
+        async with self.sessions() as session:  # one read: nearly every sweep finds neither
+            absences = await absences_repo.handover_due(session, now=now)
+            begun = bool(await appointments_repo.begun(session, now=now, limit=1))
+        report.handed_over = await self.handover.run(self.sessions, now, due=absences)
+        if begun:
+            await self._resume_appointments()
         while not self.stopping:
             before = report.tickets
             handled = await self._batch(now, report)
@@ -102,14 +107,11 @@ class Sweeper:
             self.on_outbox()
         return report
 
-    async def _resume_appointments(self, now: datetime) -> None:
-        """Tickets whose appointment has begun run their clock again. A plain read first:
-        nearly every sweep finds none and should not pay for a write transaction. A second
+    async def _resume_appointments(self) -> None:
+        """Tickets whose appointment has begun run their clock again (only called when the
+        sweep's first read found one: an idle sweep pays for no write transaction). A second
         sweeper resuming the same appointment, or a broken one, must not stop the deadlines
         that follow: the next sweep tries again."""
-        async with self.sessions() as session:
-            if not await appointments_repo.begun(session, now=now, limit=1):
-                return
         try:
             async with self.sessions() as session, session.begin():
                 await Appointments(self.config, self.clock).resume_begun(session)

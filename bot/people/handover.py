@@ -35,10 +35,17 @@ log = logging.getLogger(__name__)
 class Handover(TicketServiceBase):
     """Releases the claimed tickets of people whose absence has begun."""
 
-    async def run(self, sessions: async_sessionmaker[AsyncSession], now: datetime) -> int:
-        """Hand over every absence that has started; returns the tickets released."""
-        async with sessions() as session:
-            due = await repo.handover_due(session, now=now)
+    async def run(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        now: datetime,
+        due: list[int] | None = None,
+    ) -> int:
+        """Hand over every absence that has started (`due`: their ids, when the caller has
+        read them already); returns the tickets released."""
+        if due is None:
+            async with sessions() as session:
+                due = await repo.handover_due(session, now=now)
         released = 0
         for absence_id in due:
             try:
