@@ -113,7 +113,7 @@ class Appointments:
         ticket = await self.ticket(session, ticket_id)
         person = self.agent_of(ticket, actor)
         now = self.clock.now()
-        row = await repo.current(session, ticket_id=ticket.id)
+        row = await repo.current(session, ticket_id=ticket.id, lock=True)
         if row is None:
             row = AppointmentRow(
                 ticket_id=ticket.id, status=PROPOSED, slots=[], proposal=0, sequence=0
@@ -146,7 +146,7 @@ class Appointments:
     ) -> list[Notice]:
         """The requester chose slot `index` of proposal `proposal`: confirmed, both told."""
         loc = actor.locale
-        row = await repo.get(session, appointment_id=appointment_id)
+        row = await repo.get(session, appointment_id=appointment_id, lock=True)
         if row is None or row.status != PROPOSED or row.proposal != proposal:
             return [Notice(text=t("appointment.stale", loc))]
         ticket = await self._own(session, row, actor)
@@ -187,7 +187,7 @@ class Appointments:
     ) -> list[Notice]:
         """ "Andere Termine": the agent is asked for new slots."""
         loc = actor.locale
-        row = await repo.get(session, appointment_id=appointment_id)
+        row = await repo.get(session, appointment_id=appointment_id, lock=True)
         if row is None or row.status != PROPOSED or row.proposal != proposal:
             return [Notice(text=t("appointment.stale", loc))]
         ticket = await self._own(session, row, actor)
@@ -271,14 +271,20 @@ class Appointments:
         return []
 
     async def end_with_ticket(
-        self, session: AsyncSession, ticket: TicketRow, *, by: str | None = None
+        self,
+        session: AsyncSession,
+        ticket: TicketRow,
+        *,
+        by: str | None = None,
+        why: str = "closed",
     ) -> str | None:
-        """The ticket is resolved or closed: a confirmed appointment is cancelled (both
-        told, METHOD:CANCEL, reminders taken back), an open proposal withdrawn (its buttons
-        go stale). The agent's mention of it ("" for a proposal), or None when none. The
-        agent who arranged it gets the cancel file; the words too unless they are `by`
-        (the person resolving, whose confirmation names it)."""
-        row = await repo.current(session, ticket_id=ticket.id)
+        """The ticket is resolved or closed (`why` "closed") or handed off to another team
+        ("handoff"): a confirmed appointment is cancelled (both told, METHOD:CANCEL,
+        reminders taken back), an open proposal withdrawn (its buttons go stale). The
+        agent's mention of it ("" for a proposal), or None when none. The agent who arranged
+        it gets the cancel file; the words too unless they are `by` (the person resolving,
+        whose confirmation names it)."""
+        row = await repo.current(session, ticket_id=ticket.id, lock=True)
         if row is None:
             return None
         now, confirmed = self.clock.now(), row.status == CONFIRMED
@@ -288,7 +294,7 @@ class Appointments:
         if not confirmed:
             await session.flush()
             await self._tell_requester(
-                session, ticket, [say.said("appointment.withdrawn_closed", ticket, rloc)]
+                session, ticket, [say.said(f"appointment.withdrawn_{why}", ticket, rloc)]
             )
             return ""
         assert row.start_at is not None
@@ -296,12 +302,12 @@ class Appointments:
         await session.flush()
         at = {loc: say.when(row.start_at, loc, self._tz()) for loc in {rloc, aloc}}
         requester = [
-            say.said("appointment.cancelled_closed", ticket, rloc, when=at[rloc]),
+            say.said(f"appointment.cancelled_{why}", ticket, rloc, when=at[rloc]),
             say.calendar_file(self.config, ticket, row, rloc, now, cancelled=True),
         ]
         agent = [say.calendar_file(self.config, ticket, row, aloc, now, cancelled=True)]
         if by is None or by != row.agent:
-            told = say.said("appointment_staff.cancelled_closed", ticket, aloc, when=at[aloc])
+            told = say.said(f"appointment_staff.cancelled_{why}", ticket, aloc, when=at[aloc])
             agent.insert(0, told)
         await self._to_agent(session, ticket, row, agent)
         await self._tell_requester(session, ticket, requester)
@@ -341,7 +347,7 @@ class Appointments:
                 raise NotYourRequest("not the requester", id=ticket.id)
             if not staff_ok:
                 return None
-        row = await repo.current(session, ticket_id=ticket.id)
+        row = await repo.current(session, ticket_id=ticket.id, lock=True)
         if row is None and permissions.is_requester_of(actor, ticket):
             raise NoAppointment("", id=ticket.id)
         return row

@@ -150,6 +150,7 @@ class TicketService(TicketAssignments):
         )
         await self._staff_note(session, ticket, actor, person, about=Action.HANDOFF, text=reason)
         await self._tell(session, ticket, "ticket.handed_off", level=int(target.level))
+        await Appointments(self.config, self.clock).end_with_ticket(session, ticket, why="handoff")
         await self._update_card(session, ticket, channel_team=source.id, card=source_card)
         question, answer = await _last_question(session, ticket.id)
         note = feedback.handoff_note(

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import Select, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import AppointmentRow, OutboxRow
@@ -14,20 +14,34 @@ from storage.models import AppointmentRow, OutboxRow
 OPEN = ("proposed", "wanted", "confirmed")  # an appointment still being arranged or ahead
 
 
-async def current(session: AsyncSession, *, ticket_id: int) -> AppointmentRow | None:
-    """The ticket's appointment still being arranged or ahead, if any."""
+def _locked(session: AsyncSession, query: Select[AppointmentRow]) -> Select[AppointmentRow]:
+    """The query locking its row on PostgreSQL (SELECT ... FOR UPDATE) and reading it afresh:
+    a second tap waits for the first one's commit and then sees its state. SQLite lets one
+    writer at a time in and needs no lock."""
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()
+    return query.execution_options(populate_existing=True)
+
+
+async def current(
+    session: AsyncSession, *, ticket_id: int, lock: bool = False
+) -> AppointmentRow | None:
+    """The ticket's appointment still being arranged or ahead, if any (locked to change it)."""
     query = (
         select(AppointmentRow)
         .where(AppointmentRow.ticket_id == ticket_id, AppointmentRow.status.in_(OPEN))
         .order_by(AppointmentRow.id.desc())
         .limit(1)
     )
-    return (await session.scalars(query)).first()
+    return (await session.scalars(_locked(session, query) if lock else query)).first()
 
 
-async def get(session: AsyncSession, *, appointment_id: int) -> AppointmentRow | None:
-    """An appointment by id."""
-    return await session.get(AppointmentRow, appointment_id)
+async def get(
+    session: AsyncSession, *, appointment_id: int, lock: bool = False
+) -> AppointmentRow | None:
+    """An appointment by id (locked, and read afresh, to change it)."""
+    query = select(AppointmentRow).where(AppointmentRow.id == appointment_id)
+    return await session.scalar(_locked(session, query) if lock else query)
 
 
 async def latest_in(

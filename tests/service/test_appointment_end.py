@@ -155,3 +155,56 @@ async def test_a_colleague_resolving_tells_the_agent_who_arranged_it(hotline: Ha
     assert "weil das Ticket erledigt ist" in texts(staff)
     (cancel,) = files(staff)
     assert cancel["METHOD"] == "CANCEL"
+
+
+async def test_a_handoff_to_another_team_cancels_the_appointment_for_both_sides(
+    hotline: Harness, sessions: Sessions
+) -> None:
+    ticket_id = await claimed(hotline)
+    await hotline.say(AGENT, f"/termin {ticket_id} Di 10:00")
+    proposal = await hotline.dm(REQUESTER)
+    confirmed = await hotline.say(REQUESTER, action_id=ids(proposal, "appt:pick:")[0])
+    assert len(await reminders(hotline)) == 2
+    await hotline.dm(AGENT)
+    await hotline.say(AGENT, f"/handoff {ticket_id} kreditoren bitte übernehmen")
+    assert (await hotline.ticket(ticket_id)).team_id == "kreditoren"
+    told = await hotline.dm(REQUESTER)
+    said = texts(told)
+    assert "entfällt" in said and "weitergegeben" in said and "Ticket" not in said
+    (cancel,) = files(told)
+    assert (cancel["METHOD"], int(cancel.walk("VEVENT")[0]["SEQUENCE"])) == ("CANCEL", 1)
+    staff = await everything_to(hotline, AGENT)
+    assert "an ein anderes Team abgegeben" in texts(staff)
+    assert files(staff)[-1]["METHOD"] == "CANCEL"
+    assert await reminders(hotline) == []
+    assert await status_of(sessions) == "cancelled"
+    assert (await hotline.ticket(ticket_id)).paused_at is None  # the new team's clock runs
+    stale = await hotline.say(REQUESTER, action_id=ids(confirmed, "appt:cancel:")[0])
+    assert "Termin" in texts(stale)
+
+
+async def test_a_handoff_withdraws_an_open_proposal(hotline: Harness, sessions: Sessions) -> None:
+    ticket_id = await claimed(hotline)
+    await hotline.say(AGENT, f"/termin {ticket_id} Di 10:00, Mi 10:00")
+    proposal = await hotline.dm(REQUESTER)
+    await hotline.say(AGENT, f"/handoff {ticket_id} kreditoren bitte übernehmen")
+    told = await hotline.dm(REQUESTER)
+    assert "gelten nicht mehr" in texts(told) and "Ticket" not in texts(told)
+    assert await status_of(sessions) == "cancelled"
+    stale = await hotline.say(REQUESTER, action_id=ids(proposal, "appt:pick:")[0])
+    assert "gilt nicht mehr" in texts(stale)
+
+
+async def test_unclaiming_keeps_the_appointment_with_the_agent_who_arranged_it(
+    hotline: Harness, sessions: Sessions
+) -> None:
+    ticket_id = await claimed(hotline)
+    await hotline.say(AGENT, f"/termin {ticket_id} Di 10:00")
+    await hotline.dm(REQUESTER)
+    await hotline.say(REQUESTER, "1")
+    await hotline.say(AGENT, f"/unclaim {ticket_id}")
+    assert await status_of(sessions) == "confirmed"
+    assert len(await reminders(hotline)) == 2
+    async with sessions() as session:
+        row = await session.get(AppointmentRow, 1)
+        assert row is not None and row.agent == "hh.schneider"
