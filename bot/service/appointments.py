@@ -48,6 +48,14 @@ REMINDERS = {
     "day": ("appointment.reminder_day", "appointment_staff.reminder_day"),
     "soon": ("appointment.reminder_soon", "appointment_staff.reminder_soon"),
 }
+# why an appointment ends with its ticket ("closed": resolved or closed; "handoff": handed
+# off to another team): what the requester and the agent read
+_WITHDRAWN = {"closed": "appointment.withdrawn_closed", "handoff": "appointment.withdrawn_handoff"}
+_CANCELLED = {"closed": "appointment.cancelled_closed", "handoff": "appointment.cancelled_handoff"}
+_STAFF_CANCELLED = {
+    "closed": "appointment_staff.cancelled_closed",
+    "handoff": "appointment_staff.cancelled_handoff",
+}
 
 
 class NoChatContact(HotlineError):
@@ -293,21 +301,19 @@ class Appointments:
         rloc, aloc = ticket.requester_locale, self.config.default_locale
         if not confirmed:
             await session.flush()
-            await self._tell_requester(
-                session, ticket, [say.said(f"appointment.withdrawn_{why}", ticket, rloc)]
-            )
+            await self._tell_requester(session, ticket, [say.said(_WITHDRAWN[why], ticket, rloc)])
             return ""
         assert row.start_at is not None
         row.sequence += 1
         await session.flush()
         at = {loc: say.when(row.start_at, loc, self._tz()) for loc in {rloc, aloc}}
         requester = [
-            say.said(f"appointment.cancelled_{why}", ticket, rloc, when=at[rloc]),
+            say.said(_CANCELLED[why], ticket, rloc, when=at[rloc]),
             say.calendar_file(self.config, ticket, row, rloc, now, cancelled=True),
         ]
         agent = [say.calendar_file(self.config, ticket, row, aloc, now, cancelled=True)]
         if by is None or by != row.agent:
-            told = say.said(f"appointment_staff.cancelled_{why}", ticket, aloc, when=at[aloc])
+            told = say.said(_STAFF_CANCELLED[why], ticket, aloc, when=at[aloc])
             agent.insert(0, told)
         await self._to_agent(session, ticket, row, agent)
         await self._tell_requester(session, ticket, requester)

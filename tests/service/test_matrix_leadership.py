@@ -127,8 +127,9 @@ async def test_the_standby_takes_over_when_the_active_instance_dies(
             )
             row_id = claimed.id
         assert first._task is not None  # its process dies: nothing runs, its session ends
-        first._task.cancel()
-        await _end_session(db)
+        holder = await holder_pid(db, leadership.LOCK_NAME)  # before the task's cancellation
+        first._task.cancel()  # could let go of the lock on its way out: a killed one cannot
+        await end_session(db, holder)
         await _until(lambda: second.active, "the standby took over")
         assert [m.started for m in second_made] == [1]
         assert sender.sending_platforms() == ["matrix"]
